@@ -1,0 +1,220 @@
+//! Renders any screen of the kiosk to PNG without a display: a headless Slint platform with the
+//! software renderer (the renderer the device uses), the real `AppWindow` and the real
+//! controller, driven to the screen the way a resident would get there. The result and
+//! high-risk screens show a case actually filed, into a throw-away data directory.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context};
+use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferType};
+use slint::platform::{Platform, WindowAdapter};
+use slint::{ComponentHandle, PhysicalSize, PlatformError};
+
+use super::controller::Controller;
+use super::ui::{Api, AppWindow};
+use crate::config::KioskConfig;
+use crate::domain::Language;
+use crate::kiosk::Kiosk;
+use crate::printer::transport::VirtualPrinter;
+
+/// The screens `grievance-kiosk screenshot --screen NAME` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScreenName {
+    Home,
+    Subtype,
+    Questions,
+    TextEntry,
+    Description,
+    Contact,
+    Consent,
+    Review,
+    Result,
+    HighRisk,
+    StillThere,
+}
+
+impl ScreenName {
+    pub const ALL: [ScreenName; 11] = [
+        ScreenName::Home,
+        ScreenName::Subtype,
+        ScreenName::Questions,
+        ScreenName::TextEntry,
+        ScreenName::Description,
+        ScreenName::Contact,
+        ScreenName::Consent,
+        ScreenName::Review,
+        ScreenName::Result,
+        ScreenName::HighRisk,
+        ScreenName::StillThere,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ScreenName::Home => "home",
+            ScreenName::Subtype => "subtype",
+            ScreenName::Questions => "questions",
+            ScreenName::TextEntry => "text-entry",
+            ScreenName::Description => "description",
+            ScreenName::Contact => "contact",
+            ScreenName::Consent => "consent",
+            ScreenName::Review => "review",
+            ScreenName::Result => "result",
+            ScreenName::HighRisk => "high-risk",
+            ScreenName::StillThere => "still-there",
+        }
+    }
+}
+
+/// One screenshot to take.
+#[derive(Debug, Clone)]
+pub struct Shot {
+    pub screen: ScreenName,
+    pub language: Language,
+    pub elderly: bool,
+    pub size: (u32, u32),
+}
+
+struct Headless;
+
+impl Platform for Headless {
+    fn create_window_adapter(&self) -> Result<Rc<dyn WindowAdapter>, PlatformError> {
+        Ok(MinimalSoftwareWindow::new(RepaintBufferType::NewBuffer))
+    }
+}
+
+/// Renders `shot` and returns the RGBA pixels (width, height, bytes).
+pub fn render(config: Arc<KioskConfig>, shot: &Shot) -> anyhow::Result<(u32, u32, Vec<u8>)> {
+    // A process has one platform; a second call reuses the one set by the first.
+    let _ = slint::platform::set_platform(Box::new(Headless));
+    let scratch = Scratch::new()?;
+    let mut config = (*config).clone();
+    config.data_dir = scratch.0.clone();
+    let config = Arc::new(config);
+
+    let app = AppWindow::new().context("cannot create the kiosk window")?;
+    app.window().set_size(PhysicalSize::new(shot.size.0, shot.size.1));
+    let controller = Controller::new(&app, config.clone(), None);
+    controller.set_language(shot.language);
+    controller.set_elderly(shot.elderly);
+    tour(&app, &controller, &config, shot)?;
+    app.show().context("cannot show the kiosk window")?;
+    slint::platform::update_timers_and_animations();
+    let pixels = app
+        .window()
+        .take_snapshot()
+        .map_err(|e| anyhow!("cannot render the screen: {e}"))?;
+    app.hide().ok();
+    Ok((pixels.width(), pixels.height(), pixels.as_bytes().to_vec()))
+}
+
+/// Renders `shot` into a PNG file.
+pub fn render_to_file(config: Arc<KioskConfig>, shot: &Shot, out: &Path) -> anyhow::Result<()> {
+    let (w, h, rgba) = render(config, shot)?;
+    write_png(out, w, h, &rgba)
+}
+
+pub fn write_png(out: &Path, width: u32, height: u32, rgba: &[u8]) -> anyhow::Result<()> {
+    let file = std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgba)?;
+    writer.finish()?;
+    Ok(())
+}
+
+/// Drives the controller to the screen, as a resident's taps would.
+fn tour(app: &AppWindow, c: &Controller, config: &Arc<KioskConfig>, shot: &Shot) -> anyhow::Result<()> {
+    use ScreenName as S;
+    let api = app.global::<Api>();
+    let zh = shot.language == Language::Zh;
+    let high_risk = shot.screen == S::HighRisk;
+    if shot.screen == S::Home {
+        return Ok(());
+    }
+    c.choose_service("complaint");
+    if shot.screen == S::Subtype {
+        return Ok(());
+    }
+    c.choose_subtype("wages_owed");
+    c.choose_option("amount", "5k_20k");
+    c.choose_option("workers", if high_risk { "30_plus" } else { "2_9" });
+    c.choose_option("since", "1_3m");
+    if shot.screen == S::Questions {
+        return Ok(());
+    }
+    c.open_text_entry("employer");
+    api.set_text_entry_value(if zh { "某某建筑劳务公司" } else { "Example Building Labour Co." }.into());
+    if shot.screen == S::TextEntry {
+        return Ok(());
+    }
+    c.close_text_entry(true);
+    c.next();
+    api.set_description(
+        if zh {
+            "工地上干了三个月，老板一直说下个月发工资，现在电话也不接了。"
+        } else {
+            "Three months on the site, and the boss keeps saying wages come next month. Now he does not answer the phone."
+        }
+        .into(),
+    );
+    if shot.screen == S::Description {
+        return Ok(());
+    }
+    if shot.screen == S::StillThere {
+        c.idle_timeout();
+        return Ok(());
+    }
+    c.next();
+    api.set_phone("13800138000".into());
+    if shot.screen == S::Contact {
+        return Ok(());
+    }
+    c.next();
+    if shot.screen == S::Consent {
+        return Ok(());
+    }
+    c.next();
+    if shot.screen == S::Review {
+        return Ok(());
+    }
+    // Result and high-risk: file the reviewed draft for real and print its slip virtually.
+    let draft = c
+        .with_state(|s| s.wizard.as_ref().map(|w| w.draft.clone()))
+        .ok_or_else(|| anyhow!("the tour did not reach the review"))?;
+    let mut kiosk = Kiosk::open(config.clone())?;
+    let filed = kiosk.file_case(&draft)?;
+    c.show_filed(Ok(filed));
+    let profile = config.printer_profile();
+    let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
+    kiosk.print_pending(&mut printer, &profile, |outcome| c.print_changed(outcome))?;
+    Ok(())
+}
+
+/// A throw-away data directory, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> anyhow::Result<Scratch> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let dir = std::env::temp_dir().join(format!(
+            "grievance-kiosk-screenshot-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,266 @@
+//! From the controller's state to what the screens show: fills the `Api` global's properties
+//! and models. One function, [`render`], writes everything but the fields the resident is
+//! typing into (those are loaded when a step is entered, so typing is never overwritten).
+
+use std::rc::Rc;
+
+use slint::{ComponentHandle, Image, ModelRc, SharedString, VecModel};
+
+use super::controller::State;
+use super::ui::{
+    Api, AppWindow, Chip, EmergencyLine, PrintState, Problem, QuestionView, ReviewKind, ReviewRow,
+    Screen, ServiceTile, Theme,
+};
+use super::wizard::Step;
+use crate::domain::{Language, QuestionKind};
+
+/// Elderly mode's scale of text and touch targets (the brief asks for at least 1.3×).
+pub const ELDERLY_SCALE: f32 = 1.35;
+
+/// How much of a long description the review shows.
+const REVIEW_DESCRIPTION_CHARS: usize = 240;
+
+fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
+    ModelRc::from(Rc::new(VecModel::from(items)))
+}
+
+fn s(text: &str) -> SharedString {
+    SharedString::from(text)
+}
+
+pub fn screen_of(step: Step) -> Screen {
+    match step {
+        Step::Subtype => Screen::Subtype,
+        Step::Questions => Screen::Questions,
+        Step::Description => Screen::Description,
+        Step::Contact => Screen::Contact,
+        Step::Consent => Screen::Consent,
+        Step::Review => Screen::Review,
+    }
+}
+
+pub fn render(app: &AppWindow, state: &State) {
+    let config = &state.config;
+    let lang = state.language;
+    let api = app.global::<Api>();
+    app.global::<Theme>()
+        .set_scale(if state.elderly { ELDERLY_SCALE } else { 1.0 });
+    api.set_network_name(s(config.station.network.get(lang)));
+    api.set_station_name(s(config.station.name.get(lang)));
+    api.set_english(lang == Language::En);
+    api.set_elderly(state.elderly);
+    api.set_screen(state.screen);
+    api.set_problem(state.problem);
+    api.set_busy(state.busy);
+    api.set_services(model(
+        config
+            .catalogue
+            .services
+            .iter()
+            .map(|svc| ServiceTile {
+                id: s(&svc.id),
+                name: s(svc.name.get(lang)),
+                hint: s(svc.hint.get(lang)),
+            })
+            .collect(),
+    ));
+    api.set_emergency(model(
+        config
+            .emergency
+            .iter()
+            .map(|e| EmergencyLine {
+                number: s(&e.number),
+                label: s(e.label.get(lang)),
+            })
+            .collect(),
+    ));
+    api.set_consent_text(s(config.consent.text.get(lang)));
+    api.set_description_max(crate::domain::case::MAX_DESCRIPTION_CHARS as i32);
+    render_wizard(&api, state);
+    render_result(&api, state);
+    api.set_still_there(state.still_there.is_some());
+    api.set_still_there_seconds(state.still_there.unwrap_or(0) as i32);
+}
+
+fn render_wizard(api: &Api<'_>, state: &State) {
+    let lang = state.language;
+    let Some((wizard, service)) = state.wizard_and_service() else {
+        api.set_steps(model(Vec::new()));
+        api.set_step(0);
+        api.set_subtypes(model(Vec::new()));
+        api.set_questions(model(Vec::new()));
+        api.set_review(model(Vec::new()));
+        api.set_text_entry_open(false);
+        return;
+    };
+    api.set_steps(model(wizard.steps().iter().map(|s| screen_of(*s)).collect()));
+    api.set_step(wizard.step_index() as i32);
+    api.set_service_name(s(service.name.get(lang)));
+    api.set_anonymous_allowed(service.anonymous_allowed);
+    api.set_subtypes(model(
+        service
+            .subtypes
+            .iter()
+            .map(|t| Chip {
+                id: s(&t.id),
+                label: s(t.name.get(lang)),
+                selected: wizard.draft.subtype.as_deref() == Some(t.id.as_str()),
+            })
+            .collect(),
+    ));
+    let subtype = wizard.draft.subtype.as_deref().and_then(|id| service.subtype(id));
+    let questions: Vec<QuestionView> = subtype
+        .map(|t| {
+            service
+                .questions_for(t)
+                .map(|q| {
+                    let answer = wizard.answer(&q.id).unwrap_or("");
+                    let (is_text, chips) = match &q.kind {
+                        QuestionKind::Choice { options } => (
+                            false,
+                            options
+                                .iter()
+                                .map(|o| Chip {
+                                    id: s(&o.id),
+                                    label: s(o.label.get(lang)),
+                                    selected: o.id == answer,
+                                })
+                                .collect(),
+                        ),
+                        QuestionKind::Text { .. } => (true, Vec::new()),
+                    };
+                    QuestionView {
+                        id: s(&q.id),
+                        label: s(q.label.get(lang)),
+                        is_text,
+                        chips: model(chips),
+                        text: s(if is_text { answer } else { "" }),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    api.set_questions(model(questions));
+
+    let mut review = vec![ReviewRow {
+        kind: ReviewKind::Service,
+        label: s(""),
+        value: s(service.name.get(lang)),
+    }];
+    if let Some(t) = subtype {
+        review.push(ReviewRow {
+            kind: ReviewKind::Subtype,
+            label: s(""),
+            value: s(t.name.get(lang)),
+        });
+        for q in service.questions_for(t) {
+            let Some(answer) = wizard.answer(&q.id) else {
+                continue;
+            };
+            let value = q
+                .option(answer)
+                .map(|o| o.label.get(lang).to_owned())
+                .unwrap_or_else(|| answer.to_owned());
+            review.push(ReviewRow {
+                kind: ReviewKind::Answer,
+                label: s(q.label.get(lang)),
+                value: s(&value),
+            });
+        }
+    }
+    let description = crate::domain::text::clean_text(&wizard.draft.description);
+    review.push(if description.is_empty() {
+        ReviewRow {
+            kind: ReviewKind::NoDescription,
+            label: s(""),
+            value: s(""),
+        }
+    } else {
+        let shown: String = description.chars().take(REVIEW_DESCRIPTION_CHARS).collect();
+        let more = description.chars().count() > REVIEW_DESCRIPTION_CHARS;
+        ReviewRow {
+            kind: ReviewKind::Description,
+            label: s(""),
+            value: s(&(shown + if more { "…" } else { "" })),
+        }
+    });
+    review.push(match crate::domain::Phone::parse(&wizard.draft.phone) {
+        _ if wizard.draft.anonymous => ReviewRow {
+            kind: ReviewKind::Anonymous,
+            label: s(""),
+            value: s(""),
+        },
+        Ok(phone) => ReviewRow {
+            kind: ReviewKind::Phone,
+            label: s(""),
+            value: s(&phone.display()),
+        },
+        Err(_) => ReviewRow {
+            kind: ReviewKind::Phone,
+            label: s(""),
+            value: s(&wizard.draft.phone),
+        },
+    });
+    api.set_review(model(review));
+
+    match &state.text_entry {
+        Some(question) => {
+            let q = subtype.and_then(|t| service.questions_for(t).find(|q| &q.id == question));
+            api.set_text_entry_open(q.is_some());
+            if let Some(q) = q {
+                api.set_text_entry_label(s(q.label.get(lang)));
+                if let QuestionKind::Text { max_chars } = q.kind {
+                    api.set_text_entry_max(max_chars as i32);
+                }
+            }
+        }
+        None => api.set_text_entry_open(false),
+    }
+}
+
+fn render_result(api: &Api<'_>, state: &State) {
+    match &state.result {
+        Some(result) => {
+            api.set_code(s(&result.code));
+            api.set_qr(result.qr.clone());
+            api.set_print_state(result.print);
+            api.set_next_steps(s(&result.next_steps));
+        }
+        None => {
+            api.set_code(s(""));
+            api.set_qr(Image::default());
+            api.set_print_state(PrintState::None);
+            api.set_next_steps(s(""));
+        }
+    }
+}
+
+/// The problem banner a failed submit shows.
+pub fn problem_of(error: &crate::kiosk::KioskError) -> Problem {
+    use crate::kiosk::KioskError;
+    use crate::store::StoreError;
+    match error {
+        KioskError::Case(e) => problem_of_case(e),
+        KioskError::Store(StoreError::Full(_)) => Problem::StorageFull,
+        KioskError::Store(StoreError::ReadOnly(_)) => Problem::StorageReadOnly,
+        KioskError::Store(_) => Problem::StorageFailed,
+        KioskError::Token(_)
+        | KioskError::NotFound(_)
+        | KioskError::Random(_)
+        | KioskError::Workers(_) => Problem::Unexpected,
+    }
+}
+
+/// The problem banner a step that refuses the resident's input shows.
+pub fn problem_of_case(error: &crate::domain::CaseError) -> Problem {
+    use crate::domain::CaseError;
+    match error {
+        CaseError::Phone(_) | CaseError::AnonymousWithPhone => Problem::PhoneInvalid,
+        CaseError::PhoneRequired { .. } | CaseError::AnonymousNotAllowed { .. } => {
+            Problem::PhoneRequired
+        }
+        CaseError::DescriptionTooLong { .. } => Problem::DescriptionTooLong,
+        CaseError::AnswerTooLong { .. } => Problem::AnswerTooLong,
+        _ => Problem::Unexpected,
+    }
+}

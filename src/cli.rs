@@ -1,0 +1,430 @@
+//! The `grievance-kiosk` command line (DESIGN.md §9). Every command calls the same function in
+//! [`crate::kiosk`] or [`crate::app`] that the touchscreen calls; this file only parses
+//! arguments and prints. `--json` prints one JSON object per line with stable field names;
+//! errors go to standard error as one line, with a non-zero exit status.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use serde_json::json;
+
+use crate::app::screenshot::{self, ScreenName, Shot};
+use crate::config::KioskConfig;
+use crate::domain::{Answer, CaseDraft, Channel, Language};
+use crate::kiosk::{doctor, sample_slip_content, Kiosk};
+use crate::printer::profile::PrinterProfile;
+use crate::printer::transport::VirtualPrinter;
+
+#[derive(Parser)]
+#[command(
+    name = "grievance-kiosk",
+    version,
+    about = "Touchscreen kiosk of a citizen appeal service station",
+    long_about = "Touchscreen kiosk of a citizen appeal service station.\n\n\
+        Without a command, opens the kiosk window. With no configuration it runs the built-in \
+        demo station: data in ./kiosk-data, the virtual printer (slips written as PNG under \
+        kiosk-data/slips).\n\n\
+        Configuration: --config FILE or KIOSK_CONFIG, then the environment variables \
+        KIOSK_DATA_DIR, KIOSK_STATION_ID, KIOSK_PRINTER_PORT, KIOSK_PRINTER_PROFILE, \
+        KIOSK_PRINTER_BAUD, KIOSK_UPSTREAM_URL, KIOSK_UPSTREAM_KIND, KIOSK_UPSTREAM_TOKEN, \
+        KIOSK_TRACKING_BASE_URL."
+)]
+pub struct Cli {
+    /// The station's kiosk.toml (only the keys that differ from the built-in demo station).
+    #[arg(long, global = true, env = "KIOSK_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// File a case or look one up.
+    #[command(subcommand)]
+    Case(CaseCommand),
+    /// A case's slip: its raw ESC/POS bytes, or a PNG of what the printer prints.
+    #[command(subcommand)]
+    Slip(SlipCommand),
+    /// Render a screen of the kiosk to PNG, without a display.
+    Screenshot(ScreenshotArgs),
+    /// Check the configuration, the database, the fonts and the printer.
+    Doctor,
+}
+
+#[derive(Subcommand)]
+enum CaseCommand {
+    /// File a case, as the touchscreen does, and print its slip.
+    New {
+        /// complaint, mediation, legal, counselling or assistance.
+        #[arg(long)]
+        service: String,
+        /// Sub-type of the service (default: other).
+        #[arg(long)]
+        subtype: Option<String>,
+        /// What the resident wants to say (at most 4000 characters).
+        #[arg(long, default_value = "")]
+        description: String,
+        /// A mainland mobile, or a landline with area code.
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// File without a phone number (only where the service allows it).
+        #[arg(long)]
+        anonymous: bool,
+        /// An answer to a structured question, QUESTION=OPTION (repeatable).
+        #[arg(long = "answer", value_name = "QUESTION=OPTION")]
+        answers: Vec<String>,
+        /// The resident's language: the slip is printed in it.
+        #[arg(long, value_enum, default_value = "zh")]
+        lang: LangArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the stored record of a case.
+    Show {
+        /// The tracking code (any case, dashes and spaces allowed).
+        token: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlipCommand {
+    /// Write a slip's raw ESC/POS bytes to standard output.
+    Bytes {
+        #[command(flatten)]
+        which: WhichSlip,
+    },
+    /// Render a slip as the printer would print it, to a PNG file.
+    Render {
+        #[command(flatten)]
+        which: WhichSlip,
+        #[arg(long, value_name = "FILE.png")]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args)]
+struct WhichSlip {
+    /// The case's tracking code.
+    #[arg(required_unless_present = "sample", conflicts_with = "sample")]
+    token: Option<String>,
+    /// A sample slip instead of a stored case's.
+    #[arg(long)]
+    sample: bool,
+    /// Printer profile (default: the configured one): epson-tm-t88, cn-80mm, cn-58mm, …
+    #[arg(long)]
+    profile: Option<String>,
+    /// Language of a sample slip.
+    #[arg(long, value_enum, default_value = "zh")]
+    lang: LangArg,
+}
+
+#[derive(clap::Args)]
+struct ScreenshotArgs {
+    /// Which screen, or `all` (then --out is a directory).
+    #[arg(long)]
+    screen: ScreenArg,
+    #[arg(long, value_enum, default_value = "zh")]
+    lang: LangArg,
+    /// Elderly mode: larger text and touch targets.
+    #[arg(long)]
+    elderly: bool,
+    /// 1920×1080 instead of the portrait 1080×1920.
+    #[arg(long)]
+    landscape: bool,
+    /// The PNG to write (a directory for --screen all).
+    #[arg(long, value_name = "FILE.png")]
+    out: PathBuf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LangArg {
+    Zh,
+    En,
+}
+
+impl From<LangArg> for Language {
+    fn from(l: LangArg) -> Language {
+        match l {
+            LangArg::Zh => Language::Zh,
+            LangArg::En => Language::En,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum ScreenArg {
+    One(ScreenName),
+    All,
+}
+
+impl clap::ValueEnum for ScreenArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        const VARIANTS: [ScreenArg; 12] = {
+            let mut all = [ScreenArg::All; 12];
+            let mut i = 0;
+            while i < ScreenName::ALL.len() {
+                all[i] = ScreenArg::One(ScreenName::ALL[i]);
+                i += 1;
+            }
+            all
+        };
+        &VARIANTS
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(match self {
+            ScreenArg::One(s) => s.name(),
+            ScreenArg::All => "all",
+        }))
+    }
+}
+
+/// Runs the command line; `Err` is printed by `main` as one line.
+pub fn main(cli: Cli) -> anyhow::Result<()> {
+    let config = Arc::new(
+        KioskConfig::load(cli.config.as_deref(), |name| std::env::var(name).ok())
+            .context("configuration")?,
+    );
+    match cli.command {
+        None => crate::app::run(config),
+        Some(Command::Case(cmd)) => case(config, cmd),
+        Some(Command::Slip(cmd)) => slip(config, cmd),
+        Some(Command::Screenshot(args)) => screenshot_cmd(config, args),
+        Some(Command::Doctor) => doctor_cmd(config),
+    }
+}
+
+fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
+    match cmd {
+        CaseCommand::New {
+            service,
+            subtype,
+            description,
+            phone,
+            anonymous,
+            answers,
+            lang,
+            json,
+        } => {
+            let answers = answers
+                .iter()
+                .map(|a| match a.split_once('=') {
+                    Some((q, v)) if !q.trim().is_empty() => Ok(Answer {
+                        question: q.trim().to_owned(),
+                        value: v.trim().to_owned(),
+                    }),
+                    _ => bail!("answer: `{a}` is not QUESTION=OPTION"),
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let draft = CaseDraft {
+                service,
+                subtype,
+                answers,
+                description,
+                phone,
+                anonymous,
+                // Staff on the command line file on the resident's behalf, having read them the
+                // privacy notice in force.
+                consent_version: Some(config.consent.version.clone()),
+                language: lang.into(),
+                channel: Channel::Cli,
+            };
+            let mut kiosk = Kiosk::open(config.clone())?;
+            let filed = kiosk.file_case(&draft)?;
+            let profile = config.printer_profile();
+            let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
+            let printed = kiosk.print_pending(&mut printer, &profile, |_| {})?;
+            let mine = printed.iter().find(|o| o.token == filed.case.token);
+            let print_state = mine.map_or("pending", |o| o.state.as_str());
+            let slip_png = printer.png_path(filed.case.token.as_str());
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "token": filed.case.token.as_str(),
+                        "code": filed.case.token.grouped(),
+                        "url": filed.url,
+                        "id": filed.case.id.to_string(),
+                        "service": filed.case.service,
+                        "subtype": filed.case.subtype,
+                        "risk": filed.case.risk.level.as_str(),
+                        "risk_reasons": filed.case.risk.reasons,
+                        "print": print_state,
+                        "slip_png": slip_png,
+                    })
+                );
+            } else {
+                println!("filed     {}", filed.case.token.grouped());
+                println!("track     {}", filed.url);
+                println!("risk      {}", filed.case.risk.level.as_str());
+                println!("slip      {print_state} ({})", slip_png.display());
+            }
+            if let Some(reason) = mine.and_then(|o| o.reason.as_deref()) {
+                eprintln!("warning: the slip was not printed: {reason}");
+            }
+            Ok(())
+        }
+        CaseCommand::Show { token, json } => {
+            let kiosk = Kiosk::open(config)?;
+            let stored = kiosk.find_case(&token)?;
+            let case = &stored.case;
+            let url = kiosk.tracking_url(&case.token);
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "token": case.token.as_str(),
+                        "code": case.token.grouped(),
+                        "url": url,
+                        "id": case.id.to_string(),
+                        "station": case.station_id,
+                        "service": case.service,
+                        "subtype": case.subtype,
+                        "answers": case.answers,
+                        "risk": case.risk.level.as_str(),
+                        "risk_reasons": case.risk.reasons,
+                        "anonymous": case.anonymous,
+                        "phone": case.phone.as_ref().map(|p| p.masked()),
+                        "description_chars": case.description.as_ref().map(|d| d.chars().count()),
+                        "language": case.language.code(),
+                        "channel": case.channel.as_str(),
+                        "created_at": case.created_at.to_rfc3339(),
+                        "print": stored.print_state.as_str(),
+                        "print_reason": stored.print_reason,
+                        "outbox": stored.outbox_state,
+                    })
+                );
+            } else {
+                println!("code      {}", case.token.grouped());
+                println!("track     {url}");
+                println!("filed     {}", case.created_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"));
+                println!("service   {} / {}", case.service, case.subtype);
+                println!("risk      {}", case.risk.level.as_str());
+                println!(
+                    "contact   {}",
+                    match &case.phone {
+                        Some(p) => p.masked(),
+                        None if case.anonymous => "anonymous".into(),
+                        None => "erased".into(),
+                    }
+                );
+                println!("slip      {}", stored.print_state.as_str());
+                println!("upstream  {}", stored.outbox_state);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn profile_for(config: &KioskConfig, id: Option<&str>) -> anyhow::Result<PrinterProfile> {
+    match id {
+        None => Ok(config.printer_profile()),
+        Some(id) => config
+            .printer_profiles()
+            .into_iter()
+            .find(|p| p.id == id)
+            .with_context(|| {
+                let known: Vec<String> = config.printer_profiles().into_iter().map(|p| p.id).collect();
+                format!("profile: `{id}` is not a printer profile (known: {})", known.join(", "))
+            }),
+    }
+}
+
+fn slip_bytes_for(config: &Arc<KioskConfig>, which: &WhichSlip) -> anyhow::Result<(Vec<u8>, PrinterProfile)> {
+    let profile = profile_for(config, which.profile.as_deref())?;
+    let bytes = if which.sample {
+        let content = sample_slip_content(config, which.lang.into());
+        crate::printer::escpos::encode(&crate::printer::slip::layout(&content, &profile), &profile)
+    } else {
+        let kiosk = Kiosk::open(config.clone())?;
+        let token = which.token.as_deref().unwrap_or_default();
+        let stored = kiosk.find_case(token)?;
+        kiosk.slip_bytes(&stored.case, &profile)
+    };
+    Ok((bytes, profile))
+}
+
+fn slip(config: Arc<KioskConfig>, cmd: SlipCommand) -> anyhow::Result<()> {
+    match cmd {
+        SlipCommand::Bytes { which } => {
+            let (bytes, _) = slip_bytes_for(&config, &which)?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes)?;
+            out.flush()?;
+            Ok(())
+        }
+        SlipCommand::Render { which, out } => {
+            let (bytes, profile) = slip_bytes_for(&config, &which)?;
+            let png = crate::printer::render::render_png(
+                &crate::printer::interpret::interpret(&bytes),
+                u32::from(profile.dots_per_line),
+            )?;
+            std::fs::write(&out, png).with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("wrote {} ({} bytes of ESC/POS, profile {})", out.display(), bytes.len(), profile.id);
+            Ok(())
+        }
+    }
+}
+
+fn screenshot_cmd(config: Arc<KioskConfig>, args: ScreenshotArgs) -> anyhow::Result<()> {
+    let size = if args.landscape { (1920, 1080) } else { (1080, 1920) };
+    let shot = |screen| Shot {
+        screen,
+        language: args.lang.into(),
+        elderly: args.elderly,
+        size,
+    };
+    match args.screen {
+        ScreenArg::One(screen) => {
+            screenshot::render_to_file(config, &shot(screen), &args.out)?;
+            eprintln!("wrote {}", args.out.display());
+        }
+        ScreenArg::All => {
+            std::fs::create_dir_all(&args.out)
+                .with_context(|| format!("cannot create {}", args.out.display()))?;
+            for screen in ScreenName::ALL {
+                let file = shot_file(&args.out, screen, &args);
+                screenshot::render_to_file(config.clone(), &shot(screen), &file)?;
+                eprintln!("wrote {}", file.display());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn shot_file(dir: &Path, screen: ScreenName, args: &ScreenshotArgs) -> PathBuf {
+    let lang = match args.lang {
+        LangArg::Zh => "zh",
+        LangArg::En => "en",
+    };
+    let mut name = format!("{}-{lang}", screen.name());
+    if args.elderly {
+        name.push_str("-elderly");
+    }
+    if args.landscape {
+        name.push_str("-landscape");
+    }
+    dir.join(format!("{name}.png"))
+}
+
+fn doctor_cmd(config: Arc<KioskConfig>) -> anyhow::Result<()> {
+    let checks = doctor::run(&config);
+    for c in &checks {
+        let mark = match c.verdict {
+            doctor::Verdict::Ok => "ok  ",
+            doctor::Verdict::Warn => "warn",
+            doctor::Verdict::Fail => "FAIL",
+        };
+        println!("{mark}  {:<9} {}", c.name, c.detail);
+    }
+    let failed = checks.iter().filter(|c| c.verdict == doctor::Verdict::Fail).count();
+    if failed > 0 {
+        bail!("doctor: {failed} check(s) failed");
+    }
+    Ok(())
+}

@@ -1,0 +1,460 @@
+//! The kiosk's configuration: the built-in demo station (`default.toml`, compiled in), a
+//! station's own `kiosk.toml` laid over it, and the `KIOSK_*` environment variables over both
+//! (DESIGN.md §9).
+//!
+//! A station file only names what it changes. Each `[section]` overrides the keys it sets; the
+//! lists `[[emergency]]` and `[[services]]` replace the built-in lists whole. Anything wrong, a
+//! typo in a key, a value of the wrong type, an unknown printer profile, stops start-up with the
+//! file, the line, the key and what was expected: a kiosk must not run half-configured.
+
+mod locate;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::domain::{Catalogue, Language, Localized, RiskRules};
+use crate::printer::profile::{builtin_profiles, PrinterProfile};
+
+/// The built-in configuration (also the reference for every key).
+pub const DEFAULT_TOML: &str = include_str!("default.toml");
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct KioskConfig {
+    pub data_dir: PathBuf,
+    pub station: Station,
+    pub ui: UiConfig,
+    pub consent: Consent,
+    pub emergency: Vec<EmergencyNumber>,
+    pub printer: PrinterConfig,
+    pub upstream: UpstreamConfig,
+    pub risk: RiskRules,
+    pub catalogue: Catalogue,
+    /// Where this configuration came from, for `doctor` and error messages.
+    pub source: ConfigSource,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigSource {
+    BuiltIn,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Station {
+    pub id: String,
+    pub name: Localized,
+    pub address: Localized,
+    pub network: Localized,
+    pub hotline: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    pub default_language: Language,
+    pub idle_timeout_s: u32,
+    pub elderly_idle_timeout_s: u32,
+    pub still_there_s: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    pub version: String,
+    pub text: Localized,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyNumber {
+    pub number: String,
+    pub label: Localized,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterConfig {
+    /// Serial device of a real printer; `None` is the virtual printer.
+    #[serde(default)]
+    pub port: Option<String>,
+    pub profile: String,
+    pub baud: u32,
+    /// Profiles declared by the station, besides the built-in ones.
+    #[serde(default)]
+    pub profiles: Vec<PrinterProfile>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamKind {
+    Native,
+    Open311,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamConfig {
+    /// The district's case system; `None` runs the reference hub in-process.
+    #[serde(default)]
+    pub url: Option<String>,
+    pub kind: UpstreamKind,
+    #[serde(default)]
+    pub token: Option<String>,
+    pub tracking_base_url: String,
+}
+
+/// What is wrong with the configuration, and where.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read the configuration file {}: {reason}", path.display())]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("{}{}: {problem}", origin, line.map(|(l, c)| format!(", line {l}, column {c}")).unwrap_or_default())]
+    Invalid {
+        /// The file (or environment variable) at fault.
+        origin: String,
+        /// 1-based line and column, where known.
+        line: Option<(usize, usize)>,
+        /// The key and what was expected of it.
+        problem: String,
+    },
+}
+
+// The overlay: a station file deserialised with every key optional, so that serde reports
+// unknown keys and wrong types with their line, then laid over the built-in configuration.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Overlay {
+    data_dir: Option<PathBuf>,
+    station: Option<StationOverlay>,
+    ui: Option<UiOverlay>,
+    consent: Option<ConsentOverlay>,
+    emergency: Option<Vec<EmergencyNumber>>,
+    printer: Option<PrinterOverlay>,
+    upstream: Option<UpstreamOverlay>,
+    risk: Option<RiskOverlay>,
+    services: Option<Catalogue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StationOverlay {
+    id: Option<String>,
+    name: Option<Localized>,
+    address: Option<Localized>,
+    network: Option<Localized>,
+    hotline: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UiOverlay {
+    default_language: Option<Language>,
+    idle_timeout_s: Option<u32>,
+    elderly_idle_timeout_s: Option<u32>,
+    still_there_s: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConsentOverlay {
+    version: Option<String>,
+    text: Option<Localized>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrinterOverlay {
+    port: Option<String>,
+    profile: Option<String>,
+    baud: Option<u32>,
+    profiles: Option<Vec<PrinterProfile>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpstreamOverlay {
+    url: Option<String>,
+    kind: Option<UpstreamKind>,
+    token: Option<String>,
+    tracking_base_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RiskOverlay {
+    high_keywords: Option<Vec<String>>,
+    elevated_keywords: Option<Vec<String>>,
+}
+
+/// The built-in file parsed whole (every key present).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Complete {
+    data_dir: PathBuf,
+    station: Station,
+    ui: UiConfig,
+    consent: Consent,
+    emergency: Vec<EmergencyNumber>,
+    printer: PrinterConfig,
+    upstream: UpstreamConfig,
+    risk: RiskRules,
+    services: Catalogue,
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
+}
+
+impl KioskConfig {
+    /// The built-in demo station, with no file and no environment applied.
+    pub fn builtin() -> KioskConfig {
+        let c: Complete = toml::from_str(DEFAULT_TOML)
+            .expect("the built-in default.toml parses (checked by a test)");
+        KioskConfig {
+            data_dir: c.data_dir,
+            station: c.station,
+            ui: c.ui,
+            consent: c.consent,
+            emergency: c.emergency,
+            printer: c.printer,
+            upstream: c.upstream,
+            risk: c.risk,
+            catalogue: c.services,
+            source: ConfigSource::BuiltIn,
+        }
+    }
+
+    /// Loads the configuration the way the kiosk starts: the built-in defaults, then `file` if
+    /// given, then the `KIOSK_*` variables of `env`, then checks the result.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<KioskConfig, ConfigError> {
+        let mut config = KioskConfig::builtin();
+        let mut text = None;
+        if let Some(path) = file {
+            let contents = std::fs::read_to_string(path).map_err(|e| ConfigError::Unreadable {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+            config.apply_file(&contents, &path.display().to_string())?;
+            config.source = ConfigSource::File(path.to_owned());
+            text = Some(contents);
+        }
+        config.apply_env(env)?;
+        config.validate().map_err(|(key, problem)| {
+            let line = text.as_deref().and_then(|t| locate::line_of_key(t, &key));
+            let origin = match (&config.source, line) {
+                (ConfigSource::File(p), Some(_)) => p.display().to_string(),
+                (ConfigSource::File(p), None) => format!("{} (or its KIOSK_* override)", p.display()),
+                (ConfigSource::BuiltIn, _) => "configuration (KIOSK_* environment)".to_owned(),
+            };
+            ConfigError::Invalid {
+                origin,
+                line,
+                problem: format!("`{key}`: {problem}"),
+            }
+        })?;
+        Ok(config)
+    }
+
+    /// Lays a station file (its text) over this configuration.
+    pub fn apply_file(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+        let overlay: Overlay = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| locate::line_col(text, s.start));
+            let key = locate::key_at(text, e.span().map(|s| s.start));
+            ConfigError::Invalid {
+                origin: origin.to_owned(),
+                line,
+                problem: match key {
+                    Some(k) => format!("`{k}`: {}", e.message().trim()),
+                    None => e.message().trim().to_owned(),
+                },
+            }
+        })?;
+        set(&mut self.data_dir, overlay.data_dir);
+        if let Some(s) = overlay.station {
+            set(&mut self.station.id, s.id);
+            set(&mut self.station.name, s.name);
+            set(&mut self.station.address, s.address);
+            set(&mut self.station.network, s.network);
+            set(&mut self.station.hotline, s.hotline);
+        }
+        if let Some(u) = overlay.ui {
+            set(&mut self.ui.default_language, u.default_language);
+            set(&mut self.ui.idle_timeout_s, u.idle_timeout_s);
+            set(&mut self.ui.elderly_idle_timeout_s, u.elderly_idle_timeout_s);
+            set(&mut self.ui.still_there_s, u.still_there_s);
+        }
+        if let Some(c) = overlay.consent {
+            set(&mut self.consent.version, c.version);
+            set(&mut self.consent.text, c.text);
+        }
+        set(&mut self.emergency, overlay.emergency);
+        if let Some(p) = overlay.printer {
+            if p.port.is_some() {
+                self.printer.port = p.port;
+            }
+            set(&mut self.printer.profile, p.profile);
+            set(&mut self.printer.baud, p.baud);
+            set(&mut self.printer.profiles, p.profiles);
+        }
+        if let Some(u) = overlay.upstream {
+            if u.url.is_some() {
+                self.upstream.url = u.url;
+            }
+            set(&mut self.upstream.kind, u.kind);
+            if u.token.is_some() {
+                self.upstream.token = u.token;
+            }
+            set(&mut self.upstream.tracking_base_url, u.tracking_base_url);
+        }
+        if let Some(r) = overlay.risk {
+            set(&mut self.risk.high_keywords, r.high_keywords);
+            set(&mut self.risk.elevated_keywords, r.elevated_keywords);
+        }
+        set(&mut self.catalogue, overlay.services);
+        Ok(())
+    }
+
+    /// Applies the `KIOSK_*` overrides of DESIGN.md §9. An empty variable counts as unset.
+    pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let bad = |name: &str, problem: String| ConfigError::Invalid {
+            origin: format!("environment variable {name}"),
+            line: None,
+            problem,
+        };
+        if let Some(v) = get("KIOSK_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("KIOSK_STATION_ID") {
+            self.station.id = v;
+        }
+        if let Some(v) = get("KIOSK_PRINTER_PORT") {
+            self.printer.port = Some(v);
+        }
+        if let Some(v) = get("KIOSK_PRINTER_PROFILE") {
+            self.printer.profile = v;
+        }
+        if let Some(v) = get("KIOSK_PRINTER_BAUD") {
+            self.printer.baud = v.trim().parse().map_err(|_| {
+                bad("KIOSK_PRINTER_BAUD", format!("`{v}` is not a baud rate (a whole number such as 9600 or 115200)"))
+            })?;
+        }
+        if let Some(v) = get("KIOSK_UPSTREAM_URL") {
+            self.upstream.url = Some(v);
+        }
+        if let Some(v) = get("KIOSK_UPSTREAM_KIND") {
+            self.upstream.kind = match v.trim() {
+                "native" => UpstreamKind::Native,
+                "open311" => UpstreamKind::Open311,
+                other => {
+                    return Err(bad("KIOSK_UPSTREAM_KIND", format!("`{other}` is not an upstream kind (expected `native` or `open311`)")))
+                }
+            };
+        }
+        if let Some(v) = get("KIOSK_UPSTREAM_TOKEN") {
+            self.upstream.token = Some(v);
+        }
+        if let Some(v) = get("KIOSK_TRACKING_BASE_URL") {
+            self.upstream.tracking_base_url = v;
+        }
+        Ok(())
+    }
+
+    /// Checks what types cannot. Returns the key at fault and what is expected of it.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let fail = |key: &str, problem: String| Err((key.to_owned(), problem));
+        if self.data_dir.as_os_str().is_empty() {
+            return fail("data_dir", "must name a directory".into());
+        }
+        let id_ok = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !id_ok(&self.station.id) {
+            return fail("station.id", format!("`{}` is not a station id: use 1–64 letters, digits, - and _", self.station.id));
+        }
+        if self.station.name.zh.trim().is_empty() || self.station.name.en.trim().is_empty() {
+            return fail("station.name", "needs both `zh` and `en`".into());
+        }
+        if self.ui.idle_timeout_s < 15 || self.ui.idle_timeout_s > 3600 {
+            return fail("ui.idle_timeout_s", format!("{} seconds: expected 15–3600", self.ui.idle_timeout_s));
+        }
+        if self.ui.elderly_idle_timeout_s < self.ui.idle_timeout_s || self.ui.elderly_idle_timeout_s > 3600 {
+            return fail("ui.elderly_idle_timeout_s", format!("{} seconds: expected at least ui.idle_timeout_s ({}) and at most 3600", self.ui.elderly_idle_timeout_s, self.ui.idle_timeout_s));
+        }
+        if !(5..=300).contains(&self.ui.still_there_s) {
+            return fail("ui.still_there_s", format!("{} seconds: expected 5–300", self.ui.still_there_s));
+        }
+        if self.consent.version.trim().is_empty() {
+            return fail("consent.version", "must not be empty".into());
+        }
+        if self.emergency.is_empty() {
+            return fail("emergency", "list at least one emergency number".into());
+        }
+        for (i, e) in self.emergency.iter().enumerate() {
+            if e.number.is_empty() || !e.number.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b' ') {
+                return fail(&format!("emergency[{i}].number"), format!("`{}` is not a phone number (digits, spaces and dashes)", e.number));
+            }
+        }
+        let profiles = self.printer_profiles();
+        for (i, p) in self.printer.profiles.iter().enumerate() {
+            if builtin_profiles().iter().any(|b| b.id == p.id) || self.printer.profiles[..i].iter().any(|o| o.id == p.id) {
+                return fail(&format!("printer.profiles[{i}].id"), format!("profile id `{}` is already taken", p.id));
+            }
+        }
+        if !profiles.iter().any(|p| p.id == self.printer.profile) {
+            let known: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
+            return fail("printer.profile", format!("`{}` is not a printer profile (known: {})", self.printer.profile, known.join(", ")));
+        }
+        if !matches!(self.printer.baud, 1200 | 2400 | 4800 | 9600 | 19200 | 38400 | 57600 | 115200 | 230400) {
+            return fail("printer.baud", format!("{} is not a serial baud rate (expected 9600, 19200, 38400, 57600 or 115200)", self.printer.baud));
+        }
+        let base = &self.upstream.tracking_base_url;
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 200 {
+            return fail("upstream.tracking_base_url", format!("`{base}` is not an http(s) URL"));
+        }
+        if let Some(url) = &self.upstream.url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return fail("upstream.url", format!("`{url}` is not an http(s) URL"));
+            }
+        }
+        self.catalogue
+            .validate()
+            .map_err(|e| (e.path, e.problem))?;
+        Ok(())
+    }
+
+    /// Built-in printer profiles followed by the station's own.
+    pub fn printer_profiles(&self) -> Vec<PrinterProfile> {
+        let mut all = builtin_profiles();
+        all.extend(self.printer.profiles.iter().cloned());
+        all
+    }
+
+    /// The profile in use (validated to exist at load).
+    pub fn printer_profile(&self) -> PrinterProfile {
+        self.printer_profiles()
+            .into_iter()
+            .find(|p| p.id == self.printer.profile)
+            .unwrap_or_else(|| builtin_profiles().remove(0))
+    }
+
+    pub fn idle_timeout_s(&self, elderly: bool) -> u32 {
+        if elderly {
+            self.ui.elderly_idle_timeout_s
+        } else {
+            self.ui.idle_timeout_s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,18 @@
+//! The kiosk's domain: what a case is, which services exist, how a tracking token looks and how
+//! risk is judged. Everything here is plain data and plain functions: no SQLite, no Slint, no
+//! serial port, no HTTP, no clock and no randomness of its own (callers pass them in), so every
+//! rule can be tested on its own.
+
+pub mod case;
+pub mod catalogue;
+pub mod phone;
+pub mod risk;
+pub mod text;
+pub mod token;
+
+pub use case::{Answer, Case, CaseDraft, CaseError, Channel};
+pub use catalogue::{Catalogue, Question, QuestionKind, Service, SubType};
+pub use phone::Phone;
+pub use risk::{RiskAssessment, RiskLevel, RiskReason, RiskRules};
+pub use text::{Language, Localized};
+pub use token::{qr_payload, tracking_url, TokenError, TrackingToken};

@@ -1,0 +1,138 @@
+//! The operations of the kiosk, one function each, shared by the touchscreen and the command
+//! line: file a case, look one up, produce its slip, work the print queue. `app` and `cli` are
+//! two ways of calling these; neither decides anything on its own.
+//!
+//! A [`Kiosk`] owns one database connection. The touchscreen keeps one for intake and the print
+//! queue task opens its own (SQLite serialises them).
+
+pub mod doctor;
+mod print_queue;
+mod slip;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::config::KioskConfig;
+use crate::domain::case::{IntakeRules, NewCaseIdentity};
+use crate::domain::{
+    qr_payload, tracking_url, Case, CaseDraft, CaseError, TokenError, TrackingToken,
+};
+use crate::printer::profile::PrinterProfile;
+use crate::store::{IntakeRecord, Store, StoreError, StoredCase};
+
+pub use print_queue::{PrintOutcome, PrintReport};
+pub use slip::{sample_slip_content, slip_content};
+
+pub struct Kiosk {
+    config: Arc<KioskConfig>,
+    store: Store,
+}
+
+/// A case that has been filed: durable, with its slip waiting in the print queue.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    pub case: Case,
+    pub record: IntakeRecord,
+    /// The tracking page, `<tracking_base_url>/T/<TOKEN>`.
+    pub url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KioskError {
+    #[error(transparent)]
+    Case(#[from] CaseError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("tracking code: {0}")]
+    Token(TokenError),
+    #[error("no case has the tracking code {0}")]
+    NotFound(String),
+    #[error("the system's random number source failed: {0}")]
+    Random(String),
+    #[error("cannot start the kiosk's worker threads: {0}")]
+    Workers(String),
+}
+
+impl From<TokenError> for KioskError {
+    fn from(e: TokenError) -> KioskError {
+        KioskError::Token(e)
+    }
+}
+
+impl Kiosk {
+    /// Opens the kiosk's database in the configured data directory.
+    pub fn open(config: Arc<KioskConfig>) -> Result<Kiosk, KioskError> {
+        let store = Store::open(&config.data_dir)?;
+        Ok(Kiosk { config, store })
+    }
+
+    pub fn config(&self) -> &KioskConfig {
+        &self.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Validates a draft and files it: the case, its print job and its outbox row are committed
+    /// together before this returns. Nothing is acknowledged that is not durable.
+    pub fn file_case(&mut self, draft: &CaseDraft) -> Result<Filed, KioskError> {
+        let rules = IntakeRules {
+            catalogue: &self.config.catalogue,
+            risk: &self.config.risk,
+            consent_version: &self.config.consent.version,
+        };
+        // A fresh token collides with an existing one with probability ~n/2⁸⁰; retry anyway.
+        let mut attempts = 0;
+        loop {
+            let identity = NewCaseIdentity {
+                id: Uuid::now_v7(),
+                token: new_token()?,
+                created_at: Utc::now(),
+                station_id: self.config.station.id.clone(),
+            };
+            let case = Case::from_draft(draft, &rules, identity)?;
+            match self.store.insert_intake(&case) {
+                Ok(record) => {
+                    let url = tracking_url(&self.config.upstream.tracking_base_url, &case.token);
+                    return Ok(Filed { case, record, url });
+                }
+                Err(StoreError::TokenTaken) if attempts < 3 => attempts += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// The stored case with this code (as typed or scanned).
+    pub fn find_case(&self, code: &str) -> Result<StoredCase, KioskError> {
+        let token = TrackingToken::parse(code)?;
+        self.store
+            .case_by_token(&token)?
+            .ok_or_else(|| KioskError::NotFound(token.grouped()))
+    }
+
+    pub fn tracking_url(&self, token: &TrackingToken) -> String {
+        tracking_url(&self.config.upstream.tracking_base_url, token)
+    }
+
+    /// The ESC/POS bytes of a case's slip for `profile`, in the case's language.
+    pub fn slip_bytes(&self, case: &Case, profile: &PrinterProfile) -> Vec<u8> {
+        let content = slip_content(case, &self.config, case.language);
+        let blocks = crate::printer::slip::layout(&content, profile);
+        crate::printer::escpos::encode(&blocks, profile)
+    }
+
+    /// The payload of a case's QR code (on the slip and on the screen alike).
+    pub fn qr_payload(&self, token: &TrackingToken) -> String {
+        qr_payload(&self.tracking_url(token))
+    }
+}
+
+/// A new random tracking token from the operating system's random source.
+pub fn new_token() -> Result<TrackingToken, KioskError> {
+    let mut bytes = [0u8; crate::domain::token::RANDOM_BYTES];
+    getrandom::fill(&mut bytes).map_err(|e| KioskError::Random(e.to_string()))?;
+    Ok(TrackingToken::from_random(bytes))
+}

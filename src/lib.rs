@@ -1,0 +1,23 @@
+//! grievance-kiosk: the software of an unattended touchscreen kiosk where residents raise a
+//! problem with their district and leave with a printed slip whose QR code tracks the case.
+//!
+//! The library is the product; `main.rs` is a thin command line over it. The layers, innermost
+//! first (see ARCHITECTURE.md):
+//!
+//! - [`domain`]: cases, services, tracking tokens, risk triage. Pure: no I/O of any kind.
+//! - [`config`]: `kiosk.toml`, the built-in catalogue and the `KIOSK_*` overrides.
+//! - [`store`]: the SQLite database (cases, print jobs, outbox) and its migrations.
+//! - [`printer`]: slip layout, ESC/POS encoding and interpretation, the virtual printer.
+//! - [`kiosk`]: the operations a resident or an operator performs (file a case, look one up,
+//!   produce its slip). The touchscreen and the CLI both call these and nothing else.
+//! - [`app`]: the touchscreen: wires the Slint UI to [`kiosk`], owns the async runtime.
+//! - [`cli`]: the `grievance-kiosk` command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod fonts;
+pub mod kiosk;
+pub mod printer;
+pub mod store;

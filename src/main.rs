@@ -1,0 +1,16 @@
+//! `grievance-kiosk`: opens the kiosk, or runs one of its commands. See `--help`.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = grievance_kiosk::cli::Cli::parse();
+    match grievance_kiosk::cli::main(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the chain of causes, joined.
+            let message = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -302,7 +302,12 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
             } else {
                 println!("code      {}", case.token.grouped());
                 println!("track     {url}");
-                println!("filed     {}", case.created_at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S"));
+                println!(
+                    "filed     {}",
+                    case.created_at
+                        .with_timezone(&chrono::Local)
+                        .format("%Y-%m-%d %H:%M:%S")
+                );
                 println!("service   {} / {}", case.service, case.subtype);
                 println!("risk      {}", case.risk.level.as_str());
                 println!(
@@ -329,13 +334,23 @@ fn profile_for(config: &KioskConfig, id: Option<&str>) -> anyhow::Result<Printer
             .into_iter()
             .find(|p| p.id == id)
             .with_context(|| {
-                let known: Vec<String> = config.printer_profiles().into_iter().map(|p| p.id).collect();
-                format!("profile: `{id}` is not a printer profile (known: {})", known.join(", "))
+                let known: Vec<String> = config
+                    .printer_profiles()
+                    .into_iter()
+                    .map(|p| p.id)
+                    .collect();
+                format!(
+                    "profile: `{id}` is not a printer profile (known: {})",
+                    known.join(", ")
+                )
             }),
     }
 }
 
-fn slip_bytes_for(config: &Arc<KioskConfig>, which: &WhichSlip) -> anyhow::Result<(Vec<u8>, PrinterProfile)> {
+fn slip_bytes_for(
+    config: &Arc<KioskConfig>,
+    which: &WhichSlip,
+) -> anyhow::Result<(Vec<u8>, PrinterProfile)> {
     let profile = profile_for(config, which.profile.as_deref())?;
     let bytes = if which.sample {
         let content = sample_slip_content(config, which.lang.into());
@@ -365,14 +380,23 @@ fn slip(config: Arc<KioskConfig>, cmd: SlipCommand) -> anyhow::Result<()> {
                 u32::from(profile.dots_per_line),
             )?;
             std::fs::write(&out, png).with_context(|| format!("cannot write {}", out.display()))?;
-            eprintln!("wrote {} ({} bytes of ESC/POS, profile {})", out.display(), bytes.len(), profile.id);
+            eprintln!(
+                "wrote {} ({} bytes of ESC/POS, profile {})",
+                out.display(),
+                bytes.len(),
+                profile.id
+            );
             Ok(())
         }
     }
 }
 
 fn screenshot_cmd(config: Arc<KioskConfig>, args: ScreenshotArgs) -> anyhow::Result<()> {
-    let size = if args.landscape { (1920, 1080) } else { (1080, 1920) };
+    let size = if args.landscape {
+        (1920, 1080)
+    } else {
+        (1080, 1920)
+    };
     let shot = |screen| Shot {
         screen,
         language: args.lang.into(),
@@ -422,7 +446,10 @@ fn doctor_cmd(config: Arc<KioskConfig>) -> anyhow::Result<()> {
         };
         println!("{mark}  {:<9} {}", c.name, c.detail);
     }
-    let failed = checks.iter().filter(|c| c.verdict == doctor::Verdict::Fail).count();
+    let failed = checks
+        .iter()
+        .filter(|c| c.verdict == doctor::Verdict::Fail)
+        .count();
     if failed > 0 {
         bail!("doctor: {failed} check(s) failed");
     }

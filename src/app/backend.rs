@@ -50,8 +50,12 @@ impl Backend {
         let wake = wake_printer.clone();
         runtime.spawn(async move {
             loop {
-                let (kiosk, printer, events, profile) =
-                    (printing.clone(), printer.clone(), events.clone(), profile.clone());
+                let (kiosk, printer, events, profile) = (
+                    printing.clone(),
+                    printer.clone(),
+                    events.clone(),
+                    profile.clone(),
+                );
                 let pass = tokio::task::spawn_blocking(move || {
                     let mut kiosk = kiosk.lock().unwrap_or_else(|p| p.into_inner());
                     let mut printer = printer.lock().unwrap_or_else(|p| p.into_inner());

@@ -142,11 +142,16 @@ impl Controller {
                 });
             }};
         }
-        on!(on_choose_service, |c, id: SharedString| c.choose_service(&id));
-        on!(on_choose_subtype, |c, id: SharedString| c.choose_subtype(&id));
-        on!(on_choose_option, |c, q: SharedString, o: SharedString| c.choose_option(&q, &o));
-        on!(on_open_text_entry, |c, q: SharedString| c.open_text_entry(&q));
-        on!(on_close_text_entry, |c, keep: bool| c.close_text_entry(keep));
+        on!(on_choose_service, |c, id: SharedString| c
+            .choose_service(&id));
+        on!(on_choose_subtype, |c, id: SharedString| c
+            .choose_subtype(&id));
+        on!(on_choose_option, |c, q: SharedString, o: SharedString| c
+            .choose_option(&q, &o));
+        on!(on_open_text_entry, |c, q: SharedString| c
+            .open_text_entry(&q));
+        on!(on_close_text_entry, |c, keep: bool| c
+            .close_text_entry(keep));
         on!(on_next, |c| c.next());
         on!(on_back, |c| c.back());
         on!(on_go_home, |c| c.go_home());
@@ -155,11 +160,9 @@ impl Controller {
         on!(on_submit, |c| c.next());
         on!(on_show_code, |c| c.show_code());
         on!(on_finish, |c| c.go_home());
-        on!(on_set_english, |c, english: bool| c.set_language(if english {
-            Language::En
-        } else {
-            Language::Zh
-        }));
+        on!(on_set_english, |c, english: bool| c.set_language(
+            if english { Language::En } else { Language::Zh }
+        ));
         on!(on_set_elderly, |c, on: bool| c.set_elderly(on));
         on!(on_key, |c, text: SharedString| c.key(&text));
         on!(on_still_here, |c| c.still_here());
@@ -352,7 +355,11 @@ impl Controller {
                     // The draft held personal data; the case is durable now, so let it go.
                     st.wizard = None;
                     st.problem = Problem::None;
-                    st.screen = if high_risk { Screen::HighRisk } else { Screen::Result };
+                    st.screen = if high_risk {
+                        Screen::HighRisk
+                    } else {
+                        Screen::Result
+                    };
                 }
                 Err(e) => st.problem = problem_of(&e),
             }
@@ -427,8 +434,10 @@ impl Controller {
             "\n" => Key::Return.into(),
             other => other.into(),
         };
-        app.window().dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
-        app.window().dispatch_event(WindowEvent::KeyReleased { text });
+        app.window()
+            .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+        app.window()
+            .dispatch_event(WindowEvent::KeyReleased { text });
     }
 
     /// Copies the fields being typed into the draft.
@@ -553,11 +562,12 @@ impl Controller {
             },
         );
         let weak = self.me.clone();
-        self.countdown.start(TimerMode::Repeated, Duration::from_secs(1), move || {
-            if let Some(c) = weak.upgrade() {
-                c.countdown_tick();
-            }
-        });
+        self.countdown
+            .start(TimerMode::Repeated, Duration::from_secs(1), move || {
+                if let Some(c) = weak.upgrade() {
+                    c.countdown_tick();
+                }
+            });
     }
 
     fn countdown_tick(&self) {

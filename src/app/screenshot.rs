@@ -94,7 +94,8 @@ pub fn render(config: Arc<KioskConfig>, shot: &Shot) -> anyhow::Result<(u32, u32
     let config = Arc::new(config);
 
     let app = AppWindow::new().context("cannot create the kiosk window")?;
-    app.window().set_size(PhysicalSize::new(shot.size.0, shot.size.1));
+    app.window()
+        .set_size(PhysicalSize::new(shot.size.0, shot.size.1));
     let controller = Controller::new(&app, config.clone(), None);
     controller.set_language(shot.language);
     controller.set_elderly(shot.elderly);
@@ -116,7 +117,8 @@ pub fn render_to_file(config: Arc<KioskConfig>, shot: &Shot, out: &Path) -> anyh
 }
 
 pub fn write_png(out: &Path, width: u32, height: u32, rgba: &[u8]) -> anyhow::Result<()> {
-    let file = std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
+    let file =
+        std::fs::File::create(out).with_context(|| format!("cannot write {}", out.display()))?;
     let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
     encoder.set_color(png::ColorType::Rgba);
     encoder.set_depth(png::BitDepth::Eight);
@@ -127,7 +129,12 @@ pub fn write_png(out: &Path, width: u32, height: u32, rgba: &[u8]) -> anyhow::Re
 }
 
 /// Drives the controller to the screen, as a resident's taps would.
-fn tour(app: &AppWindow, c: &Controller, config: &Arc<KioskConfig>, shot: &Shot) -> anyhow::Result<()> {
+fn tour(
+    app: &AppWindow,
+    c: &Controller,
+    config: &Arc<KioskConfig>,
+    shot: &Shot,
+) -> anyhow::Result<()> {
     use ScreenName as S;
     let api = app.global::<Api>();
     let zh = shot.language == Language::Zh;
@@ -147,7 +154,14 @@ fn tour(app: &AppWindow, c: &Controller, config: &Arc<KioskConfig>, shot: &Shot)
         return Ok(());
     }
     c.open_text_entry("employer");
-    api.set_text_entry_value(if zh { "某某建筑劳务公司" } else { "Example Building Labour Co." }.into());
+    api.set_text_entry_value(
+        if zh {
+            "某某建筑劳务公司"
+        } else {
+            "Example Building Labour Co."
+        }
+        .into(),
+    );
     if shot.screen == S::TextEntry {
         return Ok(());
     }

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use slint::{ComponentHandle, Image, ModelRc, SharedString, VecModel};
+use slint::{ComponentHandle, Image, Model, ModelRc, SharedString, VecModel};
 
 use super::controller::State;
 use super::ui::{
@@ -22,6 +22,27 @@ const REVIEW_DESCRIPTION_CHARS: usize = 240;
 
 fn model<T: Clone + 'static>(items: Vec<T>) -> ModelRc<T> {
     ModelRc::from(Rc::new(VecModel::from(items)))
+}
+
+/// Brings the model behind a property up to date with `rows`, changing only the rows that
+/// differ. Replacing the whole model would rebuild every repeated element on each tap (losing
+/// scroll positions and doing work for nothing); updating rows in place keeps them.
+fn update<T: Clone + PartialEq + 'static>(
+    current: ModelRc<T>,
+    rows: Vec<T>,
+    set: impl FnOnce(ModelRc<T>),
+) {
+    match current.as_any().downcast_ref::<VecModel<T>>() {
+        Some(existing) if existing.row_count() == rows.len() => {
+            for (i, row) in rows.into_iter().enumerate() {
+                if existing.row_data(i).as_ref() != Some(&row) {
+                    existing.set_row_data(i, row);
+                }
+            }
+        }
+        Some(existing) => existing.set_vec(rows),
+        None => set(model(rows)),
+    }
 }
 
 fn s(text: &str) -> SharedString {
@@ -52,7 +73,8 @@ pub fn render(app: &AppWindow, state: &State) {
     api.set_screen(state.screen);
     api.set_problem(state.problem);
     api.set_busy(state.busy);
-    api.set_services(model(
+    update(
+        api.get_services(),
         config
             .catalogue
             .services
@@ -63,8 +85,10 @@ pub fn render(app: &AppWindow, state: &State) {
                 hint: s(svc.hint.get(lang)),
             })
             .collect(),
-    ));
-    api.set_emergency(model(
+        |m| api.set_services(m),
+    );
+    update(
+        api.get_emergency(),
         config
             .emergency
             .iter()
@@ -73,7 +97,8 @@ pub fn render(app: &AppWindow, state: &State) {
                 label: s(e.label.get(lang)),
             })
             .collect(),
-    ));
+        |m| api.set_emergency(m),
+    );
     api.set_consent_text(s(config.consent.text.get(lang)));
     api.set_description_max(crate::domain::case::MAX_DESCRIPTION_CHARS as i32);
     render_wizard(&api, state);
@@ -85,19 +110,24 @@ pub fn render(app: &AppWindow, state: &State) {
 fn render_wizard(api: &Api<'_>, state: &State) {
     let lang = state.language;
     let Some((wizard, service)) = state.wizard_and_service() else {
-        api.set_steps(model(Vec::new()));
+        update(api.get_steps(), Vec::new(), |m| api.set_steps(m));
         api.set_step(0);
-        api.set_subtypes(model(Vec::new()));
-        api.set_questions(model(Vec::new()));
-        api.set_review(model(Vec::new()));
+        update(api.get_subtypes(), Vec::new(), |m| api.set_subtypes(m));
+        update(api.get_questions(), Vec::new(), |m| api.set_questions(m));
+        update(api.get_review(), Vec::new(), |m| api.set_review(m));
         api.set_text_entry_open(false);
         return;
     };
-    api.set_steps(model(wizard.steps().iter().map(|s| screen_of(*s)).collect()));
+    update(
+        api.get_steps(),
+        wizard.steps().iter().map(|s| screen_of(*s)).collect(),
+        |m| api.set_steps(m),
+    );
     api.set_step(wizard.step_index() as i32);
     api.set_service_name(s(service.name.get(lang)));
     api.set_anonymous_allowed(service.anonymous_allowed);
-    api.set_subtypes(model(
+    update(
+        api.get_subtypes(),
         service
             .subtypes
             .iter()
@@ -107,13 +137,20 @@ fn render_wizard(api: &Api<'_>, state: &State) {
                 selected: wizard.draft.subtype.as_deref() == Some(t.id.as_str()),
             })
             .collect(),
-    ));
-    let subtype = wizard.draft.subtype.as_deref().and_then(|id| service.subtype(id));
+        |m| api.set_subtypes(m),
+    );
+    let subtype = wizard
+        .draft
+        .subtype
+        .as_deref()
+        .and_then(|id| service.subtype(id));
+    let shown = api.get_questions();
     let questions: Vec<QuestionView> = subtype
         .map(|t| {
             service
                 .questions_for(t)
-                .map(|q| {
+                .enumerate()
+                .map(|(i, q)| {
                     let answer = wizard.answer(&q.id).unwrap_or("");
                     let (is_text, chips) = match &q.kind {
                         QuestionKind::Choice { options } => (
@@ -133,14 +170,14 @@ fn render_wizard(api: &Api<'_>, state: &State) {
                         id: s(&q.id),
                         label: s(q.label.get(lang)),
                         is_text,
-                        chips: model(chips),
+                        chips: chips_of(&shown, i, &q.id, chips),
                         text: s(if is_text { answer } else { "" }),
                     }
                 })
                 .collect()
         })
         .unwrap_or_default();
-    api.set_questions(model(questions));
+    update(api.get_questions(), questions, |m| api.set_questions(m));
 
     let mut review = vec![ReviewRow {
         kind: ReviewKind::Service,
@@ -201,7 +238,7 @@ fn render_wizard(api: &Api<'_>, state: &State) {
             value: s(&wizard.draft.phone),
         },
     });
-    api.set_review(model(review));
+    update(api.get_review(), review, |m| api.set_review(m));
 
     match &state.text_entry {
         Some(question) => {
@@ -215,6 +252,18 @@ fn render_wizard(api: &Api<'_>, state: &State) {
             }
         }
         None => api.set_text_entry_open(false),
+    }
+}
+
+/// The chips of question `i`: the model already on screen, updated in place, when that row
+/// shows the same question.
+fn chips_of(shown: &ModelRc<QuestionView>, i: usize, id: &str, chips: Vec<Chip>) -> ModelRc<Chip> {
+    match shown.row_data(i) {
+        Some(row) if row.id == id => {
+            update(row.chips.clone(), chips, |_| {});
+            row.chips
+        }
+        _ => model(chips),
     }
 }
 

@@ -74,24 +74,40 @@ impl Wizard {
     /// The sub-type is chosen: the steps after it follow from it, and answers that belonged to
     /// another sub-type's questions are dropped.
     pub fn choose_subtype(&mut self, service: &Service, subtype: &str) -> Result<Move, CaseError> {
-        let chosen = service.subtype(subtype).ok_or_else(|| CaseError::UnknownSubtype {
-            service: service.id.clone(),
-            subtype: subtype.to_owned(),
-            known: service.subtypes.iter().map(|t| t.id.clone()).collect(),
-        })?;
+        let chosen = service
+            .subtype(subtype)
+            .ok_or_else(|| CaseError::UnknownSubtype {
+                service: service.id.clone(),
+                subtype: subtype.to_owned(),
+                known: service.subtypes.iter().map(|t| t.id.clone()).collect(),
+            })?;
         if self.draft.subtype.as_deref() != Some(subtype) {
-            let asked: Vec<&str> = service.questions_for(chosen).map(|q| q.id.as_str()).collect();
-            self.draft.answers.retain(|a| asked.contains(&a.question.as_str()));
+            let asked: Vec<&str> = service
+                .questions_for(chosen)
+                .map(|q| q.id.as_str())
+                .collect();
+            self.draft
+                .answers
+                .retain(|a| asked.contains(&a.question.as_str()));
             self.draft.subtype = Some(subtype.to_owned());
         }
         self.steps = steps_for(service, Some(subtype));
-        self.current = self.steps.iter().position(|s| *s == Step::Subtype).unwrap_or(0);
+        self.current = self
+            .steps
+            .iter()
+            .position(|s| *s == Step::Subtype)
+            .unwrap_or(0);
         Ok(self.forward())
     }
 
     /// Taps an option: selects it, or clears the answer if it was already selected.
     pub fn toggle_option(&mut self, question: &str, option: &str) {
-        match self.draft.answers.iter().position(|a| a.question == question) {
+        match self
+            .draft
+            .answers
+            .iter()
+            .position(|a| a.question == question)
+        {
             Some(i) if self.draft.answers[i].value == option => {
                 self.draft.answers.remove(i);
             }
@@ -188,12 +204,20 @@ fn steps_for(service: &Service, subtype: Option<&str>) -> Vec<Step> {
     }
     let has_questions = match subtype.and_then(|id| service.subtype(id)) {
         Some(t) => service.questions_for(t).next().is_some(),
-        None => !service.questions.is_empty() || service.subtypes.iter().any(|t| !t.questions.is_empty()),
+        None => {
+            !service.questions.is_empty()
+                || service.subtypes.iter().any(|t| !t.questions.is_empty())
+        }
     };
     if has_questions {
         steps.push(Step::Questions);
     }
-    steps.extend([Step::Description, Step::Contact, Step::Consent, Step::Review]);
+    steps.extend([
+        Step::Description,
+        Step::Contact,
+        Step::Consent,
+        Step::Review,
+    ]);
     steps
 }
 
@@ -225,7 +249,10 @@ mod tests {
         w.draft.phone = "13800138000".into();
         assert_eq!(w.next(complaint, &config), Ok(Move::Stay));
         assert_eq!(w.next(complaint, &config), Ok(Move::Stay));
-        assert_eq!(w.draft.consent_version.as_deref(), Some(config.consent.version.as_str()));
+        assert_eq!(
+            w.draft.consent_version.as_deref(),
+            Some(config.consent.version.as_str())
+        );
         assert_eq!(w.step(), Step::Review);
         assert_eq!(w.next(complaint, &config), Ok(Move::Submit));
     }
@@ -289,8 +316,14 @@ mod tests {
         while w.step() != Step::Contact {
             w.next(legal, &config).unwrap();
         }
-        assert!(matches!(w.next(legal, &config), Err(CaseError::PhoneRequired { .. })));
-        assert!(matches!(w.file_anonymously(legal), Err(CaseError::AnonymousNotAllowed { .. })));
+        assert!(matches!(
+            w.next(legal, &config),
+            Err(CaseError::PhoneRequired { .. })
+        ));
+        assert!(matches!(
+            w.file_anonymously(legal),
+            Err(CaseError::AnonymousNotAllowed { .. })
+        ));
         w.draft.phone = "1380013800".into();
         assert!(matches!(w.next(legal, &config), Err(CaseError::Phone(_))));
         assert_eq!(w.step(), Step::Contact);
@@ -317,7 +350,10 @@ mod tests {
         let mut w = Wizard::start(complaint, Language::Zh);
         w.choose_subtype(complaint, "other").unwrap();
         w.draft.description = "噪".repeat(4001);
-        assert!(matches!(w.next(complaint, &config), Err(CaseError::DescriptionTooLong { chars: 4001, .. })));
+        assert!(matches!(
+            w.next(complaint, &config),
+            Err(CaseError::DescriptionTooLong { chars: 4001, .. })
+        ));
         assert_eq!(w.step(), Step::Description);
     }
 }

@@ -92,7 +92,11 @@ fn descend(value: &Spanned<DeValue<'_>>, offset: usize, path: &mut String) {
             innermost(t, offset, path);
         }
         DeValue::Array(items) => {
-            if let Some((i, item)) = items.iter().enumerate().find(|(_, v)| v.span().contains(&offset)) {
+            if let Some((i, item)) = items
+                .iter()
+                .enumerate()
+                .find(|(_, v)| v.span().contains(&offset))
+            {
                 path.push_str(&format!("[{i}]"));
                 descend(item, offset, path);
             }

@@ -250,7 +250,9 @@ impl KioskConfig {
             let line = text.as_deref().and_then(|t| locate::line_of_key(t, &key));
             let origin = match (&config.source, line) {
                 (ConfigSource::File(p), Some(_)) => p.display().to_string(),
-                (ConfigSource::File(p), None) => format!("{} (or its KIOSK_* override)", p.display()),
+                (ConfigSource::File(p), None) => {
+                    format!("{} (or its KIOSK_* override)", p.display())
+                }
                 (ConfigSource::BuiltIn, _) => "configuration (KIOSK_* environment)".to_owned(),
             };
             ConfigError::Invalid {
@@ -287,7 +289,10 @@ impl KioskConfig {
         if let Some(u) = overlay.ui {
             set(&mut self.ui.default_language, u.default_language);
             set(&mut self.ui.idle_timeout_s, u.idle_timeout_s);
-            set(&mut self.ui.elderly_idle_timeout_s, u.elderly_idle_timeout_s);
+            set(
+                &mut self.ui.elderly_idle_timeout_s,
+                u.elderly_idle_timeout_s,
+            );
             set(&mut self.ui.still_there_s, u.still_there_s);
         }
         if let Some(c) = overlay.consent {
@@ -343,7 +348,10 @@ impl KioskConfig {
         }
         if let Some(v) = get("KIOSK_PRINTER_BAUD") {
             self.printer.baud = v.trim().parse().map_err(|_| {
-                bad("KIOSK_PRINTER_BAUD", format!("`{v}` is not a baud rate (a whole number such as 9600 or 115200)"))
+                bad(
+                    "KIOSK_PRINTER_BAUD",
+                    format!("`{v}` is not a baud rate (a whole number such as 9600 or 115200)"),
+                )
             })?;
         }
         if let Some(v) = get("KIOSK_UPSTREAM_URL") {
@@ -354,7 +362,12 @@ impl KioskConfig {
                 "native" => UpstreamKind::Native,
                 "open311" => UpstreamKind::Open311,
                 other => {
-                    return Err(bad("KIOSK_UPSTREAM_KIND", format!("`{other}` is not an upstream kind (expected `native` or `open311`)")))
+                    return Err(bad(
+                        "KIOSK_UPSTREAM_KIND",
+                        format!(
+                            "`{other}` is not an upstream kind (expected `native` or `open311`)"
+                        ),
+                    ))
                 }
             };
         }
@@ -376,22 +389,43 @@ impl KioskConfig {
         let id_ok = |s: &str| {
             !s.is_empty()
                 && s.len() <= 64
-                && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         };
         if !id_ok(&self.station.id) {
-            return fail("station.id", format!("`{}` is not a station id: use 1–64 letters, digits, - and _", self.station.id));
+            return fail(
+                "station.id",
+                format!(
+                    "`{}` is not a station id: use 1–64 letters, digits, - and _",
+                    self.station.id
+                ),
+            );
         }
         if self.station.name.zh.trim().is_empty() || self.station.name.en.trim().is_empty() {
             return fail("station.name", "needs both `zh` and `en`".into());
         }
         if self.ui.idle_timeout_s < 15 || self.ui.idle_timeout_s > 3600 {
-            return fail("ui.idle_timeout_s", format!("{} seconds: expected 15–3600", self.ui.idle_timeout_s));
+            return fail(
+                "ui.idle_timeout_s",
+                format!("{} seconds: expected 15–3600", self.ui.idle_timeout_s),
+            );
         }
-        if self.ui.elderly_idle_timeout_s < self.ui.idle_timeout_s || self.ui.elderly_idle_timeout_s > 3600 {
-            return fail("ui.elderly_idle_timeout_s", format!("{} seconds: expected at least ui.idle_timeout_s ({}) and at most 3600", self.ui.elderly_idle_timeout_s, self.ui.idle_timeout_s));
+        if self.ui.elderly_idle_timeout_s < self.ui.idle_timeout_s
+            || self.ui.elderly_idle_timeout_s > 3600
+        {
+            return fail(
+                "ui.elderly_idle_timeout_s",
+                format!(
+                    "{} seconds: expected at least ui.idle_timeout_s ({}) and at most 3600",
+                    self.ui.elderly_idle_timeout_s, self.ui.idle_timeout_s
+                ),
+            );
         }
         if !(5..=300).contains(&self.ui.still_there_s) {
-            return fail("ui.still_there_s", format!("{} seconds: expected 5–300", self.ui.still_there_s));
+            return fail(
+                "ui.still_there_s",
+                format!("{} seconds: expected 5–300", self.ui.still_there_s),
+            );
         }
         if self.consent.version.trim().is_empty() {
             return fail("consent.version", "must not be empty".into());
@@ -400,35 +434,68 @@ impl KioskConfig {
             return fail("emergency", "list at least one emergency number".into());
         }
         for (i, e) in self.emergency.iter().enumerate() {
-            if e.number.is_empty() || !e.number.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b' ') {
-                return fail(&format!("emergency[{i}].number"), format!("`{}` is not a phone number (digits, spaces and dashes)", e.number));
+            if e.number.is_empty()
+                || !e
+                    .number
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b == b'-' || b == b' ')
+            {
+                return fail(
+                    &format!("emergency[{i}].number"),
+                    format!(
+                        "`{}` is not a phone number (digits, spaces and dashes)",
+                        e.number
+                    ),
+                );
             }
         }
         let profiles = self.printer_profiles();
         for (i, p) in self.printer.profiles.iter().enumerate() {
-            if builtin_profiles().iter().any(|b| b.id == p.id) || self.printer.profiles[..i].iter().any(|o| o.id == p.id) {
-                return fail(&format!("printer.profiles[{i}].id"), format!("profile id `{}` is already taken", p.id));
+            if builtin_profiles().iter().any(|b| b.id == p.id)
+                || self.printer.profiles[..i].iter().any(|o| o.id == p.id)
+            {
+                return fail(
+                    &format!("printer.profiles[{i}].id"),
+                    format!("profile id `{}` is already taken", p.id),
+                );
             }
         }
         if !profiles.iter().any(|p| p.id == self.printer.profile) {
             let known: Vec<&str> = profiles.iter().map(|p| p.id.as_str()).collect();
-            return fail("printer.profile", format!("`{}` is not a printer profile (known: {})", self.printer.profile, known.join(", ")));
+            return fail(
+                "printer.profile",
+                format!(
+                    "`{}` is not a printer profile (known: {})",
+                    self.printer.profile,
+                    known.join(", ")
+                ),
+            );
         }
-        if !matches!(self.printer.baud, 1200 | 2400 | 4800 | 9600 | 19200 | 38400 | 57600 | 115200 | 230400) {
-            return fail("printer.baud", format!("{} is not a serial baud rate (expected 9600, 19200, 38400, 57600 or 115200)", self.printer.baud));
+        if !matches!(
+            self.printer.baud,
+            1200 | 2400 | 4800 | 9600 | 19200 | 38400 | 57600 | 115200 | 230400
+        ) {
+            return fail(
+                "printer.baud",
+                format!(
+                    "{} is not a serial baud rate (expected 9600, 19200, 38400, 57600 or 115200)",
+                    self.printer.baud
+                ),
+            );
         }
         let base = &self.upstream.tracking_base_url;
         if !(base.starts_with("http://") || base.starts_with("https://")) || base.len() > 200 {
-            return fail("upstream.tracking_base_url", format!("`{base}` is not an http(s) URL"));
+            return fail(
+                "upstream.tracking_base_url",
+                format!("`{base}` is not an http(s) URL"),
+            );
         }
         if let Some(url) = &self.upstream.url {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return fail("upstream.url", format!("`{url}` is not an http(s) URL"));
             }
         }
-        self.catalogue
-            .validate()
-            .map_err(|e| (e.path, e.problem))?;
+        self.catalogue.validate().map_err(|e| (e.path, e.problem))?;
         Ok(())
     }
 

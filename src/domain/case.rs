@@ -148,11 +148,13 @@ impl Case {
     ) -> Result<Case, CaseError> {
         let service = find_service(rules.catalogue, &draft.service)?;
         let subtype_id = draft.subtype.as_deref().unwrap_or("other");
-        let subtype = service.subtype(subtype_id).ok_or_else(|| CaseError::UnknownSubtype {
-            service: service.id.clone(),
-            subtype: subtype_id.to_owned(),
-            known: service.subtypes.iter().map(|t| t.id.clone()).collect(),
-        })?;
+        let subtype = service
+            .subtype(subtype_id)
+            .ok_or_else(|| CaseError::UnknownSubtype {
+                service: service.id.clone(),
+                subtype: subtype_id.to_owned(),
+                known: service.subtypes.iter().map(|t| t.id.clone()).collect(),
+            })?;
         let answers = validate_answers(service, subtype_id, &draft.answers)?;
         let description = validate_description(&draft.description)?;
         let (phone, anonymous) = validate_contact(service, &draft.phone, draft.anonymous)?;
@@ -197,10 +199,12 @@ impl Case {
 }
 
 pub fn find_service<'a>(catalogue: &'a Catalogue, id: &str) -> Result<&'a Service, CaseError> {
-    catalogue.service(id).ok_or_else(|| CaseError::UnknownService {
-        service: id.to_owned(),
-        known: catalogue.services.iter().map(|s| s.id.clone()).collect(),
-    })
+    catalogue
+        .service(id)
+        .ok_or_else(|| CaseError::UnknownService {
+            service: id.to_owned(),
+            known: catalogue.services.iter().map(|s| s.id.clone()).collect(),
+        })
 }
 
 /// Cleans the free description; an empty one (or one of only control characters) is `None`.

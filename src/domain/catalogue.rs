@@ -85,16 +85,29 @@ impl TryFrom<QuestionEntry> for Question {
             ("choice", Some(options), None) => QuestionKind::Choice { options },
             ("text", None, Some(max_chars)) => QuestionKind::Text { max_chars },
             ("choice", _, _) => {
-                return Err(format!("question `{}`: kind = \"choice\" needs `options` and no `max_chars`", q.id))
+                return Err(format!(
+                    "question `{}`: kind = \"choice\" needs `options` and no `max_chars`",
+                    q.id
+                ))
             }
             ("text", _, _) => {
-                return Err(format!("question `{}`: kind = \"text\" needs `max_chars` and no `options`", q.id))
+                return Err(format!(
+                    "question `{}`: kind = \"text\" needs `max_chars` and no `options`",
+                    q.id
+                ))
             }
             (other, _, _) => {
-                return Err(format!("question `{}`: kind `{other}` is unknown (expected \"choice\" or \"text\")", q.id))
+                return Err(format!(
+                    "question `{}`: kind `{other}` is unknown (expected \"choice\" or \"text\")",
+                    q.id
+                ))
             }
         };
-        Ok(Question { id: q.id, label: q.label, kind })
+        Ok(Question {
+            id: q.id,
+            label: q.label,
+            kind,
+        })
     }
 }
 
@@ -138,28 +151,49 @@ impl Catalogue {
             let sp = format!("services[{si}]");
             check_id(&service.id, &format!("{sp}.id"))?;
             if self.services[..si].iter().any(|s| s.id == service.id) {
-                return err(format!("{sp}.id"), &format!("service id `{}` appears twice", service.id));
+                return err(
+                    format!("{sp}.id"),
+                    &format!("service id `{}` appears twice", service.id),
+                );
             }
             if !service.lane.is_ascii_uppercase() {
                 return err(format!("{sp}.lane"), "a lane is one upper-case letter A–Z");
             }
             if self.services[..si].iter().any(|s| s.lane == service.lane) {
-                return err(format!("{sp}.lane"), &format!("lane `{}` is used by another service", service.lane));
+                return err(
+                    format!("{sp}.lane"),
+                    &format!("lane `{}` is used by another service", service.lane),
+                );
             }
             if service.subtypes.is_empty() {
-                return err(format!("{sp}.subtypes"), "a service needs at least one sub-type");
+                return err(
+                    format!("{sp}.subtypes"),
+                    "a service needs at least one sub-type",
+                );
             }
             check_questions(&service.questions, &format!("{sp}.questions"))?;
             for (ti, subtype) in service.subtypes.iter().enumerate() {
                 let tp = format!("{sp}.subtypes[{ti}]");
                 check_id(&subtype.id, &format!("{tp}.id"))?;
                 if service.subtypes[..ti].iter().any(|t| t.id == subtype.id) {
-                    return err(format!("{tp}.id"), &format!("sub-type id `{}` appears twice in `{}`", subtype.id, service.id));
+                    return err(
+                        format!("{tp}.id"),
+                        &format!(
+                            "sub-type id `{}` appears twice in `{}`",
+                            subtype.id, service.id
+                        ),
+                    );
                 }
                 check_questions(&subtype.questions, &format!("{tp}.questions"))?;
                 for q in &subtype.questions {
                     if service.questions.iter().any(|sq| sq.id == q.id) {
-                        return err(format!("{tp}.questions"), &format!("question id `{}` is already a question of the whole service", q.id));
+                        return err(
+                            format!("{tp}.questions"),
+                            &format!(
+                                "question id `{}` is already a question of the whole service",
+                                q.id
+                            ),
+                        );
                     }
                 }
             }
@@ -191,7 +225,9 @@ impl Question {
 fn check_id(id: &str, path: &str) -> Result<(), CatalogueError> {
     let ok = !id.is_empty()
         && id.len() <= 40
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if ok {
         Ok(())
     } else {

@@ -11,7 +11,7 @@ pub struct Phone(String);
 pub enum PhoneError {
     #[error("the phone number contains '{0}'; only digits, spaces, dashes and a leading +86 are allowed")]
     InvalidCharacter(char),
-    #[error("{0} is not a mainland mobile number (11 digits starting 13–19) or a landline with its area code (e.g. 010 12345678, 0755 1234567)")]
+    #[error("{0} is not a mainland mobile number (11 digits starting 13–19) or a landline with its area code (e.g. 010 62345678, 0755 2345678)")]
     NotAPhoneNumber(String),
 }
 
@@ -62,7 +62,11 @@ impl Phone {
     /// The number with all but the last four digits hidden, for screens others may see.
     pub fn masked(&self) -> String {
         let n = self.0.len();
-        format!("{}{}", "•".repeat(n.saturating_sub(4)), &self.0[n.saturating_sub(4)..])
+        format!(
+            "{}{}",
+            "•".repeat(n.saturating_sub(4)),
+            &self.0[n.saturating_sub(4)..]
+        )
     }
 }
 
@@ -124,29 +128,71 @@ mod tests {
 
     #[test]
     fn mainland_mobiles_are_accepted_in_common_spellings() {
-        for s in ["13800138000", "138 0013 8000", "+86 138-0013-8000", "008613800138000", "１３８００１３８０００"] {
+        for s in [
+            "13800138000",
+            "138 0013 8000",
+            "+86 138-0013-8000",
+            "008613800138000",
+            "１３８００１３８０００",
+        ] {
             assert_eq!(Phone::parse(s).unwrap().as_str(), "13800138000", "{s}");
         }
-        assert_eq!(Phone::parse("19912345678").unwrap().display(), "199 1234 5678");
+        assert_eq!(
+            Phone::parse("19912345678").unwrap().display(),
+            "199 1234 5678"
+        );
     }
 
     #[test]
     fn landlines_need_their_area_code() {
-        assert_eq!(Phone::parse("010-12345678").unwrap().display(), "010-12345678");
-        assert_eq!(Phone::parse("0755 2345678").unwrap().display(), "0755-2345678");
-        assert_eq!(Phone::parse("(021) 62345678").unwrap().as_str(), "02162345678");
-        assert!(Phone::parse("12345678").is_err(), "a local number alone is not enough");
-        assert!(Phone::parse("010-1234567").is_err(), "Beijing numbers have 8 digits");
-        assert!(Phone::parse("0755-0234567").is_err(), "local numbers never start with 0");
+        assert_eq!(
+            Phone::parse("010-62345678").unwrap().display(),
+            "010-62345678"
+        );
+        assert_eq!(
+            Phone::parse("0755 2345678").unwrap().display(),
+            "0755-2345678"
+        );
+        assert_eq!(
+            Phone::parse("(021) 62345678").unwrap().as_str(),
+            "02162345678"
+        );
+        assert!(
+            Phone::parse("12345678").is_err(),
+            "a local number alone is not enough"
+        );
+        assert!(
+            Phone::parse("010-6234567").is_err(),
+            "Beijing numbers have 8 digits"
+        );
+        assert!(
+            Phone::parse("0755-0234567").is_err(),
+            "local numbers never start with 0"
+        );
     }
 
     #[test]
     fn wrong_numbers_say_why() {
-        assert_eq!(Phone::parse("1380013800a"), Err(PhoneError::InvalidCharacter('a')));
-        assert!(matches!(Phone::parse("12800138000"), Err(PhoneError::NotAPhoneNumber(_))));
-        assert!(matches!(Phone::parse("1380013800"), Err(PhoneError::NotAPhoneNumber(_))));
-        assert!(matches!(Phone::parse("138001380001"), Err(PhoneError::NotAPhoneNumber(_))));
-        assert!(matches!(Phone::parse(""), Err(PhoneError::NotAPhoneNumber(_))));
+        assert_eq!(
+            Phone::parse("1380013800a"),
+            Err(PhoneError::InvalidCharacter('a'))
+        );
+        assert!(matches!(
+            Phone::parse("12800138000"),
+            Err(PhoneError::NotAPhoneNumber(_))
+        ));
+        assert!(matches!(
+            Phone::parse("1380013800"),
+            Err(PhoneError::NotAPhoneNumber(_))
+        ));
+        assert!(matches!(
+            Phone::parse("138001380001"),
+            Err(PhoneError::NotAPhoneNumber(_))
+        ));
+        assert!(matches!(
+            Phone::parse(""),
+            Err(PhoneError::NotAPhoneNumber(_))
+        ));
     }
 
     #[test]

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::case::Answer;
 use super::catalogue::Question;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
     #[default]
@@ -117,7 +119,11 @@ pub fn triage<'a>(
             }
         }
     }
-    let level = reasons.iter().map(RiskReason::level).max().unwrap_or_default();
+    let level = reasons
+        .iter()
+        .map(RiskReason::level)
+        .max()
+        .unwrap_or_default();
     RiskAssessment { level, reasons }
 }
 
@@ -175,13 +181,23 @@ mod tests {
 
     #[test]
     fn an_ordinary_case_is_normal_with_no_reasons() {
-        let r = triage([&workers_question()], &[answer("workers", "one")], &["楼上装修噪音"], &rules());
+        let r = triage(
+            [&workers_question()],
+            &[answer("workers", "one")],
+            &["楼上装修噪音"],
+            &rules(),
+        );
         assert_eq!(r, RiskAssessment::default());
     }
 
     #[test]
     fn many_workers_owed_wages_is_high_with_the_answer_as_reason() {
-        let r = triage([&workers_question()], &[answer("workers", "thirty_plus")], &[], &rules());
+        let r = triage(
+            [&workers_question()],
+            &[answer("workers", "thirty_plus")],
+            &[],
+            &rules(),
+        );
         assert_eq!(r.level, RiskLevel::High);
         assert_eq!(
             r.reasons,
@@ -207,9 +223,18 @@ mod tests {
 
     #[test]
     fn english_keywords_match_whole_words_only() {
-        assert_eq!(triage([], &[], &["I need a skill course"], &rules()).level, RiskLevel::Normal);
-        assert_eq!(triage([], &[], &["He said he would KILL me"], &rules()).level, RiskLevel::High);
-        assert_eq!(triage([], &[], &["wages unpaid since May"], &rules()).level, RiskLevel::Elevated);
+        assert_eq!(
+            triage([], &[], &["I need a skill course"], &rules()).level,
+            RiskLevel::Normal
+        );
+        assert_eq!(
+            triage([], &[], &["He said he would KILL me"], &rules()).level,
+            RiskLevel::High
+        );
+        assert_eq!(
+            triage([], &[], &["wages unpaid since May"], &rules()).level,
+            RiskLevel::Elevated
+        );
     }
 
     #[test]

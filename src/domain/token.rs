@@ -54,7 +54,12 @@ impl TrackingToken {
             *slot = ((acc >> shift) & 0x1f) as u8;
         }
         values[DATA_LEN] = check_value(&values[..DATA_LEN]);
-        TrackingToken(values.iter().map(|&v| ALPHABET[v as usize] as char).collect())
+        TrackingToken(
+            values
+                .iter()
+                .map(|&v| ALPHABET[v as usize] as char)
+                .collect(),
+        )
     }
 
     /// Reads a code as a resident types it or a scanner reads it.
@@ -86,7 +91,10 @@ impl TrackingToken {
             return Err(TokenError::CheckFailed);
         }
         Ok(TrackingToken(
-            values.iter().map(|&v| ALPHABET[v as usize] as char).collect(),
+            values
+                .iter()
+                .map(|&v| ALPHABET[v as usize] as char)
+                .collect(),
         ))
     }
 
@@ -142,8 +150,17 @@ pub fn qr_payload(url: &str) -> String {
     };
     let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     let alnum = |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || " $%*+-./:".contains(c);
-    if path.chars().all(alnum) && host.chars().all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c)) {
-        format!("{}://{}{}", scheme.to_ascii_uppercase(), host.to_ascii_uppercase(), path)
+    if path.chars().all(alnum)
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:".contains(c))
+    {
+        format!(
+            "{}://{}{}",
+            scheme.to_ascii_uppercase(),
+            host.to_ascii_uppercase(),
+            path
+        )
     } else {
         url.to_owned()
     }
@@ -211,7 +228,10 @@ mod tests {
     fn grouped_form_is_four_by_four_then_check() {
         let g = sample().grouped();
         let groups: Vec<&str> = g.split('-').collect();
-        assert_eq!(groups.iter().map(|s| s.len()).collect::<Vec<_>>(), [4, 4, 4, 4, 1]);
+        assert_eq!(
+            groups.iter().map(|s| s.len()).collect::<Vec<_>>(),
+            [4, 4, 4, 4, 1]
+        );
         assert_eq!(TrackingToken::parse(&g), Ok(sample()));
     }
 
@@ -222,7 +242,11 @@ mod tests {
             for bit in 0..8 {
                 let mut r = [0u8; RANDOM_BYTES];
                 r[byte] = 1 << bit;
-                assert_ne!(TrackingToken::from_random(r), zero, "byte {byte} bit {bit} was lost");
+                assert_ne!(
+                    TrackingToken::from_random(r),
+                    zero,
+                    "byte {byte} bit {bit} was lost"
+                );
             }
         }
     }
@@ -252,7 +276,11 @@ mod tests {
                 let mut typo = chars.clone();
                 typo[pos] = replacement;
                 let typo: String = typo.into_iter().collect();
-                assert_eq!(TrackingToken::parse(&typo), Err(TokenError::CheckFailed), "{typo}");
+                assert_eq!(
+                    TrackingToken::parse(&typo),
+                    Err(TokenError::CheckFailed),
+                    "{typo}"
+                );
             }
         }
     }
@@ -260,7 +288,8 @@ mod tests {
     #[test]
     fn every_swap_of_two_different_characters_is_caught() {
         for seed in 0u8..20 {
-            let t = TrackingToken::from_random([seed.wrapping_mul(37); RANDOM_BYTES].map(|b| b ^ seed));
+            let t =
+                TrackingToken::from_random([seed.wrapping_mul(37); RANDOM_BYTES].map(|b| b ^ seed));
             let chars: Vec<char> = t.as_str().chars().collect();
             for i in 0..CODE_LEN {
                 for j in i + 1..CODE_LEN {
@@ -281,15 +310,24 @@ mod tests {
         assert_eq!(TrackingToken::parse("  - "), Err(TokenError::Empty));
         assert_eq!(
             TrackingToken::parse("ABCD-EFGH"),
-            Err(TokenError::WrongLength { found: 8, expected: 17 })
+            Err(TokenError::WrongLength {
+                found: 8,
+                expected: 17
+            })
         );
         assert_eq!(
             TrackingToken::parse("ABCU"),
-            Err(TokenError::InvalidCharacter { found: 'U', position: 4 })
+            Err(TokenError::InvalidCharacter {
+                found: 'U',
+                position: 4
+            })
         );
         assert_eq!(
             TrackingToken::parse("查询码"),
-            Err(TokenError::InvalidCharacter { found: '查', position: 1 })
+            Err(TokenError::InvalidCharacter {
+                found: '查',
+                position: 1
+            })
         );
     }
 
@@ -298,9 +336,16 @@ mod tests {
         let t = sample();
         let url = tracking_url("http://127.0.0.1:8787/", &t);
         assert_eq!(url, format!("http://127.0.0.1:8787/T/{}", t.as_str()));
-        assert_eq!(qr_payload(&url), format!("HTTP://127.0.0.1:8787/T/{}", t.as_str()));
+        assert_eq!(
+            qr_payload(&url),
+            format!("HTTP://127.0.0.1:8787/T/{}", t.as_str())
+        );
         let with_path = tracking_url("https://gov.example.cn/appeals", &t);
-        assert_eq!(qr_payload(&with_path), with_path, "a lower-case path is case-sensitive");
+        assert_eq!(
+            qr_payload(&with_path),
+            with_path,
+            "a lower-case path is case-sensitive"
+        );
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub struct Check {
 
 /// Runs every check against a loaded configuration.
 pub fn run(config: &Arc<KioskConfig>) -> Vec<Check> {
-    vec![check_config(config), check_database(config), check_fonts(), check_printer(config)]
+    vec![
+        check_config(config),
+        check_database(config),
+        check_fonts(),
+        check_printer(config),
+    ]
 }
 
 fn check_config(config: &KioskConfig) -> Check {

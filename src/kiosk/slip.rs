@@ -17,7 +17,14 @@ pub fn slip_content(case: &Case, config: &KioskConfig, language: Language) -> Sl
     let next_steps = service
         .map(|s| s.next_steps.get(language).to_owned())
         .unwrap_or_default();
-    build(config, language, service_line, next_steps, &case.token, case.created_at)
+    build(
+        config,
+        language,
+        service_line,
+        next_steps,
+        &case.token,
+        case.created_at,
+    )
 }
 
 /// A slip for a made-up case, for `slip render --sample` and `printer test`.
@@ -25,7 +32,11 @@ pub fn sample_slip_content(config: &KioskConfig, language: Language) -> SlipCont
     let token = TrackingToken::from_random([0x5a; crate::domain::token::RANDOM_BYTES]);
     let (line, steps) = match config.catalogue.services.first() {
         Some(s) => (
-            service_line(s, s.subtypes.first().map_or("other", |t| t.id.as_str()), language),
+            service_line(
+                s,
+                s.subtypes.first().map_or("other", |t| t.id.as_str()),
+                language,
+            ),
             s.next_steps.get(language).to_owned(),
         ),
         None => (String::new(), String::new()),
@@ -61,7 +72,10 @@ fn build(
         heading: config.station.network.get(language).to_owned(),
         station_name: config.station.name.get(language).to_owned(),
         service_line,
-        issued_at: at.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string(),
+        issued_at: at
+            .with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         code_label: if zh { "查询码" } else { "Tracking code" }.to_owned(),
         code: token.grouped(),
         qr_payload: qr_payload(&tracking_url(&config.upstream.tracking_base_url, token)),

@@ -31,9 +31,10 @@ impl Store {
     pub fn insert_intake(&mut self, case: &Case) -> Result<IntakeRecord, StoreError> {
         let path = self.path.clone();
         let fail = |e| super::classify(e, &path);
-        let answers = serde_json::to_string(&case.answers).map_err(|e| StoreError::BadRow(e.to_string()))?;
-        let reasons =
-            serde_json::to_string(&case.risk.reasons).map_err(|e| StoreError::BadRow(e.to_string()))?;
+        let answers =
+            serde_json::to_string(&case.answers).map_err(|e| StoreError::BadRow(e.to_string()))?;
+        let reasons = serde_json::to_string(&case.risk.reasons)
+            .map_err(|e| StoreError::BadRow(e.to_string()))?;
         let created = case.created_at.to_rfc3339();
         // High-risk cases are forwarded first (DESIGN.md §3.3).
         let priority = match case.risk.level {
@@ -120,7 +121,8 @@ impl Store {
         match token {
             None => Ok(None),
             Some(t) => {
-                let token = TrackingToken::parse(&t).map_err(|e| StoreError::BadRow(format!("token {t}: {e}")))?;
+                let token = TrackingToken::parse(&t)
+                    .map_err(|e| StoreError::BadRow(format!("token {t}: {e}")))?;
                 self.case_by_token(&token)
             }
         }
@@ -133,7 +135,8 @@ fn read_case(row: &Row<'_>) -> Result<StoredCase, StoreError> {
         row.get::<_, String>(i).map_err(|e| bad("column", &e))
     };
     let opt = |i: usize| -> Result<Option<String>, StoreError> {
-        row.get::<_, Option<String>>(i).map_err(|e| bad("column", &e))
+        row.get::<_, Option<String>>(i)
+            .map_err(|e| bad("column", &e))
     };
     let id = get(0)?;
     let token = TrackingToken::parse(&get(1)?).map_err(|e| bad("token", &e))?;

@@ -85,7 +85,9 @@ impl Store {
 
     fn configure(&self) -> rusqlite::Result<()> {
         self.conn.busy_timeout(Duration::from_secs(5))?;
-        let mode: String = self.conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(rusqlite::Error::InvalidParameterName(format!(
                 "journal_mode stayed {mode}; WAL is required"
@@ -154,9 +156,7 @@ fn classify(e: rusqlite::Error, path: &Path) -> StoreError {
             path: path.to_owned(),
             reason: e.to_string(),
         },
-        Some(ErrorCode::ConstraintViolation)
-            if e.to_string().contains("cases.token") =>
-        {
+        Some(ErrorCode::ConstraintViolation) if e.to_string().contains("cases.token") => {
             StoreError::TokenTaken
         }
         _ => StoreError::Sqlite(e),

@@ -1,0 +1,131 @@
+//! Helpers shared by the integration tests: a kiosk on a fresh data directory, and, for the UI
+//! tests, driving the real Slint UI through Slint's testing backend by taps.
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use grievance_kiosk::app::backend::Backend;
+use grievance_kiosk::app::controller::Controller;
+use grievance_kiosk::app::ui::{Api, AppWindow};
+use grievance_kiosk::config::KioskConfig;
+use i_slint_backend_testing::AccessibleRole;
+use i_slint_backend_testing::ElementHandle;
+use slint::platform::PointerEventButton;
+use slint::ComponentHandle;
+
+/// The built-in demo station with its data in `dir`.
+pub fn config_in(dir: &Path) -> Arc<KioskConfig> {
+    let mut config = KioskConfig::builtin();
+    config.data_dir = dir.to_owned();
+    Arc::new(config)
+}
+
+/// A kiosk window at portrait size, wired to a real backend (SQLite file, virtual printer).
+pub fn kiosk_window(config: Arc<KioskConfig>) -> (AppWindow, Rc<Controller>) {
+    let app = AppWindow::new().expect("the window opens on the testing backend");
+    app.window().set_size(slint::PhysicalSize::new(1080, 1920));
+    let backend = Backend::start(config.clone()).expect("the backend starts");
+    let controller = Controller::new(&app, config, Some(backend));
+    app.show().expect("the window shows");
+    (app, controller)
+}
+
+/// Taps the one button on screen whose accessible label is `label`.
+pub fn tap(app: &AppWindow, label: &str) {
+    let found: Vec<ElementHandle> = ElementHandle::find_by_accessible_label(app, label)
+        .filter(|e| e.is_valid() && e.accessible_role() == Some(AccessibleRole::Button))
+        .collect();
+    if found.is_empty() {
+        let buttons: Vec<String> = i_slint_backend_testing::ElementQuery::from_root(app)
+            .match_descendants()
+            .match_accessible_role(AccessibleRole::Button)
+            .find_all()
+            .into_iter()
+            .filter_map(|e| e.accessible_label().map(|l| l.to_string()))
+            .collect();
+        panic!(
+            "no button is labelled `{label}` on {:?}; the buttons are {buttons:?}",
+            screen(app)
+        );
+    }
+    assert_eq!(
+        found.len(),
+        1,
+        "more than one element is labelled `{label}`"
+    );
+    found[0].mock_single_click(PointerEventButton::Left);
+}
+
+/// Swipes the scrollable part of the screen up by most of its height, the way a resident
+/// scrolls to see more.
+pub fn swipe_up(app: &AppWindow) {
+    let flickable = i_slint_backend_testing::ElementQuery::from_root(app)
+        .match_descendants()
+        .match_type_name("Flickable")
+        .find_first()
+        .expect("the screen has a scrollable area");
+    let (pos, size) = (flickable.absolute_position(), flickable.size());
+    let target = slint::LogicalPosition::new(pos.x + size.width / 2.0, pos.y);
+    flickable.mock_drag(target, PointerEventButton::Left);
+}
+
+/// Taps the keys of `text` on the on-screen keyboard (letters, digits and punctuation on the
+/// letter page).
+pub fn type_on_keyboard(app: &AppWindow, text: &str) {
+    for c in text.chars() {
+        tap(app, &c.to_string());
+    }
+}
+
+pub fn is_on_screen(app: &AppWindow, label: &str) -> bool {
+    ElementHandle::find_by_accessible_label(app, label).any(|e| e.is_valid())
+}
+
+pub fn screen(app: &AppWindow) -> grievance_kiosk::app::ui::Screen {
+    app.global::<Api>().get_screen()
+}
+
+/// Lets the event loop run until `done` holds (a background task answered), failing after a
+/// generous limit so that a hang is a failure, not a stuck test run.
+pub async fn until(mut done: impl FnMut() -> bool, what: &str) {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "gave up waiting for {what}"
+        );
+        YieldNow(false).await;
+    }
+}
+
+/// Gives the event loop one turn.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// Runs an async UI scenario on the Slint event loop; a panic in it fails the test.
+pub fn run_scenario(scenario: impl Future<Output = ()> + 'static) {
+    slint::spawn_local(async move {
+        scenario.await;
+        slint::quit_event_loop().expect("the event loop quits");
+    })
+    .expect("the scenario starts");
+    slint::run_event_loop().expect("the event loop runs");
+}

@@ -139,6 +139,10 @@ struct ScreenshotArgs {
     /// The PNG to write (a directory for --screen all).
     #[arg(long, value_name = "FILE.png")]
     out: PathBuf,
+    /// After the frame is rendered, print to stderr when (Unix time, ns) and the process's
+    /// memory (for the benchmarks: process start to first frame, memory at Home).
+    #[arg(long, hide = true)]
+    timings: bool,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -405,7 +409,11 @@ fn screenshot_cmd(config: Arc<KioskConfig>, args: ScreenshotArgs) -> anyhow::Res
     };
     match args.screen {
         ScreenArg::One(screen) => {
-            screenshot::render_to_file(config, &shot(screen), &args.out)?;
+            let (w, h, rgba) = screenshot::render(config, &shot(screen))?;
+            if args.timings {
+                print_timings();
+            }
+            screenshot::write_png(&args.out, w, h, &rgba)?;
             eprintln!("wrote {}", args.out.display());
         }
         ScreenArg::All => {
@@ -419,6 +427,28 @@ fn screenshot_cmd(config: Arc<KioskConfig>, args: ScreenshotArgs) -> anyhow::Res
         }
     }
     Ok(())
+}
+
+/// `first_frame_unix_ns=… vm_rss_kb=… vm_hwm_kb=…` on one line of standard error.
+fn print_timings() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("0")
+            .to_owned()
+    };
+    eprintln!(
+        "first_frame_unix_ns={now} vm_rss_kb={} vm_hwm_kb={}",
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
 }
 
 fn shot_file(dir: &Path, screen: ScreenName, args: &ScreenshotArgs) -> PathBuf {

@@ -86,6 +86,46 @@ impl Platform for Headless {
 
 /// Renders `shot` and returns the RGBA pixels (width, height, bytes).
 pub fn render(config: Arc<KioskConfig>, shot: &Shot) -> anyhow::Result<(u32, u32, Vec<u8>)> {
+    let mut pixels = None;
+    with_screen(config, shot, |app| {
+        let frame = snapshot(app)?;
+        pixels = Some((frame.width(), frame.height(), frame.as_bytes().to_vec()));
+        Ok(())
+    })?;
+    pixels.ok_or_else(|| anyhow!("nothing was rendered"))
+}
+
+/// Renders the screen of `shot` `frames` times over and returns how long each full frame took
+/// (the software renderer redraws the whole window each time), for the benchmarks.
+pub fn frame_times(
+    config: Arc<KioskConfig>,
+    shot: &Shot,
+    frames: usize,
+) -> anyhow::Result<Vec<std::time::Duration>> {
+    let mut times = Vec::with_capacity(frames);
+    with_screen(config, shot, |app| {
+        for _ in 0..frames {
+            let start = std::time::Instant::now();
+            snapshot(app)?;
+            times.push(start.elapsed());
+        }
+        Ok(())
+    })?;
+    Ok(times)
+}
+
+fn snapshot(app: &AppWindow) -> anyhow::Result<slint::SharedPixelBuffer<slint::Rgba8Pixel>> {
+    app.window()
+        .take_snapshot()
+        .map_err(|e| anyhow!("cannot render the screen: {e}"))
+}
+
+/// Builds the window at the shot's size, drives it to the screen and hands it to `look`.
+fn with_screen(
+    config: Arc<KioskConfig>,
+    shot: &Shot,
+    look: impl FnOnce(&AppWindow) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     // A process has one platform; a second call reuses the one set by the first.
     let _ = slint::platform::set_platform(Box::new(Headless));
     let scratch = Scratch::new()?;
@@ -102,12 +142,9 @@ pub fn render(config: Arc<KioskConfig>, shot: &Shot) -> anyhow::Result<(u32, u32
     tour(&app, &controller, &config, shot)?;
     app.show().context("cannot show the kiosk window")?;
     slint::platform::update_timers_and_animations();
-    let pixels = app
-        .window()
-        .take_snapshot()
-        .map_err(|e| anyhow!("cannot render the screen: {e}"))?;
+    let result = look(&app);
     app.hide().ok();
-    Ok((pixels.width(), pixels.height(), pixels.as_bytes().to_vec()))
+    result
 }
 
 /// Renders `shot` into a PNG file.

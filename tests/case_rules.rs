@@ -1,0 +1,185 @@
+//! The rules a draft must pass to become a case (issue: "Case and its validation"), against the
+//! built-in catalogue: texts cleaned and bounded, contact and anonymity per service, answers
+//! checked against the questions asked, consent required, risk judged.
+
+use chrono::Utc;
+use grievance_kiosk::config::KioskConfig;
+use grievance_kiosk::domain::case::{IntakeRules, NewCaseIdentity, MAX_DESCRIPTION_CHARS};
+use grievance_kiosk::domain::{Answer, Case, CaseDraft, CaseError, RiskLevel, RiskReason, TrackingToken};
+use uuid::Uuid;
+
+fn file(draft: &CaseDraft) -> Result<Case, CaseError> {
+    let config = KioskConfig::builtin();
+    let rules = IntakeRules {
+        catalogue: &config.catalogue,
+        risk: &config.risk,
+        consent_version: &config.consent.version,
+    };
+    Case::from_draft(
+        draft,
+        &rules,
+        NewCaseIdentity {
+            id: Uuid::now_v7(),
+            token: TrackingToken::from_random([7; 10]),
+            created_at: Utc::now(),
+            station_id: "demo".into(),
+        },
+    )
+}
+
+fn draft(service: &str, subtype: &str) -> CaseDraft {
+    CaseDraft {
+        service: service.into(),
+        subtype: Some(subtype.into()),
+        phone: "13800138000".into(),
+        consent_version: Some(KioskConfig::builtin().consent.version),
+        ..CaseDraft::default()
+    }
+}
+
+fn answer(q: &str, v: &str) -> Answer {
+    Answer {
+        question: q.into(),
+        value: v.into(),
+    }
+}
+
+#[test]
+fn a_complete_draft_becomes_a_case_with_its_texts_cleaned() {
+    let mut d = draft("complaint", "noise");
+    d.description = "  楼上装修噪音\u{1b}[0m\r\n每天到晚上十一点\u{0}  ".into();
+    d.phone = "+86 138-0013-8000".into();
+    d.answers = vec![answer("when", "night"), answer("source", "renovation")];
+    let case = file(&d).unwrap();
+    assert_eq!(case.description.as_deref(), Some("楼上装修噪音[0m\n每天到晚上十一点"));
+    assert_eq!(case.phone.unwrap().as_str(), "13800138000");
+    assert!(!case.anonymous);
+    let order: Vec<&str> = case.answers.iter().map(|a| a.question.as_str()).collect();
+    assert_eq!(order, ["source", "when"], "answers are stored in the order they are asked");
+    assert_eq!(case.risk.level, RiskLevel::Normal);
+}
+
+#[test]
+fn the_description_may_be_exactly_the_limit_but_not_one_more() {
+    let mut d = draft("complaint", "other");
+    d.description = "噪".repeat(MAX_DESCRIPTION_CHARS);
+    assert!(file(&d).is_ok());
+    d.description.push('噪');
+    assert_eq!(
+        file(&d).unwrap_err(),
+        CaseError::DescriptionTooLong {
+            chars: MAX_DESCRIPTION_CHARS + 1,
+            max: MAX_DESCRIPTION_CHARS
+        }
+    );
+}
+
+#[test]
+fn a_description_of_only_control_characters_is_no_description() {
+    let mut d = draft("complaint", "other");
+    d.description = "\u{1}\u{1b}\u{7f}\n\t ".into();
+    assert_eq!(file(&d).unwrap().description, None);
+}
+
+#[test]
+fn anonymity_is_allowed_only_where_the_service_allows_it() {
+    let mut complaint = draft("complaint", "other");
+    complaint.phone.clear();
+    let case = file(&complaint).unwrap();
+    assert!(case.anonymous && case.phone.is_none());
+
+    complaint.anonymous = true;
+    complaint.phone = "13800138000".into();
+    assert_eq!(file(&complaint).unwrap_err(), CaseError::AnonymousWithPhone);
+
+    let mut legal = draft("legal", "labour");
+    legal.phone.clear();
+    assert!(matches!(file(&legal), Err(CaseError::PhoneRequired { service }) if service == "legal"));
+    legal.anonymous = true;
+    assert!(matches!(file(&legal), Err(CaseError::AnonymousNotAllowed { service }) if service == "legal"));
+}
+
+#[test]
+fn an_invalid_phone_is_refused_with_the_field_named() {
+    let mut d = draft("mediation", "neighbour");
+    d.phone = "1234".into();
+    let err = file(&d).unwrap_err();
+    assert!(matches!(err, CaseError::Phone(_)));
+    assert!(err.to_string().starts_with("phone: "), "{err}");
+}
+
+#[test]
+fn unknown_services_subtypes_questions_and_options_are_named() {
+    let err = file(&draft("parking", "other")).unwrap_err();
+    assert!(err.to_string().contains("`parking`") && err.to_string().contains("complaint"), "{err}");
+
+    let err = file(&draft("complaint", "potholes")).unwrap_err();
+    assert!(matches!(&err, CaseError::UnknownSubtype { known, .. } if known.contains(&"noise".to_string())), "{err}");
+
+    let mut d = draft("complaint", "noise");
+    d.answers = vec![answer("workers", "30_plus")];
+    assert_eq!(file(&d).unwrap_err(), CaseError::UnknownQuestion { question: "workers".into() });
+
+    d.answers = vec![answer("when", "midnight")];
+    assert!(matches!(file(&d), Err(CaseError::UnknownOption { question, .. }) if question == "when"));
+
+    d.answers = vec![answer("when", "day"), answer("when", "night")];
+    assert_eq!(file(&d).unwrap_err(), CaseError::DuplicateAnswer { question: "when".into() });
+}
+
+#[test]
+fn without_a_subtype_a_case_is_filed_under_other() {
+    let mut d = draft("assistance", "other");
+    d.subtype = None;
+    assert_eq!(file(&d).unwrap().subtype, "other");
+}
+
+#[test]
+fn a_text_answer_is_cleaned_bounded_and_dropped_when_empty() {
+    let mut d = draft("complaint", "wages_owed");
+    d.answers = vec![answer("employer", " 某某\n劳务公司\u{1b} ")];
+    assert_eq!(file(&d).unwrap().answers, vec![answer("employer", "某某 劳务公司")]);
+    d.answers = vec![answer("employer", &"字".repeat(61))];
+    assert_eq!(file(&d).unwrap_err(), CaseError::AnswerTooLong { question: "employer".into(), max: 60 });
+    d.answers = vec![answer("employer", " \u{7} ")];
+    assert!(file(&d).unwrap().answers.is_empty());
+}
+
+#[test]
+fn consent_to_the_notice_in_force_is_required() {
+    let mut d = draft("complaint", "other");
+    d.consent_version = None;
+    assert_eq!(file(&d).unwrap_err(), CaseError::ConsentMissing);
+    d.consent_version = Some("2019-01".into());
+    assert!(matches!(file(&d), Err(CaseError::ConsentOutdated { .. })));
+}
+
+#[test]
+fn many_workers_owed_wages_or_words_of_self_harm_make_a_case_high_risk() {
+    let mut d = draft("complaint", "wages_owed");
+    d.answers = vec![answer("workers", "30_plus")];
+    let case = file(&d).unwrap();
+    assert_eq!(case.risk.level, RiskLevel::High);
+    assert!(case.risk.reasons.contains(&RiskReason::Answer {
+        question: "workers".into(),
+        option: "30_plus".into(),
+        level: RiskLevel::High
+    }));
+
+    let mut d = draft("counselling", "stress");
+    d.description = "最近压力很大，有时候不想活了".into();
+    let case = file(&d).unwrap();
+    assert_eq!(case.risk.level, RiskLevel::High);
+    assert!(matches!(&case.risk.reasons[0], RiskReason::Keyword { keyword, .. } if keyword == "不想活"));
+
+    let mut d = draft("complaint", "wages_owed");
+    d.answers = vec![answer("employer", "他说要杀了我")];
+    assert_eq!(file(&d).unwrap().risk.level, RiskLevel::High, "text answers are read for keywords too");
+}
+
+#[test]
+fn an_elder_alone_raises_the_case_to_elevated() {
+    let mut d = draft("assistance", "elderly");
+    d.answers = vec![answer("care", "yes_safe")];
+    assert_eq!(file(&d).unwrap().risk.level, RiskLevel::Elevated);
+}

@@ -60,7 +60,11 @@ fn intake_latency() -> (Duration, Duration, Duration) {
         times.push(start.elapsed());
     }
     times.sort();
-    (percentile(&times, 0.5), percentile(&times, 0.99), *times.last().unwrap())
+    (
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        *times.last().unwrap(),
+    )
 }
 
 /// Process start to the first rendered frame of Home, and memory then, from the release
@@ -72,7 +76,10 @@ fn start_to_first_frame() -> (Duration, Duration, u64, u64) {
     let mut rss = Vec::new();
     let mut hwm = Vec::new();
     for _ in 0..STARTS {
-        let started = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+        let started = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
         let output = Command::new(env!("CARGO_BIN_EXE_grievance-kiosk"))
             .args(["screenshot", "--screen", "home", "--timings", "--out"])
             .arg(&out)
@@ -112,9 +119,15 @@ fn main() {
         .unwrap_or_default();
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     writeln!(md, "# Benchmarks\n").unwrap();
     writeln!(
         md,
@@ -171,7 +184,14 @@ fn main() {
         if median > worst.0 {
             worst = (median, screen.name());
         }
-        writeln!(frame_rows, "| {} | {} | {} |", screen.name(), ms(median), ms(*times.last().unwrap())).unwrap();
+        writeln!(
+            frame_rows,
+            "| {} | {} | {} |",
+            screen.name(),
+            ms(median),
+            ms(*times.last().unwrap())
+        )
+        .unwrap();
     }
     writeln!(
         md,
@@ -190,8 +210,15 @@ fn main() {
     for profile in builtin_profiles() {
         let case_bytes = kiosk.slip_bytes(&filed.case, &profile).len();
         let sample = sample_slip_content(&KioskConfig::builtin(), Language::En);
-        let en_bytes = grievance_kiosk::printer::encode(&grievance_kiosk::printer::layout(&sample, &profile), &profile).len();
-        let native = matches!(profile.qr, grievance_kiosk::printer::profile::QrMode::Native { .. });
+        let en_bytes = grievance_kiosk::printer::encode(
+            &grievance_kiosk::printer::layout(&sample, &profile),
+            &profile,
+        )
+        .len();
+        let native = matches!(
+            profile.qr,
+            grievance_kiosk::printer::profile::QrMode::Native { .. }
+        );
         if native {
             native_worst = native_worst.max(case_bytes).max(en_bytes);
         }
@@ -199,7 +226,11 @@ fn main() {
             slip_rows,
             "| {} | {} | {case_bytes} | {en_bytes} |",
             profile.id,
-            if native { "native (GS ( k)" } else { "raster (GS v 0)" }
+            if native {
+                "native (GS ( k)"
+            } else {
+                "raster (GS v 0)"
+            }
         )
         .unwrap();
     }
@@ -209,7 +240,11 @@ fn main() {
     )
     .unwrap();
 
-    writeln!(md, "## Frames per screen\n\n| screen | median | slowest |\n|---|---|---|\n{frame_rows}").unwrap();
+    writeln!(
+        md,
+        "## Frames per screen\n\n| screen | median | slowest |\n|---|---|---|\n{frame_rows}"
+    )
+    .unwrap();
     writeln!(
         md,
         "## Slip bytes per profile\n\n| profile | QR | Chinese complaint slip | English sample slip |\n|---|---|---|---|\n{slip_rows}"

@@ -5,7 +5,9 @@
 use chrono::Utc;
 use grievance_kiosk::config::KioskConfig;
 use grievance_kiosk::domain::case::{IntakeRules, NewCaseIdentity, MAX_DESCRIPTION_CHARS};
-use grievance_kiosk::domain::{Answer, Case, CaseDraft, CaseError, RiskLevel, RiskReason, TrackingToken};
+use grievance_kiosk::domain::{
+    Answer, Case, CaseDraft, CaseError, RiskLevel, RiskReason, TrackingToken,
+};
 use uuid::Uuid;
 
 fn file(draft: &CaseDraft) -> Result<Case, CaseError> {
@@ -51,11 +53,18 @@ fn a_complete_draft_becomes_a_case_with_its_texts_cleaned() {
     d.phone = "+86 138-0013-8000".into();
     d.answers = vec![answer("when", "night"), answer("source", "renovation")];
     let case = file(&d).unwrap();
-    assert_eq!(case.description.as_deref(), Some("楼上装修噪音[0m\n每天到晚上十一点"));
+    assert_eq!(
+        case.description.as_deref(),
+        Some("楼上装修噪音[0m\n每天到晚上十一点")
+    );
     assert_eq!(case.phone.unwrap().as_str(), "13800138000");
     assert!(!case.anonymous);
     let order: Vec<&str> = case.answers.iter().map(|a| a.question.as_str()).collect();
-    assert_eq!(order, ["source", "when"], "answers are stored in the order they are asked");
+    assert_eq!(
+        order,
+        ["source", "when"],
+        "answers are stored in the order they are asked"
+    );
     assert_eq!(case.risk.level, RiskLevel::Normal);
 }
 
@@ -94,9 +103,13 @@ fn anonymity_is_allowed_only_where_the_service_allows_it() {
 
     let mut legal = draft("legal", "labour");
     legal.phone.clear();
-    assert!(matches!(file(&legal), Err(CaseError::PhoneRequired { service }) if service == "legal"));
+    assert!(
+        matches!(file(&legal), Err(CaseError::PhoneRequired { service }) if service == "legal")
+    );
     legal.anonymous = true;
-    assert!(matches!(file(&legal), Err(CaseError::AnonymousNotAllowed { service }) if service == "legal"));
+    assert!(
+        matches!(file(&legal), Err(CaseError::AnonymousNotAllowed { service }) if service == "legal")
+    );
 }
 
 #[test]
@@ -111,20 +124,38 @@ fn an_invalid_phone_is_refused_with_the_field_named() {
 #[test]
 fn unknown_services_subtypes_questions_and_options_are_named() {
     let err = file(&draft("parking", "other")).unwrap_err();
-    assert!(err.to_string().contains("`parking`") && err.to_string().contains("complaint"), "{err}");
+    assert!(
+        err.to_string().contains("`parking`") && err.to_string().contains("complaint"),
+        "{err}"
+    );
 
     let err = file(&draft("complaint", "potholes")).unwrap_err();
-    assert!(matches!(&err, CaseError::UnknownSubtype { known, .. } if known.contains(&"noise".to_string())), "{err}");
+    assert!(
+        matches!(&err, CaseError::UnknownSubtype { known, .. } if known.contains(&"noise".to_string())),
+        "{err}"
+    );
 
     let mut d = draft("complaint", "noise");
     d.answers = vec![answer("workers", "30_plus")];
-    assert_eq!(file(&d).unwrap_err(), CaseError::UnknownQuestion { question: "workers".into() });
+    assert_eq!(
+        file(&d).unwrap_err(),
+        CaseError::UnknownQuestion {
+            question: "workers".into()
+        }
+    );
 
     d.answers = vec![answer("when", "midnight")];
-    assert!(matches!(file(&d), Err(CaseError::UnknownOption { question, .. }) if question == "when"));
+    assert!(
+        matches!(file(&d), Err(CaseError::UnknownOption { question, .. }) if question == "when")
+    );
 
     d.answers = vec![answer("when", "day"), answer("when", "night")];
-    assert_eq!(file(&d).unwrap_err(), CaseError::DuplicateAnswer { question: "when".into() });
+    assert_eq!(
+        file(&d).unwrap_err(),
+        CaseError::DuplicateAnswer {
+            question: "when".into()
+        }
+    );
 }
 
 #[test]
@@ -138,9 +169,18 @@ fn without_a_subtype_a_case_is_filed_under_other() {
 fn a_text_answer_is_cleaned_bounded_and_dropped_when_empty() {
     let mut d = draft("complaint", "wages_owed");
     d.answers = vec![answer("employer", " 某某\n劳务公司\u{1b} ")];
-    assert_eq!(file(&d).unwrap().answers, vec![answer("employer", "某某 劳务公司")]);
+    assert_eq!(
+        file(&d).unwrap().answers,
+        vec![answer("employer", "某某 劳务公司")]
+    );
     d.answers = vec![answer("employer", &"字".repeat(61))];
-    assert_eq!(file(&d).unwrap_err(), CaseError::AnswerTooLong { question: "employer".into(), max: 60 });
+    assert_eq!(
+        file(&d).unwrap_err(),
+        CaseError::AnswerTooLong {
+            question: "employer".into(),
+            max: 60
+        }
+    );
     d.answers = vec![answer("employer", " \u{7} ")];
     assert!(file(&d).unwrap().answers.is_empty());
 }
@@ -170,11 +210,17 @@ fn many_workers_owed_wages_or_words_of_self_harm_make_a_case_high_risk() {
     d.description = "最近压力很大，有时候不想活了".into();
     let case = file(&d).unwrap();
     assert_eq!(case.risk.level, RiskLevel::High);
-    assert!(matches!(&case.risk.reasons[0], RiskReason::Keyword { keyword, .. } if keyword == "不想活"));
+    assert!(
+        matches!(&case.risk.reasons[0], RiskReason::Keyword { keyword, .. } if keyword == "不想活")
+    );
 
     let mut d = draft("complaint", "wages_owed");
     d.answers = vec![answer("employer", "他说要杀了我")];
-    assert_eq!(file(&d).unwrap().risk.level, RiskLevel::High, "text answers are read for keywords too");
+    assert_eq!(
+        file(&d).unwrap().risk.level,
+        RiskLevel::High,
+        "text answers are read for keywords too"
+    );
 }
 
 #[test]

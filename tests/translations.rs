@@ -39,7 +39,10 @@ fn quoted(s: &str) -> (String, &str) {
 
 fn ui_strings() -> Vec<String> {
     let mut files = Vec::new();
-    slint_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("ui"), &mut files);
+    slint_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("ui"),
+        &mut files,
+    );
     let mut found = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
@@ -81,7 +84,11 @@ fn catalogue() -> BTreeMap<String, String> {
 fn every_screen_string_has_an_english_translation_with_the_same_placeholders() {
     let catalogue = catalogue();
     let strings = ui_strings();
-    assert!(strings.len() > 40, "found only {} @tr strings: is the scan broken?", strings.len());
+    assert!(
+        strings.len() > 40,
+        "found only {} @tr strings: is the scan broken?",
+        strings.len()
+    );
     let mut missing = Vec::new();
     for s in &strings {
         match catalogue.get(s) {
@@ -99,6 +106,9 @@ fn every_screen_string_has_an_english_translation_with_the_same_placeholders() {
 #[test]
 fn the_catalogue_holds_no_translation_the_ui_no_longer_uses() {
     let strings = ui_strings();
-    let stale: Vec<String> = catalogue().into_keys().filter(|k| !strings.contains(k)).collect();
+    let stale: Vec<String> = catalogue()
+        .into_keys()
+        .filter(|k| !strings.contains(k))
+        .collect();
     assert!(stale.is_empty(), "stale entries: {stale:?}");
 }

@@ -1,7 +1,7 @@
 //! Cases, and the intake transaction that writes a case with its print job and outbox row.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
+use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
 
 use super::print_jobs::PrintJobState;
 use super::{Store, StoreError};
@@ -42,10 +42,22 @@ impl Store {
             RiskLevel::Elevated => 1,
             RiskLevel::Normal => 2,
         };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
+        // SQLite can report an error for a BEGIN or a COMMIT that has already taken effect: an
+        // interrupt (`sqlite3_interrupt`, a progress handler) is checked once more as each
+        // statement ends. After such a BEGIN rusqlite has no transaction to roll back, and the
+        // connection would stay inside it holding the write lock, refusing every later intake.
+        // (`new_unchecked` only so that the error path may look at the connection; `&mut self`
+        // already rules out a nested transaction.)
+        let conn = &self.conn;
+        let tx = match Transaction::new_unchecked(conn, TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                return Err(fail(e));
+            }
+        };
         tx.execute(
             "INSERT INTO cases (id, token, station_id, service, subtype, answers, description,
                                 phone, anonymous, consent_version, risk_level, risk_reasons,
@@ -84,11 +96,25 @@ impl Store {
         )
         .map_err(fail)?;
         let outbox_id = tx.last_insert_rowid();
-        tx.commit().map_err(fail)?;
-        Ok(IntakeRecord {
+        let record = IntakeRecord {
             print_job_id,
             outbox_id,
-        })
+        };
+        if let Err(e) = tx.commit() {
+            // The transaction is over either way (rusqlite rolls back what SQLite left open);
+            // only the file knows whether the COMMIT had taken effect before it reported the
+            // error. Asking it keeps the promise that `Err` means none of the case exists.
+            let committed = conn.is_autocommit()
+                && conn
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM cases WHERE id = ?1)",
+                        [case.id.to_string()],
+                        |r| r.get::<_, bool>(0),
+                    )
+                    .unwrap_or(false);
+            return if committed { Ok(record) } else { Err(fail(e)) };
+        }
+        Ok(record)
     }
 
     /// The case with this tracking code, with its latest print job and outbox state.

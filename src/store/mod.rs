@@ -60,6 +60,15 @@ impl Store {
                 StoreError::ReadOnly(data_dir.to_owned())
             }
             std::io::ErrorKind::StorageFull => StoreError::Full(data_dir.to_owned()),
+            // The OS says "File exists" or "Not a directory", which tells an operator nothing.
+            std::io::ErrorKind::AlreadyExists | std::io::ErrorKind::NotADirectory => {
+                StoreError::CannotOpen {
+                    path: data_dir.to_owned(),
+                    reason: "the data directory is not a directory: a file is in the way \
+                             (this path or one of its parents)"
+                        .into(),
+                }
+            }
             _ => StoreError::CannotOpen {
                 path: data_dir.to_owned(),
                 reason: e.to_string(),

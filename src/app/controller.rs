@@ -494,7 +494,6 @@ impl Controller {
 
     pub fn set_elderly(&self, on: bool) {
         self.state.borrow_mut().elderly = on;
-        self.activity();
         self.render();
     }
 

@@ -72,35 +72,47 @@ pub fn key_at(text: &str, offset: Option<usize>) -> Option<String> {
 
 fn innermost(table: &DeTable<'_>, offset: usize, path: &mut String) -> bool {
     for (key, value) in table.iter() {
+        // A table opened by a `[header]` or a dotted key spans only its header or key, not the
+        // entries under it, so look inside every table, whatever its own span.
+        let mut inner = String::new();
+        let inside = descend(value, offset, &mut inner);
         let covers = key.span().contains(&offset) || value.span().contains(&offset);
-        if !covers {
+        if !(inside || covers) {
             continue;
         }
         if !path.is_empty() {
             path.push('.');
         }
         path.push_str(key.get_ref());
-        descend(value, offset, path);
+        path.push_str(&inner);
         return true;
     }
     false
 }
 
-fn descend(value: &Spanned<DeValue<'_>>, offset: usize, path: &mut String) {
+/// Appends the path below `value` (`.key` or `[i]…`) of the entry covering `offset`, if any.
+fn descend(value: &Spanned<DeValue<'_>>, offset: usize, path: &mut String) -> bool {
     match value.get_ref() {
         DeValue::Table(t) => {
-            innermost(t, offset, path);
+            let mut inner = String::new();
+            let found = innermost(t, offset, &mut inner);
+            if found {
+                path.push('.');
+                path.push_str(&inner);
+            }
+            found
         }
         DeValue::Array(items) => {
-            if let Some((i, item)) = items
-                .iter()
-                .enumerate()
-                .find(|(_, v)| v.span().contains(&offset))
-            {
-                path.push_str(&format!("[{i}]"));
-                descend(item, offset, path);
+            for (i, item) in items.iter().enumerate() {
+                let mut inner = String::new();
+                let inside = descend(item, offset, &mut inner);
+                if inside || item.span().contains(&offset) {
+                    path.push_str(&format!("[{i}]{inner}"));
+                    return true;
+                }
             }
+            false
         }
-        _ => {}
+        _ => false,
     }
 }

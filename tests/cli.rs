@@ -1,0 +1,895 @@
+//! The `grievance-kiosk` command line as operators and scripts use it (DESIGN.md §9, §11): the
+//! real binary, a fresh data directory per test, no `KIOSK_*` variable from the environment of
+//! whoever runs the tests. Filing a case prints its slip on the virtual printer; the slip's
+//! bytes are checked byte by byte, by the project's own interpreter, and by decoding its QR code
+//! from the rendered PNG.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use encoding_rs::GB18030;
+use grievance_kiosk::domain::{qr_payload, TrackingToken};
+use grievance_kiosk::printer::{interpret, Element};
+use grievance_kiosk::store::Store;
+use serde_json::Value;
+
+const NOISE_DESCRIPTION: &str = "楼上装修噪音，每天到晚上十一点";
+const PHONE: &str = "13800138000";
+const DEFAULT_TRACKING_BASE: &str = "http://127.0.0.1:8787";
+
+/// A fresh data directory and the binary pointed at it.
+struct Station {
+    dir: tempfile::TempDir,
+}
+
+impl Station {
+    fn new() -> Station {
+        Station {
+            dir: tempfile::tempdir().expect("a temporary data directory"),
+        }
+    }
+
+    fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The command with a clean `KIOSK_*` environment, data in this station's directory, run
+    /// from that directory (so that nothing can land in the source tree).
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_grievance-kiosk"));
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("KIOSK_") {
+                command.env_remove(name);
+            }
+        }
+        command
+            .env("KIOSK_DATA_DIR", self.data_dir())
+            .current_dir(self.data_dir())
+            .args(args);
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("the binary runs")
+    }
+
+    /// Runs a command that must succeed and returns its standard output.
+    fn ok(&self, args: &[&str]) -> Vec<u8> {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    /// Runs a command that must print one JSON object on one line, and returns it.
+    fn json(&self, args: &[&str]) -> Value {
+        let stdout = String::from_utf8(self.ok(args)).expect("JSON output is UTF-8");
+        assert_eq!(
+            stdout.lines().count(),
+            1,
+            "{args:?} prints one line: {stdout}"
+        );
+        serde_json::from_str(stdout.trim_end()).expect("the line is JSON")
+    }
+
+    /// Runs a command that must fail with one line on standard error that starts `error:` and
+    /// mentions every one of `mentions`; returns that line.
+    fn fails(&self, args: &[&str], mentions: &[&str]) -> String {
+        fails(self.command(args), args, mentions)
+    }
+
+    /// Files a case and returns its `--json` answer.
+    fn file(&self, args: &[&str]) -> Value {
+        let mut all = vec!["case", "new"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        self.json(&all)
+    }
+
+    /// Files the noise complaint of the issue and returns its token.
+    fn file_noise_complaint(&self) -> String {
+        let filed = self.file(&[
+            "--service",
+            "complaint",
+            "--subtype",
+            "noise",
+            "--description",
+            NOISE_DESCRIPTION,
+            "--phone",
+            PHONE,
+        ]);
+        filed["token"]
+            .as_str()
+            .expect("`token` is a string")
+            .to_owned()
+    }
+
+    /// (cases, print jobs, outbox rows) in the database.
+    fn row_counts(&self) -> (i64, i64, i64) {
+        Store::open(self.data_dir())
+            .expect("the database opens")
+            .row_counts()
+            .expect("the rows are counted")
+    }
+
+    fn slips(&self) -> Vec<PathBuf> {
+        match std::fs::read_dir(self.data_dir().join("slips")) {
+            Err(_) => Vec::new(),
+            Ok(entries) => entries
+                .map(|e| e.expect("a directory entry").path())
+                .collect(),
+        }
+    }
+}
+
+fn fails(mut command: Command, args: &[&str], mentions: &[&str]) -> String {
+    let out = command.output().expect("the binary runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "{args:?} should fail; it printed {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "{args:?}: one line on standard error, got {stderr:?}"
+    );
+    assert!(lines[0].starts_with("error:"), "{args:?}: {stderr:?}");
+    for m in mentions {
+        assert!(lines[0].contains(m), "{args:?}: `{m}` is not in {stderr:?}");
+    }
+    lines[0].to_owned()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
+}
+
+const INITIALIZE: [u8; 2] = [0x1B, 0x40];
+const CHINESE_ON: [u8; 2] = [0x1C, 0x26];
+const CHINESE_OFF: [u8; 2] = [0x1C, 0x2E];
+const QR_STORE: [u8; 3] = [0x1D, 0x28, 0x6B];
+const RASTER_IMAGE: [u8; 3] = [0x1D, 0x76, 0x30];
+const PARTIAL_CUT: [u8; 3] = [0x1D, 0x56, 0x42];
+
+/// The text of every `FS &` … `FS .` stretch, decoded as GB18030. Fails if a byte ≥ 0x80 stands
+/// outside such a stretch, a stretch is not closed, or its bytes are not GB18030. (Valid only for
+/// slips without raster images, whose pixels are bytes of any value.)
+fn chinese_runs(bytes: &[u8]) -> Vec<String> {
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i..].starts_with(&CHINESE_ON) {
+            let start = i + 2;
+            let len = find(&bytes[start..], &CHINESE_OFF)
+                .unwrap_or_else(|| panic!("`FS &` at byte {i} is never closed by `FS .`"));
+            let (text, had_errors) =
+                GB18030.decode_without_bom_handling(&bytes[start..start + len]);
+            assert!(!had_errors, "bytes {start}.. are not GB18030");
+            runs.push(text.into_owned());
+            i = start + len + 2;
+        } else {
+            assert!(
+                bytes[i] < 0x80,
+                "byte {i} ({:#04x}) is outside Chinese mode",
+                bytes[i]
+            );
+            i += 1;
+        }
+    }
+    runs
+}
+
+/// The data of the one native QR store command (`GS ( k pL pH 31 50 30 d…`).
+fn native_qr_data(bytes: &[u8]) -> String {
+    let stores: Vec<usize> = bytes
+        .windows(8)
+        .enumerate()
+        .filter(|(_, w)| w[..3] == QR_STORE && w[5..8] == [0x31, 0x50, 0x30])
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(stores.len(), 1, "one QR store command");
+    let at = stores[0];
+    let len = usize::from(bytes[at + 3]) + 256 * usize::from(bytes[at + 4]) - 3;
+    String::from_utf8(bytes[at + 8..at + 8 + len].to_vec()).expect("the QR data is text")
+}
+
+/// Checks a native-QR slip of the noise complaint, for any GB18030 profile with a partial cut.
+fn assert_native_qr_slip(bytes: &[u8], url: &str, profile: &str) {
+    let payload = qr_payload(url);
+    assert!(
+        bytes.len() <= 700,
+        "{profile}: {} bytes is over the 700-byte budget",
+        bytes.len()
+    );
+    assert!(
+        bytes.starts_with(&INITIALIZE),
+        "{profile}: starts with ESC @"
+    );
+    let runs = chinese_runs(bytes);
+    assert!(
+        runs.iter().any(|r| r == "演示站"),
+        "{profile}: the station name is printed: {runs:?}"
+    );
+    assert!(
+        runs.iter().any(|r| r == "投诉建议 · 噪音扰民"),
+        "{profile}: the service line is printed: {runs:?}"
+    );
+    let stored = native_qr_data(bytes);
+    assert_eq!(stored, payload, "{profile}: the QR holds the tracking URL");
+    assert!(
+        stored.eq_ignore_ascii_case(url),
+        "{profile}: {stored} vs {url}"
+    );
+    let cut = bytes.len() - 4;
+    assert_eq!(
+        bytes[cut..cut + 3],
+        PARTIAL_CUT,
+        "{profile}: the slip ends with a partial cut"
+    );
+    assert_eq!(count(bytes, &PARTIAL_CUT), 1, "{profile}: one cut");
+
+    let printout = interpret(bytes);
+    assert!(
+        printout.warnings.is_empty(),
+        "{profile}: {:?}",
+        printout.warnings
+    );
+    let cuts = printout
+        .elements
+        .iter()
+        .filter(|e| matches!(e, Element::Cut { .. }))
+        .count();
+    assert_eq!(cuts, 1, "{profile}: the interpreter sees one cut");
+    assert_eq!(printout.qr_payloads(), [payload], "{profile}");
+}
+
+/// Decodes the one QR code in a PNG file.
+fn decode_qr(png_path: &Path) -> (u32, String) {
+    let file = std::fs::File::open(png_path).expect("the PNG exists");
+    let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().expect("a PNG header");
+    let mut buffer = vec![0; reader.output_buffer_size().expect("a sane image size")];
+    let frame = reader.next_frame(&mut buffer).expect("the PNG decodes");
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let channels = frame.color_type.samples();
+    let grey: Vec<u8> = buffer[..frame.buffer_size()]
+        .chunks(channels)
+        .map(|px| match px.len() {
+            1 | 2 => px[0],
+            _ => {
+                ((u32::from(px[0]) * 299 + u32::from(px[1]) * 587 + u32::from(px[2]) * 114) / 1000)
+                    as u8
+            }
+        })
+        .collect();
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| grey[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "{} shows one QR code", png_path.display());
+    let (_, content) = grids[0].decode().expect("the QR code decodes");
+    (frame.width, content)
+}
+
+fn grouped_lower_case_with_spaces(token: &str) -> String {
+    TrackingToken::parse(token)
+        .expect("a valid token")
+        .grouped()
+        .to_ascii_lowercase()
+        .replacen('-', " - ", 1)
+        .replacen('-', "  ", 1)
+}
+
+#[test]
+fn case_new_prints_one_json_line_with_the_token_and_its_tracking_url() {
+    let station = Station::new();
+    let filed = station.file(&[
+        "--service",
+        "complaint",
+        "--subtype",
+        "noise",
+        "--description",
+        NOISE_DESCRIPTION,
+        "--phone",
+        PHONE,
+    ]);
+    let token = filed["token"].as_str().expect("`token` is a string");
+    assert_eq!(token.len(), 17);
+    let parsed = TrackingToken::parse(token).expect("the token parses");
+    assert_eq!(parsed.as_str(), token, "the token is in canonical form");
+    assert_eq!(
+        filed["url"].as_str(),
+        Some(format!("{DEFAULT_TRACKING_BASE}/T/{token}").as_str())
+    );
+    assert_eq!(station.row_counts(), (1, 1, 1));
+}
+
+#[test]
+fn the_tracking_url_follows_the_configured_base() {
+    let station = Station::new();
+    let out = station
+        .command(&[
+            "case",
+            "new",
+            "--service",
+            "complaint",
+            "--anonymous",
+            "--json",
+        ])
+        .env("KIOSK_TRACKING_BASE_URL", "https://track.example.cn")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let filed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let token = filed["token"].as_str().expect("a token");
+    assert_eq!(
+        filed["url"].as_str(),
+        Some(format!("https://track.example.cn/T/{token}").as_str())
+    );
+}
+
+#[test]
+fn slip_bytes_are_a_small_native_qr_slip_in_gb18030_that_ends_with_a_cut() {
+    let station = Station::new();
+    let token = station.file_noise_complaint();
+    let url = format!("{DEFAULT_TRACKING_BASE}/T/{token}");
+    let bytes = station.ok(&["slip", "bytes", &token]);
+    assert_native_qr_slip(&bytes, &url, "cn-80mm");
+}
+
+#[test]
+fn slip_bytes_for_the_epson_profile_are_a_native_qr_slip_too() {
+    let station = Station::new();
+    let token = station.file_noise_complaint();
+    let url = format!("{DEFAULT_TRACKING_BASE}/T/{token}");
+    let bytes = station.ok(&["slip", "bytes", &token, "--profile", "epson-tm-t88"]);
+    assert_native_qr_slip(&bytes, &url, "epson-tm-t88");
+    let default = station.ok(&["slip", "bytes", &token]);
+    assert_ne!(bytes, default, "the profile changes the bytes");
+}
+
+#[test]
+fn the_58mm_profile_prints_the_qr_as_a_raster_image_that_scans() {
+    let station = Station::new();
+    let token = station.file_noise_complaint();
+    let payload = qr_payload(&format!("{DEFAULT_TRACKING_BASE}/T/{token}"));
+    let bytes = station.ok(&["slip", "bytes", &token, "--profile", "cn-58mm"]);
+    assert!(bytes.starts_with(&INITIALIZE));
+    assert!(find(&bytes, &RASTER_IMAGE).is_some(), "a GS v 0 image");
+    assert!(find(&bytes, &QR_STORE).is_none(), "no native QR command");
+    let printout = interpret(&bytes);
+    assert!(printout.warnings.is_empty(), "{:?}", printout.warnings);
+    assert!(printout.qr_payloads().is_empty());
+    assert_eq!(
+        printout
+            .elements
+            .iter()
+            .filter(|e| matches!(e, Element::Cut { .. }))
+            .count(),
+        1
+    );
+    let png = station.data_dir().join("s58.png");
+    station.ok(&[
+        "slip",
+        "render",
+        &token,
+        "--profile",
+        "cn-58mm",
+        "--out",
+        png.to_str().expect("a UTF-8 path"),
+    ]);
+    assert_eq!(decode_qr(&png), (384, payload));
+}
+
+#[test]
+fn slip_render_draws_a_qr_code_that_a_phone_can_scan() {
+    let station = Station::new();
+    let token = station.file_noise_complaint();
+    let payload = qr_payload(&format!("{DEFAULT_TRACKING_BASE}/T/{token}"));
+    let png = station.data_dir().join("s.png");
+    station.ok(&[
+        "slip",
+        "render",
+        &token,
+        "--out",
+        png.to_str().expect("a UTF-8 path"),
+    ]);
+    assert_eq!(decode_qr(&png), (576, payload), "576 dots wide for cn-80mm");
+}
+
+#[test]
+fn sample_slips_need_no_database() {
+    let station = Station::new();
+    let bytes = station.ok(&["slip", "bytes", "--sample"]);
+    let printout = interpret(&bytes);
+    assert!(printout.warnings.is_empty(), "{:?}", printout.warnings);
+    let payloads = printout.qr_payloads();
+    assert_eq!(payloads.len(), 1);
+    let png = station.data_dir().join("sample.png");
+    station.ok(&[
+        "slip",
+        "render",
+        "--sample",
+        "--out",
+        png.to_str().expect("a UTF-8 path"),
+    ]);
+    let (width, scanned) = decode_qr(&png);
+    assert_eq!(width, 576);
+    assert_eq!(scanned, payloads[0]);
+    let token = scanned
+        .strip_prefix("HTTP://127.0.0.1:8787/T/")
+        .expect("a tracking URL");
+    TrackingToken::parse(token).expect("a valid token");
+    assert!(
+        !station
+            .data_dir()
+            .join(grievance_kiosk::store::DB_FILE)
+            .exists(),
+        "no database was created"
+    );
+}
+
+#[test]
+fn case_show_reads_a_token_in_lower_case_with_dashes_and_spaces() {
+    let station = Station::new();
+    let token = station.file_noise_complaint();
+    let typed = grouped_lower_case_with_spaces(&token);
+    assert_ne!(typed, token);
+    let shown = station.json(&["case", "show", &typed, "--json"]);
+    assert_eq!(shown["token"].as_str(), Some(token.as_str()));
+    let bytes = station.ok(&["slip", "bytes", &typed]);
+    assert_eq!(bytes, station.ok(&["slip", "bytes", &token]));
+}
+
+#[test]
+fn case_show_tells_the_state_and_never_the_personal_data() {
+    let station = Station::new();
+    let token = station.file_noise_complaint();
+    let out = station.ok(&["case", "show", &token, "--json"]);
+    let text = String::from_utf8(out).expect("UTF-8");
+    assert_eq!(text.lines().count(), 1, "{text}");
+    let shown: Value = serde_json::from_str(text.trim_end()).expect("JSON");
+    assert_eq!(shown["token"].as_str(), Some(token.as_str()));
+    assert_eq!(shown["service"].as_str(), Some("complaint"));
+    assert_eq!(shown["subtype"].as_str(), Some("noise"));
+    assert_eq!(shown["risk"].as_str(), Some("normal"));
+    assert_eq!(shown["print"].as_str(), Some("printed"));
+    assert_eq!(shown["outbox"].as_str(), Some("pending"));
+    assert!(!text.contains(PHONE), "the phone number leaks: {text}");
+    assert!(!text.contains("楼上装修"), "the description leaks: {text}");
+    let plain = String::from_utf8(station.ok(&["case", "show", &token])).expect("UTF-8");
+    assert!(!plain.contains(PHONE), "the phone number leaks: {plain}");
+    assert!(
+        !plain.contains("楼上装修"),
+        "the description leaks: {plain}"
+    );
+}
+
+#[test]
+fn thirty_workers_owed_wages_is_high_risk_with_a_reason() {
+    let station = Station::new();
+    let filed = station.file(&[
+        "--service",
+        "complaint",
+        "--subtype",
+        "wages_owed",
+        "--answer",
+        "workers=30_plus",
+        "--phone",
+        PHONE,
+    ]);
+    assert_eq!(filed["risk"].as_str(), Some("high"));
+    let reasons = filed["risk_reasons"].as_array().expect("a list of reasons");
+    assert!(
+        reasons.iter().any(|r| r.to_string().contains("30_plus")),
+        "the answer is the reason: {reasons:?}"
+    );
+    let token = filed["token"].as_str().expect("a token");
+    let shown = station.json(&["case", "show", token, "--json"]);
+    assert_eq!(shown["risk"].as_str(), Some("high"));
+}
+
+#[test]
+fn a_description_that_mentions_jumping_off_a_building_is_high_risk() {
+    let station = Station::new();
+    let filed = station.file(&[
+        "--service",
+        "complaint",
+        "--subtype",
+        "wages_owed",
+        "--description",
+        "再不发工资我就去跳楼",
+        "--phone",
+        PHONE,
+    ]);
+    assert_eq!(filed["risk"].as_str(), Some("high"));
+    let reasons = filed["risk_reasons"].as_array().expect("a list of reasons");
+    assert!(
+        reasons.iter().any(|r| r.to_string().contains("跳楼")),
+        "the keyword is the reason: {reasons:?}"
+    );
+}
+
+#[test]
+fn the_virtual_printer_keeps_the_slip_bytes_and_a_picture_of_the_slip() {
+    let station = Station::new();
+    let token = station.file_noise_complaint();
+    let slips = station.data_dir().join("slips");
+    let written = std::fs::read(slips.join(format!("{token}.bin"))).expect("the .bin exists");
+    assert_eq!(written, station.ok(&["slip", "bytes", &token]));
+    let payload = qr_payload(&format!("{DEFAULT_TRACKING_BASE}/T/{token}"));
+    assert_eq!(
+        decode_qr(&slips.join(format!("{token}.png"))),
+        (576, payload)
+    );
+    let mut names: Vec<String> = station
+        .slips()
+        .iter()
+        .map(|p| {
+            p.file_name()
+                .expect("a name")
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, [format!("{token}.bin"), format!("{token}.png")]);
+}
+
+/// Each failing `case new` leaves the database and the slips as they were.
+fn case_new_fails(station: &Station, args: &[&str], mentions: &[&str]) -> String {
+    let before = station.row_counts();
+    let slips = station.slips().len();
+    let mut all = vec!["case", "new"];
+    all.extend_from_slice(args);
+    let line = station.fails(&all, mentions);
+    assert_eq!(
+        station.row_counts(),
+        before,
+        "{args:?} wrote to the database"
+    );
+    assert_eq!(station.slips().len(), slips, "{args:?} printed a slip");
+    line
+}
+
+#[test]
+fn an_over_long_description_is_refused() {
+    let station = Station::new();
+    station.file_noise_complaint();
+    let long = "噪".repeat(4001);
+    case_new_fails(
+        &station,
+        &[
+            "--service",
+            "complaint",
+            "--description",
+            &long,
+            "--phone",
+            PHONE,
+        ],
+        &["description", "4001", "4000"],
+    );
+    let just_right = "噪".repeat(4000);
+    station.file(&[
+        "--service",
+        "complaint",
+        "--description",
+        &just_right,
+        "--phone",
+        PHONE,
+    ]);
+}
+
+#[test]
+fn a_description_of_only_control_characters_is_no_description() {
+    let station = Station::new();
+    let filed = station.file(&[
+        "--service",
+        "complaint",
+        "--description",
+        "\u{1}\u{2}\u{1b}\u{7f}\u{9b}\u{200b}",
+        "--phone",
+        PHONE,
+    ]);
+    let token = filed["token"].as_str().expect("a token");
+    let shown = station.json(&["case", "show", token, "--json"]);
+    assert_eq!(shown["description_chars"], Value::Null);
+}
+
+#[test]
+fn an_invalid_phone_number_is_refused() {
+    let station = Station::new();
+    case_new_fails(
+        &station,
+        &["--service", "complaint", "--phone", "12345"],
+        &["phone", "12345"],
+    );
+    case_new_fails(
+        &station,
+        &["--service", "complaint", "--phone", "138-0013-800x"],
+        &["phone", "'x'"],
+    );
+}
+
+#[test]
+fn legal_advice_needs_a_phone_number() {
+    let station = Station::new();
+    case_new_fails(&station, &["--service", "legal"], &["phone", "legal"]);
+}
+
+#[test]
+fn legal_advice_cannot_be_anonymous() {
+    let station = Station::new();
+    case_new_fails(
+        &station,
+        &["--service", "legal", "--anonymous"],
+        &["anonymous", "legal"],
+    );
+}
+
+#[test]
+fn an_anonymous_case_cannot_carry_a_phone_number() {
+    let station = Station::new();
+    case_new_fails(
+        &station,
+        &["--service", "complaint", "--anonymous", "--phone", PHONE],
+        &["anonymous", "phone"],
+    );
+}
+
+#[test]
+fn an_unknown_service_is_refused_with_the_known_ones() {
+    let station = Station::new();
+    case_new_fails(
+        &station,
+        &["--service", "parking", "--phone", PHONE],
+        &["service", "parking", "complaint", "assistance"],
+    );
+}
+
+#[test]
+fn an_unknown_subtype_is_refused_with_the_known_ones() {
+    let station = Station::new();
+    case_new_fails(
+        &station,
+        &[
+            "--service",
+            "complaint",
+            "--subtype",
+            "parking",
+            "--phone",
+            PHONE,
+        ],
+        &[
+            "subtype",
+            "parking",
+            "noise",
+            "property",
+            "wages_owed",
+            "other",
+        ],
+    );
+}
+
+#[test]
+fn an_unknown_answer_option_is_refused_with_the_options() {
+    let station = Station::new();
+    case_new_fails(
+        &station,
+        &[
+            "--service",
+            "complaint",
+            "--subtype",
+            "wages_owed",
+            "--answer",
+            "workers=lots",
+            "--phone",
+            PHONE,
+        ],
+        &["answer", "lots", "workers", "30_plus"],
+    );
+    case_new_fails(
+        &station,
+        &[
+            "--service",
+            "complaint",
+            "--subtype",
+            "noise",
+            "--answer",
+            "workers=30_plus",
+            "--phone",
+            PHONE,
+        ],
+        &["answer", "workers"],
+    );
+}
+
+#[test]
+fn an_answer_without_an_equals_sign_is_refused() {
+    let station = Station::new();
+    case_new_fails(
+        &station,
+        &[
+            "--service",
+            "complaint",
+            "--subtype",
+            "wages_owed",
+            "--answer",
+            "workers",
+            "--phone",
+            PHONE,
+        ],
+        &["answer", "workers", "QUESTION=OPTION"],
+    );
+}
+
+#[test]
+fn a_malformed_token_says_what_is_wrong_with_it() {
+    let station = Station::new();
+    let token = station.file_noise_complaint();
+    station.fails(
+        &["case", "show", &token[..16]],
+        &["tracking code", "17", "16"],
+    );
+    let mut bad_char = token.clone();
+    bad_char.replace_range(4..5, "U");
+    station.fails(
+        &["case", "show", &bad_char],
+        &["tracking code", "character 5", "'U'"],
+    );
+    // A wrong check character: a typo that still uses the alphabet.
+    let last = token.chars().last().expect("a check character");
+    let other = if last == '0' { '1' } else { '0' };
+    let typo = format!("{}{other}", &token[..16]);
+    station.fails(
+        &["case", "show", &typo],
+        &["tracking code", "check character"],
+    );
+}
+
+#[test]
+fn an_unknown_token_is_not_found() {
+    let station = Station::new();
+    station.file_noise_complaint();
+    let unknown = TrackingToken::from_random([0x42; 10]);
+    station.fails(
+        &["case", "show", unknown.as_str()],
+        &["no case", &unknown.grouped()],
+    );
+    station.fails(&["slip", "bytes", unknown.as_str()], &["no case"]);
+}
+
+#[test]
+fn a_bad_config_file_names_its_line() {
+    let station = Station::new();
+    let config = station.data_dir().join("kiosk.toml");
+    std::fs::write(
+        &config,
+        "[station]\nid = \"x\"\n\n[printer]\nprofile = \"xyz\"\n",
+    )
+    .expect("the config is written");
+    let config = config.to_str().expect("a UTF-8 path");
+    case_new_fails(
+        &station,
+        &[
+            "--config",
+            config,
+            "--service",
+            "complaint",
+            "--phone",
+            PHONE,
+        ],
+        &["kiosk.toml", "line 5", "printer.profile", "cn-80mm"],
+    );
+    let mut via_env = station.command(&["doctor"]);
+    via_env.env("KIOSK_CONFIG", config);
+    fails(via_env, &["doctor"], &["kiosk.toml", "line 5"]);
+}
+
+#[test]
+fn a_baud_rate_that_is_not_a_number_is_refused() {
+    let station = Station::new();
+    let mut command = station.command(&["case", "new", "--service", "complaint", "--anonymous"]);
+    command.env("KIOSK_PRINTER_BAUD", "abc");
+    fails(
+        command,
+        &["KIOSK_PRINTER_BAUD=abc"],
+        &["KIOSK_PRINTER_BAUD", "abc"],
+    );
+    assert_eq!(station.row_counts(), (0, 0, 0));
+}
+
+#[test]
+fn control_characters_never_reach_the_database_or_the_printer() {
+    let station = Station::new();
+    let filed = station.file(&[
+        "--service",
+        "complaint",
+        "--subtype",
+        "noise",
+        "--description",
+        "楼上\u{1b}@装修\u{9b}2J噪音\u{7}",
+        "--phone",
+        PHONE,
+    ]);
+    let token = TrackingToken::parse(filed["token"].as_str().expect("a token")).expect("valid");
+    let stored = Store::open(station.data_dir())
+        .expect("the database opens")
+        .case_by_token(&token)
+        .expect("the case reads")
+        .expect("the case is stored");
+    assert_eq!(stored.case.description.as_deref(), Some("楼上@装修2J噪音"));
+    let bytes = station.ok(&["slip", "bytes", token.as_str()]);
+    assert_eq!(count(&bytes, &INITIALIZE), 1, "ESC @ only at the start");
+    assert!(interpret(&bytes).warnings.is_empty());
+    chinese_runs(&bytes);
+}
+
+#[test]
+fn a_nul_byte_typed_at_the_screen_is_stored_without_it() {
+    // The command line cannot carry a NUL (argv strings end at one), so this case is filed the
+    // way the touchscreen files it, into the same data directory, and read back by the binary.
+    use grievance_kiosk::config::KioskConfig;
+    use grievance_kiosk::domain::{CaseDraft, Channel};
+    use grievance_kiosk::kiosk::Kiosk;
+    use std::sync::Arc;
+
+    let station = Station::new();
+    let mut config = KioskConfig::builtin();
+    config.data_dir = station.data_dir().to_owned();
+    let mut kiosk = Kiosk::open(Arc::new(config.clone())).expect("the kiosk opens");
+    let filed = kiosk
+        .file_case(&CaseDraft {
+            service: "complaint".into(),
+            subtype: Some("noise".into()),
+            description: "楼上\u{0}装修\u{1b}@\u{9b}噪音".into(),
+            phone: PHONE.into(),
+            consent_version: Some(config.consent.version.clone()),
+            channel: Channel::Kiosk,
+            ..CaseDraft::default()
+        })
+        .expect("the case is filed");
+    drop(kiosk);
+    let token = filed.case.token.as_str().to_owned();
+    let stored = Store::open(station.data_dir())
+        .expect("the database opens")
+        .case_by_token(&filed.case.token)
+        .expect("the case reads")
+        .expect("the case is stored");
+    assert_eq!(stored.case.description.as_deref(), Some("楼上装修@噪音"));
+    let shown = station.json(&["case", "show", &token, "--json"]);
+    assert_eq!(shown["description_chars"], 7);
+    let bytes = station.ok(&["slip", "bytes", &token]);
+    assert_eq!(count(&bytes, &INITIALIZE), 1, "ESC @ only at the start");
+    assert!(interpret(&bytes).warnings.is_empty());
+}
+
+#[test]
+fn doctor_checks_config_database_fonts_and_printer_on_a_fresh_station() {
+    let station = Station::new();
+    let out = String::from_utf8(station.ok(&["doctor"])).expect("UTF-8");
+    for check in ["config", "database", "fonts", "printer"] {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(check))
+            .unwrap_or_else(|| panic!("no `{check}` line in {out}"));
+        assert!(line.starts_with("ok"), "{line}");
+    }
+}

@@ -451,6 +451,9 @@ impl KioskConfig {
         }
         let profiles = self.printer_profiles();
         for (i, p) in self.printer.profiles.iter().enumerate() {
+            if let Err(e) = p.validate() {
+                return fail(&format!("printer.profiles[{i}].{}", e.field), e.problem);
+            }
             if builtin_profiles().iter().any(|b| b.id == p.id)
                 || self.printer.profiles[..i].iter().any(|o| o.id == p.id)
             {

@@ -426,3 +426,36 @@ fn an_unknown_profile_from_the_environment_is_refused() {
     assert!(message.contains("cn-80mm"), "{message}");
     assert_eq!(line_of(&err), None, "no file holds the bad value");
 }
+
+#[test]
+fn a_declared_printer_profile_with_impossible_values_names_its_field_and_line() {
+    let file = r#"
+[printer]
+profile = "wide"
+
+[[printer.profiles]]
+id = "wide"
+name = "Too wide"
+paper_mm = 80
+dots_per_line = 576
+columns = 200
+chinese = "gb18030"
+code_page = 0
+qr = { kind = "native", module_size = 6, max_data = 1000 }
+cut = { kind = "partial", feed = 0 }
+answers_gs_r = false
+status_query = true
+dots_per_mm = 8
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.toml");
+    std::fs::write(&path, file).unwrap();
+    let err = KioskConfig::load(Some(&path), |_| None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("printer.profiles[0].columns"), "{err}");
+    assert!(
+        err.contains("line 10"),
+        "the error points at the `columns` line: {err}"
+    );
+}

@@ -101,5 +101,16 @@ fn the_idle_reset_asks_first_then_clears_every_field() {
         }
         assert_eq!(screen(&app), Screen::Home);
         assert_eq!(api.get_code(), "");
+
+        // Someone switched Home to English and large text, then walked away: after the idle
+        // timeout the next resident finds Chinese and normal text again, with no prompt.
+        tap(&app, "English");
+        tap(&app, "Large text");
+        mock_elapsed_time(Duration::from_secs(elderly_idle + 1));
+        assert!(
+            !api.get_still_there(),
+            "nothing to clear on Home: no prompt"
+        );
+        assert!(!api.get_english() && !api.get_elderly());
     });
 }

@@ -195,7 +195,7 @@ fn main() {
     }
     writeln!(
         md,
-        "| one frame of any screen, software renderer, 1080×1920 | ≤ 16 ms | worst median {} ({}) | {FRAMES} full redraws of each screen, in process; per screen below |",
+        "| one frame of any screen, software renderer, 1080×1920 | ≤ 16 ms | worst median {} ({}) | {FRAMES} full redraws of each screen into a 1080×1920 RGB frame buffer, in process (a tap repaints only what changed); per screen below |",
         ms(worst.0),
         worst.1
     )

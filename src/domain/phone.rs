@@ -46,10 +46,6 @@ impl Phone {
         &self.0
     }
 
-    pub fn is_mobile(&self) -> bool {
-        is_mobile(&self.0)
-    }
-
     /// How the number is shown back to the resident: `138 0013 8000`, `0755-1234567`.
     pub fn display(&self) -> String {
         if let Some((area, local)) = landline_split(&self.0) {

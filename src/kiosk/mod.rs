@@ -68,10 +68,6 @@ impl Kiosk {
         Ok(Kiosk { config, store })
     }
 
-    pub fn config(&self) -> &KioskConfig {
-        &self.config
-    }
-
     pub fn store(&self) -> &Store {
         &self.store
     }

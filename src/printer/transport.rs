@@ -31,10 +31,6 @@ impl VirtualPrinter {
         }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     pub fn bin_path(&self, name: &str) -> PathBuf {
         self.dir.join(format!("{name}.bin"))
     }

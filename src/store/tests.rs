@@ -509,8 +509,7 @@ fn setting_the_state_of_a_missing_print_job_is_an_error() {
     let store = Store::open(dir.path()).unwrap();
     let err = store
         .set_print_job_state(4242, PrintJobState::Printed, None, Utc::now())
-        .err()
-        .expect("there is no job 4242");
+        .expect_err("there is no job 4242");
     assert!(
         matches!(&err, StoreError::BadRow(m) if m.contains("4242")),
         "{err:?}"

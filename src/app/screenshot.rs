@@ -137,8 +137,9 @@ fn snapshot(app: &AppWindow) -> anyhow::Result<slint::SharedPixelBuffer<slint::R
         .map_err(|e| anyhow!("cannot render the screen: {e}"))
 }
 
-/// Builds the window at the shot's size, drives it to the screen and hands it to `look`.
-fn with_screen(
+/// Builds the window at the shot's size, drives it to the screen (with the headless software
+/// renderer) and hands it to `look`.
+pub fn with_screen(
     config: Arc<KioskConfig>,
     shot: &Shot,
     look: impl FnOnce(&AppWindow) -> anyhow::Result<()>,

@@ -1,0 +1,112 @@
+//! Every screen fits its window in every variant: portrait and landscape, Chinese and English,
+//! normal and elderly mode. The controls a resident needs to go on (Back, Home, Next, Submit,
+//! the keypad, "show my code", …) must lie wholly inside the window, laid out with the real
+//! font by the software renderer; a screen whose Next button falls off the bottom strands the
+//! resident. (Content that scrolls, like a long list of options, may continue below the fold.)
+
+use std::sync::Arc;
+
+use grievance_kiosk::app::screenshot::{with_screen, ScreenName, Shot};
+use grievance_kiosk::config::KioskConfig;
+use grievance_kiosk::domain::Language;
+use i_slint_backend_testing::{AccessibleRole, ElementQuery};
+use slint::ComponentHandle;
+
+/// Controls that must always be reachable, in both languages (Chinese, English).
+const ESSENTIAL: &[(&str, &str)] = &[
+    ("返回", "Back"),
+    ("首页", "Start"),
+    ("下一步", "Next"),
+    ("不写了，下一步", "Skip, next"),
+    ("我已了解，同意", "I understand and agree"),
+    ("提交", "Submit"),
+    ("不留电话，匿名反映", "Stay anonymous, no phone"),
+    ("删除", "Delete"),
+    ("0", "0"),
+    ("空格", "Space"),
+    ("完成", "Done"),
+    ("取消", "Cancel"),
+    ("完成，回到首页", "Done, back to start"),
+    ("查看我的查询码", "Show my tracking code"),
+    ("我还在，继续", "I'm here, continue"),
+    ("清除，回到首页", "Clear and go back to start"),
+    ("中文", "中文"),
+    ("长辈模式", "Large text"),
+];
+
+#[test]
+fn every_control_a_resident_needs_is_inside_the_window_in_every_variant() {
+    let config = Arc::new(KioskConfig::builtin());
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for screen in ScreenName::ALL {
+        for size in [(1080, 1920), (1920, 1080)] {
+            for language in [Language::Zh, Language::En] {
+                for elderly in [false, true] {
+                    let shot = Shot {
+                        screen,
+                        language,
+                        elderly,
+                        size,
+                    };
+                    with_screen(config.clone(), &shot, |app| {
+                        let window = app.window().size();
+                        let (w, h) = (window.width as f32, window.height as f32);
+                        let mut seen = std::collections::HashSet::new();
+                        let buttons = ElementQuery::from_root(app)
+                            .match_descendants()
+                            .match_accessible_role(AccessibleRole::Button)
+                            .find_all();
+                        for button in buttons {
+                            let Some(label) = button.accessible_label() else {
+                                continue;
+                            };
+                            let essential = ESSENTIAL.iter().any(|(zh, en)| {
+                                label == if language == Language::Zh { *zh } else { *en }
+                            });
+                            if !essential {
+                                continue;
+                            }
+                            let pos = button.absolute_position();
+                            let size = button.size();
+                            // The query can reach one element along more than one path.
+                            if !seen.insert((label.to_string(), pos.x as i32, pos.y as i32)) {
+                                continue;
+                            }
+                            checked += 1;
+                            let inside = pos.x >= -0.5
+                                && pos.y >= -0.5
+                                && pos.x + size.width <= w + 0.5
+                                && pos.y + size.height <= h + 0.5;
+                            if !inside {
+                                problems.push(format!(
+                                    "{} {:?} {}×{}{}: `{label}` at ({:.0}, {:.0}) size {:.0}×{:.0}",
+                                    screen.name(),
+                                    language,
+                                    shot.size.0,
+                                    shot.size.1,
+                                    if elderly { " elderly" } else { "" },
+                                    pos.x,
+                                    pos.y,
+                                    size.width,
+                                    size.height
+                                ));
+                            }
+                        }
+                        Ok(())
+                    })
+                    .unwrap();
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 300,
+        "only {checked} controls were checked: is the lookup broken?"
+    );
+    assert!(
+        problems.is_empty(),
+        "outside the window:\n{}",
+        problems.join("\n")
+    );
+}

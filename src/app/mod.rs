@@ -30,9 +30,8 @@ use crate::config::KioskConfig;
 /// Opens the kiosk window and runs until it is closed.
 pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
     let app = ui::AppWindow::new().context(
-        "cannot open the kiosk window (is there a display? DISPLAY or WAYLAND_DISPLAY must be set, \
-         or SLINT_BACKEND=linuxkms on the device; `grievance-kiosk screenshot` renders screens \
-         without one)",
+        "cannot open the kiosk window (is there a display? DISPLAY or WAYLAND_DISPLAY must be set; \
+         `grievance-kiosk screenshot` renders screens without one)",
     )?;
     let backend = backend::Backend::start(config.clone())
         .with_context(|| format!("cannot start the kiosk in {}", config.data_dir.display()))?;

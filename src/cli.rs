@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::app::screenshot::{self, ScreenName, Shot};
 use crate::config::KioskConfig;
 use crate::domain::{Answer, CaseDraft, Channel, Language};
-use crate::kiosk::{doctor, sample_slip_content, Kiosk};
+use crate::kiosk::{configured_printer, doctor, sample_slip_content, Kiosk};
 use crate::printer::profile::PrinterProfile;
 use crate::printer::transport::VirtualPrinter;
 
@@ -240,12 +240,21 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
             };
             let mut kiosk = Kiosk::open(config.clone())?;
             let filed = kiosk.file_case(&draft)?;
+            // The case is durable; now its slip, as the touchscreen's print queue would.
             let profile = config.printer_profile();
-            let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
-            let printed = kiosk.print_pending(&mut printer, &profile, |_| {})?;
-            let mine = printed.iter().find(|o| o.token == filed.case.token);
+            let mut printer = configured_printer(&config);
+            let pass = kiosk.print_pending(printer.as_mut(), &profile, |_| {})?;
+            let mine = pass
+                .outcomes
+                .iter()
+                .rev()
+                .find(|o| o.token == filed.case.token);
             let print_state = mine.map_or("pending", |o| o.state.as_str());
-            let slip_png = printer.png_path(filed.case.token.as_str());
+            let print_reason = mine.and_then(|o| o.reason.clone());
+            let slip_png = config.printer.port.is_none().then(|| {
+                VirtualPrinter::new(&config.data_dir, profile.dots_per_line)
+                    .png_path(filed.case.token.as_str())
+            });
             if json {
                 println!(
                     "{}",
@@ -259,6 +268,8 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
                         "risk": filed.case.risk.level.as_str(),
                         "risk_reasons": filed.case.risk.reasons,
                         "print": print_state,
+                        "print_reason": print_reason,
+                        "printer": pass.printer_state().as_str(),
                         "slip_png": slip_png,
                     })
                 );
@@ -266,10 +277,13 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
                 println!("filed     {}", filed.case.token.grouped());
                 println!("track     {}", filed.url);
                 println!("risk      {}", filed.case.risk.level.as_str());
-                println!("slip      {print_state} ({})", slip_png.display());
+                match &slip_png {
+                    Some(png) => println!("slip      {print_state} ({})", png.display()),
+                    None => println!("slip      {print_state}"),
+                }
             }
-            if let Some(reason) = mine.and_then(|o| o.reason.as_deref()) {
-                eprintln!("warning: the slip was not printed: {reason}");
+            if let Some(reason) = &print_reason {
+                eprintln!("note: the case is filed; its slip is not printed yet: {reason}");
             }
             Ok(())
         }

@@ -15,11 +15,17 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::config::KioskConfig;
 use crate::domain::CaseDraft;
-use crate::kiosk::{Filed, Kiosk, KioskError, PrintOutcome};
-use crate::printer::transport::{SlipPrinter, VirtualPrinter};
+use crate::kiosk::{configured_printer, Filed, Kiosk, KioskError, PrintOutcome};
+use crate::printer::status::PrinterState;
 
-/// How often the print queue looks for work when nobody woke it.
-const PRINT_POLL: Duration = Duration::from_secs(5);
+/// What the backend tells the screen, as it happens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendEvent {
+    /// A print job changed state.
+    Job(PrintOutcome),
+    /// The printer's state changed (also sent once at start).
+    Printer(PrinterState),
+}
 
 pub struct Backend {
     runtime: Option<Runtime>,
@@ -32,7 +38,7 @@ impl Backend {
     /// which every print job's state changes arrive.
     pub fn start(
         config: Arc<KioskConfig>,
-    ) -> Result<(Backend, mpsc::UnboundedReceiver<PrintOutcome>), KioskError> {
+    ) -> Result<(Backend, mpsc::UnboundedReceiver<BackendEvent>), KioskError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("kiosk-worker")
@@ -44,13 +50,13 @@ impl Backend {
         let wake_printer = Arc::new(Notify::new());
         let (events, receiver) = mpsc::unbounded_channel();
         let profile = config.printer_profile();
-        let printer: Arc<Mutex<Box<dyn SlipPrinter>>> = Arc::new(Mutex::new(Box::new(
-            VirtualPrinter::new(&config.data_dir, profile.dots_per_line),
-        )));
+        let printer = Arc::new(Mutex::new(configured_printer(&config)));
+        let poll = Duration::from_secs(u64::from(config.printer.status_poll_s));
         let wake = wake_printer.clone();
         runtime.spawn(async move {
+            let mut last_state = None;
             loop {
-                let (kiosk, printer, events, profile) = (
+                let (kiosk, printer, job_events, profile) = (
                     printing.clone(),
                     printer.clone(),
                     events.clone(),
@@ -60,16 +66,25 @@ impl Backend {
                     let mut kiosk = kiosk.lock().unwrap_or_else(|p| p.into_inner());
                     let mut printer = printer.lock().unwrap_or_else(|p| p.into_inner());
                     kiosk.print_pending(printer.as_mut(), &profile, |outcome| {
-                        let _ = events.send(outcome.clone());
+                        let _ = job_events.send(BackendEvent::Job(outcome.clone()));
                     })
                 })
                 .await;
-                if let Ok(Err(e)) = pass {
-                    eprintln!("print queue: {e}");
+                match pass {
+                    Ok(Ok(pass)) => {
+                        let state = pass.printer_state();
+                        if last_state != Some(state) {
+                            last_state = Some(state);
+                            let _ = events.send(BackendEvent::Printer(state));
+                        }
+                    }
+                    Ok(Err(e)) => eprintln!("print queue: {e}"),
+                    Err(e) => eprintln!("print queue stopped a pass: {e}"),
                 }
+                // Asks the printer again every few seconds, at once after an intake.
                 tokio::select! {
                     _ = wake.notified() => {}
-                    _ = tokio::time::sleep(PRINT_POLL) => {}
+                    _ = tokio::time::sleep(poll) => {}
                 }
             }
         });

@@ -14,7 +14,7 @@ use std::time::Duration;
 use slint::platform::{Key, WindowEvent};
 use slint::{ComponentHandle, Image, SharedString, Timer, TimerMode};
 
-use super::backend::Backend;
+use super::backend::{Backend, BackendEvent};
 use super::qr::qr_image;
 use super::ui::{Api, AppWindow, PrintState, Problem, Screen};
 use super::view::{problem_of, problem_of_case, render, screen_of};
@@ -22,6 +22,7 @@ use super::wizard::{Move, Step, Wizard};
 use crate::config::KioskConfig;
 use crate::domain::{Language, RiskLevel, Service};
 use crate::kiosk::{Filed, KioskError, PrintOutcome};
+use crate::printer::status::PrinterState;
 use crate::store::PrintJobState;
 
 /// What the touchscreen is showing and holding for the resident in front of it.
@@ -38,6 +39,8 @@ pub struct State {
     pub result: Option<ResultView>,
     /// Seconds left on the "still there?" prompt, while it shows.
     pub still_there: Option<u32>,
+    /// The printer's last known state (`None` until the first answer).
+    pub printer: Option<PrinterState>,
 }
 
 /// The filed case on the result screen.
@@ -63,7 +66,13 @@ impl State {
             text_entry: None,
             result: None,
             still_there: None,
+            printer: None,
         }
+    }
+
+    /// Whether the printer is known to be unable to print now.
+    pub fn printer_down(&self) -> bool {
+        self.printer.is_some_and(|p| !p.can_print())
     }
 
     pub fn wizard_and_service(&self) -> Option<(&Wizard, &Service)> {
@@ -93,7 +102,7 @@ impl Controller {
     pub fn new(
         app: &AppWindow,
         config: Arc<KioskConfig>,
-        backend: Option<(Backend, tokio::sync::mpsc::UnboundedReceiver<PrintOutcome>)>,
+        backend: Option<(Backend, tokio::sync::mpsc::UnboundedReceiver<BackendEvent>)>,
     ) -> Rc<Controller> {
         let (backend, print_events) = match backend {
             Some((b, rx)) => (Some(b), Some(rx)),
@@ -113,10 +122,13 @@ impl Controller {
         if let Some(mut events) = print_events {
             let weak = Rc::downgrade(&controller);
             let listening = slint::spawn_local(async move {
-                while let Some(outcome) = events.recv().await {
-                    match weak.upgrade() {
-                        Some(c) => c.print_changed(&outcome),
-                        None => break,
+                while let Some(event) = events.recv().await {
+                    let Some(c) = weak.upgrade() else {
+                        break;
+                    };
+                    match event {
+                        BackendEvent::Job(outcome) => c.print_changed(&outcome),
+                        BackendEvent::Printer(state) => c.printer_changed(state),
                     }
                 }
             });
@@ -349,7 +361,11 @@ impl Controller {
                         code: filed.case.token.grouped(),
                         qr: qr_image(&payload).unwrap_or_default(),
                         next_steps,
-                        print: PrintState::Waiting,
+                        print: if st.printer_down() {
+                            PrintState::Unavailable
+                        } else {
+                            PrintState::Waiting
+                        },
                         high_risk,
                     });
                     // The draft held personal data; the case is durable now, so let it go.
@@ -382,6 +398,7 @@ impl Controller {
     pub fn print_changed(&self, outcome: &PrintOutcome) {
         {
             let mut st = self.state.borrow_mut();
+            let down = st.printer_down();
             let Some(result) = st.result.as_mut() else {
                 return;
             };
@@ -389,11 +406,30 @@ impl Controller {
                 return;
             }
             result.print = match outcome.state {
+                PrintJobState::Pending if down => PrintState::Unavailable,
                 PrintJobState::Pending => PrintState::Waiting,
                 PrintJobState::Printing => PrintState::Printing,
                 PrintJobState::Printed => PrintState::Printed,
                 PrintJobState::Failed | PrintJobState::Suppressed => PrintState::Failed,
             };
+        }
+        self.render();
+    }
+
+    /// The printer's state changed: Home says so before anyone starts, and a slip waiting on
+    /// the result screen says the printer cannot print it now.
+    pub fn printer_changed(&self, state: PrinterState) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.printer = Some(state);
+            let down = st.printer_down();
+            if let Some(result) = st.result.as_mut() {
+                result.print = match result.print {
+                    PrintState::Waiting if down => PrintState::Unavailable,
+                    PrintState::Unavailable if !down => PrintState::Waiting,
+                    other => other,
+                };
+            }
         }
         self.render();
     }

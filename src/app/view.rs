@@ -103,6 +103,7 @@ pub fn render(app: &AppWindow, state: &State) {
     api.set_description_max(crate::domain::case::MAX_DESCRIPTION_CHARS as i32);
     render_wizard(&api, state);
     render_result(&api, state);
+    api.set_printer_ready(!state.printer_down());
     api.set_still_there(state.still_there.is_some());
     api.set_still_there_seconds(state.still_there.unwrap_or(0) as i32);
 }

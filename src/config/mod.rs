@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::domain::{Catalogue, Language, Localized, RiskRules};
-use crate::printer::profile::{builtin_profiles, PrinterProfile};
+use crate::printer::profile::{
+    builtin_profiles, FlowControl, Parity, PrinterProfile, SerialSettings, BAUD_RATES,
+};
 
 /// The built-in configuration (also the reference for every key).
 pub const DEFAULT_TOML: &str = include_str!("default.toml");
@@ -80,7 +82,22 @@ pub struct PrinterConfig {
     #[serde(default)]
     pub port: Option<String>,
     pub profile: String,
-    pub baud: u32,
+    /// Serial settings that override the profile's (unset: the profile's).
+    #[serde(default)]
+    pub baud: Option<u32>,
+    #[serde(default)]
+    pub data_bits: Option<u8>,
+    #[serde(default)]
+    pub parity: Option<Parity>,
+    #[serde(default)]
+    pub flow_control: Option<FlowControl>,
+    /// Jobs that waited longer than this for the printer are not printed when it recovers.
+    pub stale_after_s: u32,
+    /// Seconds between status queries while the printer is idle.
+    pub status_poll_s: u32,
+    /// A full roll's length and the remaining length that warns staff, in metres.
+    pub roll_length_m: u32,
+    pub low_paper_m: u32,
     /// Profiles declared by the station, besides the built-in ones.
     #[serde(default)]
     pub profiles: Vec<PrinterProfile>,
@@ -169,6 +186,13 @@ struct PrinterOverlay {
     port: Option<String>,
     profile: Option<String>,
     baud: Option<u32>,
+    data_bits: Option<u8>,
+    parity: Option<Parity>,
+    flow_control: Option<FlowControl>,
+    stale_after_s: Option<u32>,
+    status_poll_s: Option<u32>,
+    roll_length_m: Option<u32>,
+    low_paper_m: Option<u32>,
     profiles: Option<Vec<PrinterProfile>>,
 }
 
@@ -305,7 +329,22 @@ impl KioskConfig {
                 self.printer.port = p.port;
             }
             set(&mut self.printer.profile, p.profile);
-            set(&mut self.printer.baud, p.baud);
+            if p.baud.is_some() {
+                self.printer.baud = p.baud;
+            }
+            if p.data_bits.is_some() {
+                self.printer.data_bits = p.data_bits;
+            }
+            if p.parity.is_some() {
+                self.printer.parity = p.parity;
+            }
+            if p.flow_control.is_some() {
+                self.printer.flow_control = p.flow_control;
+            }
+            set(&mut self.printer.stale_after_s, p.stale_after_s);
+            set(&mut self.printer.status_poll_s, p.status_poll_s);
+            set(&mut self.printer.roll_length_m, p.roll_length_m);
+            set(&mut self.printer.low_paper_m, p.low_paper_m);
             set(&mut self.printer.profiles, p.profiles);
         }
         if let Some(u) = overlay.upstream {
@@ -347,12 +386,12 @@ impl KioskConfig {
             self.printer.profile = v;
         }
         if let Some(v) = get("KIOSK_PRINTER_BAUD") {
-            self.printer.baud = v.trim().parse().map_err(|_| {
+            self.printer.baud = Some(v.trim().parse().map_err(|_| {
                 bad(
                     "KIOSK_PRINTER_BAUD",
                     format!("`{v}` is not a baud rate (a whole number such as 9600 or 115200)"),
                 )
-            })?;
+            })?);
         }
         if let Some(v) = get("KIOSK_UPSTREAM_URL") {
             self.upstream.url = Some(v);
@@ -474,15 +513,47 @@ impl KioskConfig {
                 ),
             );
         }
-        if !matches!(
-            self.printer.baud,
-            1200 | 2400 | 4800 | 9600 | 19200 | 38400 | 57600 | 115200 | 230400
-        ) {
+        let serial = self.serial_settings();
+        if !BAUD_RATES.contains(&serial.baud) {
             return fail(
                 "printer.baud",
                 format!(
                     "{} is not a serial baud rate (expected 9600, 19200, 38400, 57600 or 115200)",
-                    self.printer.baud
+                    serial.baud
+                ),
+            );
+        }
+        if !(7..=8).contains(&serial.data_bits) {
+            return fail(
+                "printer.data_bits",
+                format!("{} data bits: a printer line has 7 or 8", serial.data_bits),
+            );
+        }
+        let p = &self.printer;
+        if !(10..=3600).contains(&p.stale_after_s) {
+            return fail(
+                "printer.stale_after_s",
+                format!("{} seconds: expected 10–3600", p.stale_after_s),
+            );
+        }
+        if !(1..=60).contains(&p.status_poll_s) {
+            return fail(
+                "printer.status_poll_s",
+                format!("{} seconds: expected 1–60", p.status_poll_s),
+            );
+        }
+        if !(1..=1000).contains(&p.roll_length_m) {
+            return fail(
+                "printer.roll_length_m",
+                format!("{} m: expected 1–1000", p.roll_length_m),
+            );
+        }
+        if p.low_paper_m >= p.roll_length_m {
+            return fail(
+                "printer.low_paper_m",
+                format!(
+                    "{} m: expected less than printer.roll_length_m ({} m)",
+                    p.low_paper_m, p.roll_length_m
                 ),
             );
         }
@@ -507,6 +578,17 @@ impl KioskConfig {
         let mut all = builtin_profiles();
         all.extend(self.printer.profiles.iter().cloned());
         all
+    }
+
+    /// The serial line settings in use: the profile's, with the station's overrides.
+    pub fn serial_settings(&self) -> SerialSettings {
+        let defaults = self.printer_profile().serial;
+        SerialSettings {
+            baud: self.printer.baud.unwrap_or(defaults.baud),
+            data_bits: self.printer.data_bits.unwrap_or(defaults.data_bits),
+            parity: self.printer.parity.unwrap_or(defaults.parity),
+            flow_control: self.printer.flow_control.unwrap_or(defaults.flow_control),
+        }
     }
 
     /// The profile in use (validated to exist at load).

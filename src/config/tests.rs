@@ -355,7 +355,7 @@ fn environment_variables_override_the_builtin_configuration() {
     assert_eq!(config.station.id, "gm-07");
     assert_eq!(config.printer.profile, "cn-58mm");
     assert_eq!(config.printer_profile().id, "cn-58mm");
-    assert_eq!(config.printer.baud, 9600);
+    assert_eq!(config.printer.baud, Some(9600));
     assert_eq!(config.upstream.kind, UpstreamKind::Open311);
     assert_eq!(
         config.upstream.tracking_base_url,
@@ -374,7 +374,7 @@ fn environment_variables_win_over_the_station_file() {
     let from_file = load_with(Some(&file.path), &HashMap::new()).expect("the file loads");
     assert_eq!(from_file.station.id, "from-file");
     assert_eq!(from_file.printer.profile, "epson-tm-t88");
-    assert_eq!(from_file.printer.baud, 19200);
+    assert_eq!(from_file.printer.baud, Some(19200));
 
     let vars = env(&[
         ("KIOSK_DATA_DIR", "/srv/env-data"),
@@ -388,7 +388,7 @@ fn environment_variables_win_over_the_station_file() {
     assert_eq!(config.data_dir, PathBuf::from("/srv/env-data"));
     assert_eq!(config.station.id, "from-env");
     assert_eq!(config.printer.profile, "cn-58mm");
-    assert_eq!(config.printer.baud, 38400);
+    assert_eq!(config.printer.baud, Some(38400));
     assert_eq!(config.upstream.kind, UpstreamKind::Open311);
     assert_eq!(config.upstream.tracking_base_url, "https://env.example.cn");
 }

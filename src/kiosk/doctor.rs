@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ab_glyph::{Font, FontRef};
 
 use crate::config::{ConfigSource, KioskConfig};
+use crate::printer::status::PrinterState;
 use crate::store::Store;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,31 +119,38 @@ fn check_fonts() -> Check {
 }
 
 fn check_printer(config: &KioskConfig) -> Check {
+    let name = "printer";
     let profile = config.printer_profile();
-    match &config.printer.port {
-        None => {
-            let dir = config.data_dir.join("slips");
-            let writable = std::fs::create_dir_all(&dir).is_ok()
-                && tempfile_in(&dir).is_ok();
-            Check {
-                name: "printer",
-                verdict: if writable { Verdict::Ok } else { Verdict::Fail },
-                detail: format!(
-                    "virtual printer ({}), slips written to {}{}",
-                    profile.id,
-                    dir.display(),
-                    if writable { "" } else { " — not writable" }
-                ),
-            }
-        }
-        Some(port) => Check {
-            name: "printer",
-            verdict: Verdict::Warn,
+    let mut printer = super::configured_printer(config);
+    if config.printer.port.is_none() {
+        let dir = config.data_dir.join("slips");
+        let writable = std::fs::create_dir_all(&dir).is_ok() && tempfile_in(&dir).is_ok();
+        return Check {
+            name,
+            verdict: if writable { Verdict::Ok } else { Verdict::Fail },
             detail: format!(
-                "serial printer on {port} ({}, {} baud) is configured but not checked by this version",
-                profile.id, config.printer.baud
+                "{} ({}){}",
+                printer.describe(),
+                profile.id,
+                if writable { "" } else { ": not writable" }
             ),
-        },
+        };
+    }
+    let state = printer.status().state();
+    let verdict = match state {
+        PrinterState::Ready => Verdict::Ok,
+        PrinterState::NearEnd => Verdict::Warn,
+        _ => Verdict::Fail,
+    };
+    Check {
+        name,
+        verdict,
+        detail: format!(
+            "{} ({}): {}",
+            printer.describe(),
+            profile.id,
+            state.as_str()
+        ),
     }
 }
 

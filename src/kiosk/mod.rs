@@ -20,9 +20,11 @@ use crate::domain::{
     qr_payload, tracking_url, Case, CaseDraft, CaseError, TokenError, TrackingToken,
 };
 use crate::printer::profile::PrinterProfile;
+use crate::printer::serial::{SerialPrinter, Timeouts};
+use crate::printer::transport::{PrinterLink, VirtualPrinter};
 use crate::store::{IntakeRecord, Store, StoreError, StoredCase};
 
-pub use print_queue::{PrintOutcome, PrintReport};
+pub use print_queue::{waiting_reason, PaperEstimate, PrintOutcome, PrintPass, MAX_ATTEMPTS};
 pub use slip::{sample_slip_content, slip_content};
 
 pub struct Kiosk {
@@ -123,6 +125,21 @@ impl Kiosk {
     /// The payload of a case's QR code (on the slip and on the screen alike).
     pub fn qr_payload(&self, token: &TrackingToken) -> String {
         qr_payload(&self.tracking_url(token))
+    }
+}
+
+/// The printer the configuration names: the serial printer on `printer.port` with the
+/// profile's line settings (and the station's overrides), or the virtual printer.
+pub fn configured_printer(config: &KioskConfig) -> Box<dyn PrinterLink> {
+    let profile = config.printer_profile();
+    match &config.printer.port {
+        Some(port) => Box::new(SerialPrinter::new(
+            port,
+            config.serial_settings(),
+            profile.answers_gs_r,
+            Timeouts::default(),
+        )),
+        None => Box::new(VirtualPrinter::new(&config.data_dir, profile.dots_per_line)),
     }
 }
 

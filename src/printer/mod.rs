@@ -13,11 +13,14 @@
 //! The flow is `layout` → `encode` → bytes → `interpret` → `render_png`. Only `transport` does
 //! I/O; the print queue that feeds it lives in `kiosk`.
 
+pub mod emulator;
 pub mod escpos;
 pub mod interpret;
 pub mod profile;
 pub mod render;
+pub mod serial;
 pub mod slip;
+pub mod status;
 pub mod transport;
 
 pub use escpos::{encode, printable_text};

@@ -58,6 +58,54 @@ pub struct PrinterProfile {
     pub status_query: bool,
     /// Dots per millimetre (8 at 203 dpi, 7 at 180 dpi).
     pub dots_per_mm: u8,
+    /// How the serial line is set up by default; the station's configuration may override it.
+    #[serde(default)]
+    pub serial: SerialSettings,
+}
+
+/// Baud rates a serial printer line can run at.
+pub const BAUD_RATES: [u32; 9] = [1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400];
+
+/// Serial line settings: the model's factory defaults in a profile, the station's choice in
+/// `[printer]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SerialSettings {
+    pub baud: u32,
+    /// 7 or 8.
+    pub data_bits: u8,
+    pub parity: Parity,
+    pub flow_control: FlowControl,
+}
+
+impl Default for SerialSettings {
+    /// 9600 8N1 without flow control: what most thermal printers ship with.
+    fn default() -> SerialSettings {
+        SerialSettings {
+            baud: 9600,
+            data_bits: 8,
+            parity: Parity::None,
+            flow_control: FlowControl::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Parity {
+    None,
+    Odd,
+    Even,
+}
+
+/// Flow control. Printers signal "buffer full" by XOFF or by their DTR line; the host side can
+/// honour XON/XOFF or RTS/CTS (a cable wiring the printer's DTR to the host's CTS), not DTR/DSR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowControl {
+    None,
+    XonXoff,
+    RtsCts,
 }
 
 /// How the printer prints Chinese.
@@ -194,6 +242,24 @@ impl PrinterProfile {
                 ),
             );
         }
+        if !BAUD_RATES.contains(&self.serial.baud) {
+            return bad(
+                "serial.baud",
+                format!(
+                    "{} is not a serial baud rate ({BAUD_RATES:?})",
+                    self.serial.baud
+                ),
+            );
+        }
+        if !(7..=8).contains(&self.serial.data_bits) {
+            return bad(
+                "serial.data_bits",
+                format!(
+                    "{} data bits: a printer line has 7 or 8",
+                    self.serial.data_bits
+                ),
+            );
+        }
         Ok(())
     }
 }
@@ -223,6 +289,14 @@ pub fn builtin_profiles() -> Vec<PrinterProfile> {
             answers_gs_r: true,
             status_query: true,
             dots_per_mm: 7,
+            // DIP-switch default 38400; the printer's busy signal is DTR/DSR or XON/XOFF and the
+            // host can only honour the latter (research §4.3), so XON/XOFF.
+            serial: SerialSettings {
+                baud: 38400,
+                data_bits: 8,
+                parity: Parity::None,
+                flow_control: FlowControl::XonXoff,
+            },
         },
         // Xprinter / GPrinter class 80 mm printers: GB18030 font by default, 203 dpi.
         // HPRT-class firmware limits function 180 to fewer than 1021 bytes; the kiosk stays
@@ -243,6 +317,14 @@ pub fn builtin_profiles() -> Vec<PrinterProfile> {
             answers_gs_r: false,
             status_query: true,
             dots_per_mm: 8,
+            // Usually a USB virtual serial port, where the baud rate is nominal; 115200 keeps a
+            // slip under 50 ms on a real RS-232 line set to match.
+            serial: SerialSettings {
+                baud: 115200,
+                data_bits: 8,
+                parity: Parity::None,
+                flow_control: FlowControl::None,
+            },
         },
         // Generic 58 mm printers: many (ZJ-5870, POS-5890, HOIN, Excelvan) lack `GS ( k` or
         // print it as text, so the QR goes as a raster image. Partial cut in form B
@@ -264,6 +346,7 @@ pub fn builtin_profiles() -> Vec<PrinterProfile> {
             answers_gs_r: false,
             status_query: true,
             dots_per_mm: 8,
+            serial: SerialSettings::default(),
         },
     ]
 }

@@ -56,6 +56,10 @@ const BROKEN_QR_DOTS: u32 = 96;
 
 /// Draws the printout on paper `dots_per_line` wide and returns it as a greyscale PNG.
 pub fn render_png(printout: &Printout, dots_per_line: u32) -> Result<Vec<u8>, RenderError> {
+    draw(printout, dots_per_line)?.png()
+}
+
+fn draw(printout: &Printout, dots_per_line: u32) -> Result<Canvas, RenderError> {
     if !(1..=MAX_WIDTH_DOTS).contains(&dots_per_line) {
         return Err(RenderError::Width(dots_per_line));
     }
@@ -92,7 +96,15 @@ pub fn render_png(printout: &Printout, dots_per_line: u32) -> Result<Vec<u8>, Re
         }
     }
     canvas.grow(MARGIN_DOTS)?;
-    canvas.png()
+    Ok(canvas)
+}
+
+/// How much paper a printout takes, in dots along the roll (what the PNG shows, without the
+/// picture's own top and bottom margins): the print queue adds it up to estimate the paper left.
+pub fn paper_length_dots(printout: &Printout, dots_per_line: u32) -> Result<u32, RenderError> {
+    Ok(draw(printout, dots_per_line)?
+        .height
+        .saturating_sub(2 * MARGIN_DOTS))
 }
 
 struct Canvas {

@@ -57,6 +57,30 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_due ON outbox (state, priority, next_attempt_at, id);
     CREATE INDEX outbox_by_case ON outbox (case_id);
     "#,
+    // 2: the print queue's history and the paper estimate.
+    r#"
+    ALTER TABLE print_jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE print_jobs ADD COLUMN printed_at TEXT;
+
+    -- Every state a job went through, and why: staff and the tests read the story here.
+    CREATE TABLE print_job_events (
+        id      INTEGER PRIMARY KEY,
+        job_id  INTEGER NOT NULL REFERENCES print_jobs (id),
+        state   TEXT NOT NULL
+                CHECK (state IN ('pending', 'printing', 'printed', 'failed', 'suppressed')),
+        reason  TEXT,
+        at      TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX print_job_events_by_job ON print_job_events (job_id, id);
+
+    -- Paper printed since staff last said they put in a new roll (one row).
+    CREATE TABLE printer_paper (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        used_dots   INTEGER NOT NULL,
+        refilled_at TEXT
+    ) STRICT;
+    INSERT INTO printer_paper (id, used_dots, refilled_at) VALUES (1, 0, NULL);
+    "#,
 ];
 
 /// The schema version this kiosk writes.

@@ -1,4 +1,5 @@
-//! Print jobs: one per slip to print, worked through in order by the print queue.
+//! Print jobs: one per slip to print, worked through in order by the print queue, with every
+//! state change kept as an event; and the paper used since the last refill.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
@@ -13,9 +14,9 @@ pub enum PrintJobState {
     Printing,
     /// The printer took the job and reported a clean status after it.
     Printed,
-    /// The printer could not print it; staff can reprint.
+    /// The printer could not print it after several tries; staff can reprint.
     Failed,
-    /// Not printed on purpose (stale after a paper-out); staff can reprint.
+    /// Not printed on purpose (stale after the printer was unavailable); staff can reprint.
     Suppressed,
 }
 
@@ -47,7 +48,27 @@ pub struct PrintJob {
     pub id: i64,
     pub case_id: String,
     pub state: PrintJobState,
+    pub reason: Option<String>,
+    pub attempts: u32,
     pub created_at: DateTime<Utc>,
+}
+
+/// One state change of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintJobEvent {
+    pub state: PrintJobState,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+fn time(s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::BadRow(format!("time {s}: {e}")))
+}
+
+fn state(s: &str) -> Result<PrintJobState, StoreError> {
+    PrintJobState::parse(s).ok_or_else(|| StoreError::BadRow(format!("print job state {s}")))
 }
 
 impl Store {
@@ -57,7 +78,7 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT id, case_id, state, created_at FROM print_jobs
+                "SELECT id, case_id, state, reason, attempts, created_at FROM print_jobs
                  WHERE state IN ('pending', 'printing') ORDER BY id LIMIT 1",
                 [],
                 |r| {
@@ -65,45 +86,162 @@ impl Store {
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.error(e))?;
-        row.map(|(id, case_id, state, created)| {
+        row.map(|(id, case_id, s, reason, attempts, created)| {
             Ok(PrintJob {
                 id,
                 case_id,
-                state: PrintJobState::parse(&state)
-                    .ok_or_else(|| StoreError::BadRow(format!("print job {id}: state {state}")))?,
-                created_at: DateTime::parse_from_rfc3339(&created)
-                    .map_err(|e| StoreError::BadRow(format!("print job {id}: {e}")))?
-                    .with_timezone(&Utc),
+                state: state(&s)?,
+                reason,
+                attempts: attempts.max(0) as u32,
+                created_at: time(&created)?,
             })
         })
         .transpose()
     }
 
-    /// Records a job's new state and why.
+    /// Records a job's new state and why, as the job's latest state and as an event. Entering
+    /// `printing` counts an attempt; `printed` records when.
     pub fn set_print_job_state(
-        &self,
+        &mut self,
         id: i64,
-        state: PrintJobState,
+        new_state: PrintJobState,
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let changed = self
-            .conn
+        let path = self.path.clone();
+        let fail = |e| super::classify(e, &path);
+        let at = now.to_rfc3339();
+        let tx = self.conn.transaction().map_err(fail)?;
+        let changed = tx
             .execute(
-                "UPDATE print_jobs SET state = ?2, reason = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, state.as_str(), reason, now.to_rfc3339()],
+                "UPDATE print_jobs SET state = ?2, reason = ?3, updated_at = ?4,
+                        attempts = attempts + (?2 = 'printing'),
+                        printed_at = CASE WHEN ?2 = 'printed' THEN ?4 ELSE printed_at END
+                 WHERE id = ?1",
+                params![id, new_state.as_str(), reason, at],
+            )
+            .map_err(fail)?;
+        if changed != 1 {
+            return Err(StoreError::BadRow(format!("print job {id} does not exist")));
+        }
+        tx.execute(
+            "INSERT INTO print_job_events (job_id, state, reason, at) VALUES (?1, ?2, ?3, ?4)",
+            params![id, new_state.as_str(), reason, at],
+        )
+        .map_err(fail)?;
+        tx.commit().map_err(fail)
+    }
+
+    /// A new job for a case that already has a slip: staff reprint it.
+    pub fn add_print_job(&mut self, case_id: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let at = now.to_rfc3339();
+        self.conn
+            .execute(
+                "INSERT INTO print_jobs (case_id, state, created_at, updated_at)
+                 VALUES (?1, 'pending', ?2, ?2)",
+                params![case_id, at],
             )
             .map_err(|e| self.error(e))?;
-        if changed == 1 {
-            Ok(())
-        } else {
-            Err(StoreError::BadRow(format!("print job {id} does not exist")))
+        let id = self.conn.last_insert_rowid();
+        self.conn
+            .execute(
+                "INSERT INTO print_job_events (job_id, state, reason, at)
+                 VALUES (?1, 'pending', 'reprint', ?2)",
+                params![id, at],
+            )
+            .map_err(|e| self.error(e))?;
+        Ok(id)
+    }
+
+    /// Every state the job went through, oldest first.
+    pub fn print_job_events(&self, id: i64) -> Result<Vec<PrintJobEvent>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, reason, at FROM print_job_events WHERE job_id = ?1 ORDER BY id")
+            .map_err(|e| self.error(e))?;
+        let rows = stmt
+            .query_map([id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(|e| self.error(e))?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (s, reason, at) = row.map_err(|e| self.error(e))?;
+            events.push(PrintJobEvent {
+                state: state(&s)?,
+                reason,
+                at: time(&at)?,
+            });
         }
+        Ok(events)
+    }
+
+    /// The latest print job of a case.
+    pub fn latest_print_job(&self, case_id: &str) -> Result<Option<i64>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id FROM print_jobs WHERE case_id = ?1 ORDER BY id DESC LIMIT 1",
+                [case_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.error(e))
+    }
+
+    /// Jobs waiting for the printer.
+    pub fn waiting_print_jobs(&self) -> Result<i64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM print_jobs WHERE state IN ('pending', 'printing')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.error(e))
+    }
+
+    /// Paper printed since the last refill, in dots along the roll, and when that was.
+    pub fn paper_used(&self) -> Result<(u64, Option<DateTime<Utc>>), StoreError> {
+        let (dots, at): (i64, Option<String>) = self
+            .conn
+            .query_row(
+                "SELECT used_dots, refilled_at FROM printer_paper WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.error(e))?;
+        Ok((dots.max(0) as u64, at.as_deref().map(time).transpose()?))
+    }
+
+    pub fn add_paper_used(&self, dots: u32) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE printer_paper SET used_dots = used_dots + ?1 WHERE id = 1",
+                [i64::from(dots)],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Staff put in a new roll.
+    pub fn paper_refilled(&self, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE printer_paper SET used_dots = 0, refilled_at = ?1 WHERE id = 1",
+                [now.to_rfc3339()],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
     }
 }

@@ -468,7 +468,7 @@ fn print_jobs_are_offered_oldest_first_and_a_job_left_printing_is_offered_again(
     // The process dies mid-print: nobody saw the job finish, so after a restart it is offered
     // again, still marked as printing.
     drop(store);
-    let store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
     let again = store.next_print_job().unwrap().unwrap();
     assert_eq!((again.id, again.state), (first.id, PrintJobState::Printing));
     store
@@ -506,7 +506,7 @@ fn print_jobs_are_offered_oldest_first_and_a_job_left_printing_is_offered_again(
 #[test]
 fn setting_the_state_of_a_missing_print_job_is_an_error() {
     let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path()).unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
     let err = store
         .set_print_job_state(4242, PrintJobState::Printed, None, Utc::now())
         .expect_err("there is no job 4242");

@@ -1,0 +1,1 @@
+//! A thermal printer emulator on a pseudo-terminal (written next).

@@ -48,10 +48,40 @@ enum Command {
     /// A case's slip: its raw ESC/POS bytes, or a PNG of what the printer prints.
     #[command(subcommand)]
     Slip(SlipCommand),
+    /// The printer: its status, a test slip, reprints, a new roll.
+    #[command(subcommand)]
+    Printer(PrinterCommand),
     /// Render a screen of the kiosk to PNG, without a display.
     Screenshot(ScreenshotArgs),
     /// Check the configuration, the database, the fonts and the printer.
     Doctor,
+}
+
+#[derive(Subcommand)]
+enum PrinterCommand {
+    /// Ask the printer (DLE EOT 1..4) and print its state and the raw answers.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a sample slip and say whether the printer reported it printed.
+    Test {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a case's slip again (a new print job, printed at once if the printer can).
+    Reprint {
+        /// The case's tracking code.
+        token: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Staff put in a new roll: restart the paper estimate and print what is waiting (slips
+    /// that waited too long are suppressed; reprint them).
+    Refilled {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +229,7 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Case(cmd)) => case(config, cmd),
         Some(Command::Slip(cmd)) => slip(config, cmd),
         Some(Command::Screenshot(args)) => screenshot_cmd(config, args),
+        Some(Command::Printer(cmd)) => printer_cmd(config, cmd),
         Some(Command::Doctor) => doctor_cmd(config),
     }
 }
@@ -342,6 +373,137 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<()> {
+    let profile = config.printer_profile();
+    let mut printer = configured_printer(&config);
+    let raw = |bytes: [Option<u8>; 4]| -> Vec<serde_json::Value> {
+        bytes.iter().map(|b| b.map_or(serde_json::Value::Null, |b| json!(b))).collect()
+    };
+    let hex = |bytes: [Option<u8>; 4]| -> String {
+        bytes
+            .iter()
+            .map(|b| b.map_or("--".to_owned(), |b| format!("{b:02X}")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    match cmd {
+        PrinterCommand::Status { json } => {
+            let status = printer.status();
+            let state = status.state();
+            let kiosk = Kiosk::open(config.clone())?;
+            let paper = kiosk.paper_estimate(&profile)?;
+            let waiting = kiosk.store().waiting_print_jobs()?;
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "state": state.as_str(),
+                        "raw": raw(status.as_array()),
+                        "printer": printer.describe(),
+                        "profile": profile.id,
+                        "paper_left_m": (paper.left_m * 10.0).round() / 10.0,
+                        "paper_low": paper.low,
+                        "waiting_jobs": waiting,
+                    })
+                );
+            } else {
+                println!("state     {}", state.as_str());
+                println!("answers   {} (DLE EOT 1..4; -- = no answer)", hex(status.as_array()));
+                println!("printer   {} ({})", printer.describe(), profile.id);
+                println!(
+                    "paper     about {:.1} m left{}",
+                    paper.left_m,
+                    if paper.low { ": put in a new roll soon" } else { "" }
+                );
+                println!("waiting   {waiting} slip(s)");
+            }
+            Ok(())
+        }
+        PrinterCommand::Test { json } => {
+            let before = printer.status().state();
+            let content = sample_slip_content(&config, crate::domain::Language::Zh);
+            let bytes = crate::printer::encode(&crate::printer::layout(&content, &profile), &profile);
+            let result = if !before.can_print() {
+                Err(crate::kiosk::waiting_reason(before).replace("waiting: ", ""))
+            } else {
+                match printer.send("test", &bytes) {
+                    Err(e) => Err(e.to_string()),
+                    Ok(()) => {
+                        let finished = printer.finish();
+                        let after = printer.status().state();
+                        if finished == Some(false) || !after.can_print() {
+                            Err(format!("interrupted: printer {}", after.as_str()))
+                        } else {
+                            Ok(())
+                        }
+                    }
+                }
+            };
+            if json {
+                println!(
+                    "{}",
+                    json!({ "printed": result.is_ok(), "reason": result.as_ref().err(), "bytes": bytes.len() })
+                );
+            } else if result.is_ok() {
+                println!("printed a test slip ({} bytes, {})", bytes.len(), printer.describe());
+            }
+            result.map_err(|reason| anyhow::anyhow!("printer test: {reason}"))
+        }
+        PrinterCommand::Reprint { token, json } => {
+            let mut kiosk = Kiosk::open(config.clone())?;
+            let pass = kiosk.reprint(&token, printer.as_mut(), &profile)?;
+            let code = crate::domain::TrackingToken::parse(&token)?;
+            report_pass(&pass, Some(&code), json)
+        }
+        PrinterCommand::Refilled { json } => {
+            let mut kiosk = Kiosk::open(config.clone())?;
+            let pass = kiosk.paper_refilled(printer.as_mut(), &profile)?;
+            report_pass(&pass, None, json)
+        }
+    }
+}
+
+/// What a pass of the print queue did, for `printer reprint` and `printer refilled`.
+fn report_pass(
+    pass: &crate::kiosk::PrintPass,
+    only: Option<&crate::domain::TrackingToken>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let outcomes: Vec<_> = pass
+        .outcomes
+        .iter()
+        .filter(|o| only.is_none_or(|t| &o.token == t))
+        .filter(|o| o.state != crate::store::PrintJobState::Printing)
+        .collect();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "state": pass.printer_state().as_str(),
+                "jobs": outcomes.iter().map(|o| json!({
+                    "token": o.token.as_str(),
+                    "print": o.state.as_str(),
+                    "reason": o.reason,
+                })).collect::<Vec<_>>(),
+            })
+        );
+    } else {
+        println!("printer   {}", pass.printer_state().as_str());
+        for o in &outcomes {
+            println!(
+                "{}  {}{}",
+                o.token.grouped(),
+                o.state.as_str(),
+                o.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+            );
+        }
+        if outcomes.is_empty() {
+            println!("no slip was waiting");
+        }
+    }
+    Ok(())
 }
 
 fn profile_for(config: &KioskConfig, id: Option<&str>) -> anyhow::Result<PrinterProfile> {

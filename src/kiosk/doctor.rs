@@ -137,19 +137,25 @@ fn check_printer(config: &KioskConfig) -> Check {
         };
     }
     let state = printer.status().state();
+    let paper = super::Kiosk::open(std::sync::Arc::new(config.clone()))
+        .and_then(|k| k.paper_estimate(&profile))
+        .ok();
     let verdict = match state {
-        PrinterState::Ready => Verdict::Ok,
-        PrinterState::NearEnd => Verdict::Warn,
+        PrinterState::Ready if !paper.is_some_and(|p| p.low) => Verdict::Ok,
+        PrinterState::Ready | PrinterState::NearEnd => Verdict::Warn,
         _ => Verdict::Fail,
     };
     Check {
         name,
         verdict,
         detail: format!(
-            "{} ({}): {}",
+            "{} ({}): {}{}",
             printer.describe(),
             profile.id,
-            state.as_str()
+            state.as_str(),
+            paper
+                .map(|p| format!(", about {:.1} m of paper left", p.left_m))
+                .unwrap_or_default()
         ),
     }
 }

@@ -18,6 +18,8 @@ use grievance_kiosk::printer::profile::builtin_profiles;
 const INTAKES: usize = 1000;
 const STARTS: usize = 15;
 const FRAMES: usize = 15;
+const STATUS_ROUNDS: usize = 200;
+const SUBMITS: usize = 200;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -142,6 +144,62 @@ fn windowed_rss_kb() -> Option<u64> {
         .and_then(|v| v.parse().ok())
 }
 
+/// Status round trip (DLE EOT 1..4) and submit → last byte, over a real pseudo-terminal to the
+/// printer emulator (which takes bytes as fast as they come: the line's own time is added by
+/// computation, per baud rate).
+fn serial_latencies() -> (Duration, Duration, Duration, Duration, usize) {
+    use grievance_kiosk::printer::emulator::{Emulator, Script};
+    use grievance_kiosk::printer::serial::{SerialPrinter, Timeouts};
+    use grievance_kiosk::printer::transport::PrinterLink;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let profile = grievance_kiosk::printer::profile::builtin("cn-80mm").expect("profile");
+    let link = dir.path().join("printer");
+    let emulator = Emulator::start(Script::Ready, 576, false, Some(&link)).expect("emulator");
+    let mut printer = SerialPrinter::new(
+        link.to_str().expect("utf-8 path"),
+        profile.serial,
+        false,
+        Timeouts::default(),
+    );
+    let mut status = Vec::new();
+    for _ in 0..STATUS_ROUNDS {
+        let start = Instant::now();
+        let answers = printer.status();
+        status.push(start.elapsed());
+        assert!(answers.state().can_print(), "the emulator is ready");
+    }
+    status.sort();
+    let mut kiosk = Kiosk::open(config_in(&dir.path().join("data"))).expect("kiosk opens");
+    let mut submit = Vec::new();
+    let mut bytes = 0;
+    for i in 0..SUBMITS {
+        let start = Instant::now();
+        // The queue's path to the last byte: file, ask the printer, send the slip.
+        let filed = kiosk.file_case(&draft(i)).expect("filed");
+        assert!(printer.status().state().can_print());
+        let slip = kiosk.slip_bytes(&filed.case, &profile);
+        printer
+            .send(filed.case.token.as_str(), &slip)
+            .expect("sent");
+        submit.push(start.elapsed());
+        bytes = slip.len();
+    }
+    submit.sort();
+    drop(emulator);
+    (
+        percentile(&status, 0.5),
+        percentile(&status, 0.99),
+        percentile(&submit, 0.5),
+        percentile(&submit, 0.99),
+        bytes,
+    )
+}
+
+/// Time on a serial line for `bytes` at `baud`, 8N1 (ten bits a byte).
+fn wire(bytes: usize, baud: u32) -> Duration {
+    Duration::from_secs_f64(bytes as f64 * 10.0 / f64::from(baud))
+}
+
 fn main() {
     let mut md = String::new();
     let commit = Command::new("git")
@@ -241,6 +299,25 @@ fn main() {
     )
     .unwrap();
 
+    eprintln!("serial …");
+    let (status_median, status_p99, submit_median, submit_p99, submit_bytes) = serial_latencies();
+    writeln!(
+        md,
+        "| tap submit → last byte to printer at 115200 baud | ≤ 150 ms | median {} (p99 {}) over the pseudo-terminal, + {} on a real 115200 line for the {submit_bytes}-byte slip = {} | {SUBMITS} × file the case, ask DLE EOT 1..4, send the slip, to the printer emulator on a pty (`cn-80mm`) |",
+        ms(submit_median),
+        ms(submit_p99),
+        ms(wire(submit_bytes, 115_200)),
+        ms(submit_median + wire(submit_bytes, 115_200))
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "| printer status round trip (DLE EOT 1..4, four one-byte answers) | — | median {}, p99 {} | {STATUS_ROUNDS} × `SerialPrinter::status` against the emulator on a pty (a real line adds 4 × 2 bytes of wire time) |",
+        ms(status_median),
+        ms(status_p99)
+    )
+    .unwrap();
+
     eprintln!("slips …");
     let dir = tempfile::tempdir().expect("temp dir");
     let mut kiosk = Kiosk::open(config_in(dir.path())).expect("kiosk opens");
@@ -264,13 +341,15 @@ fn main() {
         }
         writeln!(
             slip_rows,
-            "| {} | {} | {case_bytes} | {en_bytes} |",
+            "| {} | {} | {case_bytes} | {en_bytes} | {} | {} |",
             profile.id,
             if native {
                 "native (GS ( k)"
             } else {
                 "raster (GS v 0)"
-            }
+            },
+            ms(wire(case_bytes, 9600)),
+            ms(wire(case_bytes, 115_200)),
         )
         .unwrap();
     }
@@ -287,13 +366,13 @@ fn main() {
     .unwrap();
     writeln!(
         md,
-        "## Slip bytes per profile\n\n| profile | QR | Chinese complaint slip | English sample slip |\n|---|---|---|---|\n{slip_rows}"
+        "## Slip bytes per profile\n\nBytes of the slip, and the time they take on a serial line (8N1: ten bits a byte).\n\n| profile | QR | Chinese complaint slip | English sample slip | on the wire at 9600 | at 115200 |\n|---|---|---|---|---|---|\n{slip_rows}"
     )
     .unwrap();
     writeln!(
         md,
-        "Not measured yet (their issues are open): tap submit → last byte to a serial printer, \
-         pinyin candidates, outbox drain, hub tracking page."
+        "Not measured yet (their issues are open): pinyin candidates, outbox drain, hub tracking \
+         page."
     )
     .unwrap();
 

@@ -82,6 +82,23 @@ enum PrinterCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run a printer emulator on a pseudo-terminal, to try the kiosk without a printer: point
+    /// KIOSK_PRINTER_PORT at the port it prints. Type a new state and Enter to change it live.
+    Emulate {
+        /// ready, near-end, paper-out, paper-out-after=N, cover-open, cover-open-after=N,
+        /// offline, silent, garbage, slow=BYTES_PER_SECOND, stall=AFTER_BYTES.
+        #[arg(long, default_value = "ready")]
+        script: String,
+        /// A stable path for the port (a symbolic link to the pseudo-terminal).
+        #[arg(long)]
+        link: Option<PathBuf>,
+        /// Write every slip received as job-NNNN.bin and .png here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The printer model to behave as (paper width, GS r).
+        #[arg(long)]
+        profile: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -379,7 +396,10 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
     let profile = config.printer_profile();
     let mut printer = configured_printer(&config);
     let raw = |bytes: [Option<u8>; 4]| -> Vec<serde_json::Value> {
-        bytes.iter().map(|b| b.map_or(serde_json::Value::Null, |b| json!(b))).collect()
+        bytes
+            .iter()
+            .map(|b| b.map_or(serde_json::Value::Null, |b| json!(b)))
+            .collect()
     };
     let hex = |bytes: [Option<u8>; 4]| -> String {
         bytes
@@ -388,7 +408,23 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
             .collect::<Vec<_>>()
             .join(" ")
     };
+    if let PrinterCommand::Emulate {
+        script,
+        link,
+        out,
+        profile,
+    } = cmd
+    {
+        return emulate(
+            &config,
+            &script,
+            link.as_deref(),
+            out.as_deref(),
+            profile.as_deref(),
+        );
+    }
     match cmd {
+        PrinterCommand::Emulate { .. } => unreachable!("handled above"),
         PrinterCommand::Status { json } => {
             let status = printer.status();
             let state = status.state();
@@ -410,12 +446,19 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
                 );
             } else {
                 println!("state     {}", state.as_str());
-                println!("answers   {} (DLE EOT 1..4; -- = no answer)", hex(status.as_array()));
+                println!(
+                    "answers   {} (DLE EOT 1..4; -- = no answer)",
+                    hex(status.as_array())
+                );
                 println!("printer   {} ({})", printer.describe(), profile.id);
                 println!(
                     "paper     about {:.1} m left{}",
                     paper.left_m,
-                    if paper.low { ": put in a new roll soon" } else { "" }
+                    if paper.low {
+                        ": put in a new roll soon"
+                    } else {
+                        ""
+                    }
                 );
                 println!("waiting   {waiting} slip(s)");
             }
@@ -424,7 +467,8 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
         PrinterCommand::Test { json } => {
             let before = printer.status().state();
             let content = sample_slip_content(&config, crate::domain::Language::Zh);
-            let bytes = crate::printer::encode(&crate::printer::layout(&content, &profile), &profile);
+            let bytes =
+                crate::printer::encode(&crate::printer::layout(&content, &profile), &profile);
             let result = if !before.can_print() {
                 Err(crate::kiosk::waiting_reason(before).replace("waiting: ", ""))
             } else {
@@ -447,7 +491,11 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
                     json!({ "printed": result.is_ok(), "reason": result.as_ref().err(), "bytes": bytes.len() })
                 );
             } else if result.is_ok() {
-                println!("printed a test slip ({} bytes, {})", bytes.len(), printer.describe());
+                println!(
+                    "printed a test slip ({} bytes, {})",
+                    bytes.len(),
+                    printer.describe()
+                );
             }
             result.map_err(|reason| anyhow::anyhow!("printer test: {reason}"))
         }
@@ -462,6 +510,57 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
             let pass = kiosk.paper_refilled(printer.as_mut(), &profile)?;
             report_pass(&pass, None, json)
         }
+    }
+}
+
+/// `printer emulate`: serves until killed; each line typed on standard input is a new script.
+fn emulate(
+    config: &KioskConfig,
+    script: &str,
+    link: Option<&Path>,
+    out: Option<&Path>,
+    profile: Option<&str>,
+) -> anyhow::Result<()> {
+    use crate::printer::emulator::{Emulator, Script};
+    use std::io::BufRead;
+    let profile = profile_for(config, profile)?;
+    let script = Script::parse(script).map_err(|e| anyhow::anyhow!("script: {e}"))?;
+    let mut emulator = Emulator::start(
+        script.clone(),
+        u32::from(profile.dots_per_line),
+        profile.answers_gs_r,
+        link,
+    )
+    .context("cannot start the printer emulator")?;
+    if let Some(dir) = out {
+        emulator = emulator
+            .with_output_dir(dir)
+            .with_context(|| format!("cannot write to {}", dir.display()))?;
+    }
+    println!("{}", emulator.port().display());
+    eprintln!(
+        "printer emulator ({}, {script}) on {}; try: KIOSK_PRINTER_PORT={} grievance-kiosk printer status",
+        profile.id,
+        emulator.port().display(),
+        emulator.port().display()
+    );
+    eprintln!("type a state and Enter to change it (e.g. paper-out, ready); stop with Ctrl-C");
+    for line in std::io::stdin().lock().lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match Script::parse(line.trim()) {
+            Ok(next) => {
+                eprintln!("now: {next}");
+                emulator.set_script(next);
+            }
+            Err(e) => eprintln!("{e}"),
+        }
+    }
+    // Standard input closed (e.g. started in the background): keep serving until killed.
+    loop {
+        std::thread::park();
     }
 }
 
@@ -496,7 +595,10 @@ fn report_pass(
                 "{}  {}{}",
                 o.token.grouped(),
                 o.state.as_str(),
-                o.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                o.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
             );
         }
         if outcomes.is_empty() {

@@ -38,9 +38,12 @@ impl Default for Timeouts {
     }
 }
 
-/// Bytes written at a time: small enough to fit the 4 KB receive buffer of the printers in the
-/// research with room to spare, large enough not to matter at 115200 baud.
-const CHUNK: usize = 512;
+/// Bytes written at a time. The port's timeout only bounds the wait until the line can take
+/// *some* data; a single blocking `write` larger than the room left then blocks until it all
+/// fits, forever if the printer holds the line. Tty drivers report room once fewer than 256
+/// bytes are pending, and USB-serial drivers may have little room, so writes stay small; at
+/// 115200 baud eight 64-byte writes cost nothing measurable.
+const CHUNK: usize = 64;
 
 pub struct SerialPrinter {
     path: String,
@@ -145,14 +148,10 @@ impl SerialPrinter {
                 Err(e) => return Err(self.lost("writing", e)),
             }
         }
-        match self.port()?.flush() {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Err(LinkError::Stalled {
-                sent,
-                total: bytes.len(),
-            }),
-            Err(e) => Err(self.lost("flushing", e)),
-        }
+        // No `flush` (tcdrain): with the printer holding the line it would wait forever. The
+        // status question sent next travels behind the slip, so its answer proves the printer
+        // received all of it.
+        Ok(())
     }
 }
 

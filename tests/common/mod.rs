@@ -87,6 +87,13 @@ pub fn is_on_screen(app: &AppWindow, label: &str) -> bool {
     ElementHandle::find_by_accessible_label(app, label).any(|e| e.is_valid())
 }
 
+/// The accessible value of the element labelled `label` (e.g. what the slip line says).
+pub fn value_of(app: &AppWindow, label: &str) -> Option<String> {
+    ElementHandle::find_by_accessible_label(app, label)
+        .find_map(|e| e.accessible_value())
+        .map(|v| v.to_string())
+}
+
 pub fn screen(app: &AppWindow) -> grievance_kiosk::app::ui::Screen {
     app.global::<Api>().get_screen()
 }

@@ -215,8 +215,9 @@ enum ScreenArg {
 
 impl clap::ValueEnum for ScreenArg {
     fn value_variants<'a>() -> &'a [Self] {
-        const VARIANTS: [ScreenArg; 12] = {
-            let mut all = [ScreenArg::All; 12];
+        // Every screen, then `all` (the last slot keeps its initial value).
+        const VARIANTS: [ScreenArg; ScreenName::ALL.len() + 1] = {
+            let mut all = [ScreenArg::All; ScreenName::ALL.len() + 1];
             let mut i = 0;
             while i < ScreenName::ALL.len() {
                 all[i] = ScreenArg::One(ScreenName::ALL[i]);

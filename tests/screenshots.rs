@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use grievance_kiosk::domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
-const SCREENS: [&str; 11] = [
+const SCREENS: [&str; 13] = [
     "home",
     "subtype",
     "questions",
@@ -25,6 +25,8 @@ const SCREENS: [&str; 11] = [
     "result",
     "high-risk",
     "still-there",
+    "home-printer-out",
+    "result-printer-out",
 ];
 
 const PORTRAIT: (usize, usize) = (1080, 1920);

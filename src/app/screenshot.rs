@@ -17,6 +17,7 @@ use super::ui::{Api, AppWindow};
 use crate::config::KioskConfig;
 use crate::domain::Language;
 use crate::kiosk::Kiosk;
+use crate::printer::status::PrinterState;
 use crate::printer::transport::VirtualPrinter;
 
 /// The screens `grievance-kiosk screenshot --screen NAME` knows.
@@ -33,10 +34,14 @@ pub enum ScreenName {
     Result,
     HighRisk,
     StillThere,
+    /// Home while the printer is out of paper.
+    HomePrinterOut,
+    /// The result while the printer is out of paper: the code, and no slip.
+    ResultPrinterOut,
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 11] = [
+    pub const ALL: [ScreenName; 13] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
@@ -48,6 +53,8 @@ impl ScreenName {
         ScreenName::Result,
         ScreenName::HighRisk,
         ScreenName::StillThere,
+        ScreenName::HomePrinterOut,
+        ScreenName::ResultPrinterOut,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +70,8 @@ impl ScreenName {
             ScreenName::Result => "result",
             ScreenName::HighRisk => "high-risk",
             ScreenName::StillThere => "still-there",
+            ScreenName::HomePrinterOut => "home-printer-out",
+            ScreenName::ResultPrinterOut => "result-printer-out",
         }
     }
 }
@@ -194,7 +203,11 @@ fn tour(
     let api = app.global::<Api>();
     let zh = shot.language == Language::Zh;
     let high_risk = shot.screen == S::HighRisk;
-    if shot.screen == S::Home {
+    let printer_out = matches!(shot.screen, S::HomePrinterOut | S::ResultPrinterOut);
+    if printer_out {
+        c.printer_changed(PrinterState::PaperOut);
+    }
+    if matches!(shot.screen, S::Home | S::HomePrinterOut) {
         return Ok(());
     }
     c.choose_service("complaint");
@@ -257,6 +270,9 @@ fn tour(
     let mut kiosk = Kiosk::open(config.clone())?;
     let filed = kiosk.file_case(&draft)?;
     c.show_filed(Ok(filed));
+    if printer_out {
+        return Ok(());
+    }
     let profile = config.printer_profile();
     let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
     kiosk.print_pending(&mut printer, &profile, |outcome| c.print_changed(outcome))?;

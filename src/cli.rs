@@ -527,7 +527,7 @@ fn emulate(
     let profile = profile_for(config, profile)?;
     let script = Script::parse(script).map_err(|e| anyhow::anyhow!("script: {e}"))?;
     let mut emulator = Emulator::start(
-        script.clone(),
+        script,
         u32::from(profile.dots_per_line),
         profile.answers_gs_r,
         link,

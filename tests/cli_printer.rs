@@ -55,7 +55,7 @@ fn printer_status_reports_every_scripted_state_and_unknown_when_silent() {
         (Script::Silent, "unknown"),
         (Script::Garbage, "unknown"),
     ] {
-        let printer = emulator(dir.path(), script.clone());
+        let printer = emulator(dir.path(), script);
         let status = json(kiosk(
             dir.path(),
             &printer.port(),

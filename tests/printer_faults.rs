@@ -116,7 +116,7 @@ fn the_status_of_every_scripted_state_is_read_correctly_and_silence_is_unknown()
         (Script::Silent, PrinterState::Unknown),
         (Script::Garbage, PrinterState::Unknown),
     ] {
-        let mut r = rig(script.clone());
+        let mut r = rig(script);
         assert_eq!(r.printer.status().state(), expected, "{script}");
     }
 }

@@ -167,10 +167,9 @@ impl PrinterLink for SerialPrinter {
     fn status(&mut self) -> StatusBytes {
         let mut answers = [None; 4];
         for (i, slot) in answers.iter_mut().enumerate() {
-            let asked = self.port().and_then(|port| {
+            let asked = self.port().map(|port| {
                 // Whatever is waiting is not the answer to this question.
                 port.clear(ClearBuffer::Input).ok();
-                Ok(())
             });
             if asked.is_err() || self.write_all(&query(i as u8 + 1)).is_err() {
                 return StatusBytes::from_array(answers);

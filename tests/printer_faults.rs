@@ -372,3 +372,32 @@ fn a_job_that_keeps_failing_is_marked_failed_and_stops_blocking_the_queue() {
         "every try is in the history"
     );
 }
+
+#[test]
+fn paper_printed_since_the_refill_warns_staff_before_the_roll_ends() {
+    let mut r = rig(Script::Ready);
+    let before = r.kiosk.paper_estimate(&r.profile).unwrap();
+    assert!(!before.low);
+    let filed = r.file();
+    r.pass();
+    assert_eq!(r.job(&filed).0, PrintJobState::Printed);
+    let after_one = r.kiosk.paper_estimate(&r.profile).unwrap();
+    let slip_m = before.left_m - after_one.left_m;
+    assert!(
+        (0.05..0.2).contains(&slip_m),
+        "one slip is about 10 cm: {slip_m} m"
+    );
+
+    // Most of a 50 m roll later, the estimate warns (default: 5 m left).
+    let dots_per_m = f64::from(r.profile.dots_per_mm) * 1000.0;
+    r.kiosk
+        .store()
+        .add_paper_used((46.0 * dots_per_m) as u32)
+        .unwrap();
+    let late = r.kiosk.paper_estimate(&r.profile).unwrap();
+    assert!(late.low, "{late:?}");
+
+    r.kiosk.paper_refilled(&mut r.printer, &r.profile).unwrap();
+    let fresh = r.kiosk.paper_estimate(&r.profile).unwrap();
+    assert!(!fresh.low && fresh.left_m > 49.9 && fresh.refilled_at.is_some());
+}

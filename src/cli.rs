@@ -440,6 +440,7 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
                         "raw": raw(status.as_array()),
                         "printer": printer.describe(),
                         "profile": profile.id,
+                        "problem": printer.problem(),
                         "paper_left_m": (paper.left_m * 10.0).round() / 10.0,
                         "paper_low": paper.low,
                         "waiting_jobs": waiting,
@@ -452,6 +453,9 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
                     hex(status.as_array())
                 );
                 println!("printer   {} ({})", printer.describe(), profile.id);
+                if let Some(problem) = printer.problem() {
+                    println!("problem   {problem}");
+                }
                 println!(
                     "paper     about {:.1} m left{}",
                     paper.left_m,

@@ -197,3 +197,17 @@ fn printer_test_fails_with_the_reason_when_the_printer_cannot_print() {
     assert_eq!(ok["printed"], true);
     assert_eq!(printer.jobs().len(), 1);
 }
+
+#[test]
+fn a_printer_port_that_cannot_open_is_unknown_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-printer-here");
+    let status = json(kiosk(
+        dir.path(),
+        &missing,
+        &["printer", "status", "--json"],
+    ));
+    assert_eq!(status["state"], "unknown");
+    let problem = status["problem"].as_str().expect("the reason is given");
+    assert!(problem.contains("no-printer-here"), "{problem}");
+}

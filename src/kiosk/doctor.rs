@@ -153,9 +153,13 @@ fn check_printer(config: &KioskConfig) -> Check {
             printer.describe(),
             profile.id,
             state.as_str(),
-            paper
-                .map(|p| format!(", about {:.1} m of paper left", p.left_m))
+            printer
+                .problem()
+                .map(|p| format!(" ({p})"))
                 .unwrap_or_default()
+                + &paper
+                    .map(|p| format!(", about {:.1} m of paper left", p.left_m))
+                    .unwrap_or_default()
         ),
     }
 }

@@ -51,6 +51,8 @@ pub struct SerialPrinter {
     timeouts: Timeouts,
     answers_gs_r: bool,
     port: Option<Box<dyn SerialPort>>,
+    /// The last failure of the line itself, until an exchange succeeds again.
+    problem: Option<String>,
 }
 
 impl SerialPrinter {
@@ -67,6 +69,7 @@ impl SerialPrinter {
             timeouts,
             answers_gs_r,
             port: None,
+            problem: None,
         }
     }
 
@@ -91,7 +94,11 @@ impl SerialPrinter {
                 .stop_bits(serialport::StopBits::One)
                 .timeout(self.timeouts.write)
                 .open()
-                .map_err(|e| LinkError::Disconnected(format!("cannot open {}: {e}", self.path)))?;
+                .map_err(|e| {
+                    let e = LinkError::Disconnected(format!("cannot open {}: {e}", self.path));
+                    self.problem = Some(e.to_string());
+                    e
+                })?;
             self.port = Some(port);
         }
         Ok(self.port.as_mut().expect("opened above"))
@@ -100,7 +107,9 @@ impl SerialPrinter {
     /// Forgets the port after an error that means it is gone.
     fn lost(&mut self, what: &str, e: std::io::Error) -> LinkError {
         self.port = None;
-        LinkError::Disconnected(format!("{}: {what}: {e}", self.path))
+        let e = LinkError::Disconnected(format!("{}: {what}: {e}", self.path));
+        self.problem = Some(e.to_string());
+        e
     }
 
     /// Reads exactly one byte within `within`, or nothing.
@@ -158,9 +167,19 @@ impl SerialPrinter {
 impl PrinterLink for SerialPrinter {
     fn describe(&self) -> String {
         let s = &self.settings;
+        let parity = match s.parity {
+            Parity::None => 'N',
+            Parity::Odd => 'O',
+            Parity::Even => 'E',
+        };
+        let flow = match s.flow_control {
+            FlowControl::None => "no flow control",
+            FlowControl::XonXoff => "XON/XOFF",
+            FlowControl::RtsCts => "RTS/CTS",
+        };
         format!(
-            "serial printer on {} ({} baud, {} data bits, parity {:?}, flow control {:?})",
-            self.path, s.baud, s.data_bits, s.parity, s.flow_control
+            "serial printer on {} ({} {}{parity}1, {flow})",
+            self.path, s.baud, s.data_bits
         )
     }
 
@@ -179,7 +198,13 @@ impl PrinterLink for SerialPrinter {
                 Err(_) => return StatusBytes::from_array(answers),
             }
         }
+        // The line works; what the printer says (or not) is the status's business.
+        self.problem = None;
         StatusBytes::from_array(answers)
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.problem.clone()
     }
 
     fn send(&mut self, _name: &str, bytes: &[u8]) -> Result<(), LinkError> {

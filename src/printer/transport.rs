@@ -37,6 +37,11 @@ pub trait PrinterLink: Send {
     /// After a slip: waits until the printer has worked through it and says whether it had
     /// paper all along (`GS r 1`). `None` when this printer cannot say.
     fn finish(&mut self) -> Option<bool>;
+    /// Why the last exchange failed at the link itself (the port would not open, vanished),
+    /// if it did: "unknown" alone does not tell staff what to do.
+    fn problem(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Writes `<dir>/<name>.bin` and `<dir>/<name>.png` for every slip. Always ready.

@@ -10,6 +10,8 @@
 //! - [`printer`]: slip layout, ESC/POS encoding and interpretation, the virtual printer.
 //! - [`kiosk`]: the operations a resident or an operator performs (file a case, look one up,
 //!   produce its slip). The touchscreen and the CLI both call these and nothing else.
+//! - [`upstream`]: the protocol to the district's case system and the outbox that forwards.
+//! - [`hub`]: the reference upstream server (`grievance-hub`): cases, tracking page, Open311.
 //! - [`app`]: the touchscreen: wires the Slint UI to [`kiosk`], owns the async runtime.
 //! - [`cli`]: the `grievance-kiosk` command line.
 
@@ -18,6 +20,8 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod fonts;
+pub mod hub;
 pub mod kiosk;
 pub mod printer;
 pub mod store;
+pub mod upstream;

@@ -16,12 +16,12 @@ use slint::{ComponentHandle, Image, SharedString, Timer, TimerMode};
 
 use super::backend::{Backend, BackendEvent};
 use super::qr::qr_image;
-use super::ui::{Api, AppWindow, PrintState, Problem, Screen};
+use super::ui::{Api, AppWindow, PrintState, Problem, Screen, TrackCheck};
 use super::view::{problem_of, problem_of_case, render, screen_of};
 use super::wizard::{Move, Step, Wizard};
 use crate::config::KioskConfig;
-use crate::domain::{Language, RiskLevel, Service};
-use crate::kiosk::{Filed, KioskError, PrintOutcome};
+use crate::domain::{Language, RiskLevel, Service, TokenError, TrackingToken};
+use crate::kiosk::{Filed, KioskError, PrintOutcome, Tracked};
 use crate::printer::status::PrinterState;
 use crate::store::PrintJobState;
 
@@ -41,6 +41,12 @@ pub struct State {
     pub still_there: Option<u32>,
     /// The printer's last known state (`None` until the first answer).
     pub printer: Option<PrinterState>,
+    /// "Track my case": how the typed code checks, and the case looked up.
+    pub track_check: TrackCheck,
+    pub track_missing: i32,
+    pub track_bad_char: String,
+    pub track_not_found: bool,
+    pub tracked: Option<Tracked>,
 }
 
 /// The filed case on the result screen.
@@ -67,6 +73,11 @@ impl State {
             result: None,
             still_there: None,
             printer: None,
+            track_check: TrackCheck::Empty,
+            track_missing: 0,
+            track_bad_char: String::new(),
+            track_not_found: false,
+            tracked: None,
         }
     }
 
@@ -178,6 +189,10 @@ impl Controller {
         on!(on_set_elderly, |c, on: bool| c.set_elderly(on));
         on!(on_key, |c, text: SharedString| c.key(&text));
         on!(on_still_here, |c| c.still_here());
+        on!(on_open_track, |c| c.open_track());
+        on!(on_track_edited, |c, text: SharedString| c
+            .track_edited(&text));
+        on!(on_track_submit, |c| c.track_submit());
     }
 
     fn app(&self) -> Option<AppWindow> {
@@ -434,6 +449,105 @@ impl Controller {
         self.render();
     }
 
+    // ---- track my case -----------------------------------------------------------------------
+
+    pub fn open_track(&self) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.wizard = None;
+            st.result = None;
+            st.tracked = None;
+            st.track_not_found = false;
+            st.track_check = TrackCheck::Empty;
+            st.screen = Screen::Track;
+        }
+        if let Some(app) = self.app() {
+            app.global::<Api>().set_track_code(SharedString::new());
+        }
+        self.render();
+    }
+
+    /// Checks the code as it is typed, so a typo shows before the resident presses Search.
+    pub fn track_edited(&self, text: &str) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.track_not_found = false;
+            st.track_missing = 0;
+            st.track_check = match TrackingToken::from_scan(text) {
+                Ok(_) => TrackCheck::Ok,
+                Err(TokenError::Empty) => TrackCheck::Empty,
+                Err(TokenError::WrongLength { found, expected }) => {
+                    st.track_missing = expected as i32 - found as i32;
+                    if found < expected {
+                        TrackCheck::Incomplete
+                    } else {
+                        TrackCheck::TooLong
+                    }
+                }
+                Err(TokenError::InvalidCharacter { found, .. }) => {
+                    st.track_bad_char = found.to_string();
+                    TrackCheck::BadCharacter
+                }
+                Err(TokenError::CheckFailed) => TrackCheck::Typo,
+            };
+        }
+        self.render();
+    }
+
+    pub fn track_submit(&self) {
+        let code = match self.app() {
+            Some(app) => app.global::<Api>().get_track_code().to_string(),
+            None => return,
+        };
+        self.track_edited(&code);
+        if self.state.borrow().track_check != TrackCheck::Ok {
+            return;
+        }
+        let Some(backend) = &self.backend else {
+            return;
+        };
+        self.state.borrow_mut().busy = true;
+        self.render();
+        let answer = backend.track(code);
+        let weak = self.me.clone();
+        let session = self.session.get();
+        let waiting = slint::spawn_local(async move {
+            let result = answer
+                .await
+                .unwrap_or_else(|_| Err(KioskError::Workers("the tracking worker stopped".into())));
+            if let Some(c) = weak.upgrade() {
+                if c.session.get() == session {
+                    c.show_tracked(result);
+                }
+            }
+        });
+        if let Err(e) = waiting {
+            self.show_tracked(Err(KioskError::Workers(e.to_string())));
+        }
+    }
+
+    /// Shows a case looked up by its code, or says no case has it.
+    pub fn show_tracked(&self, result: Result<Tracked, KioskError>) {
+        {
+            let mut st = self.state.borrow_mut();
+            st.busy = false;
+            match result {
+                Ok(tracked) => {
+                    st.tracked = Some(tracked);
+                    st.screen = Screen::TrackResult;
+                }
+                Err(KioskError::NotFound(_)) | Err(KioskError::Token(_)) => {
+                    st.track_not_found = true
+                }
+                Err(e) => {
+                    st.track_not_found = false;
+                    st.problem = problem_of(&e);
+                }
+            }
+        }
+        self.render();
+    }
+
     /// Back to Home with everything the resident entered or was shown cleared.
     pub fn go_home(&self) {
         self.session.set(self.session.get() + 1);
@@ -445,6 +559,9 @@ impl Controller {
             st.problem = Problem::None;
             st.busy = false;
             st.still_there = None;
+            st.tracked = None;
+            st.track_not_found = false;
+            st.track_check = TrackCheck::Empty;
             st.screen = Screen::Home;
         }
         self.give_up.stop();
@@ -454,6 +571,7 @@ impl Controller {
             api.set_description(SharedString::new());
             api.set_phone(SharedString::new());
             api.set_text_entry_value(SharedString::new());
+            api.set_track_code(SharedString::new());
         }
         self.render();
     }

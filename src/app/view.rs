@@ -8,11 +8,13 @@ use slint::{ComponentHandle, Image, Model, ModelRc, SharedString, VecModel};
 
 use super::controller::State;
 use super::ui::{
-    Api, AppWindow, Chip, EmergencyLine, PrintState, Problem, QuestionView, ReviewKind, ReviewRow,
-    Screen, ServiceTile, Theme,
+    Api, AppWindow, CaseStage, Chip, EmergencyLine, Freshness, PrintState, Problem, QuestionView,
+    ReviewKind, ReviewRow, Screen, ServiceTile, Theme, TimelineRow,
 };
 use super::wizard::Step;
 use crate::domain::{Language, QuestionKind};
+use crate::kiosk::Progress;
+use crate::upstream::protocol::CaseState;
 
 /// Elderly mode's scale of text and touch targets (the brief asks for at least 1.3×).
 pub const ELDERLY_SCALE: f32 = 1.35;
@@ -103,6 +105,7 @@ pub fn render(app: &AppWindow, state: &State) {
     api.set_description_max(crate::domain::case::MAX_DESCRIPTION_CHARS as i32);
     render_wizard(&api, state);
     render_result(&api, state);
+    render_track(&api, state);
     api.set_printer_ready(!state.printer_down());
     api.set_still_there(state.still_there.is_some());
     api.set_still_there_seconds(state.still_there.unwrap_or(0) as i32);
@@ -285,6 +288,106 @@ fn render_result(api: &Api<'_>, state: &State) {
     }
 }
 
+fn stage_of(state: CaseState) -> CaseStage {
+    match state {
+        CaseState::Received => CaseStage::Received,
+        CaseState::Acknowledged => CaseStage::Acknowledged,
+        CaseState::Assigned => CaseStage::Assigned,
+        CaseState::InProgress => CaseStage::InProgress,
+        CaseState::Resolved => CaseStage::Resolved,
+        CaseState::ClosedUnresolved => CaseStage::ClosedUnresolved,
+        CaseState::Reopened => CaseStage::Reopened,
+    }
+}
+
+fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono::Local)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+fn render_track(api: &Api<'_>, state: &State) {
+    api.set_track_check(state.track_check);
+    api.set_track_missing(state.track_missing);
+    api.set_track_bad_char(s(&state.track_bad_char));
+    api.set_track_not_found(state.track_not_found);
+    let Some(tracked) = &state.tracked else {
+        update(api.get_track_timeline(), Vec::new(), |m| {
+            api.set_track_timeline(m)
+        });
+        return;
+    };
+    let lang = state.language;
+    let catalogue = &state.config.catalogue;
+    api.set_track_result_code(s(&tracked.token.grouped()));
+    let (progress, freshness, as_of) = match &tracked.progress {
+        Progress::Live(p) => (Some(p), Freshness::Live, None),
+        Progress::LastKnown {
+            progress,
+            fetched_at,
+            ..
+        } => (
+            Some(progress),
+            Freshness::LastKnown,
+            Some(fetched_at.to_owned()),
+        ),
+        Progress::NotYetDelivered => (None, Freshness::NotDelivered, None),
+        Progress::Unknown(_) => (None, Freshness::Unknown, None),
+    };
+    api.set_track_freshness(freshness);
+    api.set_track_as_of(s(&as_of.map(local_time).unwrap_or_default()));
+    api.set_track_stage(progress.map_or(CaseStage::Received, |p| stage_of(p.state)));
+    // The service in words: a discreet one only by its lane, as on the slip.
+    let service_id = tracked
+        .local
+        .as_ref()
+        .map(|l| l.case.service.clone())
+        .or_else(|| progress.map(|p| p.service.clone()))
+        .unwrap_or_default();
+    let service = catalogue.service(&service_id).map(|svc| {
+        if svc.discreet {
+            match lang {
+                Language::Zh => format!("服务 {}", svc.lane),
+                Language::En => format!("Service {}", svc.lane),
+            }
+        } else {
+            svc.name.get(lang).to_owned()
+        }
+    });
+    api.set_track_service(s(&service.unwrap_or_default()));
+    let filed = tracked
+        .local
+        .as_ref()
+        .map(|l| l.case.created_at)
+        .or_else(|| progress.map(|p| p.filed_at));
+    api.set_track_filed(s(&filed.map(local_time).unwrap_or_default()));
+    api.set_track_department(s(progress
+        .and_then(|p| p.department.as_deref())
+        .unwrap_or("")));
+    api.set_track_expected(s(&progress
+        .and_then(|p| p.expected_at)
+        .map(local_time)
+        .unwrap_or_default()));
+    // Newest first: the resident wants to know where it stands now.
+    let rows = progress
+        .map(|p| {
+            p.timeline
+                .iter()
+                .rev()
+                .map(|t| TimelineRow {
+                    stage: stage_of(t.state),
+                    when: s(&local_time(t.at)),
+                    note: s(t.note.as_deref().unwrap_or("")),
+                    department: s(t.department.as_deref().unwrap_or("")),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    update(api.get_track_timeline(), rows, |m| {
+        api.set_track_timeline(m)
+    });
+}
+
 /// The problem banner a failed submit shows.
 pub fn problem_of(error: &crate::kiosk::KioskError) -> Problem {
     use crate::kiosk::KioskError;
@@ -297,7 +400,8 @@ pub fn problem_of(error: &crate::kiosk::KioskError) -> Problem {
         KioskError::Token(_)
         | KioskError::NotFound(_)
         | KioskError::Random(_)
-        | KioskError::Workers(_) => Problem::Unexpected,
+        | KioskError::Workers(_)
+        | KioskError::Upstream(_) => Problem::Unexpected,
     }
 }
 

@@ -98,6 +98,21 @@ impl TrackingToken {
         ))
     }
 
+    /// Reads what a barcode scanner or a resident gives: a tracking URL (`…/T/<TOKEN>`, any
+    /// case, with or without a query) or the code itself.
+    pub fn from_scan(input: &str) -> Result<TrackingToken, TokenError> {
+        let trimmed = input.trim();
+        let upper = trimmed.to_ascii_uppercase();
+        let code = match upper.rfind("/T/") {
+            Some(at) => {
+                let rest = &trimmed[at + 3..];
+                rest.split(['?', '#', '/']).next().unwrap_or("")
+            }
+            None => trimmed,
+        };
+        TrackingToken::parse(code)
+    }
+
     /// The canonical form: 17 characters, upper case, no separators (as in URLs and the database).
     pub fn as_str(&self) -> &str {
         &self.0
@@ -346,6 +361,20 @@ mod tests {
             with_path,
             "a lower-case path is case-sensitive"
         );
+    }
+
+    #[test]
+    fn a_scanned_tracking_url_gives_its_code() {
+        let t = sample();
+        let url = tracking_url("http://127.0.0.1:8787", &t);
+        assert_eq!(TrackingToken::from_scan(&url), Ok(t.clone()));
+        assert_eq!(TrackingToken::from_scan(&qr_payload(&url)), Ok(t.clone()));
+        assert_eq!(
+            TrackingToken::from_scan(&format!("{url}?lang=en\r\n")),
+            Ok(t.clone())
+        );
+        assert_eq!(TrackingToken::from_scan(&t.grouped()), Ok(t.clone()));
+        assert!(TrackingToken::from_scan("https://example.org/T/").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! queue task opens its own (SQLite serialises them).
 
 pub mod doctor;
+mod forward;
 mod print_queue;
 mod slip;
 
@@ -24,6 +25,7 @@ use crate::printer::serial::{SerialPrinter, Timeouts};
 use crate::printer::transport::{PrinterLink, VirtualPrinter};
 use crate::store::{IntakeRecord, Store, StoreError, StoredCase};
 
+pub use forward::{backoff, DrainReport, Progress, Tracked, BACKOFF_BASE, BACKOFF_CAP};
 pub use print_queue::{waiting_reason, PaperEstimate, PrintOutcome, PrintPass, MAX_ATTEMPTS};
 pub use slip::{sample_slip_content, slip_content};
 
@@ -55,6 +57,8 @@ pub enum KioskError {
     Random(String),
     #[error("cannot start the kiosk's worker threads: {0}")]
     Workers(String),
+    #[error("upstream: {0}")]
+    Upstream(String),
 }
 
 impl From<TokenError> for KioskError {

@@ -81,6 +81,16 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     INSERT INTO printer_paper (id, used_dots, refilled_at) VALUES (1, 0, NULL);
     "#,
+    // 3: what upstream said: the delivery's reference, and the last progress seen, kept so that
+    // a kiosk offline can still show where a case stood.
+    r#"
+    ALTER TABLE outbox ADD COLUMN upstream_ref TEXT;
+    CREATE TABLE case_progress (
+        case_id     TEXT PRIMARY KEY REFERENCES cases (id),
+        progress    TEXT NOT NULL,          -- JSON CaseProgress, as upstream sent it
+        fetched_at  TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this kiosk writes.

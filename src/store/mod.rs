@@ -9,6 +9,7 @@
 
 mod cases;
 mod migrations;
+mod outbox;
 mod print_jobs;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +18,8 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use cases::{IntakeRecord, StoredCase};
-pub use print_jobs::{PrintJob, PrintJobState};
+pub use outbox::{OutboxCounts, OutboxEntry};
+pub use print_jobs::{PrintJob, PrintJobEvent, PrintJobState};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "kiosk.sqlite3";

@@ -1,0 +1,50 @@
+//! `grievance-hub`: the reference upstream server (DESIGN.md §6), and the QR code's target.
+//!
+//! It receives cases from kiosks over the native protocol (`docs/protocol.md`, the types in
+//! [`crate::upstream::protocol`]), lets departments move them on, serves the public tracking page
+//! `/T/<TOKEN>`, speaks Open311 GeoReport v2 under `/open311/v2/`, and shows district operators
+//! every station's health at `/operator`. `docs/hub.md` is the operator's manual.
+//!
+//! The code map, one concept per file:
+//!
+//! - [`config`]: [`HubConfig`] and the `HUB_*` environment variables.
+//! - [`server`]: the router, the shared state, [`start`] and [`RunningHub`] (shutdown).
+//! - [`auth`]: who is calling (station, department, operator, Open311 key), compared in
+//!   constant time; every failure looks the same.
+//! - [`body`]: reading a bounded request body and decoding JSON with errors that name the field.
+//! - [`validate`]: the rules a submission, a status update and a heartbeat must keep (pure).
+//! - [`api`]: the native protocol's handlers (`/api/v1`).
+//! - [`tracking`]: the public tracking page.
+//! - [`operator`]: the operators' page.
+//! - [`open311`]: the Open311 GeoReport v2 server.
+//! - [`html`], [`words`], [`xml`]: escaping and page furniture, the page texts in Chinese and
+//!   English, and a small XML writer.
+//! - [`rate_limit`]: a token bucket per client address.
+//! - [`store`]: the hub's own SQLite database and everything that touches it.
+//! - [`digest`]: SHA-256, for the idempotency fingerprint of a case body.
+//! - [`clock`]: the time, replaceable in tests.
+//!
+//! Boundaries: HTTP handlers never write SQL, the store never sees HTTP, and every database call
+//! runs on tokio's blocking pool, never on an async worker thread.
+
+pub mod api;
+pub mod auth;
+pub mod body;
+pub mod clock;
+pub mod config;
+pub mod digest;
+pub mod html;
+pub mod open311;
+pub mod operator;
+pub mod rate_limit;
+pub mod server;
+pub mod store;
+pub mod tracking;
+pub mod validate;
+pub mod words;
+pub mod xml;
+
+pub use auth::Secret;
+pub use clock::Clock;
+pub use config::{HubConfig, HubConfigError, RateLimit};
+pub use server::{router, start, HubState, RunningHub};

@@ -1,0 +1,214 @@
+//! The public tracking page, `/T/<TOKEN>`: what the QR code on every slip opens.
+//!
+//! It shows a case's state, timeline, handling department, expected date, service and station,
+//! and never anything personal (no phone, name, description or answers; a discreet service by
+//! its lane letter only). Every answer is private ([`super::html::private_page`]: `noindex`,
+//! `no-referrer`, `no-store`, a strict CSP). A code that is malformed, has a wrong check
+//! character or belongs to no case gets one and the same `404` page, byte for byte, and the
+//! page never repeats what was asked. Each client is rate-limited before anything else happens.
+//!
+//! The code is read the way [`TrackingToken::parse`] reads one: any case, dashes and spaces.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use crate::domain::{Language, TrackingToken};
+use crate::upstream::protocol::CaseProgress;
+
+use super::html::{china_time, escape, language_switch, page_start, private_page, PAGE_END};
+use super::rate_limit::{client_address, Decision};
+use super::server::HubState;
+use super::store::cases;
+use super::words::{self, negotiate, service_line, state_label, TrackingWords};
+
+pub fn routes() -> Router<Arc<HubState>> {
+    Router::new()
+        .route("/T", get(page))
+        .route("/T/", get(page))
+        .route("/T/{*code}", get(page))
+        .route("/t/{*code}", get(page))
+}
+
+async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client = client_address(peer, request.headers(), hub.config().trust_forwarded_for);
+    let lang = negotiate(
+        request.uri().query(),
+        request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let w = words::tracking(lang);
+    if let Decision::Limited { retry_after_s } = hub.tracking_limiter().check(client) {
+        let mut response = private_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            message_page(w, w.too_many_title, w.too_many, lang),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+        return response;
+    }
+    let path = request.uri().path();
+    let code = path.get(3..).map(percent_decode).unwrap_or_default();
+    let Ok(token) = TrackingToken::parse(&code) else {
+        return not_found(w, lang);
+    };
+    let canonical = token.as_str().to_owned();
+    match hub
+        .store()
+        .read(move |tx| cases::progress(tx, &canonical))
+        .await
+    {
+        Ok(Some(progress)) => private_page(StatusCode::OK, render(&hub, &token, &progress, lang)),
+        Ok(None) => not_found(w, lang),
+        Err(e) => {
+            eprintln!("grievance-hub: tracking page: {e}");
+            private_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                message_page(w, w.title, "—", lang),
+            )
+        }
+    }
+}
+
+/// The one answer for every code that leads nowhere.
+fn not_found(w: &TrackingWords, lang: Language) -> Response {
+    private_page(
+        StatusCode::NOT_FOUND,
+        message_page(w, w.not_found_title, w.not_found, lang),
+    )
+}
+
+fn message_page(w: &TrackingWords, title: &str, message: &str, lang: Language) -> String {
+    format!(
+        "{}<main>\n{}<h1>{}</h1>\n<p>{}</p>\n</main>\n{PAGE_END}",
+        page_start(w.html_lang, title, ""),
+        language_switch(lang),
+        escape(title),
+        escape(message),
+    )
+}
+
+fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Language) -> String {
+    let w = words::tracking(lang);
+    let service = hub.config().catalogue.service(&p.service);
+    let station = match hub.station_name(&p.station_id) {
+        Some(name) => format!("{} ({})", escape(name), escape(&p.station_id)),
+        None => escape(&p.station_id),
+    };
+    let mut html = page_start(w.html_lang, w.title, "");
+    html.push_str("<main>\n");
+    html.push_str(&language_switch(lang));
+    let _ = write!(
+        html,
+        "<h1>{title}</h1>\n<p class=\"code\">{code_label} <strong>{code}</strong></p>\n\
+         <section class=\"status{closed}\">\n<p class=\"label\">{state_label}</p>\n\
+         <p class=\"state\">{state}</p>\n</section>\n<dl>\n\
+         <dt>{service_label}</dt><dd>{service}</dd>\n\
+         <dt>{department_label}</dt><dd>{department}</dd>\n\
+         <dt>{expected_label}</dt><dd>{expected}</dd>\n\
+         <dt>{station_label}</dt><dd>{station}</dd>\n\
+         <dt>{filed_label}</dt><dd>{filed}</dd>\n</dl>\n\
+         <h2>{timeline}</h2>\n<ol class=\"timeline\">\n",
+        title = escape(w.title),
+        code_label = escape(w.code),
+        code = escape(&token.grouped()),
+        closed = if p.state.is_closed() { " closed" } else { "" },
+        state_label = escape(w.current_state),
+        state = escape(state_label(p.state, lang)),
+        service_label = escape(w.service),
+        service = escape(&service_line(service, &p.subtype, lang)),
+        department_label = escape(w.department),
+        department = escape(p.department.as_deref().unwrap_or(w.no_department)),
+        expected_label = escape(w.expected),
+        expected = p
+            .expected_at
+            .map(china_time)
+            .unwrap_or_else(|| escape(w.no_expected)),
+        station_label = escape(w.station),
+        filed_label = escape(w.filed),
+        filed = china_time(p.filed_at),
+        timeline = escape(w.timeline),
+    );
+    for step in p.timeline.iter().rev() {
+        let _ = write!(
+            html,
+            "<li><time>{}</time><strong>{}</strong>",
+            china_time(step.at),
+            escape(state_label(step.state, lang))
+        );
+        if let Some(department) = &step.department {
+            let _ = write!(html, " · {}", escape(department));
+        }
+        if let Some(note) = &step.note {
+            let _ = write!(html, "<p class=\"note\">{}</p>", escape(note));
+        }
+        if let Some(expected) = step.expected_at {
+            let _ = write!(
+                html,
+                "<p class=\"small\">{}{}</p>",
+                escape(w.expected_in_step),
+                china_time(expected)
+            );
+        }
+        html.push_str("</li>\n");
+    }
+    let _ = write!(
+        html,
+        "</ol>\n<p class=\"small\">{}</p>\n<p class=\"small\">{}</p>\n</main>\n{PAGE_END}",
+        escape(w.zone),
+        escape(w.privacy)
+    );
+    html
+}
+
+/// `%XX` sequences to bytes, read as UTF-8 with anything broken replaced (then refused by the
+/// token parser like any other wrong character).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes_decode_and_broken_ones_pass_through() {
+        assert_eq!(percent_decode("7K3Q%209XPD%2D2W4M"), "7K3Q 9XPD-2W4M");
+        assert_eq!(percent_decode("%E6%9F%A5"), "查");
+        assert_eq!(percent_decode("%ZZ%4"), "%ZZ%4");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
+}

@@ -1,0 +1,388 @@
+//! What a well-formed submission, status update and heartbeat look like beyond their JSON
+//! shape: lengths, identifiers, tracking codes, enumerations, and which state may follow
+//! which. Pure functions; a failure names the field (`answers[2].value`) and says what is wrong.
+//!
+//! Free text (a description, a label, a note) is kept verbatim, quotes, angle brackets and SQL
+//! included: it is bound as a parameter and escaped when shown, never cleaned here. Control
+//! characters are refused (a kiosk cleans what residents type before sending, so one arriving
+//! means a broken or hostile client). Identifiers are held to a narrow alphabet.
+
+use crate::domain::{Catalogue, RiskReason, TrackingToken};
+use crate::upstream::protocol::{CaseState, CaseSubmission, Heartbeat, StatusUpdate};
+
+/// The Open311 and kiosk limit on a resident's own words.
+pub const DESCRIPTION_MAX: usize = 4000;
+/// Names: of a service, a sub-type, a department.
+pub const NAME_MAX: usize = 100;
+/// A question's label, an answer's value or the words of a chosen option.
+pub const ANSWER_MAX: usize = 1000;
+/// A department's note to the citizen.
+pub const NOTE_MAX: usize = 500;
+/// Short technical texts: a consent version, an app version, a risk keyword.
+pub const SHORT_MAX: usize = 64;
+pub const ANSWERS_MAX: usize = 50;
+pub const REASONS_MAX: usize = 50;
+pub const LANES_MAX: usize = 26;
+
+/// The printer states a heartbeat may report (`printer status --json`, DESIGN.md §9).
+pub const PRINTER_STATES: [&str; 7] = [
+    "ready",
+    "near_end",
+    "paper_out",
+    "cover_open",
+    "offline",
+    "error",
+    "unknown",
+];
+
+/// A field that breaks a rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct Invalid {
+    pub field: String,
+    pub problem: String,
+}
+
+fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Invalid {
+    Invalid {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// Checks everything in a case submission except who sent it (the caller compares
+/// `station_id` with the caller's station) and the idempotency header.
+pub fn submission(s: &CaseSubmission, catalogue: &Catalogue) -> Result<(), Invalid> {
+    case_id("id", &s.id)?;
+    tracking_token("token", &s.token)?;
+    identifier("station_id", &s.station_id)?;
+    identifier("service", &s.service)?;
+    if catalogue.service(&s.service).is_none() {
+        let known: Vec<&str> = catalogue.services.iter().map(|x| x.id.as_str()).collect();
+        return Err(invalid(
+            "service",
+            format!("unknown service (the hub knows {})", known.join(", ")),
+        ));
+    }
+    identifier("subtype", &s.subtype)?;
+    line("service_name", &s.service_name, 1, NAME_MAX)?;
+    line("subtype_name", &s.subtype_name, 1, NAME_MAX)?;
+    if s.answers.len() > ANSWERS_MAX {
+        return Err(invalid("answers", format!("at most {ANSWERS_MAX} answers")));
+    }
+    for (i, a) in s.answers.iter().enumerate() {
+        identifier(&format!("answers[{i}].question"), &a.question)?;
+        line(
+            &format!("answers[{i}].question_label"),
+            &a.question_label,
+            1,
+            ANSWER_MAX,
+        )?;
+        text(&format!("answers[{i}].value"), &a.value, 1, ANSWER_MAX)?;
+        text(
+            &format!("answers[{i}].value_label"),
+            &a.value_label,
+            1,
+            ANSWER_MAX,
+        )?;
+    }
+    if let Some(d) = &s.description {
+        text("description", d, 0, DESCRIPTION_MAX)?;
+    }
+    if let Some(p) = &s.phone {
+        if !(3..=20).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                "phone",
+                "a phone number is 3 to 20 digits, nothing else",
+            ));
+        }
+        if s.anonymous {
+            return Err(invalid(
+                "phone",
+                "an anonymous case carries no phone number",
+            ));
+        }
+    }
+    line("consent_version", &s.consent_version, 1, SHORT_MAX)?;
+    if s.risk.reasons.len() > REASONS_MAX {
+        return Err(invalid(
+            "risk.reasons",
+            format!("at most {REASONS_MAX} reasons"),
+        ));
+    }
+    for (i, reason) in s.risk.reasons.iter().enumerate() {
+        match reason {
+            RiskReason::Answer {
+                question, option, ..
+            } => {
+                identifier(&format!("risk.reasons[{i}].question"), question)?;
+                identifier(&format!("risk.reasons[{i}].option"), option)?;
+            }
+            RiskReason::Keyword { keyword, .. } => {
+                line(&format!("risk.reasons[{i}].keyword"), keyword, 1, SHORT_MAX)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a department's status update (the store checks the transition against the case).
+pub fn status_update(u: &StatusUpdate) -> Result<(), Invalid> {
+    if u.state == CaseState::Received {
+        return Err(invalid(
+            "state",
+            "`received` is the hub's own first step; a department posts what comes after",
+        ));
+    }
+    if let Some(note) = &u.note {
+        text("note", note, 1, NOTE_MAX)?;
+    }
+    if let Some(department) = &u.department {
+        line("department", department, 1, NAME_MAX)?;
+    }
+    Ok(())
+}
+
+/// Whether a case in state `from` may move to `to`: a closed case only reopens, only a closed
+/// case reopens, and nothing goes back to `received`.
+pub fn transition_allowed(from: CaseState, to: CaseState) -> bool {
+    match to {
+        CaseState::Received => false,
+        CaseState::Reopened => from.is_closed(),
+        _ => !from.is_closed(),
+    }
+}
+
+pub fn heartbeat(h: &Heartbeat) -> Result<(), Invalid> {
+    identifier("station_id", &h.station_id)?;
+    line("app_version", &h.app_version, 1, SHORT_MAX)?;
+    if !PRINTER_STATES.contains(&h.printer_state.as_str()) {
+        return Err(invalid(
+            "printer_state",
+            format!("one of {}", PRINTER_STATES.join(", ")),
+        ));
+    }
+    if !h.paper_left_m.is_finite() || !(0.0..=10_000.0).contains(&h.paper_left_m) {
+        return Err(invalid("paper_left_m", "metres of paper, 0 to 10000"));
+    }
+    if h.queue_lengths.len() > LANES_MAX {
+        return Err(invalid(
+            "queue_lengths",
+            format!("at most {LANES_MAX} lanes"),
+        ));
+    }
+    for lane in h.queue_lengths.keys() {
+        line(&format!("queue_lengths.{lane}"), lane, 1, 16)?;
+    }
+    Ok(())
+}
+
+/// A case id: a UUID in its canonical lower-case hyphenated form (the kiosk sends UUIDv7).
+pub fn case_id(field: &str, id: &str) -> Result<(), Invalid> {
+    match uuid::Uuid::parse_str(id) {
+        Ok(u) if u.hyphenated().to_string() == id => Ok(()),
+        _ => Err(invalid(
+            field,
+            "a case id is a UUID, lower case with dashes (8-4-4-4-12)",
+        )),
+    }
+}
+
+/// A tracking code in its canonical form (17 upper-case characters, no dashes).
+pub fn tracking_token(field: &str, token: &str) -> Result<(), Invalid> {
+    match TrackingToken::parse(token) {
+        Ok(t) if t.as_str() == token => Ok(()),
+        Ok(t) => Err(invalid(
+            field,
+            format!("send the canonical form `{}`", t.as_str()),
+        )),
+        Err(e) => Err(invalid(field, e.to_string())),
+    }
+}
+
+/// An id from a catalogue or configuration: letters, digits, `.`, `_`, `-`, 1 to 64.
+pub fn identifier(field: &str, value: &str) -> Result<(), Invalid> {
+    if crate::hub::config::is_valid_id(value) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            "an id has 1 to 64 letters, digits, `.`, `_` or `-`",
+        ))
+    }
+}
+
+/// One line of text: `min..=max` characters, no control characters at all.
+pub fn line(field: &str, value: &str, min: usize, max: usize) -> Result<(), Invalid> {
+    length(field, value, min, max)?;
+    if value.chars().any(char::is_control) {
+        return Err(invalid(
+            field,
+            "control characters and line breaks are not allowed",
+        ));
+    }
+    Ok(())
+}
+
+/// Text that may span lines: `min..=max` characters; line breaks and tabs are the only
+/// control characters allowed.
+pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<(), Invalid> {
+    length(field, value, min, max)?;
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(invalid(field, "control characters are not allowed"));
+    }
+    Ok(())
+}
+
+fn length(field: &str, value: &str, min: usize, max: usize) -> Result<(), Invalid> {
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(invalid(
+            field,
+            if min == 0 {
+                format!("at most {max} characters (this has {n})")
+            } else {
+                format!("{min} to {max} characters (this has {n})")
+            },
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::KioskConfig;
+    use crate::domain::{Channel, Language, RiskAssessment, RiskLevel};
+    use crate::upstream::protocol::SubmittedAnswer;
+
+    fn sample() -> CaseSubmission {
+        CaseSubmission {
+            id: "0190a5c4-7b7e-7cc1-8d3e-3f4a5b6c7d8e".into(),
+            token: TrackingToken::from_random([7; 10]).as_str().into(),
+            station_id: "demo".into(),
+            service: "complaint".into(),
+            subtype: "noise".into(),
+            service_name: "投诉建议".into(),
+            subtype_name: "噪音".into(),
+            answers: vec![SubmittedAnswer {
+                question: "since".into(),
+                question_label: "从什么时候开始".into(),
+                value: "week".into(),
+                value_label: "一周内".into(),
+            }],
+            description: Some("楼上每晚装修".into()),
+            phone: Some("13800138000".into()),
+            anonymous: false,
+            consent_version: "2024-01".into(),
+            risk: RiskAssessment::default(),
+            language: Language::Zh,
+            channel: Channel::Kiosk,
+            filed_at: chrono::Utc::now(),
+        }
+    }
+
+    fn field_of(s: &CaseSubmission) -> String {
+        submission(s, &KioskConfig::builtin().catalogue)
+            .expect_err("refused")
+            .field
+    }
+
+    #[test]
+    fn a_sound_submission_passes() {
+        submission(&sample(), &KioskConfig::builtin().catalogue).unwrap();
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field() {
+        let mut s = sample();
+        s.id = s.id.to_uppercase();
+        assert_eq!(field_of(&s), "id");
+
+        let mut s = sample();
+        s.token = TrackingToken::from_random([7; 10]).grouped();
+        assert_eq!(field_of(&s), "token");
+
+        let mut s = sample();
+        s.service = "weather".into();
+        assert_eq!(field_of(&s), "service");
+
+        let mut s = sample();
+        s.subtype = "'); DROP TABLE cases;--".into();
+        assert_eq!(field_of(&s), "subtype");
+
+        let mut s = sample();
+        s.description = Some("字".repeat(DESCRIPTION_MAX + 1));
+        assert_eq!(field_of(&s), "description");
+
+        let mut s = sample();
+        s.answers[0].value = "a\u{0}b".into();
+        assert_eq!(field_of(&s), "answers[0].value");
+
+        let mut s = sample();
+        s.phone = Some("138-0013".into());
+        assert_eq!(field_of(&s), "phone");
+
+        let mut s = sample();
+        s.anonymous = true;
+        assert_eq!(field_of(&s), "phone");
+
+        let mut s = sample();
+        s.service_name = "投诉\n建议".into();
+        assert_eq!(field_of(&s), "service_name");
+
+        let mut s = sample();
+        s.risk = RiskAssessment {
+            level: RiskLevel::High,
+            reasons: vec![RiskReason::Keyword {
+                keyword: String::new(),
+                level: RiskLevel::High,
+            }],
+        };
+        assert_eq!(field_of(&s), "risk.reasons[0].keyword");
+    }
+
+    #[test]
+    fn a_description_of_exactly_four_thousand_characters_is_fine() {
+        let mut s = sample();
+        s.description = Some("字".repeat(DESCRIPTION_MAX));
+        submission(&s, &KioskConfig::builtin().catalogue).unwrap();
+    }
+
+    #[test]
+    fn closed_cases_only_reopen_and_nothing_returns_to_received() {
+        use CaseState::*;
+        assert!(transition_allowed(Received, Acknowledged));
+        assert!(transition_allowed(InProgress, Resolved));
+        assert!(transition_allowed(Reopened, InProgress));
+        assert!(!transition_allowed(Resolved, InProgress));
+        assert!(transition_allowed(Resolved, Reopened));
+        assert!(transition_allowed(ClosedUnresolved, Reopened));
+        assert!(!transition_allowed(InProgress, Reopened));
+        assert!(!transition_allowed(Acknowledged, Received));
+    }
+
+    #[test]
+    fn a_heartbeat_reports_a_known_printer_state() {
+        let mut h = Heartbeat {
+            station_id: "demo".into(),
+            sent_at: chrono::Utc::now(),
+            app_version: "0.1.0".into(),
+            printer_state: "ready".into(),
+            paper_left_m: 42.0,
+            paper_low: false,
+            queue_lengths: Default::default(),
+            outbox_pending: 0,
+            outbox_oldest_s: None,
+        };
+        heartbeat(&h).unwrap();
+        h.printer_state = "on fire".into();
+        assert_eq!(heartbeat(&h).unwrap_err().field, "printer_state");
+        h.printer_state = "ready".into();
+        h.paper_left_m = f64::NAN;
+        assert_eq!(heartbeat(&h).unwrap_err().field, "paper_left_m");
+    }
+}

@@ -1,0 +1,340 @@
+//! Every word the hub's pages show a person, in Chinese and English, and the choice between
+//! them: `?lang=zh|en` first, then the browser's `Accept-Language`, else Chinese.
+
+use crate::domain::{Language, Service};
+use crate::upstream::protocol::CaseState;
+
+/// Picks the page language.
+pub fn negotiate(query: Option<&str>, accept_language: Option<&str>) -> Language {
+    if let Some(lang) = query
+        .and_then(|q| query_param(q, "lang"))
+        .and_then(Language::parse)
+    {
+        return lang;
+    }
+    accept_language
+        .map(from_accept_language)
+        .unwrap_or_default()
+}
+
+/// The value of `name` in a raw query string (`a=1&lang=en`), undecoded.
+pub fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The language the browser prefers most among the two the hub speaks (`q` weights honoured,
+/// the first listed wins a tie); Chinese when it names neither.
+fn from_accept_language(header: &str) -> Language {
+    let mut best: Option<(f32, Language)> = None;
+    for item in header.split(',') {
+        let mut parts = item.split(';');
+        let Some(lang) = parts.next().and_then(Language::parse) else {
+            continue;
+        };
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang));
+        }
+    }
+    best.map(|(_, l)| l).unwrap_or_default()
+}
+
+/// A state as a citizen reads it.
+pub fn state_label(state: CaseState, lang: Language) -> &'static str {
+    let (zh, en) = match state {
+        CaseState::Received => ("已收到", "Received"),
+        CaseState::Acknowledged => ("已受理", "Accepted"),
+        CaseState::Assigned => ("已分派承办部门", "Assigned to a department"),
+        CaseState::InProgress => ("办理中", "In progress"),
+        CaseState::Resolved => ("已办结", "Resolved"),
+        CaseState::ClosedUnresolved => ("已结案（未解决）", "Closed, not resolved"),
+        CaseState::Reopened => ("已重新办理", "Reopened"),
+    };
+    pick(lang, zh, en)
+}
+
+/// What a public page may say a case is about. A discreet service (counselling) shows only its
+/// lane letter, as on the slip ("服务 D"), so a phone screen seen over a shoulder tells
+/// nobody what the resident came for; the sub-type is then left out too.
+pub fn service_line(service: Option<&Service>, subtype: &str, lang: Language) -> String {
+    let Some(service) = service else {
+        return "—".to_owned();
+    };
+    if service.discreet {
+        return match lang {
+            Language::Zh => format!("服务 {}", service.lane),
+            Language::En => format!("Service {}", service.lane),
+        };
+    }
+    match service.subtype(subtype) {
+        Some(t) => format!("{} · {}", service.name.get(lang), t.name.get(lang)),
+        None => service.name.get(lang).to_owned(),
+    }
+}
+
+pub fn pick(lang: Language, zh: &'static str, en: &'static str) -> &'static str {
+    match lang {
+        Language::Zh => zh,
+        Language::En => en,
+    }
+}
+
+/// The tracking page's words.
+pub struct TrackingWords {
+    pub html_lang: &'static str,
+    pub title: &'static str,
+    pub code: &'static str,
+    pub current_state: &'static str,
+    pub service: &'static str,
+    pub department: &'static str,
+    pub no_department: &'static str,
+    pub expected: &'static str,
+    pub no_expected: &'static str,
+    pub station: &'static str,
+    pub filed: &'static str,
+    pub timeline: &'static str,
+    pub expected_in_step: &'static str,
+    pub zone: &'static str,
+    pub privacy: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found: &'static str,
+    pub too_many_title: &'static str,
+    pub too_many: &'static str,
+}
+
+pub fn tracking(lang: Language) -> &'static TrackingWords {
+    match lang {
+        Language::Zh => &TRACKING_ZH,
+        Language::En => &TRACKING_EN,
+    }
+}
+
+static TRACKING_ZH: TrackingWords = TrackingWords {
+    html_lang: "zh-CN",
+    title: "诉求办理进度",
+    code: "查询码",
+    current_state: "当前状态",
+    service: "诉求类型",
+    department: "承办部门",
+    no_department: "尚未分派",
+    expected: "预计办结",
+    no_expected: "尚未确定",
+    station: "受理站点",
+    filed: "提交时间",
+    timeline: "办理记录",
+    expected_in_step: "预计办结：",
+    zone: "本页时间均为北京时间（UTC+8）。",
+    privacy: "本页不显示任何个人信息。持有凭条上查询码的人都能打开本页，请妥善保管凭条。",
+    not_found_title: "未找到该查询码",
+    not_found: "请核对凭条上的查询码后重试，或到任一服务站扫描凭条查询。",
+    too_many_title: "查询过于频繁",
+    too_many: "请稍等片刻再刷新本页。",
+};
+
+static TRACKING_EN: TrackingWords = TrackingWords {
+    html_lang: "en",
+    title: "Case progress",
+    code: "Tracking code",
+    current_state: "Current status",
+    service: "Service",
+    department: "Handled by",
+    no_department: "Not yet assigned",
+    expected: "Expected by",
+    no_expected: "Not yet known",
+    station: "Filed at",
+    filed: "Filed on",
+    timeline: "Progress",
+    expected_in_step: "Expected by: ",
+    zone: "All times are China Standard Time (UTC+8).",
+    privacy: "This page shows no personal information. Anyone holding the code on your slip \
+              can open it, so keep the slip safe.",
+    not_found_title: "Tracking code not found",
+    not_found: "Check the code on your slip and try again, or scan the slip at any service \
+                station.",
+    too_many_title: "Too many requests",
+    too_many: "Please wait a moment before reloading this page.",
+};
+
+
+/// The operator page's words.
+pub struct OperatorWords {
+    pub html_lang: &'static str,
+    pub title: &'static str,
+    pub generated: &'static str,
+    pub zone: &'static str,
+    pub red_alerts: &'static str,
+    pub no_red_alerts: &'static str,
+    pub past_due: &'static str,
+    pub no_past_due: &'static str,
+    pub stations: &'static str,
+    pub no_stations: &'static str,
+    pub code: &'static str,
+    pub station: &'static str,
+    pub service: &'static str,
+    pub state: &'static str,
+    pub received: &'static str,
+    pub department: &'static str,
+    pub reasons: &'static str,
+    pub expected: &'static str,
+    pub overdue_by: &'static str,
+    pub last_heartbeat: &'static str,
+    pub never: &'static str,
+    pub silent_for: &'static str,
+    pub version: &'static str,
+    pub printer: &'static str,
+    pub paper: &'static str,
+    pub paper_low: &'static str,
+    pub queues: &'static str,
+    pub backlog: &'static str,
+    pub oldest: &'static str,
+    pub open_cases: &'static str,
+    pub high_risk: &'static str,
+    pub unauthorized_title: &'static str,
+    pub unauthorized: &'static str,
+    pub minutes: &'static str,
+    pub hours: &'static str,
+    pub days: &'static str,
+}
+
+pub fn operator(lang: Language) -> &'static OperatorWords {
+    match lang {
+        Language::Zh => &OPERATOR_ZH,
+        Language::En => &OPERATOR_EN,
+    }
+}
+
+static OPERATOR_ZH: OperatorWords = OperatorWords {
+    html_lang: "zh-CN",
+    title: "服务站运行总览",
+    generated: "生成时间",
+    zone: "时间均为北京时间（UTC+8）。本页每分钟自动刷新。",
+    red_alerts: "红色预警：未办结的高风险诉求",
+    no_red_alerts: "没有未办结的高风险诉求。",
+    past_due: "已超过预计办结时间",
+    no_past_due: "没有超期的诉求。",
+    stations: "服务站",
+    no_stations: "尚无服务站。",
+    code: "查询码",
+    station: "站点",
+    service: "诉求类型",
+    state: "状态",
+    received: "收到时间",
+    department: "承办部门",
+    reasons: "风险依据",
+    expected: "预计办结",
+    overdue_by: "超期",
+    last_heartbeat: "最后心跳",
+    never: "从未联系",
+    silent_for: "已失联",
+    version: "版本",
+    printer: "打印机",
+    paper: "剩余纸张",
+    paper_low: "纸将用完",
+    queues: "排队",
+    backlog: "待上传",
+    oldest: "最久",
+    open_cases: "未办结",
+    high_risk: "高风险",
+    unauthorized_title: "需要运营口令",
+    unauthorized: "请提供有效的运营口令（Authorization: Bearer …）。",
+    minutes: "分钟",
+    hours: "小时",
+    days: "天",
+};
+
+static OPERATOR_EN: OperatorWords = OperatorWords {
+    html_lang: "en",
+    title: "Stations at a glance",
+    generated: "Generated",
+    zone: "All times are China Standard Time (UTC+8). The page reloads every minute.",
+    red_alerts: "Red alerts: high-risk cases not closed",
+    no_red_alerts: "No high-risk case is open.",
+    past_due: "Past their expected date",
+    no_past_due: "No case is past its expected date.",
+    stations: "Stations",
+    no_stations: "No station yet.",
+    code: "Code",
+    station: "Station",
+    service: "Service",
+    state: "State",
+    received: "Received",
+    department: "Department",
+    reasons: "Why high risk",
+    expected: "Expected by",
+    overdue_by: "Overdue by",
+    last_heartbeat: "Last heartbeat",
+    never: "never heard from",
+    silent_for: "silent for",
+    version: "Version",
+    printer: "Printer",
+    paper: "Paper left",
+    paper_low: "low",
+    queues: "Queues",
+    backlog: "Not yet delivered",
+    oldest: "oldest",
+    open_cases: "Open",
+    high_risk: "High risk",
+    unauthorized_title: "Operator token required",
+    unauthorized: "Present a valid operator token (Authorization: Bearer …).",
+    minutes: "min",
+    hours: "h",
+    days: "d",
+};
+
+/// A duration in the largest sensible unit: `45 min`, `3 h 5 min`, `2 d 4 h`.
+pub fn duration(seconds: i64, lang: Language) -> String {
+    let w = operator(lang);
+    let minutes = seconds.max(0) / 60;
+    let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let sep = if lang == Language::Zh { "" } else { " " };
+    if d > 0 {
+        format!("{d}{sep}{} {h}{sep}{}", w.days, w.hours)
+    } else if h > 0 {
+        format!("{h}{sep}{} {m}{sep}{}", w.hours, w.minutes)
+    } else {
+        format!("{m}{sep}{}", w.minutes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_wins_then_the_browser_then_chinese() {
+        assert_eq!(negotiate(Some("lang=en"), Some("zh-CN")), Language::En);
+        assert_eq!(negotiate(Some("lang=zh"), Some("en")), Language::Zh);
+        assert_eq!(
+            negotiate(Some("lang=fr"), Some("en-GB,en;q=0.9")),
+            Language::En
+        );
+        assert_eq!(
+            negotiate(None, Some("fr-FR,en;q=0.5,zh;q=0.8")),
+            Language::Zh
+        );
+        assert_eq!(negotiate(None, Some("fr-FR,de")), Language::Zh);
+        assert_eq!(negotiate(None, Some("en;q=0,zh;q=0.1")), Language::Zh);
+        assert_eq!(negotiate(None, None), Language::Zh);
+    }
+
+    #[test]
+    fn a_discreet_service_is_shown_by_its_lane_letter_only() {
+        let catalogue = crate::config::KioskConfig::builtin().catalogue;
+        let counselling = catalogue.service("counselling");
+        assert!(counselling.is_some_and(|s| s.discreet));
+        for lang in [Language::Zh, Language::En] {
+            let line = service_line(counselling, "any", lang);
+            assert!(!line.contains("心理") && !line.to_lowercase().contains("counsel"));
+            assert!(line.ends_with('D'), "{line}");
+        }
+        let complaint = catalogue.service("complaint");
+        assert!(service_line(complaint, "noise", Language::Zh).starts_with("投诉建议"));
+    }
+}

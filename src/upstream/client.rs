@@ -1,0 +1,185 @@
+//! Talking to upstream over HTTP: the native protocol (the hub's) and Open311 GeoReport v2,
+//! behind one type. Every failure is sorted into *transient* (try again later: the network, a
+//! timeout, a 5xx, a garbled answer) or *permanent* (a 4xx that will never succeed as sent:
+//! keep the case, tell staff, stop trying).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use super::protocol::{
+    ApiError, CaseProgress, CaseReceipt, CaseSubmission, Heartbeat, API_V1, IDEMPOTENCY_KEY,
+};
+use crate::config::UpstreamKind;
+
+/// How long a request may take, in all, before it counts as a (transient) failure: a hub that
+/// accepts the connection and never answers must not hold the outbox.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("{0}")]
+    Transient(String),
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl DeliveryError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, DeliveryError::Permanent(_))
+    }
+}
+
+/// Where and how to reach upstream.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    base: String,
+    kind: UpstreamKind,
+    token: String,
+    http: reqwest::Client,
+}
+
+impl Upstream {
+    pub fn new(base: &str, kind: UpstreamKind, token: &str) -> Upstream {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(concat!("grievance-kiosk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Upstream {
+            base: base.trim_end_matches('/').to_owned(),
+            kind,
+            token: token.to_owned(),
+            http,
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn kind(&self) -> UpstreamKind {
+        self.kind
+    }
+
+    /// Sends a case. Returns upstream's reference for it (the receipt's token natively, the
+    /// service request id or token with Open311).
+    pub async fn submit(&self, case: &CaseSubmission) -> Result<String, DeliveryError> {
+        match self.kind {
+            UpstreamKind::Native => {
+                let response = self
+                    .http
+                    .post(format!("{}{API_V1}/cases", self.base))
+                    .bearer_auth(&self.token)
+                    .header(IDEMPOTENCY_KEY, &case.id)
+                    .json(case)
+                    .send()
+                    .await
+                    .map_err(transport)?;
+                let receipt: CaseReceipt = read_json(response).await?;
+                if receipt.id != case.id {
+                    return Err(DeliveryError::Transient(format!(
+                        "upstream answered for case {} instead of {}",
+                        receipt.id, case.id
+                    )));
+                }
+                Ok(receipt.token)
+            }
+            UpstreamKind::Open311 => {
+                super::open311::submit(&self.http, &self.base, &self.token, case).await
+            }
+        }
+    }
+
+    /// Upstream's progress of a case (`None`: upstream does not know it).
+    pub async fn progress(
+        &self,
+        token: &str,
+        upstream_ref: Option<&str>,
+    ) -> Result<Option<CaseProgress>, DeliveryError> {
+        match self.kind {
+            UpstreamKind::Native => {
+                let response = self
+                    .http
+                    .get(format!("{}{API_V1}/cases/{token}", self.base))
+                    .bearer_auth(&self.token)
+                    .send()
+                    .await
+                    .map_err(transport)?;
+                if response.status() == StatusCode::NOT_FOUND {
+                    return Ok(None);
+                }
+                read_json(response).await.map(Some)
+            }
+            UpstreamKind::Open311 => {
+                super::open311::progress(&self.http, &self.base, &self.token, token, upstream_ref)
+                    .await
+            }
+        }
+    }
+
+    /// Tells upstream how the station is (the native protocol only; Open311 has no such thing).
+    pub async fn heartbeat(&self, beat: &Heartbeat) -> Result<(), DeliveryError> {
+        if self.kind == UpstreamKind::Open311 {
+            return Ok(());
+        }
+        let response = self
+            .http
+            .post(format!("{}{API_V1}/heartbeat", self.base))
+            .bearer_auth(&self.token)
+            .json(beat)
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response).await.map(|_| ())
+    }
+}
+
+/// A request that did not get an answer: always worth trying again.
+pub(super) fn transport(e: reqwest::Error) -> DeliveryError {
+    let what = if e.is_timeout() {
+        "upstream did not answer in time"
+    } else if e.is_connect() {
+        "cannot reach upstream"
+    } else {
+        "the connection to upstream failed"
+    };
+    DeliveryError::Transient(format!("{what}: {e}"))
+}
+
+/// Sorts an answer by its status: success passes, a 4xx is permanent (but 408 and 429, which
+/// ask to come back later), anything else transient.
+pub(super) async fn check(response: reqwest::Response) -> Result<reqwest::Response, DeliveryError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = response.text().await.unwrap_or_default();
+    let reason = serde_json::from_str::<ApiError>(&body)
+        .map(|e| match e.field {
+            Some(f) => format!("{f}: {}", e.error),
+            None => e.error,
+        })
+        .unwrap_or_else(|_| body.chars().take(200).collect());
+    let message = format!("upstream answered {status}: {reason}");
+    if status.is_client_error()
+        && status != StatusCode::REQUEST_TIMEOUT
+        && status != StatusCode::TOO_MANY_REQUESTS
+    {
+        Err(DeliveryError::Permanent(message))
+    } else {
+        Err(DeliveryError::Transient(message))
+    }
+}
+
+/// A successful answer's JSON; garbage in a 2xx is upstream's trouble, so try again later.
+pub(super) async fn read_json<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, DeliveryError> {
+    let response = check(response).await?;
+    let body = response.bytes().await.map_err(transport)?;
+    serde_json::from_slice(&body).map_err(|e| {
+        DeliveryError::Transient(format!("upstream's answer is not the expected JSON: {e}"))
+    })
+}

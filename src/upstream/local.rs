@@ -1,0 +1,104 @@
+//! Which upstream the kiosk forwards to: the configured one (`KIOSK_UPSTREAM_URL`), or, when
+//! none is configured, the reference hub run inside the kiosk on loopback, so that one
+//! `cargo run` shows the whole loop (intake → slip → forward → track). The local hub keeps its
+//! database in `<data_dir>/hub`, and its station token in `<data_dir>/hub/station-token`.
+
+use std::path::Path;
+
+use tokio::net::TcpListener;
+
+use super::client::Upstream;
+use crate::config::{KioskConfig, UpstreamKind};
+use crate::hub::{HubConfig, RunningHub};
+
+/// The upstream in use, and the local hub when the kiosk runs one.
+pub struct Connection {
+    pub upstream: Upstream,
+    pub local_hub: Option<RunningHub>,
+}
+
+/// Where a local hub listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listen {
+    /// The host and port of `tracking_base_url`, so the QR codes on slips open its pages (the
+    /// touchscreen); another free port if that one is taken.
+    TrackingAddress,
+    /// Any free loopback port (the command line, for as long as one command runs).
+    AnyPort,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot keep the local hub's station token in {path}: {reason}")]
+    Token { path: String, reason: String },
+    #[error("cannot start the local hub: {0:#}")]
+    Hub(anyhow::Error),
+}
+
+/// The configured upstream, or a local hub started now.
+pub async fn connect(config: &KioskConfig, listen: Listen) -> Result<Connection, ConnectError> {
+    if let Some(url) = &config.upstream.url {
+        let token = config.upstream.token.clone().unwrap_or_default();
+        return Ok(Connection {
+            upstream: Upstream::new(url, config.upstream.kind, &token),
+            local_hub: None,
+        });
+    }
+    let dir = config.data_dir.join("hub");
+    let token = station_token(&dir)?;
+    let hub_config = HubConfig::new(&dir).with_station(&config.station.id, &token);
+    let listener = bind(config, listen)
+        .await
+        .map_err(|e| ConnectError::Hub(e.into()))?;
+    let hub = crate::hub::start(hub_config, listener)
+        .await
+        .map_err(ConnectError::Hub)?;
+    Ok(Connection {
+        upstream: Upstream::new(&hub.base_url(), UpstreamKind::Native, &token),
+        local_hub: Some(hub),
+    })
+}
+
+async fn bind(config: &KioskConfig, listen: Listen) -> std::io::Result<TcpListener> {
+    if listen == Listen::TrackingAddress {
+        let base = &config.upstream.tracking_base_url;
+        let authority = base
+            .split_once("://")
+            .map_or(base.as_str(), |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or("");
+        // Only ever a loopback address: the local hub is for a demo or a kiosk on its own.
+        if let Some(port) = authority
+            .strip_prefix("127.0.0.1:")
+            .or_else(|| authority.strip_prefix("localhost:"))
+        {
+            if let Ok(listener) = TcpListener::bind(("127.0.0.1", port.parse().unwrap_or(0))).await
+            {
+                return Ok(listener);
+            }
+        }
+    }
+    TcpListener::bind(("127.0.0.1", 0)).await
+}
+
+/// The token the kiosk and its local hub share, made once at random and kept.
+fn station_token(dir: &Path) -> Result<String, ConnectError> {
+    let path = dir.join("station-token");
+    let fail = |e: &dyn std::fmt::Display| ConnectError::Token {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    };
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let token = existing.trim();
+        if token.len() >= 32 {
+            return Ok(token.to_owned());
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| fail(&e))?;
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    crate::printer::transport::write_atomically(&path, token.as_bytes()).map_err(|e| fail(&e))?;
+    Ok(token)
+}

@@ -1,0 +1,284 @@
+//! What the hub's integration tests share: a real hub on `127.0.0.1:0` with its own temporary
+//! data directory and a clock the test can move, an HTTP client, sample cases, and a check that
+//! XML is well-formed. Each test talks to the hub over HTTP, the way a kiosk or a browser does.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use grievance_kiosk::domain::{Channel, Language, RiskAssessment, TrackingToken};
+use grievance_kiosk::hub::{self, Clock, HubConfig, RateLimit, RunningHub, Secret};
+use grievance_kiosk::upstream::protocol::{CaseSubmission, SubmittedAnswer};
+use reqwest::Response;
+use serde_json::Value;
+
+pub const STATION_A: &str = "station-a";
+pub const STATION_A_TOKEN: &str = "token-of-station-a-0001";
+pub const STATION_B: &str = "station-b";
+pub const STATION_B_TOKEN: &str = "token-of-station-b-0002";
+pub const DEPARTMENT: &str = "housing";
+pub const DEPARTMENT_TOKEN: &str = "token-of-housing-dept-03";
+pub const OPERATOR_TOKEN: &str = "operator-token-00000004";
+pub const OPEN311_KEY: &str = "open311-key-00000000005";
+
+pub struct TestHub {
+    pub hub: RunningHub,
+    pub base: String,
+    pub client: reqwest::Client,
+    /// Seconds added to the real time: the hub's clock.
+    offset: Arc<AtomicI64>,
+    _dir: tempfile::TempDir,
+    data_dir: std::path::PathBuf,
+}
+
+impl TestHub {
+    /// A hub with two stations, one department, an operator and an Open311 key, and a
+    /// tracking limit too high to matter.
+    pub async fn start() -> TestHub {
+        TestHub::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut HubConfig)) -> TestHub {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let offset = Arc::new(AtomicI64::new(0));
+        let clock_offset = Arc::clone(&offset);
+        let mut config = HubConfig::new(dir.path())
+            .with_station(STATION_A, STATION_A_TOKEN)
+            .with_station(STATION_B, STATION_B_TOKEN);
+        config.department_tokens = vec![(DEPARTMENT.into(), Secret::new(DEPARTMENT_TOKEN))];
+        config.operator_token = Some(Secret::new(OPERATOR_TOKEN));
+        config.open311_api_keys = vec![Secret::new(OPEN311_KEY)];
+        config
+            .station_names
+            .insert(STATION_A.into(), "万达广场站".into());
+        config.tracking_limit = RateLimit {
+            per_minute: 100_000,
+            burst: 100_000,
+        };
+        config.clock = Clock::from_fn(move || {
+            Utc::now() + Duration::seconds(clock_offset.load(Ordering::SeqCst))
+        });
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let hub = hub::start(config, listener).await.expect("the hub starts");
+        let base = hub.base_url();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("an HTTP client");
+        TestHub {
+            hub,
+            base,
+            client,
+            offset,
+            data_dir: dir.path().to_owned(),
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Moves the hub's clock forward.
+    pub fn advance(&self, by: Duration) {
+        self.offset.fetch_add(by.num_seconds(), Ordering::SeqCst);
+    }
+
+    /// The hub's database, opened read-only beside the running hub.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.data_dir.join("hub.sqlite3"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("the hub's database opens")
+    }
+
+    pub fn count(&self, table: &str) -> i64 {
+        self.db()
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .expect("the table exists")
+    }
+
+    /// `POST /api/v1/cases` with `token` and the case id as the idempotency key.
+    pub async fn submit(&self, token: &str, case: &CaseSubmission) -> Response {
+        self.client
+            .post(self.url("/api/v1/cases"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", &case.id)
+            .json(case)
+            .send()
+            .await
+            .expect("the hub answers")
+    }
+
+    /// Files `case` as station A and expects it to be created.
+    pub async fn file(&self, case: &CaseSubmission) {
+        let r = self.submit(STATION_A_TOKEN, case).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    }
+
+    pub async fn post_event(&self, token: &str, code: &str, update: Value) -> Response {
+        self.client
+            .post(self.url(&format!("/api/v1/departments/cases/{code}/events")))
+            .bearer_auth(token)
+            .json(&update)
+            .send()
+            .await
+            .expect("the hub answers")
+    }
+
+    /// Posts `update` as the department and expects it to be applied.
+    pub async fn department_says(&self, code: &str, update: Value) -> Value {
+        let r = self.post_event(DEPARTMENT_TOKEN, code, update).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+        r.json().await.expect("a CaseProgress")
+    }
+
+    pub async fn heartbeat(&self, token: &str, beat: Value) -> Response {
+        self.client
+            .post(self.url("/api/v1/heartbeat"))
+            .bearer_auth(token)
+            .json(&beat)
+            .send()
+            .await
+            .expect("the hub answers")
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the hub answers")
+    }
+
+    /// The operator page's HTML.
+    pub async fn operator_page(&self) -> String {
+        let r = self
+            .client
+            .get(self.url("/operator?lang=en"))
+            .bearer_auth(OPERATOR_TOKEN)
+            .send()
+            .await
+            .expect("the hub answers");
+        assert_eq!(r.status(), 200);
+        r.text().await.expect("a page")
+    }
+}
+
+pub fn new_token() -> TrackingToken {
+    let mut bytes = [0u8; 10];
+    getrandom::fill(&mut bytes).expect("randomness");
+    TrackingToken::from_random(bytes)
+}
+
+/// A noise complaint from `station`, with a phone number, a description and answers: all the
+/// personal data a case can carry.
+pub fn sample_case(station: &str) -> CaseSubmission {
+    CaseSubmission {
+        id: uuid::Uuid::now_v7().hyphenated().to_string(),
+        token: new_token().as_str().to_owned(),
+        station_id: station.to_owned(),
+        service: "complaint".into(),
+        subtype: "noise".into(),
+        service_name: "投诉建议".into(),
+        subtype_name: "噪音扰民".into(),
+        answers: vec![SubmittedAnswer {
+            question: "source".into(),
+            question_label: "噪音来自哪里？".into(),
+            value: "renovation".into(),
+            value_label: "装修施工-ANSWER-MARK".into(),
+        }],
+        description: Some("楼上每晚十一点后装修-DESCRIPTION-MARK".into()),
+        phone: Some("13812345678".into()),
+        anonymous: false,
+        consent_version: "2024-01".into(),
+        risk: RiskAssessment::default(),
+        language: Language::Zh,
+        channel: Channel::Kiosk,
+        filed_at: Utc::now(),
+    }
+}
+
+/// Checks that `xml` is well-formed: one root, every tag closed in order, attributes quoted,
+/// only the five named entities or character references, no stray `<` or `&` in text.
+pub fn assert_well_formed_xml(xml: &str) {
+    let body = xml
+        .strip_prefix("<?xml version=\"1.0\" encoding=\"utf-8\"?>")
+        .unwrap_or_else(|| panic!("no XML declaration: {xml}"))
+        .trim_start();
+    let mut stack: Vec<String> = Vec::new();
+    let mut roots = 0;
+    let mut rest = body;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('<') {
+            let end = after
+                .find('>')
+                .unwrap_or_else(|| panic!("unclosed tag in {xml}"));
+            let tag = &after[..end];
+            assert!(!tag.contains('<'), "`<` inside a tag in {xml}");
+            if let Some(name) = tag.strip_prefix('/') {
+                let open = stack
+                    .pop()
+                    .unwrap_or_else(|| panic!("stray </{name}> in {xml}"));
+                assert_eq!(open, name, "</{name}> closes <{open}> in {xml}");
+            } else {
+                let self_closing = tag.ends_with('/');
+                let name = tag
+                    .trim_end_matches('/')
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or("");
+                assert!(
+                    !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_-.:".contains(c)),
+                    "bad tag name `{name}` in {xml}"
+                );
+                if stack.is_empty() {
+                    roots += 1;
+                }
+                if !self_closing {
+                    stack.push(name.to_owned());
+                }
+            }
+            rest = &after[end + 1..];
+        } else {
+            let end = rest.find('<').unwrap_or(rest.len());
+            let text = &rest[..end];
+            assert!(
+                !stack.is_empty() || text.trim().is_empty(),
+                "text outside the root in {xml}"
+            );
+            let mut t = text;
+            while let Some(i) = t.find('&') {
+                let entity = &t[i..];
+                let semi = entity
+                    .find(';')
+                    .unwrap_or_else(|| panic!("bare & in {xml}"));
+                let name = &entity[1..semi];
+                assert!(
+                    ["amp", "lt", "gt", "quot", "apos"].contains(&name) || name.starts_with('#'),
+                    "unknown entity &{name}; in {xml}"
+                );
+                t = &entity[semi + 1..];
+            }
+            rest = &rest[end..];
+        }
+    }
+    assert!(stack.is_empty(), "unclosed elements {stack:?} in {xml}");
+    assert_eq!(roots, 1, "one root element expected in {xml}");
+}
+
+/// The text of the first `<name>…</name>` in `xml`.
+pub fn xml_text<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{name}>"))? + start;
+    Some(&xml[start..end])
+}

@@ -15,8 +15,11 @@ use crate::app::screenshot::{self, ScreenName, Shot};
 use crate::config::KioskConfig;
 use crate::domain::{Answer, CaseDraft, Channel, Language};
 use crate::kiosk::{configured_printer, doctor, sample_slip_content, Kiosk};
+use crate::kiosk::{DrainReport, Progress};
 use crate::printer::profile::PrinterProfile;
 use crate::printer::transport::VirtualPrinter;
+use crate::upstream::local::{connect, Connection, Listen};
+use crate::upstream::protocol::CaseProgress;
 
 #[derive(Parser)]
 #[command(
@@ -53,8 +56,26 @@ enum Command {
     Printer(PrinterCommand),
     /// Render a screen of the kiosk to PNG, without a display.
     Screenshot(ScreenshotArgs),
+    /// Cases waiting to reach upstream: how many, and sending them now.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Check the configuration, the database, the fonts and the printer.
     Doctor,
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// How many cases wait, are delivered, or were refused; the oldest wait and the last error.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send every waiting case now, including those upstream once refused. Exits non-zero
+    /// while any case is still undelivered.
+    Flush {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -129,7 +150,7 @@ enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Show the stored record of a case.
+    /// Show a case: this kiosk's record (when it filed the case) and its progress upstream.
     Show {
         /// The tracking code (any case, dashes and spaces allowed).
         token: String,
@@ -248,7 +269,191 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Slip(cmd)) => slip(config, cmd),
         Some(Command::Screenshot(args)) => screenshot_cmd(config, args),
         Some(Command::Printer(cmd)) => printer_cmd(config, cmd),
+        Some(Command::Outbox(cmd)) => outbox_cmd(config, cmd),
         Some(Command::Doctor) => doctor_cmd(config),
+    }
+}
+
+/// A runtime for the commands that talk to upstream.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// The configured upstream, or the in-process hub on a free loopback port for as long as the
+/// command runs (the same hub database the touchscreen's local hub uses).
+async fn upstream_for_cli(config: &KioskConfig) -> anyhow::Result<Connection> {
+    connect(config, Listen::AnyPort).await.context("upstream")
+}
+
+fn outbox_cmd(config: Arc<KioskConfig>, cmd: OutboxCommand) -> anyhow::Result<()> {
+    let mut kiosk = Kiosk::open(config.clone())?;
+    let report = match cmd {
+        OutboxCommand::Status { json } => {
+            print_outbox(&kiosk, json, None)?;
+            return Ok(());
+        }
+        OutboxCommand::Flush { json } => {
+            let report = runtime()?.block_on(async {
+                let connection = upstream_for_cli(&config).await?;
+                let report = kiosk.drain_outbox(&connection.upstream, true).await?;
+                anyhow::Ok(report)
+            })?;
+            print_outbox(&kiosk, json, Some(&report))?;
+            report
+        }
+    };
+    let counts = kiosk.outbox_counts()?;
+    if counts.pending + counts.failed > 0 {
+        bail!(
+            "{} case(s) not delivered yet: {}",
+            counts.pending + counts.failed,
+            report
+                .last_error
+                .or(counts.last_error)
+                .unwrap_or_else(|| "waiting for their turn".into())
+        );
+    }
+    Ok(())
+}
+
+fn print_outbox(kiosk: &Kiosk, json: bool, flushed: Option<&DrainReport>) -> anyhow::Result<()> {
+    let counts = kiosk.outbox_counts()?;
+    let next_due = kiosk.outbox_next_due()?;
+    let now = chrono::Utc::now();
+    let oldest_s = counts
+        .oldest_pending
+        .map(|t| (now - t).num_seconds().max(0));
+    if json {
+        let mut line = json!({
+            "pending": counts.pending,
+            "delivered": counts.delivered,
+            "failed": counts.failed,
+            "oldest_pending_s": oldest_s,
+            "next_try_at": next_due.map(|t| t.to_rfc3339()),
+            "last_error": counts.last_error,
+        });
+        if let Some(r) = flushed {
+            line["sent_now"] = json!(r.delivered.len());
+            line["sent_tokens"] = json!(r.delivered);
+        }
+        println!("{line}");
+    } else {
+        if let Some(r) = flushed {
+            println!("sent now  {}", r.delivered.len());
+        }
+        println!("pending   {}", counts.pending);
+        println!("delivered {}", counts.delivered);
+        println!("failed    {}", counts.failed);
+        if let Some(s) = oldest_s {
+            println!("oldest    waiting {}", human_duration(s));
+        }
+        if let Some(t) = next_due.filter(|_| counts.pending > 0) {
+            println!(
+                "next try  {}",
+                t.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M:%S")
+            );
+        }
+        if let Some(e) = &counts.last_error {
+            println!("error     {e}");
+        }
+    }
+    Ok(())
+}
+
+fn human_duration(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+/// Upstream's progress of a case, for `case show --json`.
+fn progress_json(progress: &Progress) -> serde_json::Value {
+    let body = |p: &CaseProgress| {
+        json!({
+            "state": p.state.as_str(),
+            "department": p.department,
+            "expected_at": p.expected_at.map(|t| t.to_rfc3339()),
+            "station": p.station_id,
+            "timeline": p.timeline.iter().map(|e| json!({
+                "at": e.at.to_rfc3339(),
+                "state": e.state.as_str(),
+                "note": e.note,
+                "department": e.department,
+                "expected_at": e.expected_at.map(|t| t.to_rfc3339()),
+            })).collect::<Vec<_>>(),
+        })
+    };
+    match progress {
+        Progress::Live(p) => {
+            let mut v = body(p);
+            v["fresh"] = json!(true);
+            v
+        }
+        Progress::LastKnown {
+            progress,
+            fetched_at,
+            why,
+        } => {
+            let mut v = body(progress);
+            v["fresh"] = json!(false);
+            v["fetched_at"] = json!(fetched_at.to_rfc3339());
+            v["why"] = json!(why);
+            v
+        }
+        Progress::NotYetDelivered => json!({"state": "not_delivered", "fresh": true}),
+        Progress::Unknown(why) => json!({"state": "unknown", "fresh": false, "why": why}),
+    }
+}
+
+/// Upstream's progress of a case, as lines for people.
+fn print_progress(progress: &Progress) {
+    let local = |t: &chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&chrono::Local)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let show = |p: &CaseProgress| {
+        println!("state     {}", p.state.as_str());
+        if let Some(d) = &p.department {
+            println!("handled   {d}");
+        }
+        if let Some(t) = &p.expected_at {
+            println!("expected  {}", local(t));
+        }
+        for e in &p.timeline {
+            let mut line = format!("  {}  {}", local(&e.at), e.state.as_str());
+            if let Some(d) = &e.department {
+                line.push_str(&format!("  [{d}]"));
+            }
+            if let Some(n) = &e.note {
+                line.push_str(&format!("  {n}"));
+            }
+            println!("{line}");
+        }
+    };
+    match progress {
+        Progress::Live(p) => show(p),
+        Progress::LastKnown {
+            progress,
+            fetched_at,
+            why,
+        } => {
+            println!(
+                "offline   upstream cannot be reached ({why}); last known at {}:",
+                local(fetched_at)
+            );
+            show(progress);
+        }
+        Progress::NotYetDelivered => {
+            println!("state     not delivered yet (waiting in the outbox)")
+        }
+        Progress::Unknown(why) => println!("state     unknown: upstream cannot be reached ({why})"),
     }
 }
 
@@ -337,17 +542,30 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
             Ok(())
         }
         CaseCommand::Show { token, json } => {
-            let kiosk = Kiosk::open(config)?;
-            let stored = kiosk.find_case(&token)?;
-            let case = &stored.case;
-            let url = kiosk.tracking_url(&case.token);
+            let mut kiosk = Kiosk::open(config.clone())?;
+            let tracked = runtime()?.block_on(async {
+                // Without upstream, the local record still shows, and says upstream is unknown.
+                match upstream_for_cli(&config).await {
+                    Ok(connection) => kiosk.track(&token, Some(&connection.upstream)).await,
+                    Err(e) => {
+                        let mut t = kiosk.track(&token, None).await?;
+                        t.progress = Progress::Unknown(format!("{e:#}"));
+                        Ok(t)
+                    }
+                }
+            })?;
+            let url = kiosk.tracking_url(&tracked.token);
             if json {
-                println!(
-                    "{}",
-                    json!({
-                        "token": case.token.as_str(),
-                        "code": case.token.grouped(),
-                        "url": url,
+                let mut line = json!({
+                    "token": tracked.token.as_str(),
+                    "code": tracked.token.grouped(),
+                    "url": url,
+                    "local": tracked.local.is_some(),
+                    "upstream": progress_json(&tracked.progress),
+                });
+                if let Some(stored) = &tracked.local {
+                    let case = &stored.case;
+                    let fields = json!({
                         "id": case.id.to_string(),
                         "station": case.station_id,
                         "service": case.service,
@@ -364,29 +582,42 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
                         "print": stored.print_state.as_str(),
                         "print_reason": stored.print_reason,
                         "outbox": stored.outbox_state,
-                    })
-                );
-            } else {
-                println!("code      {}", case.token.grouped());
-                println!("track     {url}");
-                println!(
-                    "filed     {}",
-                    case.created_at
-                        .with_timezone(&chrono::Local)
-                        .format("%Y-%m-%d %H:%M:%S")
-                );
-                println!("service   {} / {}", case.service, case.subtype);
-                println!("risk      {}", case.risk.level.as_str());
-                println!(
-                    "contact   {}",
-                    match &case.phone {
-                        Some(p) => p.masked(),
-                        None if case.anonymous => "anonymous".into(),
-                        None => "erased".into(),
+                    });
+                    if let (Some(line), serde_json::Value::Object(fields)) =
+                        (line.as_object_mut(), fields)
+                    {
+                        line.extend(fields);
                     }
-                );
-                println!("slip      {}", stored.print_state.as_str());
-                println!("upstream  {}", stored.outbox_state);
+                }
+                println!("{line}");
+            } else {
+                println!("code      {}", tracked.token.grouped());
+                println!("track     {url}");
+                match &tracked.local {
+                    Some(stored) => {
+                        let case = &stored.case;
+                        println!(
+                            "filed     {}",
+                            case.created_at
+                                .with_timezone(&chrono::Local)
+                                .format("%Y-%m-%d %H:%M:%S")
+                        );
+                        println!("service   {} / {}", case.service, case.subtype);
+                        println!("risk      {}", case.risk.level.as_str());
+                        println!(
+                            "contact   {}",
+                            match &case.phone {
+                                Some(p) => p.masked(),
+                                None if case.anonymous => "anonymous".into(),
+                                None => "erased".into(),
+                            }
+                        );
+                        println!("slip      {}", stored.print_state.as_str());
+                        println!("outbox    {}", stored.outbox_state);
+                    }
+                    None => println!("filed     at another station"),
+                }
+                print_progress(&tracked.progress);
             }
             Ok(())
         }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use ab_glyph::{Font, FontRef};
 
-use crate::config::{ConfigSource, KioskConfig};
+use crate::config::{ConfigSource, KioskConfig, UpstreamKind};
 use crate::printer::status::PrinterState;
 use crate::store::Store;
+use crate::upstream::client::Upstream;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -30,7 +31,76 @@ pub fn run(config: &Arc<KioskConfig>) -> Vec<Check> {
         check_database(config),
         check_fonts(),
         check_printer(config),
+        check_upstream(config),
     ]
+}
+
+/// Where cases go, whether it answers and takes this kiosk's token, and the outbox's backlog.
+fn check_upstream(config: &KioskConfig) -> Check {
+    let name = "upstream";
+    let backlog = Store::open(&config.data_dir)
+        .and_then(|s| s.outbox_counts())
+        .map(|c| {
+            let oldest = c
+                .oldest_pending
+                .map(|t| (chrono::Utc::now() - t).num_minutes().max(0));
+            (c.pending, c.failed, oldest, c.last_error)
+        });
+    let Some(url) = &config.upstream.url else {
+        return Check {
+            name,
+            verdict: Verdict::Warn,
+            detail: "no KIOSK_UPSTREAM_URL: cases go to the hub the kiosk runs itself (a demo, \
+                     or a station on its own); set upstream.url for the district's system"
+                .into(),
+        };
+    };
+    let upstream = Upstream::new(
+        url,
+        config.upstream.kind,
+        config.upstream.token.as_deref().unwrap_or_default(),
+    )
+    .with_timeout(std::time::Duration::from_secs(5));
+    let probe = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(upstream.probe()).map_err(|e| e.to_string()));
+    let kind = match config.upstream.kind {
+        UpstreamKind::Native => "native",
+        UpstreamKind::Open311 => "open311",
+    };
+    let mut detail = format!("{kind} at {url}: ");
+    let mut verdict = Verdict::Ok;
+    match &probe {
+        Ok(()) => detail.push_str("answers, token accepted"),
+        Err(e) => {
+            verdict = Verdict::Fail;
+            detail.push_str(e);
+        }
+    }
+    match backlog {
+        Ok((pending, failed, oldest, last_error)) => {
+            detail.push_str(&format!("; outbox: {pending} waiting, {failed} refused"));
+            if let Some(minutes) = oldest {
+                detail.push_str(&format!(", oldest {minutes} min"));
+            }
+            if failed > 0 {
+                if verdict == Verdict::Ok {
+                    verdict = Verdict::Warn;
+                }
+                if let Some(e) = last_error {
+                    detail.push_str(&format!(" (last error: {e}; `outbox flush` retries)"));
+                }
+            }
+        }
+        Err(e) => detail.push_str(&format!("; outbox unreadable: {e}")),
+    }
+    Check {
+        name,
+        verdict,
+        detail,
+    }
 }
 
 fn check_config(config: &KioskConfig) -> Check {

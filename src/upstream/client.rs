@@ -41,18 +41,18 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn new(base: &str, kind: UpstreamKind, token: &str) -> Upstream {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5))
-            .user_agent(concat!("grievance-kiosk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
         Upstream {
             base: base.trim_end_matches('/').to_owned(),
             kind,
             token: token.to_owned(),
-            http,
+            http: http_client(REQUEST_TIMEOUT),
         }
+    }
+
+    /// The same upstream with another limit than [`REQUEST_TIMEOUT`] on each request (tests).
+    pub fn with_timeout(mut self, timeout: Duration) -> Upstream {
+        self.http = http_client(timeout);
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -135,6 +135,47 @@ impl Upstream {
         check(response).await.map(|_| ())
     }
 }
+
+fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(5).min(timeout))
+        .user_agent(concat!("grievance-kiosk/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_default()
+}
+
+impl Upstream {
+    /// Whether upstream answers and accepts this kiosk's token, without changing anything: the
+    /// native protocol is asked for a case that cannot exist (`404` means reachable and the
+    /// token good, `401` a bad token); an Open311 server for its service list.
+    pub async fn probe(&self) -> Result<(), DeliveryError> {
+        let response = match self.kind {
+            UpstreamKind::Native => {
+                self.http
+                    .get(format!("{}{API_V1}/cases/{PROBE_TOKEN}", self.base))
+                    .bearer_auth(&self.token)
+                    .send()
+                    .await
+            }
+            UpstreamKind::Open311 => {
+                self.http
+                    .get(format!("{}/services.json", self.base))
+                    .query(&[("api_key", &self.token)])
+                    .send()
+                    .await
+            }
+        }
+        .map_err(transport)?;
+        if self.kind == UpstreamKind::Native && response.status() == StatusCode::NOT_FOUND {
+            return Ok(());
+        }
+        check(response).await.map(|_| ())
+    }
+}
+
+/// A well-formed tracking code that no case has (all zeros, its check character included).
+const PROBE_TOKEN: &str = "00000000000000000";
 
 /// A request that did not get an answer: always worth trying again.
 pub(super) fn transport(e: reqwest::Error) -> DeliveryError {

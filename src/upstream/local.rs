@@ -1,7 +1,9 @@
 //! Which upstream the kiosk forwards to: the configured one (`KIOSK_UPSTREAM_URL`), or, when
 //! none is configured, the reference hub run inside the kiosk on loopback, so that one
 //! `cargo run` shows the whole loop (intake → slip → forward → track). The local hub keeps its
-//! database in `<data_dir>/hub`, and its station token in `<data_dir>/hub/station-token`.
+//! database in `<data_dir>/hub`, and its tokens beside it, made at random once: the station's
+//! (`station-token`), a demo department's (`department-token`, department `district-office`,
+//! for trying the department API) and the operator page's (`operator-token`).
 
 use std::path::Path;
 
@@ -9,7 +11,7 @@ use tokio::net::TcpListener;
 
 use super::client::Upstream;
 use crate::config::{KioskConfig, UpstreamKind};
-use crate::hub::{HubConfig, RunningHub};
+use crate::hub::{HubConfig, RunningHub, Secret};
 
 /// The upstream in use, and the local hub when the kiosk runs one.
 pub struct Connection {
@@ -45,14 +47,40 @@ pub async fn connect(config: &KioskConfig, listen: Listen) -> Result<Connection,
         });
     }
     let dir = config.data_dir.join("hub");
-    let token = station_token(&dir)?;
-    let hub_config = HubConfig::new(&dir).with_station(&config.station.id, &token);
+    let token = secret(&dir, "station-token")?;
+    let mut hub_config = HubConfig::new(&dir).with_station(&config.station.id, &token);
+    hub_config.department_tokens = vec![(
+        DEMO_DEPARTMENT.into(),
+        Secret::new(secret(&dir, "department-token")?),
+    )];
+    let operator = secret(&dir, "operator-token")?;
+    hub_config.operator_token = Some(Secret::new(operator.clone()));
+    hub_config
+        .station_names
+        .insert(config.station.id.clone(), config.station.name.zh.clone());
     let listener = bind(config, listen)
         .await
         .map_err(|e| ConnectError::Hub(e.into()))?;
     let hub = crate::hub::start(hub_config, listener)
         .await
         .map_err(ConnectError::Hub)?;
+    if listen == Listen::TrackingAddress {
+        // The touchscreen says once where its hub is, so the loop can be followed by hand.
+        let base = hub.base_url();
+        eprintln!(
+            "grievance-kiosk: no KIOSK_UPSTREAM_URL, so the district hub runs inside the kiosk at \
+             {base} (operator page: {base}/operator?token={operator}; department token for \
+             `{DEMO_DEPARTMENT}` in {})",
+            dir.join("department-token").display()
+        );
+        if !config.upstream.tracking_base_url.starts_with(&base) {
+            eprintln!(
+                "grievance-kiosk: warning: the slips' QR codes point at {}, where this hub is not \
+                 listening (the port was taken)",
+                config.upstream.tracking_base_url
+            );
+        }
+    }
     Ok(Connection {
         upstream: Upstream::new(&hub.base_url(), UpstreamKind::Native, &token),
         local_hub: Some(hub),
@@ -82,9 +110,12 @@ async fn bind(config: &KioskConfig, listen: Listen) -> std::io::Result<TcpListen
     TcpListener::bind(("127.0.0.1", 0)).await
 }
 
-/// The token the kiosk and its local hub share, made once at random and kept.
-fn station_token(dir: &Path) -> Result<String, ConnectError> {
-    let path = dir.join("station-token");
+/// The department the local hub knows, for trying the department API by hand.
+pub const DEMO_DEPARTMENT: &str = "district-office";
+
+/// A token the kiosk and its local hub share (`name` in `dir`), made once at random and kept.
+fn secret(dir: &Path, name: &str) -> Result<String, ConnectError> {
+    let path = dir.join(name);
     let fail = |e: &dyn std::fmt::Display| ConnectError::Token {
         path: path.display().to_string(),
         reason: e.to_string(),

@@ -3,7 +3,10 @@
 //! `api_key`; the service code is the service id; the station is the `address_string`; the
 //! kiosk's case id and tracking code travel as `attribute[kiosk_case_id]` and
 //! `attribute[kiosk_token]` (Open311 has no idempotency, so the server must use the case id to
-//! recognise a replay); every structured answer as `attribute[<question>]`.
+//! recognise a replay), with `kiosk_station_id`, `kiosk_subtype`, `kiosk_risk`,
+//! `kiosk_language`, `kiosk_filed_at`, `kiosk_consent_version` and `kiosk_anonymous` (the
+//! attributes the reference hub reads, docs/hub.md; another server keeps them as extra
+//! attributes); every structured answer as `attribute[<question>]`.
 //!
 //! The answer is a `service_request_id` at once or a `token` to resolve later through
 //! `tokens/{token}.json`; ids are strings or numbers in the wild. Progress is read from
@@ -53,8 +56,31 @@ pub(super) async fn submit(
         ("address_string".into(), case.station_id.clone()),
         ("attribute[kiosk_case_id]".into(), case.id.clone()),
         ("attribute[kiosk_token]".into(), case.token.clone()),
-        ("attribute[subtype]".into(), case.subtype.clone()),
-        ("attribute[risk]".into(), case.risk.level.as_str().into()),
+        (
+            "attribute[kiosk_station_id]".into(),
+            case.station_id.clone(),
+        ),
+        ("attribute[kiosk_subtype]".into(), case.subtype.clone()),
+        (
+            "attribute[kiosk_risk]".into(),
+            case.risk.level.as_str().into(),
+        ),
+        (
+            "attribute[kiosk_language]".into(),
+            case.language.code().into(),
+        ),
+        (
+            "attribute[kiosk_filed_at]".into(),
+            case.filed_at.to_rfc3339(),
+        ),
+        (
+            "attribute[kiosk_consent_version]".into(),
+            case.consent_version.clone(),
+        ),
+        (
+            "attribute[kiosk_anonymous]".into(),
+            case.anonymous.to_string(),
+        ),
     ];
     if let Some(phone) = &case.phone {
         form.push(("phone".into(), phone.clone()));

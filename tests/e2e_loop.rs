@@ -1,0 +1,519 @@
+//! The whole loop, end to end, with real parts only: the kiosk's core files a case into its
+//! SQLite file, the outbox delivers it to the real hub on a loopback port (natively or through
+//! the hub's Open311 server), a department moves it on through the department API, and the new
+//! state is read back from the public tracking page, from `grievance-kiosk case show` and from
+//! the kiosk's own lookup (the Track screen's, tested by taps in `ui_track.rs`).
+
+mod hub_common;
+
+use std::path::Path;
+use std::process::Output;
+use std::sync::Arc;
+
+use grievance_kiosk::config::{KioskConfig, UpstreamKind};
+use grievance_kiosk::domain::{Answer, CaseDraft};
+use grievance_kiosk::hub::{self, HubConfig, RateLimit, RunningHub, Secret};
+use grievance_kiosk::kiosk::{Kiosk, Progress};
+use grievance_kiosk::upstream::client::Upstream;
+use grievance_kiosk::upstream::protocol::CaseState;
+use serde_json::{json, Value};
+
+const STATION: &str = "station-a";
+const STATION_TOKEN: &str = "token-of-station-a-0001";
+const DEPARTMENT: &str = "housing";
+const DEPARTMENT_TOKEN: &str = "token-of-housing-dept-03";
+const OPEN311_KEY: &str = "open311-key-00000000005";
+const OPERATOR_TOKEN: &str = "operator-token-00000004";
+
+const PHONE: &str = "13912345678";
+const DESCRIPTION: &str = "楼上邻居张大伟家装修漏水，已经三个月了";
+
+/// The real hub on `127.0.0.1:port` (0: any free port), its data in `dir`.
+async fn start_hub(dir: &Path, port: u16) -> RunningHub {
+    let mut config = HubConfig::new(dir).with_station(STATION, STATION_TOKEN);
+    config.department_tokens = vec![(DEPARTMENT.into(), Secret::new(DEPARTMENT_TOKEN))];
+    config.open311_api_keys = vec![Secret::new(OPEN311_KEY)];
+    config.operator_token = Some(Secret::new(OPERATOR_TOKEN));
+    config
+        .station_names
+        .insert(STATION.into(), "万达广场站".into());
+    config.tracking_limit = RateLimit {
+        per_minute: 10_000,
+        burst: 10_000,
+    };
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("a loopback port");
+    hub::start(config, listener).await.expect("the hub starts")
+}
+
+fn hub_cases(dir: &Path) -> i64 {
+    rusqlite::Connection::open(dir.join("hub.sqlite3"))
+        .expect("the hub's database opens")
+        .query_row("SELECT count(*) FROM cases", [], |r| r.get(0))
+        .expect("the hub has a cases table")
+}
+
+/// The demo station renamed to `STATION`, its data in `dir`, forwarding to `url`.
+fn kiosk_config(dir: &Path, url: &str, kind: UpstreamKind, token: &str) -> Arc<KioskConfig> {
+    let mut config = KioskConfig::builtin();
+    config.data_dir = dir.to_owned();
+    config.station.id = STATION.into();
+    config.upstream.url = Some(url.to_owned());
+    config.upstream.kind = kind;
+    config.upstream.token = Some(token.to_owned());
+    Arc::new(config)
+}
+
+fn upstream_of(config: &KioskConfig) -> Upstream {
+    Upstream::new(
+        config.upstream.url.as_deref().unwrap(),
+        config.upstream.kind,
+        config.upstream.token.as_deref().unwrap(),
+    )
+}
+
+fn draft(config: &KioskConfig) -> CaseDraft {
+    CaseDraft {
+        service: "complaint".into(),
+        subtype: Some("noise".into()),
+        answers: vec![Answer {
+            question: "source".into(),
+            value: "renovation".into(),
+        }],
+        description: DESCRIPTION.into(),
+        phone: PHONE.into(),
+        consent_version: Some(config.consent.version.clone()),
+        ..CaseDraft::default()
+    }
+}
+
+/// `grievance-kiosk ARGS` with the kiosk's data in `data` and upstream at `url`.
+fn cli(data: &Path, url: &str, kind: &str, token: &str, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_grievance-kiosk"))
+        .args(args)
+        .env_remove("KIOSK_CONFIG")
+        .env("KIOSK_DATA_DIR", data)
+        .env("KIOSK_STATION_ID", STATION)
+        .env("KIOSK_UPSTREAM_URL", url)
+        .env("KIOSK_UPSTREAM_KIND", kind)
+        .env("KIOSK_UPSTREAM_TOKEN", token)
+        .output()
+        .expect("the kiosk binary runs")
+}
+
+fn json_line(out: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON line ({e}): {stdout}\nstderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+async fn department_says(base: &str, token: &str, update: Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/v1/departments/cases/{token}/events"))
+        .bearer_auth(DEPARTMENT_TOKEN)
+        .json(&update)
+        .send()
+        .await
+        .expect("the hub answers");
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+}
+
+/// Runs a blocking closure (the CLI binary) off the async test's thread.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.expect("no panic")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_filed_at_the_kiosk_is_resolved_by_a_department_and_the_citizen_sees_it() {
+    let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let hub = start_hub(hub_dir.path(), 0).await;
+    let base = hub.base_url();
+    let config = kiosk_config(kiosk_dir.path(), &base, UpstreamKind::Native, STATION_TOKEN);
+    let mut kiosk = Kiosk::open(config.clone()).unwrap();
+
+    // Filed through the kiosk's core, delivered by its outbox.
+    let filed = kiosk.file_case(&draft(&config)).unwrap();
+    let token = filed.case.token.as_str().to_owned();
+    let report = kiosk
+        .drain_outbox(&upstream_of(&config), false)
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, vec![token.clone()]);
+    assert_eq!(kiosk.outbox_counts().unwrap().delivered, 1);
+    assert_eq!(hub_cases(hub_dir.path()), 1);
+
+    // A department takes it on, then resolves it.
+    department_says(
+        &base,
+        &token,
+        json!({"state": "in_progress", "department": "区住建局", "note": "已派人上门查看"}),
+    )
+    .await;
+    department_says(
+        &base,
+        &token,
+        json!({"state": "resolved", "department": "区住建局", "note": "漏水点已修复",
+               "expected_at": "2026-12-01T10:00:00Z"}),
+    )
+    .await;
+
+    // The tracking page (the code is case-insensitive): the new state, no personal data.
+    let page = reqwest::Client::new()
+        .get(format!("{base}/T/{}", token.to_lowercase()))
+        .header("Accept-Language", "zh-CN")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("已办结"), "the state shows: {page}");
+    assert!(page.contains("漏水点已修复"), "the department's note shows");
+    assert!(page.contains("区住建局"), "the handling department shows");
+    assert!(!page.contains(PHONE) && !page.contains("5678"), "no phone");
+    assert!(
+        !page.contains("张大伟") && !page.contains("装修漏水"),
+        "no description"
+    );
+
+    // `case show`: the local record and upstream's timeline.
+    let (data, url) = (kiosk_dir.path().to_owned(), base.clone());
+    let t = token.clone();
+    let out = blocking(move || {
+        cli(
+            &data,
+            &url,
+            "native",
+            STATION_TOKEN,
+            &["case", "show", &t, "--json"],
+        )
+    })
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    let shown = json_line(&out);
+    assert_eq!(shown["token"], token.as_str());
+    assert_eq!(shown["outbox"], "delivered");
+    assert_eq!(shown["upstream"]["state"], "resolved");
+    assert_eq!(shown["upstream"]["fresh"], true);
+    assert_eq!(shown["upstream"]["department"], "区住建局");
+    let timeline = shown["upstream"]["timeline"].as_array().unwrap();
+    let states: Vec<&str> = timeline
+        .iter()
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["received", "in_progress", "resolved"]);
+    assert_eq!(timeline[2]["note"], "漏水点已修复");
+    // In words, too.
+    let (data, url, t) = (kiosk_dir.path().to_owned(), base.clone(), token.clone());
+    let out =
+        blocking(move || cli(&data, &url, "native", STATION_TOKEN, &["case", "show", &t])).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("state     resolved"), "{text}");
+    assert!(text.contains("漏水点已修复"), "{text}");
+
+    // The kiosk's own lookup (what the Track screen shows), live, then from memory when the
+    // hub is gone, saying so.
+    let tracked = kiosk
+        .track(&filed.case.token.grouped(), Some(&upstream_of(&config)))
+        .await
+        .unwrap();
+    match &tracked.progress {
+        Progress::Live(p) => assert_eq!(p.state, CaseState::Resolved),
+        other => panic!("expected live progress, got {other:?}"),
+    }
+    hub.shutdown().await.unwrap();
+    let tracked = kiosk
+        .track(&token, Some(&upstream_of(&config)))
+        .await
+        .unwrap();
+    match &tracked.progress {
+        Progress::LastKnown { progress, why, .. } => {
+            assert_eq!(progress.state, CaseState::Resolved);
+            assert!(!why.is_empty());
+        }
+        other => panic!("expected the last known state, got {other:?}"),
+    }
+    let (data, url, t) = (kiosk_dir.path().to_owned(), base.clone(), token.clone());
+    let out = blocking(move || {
+        cli(
+            &data,
+            &url,
+            "native",
+            STATION_TOKEN,
+            &["case", "show", &t, "--json"],
+        )
+    })
+    .await;
+    assert!(
+        out.status.success(),
+        "the local record shows offline: {out:?}"
+    );
+    let shown = json_line(&out);
+    assert_eq!(shown["upstream"]["state"], "resolved");
+    assert_eq!(shown["upstream"]["fresh"], false);
+    assert!(shown["upstream"]["why"]
+        .as_str()
+        .is_some_and(|w| !w.is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kiosks_heartbeat_reaches_the_operator_page_with_its_backlog_and_a_red_alert() {
+    let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let hub = start_hub(hub_dir.path(), 0).await;
+    let base = hub.base_url();
+    let config = kiosk_config(kiosk_dir.path(), &base, UpstreamKind::Native, STATION_TOKEN);
+    let mut kiosk = Kiosk::open(config.clone()).unwrap();
+    let upstream = upstream_of(&config);
+
+    // A high-risk case is delivered; an ordinary one waits (it was filed after the drain).
+    let mut urgent = draft(&config);
+    urgent.description = "我不想活了".into();
+    let filed = kiosk.file_case(&urgent).unwrap();
+    assert_eq!(filed.case.risk.level.as_str(), "high");
+    kiosk.drain_outbox(&upstream, false).await.unwrap();
+    kiosk.file_case(&draft(&config)).unwrap();
+
+    let beat = kiosk
+        .heartbeat(
+            Some(grievance_kiosk::printer::status::PrinterState::Ready),
+            &config.printer_profile(),
+        )
+        .unwrap();
+    assert_eq!(beat.station_id, STATION);
+    assert_eq!(beat.outbox_pending, 1);
+    assert!(beat.outbox_oldest_s.is_some());
+    assert!(beat.paper_left_m > 0.0);
+    upstream.heartbeat(&beat).await.unwrap();
+
+    let page = reqwest::Client::new()
+        .get(format!("{base}/operator?lang=en"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("万达广场站"), "the station is listed: {page}");
+    assert!(
+        page.contains(&format!("{:.1}", beat.paper_left_m)),
+        "paper left: {page}"
+    );
+    assert!(
+        page.contains(&filed.case.token.grouped()) || page.contains(filed.case.token.as_str()),
+        "the high-risk case is on the page: {page}"
+    );
+    assert!(
+        !page.contains("我不想活了"),
+        "no description on the operator page"
+    );
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_filed_while_the_hub_is_down_arrives_exactly_once_when_it_starts() {
+    let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A port with nothing behind it (yet).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let data = kiosk_dir.path().to_owned();
+    let run = {
+        let (data, url) = (data.clone(), url.clone());
+        move |args: &'static [&'static str]| {
+            let (data, url) = (data.clone(), url.clone());
+            blocking(move || cli(&data, &url, "native", STATION_TOKEN, args))
+        }
+    };
+
+    let out = run(&[
+        "case",
+        "new",
+        "--service",
+        "complaint",
+        "--phone",
+        PHONE,
+        "--json",
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "the kiosk keeps taking cases: {out:?}"
+    );
+    let token = json_line(&out)["token"].as_str().unwrap().to_owned();
+
+    let status = json_line(&run(&["outbox", "status", "--json"]).await);
+    assert_eq!(
+        (&status["pending"], &status["delivered"], &status["failed"]),
+        (&json!(1), &json!(0), &json!(0))
+    );
+    // Flushing into nothing: it waits, and says why.
+    let out = run(&["outbox", "flush", "--json"]).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("1 case(s) not delivered yet"), "{stderr}");
+    let status = json_line(&run(&["outbox", "status", "--json"]).await);
+    assert_eq!(status["pending"], 1);
+    assert!(status["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+
+    // The hub comes up on that port; the case arrives, once, however often we flush.
+    let hub = start_hub(hub_dir.path(), port).await;
+    let out = run(&["outbox", "flush", "--json"]).await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json_line(&out)["sent_tokens"], json!([token]));
+    let out = run(&["outbox", "flush"]).await;
+    assert!(out.status.success(), "{out:?}");
+    let status = json_line(&run(&["outbox", "status", "--json"]).await);
+    assert_eq!(
+        (&status["pending"], &status["delivered"], &status["failed"]),
+        (&json!(0), &json!(1), &json!(0))
+    );
+    assert_eq!(hub_cases(hub_dir.path()), 1);
+    let page = reqwest::get(format!("{}/T/{token}", hub.base_url()))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_open311_mode_the_kiosk_forwards_to_the_hubs_open311_server_and_reads_status_back() {
+    let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let hub = start_hub(hub_dir.path(), 0).await;
+    let base = hub.base_url();
+    let open311 = format!("{base}/open311/v2");
+    let config = kiosk_config(
+        kiosk_dir.path(),
+        &open311,
+        UpstreamKind::Open311,
+        OPEN311_KEY,
+    );
+    let mut kiosk = Kiosk::open(config.clone()).unwrap();
+    let filed = kiosk.file_case(&draft(&config)).unwrap();
+    let token = filed.case.token.as_str().to_owned();
+
+    let report = kiosk
+        .drain_outbox(&upstream_of(&config), false)
+        .await
+        .unwrap();
+    assert_eq!(report.delivered, vec![token.clone()], "{report:?}");
+    // Delivered as the same case: its station, sub-type and tracking code survive the form.
+    let db = rusqlite::Connection::open(hub_dir.path().join("hub.sqlite3")).unwrap();
+    let (station, body): (String, String) = db
+        .query_row("SELECT station_id, body FROM cases", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(station, STATION);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["token"], token.as_str());
+    assert_eq!(body["subtype"], "noise");
+    assert_eq!(body["id"], filed.case.id.to_string());
+
+    // A replay (the kiosk's answer lost) is recognised by the case id: still one case.
+    let again = upstream_of(&config)
+        .submit(&kiosk.submission(&filed.case))
+        .await
+        .unwrap();
+    assert!(
+        again.starts_with("id:") || again.starts_with("token:"),
+        "{again}"
+    );
+    assert_eq!(hub_cases(hub_dir.path()), 1);
+
+    department_says(
+        &base,
+        &token,
+        json!({"state": "in_progress", "department": "区住建局", "note": "已派人上门查看",
+               "expected_at": "2026-12-01T10:00:00Z"}),
+    )
+    .await;
+    let tracked = kiosk
+        .track(&token, Some(&upstream_of(&config)))
+        .await
+        .unwrap();
+    match &tracked.progress {
+        Progress::Live(p) => {
+            assert_eq!(p.state, CaseState::InProgress);
+            assert_eq!(p.department.as_deref(), Some("区住建局"));
+            assert_eq!(
+                p.expected_at.map(|t| t.to_rfc3339()),
+                Some("2026-12-01T10:00:00+00:00".into())
+            );
+            assert_eq!(
+                p.timeline.last().and_then(|e| e.note.as_deref()),
+                Some("已派人上门查看")
+            );
+        }
+        other => panic!("expected live progress, got {other:?}"),
+    }
+
+    department_says(
+        &base,
+        &token,
+        json!({"state": "resolved", "note": "漏水点已修复"}),
+    )
+    .await;
+    let (data, url, t) = (kiosk_dir.path().to_owned(), open311.clone(), token.clone());
+    let out = blocking(move || {
+        cli(
+            &data,
+            &url,
+            "open311",
+            OPEN311_KEY,
+            &["case", "show", &t, "--json"],
+        )
+    })
+    .await;
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json_line(&out)["upstream"]["state"], "resolved");
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_says_whether_upstream_answers_and_takes_the_token() {
+    let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let hub = start_hub(hub_dir.path(), 0).await;
+    let base = hub.base_url();
+    let doctor = |url: String, kind: &'static str, token: &'static str| {
+        let data = kiosk_dir.path().to_owned();
+        blocking(move || cli(&data, &url, kind, token, &["doctor"]))
+    };
+    let line = |out: &Output| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.contains("upstream"))
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let out = doctor(base.clone(), "native", STATION_TOKEN).await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(line(&out).starts_with("ok"), "{}", line(&out));
+    assert!(line(&out).contains("token accepted"), "{}", line(&out));
+
+    let out = doctor(base.clone(), "native", "not-the-station-token").await;
+    assert!(!out.status.success());
+    assert!(line(&out).starts_with("FAIL"), "{}", line(&out));
+    assert!(line(&out).contains("401"), "{}", line(&out));
+
+    let out = doctor(format!("{base}/open311/v2"), "open311", OPEN311_KEY).await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(line(&out).contains("open311"), "{}", line(&out));
+
+    hub.shutdown().await.unwrap();
+    let out = doctor(base.clone(), "native", STATION_TOKEN).await;
+    assert!(!out.status.success());
+    assert!(
+        line(&out).contains("cannot reach upstream"),
+        "{}",
+        line(&out)
+    );
+}

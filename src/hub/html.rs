@@ -53,16 +53,18 @@ pub fn private_page(status: StatusCode, html: String) -> Response {
 }
 
 /// The head of a page and the opening of its body: language, phone-width viewport, `noindex`.
-pub fn page_start(html_lang: &str, title: &str, extra_head: &str) -> String {
+/// `body_class` picks the page's look in the stylesheet (`tracking` or `operator`).
+pub fn page_start(html_lang: &str, title: &str, extra_head: &str, body_class: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"robots\" content=\"noindex, nofollow\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n{extra_head}\
          <title>{title}</title>\n<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\n\
-         </head>\n<body>\n",
+         </head>\n<body class=\"{body_class}\">\n",
         lang = escape(html_lang),
         title = escape(title),
+        body_class = escape(body_class),
     )
 }
 
@@ -95,41 +97,86 @@ pub fn china_time(at: DateTime<Utc>) -> String {
     at.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string()
 }
 
-/// The hub's stylesheet: phone first, large type, strong contrast, no web fonts.
+/// The hub's stylesheet: phone first, large type (20 px, and it grows with the browser's own
+/// text size), strong contrast, no web fonts: the CJK font stack names what iOS, Android,
+/// Windows and Linux (`fonts-wqy-microhei`, `fonts-noto-cjk`) carry.
 pub const STYLESHEET: &str = r#"
 :root { color-scheme: light; }
+html { font-size: 125%; -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
 * { box-sizing: border-box; }
-body { margin: 0; background: #f4f4f2; color: #111; font: 18px/1.6 system-ui, -apple-system,
-  "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", sans-serif; }
-main { max-width: 40rem; margin: 0 auto; padding: 1rem; }
-h1 { font-size: 1.6rem; margin: 0.5rem 0 1rem; }
-h2 { font-size: 1.25rem; margin: 1.5rem 0 0.5rem; }
+body { margin: 0; background: #f2f2ef; color: #111; line-height: 1.6;
+  font-family: system-ui, -apple-system, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
+  "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif; }
+main { max-width: 34rem; margin: 0 auto; padding: 0.5rem 1rem 2rem; }
+h1 { font-size: 1.5rem; line-height: 1.3; margin: 0.25rem 0 0.75rem; }
+h2 { font-size: 1.2rem; line-height: 1.3; margin: 1.75rem 0 0.6rem; }
+p { margin: 0 0 0.5rem; }
 a { color: #0645ad; }
-.lang { text-align: right; font-size: 1rem; }
-.code { font-size: 1rem; }
-.code strong { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
-  font-size: 1.15rem; letter-spacing: 0.05em; word-break: break-all; }
-.status { background: #fff; border-left: 0.5rem solid #1a5fb4; padding: 0.75rem 1rem;
-  margin: 1rem 0; }
-.status.closed { border-color: #26a269; }
-.status .label { margin: 0; font-size: 1rem; color: #333; }
-.status .state { margin: 0; font-size: 1.6rem; font-weight: 700; }
-dl { background: #fff; padding: 0.75rem 1rem; margin: 0; }
-dt { font-size: 0.95rem; color: #333; }
-dd { margin: 0 0 0.6rem; font-weight: 600; overflow-wrap: anywhere; }
-ol.timeline { list-style: none; padding: 0; margin: 0; }
-ol.timeline li { background: #fff; padding: 0.75rem 1rem; margin-bottom: 0.5rem;
-  border-left: 0.25rem solid #999; }
-ol.timeline time { display: block; font-size: 0.95rem; color: #333; }
-.note { margin: 0.25rem 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
-.small { font-size: 0.95rem; color: #333; }
-table { border-collapse: collapse; width: 100%; background: #fff; font-size: 0.95rem; }
-th, td { border: 1px solid #ccc; padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; }
-th { background: #e8e8e4; }
-.alert { background: #fde8e8; border: 2px solid #c01c28; padding: 0.5rem 1rem; margin: 1rem 0; }
-.alert h2 { color: #a51d2d; margin-top: 0.25rem; }
+.lang { text-align: right; }
+.lang a, .lang strong { display: inline-block; padding: 0.35rem 0.4rem; }
+.label, dt, time, .small { font-size: 0.9em; color: #3d3d3d; }
+.small { line-height: 1.5; }
+.nowrap { white-space: nowrap; }
+.code { margin: 0 0 1rem; }
+.code .label { display: block; }
+.code strong { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono",
+  monospace; font-size: 1.1em; letter-spacing: 0.03em; overflow-wrap: anywhere; }
+.card { background: #fff; border-radius: 0.5rem; padding: 0.75rem 1rem;
+  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15); }
+dl { margin: 0; }
+dd { margin: 0 0 0.6rem; font-weight: 700; overflow-wrap: anywhere; }
+dd:last-child { margin-bottom: 0; }
+
+/* The tracking page: the state first, in colour, with a dot that is not colour alone. */
+.status { border-top: 0.5rem solid #1a5fb4; }
+.status .label { margin: 0; }
+.status .state { margin: 0 0 0.6rem; font-size: 1.8rem; font-weight: 700; line-height: 1.3;
+  color: #1a5fb4; }
+.status .state::before { content: ""; display: inline-block; width: 0.55em; height: 0.55em;
+  margin-right: 0.3em; border-radius: 50%; background: currentColor; vertical-align: 0.08em; }
+.status.done { border-color: #1d7a46; }
+.status.done .state { color: #1d7a46; }
+.status.unresolved { border-color: #8f4f00; }
+.status.unresolved .state { color: #8f4f00; }
+.status dl { border-top: 1px solid #d6d6d0; padding-top: 0.6rem; }
+ol.timeline { list-style: none; margin: 0 0 0 0.45rem; padding: 0 0 0 1.2rem;
+  border-left: 0.2rem solid #c4c4bd; }
+ol.timeline li { position: relative; background: #fff; border-radius: 0.5rem;
+  padding: 0.6rem 1rem; margin: 0 0 0.75rem; box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15); }
+ol.timeline li:last-child { margin-bottom: 0; }
+ol.timeline li::before { content: ""; position: absolute; left: -1.75rem; top: 0.9rem;
+  width: 0.9rem; height: 0.9rem; border-radius: 50%; background: #8d8d86;
+  border: 0.15rem solid #f2f2ef; }
+ol.timeline li.latest::before { background: #1a5fb4; }
+ol.timeline li.latest.done::before { background: #1d7a46; }
+ol.timeline li.latest.unresolved::before { background: #8f4f00; }
+.step { margin: 0; font-size: 1.1em; font-weight: 700; }
+time { display: block; }
+.who { margin: 0.2rem 0 0; font-weight: 600; }
+.note { margin: 0.3rem 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+li .small { margin: 0.3rem 0 0; }
+footer { margin-top: 1.75rem; }
+
+/* The operator page: a desktop or wall screen, tables, red where someone must act. */
+body.operator { font-size: 0.85rem; }
+.operator main { max-width: none; padding: 0.5rem 1.5rem 2rem; }
+.operator h2 { font-size: 1.3em; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { border: 1px solid #c8c8c2; padding: 0.35rem 0.5rem; text-align: left;
+  vertical-align: top; }
+th { background: #e6e6e1; }
+.operator th, .operator td { white-space: nowrap; }
+.operator td.wrap { white-space: normal; }
+.alert, .all-clear { margin: 1rem 0; border-radius: 0.4rem; overflow: hidden; }
+.alert { background: #fde8e8; border: 3px solid #c01c28; }
+.alert h2 { margin: 0; padding: 0.5rem 1rem; background: #c01c28; color: #fff; }
+.alert table, .alert p { margin: 0.75rem 1rem; width: calc(100% - 2rem); }
+.alert td { background: #fff7f7; }
+.all-clear { background: #e9f5ec; border: 2px solid #1d7a46; }
+.all-clear h2 { margin: 0; padding: 0.5rem 1rem; color: #1d7a46; }
+.all-clear p { margin: 0 1rem 0.75rem; }
 .stale, .warn { color: #a51d2d; font-weight: 700; }
-.operator main { max-width: none; }
+.ok { color: #1d7a46; font-weight: 600; }
 "#;
 
 #[cfg(test)]

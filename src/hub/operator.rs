@@ -48,7 +48,7 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
     if !hub.credentials().operator(presented) {
         let html = format!(
             "{}<main>\n<h1>{}</h1>\n<p>{}</p>\n</main>\n{PAGE_END}",
-            page_start(w.html_lang, w.unauthorized_title, ""),
+            page_start(w.html_lang, w.unauthorized_title, "", "operator"),
             escape(w.unauthorized_title),
             escape(w.unauthorized)
         );
@@ -81,7 +81,7 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
                 StatusCode::SERVICE_UNAVAILABLE,
                 format!(
                     "{}<main><h1>{}</h1><p>database unavailable</p></main>{PAGE_END}",
-                    page_start(w.html_lang, w.title, ""),
+                    page_start(w.html_lang, w.title, "", "operator"),
                     escape(w.title)
                 ),
             )
@@ -102,8 +102,8 @@ fn render(
         w.html_lang,
         w.title,
         "<meta http-equiv=\"refresh\" content=\"60\">\n",
-    )
-    .replace("<body>", "<body class=\"operator\">");
+        "operator",
+    );
     html.push_str("<main>\n");
     html.push_str(&language_switch(lang));
     let _ = write!(
@@ -115,9 +115,15 @@ fn render(
         escape(w.zone)
     );
 
+    // A solid red band while any high-risk case is open; a quiet green box otherwise.
     let _ = write!(
         html,
-        "<section class=\"alert\" id=\"red-alerts\">\n<h2>{} ({})</h2>\n",
+        "<section id=\"red-alerts\" class=\"{}\">\n<h2>{} ({})</h2>\n",
+        if alerts.is_empty() {
+            "all-clear"
+        } else {
+            "alert"
+        },
         escape(w.red_alerts),
         alerts.len()
     );
@@ -138,7 +144,7 @@ fn render(
         for c in alerts {
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td>{} ({})</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
                 code(&c.token),
                 station_cell(hub, &c.station_id),
                 service_cell(hub, c, lang),
@@ -177,7 +183,7 @@ fn render(
             let expected = c.expected_at.unwrap_or(now);
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"warn\">{}</td></tr>",
+                "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"warn\">{}</td></tr>",
                 code(&c.token),
                 station_cell(hub, &c.station_id),
                 service_cell(hub, c, lang),
@@ -212,7 +218,7 @@ fn render(
             escape(w.backlog),
             escape(w.open_cases),
             escape(w.high_risk),
-            escape(w.past_due)
+            escape(w.past_due_column)
         );
         for s in health {
             station_row(&mut html, hub, lang, now, s);
@@ -254,14 +260,17 @@ fn station_row(
             } else {
                 china_time(*received_at)
             };
-            let printer = if beat.printer_state == "ready" {
+            // In words, with the kiosk's own code beside it for the log and the manual.
+            let printer = format!(
+                "<span class=\"{}\">{}</span> <span class=\"small\">{}</span>",
+                if beat.printer_state == "ready" {
+                    "ok"
+                } else {
+                    "warn"
+                },
+                escape(words::printer_state(&beat.printer_state, lang)),
                 escape(&beat.printer_state)
-            } else {
-                format!(
-                    "<span class=\"warn\">{}</span>",
-                    escape(&beat.printer_state)
-                )
-            };
+            );
             let paper = if beat.paper_low {
                 format!(
                     "<span class=\"warn\">{:.1} m ({})</span>",
@@ -311,7 +320,7 @@ fn station_row(
     };
     let _ = writeln!(
         html,
-        "<tr><td>{}</td><td>{heard}</td><td>{version}</td><td>{printer}</td><td>{paper}</td><td>{queues}</td><td>{backlog}</td><td>{}</td><td>{high}</td><td>{due}</td></tr>",
+        "<tr><td class=\"wrap\">{}</td><td>{heard}</td><td>{version}</td><td>{printer}</td><td>{paper}</td><td class=\"wrap\">{queues}</td><td>{backlog}</td><td>{}</td><td>{high}</td><td>{due}</td></tr>",
         station_cell(hub, &s.station_id),
         s.open_cases
     );

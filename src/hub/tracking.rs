@@ -20,7 +20,7 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::domain::{Language, TrackingToken};
-use crate::upstream::protocol::CaseProgress;
+use crate::upstream::protocol::{CaseProgress, CaseState};
 
 use super::html::{china_time, escape, language_switch, page_start, private_page, PAGE_END};
 use super::rate_limit::{client_address, Decision};
@@ -94,42 +94,39 @@ fn not_found(w: &TrackingWords, lang: Language) -> Response {
 fn message_page(w: &TrackingWords, title: &str, message: &str, lang: Language) -> String {
     format!(
         "{}<main>\n{}<h1>{}</h1>\n<p>{}</p>\n</main>\n{PAGE_END}",
-        page_start(w.html_lang, title, ""),
+        page_start(w.html_lang, title, "", "tracking"),
         language_switch(lang),
         escape(title),
         escape(message),
     )
 }
 
+/// The page of one case, in the order a resident reads it on a phone: the state (large,
+/// coloured) with who handles it and by when, then the timeline (newest first, the
+/// departments' notes in full), then the case's particulars, then the small print.
 fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Language) -> String {
     let w = words::tracking(lang);
     let service = hub.config().catalogue.service(&p.service);
-    let station = match hub.station_name(&p.station_id) {
-        Some(name) => format!("{} ({})", escape(name), escape(&p.station_id)),
-        None => escape(&p.station_id),
-    };
-    let mut html = page_start(w.html_lang, w.title, "");
+    // The name a resident knows the station by; its id only when it has no name.
+    let station = escape(hub.station_name(&p.station_id).unwrap_or(&p.station_id));
+    let mut html = page_start(w.html_lang, w.title, "", "tracking");
     html.push_str("<main>\n");
     html.push_str(&language_switch(lang));
     let _ = write!(
         html,
-        "<h1>{title}</h1>\n<p class=\"code\">{code_label} <strong>{code}</strong></p>\n\
-         <section class=\"status{closed}\">\n<p class=\"label\">{state_label}</p>\n\
-         <p class=\"state\">{state}</p>\n</section>\n<dl>\n\
-         <dt>{service_label}</dt><dd>{service}</dd>\n\
+        "<h1>{title}</h1>\n\
+         <p class=\"code\"><span class=\"label\">{code_label}</span> <strong>{code}</strong></p>\n\
+         <section id=\"status\" class=\"card status {tone}\">\n\
+         <p class=\"label\">{state_label}</p>\n<p class=\"state\">{state}</p>\n<dl>\n\
          <dt>{department_label}</dt><dd>{department}</dd>\n\
-         <dt>{expected_label}</dt><dd>{expected}</dd>\n\
-         <dt>{station_label}</dt><dd>{station}</dd>\n\
-         <dt>{filed_label}</dt><dd>{filed}</dd>\n</dl>\n\
-         <h2>{timeline}</h2>\n<ol class=\"timeline\">\n",
+         <dt>{expected_label}</dt><dd>{expected}</dd>\n</dl>\n</section>\n\
+         <section id=\"timeline\">\n<h2>{timeline}</h2>\n<ol class=\"timeline\">\n",
         title = escape(w.title),
         code_label = escape(w.code),
         code = escape(&token.grouped()),
-        closed = if p.state.is_closed() { " closed" } else { "" },
+        tone = tone(p.state),
         state_label = escape(w.current_state),
         state = escape(state_label(p.state, lang)),
-        service_label = escape(w.service),
-        service = escape(&service_line(service, &p.subtype, lang)),
         department_label = escape(w.department),
         department = escape(p.department.as_deref().unwrap_or(w.no_department)),
         expected_label = escape(w.expected),
@@ -137,28 +134,27 @@ fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Languag
             .expected_at
             .map(china_time)
             .unwrap_or_else(|| escape(w.no_expected)),
-        station_label = escape(w.station),
-        filed_label = escape(w.filed),
-        filed = china_time(p.filed_at),
         timeline = escape(w.timeline),
     );
-    for step in p.timeline.iter().rev() {
+    for (i, step) in p.timeline.iter().rev().enumerate() {
+        let latest = if i == 0 { " latest" } else { "" };
         let _ = write!(
             html,
-            "<li><time>{}</time><strong>{}</strong>",
-            china_time(step.at),
-            escape(state_label(step.state, lang))
+            "<li class=\"{tone}{latest}\">\n<p class=\"step\">{state}</p>\n<time>{at}</time>\n",
+            tone = tone(step.state),
+            state = escape(state_label(step.state, lang)),
+            at = china_time(step.at),
         );
         if let Some(department) = &step.department {
-            let _ = write!(html, " · {}", escape(department));
+            let _ = writeln!(html, "<p class=\"who\">{}</p>", escape(department));
         }
         if let Some(note) = &step.note {
-            let _ = write!(html, "<p class=\"note\">{}</p>", escape(note));
+            let _ = writeln!(html, "<p class=\"note\">{}</p>", escape(note));
         }
         if let Some(expected) = step.expected_at {
-            let _ = write!(
+            let _ = writeln!(
                 html,
-                "<p class=\"small\">{}{}</p>",
+                "<p class=\"small\">{}<span class=\"nowrap\">{}</span></p>",
                 escape(w.expected_in_step),
                 china_time(expected)
             );
@@ -167,11 +163,31 @@ fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Languag
     }
     let _ = write!(
         html,
-        "</ol>\n<p class=\"small\">{}</p>\n<p class=\"small\">{}</p>\n</main>\n{PAGE_END}",
-        escape(w.zone),
-        escape(w.privacy)
+        "</ol>\n</section>\n<section id=\"details\">\n<h2>{details}</h2>\n<dl class=\"card\">\n\
+         <dt>{service_label}</dt><dd>{service}</dd>\n\
+         <dt>{station_label}</dt><dd>{station}</dd>\n\
+         <dt>{filed_label}</dt><dd>{filed}</dd>\n</dl>\n</section>\n\
+         <footer>\n<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
+         </main>\n{PAGE_END}",
+        details = escape(w.details),
+        service_label = escape(w.service),
+        service = escape(&service_line(service, &p.subtype, lang)),
+        station_label = escape(w.station),
+        filed_label = escape(w.filed),
+        filed = china_time(p.filed_at),
+        zone = escape(w.zone),
+        privacy = escape(w.privacy),
     );
     html
+}
+
+/// The colour family of a state: still open, resolved, or closed without a solution.
+fn tone(state: CaseState) -> &'static str {
+    match state {
+        CaseState::Resolved => "done",
+        CaseState::ClosedUnresolved => "unresolved",
+        _ => "open",
+    }
 }
 
 /// `%XX` sequences to bytes, read as UTF-8 with anything broken replaced (then refused by the

@@ -60,6 +60,21 @@ pub fn state_label(state: CaseState, lang: Language) -> &'static str {
     pick(lang, zh, en)
 }
 
+/// A printer state from a heartbeat in words, for operators; an unknown code as it came.
+pub fn printer_state(code: &str, lang: Language) -> &str {
+    let (zh, en) = match code {
+        "ready" => ("正常", "Ready"),
+        "near_end" => ("纸卷将尽", "Paper near end"),
+        "paper_out" => ("缺纸", "Out of paper"),
+        "cover_open" => ("机盖打开", "Cover open"),
+        "offline" => ("离线", "Offline"),
+        "error" => ("故障", "Error"),
+        "unknown" => ("状态不明", "Unknown"),
+        _ => return code,
+    };
+    pick(lang, zh, en)
+}
+
 /// What a public page may say a case is about. A discreet service (counselling) shows only its
 /// lane letter, as on the slip ("服务 D"), so a phone screen seen over a shoulder tells
 /// nobody what the resident came for; the sub-type is then left out too.
@@ -100,6 +115,7 @@ pub struct TrackingWords {
     pub station: &'static str,
     pub filed: &'static str,
     pub timeline: &'static str,
+    pub details: &'static str,
     pub expected_in_step: &'static str,
     pub zone: &'static str,
     pub privacy: &'static str,
@@ -129,6 +145,7 @@ static TRACKING_ZH: TrackingWords = TrackingWords {
     station: "受理站点",
     filed: "提交时间",
     timeline: "办理记录",
+    details: "诉求信息",
     expected_in_step: "预计办结：",
     zone: "本页时间均为北京时间（UTC+8）。",
     privacy: "本页不显示任何个人信息。持有凭条上查询码的人都能打开本页，请妥善保管凭条。",
@@ -151,6 +168,7 @@ static TRACKING_EN: TrackingWords = TrackingWords {
     station: "Filed at",
     filed: "Filed on",
     timeline: "Progress",
+    details: "About the case",
     expected_in_step: "Expected by: ",
     zone: "All times are China Standard Time (UTC+8).",
     privacy: "This page shows no personal information. Anyone holding the code on your slip \
@@ -162,7 +180,6 @@ static TRACKING_EN: TrackingWords = TrackingWords {
     too_many: "Please wait a moment before reloading this page.",
 };
 
-
 /// The operator page's words.
 pub struct OperatorWords {
     pub html_lang: &'static str,
@@ -172,6 +189,7 @@ pub struct OperatorWords {
     pub red_alerts: &'static str,
     pub no_red_alerts: &'static str,
     pub past_due: &'static str,
+    pub past_due_column: &'static str,
     pub no_past_due: &'static str,
     pub stations: &'static str,
     pub no_stations: &'static str,
@@ -218,6 +236,7 @@ static OPERATOR_ZH: OperatorWords = OperatorWords {
     red_alerts: "红色预警：未办结的高风险诉求",
     no_red_alerts: "没有未办结的高风险诉求。",
     past_due: "已超过预计办结时间",
+    past_due_column: "超期",
     no_past_due: "没有超期的诉求。",
     stations: "服务站",
     no_stations: "尚无服务站。",
@@ -257,6 +276,7 @@ static OPERATOR_EN: OperatorWords = OperatorWords {
     red_alerts: "Red alerts: high-risk cases not closed",
     no_red_alerts: "No high-risk case is open.",
     past_due: "Past their expected date",
+    past_due_column: "Past due",
     no_past_due: "No case is past its expected date.",
     stations: "Stations",
     no_stations: "No station yet.",

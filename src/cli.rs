@@ -33,7 +33,7 @@ use crate::upstream::protocol::CaseProgress;
         Configuration: --config FILE or KIOSK_CONFIG, then the environment variables \
         KIOSK_DATA_DIR, KIOSK_STATION_ID, KIOSK_PRINTER_PORT, KIOSK_PRINTER_PROFILE, \
         KIOSK_PRINTER_BAUD, KIOSK_UPSTREAM_URL, KIOSK_UPSTREAM_KIND, KIOSK_UPSTREAM_TOKEN, \
-        KIOSK_TRACKING_BASE_URL."
+        KIOSK_TRACKING_BASE_URL, KIOSK_SCANNER_PORT."
 )]
 pub struct Cli {
     /// The station's kiosk.toml (only the keys that differ from the built-in demo station).

@@ -8,6 +8,7 @@
 //! - [`config`]: `kiosk.toml`, the built-in catalogue and the `KIOSK_*` overrides.
 //! - [`store`]: the SQLite database (cases, print jobs, outbox) and its migrations.
 //! - [`printer`]: slip layout, ESC/POS encoding and interpretation, the virtual printer.
+//! - [`scanner`]: the serial barcode scanner: lines in, scans out, through unplugs and garbage.
 //! - [`kiosk`]: the operations a resident or an operator performs (file a case, look one up,
 //!   produce its slip). The touchscreen and the CLI both call these and nothing else.
 //! - [`upstream`]: the protocol to the district's case system and the outbox that forwards.
@@ -23,5 +24,6 @@ pub mod fonts;
 pub mod hub;
 pub mod kiosk;
 pub mod printer;
+pub mod scanner;
 pub mod store;
 pub mod upstream;

@@ -32,6 +32,9 @@ const ESSENTIAL: &[(&str, &str)] = &[
     ("清除，回到首页", "Clear and go back to start"),
     ("中文", "中文"),
     ("长辈模式", "Large text"),
+    ("查询", "Search"),
+    ("查另一个", "Track another"),
+    ("知道了，继续登记", "OK, go on filing"),
 ];
 
 #[test]

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use grievance_kiosk::domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
-const SCREENS: [&str; 13] = [
+const SCREENS: [&str; 18] = [
     "home",
     "subtype",
     "questions",
@@ -27,6 +27,11 @@ const SCREENS: [&str; 13] = [
     "still-there",
     "home-printer-out",
     "result-printer-out",
+    "track",
+    "track-not-ours",
+    "track-result",
+    "track-result-offline",
+    "scan-held",
 ];
 
 const PORTRAIT: (usize, usize) = (1080, 1920);
@@ -269,8 +274,10 @@ fn assert_sweep(shots: &HashMap<String, Image>, size: (usize, usize)) {
     for (i, a) in SCREENS.iter().enumerate() {
         for b in &SCREENS[i + 1..] {
             let difference = shots[*a].difference(&shots[*b]);
+            // Some pairs differ by one notice only: Track and Track with "not a tracking
+            // code" (~0.8 %), a case's progress live and offline in landscape (~0.4 %).
             assert!(
-                difference > 0.01,
+                difference > 0.003,
                 "{a} and {b} look the same ({:.2} % of pixels differ)",
                 difference * 100.0
             );

@@ -7,10 +7,13 @@
 //! - the print queue: a pass after each intake and every `status_poll_s`;
 //! - the outbox: drains what is due after each intake and whenever the next retry falls due,
 //!   and sends a heartbeat every minute;
-//! - with no upstream configured, the local hub (`upstream::local`), serving on loopback.
+//! - with no upstream configured, the local hub (`upstream::local`), serving on loopback;
+//! - with a serial scanner configured, its reader (`scanner::run`) on a blocking thread of the
+//!   runtime, each line it reads sent to the screen as a [`BackendEvent::Scan`].
 //!
 //! Dropping the [`Backend`] stops the runtime without waiting for its tasks.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ use crate::domain::CaseDraft;
 use crate::hub::RunningHub;
 use crate::kiosk::{configured_printer, Filed, Kiosk, KioskError, PrintOutcome, Tracked};
 use crate::printer::status::PrinterState;
+use crate::scanner::{self, Scan, ScannerEvent};
 use crate::upstream::client::Upstream;
 use crate::upstream::local::{connect, Listen};
 
@@ -35,6 +39,10 @@ pub enum BackendEvent {
     Job(PrintOutcome),
     /// The printer's state changed (also sent once at start).
     Printer(PrinterState),
+    /// The serial scanner read a line.
+    Scan(Scan),
+    /// The serial scanner's port opened (`true`) or went away (`false`).
+    Scanner(bool),
 }
 
 pub struct Backend {
@@ -44,6 +52,8 @@ pub struct Backend {
     upstream: Upstream,
     wake_printer: Arc<Notify>,
     wake_outbox: Arc<Notify>,
+    /// Tells the scanner's reader to end (it runs on a blocking thread the runtime does not stop).
+    stop_scanner: Arc<AtomicBool>,
     /// Kept alive while the kiosk runs (dropped with the runtime).
     _local_hub: Option<RunningHub>,
 }
@@ -72,6 +82,32 @@ impl Backend {
         let printer_state: Arc<Mutex<Option<PrinterState>>> = Arc::new(Mutex::new(None));
         let wake_printer = Arc::new(Notify::new());
         let (events, receiver) = mpsc::unbounded_channel();
+        let stop_scanner = Arc::new(AtomicBool::new(false));
+        if let Some(port) = config.scanner.port.clone() {
+            let (events, stop) = (events.clone(), stop_scanner.clone());
+            let baud = config.scanner.baud;
+            runtime.spawn_blocking(move || {
+                let timing = scanner::Timing::default();
+                let stopped = || stop.load(Ordering::Relaxed) || events.is_closed();
+                scanner::run(&port, baud, timing, &stopped, |event| {
+                    let event = match event {
+                        ScannerEvent::Scan(scan) => BackendEvent::Scan(scan),
+                        ScannerEvent::Connected => {
+                            eprintln!("scanner: reading {port} ({baud} 8N1)");
+                            BackendEvent::Scanner(true)
+                        }
+                        ScannerEvent::Lost(why) => {
+                            eprintln!(
+                                "scanner: {why}; trying again every {} s",
+                                timing.reopen_after.as_secs()
+                            );
+                            BackendEvent::Scanner(false)
+                        }
+                    };
+                    let _ = events.send(event);
+                });
+            });
+        }
         let profile = config.printer_profile();
         let printer = Arc::new(Mutex::new(configured_printer(&config)));
         let poll = Duration::from_secs(u64::from(config.printer.status_poll_s));
@@ -159,6 +195,7 @@ impl Backend {
                 upstream,
                 wake_printer,
                 wake_outbox,
+                stop_scanner,
                 _local_hub: connection.local_hub,
             },
             receiver,
@@ -203,6 +240,7 @@ impl Backend {
 
 impl Drop for Backend {
     fn drop(&mut self) {
+        self.stop_scanner.store(true, Ordering::Relaxed);
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
         }

@@ -5,25 +5,38 @@
 //!
 //! It also keeps the idle reset (DESIGN.md §3.8): after the idle timeout without a touch it asks
 //! "still there?", and if nobody answers it clears everything and returns Home.
+//!
+//! Scans (a slip's QR code or printed code, from the serial scanner or a keyboard-wedge scanner
+//! typing where no field has the focus) open "Track my case" from wherever the resident is and
+//! look the code up exactly as a typed one, except in the middle of an intake: there a scan
+//! never throws the resident's answers away; a notice says to submit or go Home first.
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use slint::platform::{Key, WindowEvent};
 use slint::{ComponentHandle, Image, SharedString, Timer, TimerMode};
 
 use super::backend::{Backend, BackendEvent};
 use super::qr::qr_image;
-use super::ui::{Api, AppWindow, PrintState, Problem, Screen, TrackCheck};
+use super::ui::{Api, AppWindow, PrintState, Problem, ScanProblem, Screen, TrackCheck};
 use super::view::{problem_of, problem_of_case, render, screen_of};
 use super::wizard::{Move, Step, Wizard};
 use crate::config::KioskConfig;
 use crate::domain::{Language, RiskLevel, Service, TokenError, TrackingToken};
 use crate::kiosk::{Filed, KioskError, PrintOutcome, Tracked};
 use crate::printer::status::PrinterState;
+use crate::scanner::{Scan, MAX_LINE};
 use crate::store::PrintJobState;
+
+/// How long the notice "finish this first" shows after a scan during an intake.
+const SCAN_HELD_FOR: Duration = Duration::from_secs(15);
+
+/// A pause this long between two keys starts a new keyboard-wedge line: a scanner types a whole
+/// code in well under a second, so what came before was something else.
+const WEDGE_GAP: Duration = Duration::from_secs(2);
 
 /// What the touchscreen is showing and holding for the resident in front of it.
 pub struct State {
@@ -47,6 +60,12 @@ pub struct State {
     pub track_bad_char: String,
     pub track_not_found: bool,
     pub tracked: Option<Tracked>,
+    /// The last scan was not a tracking code, or could not be read.
+    pub track_scan: ScanProblem,
+    /// A scan arrived in the middle of an intake and was set aside (the notice shows).
+    pub scan_held: bool,
+    /// Whether the serial scanner's port is open (`None`: no serial scanner, or not yet tried).
+    pub scanner: Option<bool>,
 }
 
 /// The filed case on the result screen.
@@ -78,6 +97,9 @@ impl State {
             track_bad_char: String::new(),
             track_not_found: false,
             tracked: None,
+            track_scan: ScanProblem::None,
+            scan_held: false,
+            scanner: None,
         }
     }
 
@@ -93,6 +115,33 @@ impl State {
     }
 }
 
+/// What a keyboard-wedge scanner has typed so far where no text field has the focus.
+#[derive(Default)]
+struct Wedge {
+    typed: String,
+    too_long: bool,
+    last_key: Option<Instant>,
+}
+
+impl Wedge {
+    fn clear(&mut self) {
+        self.typed.clear();
+        self.too_long = false;
+    }
+
+    /// The line typed, as a scan (none if nothing but spaces was typed).
+    fn take(&mut self) -> Option<Scan> {
+        let scan = if self.too_long {
+            Some(Scan::TooLong)
+        } else {
+            let text = self.typed.trim();
+            (!text.is_empty()).then(|| Scan::Text(text.to_owned()))
+        };
+        self.clear();
+        scan
+    }
+}
+
 pub struct Controller {
     app: slint::Weak<AppWindow>,
     state: RefCell<State>,
@@ -102,6 +151,9 @@ pub struct Controller {
     give_up: Timer,
     /// Only counts the prompt's seconds down on screen.
     countdown: Timer,
+    /// Hides the "finish this first" notice of a scan during an intake.
+    notice: Timer,
+    wedge: RefCell<Wedge>,
     /// Bumped on every reset so that a submit answered after the resident left is ignored.
     session: Cell<u64>,
     me: Weak<Controller>,
@@ -126,6 +178,8 @@ impl Controller {
             idle: Timer::default(),
             give_up: Timer::default(),
             countdown: Timer::default(),
+            notice: Timer::default(),
+            wedge: RefCell::new(Wedge::default()),
             session: Cell::new(0),
             me: me.clone(),
         });
@@ -140,6 +194,8 @@ impl Controller {
                     match event {
                         BackendEvent::Job(outcome) => c.print_changed(&outcome),
                         BackendEvent::Printer(state) => c.printer_changed(state),
+                        BackendEvent::Scan(scan) => c.scanned(scan),
+                        BackendEvent::Scanner(open) => c.scanner_changed(open),
                     }
                 }
             });
@@ -193,6 +249,8 @@ impl Controller {
         on!(on_track_edited, |c, text: SharedString| c
             .track_edited(&text));
         on!(on_track_submit, |c| c.track_submit());
+        on!(on_scanner_key, |c, text: SharedString| c.scanner_key(&text));
+        on!(on_dismiss_scan_held, |c| c.dismiss_scan_held());
     }
 
     fn app(&self) -> Option<AppWindow> {
@@ -459,6 +517,7 @@ impl Controller {
             st.tracked = None;
             st.track_not_found = false;
             st.track_check = TrackCheck::Empty;
+            st.track_scan = ScanProblem::None;
             st.screen = Screen::Track;
         }
         if let Some(app) = self.app() {
@@ -472,6 +531,7 @@ impl Controller {
         {
             let mut st = self.state.borrow_mut();
             st.track_not_found = false;
+            st.track_scan = ScanProblem::None;
             st.track_missing = 0;
             st.track_check = match TrackingToken::from_scan(text) {
                 Ok(_) => TrackCheck::Ok,
@@ -501,8 +561,26 @@ impl Controller {
         };
         self.track_edited(&code);
         if self.state.borrow().track_check != TrackCheck::Ok {
+            if looks_scanned(&code) {
+                // A keyboard-wedge scanner typed something that is no code of ours (another QR
+                // code, a web address): say so, and clear the field for the next try.
+                if let Some(app) = self.app() {
+                    app.global::<Api>().set_track_code(SharedString::new());
+                }
+                let mut st = self.state.borrow_mut();
+                st.track_check = TrackCheck::Empty;
+                st.track_scan = ScanProblem::NotOurs;
+                drop(st);
+                self.render();
+            }
             return;
         }
+        self.lookup(code);
+    }
+
+    /// Looks a typed or scanned code up (`Kiosk::track` on the backend, as `case show` does),
+    /// and shows the answer when it comes.
+    fn lookup(&self, code: String) {
         let Some(backend) = &self.backend else {
             return;
         };
@@ -548,6 +626,114 @@ impl Controller {
         self.render();
     }
 
+    // ---- scans --------------------------------------------------------------------------------
+
+    /// A scan: from the serial scanner, or a line a keyboard-wedge scanner typed where no text
+    /// field has the focus. A tracking code (or a slip's tracking URL) opens Track and is looked
+    /// up exactly as if typed; anything else opens Track saying it is not a tracking code. In
+    /// the middle of an intake (the wizard, or its case being saved) the scan is set aside with
+    /// a notice instead: the resident's answers are never thrown away by a scan, and they can
+    /// submit or go Home and scan again. While a lookup is under way a further scan (a scanner
+    /// reading the slip twice) is ignored.
+    pub fn scanned(&self, scan: Scan) {
+        self.activity();
+        let (in_intake, looking_up) = {
+            let st = self.state.borrow();
+            (st.wizard.is_some(), st.busy)
+        };
+        if in_intake {
+            self.hold_scan();
+            return;
+        }
+        if looking_up {
+            return;
+        }
+        let token = match &scan {
+            Scan::Text(text) => TrackingToken::from_scan(text).map_err(|_| ScanProblem::NotOurs),
+            Scan::NotText => Err(ScanProblem::Unreadable),
+            Scan::TooLong => Err(ScanProblem::NotOurs),
+        };
+        match token {
+            Ok(token) => {
+                self.open_track();
+                let code = token.grouped();
+                if let Some(app) = self.app() {
+                    app.global::<Api>().set_track_code(code.as_str().into());
+                }
+                self.track_edited(&code);
+                self.lookup(token.as_str().to_owned());
+            }
+            Err(problem) => {
+                // On Track already, what the resident typed stays.
+                if self.state.borrow().screen != Screen::Track {
+                    self.open_track();
+                }
+                self.state.borrow_mut().track_scan = problem;
+                self.render();
+            }
+        }
+    }
+
+    /// A key typed where no text field has the focus (Home, a case's progress, the result):
+    /// a keyboard-wedge scanner typing a code. The keys gather into a line, Enter ends it, and
+    /// the line is a scan.
+    pub fn scanner_key(&self, text: &str) {
+        let scan = {
+            let mut wedge = self.wedge.borrow_mut();
+            let now = Instant::now();
+            if wedge
+                .last_key
+                .is_some_and(|t| now.duration_since(t) > WEDGE_GAP)
+            {
+                wedge.clear();
+            }
+            wedge.last_key = Some(now);
+            if text == "\n" || text == "\r" {
+                wedge.take()
+            } else {
+                // Modifier, arrow and function keys come as control or private-use characters.
+                let typed = |c: &char| !c.is_control() && !('\u{E000}'..='\u{F8FF}').contains(c);
+                for c in text.chars().filter(typed) {
+                    if wedge.typed.len() + c.len_utf8() > MAX_LINE {
+                        wedge.too_long = true;
+                        wedge.typed.clear();
+                    }
+                    if !wedge.too_long {
+                        wedge.typed.push(c);
+                    }
+                }
+                None
+            }
+        };
+        if let Some(scan) = scan {
+            self.scanned(scan);
+        }
+    }
+
+    /// A scan during an intake: the notice says why nothing happened, and goes by itself.
+    fn hold_scan(&self) {
+        self.state.borrow_mut().scan_held = true;
+        self.render();
+        let weak = self.me.clone();
+        self.notice
+            .start(TimerMode::SingleShot, SCAN_HELD_FOR, move || {
+                if let Some(c) = weak.upgrade() {
+                    c.dismiss_scan_held();
+                }
+            });
+    }
+
+    pub fn dismiss_scan_held(&self) {
+        self.notice.stop();
+        self.state.borrow_mut().scan_held = false;
+        self.render();
+    }
+
+    /// The serial scanner's port opened or went away.
+    pub fn scanner_changed(&self, open: bool) {
+        self.state.borrow_mut().scanner = Some(open);
+    }
+
     /// Back to Home with everything the resident entered or was shown cleared.
     pub fn go_home(&self) {
         self.session.set(self.session.get() + 1);
@@ -562,10 +748,14 @@ impl Controller {
             st.tracked = None;
             st.track_not_found = false;
             st.track_check = TrackCheck::Empty;
+            st.track_scan = ScanProblem::None;
+            st.scan_held = false;
             st.screen = Screen::Home;
         }
         self.give_up.stop();
         self.countdown.stop();
+        self.notice.stop();
+        self.wedge.borrow_mut().clear();
         if let Some(app) = self.app() {
             let api = app.global::<Api>();
             api.set_description(SharedString::new());
@@ -740,4 +930,11 @@ impl Controller {
         self.apply_language();
         self.go_home();
     }
+}
+
+/// Whether text that is no tracking code came from a scanner rather than a typo: a web address,
+/// or far longer than any way of typing a code (17 characters, with dashes or spaces between
+/// groups).
+fn looks_scanned(text: &str) -> bool {
+    text.contains("://") || text.chars().filter(|c| !c.is_whitespace()).count() > 30
 }

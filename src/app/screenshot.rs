@@ -1,7 +1,8 @@
 //! Renders any screen of the kiosk to PNG without a display: a headless Slint platform with the
 //! software renderer (the renderer the device uses), the real `AppWindow` and the real
 //! controller, driven to the screen the way a resident would get there. The result and
-//! high-risk screens show a case actually filed, into a throw-away data directory.
+//! high-risk screens show a case actually filed, into a throw-away data directory; the Track
+//! screens show a sample case's progress as upstream would report it.
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -15,10 +16,12 @@ use slint::{ComponentHandle, PhysicalSize, PlatformError};
 use super::controller::Controller;
 use super::ui::{Api, AppWindow};
 use crate::config::KioskConfig;
-use crate::domain::Language;
-use crate::kiosk::Kiosk;
+use crate::domain::{Language, TrackingToken};
+use crate::kiosk::{Kiosk, Progress, Tracked};
 use crate::printer::status::PrinterState;
 use crate::printer::transport::VirtualPrinter;
+use crate::scanner::Scan;
+use crate::upstream::protocol::{CaseProgress, CaseState, TimelineEntry};
 
 /// The screens `grievance-kiosk screenshot --screen NAME` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,10 +41,20 @@ pub enum ScreenName {
     HomePrinterOut,
     /// The result while the printer is out of paper: the code, and no slip.
     ResultPrinterOut,
+    /// "Track my case" with a code half typed.
+    Track,
+    /// "Track my case" after a scan of something that is not a tracking code.
+    TrackNotOurs,
+    /// A case's progress, fresh from upstream.
+    TrackResult,
+    /// A case's progress while upstream cannot be reached: the last known state, and its age.
+    TrackResultOffline,
+    /// The questions, with the notice of a scan set aside during the intake.
+    ScanHeld,
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 13] = [
+    pub const ALL: [ScreenName; 18] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
@@ -55,6 +68,11 @@ impl ScreenName {
         ScreenName::StillThere,
         ScreenName::HomePrinterOut,
         ScreenName::ResultPrinterOut,
+        ScreenName::Track,
+        ScreenName::TrackNotOurs,
+        ScreenName::TrackResult,
+        ScreenName::TrackResultOffline,
+        ScreenName::ScanHeld,
     ];
 
     pub fn name(self) -> &'static str {
@@ -72,6 +90,11 @@ impl ScreenName {
             ScreenName::StillThere => "still-there",
             ScreenName::HomePrinterOut => "home-printer-out",
             ScreenName::ResultPrinterOut => "result-printer-out",
+            ScreenName::Track => "track",
+            ScreenName::TrackNotOurs => "track-not-ours",
+            ScreenName::TrackResult => "track-result",
+            ScreenName::TrackResultOffline => "track-result-offline",
+            ScreenName::ScanHeld => "scan-held",
         }
     }
 }
@@ -210,6 +233,28 @@ fn tour(
     if matches!(shot.screen, S::Home | S::HomePrinterOut) {
         return Ok(());
     }
+    match shot.screen {
+        S::Track => {
+            c.open_track();
+            api.set_track_code("7K3Q-9XPD-2W".into());
+            c.track_edited("7K3Q-9XPD-2W");
+            return Ok(());
+        }
+        S::TrackNotOurs => {
+            // A payment code held to the scanner instead of the slip.
+            c.scanned(Scan::Text("https://qr.example.com/pay/2810aa5b".into()));
+            return Ok(());
+        }
+        S::TrackResult | S::TrackResultOffline => {
+            c.open_track();
+            c.show_tracked(Ok(sample_tracked(
+                shot.language,
+                shot.screen == S::TrackResultOffline,
+            )));
+            return Ok(());
+        }
+        _ => {}
+    }
     c.choose_service("complaint");
     if shot.screen == S::Subtype {
         return Ok(());
@@ -219,6 +264,10 @@ fn tour(
     c.choose_option("workers", if high_risk { "30_plus" } else { "2_9" });
     c.choose_option("since", "1_3m");
     if shot.screen == S::Questions {
+        return Ok(());
+    }
+    if shot.screen == S::ScanHeld {
+        c.scanned(Scan::Text(sample_token().grouped()));
         return Ok(());
     }
     c.open_text_entry("employer");
@@ -277,6 +326,84 @@ fn tour(
     let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
     kiosk.print_pending(&mut printer, &profile, |outcome| c.print_changed(outcome))?;
     Ok(())
+}
+
+fn sample_token() -> TrackingToken {
+    TrackingToken::from_random([0x3c, 0xe6, 0xf4, 0x9d, 0x8e, 0x56, 0x47, 0x3a, 0x11, 0x82])
+}
+
+/// A wage case three days into its handling, as upstream reports it; `offline`: as last seen
+/// two hours ago, upstream unreachable now.
+fn sample_tracked(language: Language, offline: bool) -> Tracked {
+    let now = chrono::Utc::now();
+    let day = chrono::Duration::days(1);
+    let zh = language == Language::Zh;
+    let department = if zh {
+        "区人力资源和社会保障局"
+    } else {
+        "District Human Resources and Social Security Bureau"
+    };
+    let token = sample_token();
+    let progress = CaseProgress {
+        token: token.as_str().to_owned(),
+        state: CaseState::InProgress,
+        station_id: "demo".into(),
+        service: "complaint".into(),
+        subtype: "wages_owed".into(),
+        filed_at: now - day * 3,
+        department: Some(department.into()),
+        expected_at: Some(now + day * 4),
+        timeline: vec![
+            TimelineEntry {
+                at: now - day * 3,
+                state: CaseState::Received,
+                note: None,
+                department: None,
+                expected_at: None,
+            },
+            TimelineEntry {
+                at: now - day * 3 + chrono::Duration::hours(2),
+                state: CaseState::Acknowledged,
+                note: None,
+                department: None,
+                expected_at: None,
+            },
+            TimelineEntry {
+                at: now - day * 2,
+                state: CaseState::Assigned,
+                note: None,
+                department: Some(department.into()),
+                expected_at: Some(now + day * 4),
+            },
+            TimelineEntry {
+                at: now - day,
+                state: CaseState::InProgress,
+                note: Some(
+                    if zh {
+                        "已联系用人单位，约定本周五前答复工资发放安排。"
+                    } else {
+                        "We have contacted the employer, who is to say by Friday when the wages will be paid."
+                    }
+                    .into(),
+                ),
+                department: Some(department.into()),
+                expected_at: Some(now + day * 4),
+            },
+        ],
+    };
+    Tracked {
+        token,
+        local: None,
+        progress: if offline {
+            Progress::LastKnown {
+                progress,
+                fetched_at: now - chrono::Duration::hours(2),
+                why: "upstream did not answer".into(),
+            }
+        } else {
+            Progress::Live(progress)
+        },
+    }
 }
 
 /// A throw-away data directory, removed when dropped.

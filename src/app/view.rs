@@ -311,6 +311,8 @@ fn render_track(api: &Api<'_>, state: &State) {
     api.set_track_missing(state.track_missing);
     api.set_track_bad_char(s(&state.track_bad_char));
     api.set_track_not_found(state.track_not_found);
+    api.set_track_scan_problem(state.track_scan);
+    api.set_scan_held(state.scan_held);
     let Some(tracked) = &state.tracked else {
         update(api.get_track_timeline(), Vec::new(), |m| {
             api.set_track_timeline(m)

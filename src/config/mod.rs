@@ -29,6 +29,7 @@ pub struct KioskConfig {
     pub consent: Consent,
     pub emergency: Vec<EmergencyNumber>,
     pub printer: PrinterConfig,
+    pub scanner: ScannerConfig,
     pub upstream: UpstreamConfig,
     pub risk: RiskRules,
     pub catalogue: Catalogue,
@@ -103,6 +104,18 @@ pub struct PrinterConfig {
     pub profiles: Vec<PrinterProfile>,
 }
 
+/// The barcode scanner on a serial line. A keyboard-wedge scanner (one that types) needs no
+/// configuration: it is a keyboard to the screen.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScannerConfig {
+    /// Serial device of the scanner; `None`: no serial scanner.
+    #[serde(default)]
+    pub port: Option<String>,
+    /// Line speed (8 data bits, no parity, one stop bit, no flow control).
+    pub baud: u32,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum UpstreamKind {
@@ -149,6 +162,7 @@ struct Overlay {
     consent: Option<ConsentOverlay>,
     emergency: Option<Vec<EmergencyNumber>>,
     printer: Option<PrinterOverlay>,
+    scanner: Option<ScannerOverlay>,
     upstream: Option<UpstreamOverlay>,
     risk: Option<RiskOverlay>,
     services: Option<Catalogue>,
@@ -198,6 +212,13 @@ struct PrinterOverlay {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ScannerOverlay {
+    port: Option<String>,
+    baud: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct UpstreamOverlay {
     url: Option<String>,
     kind: Option<UpstreamKind>,
@@ -222,6 +243,7 @@ struct Complete {
     consent: Consent,
     emergency: Vec<EmergencyNumber>,
     printer: PrinterConfig,
+    scanner: ScannerConfig,
     upstream: UpstreamConfig,
     risk: RiskRules,
     services: Catalogue,
@@ -245,6 +267,7 @@ impl KioskConfig {
             consent: c.consent,
             emergency: c.emergency,
             printer: c.printer,
+            scanner: c.scanner,
             upstream: c.upstream,
             risk: c.risk,
             catalogue: c.services,
@@ -347,6 +370,12 @@ impl KioskConfig {
             set(&mut self.printer.low_paper_m, p.low_paper_m);
             set(&mut self.printer.profiles, p.profiles);
         }
+        if let Some(sc) = overlay.scanner {
+            if sc.port.is_some() {
+                self.scanner.port = sc.port;
+            }
+            set(&mut self.scanner.baud, sc.baud);
+        }
         if let Some(u) = overlay.upstream {
             if u.url.is_some() {
                 self.upstream.url = u.url;
@@ -392,6 +421,9 @@ impl KioskConfig {
                     format!("`{v}` is not a baud rate (a whole number such as 9600 or 115200)"),
                 )
             })?);
+        }
+        if let Some(v) = get("KIOSK_SCANNER_PORT") {
+            self.scanner.port = Some(v);
         }
         if let Some(v) = get("KIOSK_UPSTREAM_URL") {
             self.upstream.url = Some(v);
@@ -554,6 +586,29 @@ impl KioskConfig {
                 format!(
                     "{} m: expected less than printer.roll_length_m ({} m)",
                     p.low_paper_m, p.roll_length_m
+                ),
+            );
+        }
+        if let Some(port) = &self.scanner.port {
+            if port.trim().is_empty() {
+                return fail(
+                    "scanner.port",
+                    "must name a serial device (or leave it out: no serial scanner)".into(),
+                );
+            }
+            if self.printer.port.as_deref() == Some(port.as_str()) {
+                return fail(
+                    "scanner.port",
+                    format!("`{port}` is already the printer's port (printer.port)"),
+                );
+            }
+        }
+        if !BAUD_RATES.contains(&self.scanner.baud) {
+            return fail(
+                "scanner.baud",
+                format!(
+                    "{} is not a serial baud rate (expected 9600, 19200, 38400, 57600 or 115200)",
+                    self.scanner.baud
                 ),
             );
         }

@@ -459,3 +459,78 @@ dots_per_mm = 8
         "the error points at the `columns` line: {err}"
     );
 }
+
+#[test]
+fn there_is_no_serial_scanner_unless_a_port_is_named_in_the_file_or_the_environment() {
+    let builtin = load_with(None, &HashMap::new()).unwrap();
+    assert_eq!(builtin.scanner.port, None);
+    assert_eq!(builtin.scanner.baud, crate::scanner::DEFAULT_BAUD);
+
+    let file = station_file("[scanner]\nport = \"/dev/ttyACM0\"\n");
+    let from_file = load_with(Some(&file.path), &HashMap::new()).unwrap();
+    assert_eq!(from_file.scanner.port.as_deref(), Some("/dev/ttyACM0"));
+    assert_eq!(from_file.scanner.baud, 9600, "9600 unless the file says");
+
+    let vars = env(&[("KIOSK_SCANNER_PORT", "/dev/kiosk-scanner")]);
+    let both = load_with(Some(&file.path), &vars).unwrap();
+    assert_eq!(
+        both.scanner.port.as_deref(),
+        Some("/dev/kiosk-scanner"),
+        "the environment wins over the file"
+    );
+    let unset = load_with(Some(&file.path), &env(&[("KIOSK_SCANNER_PORT", " ")])).unwrap();
+    assert_eq!(
+        unset.scanner.port.as_deref(),
+        Some("/dev/ttyACM0"),
+        "an empty variable counts as unset"
+    );
+
+    let fast = load_file("[scanner]\nport = \"/dev/ttyUSB1\"\nbaud = 115200\n").unwrap();
+    assert_eq!(fast.scanner.baud, 115200);
+}
+
+#[test]
+fn a_wrong_scanner_key_or_value_names_its_line_and_key() {
+    let (err, message) = invalid("[scanner]\nprot = \"/dev/ttyACM0\"\n");
+    assert_line(&err, &message, 2);
+    assert!(message.contains("`scanner.prot`"), "{message}");
+
+    let (err, message) = invalid("[scanner]\nport = \"/dev/ttyACM0\"\nbaud = \"fast\"\n");
+    assert_line(&err, &message, 3);
+    assert!(message.contains("`scanner.baud`"), "{message}");
+
+    let (err, message) = invalid("[scanner]\nport = \"/dev/ttyACM0\"\nbaud = 1234\n");
+    assert_line(&err, &message, 3);
+    assert!(message.contains("scanner.baud"), "{message}");
+    assert!(
+        message.contains("1234") && message.contains("9600"),
+        "{message}"
+    );
+
+    let (err, message) = invalid("[scanner]\nport = \"\"\n");
+    assert_line(&err, &message, 2);
+    assert!(message.contains("scanner.port"), "{message}");
+
+    let (err, message) =
+        invalid("[printer]\nport = \"/dev/ttyUSB0\"\n\n[scanner]\nport = \"/dev/ttyUSB0\"\n");
+    assert_line(&err, &message, 5);
+    assert!(
+        message.contains("scanner.port") && message.contains("printer"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_scanner_port_from_the_environment_that_is_the_printers_is_refused() {
+    let err = load_with(
+        None,
+        &env(&[
+            ("KIOSK_PRINTER_PORT", "/dev/ttyUSB0"),
+            ("KIOSK_SCANNER_PORT", "/dev/ttyUSB0"),
+        ]),
+    )
+    .expect_err("one port cannot be both");
+    let message = err.to_string();
+    assert!(message.contains("scanner.port"), "{message}");
+    assert!(message.contains("/dev/ttyUSB0"), "{message}");
+}

@@ -44,26 +44,29 @@ impl Store {
         now: Option<DateTime<Utc>>,
     ) -> Result<Option<OutboxEntry>, StoreError> {
         let due = now.map(|t| t.to_rfc3339());
+        // Asked once per case sent, so its statement is prepared once per connection.
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id, case_id, priority, attempts, next_attempt_at, created_at, last_error
                  FROM outbox
                  WHERE state = 'pending' AND (?1 IS NULL OR next_attempt_at <= ?1)
                  ORDER BY priority, next_attempt_at, id LIMIT 1",
-                params![due],
-                |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, Option<String>>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, Option<String>>(6)?,
-                    ))
-                },
             )
-            .optional()
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![due], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, i64>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                        ))
+                    })
+                    .optional()
+            })
             .map_err(|e| self.error(e))?
             .map(
                 |(id, case_id, priority, attempts, next, created, last_error)| {
@@ -129,12 +132,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "UPDATE outbox SET state = 'delivered', delivered_at = ?2, upstream_ref = ?3,
                         attempts = attempts + 1, last_error = NULL
                  WHERE id = ?1 AND state = 'pending'",
-                params![id, now.to_rfc3339(), upstream_ref],
             )
+            .and_then(|mut statement| {
+                statement.execute(params![id, now.to_rfc3339(), upstream_ref])
+            })
             .map(|_| ())
             .map_err(|e| self.error(e))
     }

@@ -27,8 +27,9 @@ use crate::upstream::protocol::CaseState;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "hub.sqlite3";
-/// Idle reader connections kept open for the next request.
-const IDLE_READERS: usize = 8;
+/// Idle reader connections kept open for the next request: enough for a busy minute's
+/// concurrent tracking-page readers, so they are not opened and closed per request.
+const IDLE_READERS: usize = 64;
 
 pub struct HubStore {
     path: PathBuf,

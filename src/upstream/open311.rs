@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::client::{check, read_json, transport, DeliveryError};
+use super::client::{read_json, transport, DeliveryError};
 use super::protocol::{CaseProgress, CaseState, CaseSubmission, TimelineEntry};
 
 /// How a delivered case is referred to: `id:<service_request_id>` or `token:<token>`.
@@ -112,8 +112,6 @@ pub(super) async fn submit(
 #[derive(Deserialize)]
 struct ServiceRequest {
     #[serde(default)]
-    service_request_id: Option<Value>,
-    #[serde(default)]
     status: Option<String>,
     #[serde(default)]
     status_notes: Option<String>,
@@ -187,24 +185,15 @@ pub(super) async fn progress(
     let Some(id) = id else {
         return Ok(None);
     };
-    let response = http
-        .get(format!("{base}/requests/{id}.json"))
-        .query(&[("api_key", api_key)])
-        .send()
-        .await
-        .map_err(transport)?;
-    if response.status() == reqwest::StatusCode::NOT_FOUND {
-        return Ok(None);
-    }
-    let requests: Vec<ServiceRequest> = read_json(response).await?;
-    let Some(request) = requests.into_iter().next() else {
+    let requests: Option<Vec<ServiceRequest>> =
+        get_list(http, &format!("{base}/requests/{id}.json"), api_key).await?;
+    let Some(request) = requests.into_iter().flatten().next() else {
         return Ok(None);
     };
     let (state, note) = state_of(request.status.as_deref(), request.status_notes.as_deref());
     let filed_at = time(request.requested_datetime.as_deref()).unwrap_or_else(Utc::now);
     let updated = time(request.updated_datetime.as_deref()).unwrap_or(filed_at);
     let expected_at = time(request.expected_datetime.as_deref());
-    let _ = request.service_request_id;
     Ok(Some(CaseProgress {
         token: token.to_owned(),
         state,
@@ -224,15 +213,14 @@ pub(super) async fn progress(
     }))
 }
 
-/// `tokens/{token}.json` → the service request id, once the server has assigned one.
-async fn resolve_token(
+/// A GeoReport `GET` (every answer is a JSON list): `None` for a 404, garbage is transient.
+async fn get_list<T: serde::de::DeserializeOwned>(
     http: &reqwest::Client,
-    base: &str,
+    url: &str,
     api_key: &str,
-    token: &str,
-) -> Result<Option<String>, DeliveryError> {
+) -> Result<Option<T>, DeliveryError> {
     let response = http
-        .get(format!("{base}/tokens/{token}.json"))
+        .get(url)
         .query(&[("api_key", api_key)])
         .send()
         .await
@@ -240,13 +228,21 @@ async fn resolve_token(
     if response.status() == reqwest::StatusCode::NOT_FOUND {
         return Ok(None);
     }
-    let response = check(response).await?;
-    let body = response.bytes().await.map_err(transport)?;
-    let entries: Vec<Value> = serde_json::from_slice(&body).map_err(|e| {
-        DeliveryError::Transient(format!("the Open311 token answer is not JSON: {e}"))
-    })?;
+    read_json(response).await.map(Some)
+}
+
+/// `tokens/{token}.json` → the service request id, once the server has assigned one.
+async fn resolve_token(
+    http: &reqwest::Client,
+    base: &str,
+    api_key: &str,
+    token: &str,
+) -> Result<Option<String>, DeliveryError> {
+    let entries: Option<Vec<Value>> =
+        get_list(http, &format!("{base}/tokens/{token}.json"), api_key).await?;
     Ok(entries
-        .first()
+        .as_deref()
+        .and_then(<[Value]>::first)
         .and_then(|e| text(e.get("service_request_id"))))
 }
 

@@ -143,24 +143,24 @@ fn receipt(id: &str, token: String, received_at: DateTime<Utc>) -> CaseReceipt {
 
 /// A case's progress by its canonical tracking code.
 pub fn progress(conn: &Connection, token: &str) -> Result<Option<CaseProgress>, HubStoreError> {
+    // Asked on every tracking-page view: prepared once per pooled connection.
     let row = conn
-        .query_row(
+        .prepare_cached(
             "SELECT id, state, station_id, service, subtype, filed_at, department, expected_at
              FROM cases WHERE token = ?1",
-            [token],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
-                    r.get::<_, Option<String>>(7)?,
-                ))
-            },
-        )
+        )?
+        .query_row([token], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })
         .optional()?;
     let Some((id, state, station_id, service, subtype, filed_at, department, expected_at)) = row
     else {

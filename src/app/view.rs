@@ -403,7 +403,9 @@ pub fn problem_of(error: &crate::kiosk::KioskError) -> Problem {
         | KioskError::NotFound(_)
         | KioskError::Random(_)
         | KioskError::Workers(_)
-        | KioskError::Upstream(_) => Problem::Unexpected,
+        | KioskError::Upstream(_)
+        | KioskError::Queue(_)
+        | KioskError::Staff(_) => Problem::Unexpected,
     }
 }
 

@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::domain::queue::QueueRules;
+use crate::domain::roster::{BookingRules, Provider, Roster};
 use crate::domain::{Catalogue, Language, Localized, RiskRules};
 use crate::printer::profile::{
     builtin_profiles, FlowControl, Parity, PrinterProfile, SerialSettings, BAUD_RATES,
@@ -32,6 +34,12 @@ pub struct KioskConfig {
     pub scanner: ScannerConfig,
     pub upstream: UpstreamConfig,
     pub risk: RiskRules,
+    pub appointments: BookingRules,
+    pub queue: QueueConfig,
+    pub staff: StaffConfig,
+    /// The station's roster from the configuration (the hub's, when it sets one, replaces it
+    /// at run time: see `kiosk::Kiosk::roster`).
+    pub roster: Roster,
     pub catalogue: Catalogue,
     /// Where this configuration came from, for `doctor` and error messages.
     pub source: ConfigSource,
@@ -67,6 +75,32 @@ pub struct UiConfig {
 pub struct Consent {
     pub version: String,
     pub text: Localized,
+}
+
+/// `[queue]`: the walk-in queue's rules.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    pub max_passed_over: u32,
+    pub no_show_after_calls: u32,
+    pub history_days: u32,
+    pub counters: u32,
+}
+
+impl QueueConfig {
+    pub fn rules(&self) -> QueueRules {
+        QueueRules {
+            max_passed_over: self.max_passed_over,
+        }
+    }
+}
+
+/// `[staff]`: the staff mode's lockout.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffConfig {
+    pub lockout_after: u32,
+    pub lockout_s: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -165,7 +199,36 @@ struct Overlay {
     scanner: Option<ScannerOverlay>,
     upstream: Option<UpstreamOverlay>,
     risk: Option<RiskOverlay>,
+    appointments: Option<AppointmentsOverlay>,
+    queue: Option<QueueOverlay>,
+    staff: Option<StaffOverlay>,
+    providers: Option<Vec<Provider>>,
     services: Option<Catalogue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppointmentsOverlay {
+    booking_window_days: Option<u32>,
+    min_notice_min: Option<u32>,
+    arrival_early_min: Option<u32>,
+    arrival_late_min: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueOverlay {
+    max_passed_over: Option<u32>,
+    no_show_after_calls: Option<u32>,
+    history_days: Option<u32>,
+    counters: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StaffOverlay {
+    lockout_after: Option<u32>,
+    lockout_s: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +309,10 @@ struct Complete {
     scanner: ScannerConfig,
     upstream: UpstreamConfig,
     risk: RiskRules,
+    appointments: BookingRules,
+    queue: QueueConfig,
+    staff: StaffConfig,
+    providers: Vec<Provider>,
     services: Catalogue,
 }
 
@@ -270,6 +337,12 @@ impl KioskConfig {
             scanner: c.scanner,
             upstream: c.upstream,
             risk: c.risk,
+            appointments: c.appointments,
+            queue: c.queue,
+            staff: c.staff,
+            roster: Roster {
+                providers: c.providers,
+            },
             catalogue: c.services,
             source: ConfigSource::BuiltIn,
         }
@@ -390,7 +463,36 @@ impl KioskConfig {
             set(&mut self.risk.high_keywords, r.high_keywords);
             set(&mut self.risk.elevated_keywords, r.elevated_keywords);
         }
+        if let Some(a) = overlay.appointments {
+            let t = &mut self.appointments;
+            set(&mut t.booking_window_days, a.booking_window_days);
+            set(&mut t.min_notice_min, a.min_notice_min);
+            set(&mut t.arrival_early_min, a.arrival_early_min);
+            set(&mut t.arrival_late_min, a.arrival_late_min);
+        }
+        if let Some(q) = overlay.queue {
+            set(&mut self.queue.max_passed_over, q.max_passed_over);
+            set(&mut self.queue.no_show_after_calls, q.no_show_after_calls);
+            set(&mut self.queue.history_days, q.history_days);
+            set(&mut self.queue.counters, q.counters);
+        }
+        if let Some(st) = overlay.staff {
+            set(&mut self.staff.lockout_after, st.lockout_after);
+            set(&mut self.staff.lockout_s, st.lockout_s);
+        }
+        let services_replaced = overlay.services.is_some();
         set(&mut self.catalogue, overlay.services);
+        match overlay.providers {
+            Some(p) => self.roster.providers = p,
+            // The built-in demo roster only keeps providers for services the station still has.
+            None if services_replaced => {
+                let catalogue = &self.catalogue;
+                self.roster
+                    .providers
+                    .retain(|p| catalogue.service(&p.service).is_some());
+            }
+            None => {}
+        }
         Ok(())
     }
 
@@ -625,6 +727,48 @@ impl KioskConfig {
             }
         }
         self.catalogue.validate().map_err(|e| (e.path, e.problem))?;
+        self.appointments.validate()?;
+        let q = &self.queue;
+        if !(1..=20).contains(&q.max_passed_over) {
+            return fail(
+                "queue.max_passed_over",
+                format!("{}: expected 1–20", q.max_passed_over),
+            );
+        }
+        if !(1..=10).contains(&q.no_show_after_calls) {
+            return fail(
+                "queue.no_show_after_calls",
+                format!("{}: expected 1–10", q.no_show_after_calls),
+            );
+        }
+        if !(1..=90).contains(&q.history_days) {
+            return fail(
+                "queue.history_days",
+                format!("{} days: expected 1–90", q.history_days),
+            );
+        }
+        if !(1..=20).contains(&q.counters) {
+            return fail("queue.counters", format!("{}: expected 1–20", q.counters));
+        }
+        if !(3..=20).contains(&self.staff.lockout_after) {
+            return fail(
+                "staff.lockout_after",
+                format!("{}: expected 3–20 wrong PINs", self.staff.lockout_after),
+            );
+        }
+        if !(10..=86_400).contains(&self.staff.lockout_s) {
+            return fail(
+                "staff.lockout_s",
+                format!("{} seconds: expected 10–86400", self.staff.lockout_s),
+            );
+        }
+        let services: Vec<&str> = self
+            .catalogue
+            .services
+            .iter()
+            .map(|s| s.id.as_str())
+            .collect();
+        self.roster.validate(&services)?;
         Ok(())
     }
 

@@ -534,3 +534,63 @@ fn a_scanner_port_from_the_environment_that_is_the_printers_is_refused() {
     assert!(message.contains("scanner.port"), "{message}");
     assert!(message.contains("/dev/ttyUSB0"), "{message}");
 }
+
+#[test]
+fn a_roster_that_contradicts_itself_is_refused_at_start_up_with_its_line() {
+    let text = r#"
+[[providers]]
+id = "lawyer-a"
+role = "lawyer"
+name = { zh = "甲律师", en = "Lawyer A" }
+service = "legal"
+slot_min = 30
+shifts = [
+  { day = "mon", from = "09:00", to = "12:00" },
+  { day = "mon", from = "11:00", to = "13:00" },
+]
+"#;
+    let (err, message) = invalid(text);
+    assert!(message.contains("providers[0].shifts[1]"), "{message}");
+    assert!(message.contains("overlaps shifts[0]"), "{message}");
+    assert_eq!(line_of(&err), Some(10), "{message}");
+
+    let (_, message) = invalid(&text.replace("\"legal\"", "\"nosuch\""));
+    assert!(message.contains("providers[0].service"), "{message}");
+    let (_, message) = invalid(
+        &text
+            .replace(
+                "day = \"mon\", from = \"11:00\"",
+                "day = \"tue\", from = \"13:00\"",
+            )
+            .replace("to = \"13:00\"", "to = \"12:00\""),
+    );
+    assert!(message.contains("not before"), "{message}");
+    let (_, message) = invalid("[queue]\ncounters = 0\n");
+    assert!(message.contains("queue.counters"), "{message}");
+    let (_, message) = invalid("[appointments]\nbooking_window_days = 0\n");
+    assert!(
+        message.contains("appointments.booking_window_days"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_station_roster_replaces_the_demo_roster() {
+    let config = load_file(
+        r#"
+[[providers]]
+id = "mediator-x"
+role = "mediator"
+name = { zh = "调解员", en = "Mediator" }
+service = "mediation"
+slot_min = 60
+capacity = 3
+shifts = [{ day = "sat", from = "09:00", to = "12:00" }]
+exceptions = [{ date = "2026-12-26", closed = true }]
+"#,
+    )
+    .expect("the roster loads");
+    assert_eq!(config.roster.providers.len(), 1);
+    assert_eq!(config.roster.providers[0].capacity, 3);
+    assert_eq!(KioskConfig::builtin().roster.providers.len(), 4);
+}

@@ -6,7 +6,9 @@
 pub mod case;
 pub mod catalogue;
 pub mod phone;
+pub mod queue;
 pub mod risk;
+pub mod roster;
 pub mod text;
 pub mod token;
 

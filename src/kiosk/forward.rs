@@ -11,7 +11,10 @@ use super::{Kiosk, KioskError};
 use crate::domain::{Case, QuestionKind};
 use crate::store::{OutboxCounts, StoreError};
 use crate::upstream::client::{DeliveryError, Upstream};
-use crate::upstream::protocol::{CaseProgress, CaseSubmission, SubmittedAnswer};
+use crate::upstream::protocol::{
+    BookingState, BookingStatus, CaseProgress, CaseSubmission, OnDuty, StationState,
+    SubmittedAnswer, TicketState, TicketStatus,
+};
 
 /// The first retry waits up to this long; each failure doubles it, up to [`BACKOFF_CAP`].
 pub const BACKOFF_BASE: Duration = Duration::from_secs(5);
@@ -176,12 +179,161 @@ impl Kiosk {
             printer_state: printer.map_or("unknown", |p| p.as_str()).to_owned(),
             paper_left_m: (paper.left_m * 10.0).round() / 10.0,
             paper_low: paper.low,
-            queue_lengths: Default::default(),
+            queue_lengths: self.queue_lengths(now)?,
             outbox_pending: outbox.pending as u32,
             outbox_oldest_s: outbox
                 .oldest_pending
                 .map(|t| (now - t).num_seconds().max(0) as u64),
         })
+    }
+
+    /// People waiting per lane today, `{"C": 3}` (lanes with nobody waiting left out).
+    pub fn queue_lengths(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<std::collections::BTreeMap<String, u32>, KioskError> {
+        let mut out = std::collections::BTreeMap::new();
+        for t in self.store.tickets_of_day(super::station_day(now))? {
+            if t.state == "waiting" {
+                *out.entry(t.lane).or_insert(0) += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The station's queues, bookings and attendance as the hub shows them, with the
+    /// generation of the database it reflects. No personal data: no phone, no name of a
+    /// resident, no service in words.
+    pub fn station_state(&self, now: DateTime<Utc>) -> Result<(StationState, u64), KioskError> {
+        let generation = self.store.sync_state()?.generation;
+        let day = super::station_day(now);
+        let mut tickets = Vec::new();
+        for t in self.store.tickets_of_day(day)? {
+            let view = self.ticket_view(t, now)?;
+            let t = view.ticket;
+            tickets.push(TicketStatus {
+                token: t.token,
+                ticket: t.label,
+                lane: t.lane,
+                state: TicketState::parse(&t.state).unwrap_or(TicketState::Waiting),
+                ahead: view.ahead,
+                wait_min: view.wait.map(|w| w.0),
+                wait_max: view.wait.map(|w| w.1),
+                counter: t.counter,
+                taken_at: t.taken_at,
+            });
+        }
+        let roster = self.roster();
+        let from = now - chrono::Duration::days(1);
+        let to = now
+            + chrono::Duration::days(i64::from(self.config.appointments.booking_window_days) + 2);
+        let mut bookings = Vec::new();
+        for b in self.store.bookings_between(from, to)? {
+            let service = self.config.catalogue.service(&b.service);
+            let discreet = service.is_none_or(|s| s.discreet);
+            bookings.push(BookingStatus {
+                token: b.token,
+                lane: service
+                    .map(|s| s.lane.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                role: if discreet {
+                    None
+                } else {
+                    roster.provider(&b.provider).map(|p| p.role)
+                },
+                start: b.start,
+                end: b.end,
+                state: BookingState::parse(&b.state).unwrap_or(BookingState::Booked),
+            });
+        }
+        let on_duty = self
+            .store
+            .on_duty()?
+            .into_iter()
+            .filter_map(|(id, since)| {
+                roster.provider(&id).map(|p| OnDuty {
+                    provider_id: id.clone(),
+                    role: p.role,
+                    name: p.name.zh.clone(),
+                    since,
+                })
+            })
+            .collect();
+        Ok((
+            StationState {
+                station_id: self.config.station.id.clone(),
+                seq: generation,
+                sent_at: now,
+                tickets,
+                bookings,
+                on_duty,
+            },
+            generation,
+        ))
+    }
+
+    /// Sends the station's state upstream when it changed since the hub last took it (or
+    /// `force`). A failure is kept with the next try's time, like the outbox's.
+    pub async fn sync_station(
+        &mut self,
+        upstream: &Upstream,
+        force: bool,
+    ) -> Result<bool, KioskError> {
+        let now = Utc::now();
+        let sync = self.store.sync_state()?;
+        let due = sync.next_try_at.is_none_or(|t| t <= now);
+        if !force && (sync.generation <= sync.sent || !due) {
+            return Ok(false);
+        }
+        let (state, generation) = self.station_state(now)?;
+        match upstream.station_state(&state).await {
+            Ok(()) => {
+                self.store.sync_sent(generation)?;
+                Ok(true)
+            }
+            Err(e) => {
+                let why = e.to_string();
+                let next = now
+                    + chrono::Duration::from_std(backoff(3, random_unit())).unwrap_or_default()
+                    + chrono::Duration::seconds(1);
+                self.store.sync_failed(&why, next)?;
+                Err(KioskError::Upstream(why))
+            }
+        }
+    }
+
+    /// Fetches the roster the hub set for this station: kept (and used instead of the
+    /// configuration's) when valid, forgotten when the hub has none. Returns whether the hub
+    /// has one.
+    pub async fn sync_roster(&mut self, upstream: &Upstream) -> Result<bool, KioskError> {
+        match upstream.roster().await {
+            Ok(Some(doc)) => {
+                let services: Vec<&str> = self
+                    .config
+                    .catalogue
+                    .services
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect();
+                let roster = crate::domain::roster::Roster {
+                    providers: doc.providers.clone(),
+                };
+                if let Err((key, problem)) = roster.validate(&services) {
+                    return Err(KioskError::Upstream(format!(
+                        "the hub's roster is refused: `{key}`: {problem}"
+                    )));
+                }
+                let json =
+                    serde_json::to_string(&doc).map_err(|e| KioskError::Upstream(e.to_string()))?;
+                self.store.set_upstream_roster(&json, Utc::now())?;
+                Ok(true)
+            }
+            Ok(None) => {
+                self.store.clear_upstream_roster()?;
+                Ok(false)
+            }
+            Err(e) => Err(KioskError::Upstream(e.to_string())),
+        }
     }
 
     pub fn outbox_counts(&self) -> Result<OutboxCounts, KioskError> {

@@ -8,7 +8,9 @@
 pub mod doctor;
 mod forward;
 mod print_queue;
+pub mod queue;
 mod slip;
+pub mod staff;
 
 use std::sync::Arc;
 
@@ -27,7 +29,11 @@ use crate::store::{IntakeRecord, Store, StoreError, StoredCase};
 
 pub use forward::{backoff, DrainReport, Progress, Tracked, BACKOFF_BASE, BACKOFF_CAP};
 pub use print_queue::{waiting_reason, PaperEstimate, PrintOutcome, PrintPass, MAX_ATTEMPTS};
-pub use slip::{sample_slip_content, slip_content};
+pub use queue::{
+    station_day, station_offset, Booked, CodeKind, LaneView, QueueError, SlotView, TicketView,
+};
+pub use slip::{booking_slip_content, sample_slip_content, slip_content, ticket_slip_content};
+pub use staff::{PinCheck, StaffError};
 
 pub struct Kiosk {
     config: Arc<KioskConfig>,
@@ -59,6 +65,10 @@ pub enum KioskError {
     Workers(String),
     #[error("upstream: {0}")]
     Upstream(String),
+    #[error(transparent)]
+    Queue(queue::QueueError),
+    #[error(transparent)]
+    Staff(staff::StaffError),
 }
 
 impl From<TokenError> for KioskError {

@@ -92,10 +92,7 @@ impl Kiosk {
             }
             let printing = self.record(&job, &token, PrintJobState::Printing, None)?;
             on_change(&printing);
-            let stored = self.store.case_by_id(&job.case_id)?.ok_or_else(|| {
-                StoreError::BadRow(format!("print job {} has no case {}", job.id, job.case_id))
-            })?;
-            let bytes = self.slip_bytes(&stored.case, profile);
+            let bytes = self.job_bytes(&job, profile)?;
             let sent = printer.send(token.as_str(), &bytes);
             let finished = if sent.is_ok() { printer.finish() } else { None };
             status = printer.status();
@@ -164,15 +161,59 @@ impl Kiosk {
         })
     }
 
+    /// The code a job's slip carries: the case's, else the ticket's, else the booking's.
     fn token_of(&self, job: &PrintJob) -> Result<TrackingToken, KioskError> {
-        Ok(self
-            .store
-            .case_by_id(&job.case_id)?
-            .ok_or_else(|| {
-                StoreError::BadRow(format!("print job {} has no case {}", job.id, job.case_id))
-            })?
-            .case
-            .token)
+        let missing = || StoreError::BadRow(format!("print job {} has nothing to print", job.id));
+        if let Some(case_id) = &job.case_id {
+            return Ok(self
+                .store
+                .case_by_id(case_id)?
+                .ok_or_else(missing)?
+                .case
+                .token);
+        }
+        if let Some(ticket_id) = job.ticket_id {
+            let t = self.store.ticket_by_id(ticket_id)?.ok_or_else(missing)?;
+            return Ok(TrackingToken::parse(&t.token)?);
+        }
+        if let Some(booking_id) = &job.booking_id {
+            let b = self.store.booking_by_id(booking_id)?.ok_or_else(missing)?;
+            return Ok(TrackingToken::parse(&b.token)?);
+        }
+        Err(missing().into())
+    }
+
+    /// The ESC/POS bytes of a job's slip: a case, a ticket (alone or with its case) or an
+    /// appointment, in the resident's language.
+    fn job_bytes(&self, job: &PrintJob, profile: &PrinterProfile) -> Result<Vec<u8>, KioskError> {
+        let missing = || StoreError::BadRow(format!("print job {} has nothing to print", job.id));
+        let case = match &job.case_id {
+            Some(id) => Some(self.store.case_by_id(id)?.ok_or_else(missing)?.case),
+            None => None,
+        };
+        let content = if let Some(ticket_id) = job.ticket_id {
+            let t = self.store.ticket_by_id(ticket_id)?.ok_or_else(missing)?;
+            let language = crate::domain::Language::parse(&t.language).unwrap_or_default();
+            let view = self.ticket_view(t, Utc::now())?;
+            super::ticket_slip_content(
+                &view.ticket,
+                case.as_ref(),
+                view.ahead,
+                view.wait,
+                &self.config,
+                language,
+            )
+        } else if let Some(case) = &case {
+            super::slip_content(case, &self.config, case.language)
+        } else if let Some(booking_id) = &job.booking_id {
+            let b = self.store.booking_by_id(booking_id)?.ok_or_else(missing)?;
+            let language = crate::domain::Language::parse(&b.language).unwrap_or_default();
+            super::booking_slip_content(&b, &self.config, language)
+        } else {
+            return Err(missing().into());
+        };
+        let blocks = crate::printer::slip::layout(&content, profile);
+        Ok(crate::printer::escpos::encode(&blocks, profile))
     }
 
     /// Staff reprint a case's slip: a new job, printed at once if the printer can.

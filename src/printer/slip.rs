@@ -21,6 +21,8 @@ pub struct SlipContent {
     pub service_line: String,
     /// e.g. "2026-11-26 14:05".
     pub issued_at: String,
+    /// A queue number or an appointment, printed large above the code.
+    pub feature: Option<SlipFeature>,
     /// e.g. "查询码 Tracking code".
     pub code_label: String,
     /// The grouped tracking code, e.g. "7K3Q-9XPD-2W4M-HT8C-X".
@@ -33,6 +35,15 @@ pub struct SlipContent {
     pub next_steps: Vec<String>,
     /// e.g. "服务热线 12345".
     pub hotline: String,
+}
+
+/// The large part of a queue ticket or an appointment slip: "您的号码" / "C003" / "前面 3 人".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlipFeature {
+    pub label: String,
+    /// Printed double size: the ticket number, or the appointment's date and time.
+    pub big: String,
+    pub lines: Vec<String>,
 }
 
 /// Horizontal placement of a printed line or symbol (`ESC a n`).
@@ -137,6 +148,32 @@ pub fn layout(content: &SlipContent, profile: &PrinterProfile) -> Vec<Block> {
         );
     }
     blocks.push(Block::Rule);
+    if let Some(f) = &content.feature {
+        lines(
+            &mut blocks,
+            wrapped(&f.label, TextSize::Normal),
+            TextSize::Normal,
+            Align::Center,
+            false,
+        );
+        lines(
+            &mut blocks,
+            wrapped(&f.big, TextSize::Double),
+            TextSize::Double,
+            Align::Center,
+            true,
+        );
+        for line in &f.lines {
+            lines(
+                &mut blocks,
+                wrapped(line, TextSize::Normal),
+                TextSize::Normal,
+                Align::Center,
+                false,
+            );
+        }
+        blocks.push(Block::Rule);
+    }
     lines(
         &mut blocks,
         wrapped(&content.code_label, TextSize::Normal),
@@ -390,6 +427,7 @@ pub(crate) mod tests {
             station_name: "演示站".into(),
             service_line: "投诉建议 · 噪音".into(),
             issued_at: "2026-11-26 14:05".into(),
+            feature: None,
             code_label: "查询码 Tracking code".into(),
             code: "7K3Q-9XPD-2W4M-HT8C-X".into(),
             qr_payload: "HTTP://127.0.0.1:8787/T/7K3Q9XPD2W4MHT8CX".into(),

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::{classify, StoreError};
 
@@ -91,6 +91,127 @@ const MIGRATIONS: &[&str] = &[
         fetched_at  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 4: appointments, the walk-in queue, attendance, the staff mode and its audit log. Print
+    // jobs may now print a queue ticket or an appointment slip, alone or with a case, so
+    // `print_jobs` is rebuilt with `case_id` optional (SQLite cannot relax NOT NULL in place).
+    r#"
+    CREATE TABLE bookings (
+        id           TEXT PRIMARY KEY,              -- UUIDv7
+        token        TEXT NOT NULL UNIQUE,          -- the booking code on the slip
+        service      TEXT NOT NULL,
+        provider     TEXT NOT NULL,
+        slot_id      TEXT NOT NULL,
+        start_at     TEXT NOT NULL,                 -- RFC 3339, UTC
+        end_at       TEXT NOT NULL,
+        phone        TEXT,                          -- personal data, erased after retention
+        state        TEXT NOT NULL CHECK (state IN ('booked', 'checked_in', 'cancelled')),
+        language     TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        changed_at   TEXT NOT NULL,
+        changed_by   TEXT                           -- 'resident', 'staff', 'cli'
+    ) STRICT;
+    CREATE INDEX bookings_by_slot ON bookings (slot_id, state);
+    CREATE INDEX bookings_by_phone ON bookings (service, phone, state);
+    CREATE INDEX bookings_by_start ON bookings (start_at);
+
+    CREATE TABLE tickets (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT, -- arrival order, never reused
+        token        TEXT NOT NULL UNIQUE,          -- the ticket's code (its QR page)
+        day          TEXT NOT NULL,                 -- the station's local date it was taken
+        lane         TEXT NOT NULL,                 -- current lane (changes on transfer)
+        number       INTEGER NOT NULL,
+        label        TEXT NOT NULL,                 -- 'C003', as printed; kept on transfer
+        service      TEXT NOT NULL,
+        kind         TEXT NOT NULL CHECK (kind IN ('walkin', 'priority', 'appointment')),
+        appointment_at TEXT,
+        booking_id   TEXT REFERENCES bookings (id),
+        case_id      TEXT REFERENCES cases (id),
+        state        TEXT NOT NULL CHECK (state IN ('waiting', 'called', 'served', 'no_show')),
+        passed_over  INTEGER NOT NULL DEFAULT 0,
+        calls        INTEGER NOT NULL DEFAULT 0,
+        counter      INTEGER,
+        language     TEXT NOT NULL,
+        taken_at     TEXT NOT NULL,
+        called_at    TEXT,
+        done_at      TEXT,
+        UNIQUE (day, label)
+    ) STRICT;
+    CREATE INDEX tickets_by_day ON tickets (day, state, lane);
+
+    -- Every call and recall, for the now-serving display.
+    CREATE TABLE queue_calls (
+        id        INTEGER PRIMARY KEY,
+        ticket_id INTEGER NOT NULL REFERENCES tickets (id),
+        counter   INTEGER NOT NULL,
+        at        TEXT NOT NULL
+    ) STRICT;
+
+    -- Lawyers, counsellors and mediators checking in and out.
+    CREATE TABLE attendance (
+        id        INTEGER PRIMARY KEY,
+        provider  TEXT NOT NULL,
+        action    TEXT NOT NULL CHECK (action IN ('in', 'out')),
+        at        TEXT NOT NULL
+    ) STRICT;
+
+    -- The staff PIN (Argon2id PHC string) and the lockout, which survives restarts.
+    CREATE TABLE staff_auth (
+        id           INTEGER PRIMARY KEY CHECK (id = 1),
+        pin_hash     TEXT,
+        failures     INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT
+    ) STRICT;
+    INSERT INTO staff_auth (id) VALUES (1);
+
+    -- Every staff action, and every staff sign-in attempt.
+    CREATE TABLE staff_audit (
+        id      INTEGER PRIMARY KEY,
+        at      TEXT NOT NULL,
+        action  TEXT NOT NULL,
+        detail  TEXT NOT NULL
+    ) STRICT;
+
+    -- The station's state as sent upstream: `generation` grows with each change, `sent` is the
+    -- last generation the hub accepted.
+    CREATE TABLE station_sync (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        generation    INTEGER NOT NULL,
+        sent          INTEGER NOT NULL,
+        next_try_at   TEXT,
+        last_error    TEXT
+    ) STRICT;
+    INSERT INTO station_sync (id, generation, sent) VALUES (1, 0, 0);
+
+    -- The roster the hub set for this station, when it set one.
+    CREATE TABLE roster_upstream (
+        id          INTEGER PRIMARY KEY CHECK (id = 1),
+        document    TEXT NOT NULL,                  -- JSON RosterDocument
+        fetched_at  TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE print_jobs_new (
+        id          INTEGER PRIMARY KEY,
+        case_id     TEXT REFERENCES cases (id),
+        ticket_id   INTEGER REFERENCES tickets (id),
+        booking_id  TEXT REFERENCES bookings (id),
+        state       TEXT NOT NULL
+                    CHECK (state IN ('pending', 'printing', 'printed', 'failed', 'suppressed')),
+        reason      TEXT,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        printed_at  TEXT,
+        CHECK (case_id IS NOT NULL OR ticket_id IS NOT NULL OR booking_id IS NOT NULL)
+    ) STRICT;
+    INSERT INTO print_jobs_new (id, case_id, state, reason, created_at, updated_at, attempts,
+                                printed_at)
+        SELECT id, case_id, state, reason, created_at, updated_at, attempts, printed_at
+        FROM print_jobs;
+    DROP TABLE print_jobs;
+    ALTER TABLE print_jobs_new RENAME TO print_jobs;
+    CREATE INDEX print_jobs_by_state ON print_jobs (state, id);
+    CREATE INDEX print_jobs_by_case ON print_jobs (case_id);
+    "#,
 ];
 
 /// The schema version this kiosk writes.
@@ -107,13 +228,34 @@ pub fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             known: LATEST,
         });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-        let version = index as i64 + 1;
-        let tx = conn.transaction().map_err(|e| classify(e, path))?;
-        tx.execute_batch(sql).map_err(|e| classify(e, path))?;
-        tx.pragma_update(None, "user_version", version)
-            .map_err(|e| classify(e, path))?;
-        tx.commit().map_err(|e| classify(e, path))?;
+    if current == LATEST {
+        return Ok(());
     }
-    Ok(())
+    // A migration may rebuild a table that others reference (SQLite's documented procedure):
+    // foreign keys are off while it runs and checked before it commits.
+    conn.pragma_update(None, "foreign_keys", false)
+        .map_err(|e| classify(e, path))?;
+    let result = (|| {
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let version = index as i64 + 1;
+            let tx = conn.transaction().map_err(|e| classify(e, path))?;
+            tx.execute_batch(sql).map_err(|e| classify(e, path))?;
+            let broken: Option<String> = tx
+                .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+                .optional()
+                .map_err(|e| classify(e, path))?;
+            if let Some(table) = broken {
+                return Err(StoreError::BadRow(format!(
+                    "migration {version} left a broken reference in {table}"
+                )));
+            }
+            tx.pragma_update(None, "user_version", version)
+                .map_err(|e| classify(e, path))?;
+            tx.commit().map_err(|e| classify(e, path))?;
+        }
+        Ok(())
+    })();
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(|e| classify(e, path))?;
+    result
 }

@@ -11,6 +11,7 @@ mod cases;
 mod migrations;
 mod outbox;
 mod print_jobs;
+mod queues;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,6 +21,10 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 pub use cases::{IntakeRecord, StoredCase};
 pub use outbox::{OutboxCounts, OutboxEntry};
 pub use print_jobs::{PrintJob, PrintJobEvent, PrintJobState};
+pub use queues::{
+    AuditEntry, BookingConflict, NewBooking, NewTicket, QueueCall, StaffAuth, StoredBooking,
+    StoredTicket, SyncState,
+};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "kiosk.sqlite3";

@@ -46,7 +46,10 @@ impl PrintJobState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintJob {
     pub id: i64,
-    pub case_id: String,
+    /// What the slip carries: a case, a queue ticket, an appointment, or a case with a ticket.
+    pub case_id: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub booking_id: Option<String>,
     pub state: PrintJobState,
     pub reason: Option<String>,
     pub attempts: u32,
@@ -78,32 +81,37 @@ impl Store {
         let row = self
             .conn
             .query_row(
-                "SELECT id, case_id, state, reason, attempts, created_at FROM print_jobs
+                "SELECT id, case_id, state, reason, attempts, created_at, ticket_id, booking_id
+                 FROM print_jobs
                  WHERE state IN ('pending', 'printing') ORDER BY id LIMIT 1",
                 [],
                 |r| {
                     Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
+                        (r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?),
                         r.get::<_, String>(2)?,
                         r.get::<_, Option<String>>(3)?,
                         r.get::<_, i64>(4)?,
                         r.get::<_, String>(5)?,
+                        (r.get::<_, Option<i64>>(6)?, r.get::<_, Option<String>>(7)?),
                     ))
                 },
             )
             .optional()
             .map_err(|e| self.error(e))?;
-        row.map(|(id, case_id, s, reason, attempts, created)| {
-            Ok(PrintJob {
-                id,
-                case_id,
-                state: state(&s)?,
-                reason,
-                attempts: attempts.max(0) as u32,
-                created_at: time(&created)?,
-            })
-        })
+        row.map(
+            |((id, case_id), s, reason, attempts, created, (ticket_id, booking_id))| {
+                Ok(PrintJob {
+                    id,
+                    case_id,
+                    ticket_id,
+                    booking_id,
+                    state: state(&s)?,
+                    reason,
+                    attempts: attempts.max(0) as u32,
+                    created_at: time(&created)?,
+                })
+            },
+        )
         .transpose()
     }
 
@@ -142,23 +150,30 @@ impl Store {
 
     /// A new job for a case that already has a slip: staff reprint it.
     pub fn add_print_job(&mut self, case_id: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
-        let at = now.to_rfc3339();
-        self.conn
-            .execute(
-                "INSERT INTO print_jobs (case_id, state, created_at, updated_at)
-                 VALUES (?1, 'pending', ?2, ?2)",
-                params![case_id, at],
+        add_job(&self.conn, Some(case_id), None, None, "reprint", now).map_err(|e| self.error(e))
+    }
+
+    /// A new job reprinting the same slip as job `of` (case, ticket or appointment).
+    pub fn reprint_job(&mut self, of: i64, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        let (case_id, ticket_id, booking_id): (Option<String>, Option<i64>, Option<String>) = self
+            .conn
+            .query_row(
+                "SELECT case_id, ticket_id, booking_id FROM print_jobs WHERE id = ?1",
+                [of],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
-            .map_err(|e| self.error(e))?;
-        let id = self.conn.last_insert_rowid();
-        self.conn
-            .execute(
-                "INSERT INTO print_job_events (job_id, state, reason, at)
-                 VALUES (?1, 'pending', 'reprint', ?2)",
-                params![id, at],
-            )
-            .map_err(|e| self.error(e))?;
-        Ok(id)
+            .optional()
+            .map_err(|e| self.error(e))?
+            .ok_or_else(|| StoreError::BadRow(format!("print job {of} does not exist")))?;
+        add_job(
+            &self.conn,
+            case_id.as_deref(),
+            ticket_id,
+            booking_id.as_deref(),
+            "reprint",
+            now,
+        )
+        .map_err(|e| self.error(e))
     }
 
     /// Every state the job went through, oldest first.
@@ -244,4 +259,27 @@ impl Store {
             .map(|_| ())
             .map_err(|e| self.error(e))
     }
+}
+
+/// Inserts a pending job and its first event (inside the caller's transaction, if any).
+pub(super) fn add_job(
+    conn: &rusqlite::Connection,
+    case_id: Option<&str>,
+    ticket_id: Option<i64>,
+    booking_id: Option<&str>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<i64> {
+    let at = now.to_rfc3339();
+    conn.execute(
+        "INSERT INTO print_jobs (case_id, ticket_id, booking_id, state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'pending', ?4, ?4)",
+        params![case_id, ticket_id, booking_id, at],
+    )?;
+    let id = conn.last_insert_rowid();
+    conn.execute(
+        "INSERT INTO print_job_events (job_id, state, reason, at) VALUES (?1, 'pending', ?2, ?3)",
+        params![id, reason, at],
+    )?;
+    Ok(id)
 }

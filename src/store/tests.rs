@@ -459,7 +459,7 @@ fn print_jobs_are_offered_oldest_first_and_a_job_left_printing_is_offered_again(
         store.insert_intake(c).unwrap();
     }
     let first = store.next_print_job().unwrap().expect("a job is waiting");
-    assert_eq!(first.case_id, cases[0].id.to_string());
+    assert_eq!(first.case_id, Some(cases[0].id.to_string()));
     assert_eq!(first.state, PrintJobState::Pending);
     assert_eq!(first.created_at, cases[0].created_at);
     store
@@ -475,7 +475,7 @@ fn print_jobs_are_offered_oldest_first_and_a_job_left_printing_is_offered_again(
         .set_print_job_state(first.id, PrintJobState::Printed, None, Utc::now())
         .unwrap();
     let second = store.next_print_job().unwrap().unwrap();
-    assert_eq!(second.case_id, cases[1].id.to_string());
+    assert_eq!(second.case_id, Some(cases[1].id.to_string()));
     store
         .set_print_job_state(
             second.id,
@@ -491,7 +491,7 @@ fn print_jobs_are_offered_oldest_first_and_a_job_left_printing_is_offered_again(
         Some("stale after paper out")
     );
     let third = store.next_print_job().unwrap().unwrap();
-    assert_eq!(third.case_id, cases[2].id.to_string());
+    assert_eq!(third.case_id, Some(cases[2].id.to_string()));
     store
         .set_print_job_state(
             third.id,

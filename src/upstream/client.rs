@@ -8,7 +8,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 
 use super::protocol::{
-    ApiError, CaseProgress, CaseReceipt, CaseSubmission, Heartbeat, API_V1, IDEMPOTENCY_KEY,
+    ApiError, CaseProgress, CaseReceipt, CaseSubmission, Heartbeat, RosterDocument, StationState,
+    API_V1, IDEMPOTENCY_KEY,
 };
 use crate::config::UpstreamKind;
 
@@ -133,6 +134,43 @@ impl Upstream {
             .await
             .map_err(transport)?;
         check(response).await.map(|_| ())
+    }
+
+    /// Sends the station's queues, bookings and who is on duty (`PUT /api/v1/station-state`).
+    /// Upstream keeps the state with the highest `seq`, so sending an older one again is
+    /// harmless. Open311 has no such thing: nothing is sent and it succeeds.
+    pub async fn station_state(&self, state: &StationState) -> Result<(), DeliveryError> {
+        if self.kind == UpstreamKind::Open311 {
+            return Ok(());
+        }
+        let response = self
+            .http
+            .put(format!("{}{API_V1}/station-state", self.base))
+            .bearer_auth(&self.token)
+            .json(state)
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response).await.map(|_| ())
+    }
+
+    /// The roster the district set for this station (`GET /api/v1/roster`); `None` when it set
+    /// none (`404`) and always with Open311, which has no rosters.
+    pub async fn roster(&self) -> Result<Option<RosterDocument>, DeliveryError> {
+        if self.kind == UpstreamKind::Open311 {
+            return Ok(None);
+        }
+        let response = self
+            .http
+            .get(format!("{}{API_V1}/roster", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(transport)?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        read_json(response).await.map(Some)
     }
 }
 

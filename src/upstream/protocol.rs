@@ -166,3 +166,138 @@ pub struct ApiError {
     #[serde(default)]
     pub field: Option<String>,
 }
+
+/// `PUT /api/v1/station-state` (station): the station's queues, bookings and who is on duty,
+/// as they stand after a change. The kiosk sends the whole picture each time (it is small), so a
+/// kiosk that was offline catches up with one request; the hub keeps the one with the highest
+/// `seq` and ignores older ones that arrive late.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationState {
+    pub station_id: String,
+    /// Grows with every change at the kiosk.
+    pub seq: u64,
+    pub sent_at: DateTime<Utc>,
+    /// Today's tickets (the station's local day), every state.
+    pub tickets: Vec<TicketStatus>,
+    /// Bookings from today on, and today's past ones.
+    pub bookings: Vec<BookingStatus>,
+    /// Providers checked in now.
+    pub on_duty: Vec<OnDuty>,
+}
+
+/// One queue ticket, as its holder's phone shows it. No personal data, and no service in words:
+/// only the lane letter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketStatus {
+    /// The ticket's code (its QR opens `/T/<token>`).
+    pub token: String,
+    /// What the display calls: lane letter and number, `C003`.
+    pub ticket: String,
+    pub lane: String,
+    pub state: TicketState,
+    /// People who will be called first (while waiting).
+    pub ahead: Option<u32>,
+    /// The honest wait range in minutes, from the station's own history; absent when there is
+    /// too little history.
+    pub wait_min: Option<u32>,
+    pub wait_max: Option<u32>,
+    /// The counter it was called to (once called).
+    pub counter: Option<u32>,
+    pub taken_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketState {
+    Waiting,
+    Called,
+    Served,
+    NoShow,
+}
+
+impl TicketState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TicketState::Waiting => "waiting",
+            TicketState::Called => "called",
+            TicketState::Served => "served",
+            TicketState::NoShow => "no_show",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TicketState> {
+        [
+            TicketState::Waiting,
+            TicketState::Called,
+            TicketState::Served,
+            TicketState::NoShow,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// One appointment. `role` is absent for a discreet service: the page then shows the lane only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingStatus {
+    pub token: String,
+    pub lane: String,
+    pub role: Option<crate::domain::roster::Role>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub state: BookingState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BookingState {
+    Booked,
+    CheckedIn,
+    Cancelled,
+}
+
+impl BookingState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BookingState::Booked => "booked",
+            BookingState::CheckedIn => "checked_in",
+            BookingState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<BookingState> {
+        [
+            BookingState::Booked,
+            BookingState::CheckedIn,
+            BookingState::Cancelled,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// A lawyer, counsellor or mediator checked in at the station (attendance).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnDuty {
+    pub provider_id: String,
+    pub role: crate::domain::roster::Role,
+    /// The provider's display name (a professional's work name, not a resident's data).
+    pub name: String,
+    pub since: DateTime<Utc>,
+}
+
+/// `GET /api/v1/roster` (station): the roster the district set for this station, which then
+/// replaces the one in `kiosk.toml`; `404` when the district set none.
+/// `PUT /api/v1/stations/{id}/roster` (operator token) sets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RosterDocument {
+    pub providers: Vec<crate::domain::roster::Provider>,
+    /// When the district last changed it (set by the hub).
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
+}

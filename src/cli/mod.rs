@@ -3,6 +3,8 @@
 //! arguments and prints. `--json` prints one JSON object per line with stable field names;
 //! errors go to standard error as one line, with a non-zero exit status.
 
+mod queue;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -59,6 +61,15 @@ enum Command {
     /// Cases waiting to reach upstream: how many, and sending them now.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Appointments: free slots, book, check in, cancel.
+    #[command(subcommand)]
+    Booking(queue::BookingCommand),
+    /// The walk-in queue: take a ticket, call, recall, served, no-show, transfer.
+    #[command(subcommand)]
+    Queue(queue::QueueCommand),
+    /// The staff PIN, attendance and the audit log.
+    #[command(subcommand)]
+    Staff(queue::StaffCommand),
     /// Check the configuration, the database, the fonts and the printer.
     Doctor,
 }
@@ -214,7 +225,7 @@ struct ScreenshotArgs {
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum LangArg {
+pub(crate) enum LangArg {
     Zh,
     En,
 }
@@ -270,6 +281,9 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Screenshot(args)) => screenshot_cmd(config, args),
         Some(Command::Printer(cmd)) => printer_cmd(config, cmd),
         Some(Command::Outbox(cmd)) => outbox_cmd(config, cmd),
+        Some(Command::Booking(cmd)) => queue::booking(config, cmd),
+        Some(Command::Queue(cmd)) => queue::queue(config, cmd),
+        Some(Command::Staff(cmd)) => queue::staff(config, cmd),
         Some(Command::Doctor) => doctor_cmd(config),
     }
 }

@@ -1,0 +1,480 @@
+//! `booking`, `queue` and `staff`: appointments, the walk-in queue and the staff PIN, calling
+//! the same `Kiosk` functions as the touchscreen's Book, Take a number and staff screens.
+
+use std::io::BufRead;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+use serde_json::json;
+
+use super::LangArg;
+use crate::config::KioskConfig;
+use crate::kiosk::{configured_printer, Kiosk, SlotView, TicketView};
+use crate::printer::transport::VirtualPrinter;
+
+#[derive(Subcommand)]
+pub enum BookingCommand {
+    /// The slots a resident could book now, with the places left (full ones show free 0).
+    Slots {
+        /// legal, mediation, counselling, … (a service someone on the roster gives).
+        #[arg(long)]
+        service: String,
+        /// How many days ahead, today first (at most the booking window).
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Book a slot for a resident and print the appointment slip.
+    New {
+        #[arg(long)]
+        service: String,
+        /// The slot's id, as `booking slots` lists it (provider@YYYY-MM-DDTHH:MM).
+        #[arg(long)]
+        slot: String,
+        /// The resident's phone number (needed for a booking).
+        #[arg(long)]
+        phone: String,
+        #[arg(long, value_enum, default_value = "zh")]
+        lang: LangArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a booking in (its code, from the slip): a queue ticket ahead of walk-ins.
+    Checkin {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel a booking by its code.
+    Cancel {
+        code: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Today's bookings.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum QueueCommand {
+    /// Take a walk-in ticket and print it.
+    Take {
+        #[arg(long)]
+        service: String,
+        /// Elderly, disabled or pregnant (self-declared): called before ordinary tickets.
+        #[arg(long)]
+        priority: bool,
+        /// Join the ticket to a case filed here (its tracking code): one slip for both.
+        #[arg(long, value_name = "TOKEN")]
+        case: Option<String>,
+        #[arg(long, value_enum, default_value = "zh")]
+        lang: LangArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Today's queues: who waits, in the order they will be called, and who is at a counter.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call the next ticket to a counter (the ticket it was serving counts as served).
+    Call {
+        #[arg(long)]
+        counter: u32,
+        /// Only this service's lane (default: every lane).
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Call the counter's current ticket again.
+    Recall {
+        #[arg(long)]
+        counter: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a ticket served (by its number, or the one at --counter).
+    Done {
+        ticket: Option<String>,
+        #[arg(long)]
+        counter: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark a called ticket a no-show (after it was called enough times).
+    NoShow {
+        ticket: Option<String>,
+        #[arg(long)]
+        counter: Option<u32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a ticket to another service's lane, keeping its place by arrival.
+    Transfer {
+        ticket: String,
+        #[arg(long)]
+        service: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum StaffCommand {
+    /// Set the staff PIN (6–12 digits), read from standard input; clears a lockout.
+    SetPin {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The newest lines of the staff audit log.
+    Audit {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A lawyer, counsellor or mediator checks in (on duty) or out.
+    CheckIn {
+        provider: String,
+    },
+    CheckOut {
+        provider: String,
+    },
+}
+
+fn local(t: DateTime<Utc>) -> String {
+    t.with_timezone(&crate::kiosk::station_offset(t))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+fn slot_json(s: &SlotView) -> serde_json::Value {
+    json!({
+        "id": s.slot.id,
+        "start": s.slot.start.to_rfc3339(),
+        "end": s.slot.end.to_rfc3339(),
+        "provider": s.slot.provider,
+        "role": s.slot.role.as_str(),
+        "service": s.slot.service,
+        "capacity": s.slot.capacity,
+        "free": s.free,
+    })
+}
+
+fn ticket_json(v: &TicketView) -> serde_json::Value {
+    let t = &v.ticket;
+    json!({
+        "ticket": t.label,
+        "token": t.token,
+        "url": v.url,
+        "lane": t.lane,
+        "service": t.service,
+        "kind": t.kind,
+        "state": t.state,
+        "ahead": v.ahead,
+        "wait_min": v.wait.map(|w| w.0),
+        "wait_max": v.wait.map(|w| w.1),
+        "counter": t.counter,
+        "calls": t.calls,
+        "taken_at": t.taken_at.to_rfc3339(),
+    })
+}
+
+fn print_ticket(v: &TicketView, json: bool) {
+    if json {
+        println!("{}", ticket_json(v));
+        return;
+    }
+    let t = &v.ticket;
+    println!("ticket    {}", t.label);
+    println!("state     {}", t.state);
+    if let Some(c) = t.counter {
+        println!("counter   {c}");
+    }
+    if let Some(a) = v.ahead {
+        println!("ahead     {a}");
+    }
+    match v.wait {
+        Some((lo, hi)) => println!("wait      {lo}–{hi} min"),
+        None if t.state == "waiting" => println!("wait      (not enough history to estimate)"),
+        None => {}
+    }
+    println!("page      {}", v.url);
+}
+
+/// Prints what is waiting in the print queue (a booking's or ticket's slip) and says where it
+/// went; the virtual printer's PNG path when there is one.
+fn print_slips(config: &KioskConfig, kiosk: &mut Kiosk, token: &str) -> anyhow::Result<String> {
+    let profile = config.printer_profile();
+    let mut printer = configured_printer(config);
+    let pass = kiosk.print_pending(printer.as_mut(), &profile, |_| {})?;
+    let mine = pass
+        .outcomes
+        .iter()
+        .rev()
+        .find(|o| o.token.as_str() == token);
+    let state = mine.map_or("pending", |o| o.state.as_str()).to_owned();
+    if let Some(reason) = mine.and_then(|o| o.reason.clone()) {
+        eprintln!("note: saved; the slip is not printed yet: {reason}");
+    }
+    if config.printer.port.is_none() && state == "printed" {
+        let png = VirtualPrinter::new(&config.data_dir, profile.dots_per_line).png_path(token);
+        return Ok(format!("{state} ({})", png.display()));
+    }
+    Ok(state)
+}
+
+pub fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<()> {
+    let mut kiosk = Kiosk::open(config.clone())?;
+    let now = Utc::now();
+    match cmd {
+        BookingCommand::Slots {
+            service,
+            days,
+            json,
+        } => {
+            let slots = kiosk.booking_slots(&service, days, now)?;
+            for s in &slots {
+                if json {
+                    println!("{}", slot_json(s));
+                } else {
+                    println!(
+                        "{}  {}–{}  {:<10}  {} free",
+                        s.slot.id,
+                        local(s.slot.start),
+                        s.slot
+                            .end
+                            .with_timezone(&crate::kiosk::station_offset(s.slot.end))
+                            .format("%H:%M"),
+                        s.slot.role.as_str(),
+                        s.free
+                    );
+                }
+            }
+            if slots.is_empty() && !json {
+                println!("no slots in the next {days} day(s)");
+            }
+        }
+        BookingCommand::New {
+            service,
+            slot,
+            phone,
+            lang,
+            json,
+        } => {
+            let booked = kiosk.book(&service, &slot, &phone, lang.into(), "cli", now)?;
+            let slip = print_slips(&config, &mut kiosk, booked.token.as_str())?;
+            let b = &booked.booking;
+            if json {
+                println!(
+                    "{}",
+                    json!({
+                        "code": booked.token.grouped(),
+                        "token": booked.token.as_str(),
+                        "url": booked.url,
+                        "slot": b.slot_id,
+                        "start": b.start.to_rfc3339(),
+                        "end": b.end.to_rfc3339(),
+                        "provider": b.provider,
+                        "state": b.state,
+                        "print": slip,
+                    })
+                );
+            } else {
+                println!("booked    {}", b.slot_id);
+                println!("at        {}", local(b.start));
+                println!("code      {}", booked.token.grouped());
+                println!("page      {}", booked.url);
+                println!("slip      {slip}");
+            }
+        }
+        BookingCommand::Checkin { code, json } => {
+            let view = kiosk.check_in(&code, now)?;
+            print_slips(&config, &mut kiosk, &view.ticket.token)?;
+            print_ticket(&view, json);
+        }
+        BookingCommand::Cancel { code, json } => {
+            let b = kiosk.cancel_booking(&code, "cli", now)?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"token": b.token, "slot": b.slot_id, "state": b.state})
+                );
+            } else {
+                println!("cancelled {} ({})", b.slot_id, local(b.start));
+            }
+        }
+        BookingCommand::List { json } => {
+            for b in kiosk.bookings_of_day(now)? {
+                if json {
+                    println!(
+                        "{}",
+                        json!({
+                            "token": b.token,
+                            "slot": b.slot_id,
+                            "service": b.service,
+                            "provider": b.provider,
+                            "start": b.start.to_rfc3339(),
+                            "state": b.state,
+                        })
+                    );
+                } else {
+                    println!("{}  {:<12} {}", local(b.start), b.state, b.slot_id);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn queue(config: Arc<KioskConfig>, cmd: QueueCommand) -> anyhow::Result<()> {
+    let mut kiosk = Kiosk::open(config.clone())?;
+    let now = Utc::now();
+    let view = match cmd {
+        QueueCommand::Take {
+            service,
+            priority,
+            case,
+            lang,
+            json,
+        } => {
+            let view = kiosk.take_ticket(&service, priority, case.as_deref(), lang.into(), now)?;
+            let token = match &case {
+                Some(c) => crate::domain::TrackingToken::parse(c)?.as_str().to_owned(),
+                None => view.ticket.token.clone(),
+            };
+            print_slips(&config, &mut kiosk, &token)?;
+            print_ticket(&view, json);
+            return Ok(());
+        }
+        QueueCommand::List { json } => {
+            for lane in kiosk.queue_lanes(now)? {
+                if json {
+                    println!(
+                        "{}",
+                        json!({
+                            "lane": lane.lane.to_string(),
+                            "service": lane.service,
+                            "waiting": lane.waiting.iter().map(|t| json!({
+                                "ticket": t.label, "kind": t.kind,
+                                "passed_over": t.passed_over,
+                            })).collect::<Vec<_>>(),
+                            "called": lane.called.iter().map(|t| json!({
+                                "ticket": t.label, "counter": t.counter, "calls": t.calls,
+                            })).collect::<Vec<_>>(),
+                            "served_today": lane.served_today,
+                            "median_service_s": lane.median_service_s,
+                        })
+                    );
+                } else {
+                    let waiting: Vec<&str> =
+                        lane.waiting.iter().map(|t| t.label.as_str()).collect();
+                    let called: Vec<String> = lane
+                        .called
+                        .iter()
+                        .map(|t| format!("{}→{}", t.label, t.counter.unwrap_or(0)))
+                        .collect();
+                    println!(
+                        "{} {:<12} waiting {:>2}: {}{}",
+                        lane.lane,
+                        lane.service,
+                        waiting.len(),
+                        waiting.join(" "),
+                        if called.is_empty() {
+                            String::new()
+                        } else {
+                            format!("  | at counters: {}", called.join(" "))
+                        }
+                    );
+                }
+            }
+            return Ok(());
+        }
+        QueueCommand::Call {
+            counter,
+            service,
+            json,
+        } => (kiosk.call_next(counter, service.as_deref(), now)?, json),
+        QueueCommand::Recall { counter, json } => (kiosk.recall(counter, now)?, json),
+        QueueCommand::Done {
+            ticket,
+            counter,
+            json,
+        } => {
+            let t = kiosk.ticket_or_counter(ticket.as_deref(), counter, now)?;
+            (kiosk.done(&t, now)?, json)
+        }
+        QueueCommand::NoShow {
+            ticket,
+            counter,
+            json,
+        } => {
+            let t = kiosk.ticket_or_counter(ticket.as_deref(), counter, now)?;
+            (kiosk.no_show(&t, now)?, json)
+        }
+        QueueCommand::Transfer {
+            ticket,
+            service,
+            json,
+        } => {
+            let t = kiosk.find_ticket(&ticket, now)?;
+            (kiosk.transfer(&t, &service, now)?, json)
+        }
+    };
+    print_ticket(&view.0, view.1);
+    Ok(())
+}
+
+pub fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> {
+    let mut kiosk = Kiosk::open(config)?;
+    let now = Utc::now();
+    match cmd {
+        StaffCommand::SetPin { json } => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the PIN from standard input")?;
+            let pin = line.trim();
+            if pin.is_empty() {
+                bail!("no PIN on standard input (e.g. `printf 240517 | grievance-kiosk staff set-pin`)");
+            }
+            kiosk.set_pin(pin, now)?;
+            if json {
+                println!("{}", json!({"pin": "set"}));
+            } else {
+                println!(
+                    "the staff PIN is set (stored as an Argon2id hash); any lockout is cleared"
+                );
+            }
+        }
+        StaffCommand::Audit { limit, json } => {
+            for e in kiosk.audit_log(limit)? {
+                if json {
+                    println!(
+                        "{}",
+                        json!({"at": e.at.to_rfc3339(), "action": e.action, "detail": e.detail})
+                    );
+                } else {
+                    println!("{}  {:<16} {}", local(e.at), e.action, e.detail);
+                }
+            }
+        }
+        StaffCommand::CheckIn { provider } => {
+            kiosk.attendance(&provider, true, now)?;
+            println!("{provider} checked in");
+        }
+        StaffCommand::CheckOut { provider } => {
+            kiosk.attendance(&provider, false, now)?;
+            println!("{provider} checked out");
+        }
+    }
+    Ok(())
+}

@@ -893,3 +893,286 @@ fn doctor_checks_config_database_fonts_and_printer_on_a_fresh_station() {
         assert!(line.starts_with("ok"), "{line}");
     }
 }
+
+/// A roster whose lawyer works every day around the clock, so that the tests find slots
+/// whatever the time they run.
+const ALL_DAY_ROSTER: &str = r#"
+[[providers]]
+id = "lawyer-test"
+role = "lawyer"
+name = { zh = "测试律师", en = "Test lawyer" }
+service = "legal"
+slot_min = 30
+capacity = 1
+shifts = [
+  { day = "mon", from = "00:00", to = "24:00" },
+  { day = "tue", from = "00:00", to = "24:00" },
+  { day = "wed", from = "00:00", to = "24:00" },
+  { day = "thu", from = "00:00", to = "24:00" },
+  { day = "fri", from = "00:00", to = "24:00" },
+  { day = "sat", from = "00:00", to = "24:00" },
+  { day = "sun", from = "00:00", to = "24:00" },
+]
+"#;
+
+impl Station {
+    /// The binary with this station's `kiosk.toml` holding `text`.
+    fn with_config(&self, text: &str) -> &Station {
+        std::fs::write(self.data_dir().join("kiosk.toml"), text).expect("kiosk.toml is written");
+        self
+    }
+
+    fn lines(&self, args: &[&str]) -> Vec<Value> {
+        String::from_utf8(self.ok(args))
+            .expect("UTF-8")
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect()
+    }
+}
+
+#[test]
+fn booking_slots_come_from_the_roster_and_booking_refuses_each_bad_slot_with_its_reason() {
+    let station = Station::new();
+    station.with_config(ALL_DAY_ROSTER);
+    let cfg = ["--config", "kiosk.toml"];
+    fn args<'a>(rest: &[&'a str]) -> Vec<&'a str> {
+        ["--config", "kiosk.toml"]
+            .into_iter()
+            .chain(rest.iter().copied())
+            .collect()
+    }
+    let slots = station.lines(&args(&[
+        "booking",
+        "slots",
+        "--service",
+        "legal",
+        "--days",
+        "2",
+        "--json",
+    ]));
+    assert!(
+        slots.len() > 40,
+        "two days of 30-minute slots: {}",
+        slots.len()
+    );
+    for s in &slots {
+        for field in ["id", "start", "end", "provider"] {
+            assert!(s[field].is_string(), "`{field}` in {s}");
+        }
+        assert_eq!(s["provider"], "lawyer-test");
+        assert_eq!(s["free"], 1);
+    }
+    // Time order, and none within the two hours' notice.
+    let starts: Vec<chrono::DateTime<chrono::Utc>> = slots
+        .iter()
+        .map(|s| s["start"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]));
+    assert!(starts[0] >= chrono::Utc::now() + chrono::Duration::minutes(119));
+
+    let first = slots[0]["id"].as_str().unwrap();
+    let second = slots[1]["id"].as_str().unwrap();
+    let booked = station.json(&args(&[
+        "booking",
+        "new",
+        "--service",
+        "legal",
+        "--slot",
+        first,
+        "--phone",
+        "13800138000",
+        "--json",
+    ]));
+    assert_eq!(booked["slot"], first);
+    assert_eq!(booked["print"], "printed");
+    let url = booked["url"].as_str().unwrap();
+    let token = booked["token"].as_str().unwrap();
+    assert_eq!(url, format!("{DEFAULT_TRACKING_BASE}/T/{token}"));
+    let png = station
+        .data_dir()
+        .join("slips")
+        .join(format!("{token}.png"));
+    assert_eq!(decode_qr(&png).1, qr_payload(url));
+
+    let mut messages = Vec::new();
+    let mut fails_with = |rest: &[&str], mentions: &[&str]| {
+        let mut all: Vec<&str> = cfg.to_vec();
+        all.extend_from_slice(rest);
+        messages.push(station.fails(&all, mentions));
+    };
+    fails_with(
+        &[
+            "booking",
+            "new",
+            "--service",
+            "legal",
+            "--slot",
+            second,
+            "--phone",
+            "138 0013 8000",
+        ],
+        &["already has an appointment"],
+    );
+    fails_with(
+        &[
+            "booking",
+            "new",
+            "--service",
+            "legal",
+            "--slot",
+            first,
+            "--phone",
+            "13900139000",
+        ],
+        &["full", first],
+    );
+    let yesterday = (chrono::Local::now() - chrono::Duration::days(1)).format("%Y-%m-%d");
+    let past = format!("lawyer-test@{yesterday}T10:00");
+    fails_with(
+        &[
+            "booking",
+            "new",
+            "--service",
+            "legal",
+            "--slot",
+            &past,
+            "--phone",
+            "13900139000",
+        ],
+        &["passed", &past],
+    );
+    fails_with(
+        &[
+            "booking",
+            "new",
+            "--service",
+            "legal",
+            "--slot",
+            "lawyer-test@2026-13-40T10:00",
+            "--phone",
+            "13900139000",
+        ],
+        &["not a slot"],
+    );
+    let distinct: std::collections::HashSet<_> = messages.iter().collect();
+    assert_eq!(distinct.len(), messages.len());
+
+    // The slot now shows full; cancelling frees it.
+    let again = station.lines(&args(&[
+        "booking",
+        "slots",
+        "--service",
+        "legal",
+        "--days",
+        "1",
+        "--json",
+    ]));
+    let listed = again.iter().find(|s| s["id"] == first).unwrap();
+    assert_eq!(listed["free"], 0);
+    let cancelled = station.json(&args(&["booking", "cancel", token, "--json"]));
+    assert_eq!(cancelled["state"], "cancelled");
+    station.fails(&args(&["booking", "cancel", token]), &["cancelled"]);
+    station.fails(
+        &args(&["booking", "slots", "--service", "complaint"]),
+        &["appointments"],
+    );
+}
+
+#[test]
+fn queue_take_call_recall_and_done_from_the_command_line() {
+    let station = Station::new();
+    let taken = station.json(&["queue", "take", "--service", "mediation", "--json"]);
+    assert_eq!(taken["ticket"], "B001");
+    assert_eq!(taken["ahead"], 0);
+    assert_eq!(taken["wait_min"], Value::Null, "no history yet");
+    let token = taken["token"].as_str().unwrap();
+    let png = station
+        .data_dir()
+        .join("slips")
+        .join(format!("{token}.png"));
+    assert_eq!(
+        decode_qr(&png).1,
+        qr_payload(taken["url"].as_str().unwrap()),
+        "the ticket's QR opens its page"
+    );
+    let second = station.json(&[
+        "queue",
+        "take",
+        "--service",
+        "mediation",
+        "--priority",
+        "--json",
+    ]);
+    assert_eq!(second["ticket"], "B002");
+    assert_eq!(second["ahead"], 0, "priority goes first");
+
+    let lanes = station.lines(&["queue", "list", "--json"]);
+    let b = lanes.iter().find(|l| l["lane"] == "B").unwrap();
+    let order: Vec<&str> = b["waiting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["ticket"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["B002", "B001"]);
+
+    let called = station.json(&["queue", "call", "--counter", "2", "--json"]);
+    assert_eq!(called["ticket"], "B002");
+    assert_eq!(called["counter"], 2);
+    station.fails(
+        &["queue", "no-show", "--counter", "2"],
+        &["B002", "called 1"],
+    );
+    let recalled = station.json(&["queue", "recall", "--counter", "2", "--json"]);
+    assert_eq!(recalled["calls"], 2);
+    let done = station.json(&["queue", "done", "B002", "--json"]);
+    assert_eq!(done["state"], "served");
+    station.fails(&["queue", "call", "--counter", "7"], &["counter 7"]);
+    let moved = station.json(&["queue", "transfer", "b001", "--service", "legal", "--json"]);
+    assert_eq!(moved["lane"], "C");
+    station.fails(
+        &["queue", "call", "--counter", "1", "--service", "mediation"],
+        &["nobody is waiting"],
+    );
+    let audit = station.lines(&["staff", "audit", "--json"]);
+    assert!(audit.iter().any(|e| e["action"] == "queue-transfer"));
+}
+
+#[test]
+fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
+    use std::io::Write as _;
+    let station = Station::new();
+    let set = |pin: &str| {
+        let mut child = station
+            .command(&["staff", "set-pin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(pin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let weak = set("123456\n");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("too easy"));
+    let ok = set("240517\n");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let auth = Store::open(station.data_dir())
+        .unwrap()
+        .staff_auth()
+        .unwrap();
+    let hash = auth.pin_hash.expect("a hash is stored");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains("240517"));
+}

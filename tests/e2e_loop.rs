@@ -517,3 +517,66 @@ async fn doctor_says_whether_upstream_answers_and_takes_the_token() {
         line(&out)
     );
 }
+
+/// The text of the public page `/T/<code>`, in Chinese.
+async fn page(base: &str, code: &str) -> String {
+    let r = reqwest::Client::new()
+        .get(format!("{base}/T/{code}?lang=zh"))
+        .send()
+        .await
+        .expect("the hub answers");
+    assert_eq!(r.status(), 200);
+    r.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tickets_page_shows_its_place_and_moves_after_queue_call() {
+    let hub_dir = tempfile::tempdir().unwrap();
+    let kiosk_dir = tempfile::tempdir().unwrap();
+    let hub = start_hub(hub_dir.path(), 0).await;
+    let base = hub.base_url();
+    let data = kiosk_dir.path().to_owned();
+    let run = move |args: &'static [&'static str]| {
+        let (data, base) = (data.clone(), base.clone());
+        blocking(move || cli(&data, &base, "native", STATION_TOKEN, args))
+    };
+    let mut codes = Vec::new();
+    for _ in 0..3 {
+        let out = run(&["queue", "take", "--service", "mediation", "--json"]).await;
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        codes.push(json_line(&out)["token"].as_str().unwrap().to_owned());
+    }
+    let base = hub.base_url();
+    let third = page(&base, &codes[2]).await;
+    assert!(third.contains("B003"), "{third}");
+    assert!(third.contains("您前面还有 2 人"), "{third}");
+    assert!(
+        !third.contains("调解"),
+        "the page names no service: {third}"
+    );
+
+    let out = run(&["queue", "call", "--counter", "2", "--json"]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_line(&out)["ticket"], "B001");
+    let third = page(&base, &codes[2]).await;
+    assert!(third.contains("您前面还有 1 人"), "{third}");
+    let first = page(&base, &codes[0]).await;
+    assert!(first.contains("B001"), "{first}");
+    assert!(first.contains("请到 2 号窗口"), "{first}");
+    let out = run(&["queue", "call", "--counter", "1", "--json"]).await;
+    assert!(out.status.success());
+    assert!(page(&base, &codes[2]).await.contains("下一位就是您"));
+}

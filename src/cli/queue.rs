@@ -209,9 +209,13 @@ fn print_ticket(v: &TicketView, json: bool) {
     println!("page      {}", v.url);
 }
 
-/// Prints what is waiting in the print queue (a booking's or ticket's slip) and says where it
-/// went; the virtual printer's PNG path when there is one.
-fn print_slips(config: &KioskConfig, kiosk: &mut Kiosk, token: &str) -> anyhow::Result<String> {
+/// Prints what is waiting in the print queue (a booking's or ticket's slip): the print state of
+/// the slip with `token`, and the virtual printer's PNG of it when there is one.
+fn print_slips(
+    config: &KioskConfig,
+    kiosk: &mut Kiosk,
+    token: &str,
+) -> anyhow::Result<(String, Option<String>)> {
     let profile = config.printer_profile();
     let mut printer = configured_printer(config);
     let pass = kiosk.print_pending(printer.as_mut(), &profile, |_| {})?;
@@ -224,16 +228,55 @@ fn print_slips(config: &KioskConfig, kiosk: &mut Kiosk, token: &str) -> anyhow::
     if let Some(reason) = mine.and_then(|o| o.reason.clone()) {
         eprintln!("note: saved; the slip is not printed yet: {reason}");
     }
-    if config.printer.port.is_none() && state == "printed" {
-        let png = VirtualPrinter::new(&config.data_dir, profile.dots_per_line).png_path(token);
-        return Ok(format!("{state} ({})", png.display()));
+    let png = (config.printer.port.is_none() && state == "printed").then(|| {
+        VirtualPrinter::new(&config.data_dir, profile.dots_per_line)
+            .png_path(token)
+            .display()
+            .to_string()
+    });
+    Ok((state, png))
+}
+
+/// After a change, sends the station's state upstream at once, so that ticket pages and the
+/// operator page follow (`queue call` moves everyone's "N ahead"). Best effort: when upstream
+/// cannot be reached the change stands, and the kiosk's outbox task sends it later.
+fn push_state(config: &KioskConfig, kiosk: &mut Kiosk) {
+    let sent = super::runtime().and_then(|rt| {
+        rt.block_on(async {
+            let connection = super::upstream_for_cli(config).await?;
+            let upstream = connection
+                .upstream
+                .with_timeout(std::time::Duration::from_secs(5));
+            kiosk.sync_station(&upstream, false).await?;
+            anyhow::Ok(())
+        })
+    });
+    if let Err(e) = sent {
+        eprintln!("note: saved here; upstream will get it later: {e:#}");
     }
-    Ok(state)
 }
 
 pub fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<()> {
     let mut kiosk = Kiosk::open(config.clone())?;
     let now = Utc::now();
+    let changes = !matches!(
+        cmd,
+        BookingCommand::Slots { .. } | BookingCommand::List { .. }
+    );
+    booking_run(&config, &mut kiosk, cmd, now)?;
+    if changes {
+        push_state(&config, &mut kiosk);
+    }
+    Ok(())
+}
+
+fn booking_run(
+    config: &Arc<KioskConfig>,
+    kiosk: &mut Kiosk,
+    cmd: BookingCommand,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let config = config.clone();
     match cmd {
         BookingCommand::Slots {
             service,
@@ -270,7 +313,7 @@ pub fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<
             json,
         } => {
             let booked = kiosk.book(&service, &slot, &phone, lang.into(), "cli", now)?;
-            let slip = print_slips(&config, &mut kiosk, booked.token.as_str())?;
+            let (print, png) = print_slips(&config, kiosk, booked.token.as_str())?;
             let b = &booked.booking;
             if json {
                 println!(
@@ -284,7 +327,8 @@ pub fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<
                         "end": b.end.to_rfc3339(),
                         "provider": b.provider,
                         "state": b.state,
-                        "print": slip,
+                        "print": print,
+                        "slip_png": png,
                     })
                 );
             } else {
@@ -292,12 +336,15 @@ pub fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<
                 println!("at        {}", local(b.start));
                 println!("code      {}", booked.token.grouped());
                 println!("page      {}", booked.url);
-                println!("slip      {slip}");
+                match png {
+                    Some(png) => println!("slip      {print} ({png})"),
+                    None => println!("slip      {print}"),
+                }
             }
         }
         BookingCommand::Checkin { code, json } => {
             let view = kiosk.check_in(&code, now)?;
-            print_slips(&config, &mut kiosk, &view.ticket.token)?;
+            print_slips(&config, kiosk, &view.ticket.token)?;
             print_ticket(&view, json);
         }
         BookingCommand::Cancel { code, json } => {
@@ -336,6 +383,15 @@ pub fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<
 
 pub fn queue(config: Arc<KioskConfig>, cmd: QueueCommand) -> anyhow::Result<()> {
     let mut kiosk = Kiosk::open(config.clone())?;
+    let changes = !matches!(cmd, QueueCommand::List { .. });
+    queue_run(&config, &mut kiosk, cmd)?;
+    if changes {
+        push_state(&config, &mut kiosk);
+    }
+    Ok(())
+}
+
+fn queue_run(config: &KioskConfig, kiosk: &mut Kiosk, cmd: QueueCommand) -> anyhow::Result<()> {
     let now = Utc::now();
     let view = match cmd {
         QueueCommand::Take {
@@ -350,7 +406,7 @@ pub fn queue(config: Arc<KioskConfig>, cmd: QueueCommand) -> anyhow::Result<()> 
                 Some(c) => crate::domain::TrackingToken::parse(c)?.as_str().to_owned(),
                 None => view.ticket.token.clone(),
             };
-            print_slips(&config, &mut kiosk, &token)?;
+            print_slips(config, kiosk, &token)?;
             print_ticket(&view, json);
             return Ok(());
         }
@@ -433,7 +489,7 @@ pub fn queue(config: Arc<KioskConfig>, cmd: QueueCommand) -> anyhow::Result<()> 
 }
 
 pub fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> {
-    let mut kiosk = Kiosk::open(config)?;
+    let mut kiosk = Kiosk::open(config.clone())?;
     let now = Utc::now();
     match cmd {
         StaffCommand::SetPin { json } => {
@@ -470,10 +526,12 @@ pub fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> 
         StaffCommand::CheckIn { provider } => {
             kiosk.attendance(&provider, true, now)?;
             println!("{provider} checked in");
+            push_state(&config, &mut kiosk);
         }
         StaffCommand::CheckOut { provider } => {
             kiosk.attendance(&provider, false, now)?;
             println!("{provider} checked out");
+            push_state(&config, &mut kiosk);
         }
     }
     Ok(())

@@ -1,5 +1,6 @@
-//! The native protocol, version 1 (`docs/protocol.md`): kiosks file cases and send heartbeats,
-//! read any case's progress; departments post status events.
+//! The native protocol, version 1 (`docs/protocol.md`): kiosks file cases, send heartbeats and
+//! their station state (queues, bookings, who is on duty), read any case's progress and their
+//! station's roster; departments post status events; operators set a station's roster.
 //!
 //! Each handler checks, in this order: who is calling (a failure is one fixed `401`, before
 //! any byte of the body is read), the body's type and size, its JSON shape, that the caller may
@@ -12,30 +13,42 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{any, get, post, put, MethodRouter};
 use axum::{Json, Router};
 
 use crate::domain::TrackingToken;
 use crate::upstream::protocol::{
-    ApiError, CaseSubmission, Heartbeat, StatusUpdate, API_V1, IDEMPOTENCY_KEY,
+    ApiError, CaseSubmission, Heartbeat, RosterDocument, StationState, StatusUpdate, API_V1,
+    IDEMPOTENCY_KEY,
 };
 
 use super::auth::bearer;
-use super::body::{self, BodyError, Shape, BODY_LIMIT};
+use super::body::{self, BodyError, Shape, BODY_LIMIT, STATE_BODY_LIMIT};
+use super::config::is_valid_id;
 use super::digest::sha256_hex;
 use super::server::HubState;
 use super::store::cases::{self, Intake, NewCase, Source, Update};
+use super::store::queues::{self, Recorded};
 use super::store::{stations, HubStoreError};
 use super::validate::{self, Invalid};
 
-pub fn routes() -> Router<Arc<HubState>> {
-    let reserved = any(|| async {
-        ApiFailure::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "reserved for a later version of the kiosk",
+/// A route of one method; any other method gets a JSON `405` that says which one to use.
+fn only(method: &'static str, route: MethodRouter<Arc<HubState>>) -> MethodRouter<Arc<HubState>> {
+    route.fallback(move || async move {
+        let mut response = ApiFailure::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("use {method} here"),
             None,
         )
-    });
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(method));
+        response
+    })
+}
+
+pub fn routes() -> Router<Arc<HubState>> {
     Router::new()
         .route(&format!("{API_V1}/cases"), post(submit_case))
         .route(&format!("{API_V1}/cases/{{token}}"), get(case_progress))
@@ -44,10 +57,18 @@ pub fn routes() -> Router<Arc<HubState>> {
             post(post_event),
         )
         .route(&format!("{API_V1}/heartbeat"), post(heartbeat))
-        .route(&format!("{API_V1}/attendance"), reserved.clone())
-        .route(&format!("{API_V1}/bookings"), reserved.clone())
-        .route(&format!("{API_V1}/queue-events"), reserved.clone())
-        .route(&format!("{API_V1}/stations/{{id}}/roster"), reserved)
+        .route(
+            &format!("{API_V1}/station-state"),
+            only("PUT", put(station_state)),
+        )
+        .route(
+            &format!("{API_V1}/roster"),
+            only("GET", get(station_roster)),
+        )
+        .route(
+            &format!("{API_V1}/stations/{{id}}/roster"),
+            only("PUT", put(set_roster)),
+        )
         .route(
             &format!("{API_V1}/{{*rest}}"),
             any(|| async { ApiFailure::new(StatusCode::NOT_FOUND, "no such endpoint", None) }),
@@ -100,9 +121,9 @@ impl ApiFailure {
 
     fn body(e: BodyError) -> ApiFailure {
         match e {
-            BodyError::TooLarge => ApiFailure::new(
+            BodyError::TooLarge { limit } => ApiFailure::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the body is larger than {} KiB", BODY_LIMIT / 1024),
+                format!("the body is larger than {} KiB", limit / 1024),
                 None,
             ),
             BodyError::NotJson => ApiFailure::new(
@@ -137,12 +158,21 @@ fn station(hub: &HubState, headers: &HeaderMap) -> Result<String, ApiFailure> {
         .ok_or_else(ApiFailure::unauthorized)
 }
 
-/// Reads and decodes a JSON body of type `T`.
+/// Reads and decodes a JSON body of type `T` of at most [`BODY_LIMIT`] bytes.
 async fn json_body<T: Shape>(headers: &HeaderMap, body: Body) -> Result<T, ApiFailure> {
+    json_body_up_to(headers, body, BODY_LIMIT).await
+}
+
+/// Reads and decodes a JSON body of type `T` of at most `limit` bytes.
+async fn json_body_up_to<T: Shape>(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<T, ApiFailure> {
     if !body::is_json(headers) {
         return Err(ApiFailure::body(BodyError::NotJson));
     }
-    let bytes = body::read_bounded(headers, body)
+    let bytes = body::read_bounded_to(headers, body, limit)
         .await
         .map_err(ApiFailure::body)?;
     body::decode(&bytes).map_err(ApiFailure::body)
@@ -300,6 +330,87 @@ async fn heartbeat(
     let now = hub.now();
     hub.store()
         .write(move |tx| stations::record_heartbeat(tx, &beat, now))
+        .await
+        .map_err(ApiFailure::internal)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `PUT /api/v1/station-state`: `204`, whether the state was newer than the one held (and
+/// applied) or not (and ignored: the outbox delivered an old one late).
+async fn station_state(
+    State(hub): State<Arc<HubState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiFailure> {
+    let station_id = station(&hub, &headers)?;
+    let state: StationState = json_body_up_to(&headers, body, STATE_BODY_LIMIT).await?;
+    if state.station_id != station_id {
+        return Err(ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            "this token reports for another station",
+            Some("station_id"),
+        ));
+    }
+    let state = validate::station_state(state).map_err(ApiFailure::invalid)?;
+    let now = hub.now();
+    // A state that is not newer changes nothing and is answered alike: the kiosk has nothing
+    // to correct (`Recorded::Stale`).
+    let _recorded: Recorded = hub
+        .store()
+        .write(move |tx| queues::record_state(tx, &state, now))
+        .await
+        .map_err(ApiFailure::internal)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+fn no_roster() -> ApiFailure {
+    ApiFailure::new(
+        StatusCode::NOT_FOUND,
+        "the district has set no roster for this station",
+        None,
+    )
+}
+
+/// `GET /api/v1/roster`: the calling station's roster, or `404` when the district set none.
+async fn station_roster(
+    State(hub): State<Arc<HubState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiFailure> {
+    let station_id = station(&hub, &headers)?;
+    let roster = hub
+        .store()
+        .read(move |tx| queues::roster(tx, &station_id))
+        .await
+        .map_err(ApiFailure::internal)?;
+    match roster {
+        Some(r) => Ok(Json(r).into_response()),
+        None => Err(no_roster()),
+    }
+}
+
+/// `PUT /api/v1/stations/{id}/roster` (operator): `204`. The roster replaces the station's
+/// previous one whole; the hub stamps `updated_at`.
+async fn set_roster(
+    State(hub): State<Arc<HubState>>,
+    headers: HeaderMap,
+    Path(station_id): Path<String>,
+    body: Body,
+) -> Result<Response, ApiFailure> {
+    if !hub.credentials().operator(bearer(&headers)) {
+        return Err(ApiFailure::unauthorized());
+    }
+    let roster: RosterDocument = json_body(&headers, body).await?;
+    if !is_valid_id(&station_id) || !hub.credentials().station_ids().contains(&station_id) {
+        return Err(ApiFailure::new(
+            StatusCode::NOT_FOUND,
+            "no station has this id (the hub knows the stations it has a token for)",
+            Some("station_id"),
+        ));
+    }
+    validate::roster(&roster).map_err(ApiFailure::invalid)?;
+    let now = hub.now();
+    hub.store()
+        .write(move |tx| queues::set_roster(tx, &station_id, &roster, now))
         .await
         .map_err(ApiFailure::internal)?;
     Ok(StatusCode::NO_CONTENT.into_response())

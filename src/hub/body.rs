@@ -5,7 +5,8 @@
 //! "JSON of the wrong shape". A shape error is traced to its field by trying each field of the
 //! body on its own type ([`Shape`]), and after a successful decode the value is written back
 //! and compared with what was sent, so an unknown field is refused at any depth, even inside
-//! types that would quietly ignore it.
+//! types that would quietly ignore it. (A type that leaves empty fields out when written, like
+//! a roster, refuses unknown fields at every depth by itself and skips that comparison.)
 
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap};
@@ -13,17 +14,23 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::domain::roster::Provider;
 use crate::domain::{Channel, Language, RiskAssessment};
 use crate::upstream::protocol::{
-    CaseState, CaseSubmission, Heartbeat, StatusUpdate, SubmittedAnswer,
+    BookingStatus, CaseState, CaseSubmission, Heartbeat, OnDuty, RosterDocument, StationState,
+    StatusUpdate, SubmittedAnswer, TicketStatus,
 };
 
 /// The largest body the hub reads (`413` above it).
 pub const BODY_LIMIT: usize = 64 * 1024;
+/// The largest station state (`PUT /api/v1/station-state`): room for its 5 000 tickets and
+/// 5 000 bookings.
+pub const STATE_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyError {
-    TooLarge,
+    /// Over the limit (bytes) of its endpoint.
+    TooLarge { limit: usize },
     /// Not `application/json`.
     NotJson,
     /// Malformed or of the wrong shape; `field` when one is to blame.
@@ -42,25 +49,42 @@ pub fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// Reads the body, refusing it as soon as it is known to be over the limit (a declared
+/// Reads the body, refusing it as soon as it is known to be over [`BODY_LIMIT`] (a declared
 /// `Content-Length` is believed before a byte is read).
 pub async fn read_bounded(headers: &HeaderMap, body: Body) -> Result<Bytes, BodyError> {
+    read_bounded_to(headers, body, BODY_LIMIT).await
+}
+
+/// [`read_bounded`] with another limit, in bytes.
+pub async fn read_bounded_to(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > BODY_LIMIT as u64) {
-        return Err(BodyError::TooLarge);
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge { limit });
     }
-    axum::body::to_bytes(body, BODY_LIMIT)
+    axum::body::to_bytes(body, limit)
         .await
-        .map_err(|_| BodyError::TooLarge)
+        .map_err(|_| BodyError::TooLarge { limit })
 }
 
 /// The field-by-field shape of a body type, for naming the field a decoding error is about.
 pub trait Shape: DeserializeOwned + Serialize {
     /// Every top-level field with a check of its type, and for arrays of its elements.
     fn fields() -> &'static [Field];
+
+    /// Whether writing the decoded value back gives every field that was sent, so that a field
+    /// missing from it was unknown. A type that leaves empty fields out when written says
+    /// `false`, and must then refuse unknown fields itself at every depth
+    /// (`deny_unknown_fields`).
+    fn writes_every_field() -> bool {
+        true
+    }
 }
 
 pub struct Field {
@@ -147,6 +171,52 @@ impl Shape for Heartbeat {
     }
 }
 
+impl Shape for StationState {
+    fn fields() -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            field("station_id", check::<String>),
+            field("seq", check::<u64>),
+            field("sent_at", check::<chrono::DateTime<chrono::Utc>>),
+            Field {
+                name: "tickets",
+                check: check::<Vec<TicketStatus>>,
+                element: Some(check::<TicketStatus>),
+            },
+            Field {
+                name: "bookings",
+                check: check::<Vec<BookingStatus>>,
+                element: Some(check::<BookingStatus>),
+            },
+            Field {
+                name: "on_duty",
+                check: check::<Vec<OnDuty>>,
+                element: Some(check::<OnDuty>),
+            },
+        ];
+        FIELDS
+    }
+}
+
+impl Shape for RosterDocument {
+    fn fields() -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            Field {
+                name: "providers",
+                check: check::<Vec<Provider>>,
+                element: Some(check::<Provider>),
+            },
+            field("updated_at", check::<Option<chrono::DateTime<chrono::Utc>>>),
+        ];
+        FIELDS
+    }
+
+    /// A provider leaves out empty `exceptions`, an exception its `closed = false` and absent
+    /// times; every roster type refuses unknown fields itself.
+    fn writes_every_field() -> bool {
+        false
+    }
+}
+
 /// Decodes a JSON body of type `T`.
 pub fn decode<T: Shape>(bytes: &[u8]) -> Result<T, BodyError> {
     let value: Value = serde_json::from_slice(bytes).map_err(|e| BodyError::Refused {
@@ -169,6 +239,9 @@ pub fn decode<T: Shape>(bytes: &[u8]) -> Result<T, BodyError> {
             });
         }
     };
+    if !T::writes_every_field() {
+        return Ok(decoded);
+    }
     let written = serde_json::to_value(&decoded).map_err(|e| BodyError::Refused {
         problem: e.to_string(),
         field: None,
@@ -317,6 +390,46 @@ mod tests {
         names::<Heartbeat>(&json!({"station_id": "", "sent_at": "", "app_version": "",
             "printer_state": "", "paper_left_m": 0, "paper_low": false, "queue_lengths": {},
             "outbox_pending": 0, "outbox_oldest_s": null}));
+        names::<StationState>(&json!({"station_id": "", "seq": 0, "sent_at": "",
+            "tickets": [], "bookings": [], "on_duty": []}));
+        names::<RosterDocument>(&json!({"providers": [], "updated_at": null}));
+    }
+
+    fn provider() -> Value {
+        json!({"id": "lawyer-wang", "role": "lawyer", "name": {"zh": "王", "en": "Wang"},
+               "service": "legal", "slot_min": 30, "shifts": [
+                   {"day": "mon", "from": "09:00", "to": "12:00"}]})
+    }
+
+    #[test]
+    fn a_roster_may_spell_out_its_empty_fields_but_not_add_unknown_ones() {
+        let mut p = provider();
+        p["exceptions"] = json!([{"date": "2030-01-01", "closed": false, "until": null,
+                                  "from": "14:00", "to": "15:00"}]);
+        let doc = json!({"providers": [p], "updated_at": null});
+        let roster: RosterDocument = decode(doc.to_string().as_bytes()).unwrap();
+        assert_eq!(roster.providers[0].capacity, 1);
+        let mut p = provider();
+        p["exceptions"] = json!([]);
+        decode::<RosterDocument>(json!({"providers": [p]}).to_string().as_bytes()).unwrap();
+
+        let mut p = provider();
+        p["shifts"][0]["room"] = json!(3);
+        assert!(matches!(
+            decode::<RosterDocument>(json!({"providers": [p]}).to_string().as_bytes()),
+            Err(BodyError::Refused { .. })
+        ));
+        let mut p = provider();
+        p["name"]["fr"] = json!("Wang");
+        assert!(matches!(
+            decode::<RosterDocument>(json!({"providers": [p]}).to_string().as_bytes()),
+            Err(BodyError::Refused { .. })
+        ));
+        let doc = json!({"providers": [provider()], "colour": "red"});
+        match decode::<RosterDocument>(doc.to_string().as_bytes()) {
+            Err(BodyError::Refused { field, .. }) => assert_eq!(field.as_deref(), Some("colour")),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Utc, Weekday};
 
 /// The stylesheet's path (served by the router).
 pub const STYLESHEET_PATH: &str = "/assets/hub.css";
@@ -91,10 +91,38 @@ pub fn language_switch(current: crate::domain::Language) -> String {
     )
 }
 
-/// China Standard Time, the zone every page states it uses.
+/// China Standard Time (UTC+8): the stations' local time, the zone every page states it uses.
+pub fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// An instant as a date and time in China Standard Time.
 pub fn china_time(at: DateTime<Utc>) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    at.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string()
+    at.with_timezone(&china())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// The time of day alone, `HH:MM`, in China Standard Time.
+pub fn china_clock(at: DateTime<Utc>) -> String {
+    at.with_timezone(&china()).format("%H:%M").to_string()
+}
+
+/// The date alone, `YYYY-MM-DD`, and its day of the week, in China Standard Time.
+pub fn china_date(at: DateTime<Utc>) -> (String, Weekday) {
+    let local = at.with_timezone(&china());
+    (local.format("%Y-%m-%d").to_string(), local.weekday())
+}
+
+/// The local day (China Standard Time) that `at` falls in, as `[start, end)` in UTC.
+pub fn china_day(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let date = at.with_timezone(&china()).date_naive();
+    let start = china()
+        .from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .single()
+        .expect("a fixed offset maps every local time to one instant")
+        .with_timezone(&Utc);
+    (start, start + Duration::days(1))
 }
 
 /// The hub's stylesheet: phone first, large type (20 px, and it grows with the browser's own
@@ -176,6 +204,19 @@ th { background: #e6e6e1; }
 .all-clear h2 { margin: 0; padding: 0.5rem 1rem; color: #1d7a46; }
 .all-clear p { margin: 0 1rem 0.75rem; }
 .stale, .warn { color: #a51d2d; font-weight: 700; }
+
+/* A queue ticket and a booking: the number or the time, very large, first. */
+.ticket-number { margin: 0.1rem 0 0.3rem; font-size: 4rem; font-weight: 800; line-height: 1.1;
+  letter-spacing: 0.06em; font-variant-numeric: tabular-nums; }
+.when { margin: 0.1rem 0 0.5rem; font-size: 1.6rem; font-weight: 700; line-height: 1.3; }
+.ahead { margin: 0 0 0.3rem; font-size: 1.4rem; font-weight: 700; }
+.wait { margin: 0 0 0.3rem; font-size: 1.15rem; }
+.advice { margin: 1rem 0 0; padding: 0.75rem 1rem; background: #fff8e1;
+  border-left: 0.35rem solid #8f4f00; border-radius: 0.3rem; }
+.status.called { border-color: #1d7a46; }
+.status.called .state { color: #1d7a46; }
+.status.finished { border-color: #5e5e5a; }
+.status.finished .state { color: #3d3d3d; }
 .ok { color: #1d7a46; font-weight: 600; }
 "#;
 
@@ -197,5 +238,19 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(china_time(at), "2024-05-02 04:30");
+        assert_eq!(china_clock(at), "04:30");
+        assert_eq!(china_date(at), ("2024-05-02".to_owned(), Weekday::Thu));
+    }
+
+    #[test]
+    fn the_local_day_runs_from_midnight_in_china() {
+        let at = DateTime::parse_from_rfc3339("2024-05-01T20:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (start, end) = china_day(at);
+        assert_eq!(start.to_rfc3339(), "2024-05-01T16:00:00+00:00");
+        assert_eq!(end - start, Duration::days(1));
+        assert_eq!(china_day(start), (start, end));
+        assert_eq!(china_day(end - Duration::seconds(1)), (start, end));
     }
 }

@@ -1,9 +1,11 @@
 //! `grievance-hub`: the reference upstream server (DESIGN.md §6), and the QR code's target.
 //!
 //! It receives cases from kiosks over the native protocol (`docs/protocol.md`, the types in
-//! [`crate::upstream::protocol`]), lets departments move them on, serves the public tracking page
-//! `/T/<TOKEN>`, speaks Open311 GeoReport v2 under `/open311/v2/`, and shows district operators
-//! every station's health at `/operator`. `docs/hub.md` is the operator's manual.
+//! [`crate::upstream::protocol`]), lets departments move them on, keeps each station's queues,
+//! bookings, attendance and roster, serves the public tracking page `/T/<TOKEN>` (a case's, a
+//! queue ticket's or a booking's), speaks Open311 GeoReport v2 under `/open311/v2/`, and shows
+//! district operators every station's health at `/operator`. `docs/hub.md` is the operator's
+//! manual.
 //!
 //! The code map, one concept per file:
 //!
@@ -12,15 +14,18 @@
 //! - [`auth`]: who is calling (station, department, operator, Open311 key), compared in
 //!   constant time; every failure looks the same.
 //! - [`body`]: reading a bounded request body and decoding JSON with errors that name the field.
-//! - [`validate`]: the rules a submission, a status update and a heartbeat must keep (pure).
-//! - [`api`]: the native protocol's handlers (`/api/v1`).
-//! - [`tracking`]: the public tracking page.
-//! - [`operator`]: the operators' page.
+//! - [`validate`]: the rules a submission, a status update, a heartbeat, a station state and a
+//!   roster must keep (pure).
+//! - [`api`]: the native protocol's handlers (`/api/v1`), station state and rosters included.
+//! - [`tracking`]: the public tracking page: a case, a queue ticket or a booking.
+//! - [`operator`]: the operators' page (health, queues, who is on duty, attendance).
 //! - [`open311`]: the Open311 GeoReport v2 server.
 //! - [`html`], [`words`], [`xml`]: escaping and page furniture, the page texts in Chinese and
 //!   English, and a small XML writer.
 //! - [`rate_limit`]: a token bucket per client address.
-//! - [`store`]: the hub's own SQLite database and everything that touches it.
+//! - [`store`]: the hub's own SQLite database and everything that touches it: `cases`,
+//!   `stations` (heartbeats), `open311`, and `queues` (station states, tickets, bookings,
+//!   attendance, rosters).
 //! - [`digest`]: SHA-256, for the idempotency fingerprint of a case body.
 //! - [`clock`]: the time, replaceable in tests.
 //!

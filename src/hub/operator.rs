@@ -1,12 +1,14 @@
 //! The operators' page, `/operator`: every station's health (last heartbeat, printer and paper,
-//! queues, cases not yet delivered, open cases) and, above it, the red alerts (high-risk cases
-//! not closed) and the cases past their expected date.
+//! people waiting per lane, who is on duty, today's bookings, cases not yet delivered, open
+//! cases) and, above it, the red alerts (high-risk cases not closed) and the cases past their
+//! expected date; below it, today's attendance (who checked in and out where).
 //!
 //! Behind `HUB_OPERATOR_TOKEN`, as `Authorization: Bearer …` or `?token=` (for a wall screen's
 //! browser); without it every request gets the same `401` page. Everything a kiosk or a
 //! department wrote is escaped; the page never shows personal data, and shows a discreet
 //! service by its lane letter, as a wall screen can be read by anyone in the room.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -20,9 +22,12 @@ use chrono::{DateTime, Utc};
 use crate::domain::{Language, RiskReason, TrackingToken};
 
 use super::auth::bearer;
-use super::html::{china_time, escape, language_switch, page_start, private_page, PAGE_END};
+use super::html::{
+    china_clock, china_day, china_time, escape, language_switch, page_start, private_page, PAGE_END,
+};
 use super::server::HubState;
 use super::store::cases::{self, CaseSummary};
+use super::store::queues::{self, Attendance, StationQueues};
 use super::store::stations::{self, StationHealth};
 use super::words::{self, duration, negotiate, query_param, service_line, state_label};
 
@@ -60,21 +65,21 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
     }
     let now = hub.now();
     let known = hub.credentials().station_ids();
+    let (day_start, day_end) = china_day(now);
     let read = hub
         .store()
         .read(move |tx| {
-            Ok((
-                cases::open_high_risk(tx)?,
-                cases::past_due(tx, now)?,
-                stations::overview(tx, &known, now)?,
-            ))
+            Ok(Overview {
+                alerts: cases::open_high_risk(tx)?,
+                overdue: cases::past_due(tx, now)?,
+                health: stations::overview(tx, &known, now)?,
+                queues: queues::station_queues(tx, day_start, day_end)?,
+                attendance: queues::attendance_since(tx, day_start)?,
+            })
         })
         .await;
     match read {
-        Ok((alerts, overdue, health)) => private_page(
-            StatusCode::OK,
-            render(&hub, lang, now, &alerts, &overdue, &health),
-        ),
+        Ok(overview) => private_page(StatusCode::OK, render(&hub, lang, now, &overview)),
         Err(e) => {
             eprintln!("grievance-hub: operator page: {e}");
             private_page(
@@ -89,14 +94,24 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
     }
 }
 
-fn render(
-    hub: &HubState,
-    lang: Language,
-    now: DateTime<Utc>,
-    alerts: &[CaseSummary],
-    overdue: &[CaseSummary],
-    health: &[StationHealth],
-) -> String {
+/// Everything the page shows, read in one transaction.
+struct Overview {
+    alerts: Vec<CaseSummary>,
+    overdue: Vec<CaseSummary>,
+    health: Vec<StationHealth>,
+    queues: BTreeMap<String, StationQueues>,
+    /// Today's stretches on duty and those still open.
+    attendance: Vec<Attendance>,
+}
+
+fn render(hub: &HubState, lang: Language, now: DateTime<Utc>, overview: &Overview) -> String {
+    let Overview {
+        alerts,
+        overdue,
+        health,
+        queues,
+        attendance,
+    } = overview;
     let w = words::operator(lang);
     let mut html = page_start(
         w.html_lang,
@@ -208,26 +223,82 @@ fn render(
     } else {
         let _ = writeln!(
             html,
-            "<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            "<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
             escape(w.station),
             escape(w.last_heartbeat),
             escape(w.version),
             escape(w.printer),
             escape(w.paper),
             escape(w.queues),
+            escape(w.on_duty),
+            escape(w.bookings_today),
             escape(w.backlog),
             escape(w.open_cases),
             escape(w.high_risk),
             escape(w.past_due_column)
         );
         for s in health {
-            station_row(&mut html, hub, lang, now, s);
+            let on_duty: Vec<&Attendance> = attendance
+                .iter()
+                .filter(|a| a.station_id == s.station_id && a.checked_out_at.is_none())
+                .collect();
+            station_row(
+                &mut html,
+                hub,
+                lang,
+                now,
+                s,
+                queues.get(&s.station_id),
+                &on_duty,
+            );
         }
         html.push_str("</table>\n");
     }
-    html.push_str("</section>\n</main>\n");
+    html.push_str("</section>\n");
+    attendance_section(&mut html, hub, lang, attendance);
+    html.push_str("</main>\n");
     html.push_str(PAGE_END);
     html
+}
+
+/// Today's attendance: every stretch on duty that began today or is still open, by station.
+fn attendance_section(html: &mut String, hub: &HubState, lang: Language, log: &[Attendance]) {
+    let w = words::operator(lang);
+    let _ = write!(
+        html,
+        "<section id=\"attendance\">\n<h2>{} ({})</h2>\n",
+        escape(w.attendance),
+        log.len()
+    );
+    if log.is_empty() {
+        let _ = writeln!(html, "<p>{}</p>", escape(w.no_attendance));
+    } else {
+        let _ = writeln!(
+            html,
+            "<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            escape(w.station),
+            escape(w.role),
+            escape(w.name),
+            escape(w.checked_in),
+            escape(w.checked_out)
+        );
+        for a in log {
+            let out = match a.checked_out_at {
+                Some(at) => china_time(at),
+                None => format!("<span class=\"ok\">{}</span>", escape(w.still_on_duty)),
+            };
+            let _ = writeln!(
+                html,
+                "<tr><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td>{}</td><td>{out}</td></tr>",
+                station_cell(hub, &a.station_id),
+                escape(a.role.word(lang)),
+                escape(&a.name),
+                china_time(a.checked_in_at),
+            );
+        }
+        html.push_str("</table>\n");
+    }
+    html.push_str("</section>\n");
 }
 
 fn station_row(
@@ -236,16 +307,18 @@ fn station_row(
     lang: Language,
     now: DateTime<Utc>,
     s: &StationHealth,
+    station_queues: Option<&StationQueues>,
+    on_duty: &[&Attendance],
 ) {
     let w = words::operator(lang);
     let dash = "—".to_owned();
-    let (heard, version, printer, paper, queues, backlog) = match &s.last_heartbeat {
+    let (heard, version, printer, paper, heartbeat_queues, backlog) = match &s.last_heartbeat {
         None => (
             format!("<span class=\"stale\">{}</span>", escape(w.never)),
             dash.clone(),
             dash.clone(),
             dash.clone(),
-            dash.clone(),
+            None,
             dash,
         ),
         Some((received_at, beat)) => {
@@ -280,15 +353,7 @@ fn station_row(
             } else {
                 format!("{:.1} m", beat.paper_left_m)
             };
-            let queues = if beat.queue_lengths.is_empty() {
-                "—".to_owned()
-            } else {
-                beat.queue_lengths
-                    .iter()
-                    .map(|(lane, n)| format!("{}: {n}", escape(lane)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
+            let queues = Some(&beat.queue_lengths);
             let backlog = match beat.outbox_oldest_s {
                 Some(age) if beat.outbox_pending > 0 => format!(
                     "{} ({} {})",
@@ -318,9 +383,39 @@ fn station_row(
     } else {
         "0".to_owned()
     };
+    // People waiting per lane: from the newest station state, else the heartbeat's count.
+    let waiting = station_queues
+        .and_then(|q| q.waiting.as_ref())
+        .or(heartbeat_queues);
+    let queues = match waiting {
+        Some(lanes) if !lanes.is_empty() => lanes
+            .iter()
+            .map(|(lane, n)| format!("{}: {n}", escape(lane)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "—".to_owned(),
+    };
+    let on_duty = if on_duty.is_empty() {
+        "—".to_owned()
+    } else {
+        on_duty
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {} <span class=\"small\">({} {})</span>",
+                    escape(a.role.word(lang)),
+                    escape(&a.name),
+                    escape(w.since),
+                    china_clock(a.checked_in_at)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("<br>")
+    };
+    let bookings = station_queues.map_or(0, |q| q.bookings_today);
     let _ = writeln!(
         html,
-        "<tr><td class=\"wrap\">{}</td><td>{heard}</td><td>{version}</td><td>{printer}</td><td>{paper}</td><td class=\"wrap\">{queues}</td><td>{backlog}</td><td>{}</td><td>{high}</td><td>{due}</td></tr>",
+        "<tr><td class=\"wrap\">{}</td><td>{heard}</td><td>{version}</td><td>{printer}</td><td>{paper}</td><td class=\"wrap\">{queues}</td><td class=\"wrap\">{on_duty}</td><td>{bookings}</td><td>{backlog}</td><td>{}</td><td>{high}</td><td>{due}</td></tr>",
         station_cell(hub, &s.station_id),
         s.open_cases
     );

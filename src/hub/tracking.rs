@@ -1,8 +1,10 @@
 //! The public tracking page, `/T/<TOKEN>`: what the QR code on every slip opens.
 //!
-//! It shows a case's state, timeline, handling department, expected date, service and station,
-//! and never anything personal (no phone, name, description or answers; a discreet service by
-//! its lane letter only). Every answer is private ([`super::html::private_page`]: `noindex`,
+//! For a case it shows the state, timeline, handling department, expected date, service and
+//! station; for a queue ticket its number, state, the people ahead and the wait (reloading
+//! itself every 20 s while the ticket waits or is called); for a booking its time, whom it is
+//! with and what to do on arrival. Never anything personal (no phone, name, description or
+//! answers; a discreet service by its lane letter only). Every answer is private ([`super::html::private_page`]: `noindex`,
 //! `no-referrer`, `no-store`, a strict CSP). A code that is malformed, has a wrong check
 //! character or belongs to no case gets one and the same `404` page, byte for byte, and the
 //! page never repeats what was asked. Each client is rate-limited before anything else happens.
@@ -19,14 +21,30 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use crate::domain::{Language, TrackingToken};
-use crate::upstream::protocol::{CaseProgress, CaseState};
+use chrono::{DateTime, Utc};
 
-use super::html::{china_time, escape, language_switch, page_start, private_page, PAGE_END};
+use crate::domain::{Language, TrackingToken};
+use crate::upstream::protocol::{BookingState, CaseProgress, CaseState, TicketState};
+
+use super::html::{
+    china_clock, china_date, china_day, china_time, escape, language_switch, page_start,
+    private_page, PAGE_END,
+};
 use super::rate_limit::{client_address, Decision};
 use super::server::HubState;
 use super::store::cases;
+use super::store::queues::{self, BookingView, TicketView};
 use super::words::{self, negotiate, service_line, state_label, TrackingWords};
+
+/// How often a ticket's page reloads itself while the ticket waits or is called, seconds.
+pub const TICKET_REFRESH_S: u32 = 20;
+
+/// What a tracking code leads to.
+enum Tracked {
+    Case(CaseProgress),
+    Ticket(TicketView),
+    Booking(BookingView),
+}
 
 pub fn routes() -> Router<Arc<HubState>> {
     Router::new()
@@ -66,12 +84,29 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         return not_found(w, lang);
     };
     let canonical = token.as_str().to_owned();
-    match hub
+    let found = hub
         .store()
-        .read(move |tx| cases::progress(tx, &canonical))
-        .await
-    {
-        Ok(Some(progress)) => private_page(StatusCode::OK, render(&hub, &token, &progress, lang)),
+        .read(move |tx| {
+            if let Some(p) = cases::progress(tx, &canonical)? {
+                return Ok(Some(Tracked::Case(p)));
+            }
+            if let Some(t) = queues::ticket(tx, &canonical)? {
+                return Ok(Some(Tracked::Ticket(t)));
+            }
+            Ok(queues::booking(tx, &canonical)?.map(Tracked::Booking))
+        })
+        .await;
+    match found {
+        Ok(Some(Tracked::Case(progress))) => {
+            private_page(StatusCode::OK, render(&hub, &token, &progress, lang))
+        }
+        Ok(Some(Tracked::Ticket(ticket))) => private_page(
+            StatusCode::OK,
+            render_ticket(&hub, &token, &ticket, lang, hub.now()),
+        ),
+        Ok(Some(Tracked::Booking(booking))) => {
+            private_page(StatusCode::OK, render_booking(&hub, &token, &booking, lang))
+        }
         Ok(None) => not_found(w, lang),
         Err(e) => {
             eprintln!("grievance-hub: tracking page: {e}");
@@ -175,6 +210,179 @@ fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Languag
         station_label = escape(w.station),
         filed_label = escape(w.filed),
         filed = china_time(p.filed_at),
+        zone = escape(w.zone),
+        privacy = escape(w.privacy),
+    );
+    html
+}
+
+/// The page of a queue ticket: the number, very large, and its state; while it waits, the
+/// people ahead and the wait; then the station, when it was taken and last updated. It reloads
+/// itself every [`TICKET_REFRESH_S`] seconds while the ticket waits or is called on the day it
+/// was taken (a ticket from an earlier day shows how it ended and stays still).
+fn render_ticket(
+    hub: &HubState,
+    token: &TrackingToken,
+    view: &TicketView,
+    lang: Language,
+    now: DateTime<Utc>,
+) -> String {
+    let w = words::tracking(lang);
+    let q = words::queue(lang);
+    let t = &view.status;
+    let open = matches!(t.state, TicketState::Waiting | TicketState::Called);
+    let earlier_day = china_day(t.taken_at).1 <= now;
+    let live = open && !earlier_day;
+    let refresh = if live {
+        format!("<meta http-equiv=\"refresh\" content=\"{TICKET_REFRESH_S}\">\n")
+    } else {
+        String::new()
+    };
+    let tone = match t.state {
+        TicketState::Waiting => "open",
+        TicketState::Called => "called",
+        TicketState::Served => "finished",
+        TicketState::NoShow => "unresolved",
+    };
+    let mut html = page_start(w.html_lang, q.ticket_title, &refresh, "tracking");
+    html.push_str("<main>\n");
+    html.push_str(&language_switch(lang));
+    let _ = write!(
+        html,
+        "<h1>{title}</h1>\n<section id=\"ticket\" class=\"card status {tone}\">\n\
+         <p class=\"label\">{number_label}</p>\n<p class=\"ticket-number\">{number}</p>\n\
+         <p class=\"state\">{state}</p>\n",
+        title = escape(q.ticket_title),
+        number_label = escape(q.your_number),
+        number = escape(&t.ticket),
+        state = escape(&words::ticket_state(t.state, t.counter, lang)),
+    );
+    if t.state == TicketState::Waiting && !earlier_day {
+        if let Some(n) = t.ahead {
+            let _ = writeln!(
+                html,
+                "<p class=\"ahead\">{}</p>",
+                escape(&words::ahead(n, lang))
+            );
+        }
+        let wait = match (t.wait_min, t.wait_max) {
+            (Some(min), Some(max)) => words::wait_range(min, max, lang),
+            _ => q.no_estimate.to_owned(),
+        };
+        let _ = writeln!(html, "<p class=\"wait\">{}</p>", escape(&wait));
+    }
+    if open && earlier_day {
+        let _ = writeln!(html, "<p class=\"small\">{}</p>", escape(q.earlier_day));
+    }
+    let _ = write!(
+        html,
+        "</section>\n<section id=\"details\">\n<dl class=\"card\">\n\
+         <dt>{station_label}</dt><dd>{station}</dd>\n\
+         <dt>{taken_label}</dt><dd>{taken}</dd>\n\
+         <dt>{updated_label}</dt><dd>{updated}</dd>\n\
+         <dt>{code_label}</dt><dd>{code}</dd>\n</dl>\n</section>\n<footer>\n",
+        station_label = escape(q.station),
+        station = escape(
+            hub.station_name(&view.station_id)
+                .unwrap_or(&view.station_id)
+        ),
+        taken_label = escape(q.taken),
+        taken = china_time(t.taken_at),
+        updated_label = escape(q.updated),
+        updated = china_time(view.updated_at),
+        code_label = escape(q.code),
+        code = escape(&token.grouped()),
+    );
+    if live {
+        let _ = writeln!(html, "<p class=\"small\">{}</p>", escape(q.refreshes));
+    }
+    let _ = write!(
+        html,
+        "<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
+         </main>\n{PAGE_END}",
+        zone = escape(w.zone),
+        privacy = escape(w.privacy),
+    );
+    html
+}
+
+/// The page of a booking: its date and time (China Standard Time, the stations' time), its
+/// state, whom it is with (the role, or for a discreet service only the lane letter), the
+/// station, and what to do on arrival.
+fn render_booking(
+    hub: &HubState,
+    token: &TrackingToken,
+    view: &BookingView,
+    lang: Language,
+) -> String {
+    let w = words::tracking(lang);
+    let q = words::queue(lang);
+    let b = &view.status;
+    let (date, day) = china_date(b.start);
+    let end = if china_date(b.end).0 == date {
+        china_clock(b.end)
+    } else {
+        china_time(b.end)
+    };
+    let when = match lang {
+        Language::Zh => format!(
+            "{date}（{}）{}–{end}",
+            words::weekday(day, lang),
+            china_clock(b.start)
+        ),
+        Language::En => format!(
+            "{} {date}, {}–{end}",
+            words::weekday(day, lang),
+            china_clock(b.start)
+        ),
+    };
+    let tone = match b.state {
+        BookingState::Booked => "open",
+        BookingState::CheckedIn => "done",
+        BookingState::Cancelled => "unresolved",
+    };
+    let with = words::booking_service(b.role, &b.lane, &hub.config().catalogue, lang);
+    let mut html = page_start(w.html_lang, q.booking_title, "", "tracking");
+    html.push_str("<main>\n");
+    html.push_str(&language_switch(lang));
+    let _ = write!(
+        html,
+        "<h1>{title}</h1>\n<section id=\"booking\" class=\"card status {tone}\">\n\
+         <p class=\"label\">{when_label}</p>\n<p class=\"when\">{when}</p>\n\
+         <p class=\"state\">{state}</p>\n<dl>\n\
+         <dt>{with_label}</dt><dd>{with}</dd>\n\
+         <dt>{station_label}</dt><dd>{station}</dd>\n</dl>\n</section>\n",
+        title = escape(q.booking_title),
+        when_label = escape(q.appointment),
+        when = escape(&when),
+        state = escape(words::booking_state(b.state, lang)),
+        with_label = escape(q.with),
+        with = escape(&with),
+        station_label = escape(q.station),
+        station = escape(
+            hub.station_name(&view.station_id)
+                .unwrap_or(&view.station_id)
+        ),
+    );
+    let advice = match b.state {
+        BookingState::Booked => Some(q.arrival),
+        BookingState::Cancelled => Some(q.cancelled),
+        BookingState::CheckedIn => None,
+    };
+    if let Some(advice) = advice {
+        let _ = writeln!(html, "<p class=\"advice\">{}</p>", escape(advice));
+    }
+    let _ = write!(
+        html,
+        "<section id=\"details\">\n<dl class=\"card\">\n\
+         <dt>{updated_label}</dt><dd>{updated}</dd>\n\
+         <dt>{code_label}</dt><dd>{code}</dd>\n</dl>\n</section>\n\
+         <footer>\n<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
+         </main>\n{PAGE_END}",
+        updated_label = escape(q.updated),
+        updated = china_time(view.updated_at),
+        code_label = escape(q.code),
+        code = escape(&token.grouped()),
         zone = escape(w.zone),
         privacy = escape(w.privacy),
     );

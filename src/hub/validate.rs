@@ -1,14 +1,22 @@
-//! What a well-formed submission, status update and heartbeat look like beyond their JSON
-//! shape: lengths, identifiers, tracking codes, enumerations, and which state may follow
-//! which. Pure functions; a failure names the field (`answers[2].value`) and says what is wrong.
+//! What a well-formed submission, status update, heartbeat, station state and roster look like
+//! beyond their JSON shape: lengths, identifiers, tracking codes, enumerations, and which state
+//! may follow which. Pure functions; a failure names the field (`answers[2].value`) and says
+//! what is wrong.
 //!
 //! Free text (a description, a label, a note) is kept verbatim, quotes, angle brackets and SQL
 //! included: it is bound as a parameter and escaped when shown, never cleaned here. Control
 //! characters are refused (a kiosk cleans what residents type before sending, so one arriving
 //! means a broken or hostile client). Identifiers are held to a narrow alphabet.
 
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::Duration;
+
+use crate::domain::roster::Roster;
 use crate::domain::{Catalogue, RiskReason, TrackingToken};
-use crate::upstream::protocol::{CaseState, CaseSubmission, Heartbeat, StatusUpdate};
+use crate::upstream::protocol::{
+    CaseState, CaseSubmission, Heartbeat, RosterDocument, StationState, StatusUpdate,
+};
 
 /// The Open311 and kiosk limit on a resident's own words.
 pub const DESCRIPTION_MAX: usize = 4000;
@@ -23,6 +31,21 @@ pub const SHORT_MAX: usize = 64;
 pub const ANSWERS_MAX: usize = 50;
 pub const REASONS_MAX: usize = 50;
 pub const LANES_MAX: usize = 26;
+/// A station state's lists: today's tickets, the bookings it holds, who is on duty.
+pub const TICKETS_MAX: usize = 5_000;
+pub const BOOKINGS_MAX: usize = 5_000;
+pub const ON_DUTY_MAX: usize = 100;
+/// People ahead of a ticket, and the minutes of a wait estimate.
+pub const AHEAD_MAX: u32 = 10_000;
+pub const WAIT_MAX_MIN: u32 = 24 * 60;
+/// The highest counter number a ticket may be called to.
+pub const COUNTER_MAX: u32 = 999;
+/// A roster's providers, and each provider's shifts and exceptions.
+pub const PROVIDERS_MAX: usize = 200;
+pub const SHIFTS_MAX: usize = 100;
+pub const EXCEPTIONS_MAX: usize = 1_000;
+/// The longest text taken as a tracking code before it is parsed.
+const TOKEN_TEXT_MAX: usize = 64;
 
 /// The printer states a heartbeat may report (`printer status --json`, DESIGN.md §9).
 pub const PRINTER_STATES: [&str; 7] = [
@@ -173,6 +196,202 @@ pub fn heartbeat(h: &Heartbeat) -> Result<(), Invalid> {
     }
     for lane in h.queue_lengths.keys() {
         line(&format!("queue_lengths.{lane}"), lane, 1, 16)?;
+    }
+    Ok(())
+}
+
+/// Checks a station state (except who sent it: the caller compares `station_id` with the
+/// caller's station) and returns it with every tracking code in its canonical form.
+///
+/// Codes are read like typed ones ([`TrackingToken::parse`]); a code may appear once in the
+/// whole state. A lane is one upper-case letter, a ticket its lane letter and 1 to 4 digits.
+pub fn station_state(mut s: StationState) -> Result<StationState, Invalid> {
+    identifier("station_id", &s.station_id)?;
+    if i64::try_from(s.seq).is_err() {
+        return Err(invalid("seq", format!("at most {}", i64::MAX)));
+    }
+    if s.tickets.len() > TICKETS_MAX {
+        return Err(invalid("tickets", format!("at most {TICKETS_MAX} tickets")));
+    }
+    if s.bookings.len() > BOOKINGS_MAX {
+        return Err(invalid(
+            "bookings",
+            format!("at most {BOOKINGS_MAX} bookings"),
+        ));
+    }
+    if s.on_duty.len() > ON_DUTY_MAX {
+        return Err(invalid(
+            "on_duty",
+            format!("at most {ON_DUTY_MAX} providers on duty"),
+        ));
+    }
+    let mut seen: HashSet<String> = HashSet::with_capacity(s.tickets.len() + s.bookings.len());
+    for (i, t) in s.tickets.iter_mut().enumerate() {
+        let field = |name: &str| format!("tickets[{i}].{name}");
+        t.token = any_token(&field("token"), &t.token)?;
+        if !seen.insert(t.token.clone()) {
+            return Err(invalid(
+                field("token"),
+                "this code is already another ticket's or booking's in this state",
+            ));
+        }
+        let lane_letter = lane(&field("lane"), &t.lane)?;
+        ticket_number(&field("ticket"), &t.ticket, lane_letter)?;
+        if t.ahead.is_some_and(|n| n > AHEAD_MAX) {
+            return Err(invalid(field("ahead"), format!("at most {AHEAD_MAX}")));
+        }
+        match (t.wait_min, t.wait_max) {
+            (None, None) => {}
+            (Some(min), Some(max)) => {
+                if max > WAIT_MAX_MIN {
+                    return Err(invalid(
+                        field("wait_max"),
+                        format!("at most {WAIT_MAX_MIN} minutes"),
+                    ));
+                }
+                if min > max {
+                    return Err(invalid(
+                        field("wait_min"),
+                        format!("{min} is more than wait_max ({max})"),
+                    ));
+                }
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    field("wait_max"),
+                    "a wait range has both ends or neither (no estimate)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    field("wait_min"),
+                    "a wait range has both ends or neither (no estimate)",
+                ))
+            }
+        }
+        if t.counter.is_some_and(|c| c > COUNTER_MAX) {
+            return Err(invalid(
+                field("counter"),
+                format!("a counter number is at most {COUNTER_MAX}"),
+            ));
+        }
+    }
+    for (i, b) in s.bookings.iter_mut().enumerate() {
+        let field = |name: &str| format!("bookings[{i}].{name}");
+        b.token = any_token(&field("token"), &b.token)?;
+        if !seen.insert(b.token.clone()) {
+            return Err(invalid(
+                field("token"),
+                "this code is already another ticket's or booking's in this state",
+            ));
+        }
+        lane(&field("lane"), &b.lane)?;
+        if b.end <= b.start {
+            return Err(invalid(field("end"), "an appointment ends after it starts"));
+        }
+        if b.end - b.start > Duration::hours(24) {
+            return Err(invalid(
+                field("end"),
+                "an appointment lasts at most 24 hours",
+            ));
+        }
+    }
+    let mut providers: HashSet<&str> = HashSet::with_capacity(s.on_duty.len());
+    for (i, d) in s.on_duty.iter().enumerate() {
+        let field = |name: &str| format!("on_duty[{i}].{name}");
+        identifier(&field("provider_id"), &d.provider_id)?;
+        if !providers.insert(d.provider_id.as_str()) {
+            return Err(invalid(
+                field("provider_id"),
+                format!("`{}` is listed twice", d.provider_id),
+            ));
+        }
+        line(&field("name"), &d.name, 1, NAME_MAX)?;
+    }
+    Ok(s)
+}
+
+/// Checks a roster the district sets for a station. The hub does not know the station's
+/// catalogue, so every service the providers name counts as one of the station's: only sizes,
+/// names and the roster's contradictions with itself are refused (`providers[0].shifts[1]`).
+pub fn roster(doc: &RosterDocument) -> Result<(), Invalid> {
+    if doc.providers.len() > PROVIDERS_MAX {
+        return Err(invalid(
+            "providers",
+            format!("at most {PROVIDERS_MAX} providers"),
+        ));
+    }
+    for (i, p) in doc.providers.iter().enumerate() {
+        let field = |name: &str| format!("providers[{i}].{name}");
+        line(&field("name.zh"), &p.name.zh, 1, NAME_MAX)?;
+        line(&field("name.en"), &p.name.en, 1, NAME_MAX)?;
+        identifier(&field("service"), &p.service)?;
+        if p.shifts.len() > SHIFTS_MAX {
+            return Err(invalid(
+                field("shifts"),
+                format!("at most {SHIFTS_MAX} weekly shifts"),
+            ));
+        }
+        if p.exceptions.len() > EXCEPTIONS_MAX {
+            return Err(invalid(
+                field("exceptions"),
+                format!("at most {EXCEPTIONS_MAX} exceptions"),
+            ));
+        }
+    }
+    let services: BTreeSet<&str> = doc.providers.iter().map(|p| p.service.as_str()).collect();
+    let services: Vec<&str> = services.into_iter().collect();
+    Roster {
+        providers: doc.providers.clone(),
+    }
+    .validate(&services)
+    .map_err(|(field, problem)| invalid(field, problem))
+}
+
+/// A tracking code in any form [`TrackingToken::parse`] reads, returned canonical.
+fn any_token(field: &str, value: &str) -> Result<String, Invalid> {
+    if value.chars().count() > TOKEN_TEXT_MAX {
+        return Err(invalid(
+            field,
+            format!(
+                "a tracking code is 17 characters (this has {})",
+                value.chars().count()
+            ),
+        ));
+    }
+    TrackingToken::parse(value)
+        .map(|t| t.as_str().to_owned())
+        .map_err(|e| invalid(field, e.to_string()))
+}
+
+/// A queue lane: one upper-case ASCII letter.
+fn lane(field: &str, value: &str) -> Result<char, Invalid> {
+    let mut chars = value.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii_uppercase() => Ok(c),
+        _ => Err(invalid(field, "a lane is one upper-case letter, A to Z")),
+    }
+}
+
+/// A ticket number as the display calls it: its lane letter and 1 to 4 digits (`C003`).
+fn ticket_number(field: &str, value: &str, lane: char) -> Result<(), Invalid> {
+    let mut chars = value.chars();
+    let letter = chars.next();
+    let digits = chars.as_str();
+    let shaped = letter.is_some_and(|c| c.is_ascii_uppercase())
+        && (1..=4).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    if !shaped {
+        return Err(invalid(
+            field,
+            "a ticket is its lane letter and 1 to 4 digits (`C003`)",
+        ));
+    }
+    if letter != Some(lane) {
+        return Err(invalid(
+            field,
+            format!("the ticket `{value}` is not of lane `{lane}`"),
+        ));
     }
     Ok(())
 }
@@ -363,6 +582,139 @@ mod tests {
         assert!(transition_allowed(ClosedUnresolved, Reopened));
         assert!(!transition_allowed(InProgress, Reopened));
         assert!(!transition_allowed(Acknowledged, Received));
+    }
+
+    fn station() -> StationState {
+        use crate::domain::roster::Role;
+        use crate::upstream::protocol::{
+            BookingState, BookingStatus, OnDuty, TicketState, TicketStatus,
+        };
+        let now = chrono::Utc::now();
+        StationState {
+            station_id: "demo".into(),
+            seq: 1,
+            sent_at: now,
+            tickets: vec![TicketStatus {
+                token: TrackingToken::from_random([1; 10]).grouped().to_lowercase(),
+                ticket: "C003".into(),
+                lane: "C".into(),
+                state: TicketState::Waiting,
+                ahead: Some(2),
+                wait_min: Some(5),
+                wait_max: Some(5),
+                counter: None,
+                taken_at: now,
+            }],
+            bookings: vec![BookingStatus {
+                token: TrackingToken::from_random([2; 10]).as_str().into(),
+                lane: "D".into(),
+                role: None,
+                start: now,
+                end: now + Duration::minutes(30),
+                state: BookingState::Booked,
+            }],
+            on_duty: vec![OnDuty {
+                provider_id: "lawyer-wang".into(),
+                role: Role::Lawyer,
+                name: "王律师".into(),
+                since: now,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_station_state_comes_back_with_canonical_codes() {
+        let s = station_state(station()).unwrap();
+        assert_eq!(
+            s.tickets[0].token,
+            TrackingToken::from_random([1; 10]).as_str()
+        );
+    }
+
+    #[test]
+    fn each_broken_station_state_rule_names_its_field() {
+        let field_of = |change: &dyn Fn(&mut StationState)| {
+            let mut s = station();
+            change(&mut s);
+            station_state(s).expect_err("refused").field
+        };
+        assert_eq!(field_of(&|s| s.seq = u64::MAX), "seq");
+        assert_eq!(
+            field_of(&|s| s.tickets[0].token = "x".repeat(100)),
+            "tickets[0].token"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].lane = "Ä".into()),
+            "tickets[0].lane"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].ticket = "C".into()),
+            "tickets[0].ticket"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].ticket = "c003".into()),
+            "tickets[0].ticket"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].ticket = "C00３".into()),
+            "tickets[0].ticket"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].wait_max = Some(4)),
+            "tickets[0].wait_min"
+        );
+        assert_eq!(
+            field_of(&|s| {
+                s.tickets[0].wait_min = Some(5);
+                s.tickets[0].wait_max = Some(WAIT_MAX_MIN + 1);
+            }),
+            "tickets[0].wait_max"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].counter = Some(1000)),
+            "tickets[0].counter"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].ahead = Some(AHEAD_MAX + 1)),
+            "tickets[0].ahead"
+        );
+        assert_eq!(
+            field_of(&|s| s.bookings[0].token = s.tickets[0].token.clone()),
+            "bookings[0].token"
+        );
+        assert_eq!(
+            field_of(&|s| s.bookings[0].end = s.bookings[0].start + Duration::hours(25)),
+            "bookings[0].end"
+        );
+        assert_eq!(
+            field_of(&|s| s.on_duty[0].provider_id = "王".into()),
+            "on_duty[0].provider_id"
+        );
+        assert_eq!(
+            field_of(&|s| s.on_duty[0].name = "a\nb".into()),
+            "on_duty[0].name"
+        );
+        assert_eq!(
+            field_of(&|s| s.on_duty = vec![s.on_duty[0].clone(); ON_DUTY_MAX + 1]),
+            "on_duty"
+        );
+    }
+
+    #[test]
+    fn a_roster_is_checked_against_the_services_it_names_itself() {
+        let doc: RosterDocument = serde_json::from_value(serde_json::json!({"providers": [
+            {"id": "counsellor-he", "role": "counsellor", "name": {"zh": "何", "en": "He"},
+             "service": "anything-the-station-has", "slot_min": 50,
+             "shifts": [{"day": "fri", "from": "13:00", "to": "17:00"}]}
+        ]}))
+        .unwrap();
+        roster(&doc).unwrap();
+        let mut bad = doc.clone();
+        bad.providers[0].slot_min = 1;
+        assert_eq!(roster(&bad).unwrap_err().field, "providers[0].slot_min");
+        let mut bad = doc;
+        bad.providers[0].service = "no spaces".into();
+        assert_eq!(roster(&bad).unwrap_err().field, "providers[0].service");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Every word the hub's pages show a person, in Chinese and English, and the choice between
 //! them: `?lang=zh|en` first, then the browser's `Accept-Language`, else Chinese.
 
-use crate::domain::{Language, Service};
-use crate::upstream::protocol::CaseState;
+use chrono::Weekday;
+
+use crate::domain::roster::Role;
+use crate::domain::{Catalogue, Language, Service};
+use crate::upstream::protocol::{BookingState, CaseState, TicketState};
 
 /// Picks the page language.
 pub fn negotiate(query: Option<&str>, accept_language: Option<&str>) -> Language {
@@ -180,6 +183,144 @@ static TRACKING_EN: TrackingWords = TrackingWords {
     too_many: "Please wait a moment before reloading this page.",
 };
 
+/// A queue ticket's state as its holder reads it: waiting, called to counter N, served, missed.
+pub fn ticket_state(state: TicketState, counter: Option<u32>, lang: Language) -> String {
+    match (state, counter, lang) {
+        (TicketState::Waiting, _, _) => pick(lang, "等候中", "Waiting").to_owned(),
+        (TicketState::Called, Some(n), Language::Zh) => format!("请到 {n} 号窗口"),
+        (TicketState::Called, Some(n), Language::En) => format!("Called to counter {n}"),
+        (TicketState::Called, None, _) => {
+            pick(lang, "已叫号，请到窗口", "Called: please go to the counter").to_owned()
+        }
+        (TicketState::Served, _, _) => pick(lang, "已办理", "Served").to_owned(),
+        (TicketState::NoShow, _, _) => pick(lang, "已过号", "Missed").to_owned(),
+    }
+}
+
+/// How many people will be called before the ticket.
+pub fn ahead(n: u32, lang: Language) -> String {
+    match (n, lang) {
+        (0, _) => pick(lang, "下一位就是您", "You are next").to_owned(),
+        (n, Language::Zh) => format!("您前面还有 {n} 人"),
+        (n, Language::En) => format!("{n} ahead of you"),
+    }
+}
+
+/// The honest wait range, in minutes.
+pub fn wait_range(min: u32, max: u32, lang: Language) -> String {
+    match lang {
+        Language::Zh if min == max => format!("预计还要等约 {min} 分钟"),
+        Language::Zh => format!("预计还要等约 {min}–{max} 分钟"),
+        Language::En if min == max => format!("Expected wait: about {min} minutes"),
+        Language::En => format!("Expected wait: about {min}–{max} minutes"),
+    }
+}
+
+/// A booking's state.
+pub fn booking_state(state: BookingState, lang: Language) -> &'static str {
+    match state {
+        BookingState::Booked => pick(lang, "已预约", "Booked"),
+        BookingState::CheckedIn => pick(lang, "已签到", "Checked in"),
+        BookingState::Cancelled => pick(lang, "已取消", "Cancelled"),
+    }
+}
+
+/// Whom a booking is with, as a public page may say it: the role in words, or for a discreet
+/// service (no role sent, or a lane the hub's catalogue marks discreet) only the lane letter,
+/// `服务 D` / `Service D`, as on the slip.
+pub fn booking_service(
+    role: Option<Role>,
+    lane: &str,
+    catalogue: &Catalogue,
+    lang: Language,
+) -> String {
+    let discreet_lane = catalogue
+        .services
+        .iter()
+        .any(|s| s.discreet && lane.chars().eq(std::iter::once(s.lane)));
+    match role {
+        Some(role) if !discreet_lane => role.word(lang).to_owned(),
+        _ => match lang {
+            Language::Zh => format!("服务 {lane}"),
+            Language::En => format!("Service {lane}"),
+        },
+    }
+}
+
+/// A day of the week, short.
+pub fn weekday(day: Weekday, lang: Language) -> &'static str {
+    let (zh, en) = match day {
+        Weekday::Mon => ("周一", "Mon"),
+        Weekday::Tue => ("周二", "Tue"),
+        Weekday::Wed => ("周三", "Wed"),
+        Weekday::Thu => ("周四", "Thu"),
+        Weekday::Fri => ("周五", "Fri"),
+        Weekday::Sat => ("周六", "Sat"),
+        Weekday::Sun => ("周日", "Sun"),
+    };
+    pick(lang, zh, en)
+}
+
+/// The words of a queue ticket's page and of a booking's page (the rest, like the zone and the
+/// privacy note, are [`TrackingWords`]).
+pub struct QueueWords {
+    pub ticket_title: &'static str,
+    pub your_number: &'static str,
+    pub no_estimate: &'static str,
+    pub taken: &'static str,
+    pub updated: &'static str,
+    pub refreshes: &'static str,
+    pub earlier_day: &'static str,
+    pub booking_title: &'static str,
+    pub appointment: &'static str,
+    pub with: &'static str,
+    pub arrival: &'static str,
+    pub cancelled: &'static str,
+    pub station: &'static str,
+    pub code: &'static str,
+}
+
+pub fn queue(lang: Language) -> &'static QueueWords {
+    match lang {
+        Language::Zh => &QUEUE_ZH,
+        Language::En => &QUEUE_EN,
+    }
+}
+
+static QUEUE_ZH: QueueWords = QueueWords {
+    ticket_title: "排队进度",
+    your_number: "您的号码",
+    no_estimate: "本站的历史记录还不够，暂时无法估计等候时间。",
+    taken: "取号时间",
+    updated: "更新时间",
+    refreshes: "本页每 20 秒自动刷新。",
+    earlier_day: "这是之前某天的号码，本页显示它最后的状态。",
+    booking_title: "预约凭条",
+    appointment: "预约时间",
+    with: "预约对象",
+    arrival: "请提前到达服务站，在服务站扫描本凭条签到。",
+    cancelled: "这个预约已取消。如需办理，请重新预约。",
+    station: "服务站",
+    code: "查询码",
+};
+
+static QUEUE_EN: QueueWords = QueueWords {
+    ticket_title: "Your place in the queue",
+    your_number: "Your number",
+    no_estimate: "This station does not yet have enough history to estimate the wait.",
+    taken: "Taken at",
+    updated: "Last updated",
+    refreshes: "This page refreshes itself every 20 seconds.",
+    earlier_day: "This number is from an earlier day; the page shows how it ended.",
+    booking_title: "Your appointment",
+    appointment: "Appointment",
+    with: "With",
+    arrival: "Please arrive a little early and scan this slip at the station to check in.",
+    cancelled: "This appointment was cancelled. Book again if you still need it.",
+    station: "Station",
+    code: "Code",
+};
+
 /// The operator page's words.
 pub struct OperatorWords {
     pub html_lang: &'static str,
@@ -214,6 +355,16 @@ pub struct OperatorWords {
     pub oldest: &'static str,
     pub open_cases: &'static str,
     pub high_risk: &'static str,
+    pub on_duty: &'static str,
+    pub bookings_today: &'static str,
+    pub attendance: &'static str,
+    pub no_attendance: &'static str,
+    pub role: &'static str,
+    pub name: &'static str,
+    pub checked_in: &'static str,
+    pub checked_out: &'static str,
+    pub still_on_duty: &'static str,
+    pub since: &'static str,
     pub unauthorized_title: &'static str,
     pub unauthorized: &'static str,
     pub minutes: &'static str,
@@ -261,6 +412,16 @@ static OPERATOR_ZH: OperatorWords = OperatorWords {
     oldest: "最久",
     open_cases: "未办结",
     high_risk: "高风险",
+    on_duty: "在岗",
+    bookings_today: "今日预约",
+    attendance: "今日考勤",
+    no_attendance: "今天还没有人签到。",
+    role: "角色",
+    name: "姓名",
+    checked_in: "签到",
+    checked_out: "签退",
+    still_on_duty: "在岗中",
+    since: "自",
     unauthorized_title: "需要运营口令",
     unauthorized: "请提供有效的运营口令（Authorization: Bearer …）。",
     minutes: "分钟",
@@ -301,6 +462,16 @@ static OPERATOR_EN: OperatorWords = OperatorWords {
     oldest: "oldest",
     open_cases: "Open",
     high_risk: "High risk",
+    on_duty: "On duty",
+    bookings_today: "Bookings today",
+    attendance: "Attendance today",
+    no_attendance: "Nobody has checked in today.",
+    role: "Role",
+    name: "Name",
+    checked_in: "Checked in",
+    checked_out: "Checked out",
+    still_on_duty: "on duty",
+    since: "since",
     unauthorized_title: "Operator token required",
     unauthorized: "Present a valid operator token (Authorization: Bearer …).",
     minutes: "min",
@@ -342,6 +513,44 @@ mod tests {
         assert_eq!(negotiate(None, Some("fr-FR,de")), Language::Zh);
         assert_eq!(negotiate(None, Some("en;q=0,zh;q=0.1")), Language::Zh);
         assert_eq!(negotiate(None, None), Language::Zh);
+    }
+
+    #[test]
+    fn a_booking_names_its_role_unless_it_is_discreet() {
+        let catalogue = crate::config::KioskConfig::builtin().catalogue;
+        assert_eq!(
+            booking_service(Some(Role::Lawyer), "C", &catalogue, Language::Zh),
+            "律师"
+        );
+        for lang in [Language::Zh, Language::En] {
+            for (role, lane) in [(None, "D"), (None, "C"), (Some(Role::Counsellor), "D")] {
+                let line = booking_service(role, lane, &catalogue, lang);
+                assert!(!line.contains("心理") && !line.to_lowercase().contains("counsel"));
+                assert!(line.ends_with(lane), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn ticket_states_read_as_words() {
+        assert_eq!(
+            ticket_state(TicketState::Called, Some(2), Language::En),
+            "Called to counter 2"
+        );
+        assert_eq!(
+            ticket_state(TicketState::Called, Some(2), Language::Zh),
+            "请到 2 号窗口"
+        );
+        assert_eq!(
+            ticket_state(TicketState::NoShow, None, Language::En),
+            "Missed"
+        );
+        assert_eq!(ahead(3, Language::En), "3 ahead of you");
+        assert_eq!(ahead(0, Language::Zh), "下一位就是您");
+        assert_eq!(
+            wait_range(10, 20, Language::En),
+            "Expected wait: about 10–20 minutes"
+        );
     }
 
     #[test]

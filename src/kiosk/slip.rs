@@ -69,7 +69,16 @@ fn ticket_feature(
 ) -> SlipFeature {
     let zh = language == Language::Zh;
     let mut lines = Vec::new();
-    if let Some(a) = ahead {
+    if ahead == Some(0) {
+        lines.push(
+            if zh {
+                "下一位就是您"
+            } else {
+                "You are next"
+            }
+            .to_owned(),
+        );
+    } else if let Some(a) = ahead {
         lines.push(match (zh, wait) {
             (true, Some((lo, hi))) => format!("前面还有 {a} 人 · 约 {lo}–{hi} 分钟"),
             (true, None) => format!("前面还有 {a} 人"),
@@ -161,9 +170,10 @@ pub fn booking_slip_content(
     let discreet = service.is_none_or(|s| s.discreet);
     let lane = service.map(|s| s.lane.to_string()).unwrap_or_default();
     let role = config.roster.provider(&booking.provider).map(|p| p.role);
+    // A discreet service's lane is already the service line: no second "服务 D".
     let who = match (discreet, role) {
-        (false, Some(r)) => r.word(language).to_owned(),
-        _ => lane_line(&lane, language),
+        (false, Some(r)) => Some(r.word(language).to_owned()),
+        _ => None,
     };
     let service_line = match service {
         Some(s) if !s.discreet => s.name.get(language).to_owned(),
@@ -192,14 +202,14 @@ pub fn booking_slip_content(
     content.feature = Some(SlipFeature {
         label: if zh { "预约时间" } else { "Appointment" }.to_owned(),
         big,
-        lines: vec![
-            who,
-            if zh {
+        lines: who
+            .into_iter()
+            .chain([if zh {
                 format!("请于前 {early} 分钟至后 {late} 分钟内到站扫描本单签到")
             } else {
                 format!("Scan this slip at the station from {early} min before to {late} min after")
-            },
-        ],
+            }])
+            .collect(),
     });
     content.code_label = if zh { "预约码" } else { "Booking code" }.to_owned();
     content.qr_caption = if zh {

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::{classify, StoreError};
 
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: cases, their print jobs and the outbox.
     r#"
     CREATE TABLE cases (

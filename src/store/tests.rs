@@ -525,3 +525,72 @@ fn opening_through_a_data_directory_that_does_not_exist_yet_creates_it() {
     assert!(Path::new(&nested.join(DB_FILE)).is_file());
     assert_eq!(store.path(), nested.join(DB_FILE));
 }
+
+#[test]
+fn a_version_3_database_upgrades_keeping_its_cases_print_jobs_and_their_history() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join(DB_FILE);
+    let filed = case(&noise_draft());
+    {
+        // The schema as kiosks of the previous version left it, with one case printed.
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;")
+            .unwrap();
+        for (i, sql) in super::migrations::MIGRATIONS[..3].iter().enumerate() {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", i as i64 + 1)
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let now = filed.created_at.to_rfc3339();
+        conn.execute(
+            "INSERT INTO cases (id, token, station_id, service, subtype, answers, anonymous,
+                                consent_version, risk_level, risk_reasons, language, channel,
+                                created_at)
+             VALUES (?1, ?2, 'demo', 'complaint', 'noise', '[]', 1, 'v', 'normal', '[]', 'zh',
+                     'kiosk', ?3)",
+            rusqlite::params![filed.id.to_string(), filed.token.as_str(), now],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO print_jobs (case_id, state, created_at, updated_at, attempts, printed_at)
+             VALUES (?1, 'printed', ?2, ?2, 1, ?2)",
+            rusqlite::params![filed.id.to_string(), now],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO print_job_events (job_id, state, reason, at) VALUES (1, 'printed', NULL, ?1)",
+            [now],
+        )
+        .unwrap();
+    }
+    let mut store = Store::open_file(&path).unwrap();
+    assert_eq!(pragma_i64(&store, "user_version"), LATEST);
+    assert_eq!(
+        store.latest_print_job(&filed.id.to_string()).unwrap(),
+        Some(1)
+    );
+    let events = store.print_job_events(1).unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].state, PrintJobState::Printed);
+    // References still hold and foreign keys are on again.
+    let broken: Option<String> = store
+        .connection()
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .ok();
+    assert_eq!(broken, None);
+    assert_eq!(pragma_i64(&store, "foreign_keys"), 1);
+    // A reprint of the old job makes a new one for the same case.
+    let again = store.reprint_job(1, Utc::now()).unwrap();
+    assert_eq!(
+        store.latest_print_job(&filed.id.to_string()).unwrap(),
+        Some(again)
+    );
+    // A print job must point at something.
+    let orphan = store.connection().execute(
+        "INSERT INTO print_jobs (state, created_at, updated_at) VALUES ('pending', 'x', 'x')",
+        [],
+    );
+    assert!(orphan.is_err());
+}

@@ -62,6 +62,68 @@ const MIGRATIONS: &[&str] = &[
         form        TEXT                       -- Open311 POST fields except api_key (JSON pairs)
     ) STRICT;
     "#,
+    // 2: queues, bookings and attendance from each station's state; rosters set by the district.
+    r#"
+    -- The newest station state of each station (by its seq), as the operator page reads it.
+    CREATE TABLE station_states (
+        station_id  TEXT PRIMARY KEY,
+        seq         INTEGER NOT NULL,          -- the kiosk's counter: only a higher one replaces
+        sent_at     TEXT NOT NULL,             -- the kiosk's clock
+        received_at TEXT NOT NULL,
+        waiting     TEXT NOT NULL              -- tickets waiting per lane, {"A": 3} (JSON)
+    ) STRICT;
+
+    -- Every ticket ever reported, by its code: its page answers with its last state.
+    CREATE TABLE queue_tickets (
+        token       TEXT PRIMARY KEY,          -- canonical tracking code
+        station_id  TEXT NOT NULL,
+        ticket      TEXT NOT NULL,             -- `C003`
+        lane        TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('waiting', 'called', 'served', 'no_show')),
+        ahead       INTEGER,
+        wait_min    INTEGER,
+        wait_max    INTEGER,
+        counter     INTEGER,
+        taken_at    TEXT NOT NULL,
+        seq         INTEGER NOT NULL,          -- the station state it was last in
+        updated_at  TEXT NOT NULL              -- that state's sent_at
+    ) STRICT;
+
+    -- Every booking ever reported, by its code.
+    CREATE TABLE queue_bookings (
+        token       TEXT PRIMARY KEY,
+        station_id  TEXT NOT NULL,
+        lane        TEXT NOT NULL,
+        role        TEXT CHECK (role IN ('lawyer', 'counsellor', 'mediator')),  -- NULL: discreet
+        start_at    TEXT NOT NULL,
+        end_at      TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('booked', 'checked_in', 'cancelled')),
+        seq         INTEGER NOT NULL,
+        updated_at  TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX queue_bookings_by_day ON queue_bookings (station_id, start_at);
+
+    -- Attendance: one row per stretch on duty; checked_out_at is NULL while on duty.
+    CREATE TABLE attendance (
+        id             INTEGER PRIMARY KEY,
+        station_id     TEXT NOT NULL,
+        provider_id    TEXT NOT NULL,
+        role           TEXT NOT NULL CHECK (role IN ('lawyer', 'counsellor', 'mediator')),
+        name           TEXT NOT NULL,
+        checked_in_at  TEXT NOT NULL,          -- the kiosk's `since`
+        checked_out_at TEXT                    -- the hub's clock when it left on_duty
+    ) STRICT;
+    CREATE INDEX attendance_on_duty ON attendance (station_id, provider_id)
+        WHERE checked_out_at IS NULL;
+    CREATE INDEX attendance_by_time ON attendance (checked_in_at);
+
+    -- The roster the district set for each station.
+    CREATE TABLE rosters (
+        station_id  TEXT PRIMARY KEY,
+        body        TEXT NOT NULL,             -- the RosterDocument (JSON), updated_at set
+        updated_at  TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// The schema version this hub writes.

@@ -1,6 +1,7 @@
 //! The hub's own SQLite database, `hub.sqlite3` in the data directory: cases (with the full
 //! submission, personal data included: this is the district's system), their status events,
-//! the latest heartbeat of each station, and the Open311 request number of every case.
+//! the latest heartbeat of each station, the Open311 request number of every case, and each
+//! station's queues, bookings, attendance and roster.
 //!
 //! The same discipline as the kiosk's store (DESIGN.md §4): WAL, `synchronous=FULL` (a receipt
 //! is only sent for a committed case), foreign keys on, migrations in `user_version`, every
@@ -15,6 +16,7 @@
 pub mod cases;
 mod migrations;
 pub mod open311;
+pub mod queues;
 pub mod stations;
 
 use std::path::{Path, PathBuf};

@@ -503,6 +503,159 @@ fn tracking_page() -> (Vec<TrackingRun>, TrackingRun) {
     })
 }
 
+const SLOT_RUNS: usize = 50;
+const MONTH_PROVIDERS: usize = 24;
+const BOOKED: usize = 400;
+const TICKETS: usize = 1000;
+
+/// A station's roster for a month: `MONTH_PROVIDERS` providers across three services, two
+/// sessions on five weekdays each, a closed week and extra sessions.
+fn month_roster() -> grievance_kiosk::domain::roster::Roster {
+    use grievance_kiosk::domain::roster::{
+        Day, Exception, Provider, Role, Roster, Shift, TimeOfDay,
+    };
+    use grievance_kiosk::domain::Localized;
+    let t = |s: &str| TimeOfDay::parse(s).unwrap();
+    let date = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+    let days = [Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri];
+    let providers = (0..MONTH_PROVIDERS)
+        .map(|i| {
+            let (role, service) = match i % 3 {
+                0 => (Role::Lawyer, "legal"),
+                1 => (Role::Counsellor, "counselling"),
+                _ => (Role::Mediator, "mediation"),
+            };
+            Provider {
+                id: format!("provider-{i}"),
+                role,
+                name: Localized::new("某某", "Someone"),
+                service: service.into(),
+                slot_min: [20, 30, 45][i % 3],
+                capacity: 1 + (i % 2) as u32,
+                shifts: days
+                    .iter()
+                    .flat_map(|&day| {
+                        [
+                            Shift {
+                                day,
+                                from: t("08:30"),
+                                to: t("12:00"),
+                            },
+                            Shift {
+                                day,
+                                from: t("13:30"),
+                                to: t("17:30"),
+                            },
+                        ]
+                    })
+                    .collect(),
+                exceptions: vec![
+                    Exception {
+                        date: date(7 + (i % 5) as u32),
+                        until: Some(date(11 + (i % 5) as u32)),
+                        closed: true,
+                        from: None,
+                        to: None,
+                    },
+                    Exception {
+                        date: date(19),
+                        until: None,
+                        closed: false,
+                        from: Some(t("09:00")),
+                        to: Some(t("11:00")),
+                    },
+                ],
+            }
+        })
+        .collect();
+    Roster { providers }
+}
+
+/// Slot computation: the whole month of the roster above (pure), and `booking_slots` for a
+/// week of one service with bookings in the database (what the Book screen asks).
+fn slot_computation() -> (Duration, usize, Duration, usize) {
+    let roster = month_roster();
+    let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let mut pure = Vec::new();
+    let mut count = 0;
+    for _ in 0..SLOT_RUNS {
+        let start = Instant::now();
+        let slots = roster.slots(None, first, 31, offset);
+        pure.push(start.elapsed());
+        count = slots.len();
+    }
+    pure.sort();
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = KioskConfig::builtin();
+    config.data_dir = dir.path().to_owned();
+    config.roster = roster;
+    config.appointments.min_notice_min = 0;
+    config.appointments.booking_window_days = 31;
+    let mut kiosk = Kiosk::open(Arc::new(config)).expect("kiosk opens");
+    let now = chrono::Utc::now();
+    let week = kiosk.booking_slots("legal", 7, now).expect("slots");
+    for (i, s) in week.iter().filter(|s| s.free > 0).take(BOOKED).enumerate() {
+        kiosk
+            .book(
+                "legal",
+                &s.slot.id,
+                &format!("139{i:08}"),
+                Language::Zh,
+                "resident",
+                now,
+            )
+            .expect("booked");
+    }
+    let mut db = Vec::new();
+    let mut listed = 0;
+    for _ in 0..SLOT_RUNS {
+        let start = Instant::now();
+        listed = kiosk.booking_slots("legal", 7, now).expect("slots").len();
+        db.push(start.elapsed());
+    }
+    db.sort();
+    (percentile(&pure, 0.5), count, percentile(&db, 0.5), listed)
+}
+
+/// Queue operations on a SQLite file: take `TICKETS` tickets over five lanes (a third of them
+/// priority), then call them all to three counters. Each is one synced transaction.
+fn queue_operations() -> (f64, f64, Duration) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut kiosk = Kiosk::open(config_in(dir.path())).expect("kiosk opens");
+    let services = [
+        "complaint",
+        "mediation",
+        "legal",
+        "counselling",
+        "assistance",
+    ];
+    let now = chrono::Utc::now();
+    let start = Instant::now();
+    for i in 0..TICKETS {
+        kiosk
+            .take_ticket(services[i % 5], i % 3 == 0, None, Language::Zh, now)
+            .expect("ticket");
+    }
+    let takes = TICKETS as f64 / start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let lanes = kiosk.queue_lanes(now).expect("lanes");
+    let view = start.elapsed();
+    assert_eq!(
+        lanes.iter().map(|l| l.waiting.len()).sum::<usize>(),
+        TICKETS
+    );
+    let start = Instant::now();
+    for i in 0..TICKETS {
+        kiosk
+            .call_next(1 + (i % 3) as u32, Some(services[i % 5]), now)
+            .expect("called");
+    }
+    let calls = TICKETS as f64 / start.elapsed().as_secs_f64();
+    (takes, calls, view)
+}
+
 fn main() {
     let mut md = String::new();
     let commit = Command::new("git")
@@ -702,10 +855,37 @@ fn main() {
     .unwrap();
     writeln!(
         md,
-        "| hub tracking page, one client alone (no queueing) | — | median {}, p99 {}, {:.0} requests/s | {SINGLE_CLIENT_REQUESTS} × `GET /T/<TOKEN>` one after the other from one client, same hub |\n",
+        "| hub tracking page, one client alone (no queueing) | — | median {}, p99 {}, {:.0} requests/s | {SINGLE_CLIENT_REQUESTS} × `GET /T/<TOKEN>` one after the other from one client, same hub |",
         ms(alone.median),
         ms(alone.p99),
         alone.per_second,
+    )
+    .unwrap();
+
+    eprintln!("appointments and queues …");
+    let (month, month_slots, week, week_slots) = slot_computation();
+    let (takes, calls, lanes_view) = queue_operations();
+    writeln!(
+        md,
+        "| slot computation, a month of rosters | — | median {} for {month_slots} slots | {SLOT_RUNS} × `Roster::slots` over 31 days for {MONTH_PROVIDERS} providers (two sessions on five weekdays each, a closed week and an extra session each), pure |",
+        ms(month)
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "| free slots for the Book screen | — | median {} for {week_slots} slots | {SLOT_RUNS} × `Kiosk::booking_slots(\"legal\", 7 days)` with the roster above and {BOOKED} bookings in the SQLite file |",
+        ms(week)
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "| queue operations | — | {takes:.0} tickets taken/s, {calls:.0} calls/s | {TICKETS} × `Kiosk::take_ticket` over five lanes (a third priority, each with its print job, one synced transaction each), then {TICKETS} × `Kiosk::call_next` to three counters (the ordering rule over the lane's waiting tickets, then one transaction) |"
+    )
+    .unwrap();
+    writeln!(
+        md,
+        "| today's queues view (staff console) with {TICKETS} waiting | — | {} | one `Kiosk::queue_lanes`: every lane's call order with the guard simulated |\n",
+        ms(lanes_view)
     )
     .unwrap();
 

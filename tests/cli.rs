@@ -1159,6 +1159,18 @@ fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
             .unwrap();
         child.wait_with_output().unwrap()
     };
+    let staff_line = || {
+        let out = String::from_utf8(station.ok(&["doctor"])).expect("UTF-8");
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some("staff"))
+            .unwrap_or_else(|| panic!("no `staff` line in {out}"))
+            .to_owned()
+    };
+    let before = staff_line();
+    assert!(
+        before.starts_with("warn") && before.contains("set-pin"),
+        "{before}"
+    );
     let weak = set("123456\n");
     assert!(!weak.status.success());
     assert!(String::from_utf8_lossy(&weak.stderr).contains("too easy"));
@@ -1175,4 +1187,9 @@ fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
     let hash = auth.pin_hash.expect("a hash is stored");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains("240517"));
+    let after = staff_line();
+    assert!(
+        after.starts_with("ok") && after.contains("PIN set"),
+        "{after}"
+    );
 }

@@ -32,7 +32,75 @@ pub fn run(config: &Arc<KioskConfig>) -> Vec<Check> {
         check_fonts(),
         check_printer(config),
         check_upstream(config),
+        check_staff(config),
     ]
+}
+
+/// Whether staff can get into the staff mode: a PIN set, and not locked now; the roster in
+/// force and whether the station state reached upstream.
+fn check_staff(config: &Arc<KioskConfig>) -> Check {
+    let name = "staff";
+    let kiosk = match super::Kiosk::open(config.clone()) {
+        Ok(k) => k,
+        Err(e) => {
+            return Check {
+                name,
+                verdict: Verdict::Fail,
+                detail: format!("cannot read the staff settings: {e}"),
+            }
+        }
+    };
+    let now = chrono::Utc::now();
+    let auth = kiosk.store().staff_auth();
+    let roster = kiosk.roster();
+    let from_hub = matches!(kiosk.store().upstream_roster(), Ok(Some(_)));
+    let mut detail = format!(
+        "roster: {} provider(s) ({}); ",
+        roster.providers.len(),
+        if from_hub {
+            "set by the district's hub"
+        } else {
+            "from the configuration"
+        }
+    );
+    let verdict = match auth {
+        Err(e) => {
+            detail.push_str(&format!("cannot read the PIN: {e}"));
+            Verdict::Fail
+        }
+        Ok(a) if a.pin_hash.is_none() => {
+            detail.push_str(
+                "no staff PIN: the staff mode cannot be entered; set one with                  `grievance-kiosk staff set-pin`",
+            );
+            Verdict::Warn
+        }
+        Ok(a) => match a.locked_until.filter(|t| *t > now) {
+            Some(t) => {
+                detail.push_str(&format!(
+                    "staff mode locked after {} wrong PINs until {}; `staff set-pin` clears it",
+                    a.failures,
+                    t.with_timezone(&chrono::Local).format("%H:%M:%S")
+                ));
+                Verdict::Warn
+            }
+            None => {
+                detail.push_str("staff PIN set");
+                Verdict::Ok
+            }
+        },
+    };
+    if let Ok(sync) = kiosk.store().sync_state() {
+        if sync.generation > sync.sent {
+            if let Some(e) = sync.last_error {
+                detail.push_str(&format!("; queue state not yet upstream: {e}"));
+            }
+        }
+    }
+    Check {
+        name,
+        verdict,
+        detail,
+    }
 }
 
 /// Where cases go, whether it answers and takes this kiosk's token, and the outbox's backlog.

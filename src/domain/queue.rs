@@ -239,9 +239,8 @@ mod tests {
         // Call after call, with a new priority ticket arriving after each: the walk-in is
         // called after exactly max_passed_over others.
         let mut q = vec![w(1, TicketKind::Walkin), w(2, TicketKind::Priority)];
-        let mut next_arrival = 3;
         let mut called = Vec::new();
-        for _ in 0..6 {
+        for next_arrival in 3..9 {
             let i = next(&q, now(), RULES).unwrap();
             let over = passed_over_by(&q, i);
             let chosen = q.remove(i);
@@ -252,7 +251,6 @@ mod tests {
             }
             called.push(chosen.arrival);
             q.push(w(next_arrival, TicketKind::Priority));
-            next_arrival += 1;
         }
         let pos = called.iter().position(|&a| a == 1).unwrap();
         assert_eq!(pos, 3, "{called:?}");

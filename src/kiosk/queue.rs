@@ -318,7 +318,7 @@ impl Kiosk {
             self.store
                 .audit("booking-cancel", &format!("{} {}", b.slot_id, grouped), now)?;
         }
-        Ok(self.booking_by_code(code)?)
+        self.booking_by_code(code)
     }
 
     /// Checks in the booking with `code`: within the arrival window it becomes a ticket ahead

@@ -580,3 +580,92 @@ async fn a_tickets_page_shows_its_place_and_moves_after_queue_call() {
     assert!(out.status.success());
     assert!(page(&base, &codes[2]).await.contains("下一位就是您"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_roster_set_on_the_hub_replaces_the_stations_and_attendance_reaches_the_operator() {
+    let hub_dir = tempfile::tempdir().unwrap();
+    let kiosk_dir = tempfile::tempdir().unwrap();
+    let hub = start_hub(hub_dir.path(), 0).await;
+    let base = hub.base_url();
+    let config = kiosk_config(kiosk_dir.path(), &base, UpstreamKind::Native, STATION_TOKEN);
+    let upstream = upstream_of(&config);
+    let mut kiosk = Kiosk::open(config.clone()).unwrap();
+
+    // No roster on the hub: the configuration's stays.
+    assert!(!kiosk.sync_roster(&upstream).await.unwrap());
+    assert_eq!(kiosk.roster(), config.roster);
+
+    let put = |body: Value| {
+        let url = format!("{base}/api/v1/stations/{STATION}/roster");
+        async move {
+            reqwest::Client::new()
+                .put(url)
+                .bearer_auth(OPERATOR_TOKEN)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let every_day: Vec<Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| json!({"day": d, "from": "00:00", "to": "24:00"}))
+        .collect();
+    let r = put(json!({"providers": [{
+        "id": "mediator-hub", "role": "mediator",
+        "name": {"zh": "区调解员", "en": "District mediator"},
+        "service": "mediation", "slot_min": 60, "capacity": 2, "shifts": every_day,
+    }]}))
+    .await;
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap_or_default());
+    assert!(kiosk.sync_roster(&upstream).await.unwrap());
+    let roster = kiosk.roster();
+    assert_eq!(roster.providers.len(), 1);
+    assert_eq!(roster.providers[0].id, "mediator-hub");
+    let slots = kiosk
+        .booking_slots("mediation", 2, chrono::Utc::now())
+        .unwrap();
+    assert!(slots
+        .iter()
+        .all(|s| s.slot.provider == "mediator-hub" && s.free == 2));
+    assert!(!slots.is_empty());
+    // The legal lawyer of the configuration is gone with the hub's roster.
+    assert!(kiosk.booking_slots("legal", 2, chrono::Utc::now()).is_err());
+
+    // Attendance goes up with the station's state and shows on the operator page.
+    kiosk
+        .attendance("mediator-hub", true, chrono::Utc::now())
+        .unwrap();
+    assert!(kiosk.sync_station(&upstream, false).await.unwrap());
+    assert!(
+        !kiosk.sync_station(&upstream, false).await.unwrap(),
+        "nothing new to send"
+    );
+    let operator = reqwest::Client::new()
+        .get(format!("{base}/operator"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(operator.contains("区调解员"), "{operator}");
+
+    // A roster naming a service this station does not have is refused; the last good one stays.
+    let r = put(json!({"providers": [{
+        "id": "vet-1", "role": "counsellor", "name": {"zh": "兽医", "en": "Vet"},
+        "service": "pets", "slot_min": 30, "shifts": every_day,
+    }]}))
+    .await;
+    assert_eq!(r.status(), 204);
+    let refused = kiosk.sync_roster(&upstream).await.unwrap_err().to_string();
+    assert!(refused.contains("providers[0].service"), "{refused}");
+    assert_eq!(kiosk.roster().providers[0].id, "mediator-hub");
+
+    // The hub drops its roster: the kiosk returns to its configuration's.
+    let db = rusqlite::Connection::open(hub_dir.path().join("hub.sqlite3")).unwrap();
+    db.execute("DELETE FROM rosters", []).unwrap();
+    assert!(!kiosk.sync_roster(&upstream).await.unwrap());
+    assert_eq!(kiosk.roster(), config.roster);
+}

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use grievance_kiosk::domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
-const SCREENS: [&str; 18] = [
+const SCREENS: [&str; 37] = [
     "home",
     "subtype",
     "questions",
@@ -32,6 +32,25 @@ const SCREENS: [&str; 18] = [
     "track-result",
     "track-result-offline",
     "scan-held",
+    "take-number",
+    "priority",
+    "ticket",
+    "ticket-no-history",
+    "book-service",
+    "book-slots",
+    "book-phone",
+    "book-confirm",
+    "book-done",
+    "booking",
+    "booking-cancel",
+    "checkin-too-early",
+    "staff-pin",
+    "staff-locked",
+    "staff-queues",
+    "staff-bookings",
+    "staff-printer",
+    "staff-outbox",
+    "staff-attendance",
 ];
 
 const PORTRAIT: (usize, usize) = (1080, 1920);

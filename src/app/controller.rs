@@ -9,7 +9,13 @@
 //! Scans (a slip's QR code or printed code, from the serial scanner or a keyboard-wedge scanner
 //! typing where no field has the focus) open "Track my case" from wherever the resident is and
 //! look the code up exactly as a typed one, except in the middle of an intake: there a scan
-//! never throws the resident's answers away; a notice says to submit or go Home first.
+//! never throws the resident's answers away; a notice says to submit or go Home first. A code
+//! is first asked what it is (`Kiosk::code_kind`): a booking opens its booking screen, a queue
+//! ticket its ticket screen, a case (or a code this station does not know) its progress.
+//!
+//! Taking a number, booking an appointment and the staff mode are in [`super::appointments`]
+//! and [`super::staff`]; every kiosk operation runs through [`Controller::work`], on the
+//! backend's blocking pool (or, for headless screenshots, at once on a kiosk of their own).
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -19,14 +25,16 @@ use std::time::{Duration, Instant};
 use slint::platform::{Key, WindowEvent};
 use slint::{ComponentHandle, Image, SharedString, Timer, TimerMode};
 
+use super::appointments::{BookingDraft, BookingShown, Looked, OpenNow, TicketShown};
 use super::backend::{Backend, BackendEvent};
 use super::qr::qr_image;
+use super::staff::StaffState;
 use super::ui::{Api, AppWindow, PrintState, Problem, ScanProblem, Screen, TrackCheck};
 use super::view::{problem_of, problem_of_case, render, screen_of};
 use super::wizard::{Move, Step, Wizard};
 use crate::config::KioskConfig;
 use crate::domain::{Language, RiskLevel, Service, TokenError, TrackingToken};
-use crate::kiosk::{Filed, KioskError, PrintOutcome, Tracked};
+use crate::kiosk::{Filed, Kiosk, KioskError, LaneView, PrintOutcome, Tracked};
 use crate::printer::status::PrinterState;
 use crate::scanner::{Scan, MAX_LINE};
 use crate::store::PrintJobState;
@@ -37,6 +45,10 @@ const SCAN_HELD_FOR: Duration = Duration::from_secs(15);
 /// A pause this long between two keys starts a new keyboard-wedge line: a scanner types a whole
 /// code in well under a second, so what came before was something else.
 const WEDGE_GAP: Duration = Duration::from_secs(2);
+
+/// How often what changes without a touch is asked again: what is open (Home), the places of
+/// the lanes (Take a number), a ticket's place (its screen) and the staff console.
+const REFRESH: Duration = Duration::from_secs(10);
 
 /// What the touchscreen is showing and holding for the resident in front of it.
 pub struct State {
@@ -66,11 +78,28 @@ pub struct State {
     pub scan_held: bool,
     /// Whether the serial scanner's port is open (`None`: no serial scanner, or not yet tried).
     pub scanner: Option<bool>,
+    /// The detail of the problem on screen (when the phone's other booking is).
+    pub problem_detail: String,
+    /// Who is on duty and who is waiting (Home), with each lane's queue (Take a number).
+    pub open_now: Option<OpenNow>,
+    /// Take a number: the service whose lane was chosen.
+    pub queue_service: Option<String>,
+    /// The ticket on screen.
+    pub ticket: Option<TicketShown>,
+    /// Book an appointment: the services someone gives appointments for, and the booking being
+    /// made.
+    pub bookable: Vec<String>,
+    pub booking: Option<BookingDraft>,
+    /// The booking on screen (just made, or scanned).
+    pub booking_shown: Option<BookingShown>,
+    /// Staff mode: the PIN pad and the console.
+    pub staff: StaffState,
 }
 
 /// The filed case on the result screen.
 pub struct ResultView {
     pub token: String,
+    pub service: String,
     pub code: String,
     pub qr: Image,
     pub next_steps: String,
@@ -100,7 +129,20 @@ impl State {
             track_scan: ScanProblem::None,
             scan_held: false,
             scanner: None,
+            problem_detail: String::new(),
+            open_now: None,
+            queue_service: None,
+            ticket: None,
+            bookable: Vec::new(),
+            booking: None,
+            booking_shown: None,
+            staff: StaffState::default(),
         }
+    }
+
+    /// Each lane's queue as last asked (empty until then).
+    pub fn lanes(&self) -> &[LaneView] {
+        self.open_now.as_ref().map_or(&[], |o| o.lanes.as_slice())
     }
 
     /// Whether the printer is known to be unable to print now.
@@ -144,8 +186,10 @@ impl Wedge {
 
 pub struct Controller {
     app: slint::Weak<AppWindow>,
-    state: RefCell<State>,
+    pub(super) state: RefCell<State>,
     backend: Option<Backend>,
+    /// Headless screenshots: the kiosk's operations run at once on this kiosk (no backend).
+    inline: RefCell<Option<Kiosk>>,
     idle: Timer,
     /// Ends the "still there?" prompt by clearing everything.
     give_up: Timer,
@@ -153,6 +197,8 @@ pub struct Controller {
     countdown: Timer,
     /// Hides the "finish this first" notice of a scan during an intake.
     notice: Timer,
+    /// Asks again, every few seconds, what changes without a touch (see [`REFRESH`]).
+    refresh: Timer,
     wedge: RefCell<Wedge>,
     /// Bumped on every reset so that a submit answered after the resident left is ignored.
     session: Cell<u64>,
@@ -175,10 +221,12 @@ impl Controller {
             app: app.as_weak(),
             state: RefCell::new(State::new(config)),
             backend,
+            inline: RefCell::new(None),
             idle: Timer::default(),
             give_up: Timer::default(),
             countdown: Timer::default(),
             notice: Timer::default(),
+            refresh: Timer::default(),
             wedge: RefCell::new(Wedge::default()),
             session: Cell::new(0),
             me: me.clone(),
@@ -205,7 +253,95 @@ impl Controller {
         }
         controller.apply_language();
         controller.render();
+        let weak = Rc::downgrade(&controller);
         controller
+            .refresh
+            .start(TimerMode::Repeated, REFRESH, move || {
+                if let Some(c) = weak.upgrade() {
+                    c.refresh_screen();
+                }
+            });
+        controller.refresh_open_now();
+        controller
+    }
+
+    /// Headless screenshots have no backend: with this, the kiosk's operations run at once on
+    /// `kiosk`, so the screenshot tour can drive the same flows as a resident's taps.
+    pub fn run_inline(&self, kiosk: Kiosk) {
+        *self.inline.borrow_mut() = Some(kiosk);
+        self.refresh_open_now();
+    }
+
+    /// Runs a kiosk operation off the UI thread (on the backend's blocking pool) and hands its
+    /// answer to `done` on the UI thread, unless the resident has left since (Home, idle reset).
+    /// `changes`: the operation changes the queues, bookings or attendance (the print queue and
+    /// the outbox are woken). Without a backend the operation runs at once on the inline kiosk
+    /// (headless screenshots), or not at all.
+    pub(super) fn work<T: Send + 'static>(
+        &self,
+        changes: bool,
+        job: impl FnOnce(&mut Kiosk) -> Result<T, KioskError> + Send + 'static,
+        done: impl FnOnce(&Controller, Result<T, KioskError>) + 'static,
+    ) {
+        if let Some(backend) = &self.backend {
+            let answer = backend.run(changes, job);
+            let weak = self.me.clone();
+            let session = self.session.get();
+            let waiting = slint::spawn_local(async move {
+                let result = answer.await.unwrap_or_else(|_| {
+                    Err(KioskError::Workers("the kiosk's worker stopped".into()))
+                });
+                if let Some(c) = weak.upgrade() {
+                    if c.session.get() == session {
+                        done(&c, result);
+                    }
+                }
+            });
+            if let Err(e) = waiting {
+                eprintln!("an answer of the kiosk will not reach the screen: {e}");
+            }
+            return;
+        }
+        let result = self.inline.borrow_mut().as_mut().map(job);
+        if let Some(result) = result {
+            done(self, result);
+        }
+    }
+
+    /// Awaits an answer of the backend on the UI thread (as [`Controller::work`] does).
+    pub(super) fn await_answer<T: 'static>(
+        &self,
+        answer: tokio::sync::oneshot::Receiver<T>,
+        done: impl FnOnce(&Controller, Option<T>) + 'static,
+    ) {
+        let weak = self.me.clone();
+        let session = self.session.get();
+        let waiting = slint::spawn_local(async move {
+            let result = answer.await.ok();
+            if let Some(c) = weak.upgrade() {
+                if c.session.get() == session {
+                    done(&c, result);
+                }
+            }
+        });
+        if let Err(e) = waiting {
+            eprintln!("an answer of the kiosk will not reach the screen: {e}");
+        }
+    }
+
+    pub(super) fn backend(&self) -> Option<&Backend> {
+        self.backend.as_ref()
+    }
+
+    /// What changes without a touch, asked again for the screen showing it.
+    fn refresh_screen(&self) {
+        let screen = self.state.borrow().screen;
+        match screen {
+            Screen::Home | Screen::TakeNumber => self.refresh_open_now(),
+            Screen::Ticket => self.refresh_ticket(),
+            Screen::Staff => self.staff_refresh(),
+            _ => {}
+        }
     }
 
     fn connect(&self, app: &AppWindow) {
@@ -251,13 +387,55 @@ impl Controller {
         on!(on_track_submit, |c| c.track_submit());
         on!(on_scanner_key, |c, text: SharedString| c.scanner_key(&text));
         on!(on_dismiss_scan_held, |c| c.dismiss_scan_held());
+        on!(on_open_take_number, |c| c.open_take_number());
+        on!(on_choose_lane, |c, id: SharedString| c.choose_lane(&id));
+        on!(on_answer_priority, |c, yes: bool| c.answer_priority(yes));
+        on!(on_take_number_for_case, |c| c.take_number_for_case());
+        on!(on_open_booking, |c| c.open_booking());
+        on!(on_choose_book_service, |c, id: SharedString| c
+            .choose_book_service(&id));
+        on!(on_choose_book_day, |c, day: i32| c.choose_book_day(day));
+        on!(on_choose_slot, |c, id: SharedString| c.choose_slot(&id));
+        on!(on_book_phone_done, |c| c.book_phone_done());
+        on!(on_confirm_booking, |c| c.confirm_booking());
+        on!(on_check_in, |c| c.check_in());
+        on!(on_ask_cancel_booking, |c, ask: bool| c
+            .ask_cancel_booking(ask));
+        on!(on_cancel_booking, |c| c.cancel_booking());
+        on!(on_walk_in_instead, |c| c.walk_in_instead());
+        on!(on_staff_tap, |c| c.staff_tap());
+        on!(on_staff_pin_key, |c, key: SharedString| c
+            .staff_pin_key(&key));
+        on!(on_staff_pin_enter, |c| c.staff_pin_enter());
+        on!(on_staff_show_tab, |c, tab: super::ui::StaffTab| c
+            .staff_show_tab(tab));
+        on!(on_staff_set_counter, |c, counter: i32| c
+            .staff_set_counter(counter));
+        on!(on_staff_call_next, |c, service: SharedString| c
+            .staff_call_next(&service));
+        on!(on_staff_recall, |c| c.staff_recall());
+        on!(on_staff_served, |c| c.staff_served());
+        on!(on_staff_no_show, |c| c.staff_no_show());
+        on!(on_staff_transfer, |c, service: SharedString| c
+            .staff_transfer(&service));
+        on!(on_staff_cancel_booking, |c, code: SharedString| c
+            .staff_cancel_booking(&code));
+        on!(on_staff_paper_refilled, |c| c.staff_paper_refilled());
+        on!(on_staff_test_print, |c| c.staff_test_print());
+        on!(on_staff_reprint, |c| c.staff_reprint());
+        on!(on_staff_retry_outbox, |c| c.staff_retry_outbox());
+        on!(
+            on_staff_attendance,
+            |c, provider: SharedString, check_in: bool| c.staff_attendance(&provider, check_in)
+        );
+        on!(on_staff_exit, |c| c.go_home());
     }
 
-    fn app(&self) -> Option<AppWindow> {
+    pub(super) fn app(&self) -> Option<AppWindow> {
         self.app.upgrade()
     }
 
-    fn render(&self) {
+    pub(super) fn render(&self) {
         if let Some(app) = self.app() {
             render(&app, &self.state.borrow());
         }
@@ -340,6 +518,10 @@ impl Controller {
     }
 
     pub fn back(&self) {
+        if self.state.borrow().wizard.is_none() {
+            self.flow_back();
+            return;
+        }
         self.navigate(|wizard, _, _| Ok(wizard.back()));
     }
 
@@ -431,6 +613,7 @@ impl Controller {
                     let high_risk = filed.case.risk.level == RiskLevel::High;
                     st.result = Some(ResultView {
                         token: filed.case.token.as_str().to_owned(),
+                        service: filed.case.service.clone(),
                         code: filed.case.token.grouped(),
                         qr: qr_image(&payload).unwrap_or_default(),
                         next_steps,
@@ -467,24 +650,44 @@ impl Controller {
         self.render();
     }
 
-    /// A print job changed state; if it is the slip of the case on screen, show it.
+    /// A print job changed state; if it is the slip of the case, the ticket or the booking on
+    /// screen, show it.
     pub fn print_changed(&self, outcome: &PrintOutcome) {
         {
             let mut st = self.state.borrow_mut();
             let down = st.printer_down();
-            let Some(result) = st.result.as_mut() else {
-                return;
-            };
-            if result.token != outcome.token.as_str() {
-                return;
-            }
-            result.print = match outcome.state {
+            let print = match outcome.state {
                 PrintJobState::Pending if down => PrintState::Unavailable,
                 PrintJobState::Pending => PrintState::Waiting,
                 PrintJobState::Printing => PrintState::Printing,
                 PrintJobState::Printed => PrintState::Printed,
                 PrintJobState::Failed | PrintJobState::Suppressed => PrintState::Failed,
             };
+            let token = outcome.token.as_str();
+            let mut shown = false;
+            if let Some(result) = st.result.as_mut().filter(|r| r.token == token) {
+                result.print = print;
+                shown = true;
+            }
+            if let Some(ticket) = st.ticket.as_mut().filter(|t| t.slip_token == token) {
+                if ticket.print != PrintState::None {
+                    ticket.print = print;
+                    shown = true;
+                }
+            }
+            if let Some(booking) = st
+                .booking_shown
+                .as_mut()
+                .filter(|b| b.info.booking.token == token)
+            {
+                if booking.print != PrintState::None {
+                    booking.print = print;
+                    shown = true;
+                }
+            }
+            if !shown {
+                return;
+            }
         }
         self.render();
     }
@@ -496,12 +699,21 @@ impl Controller {
             let mut st = self.state.borrow_mut();
             st.printer = Some(state);
             let down = st.printer_down();
-            if let Some(result) = st.result.as_mut() {
-                result.print = match result.print {
+            let adjust = |print: &mut PrintState| {
+                *print = match *print {
                     PrintState::Waiting if down => PrintState::Unavailable,
                     PrintState::Unavailable if !down => PrintState::Waiting,
                     other => other,
                 };
+            };
+            if let Some(result) = st.result.as_mut() {
+                adjust(&mut result.print);
+            }
+            if let Some(ticket) = st.ticket.as_mut() {
+                adjust(&mut ticket.print);
+            }
+            if let Some(booking) = st.booking_shown.as_mut() {
+                adjust(&mut booking.print);
             }
         }
         self.render();
@@ -575,13 +787,36 @@ impl Controller {
             }
             return;
         }
-        self.lookup(code);
+        if let Ok(token) = TrackingToken::from_scan(&code) {
+            self.lookup(token.as_str().to_owned());
+        }
     }
 
-    /// Looks a typed or scanned code up (`Kiosk::track` on the backend, as `case show` does),
-    /// and shows the answer when it comes.
+    /// Looks a typed or scanned code up: first what it is at this station (a booking opens its
+    /// screen, a ticket its place in the queue), then, for a case or a code this station does
+    /// not know, its progress (`Kiosk::track`, as `case show` does).
     fn lookup(&self, code: String) {
+        self.state.borrow_mut().busy = true;
+        self.render();
+        let asked = code.clone();
+        self.work(
+            false,
+            move |k| super::appointments::look_up(k, &asked),
+            move |c, looked| match looked {
+                Ok(Looked::Booking(info)) => c.show_booking(info),
+                Ok(Looked::Ticket(view)) => c.show_scanned_ticket(view),
+                // A case, a code of another station, or the database could not say: upstream
+                // knows (or says it knows no such case).
+                Ok(Looked::Case) | Ok(Looked::Unknown) | Err(_) => c.track_case(code),
+            },
+        );
+    }
+
+    /// Looks a case up upstream and shows the answer when it comes.
+    fn track_case(&self, code: String) {
         let Some(backend) = &self.backend else {
+            self.state.borrow_mut().busy = false;
+            self.render();
             return;
         };
         self.state.borrow_mut().busy = true;
@@ -637,10 +872,18 @@ impl Controller {
     /// reading the slip twice) is ignored.
     pub fn scanned(&self, scan: Scan) {
         self.activity();
-        let (in_intake, looking_up) = {
+        let (in_intake, looking_up, staff) = {
             let st = self.state.borrow();
-            (st.wizard.is_some(), st.busy)
+            (
+                st.wizard.is_some(),
+                st.busy,
+                matches!(st.screen, Screen::StaffPin | Screen::Staff),
+            )
         };
+        if staff {
+            // Staff at the console are not looking a slip up.
+            return;
+        }
         if in_intake {
             self.hold_scan();
             return;
@@ -737,10 +980,20 @@ impl Controller {
     /// Back to Home with everything the resident entered or was shown cleared.
     pub fn go_home(&self) {
         self.session.set(self.session.get() + 1);
+        if self.state.borrow().staff.signed_in {
+            self.staff_signed_out();
+        }
         {
             let mut st = self.state.borrow_mut();
             st.wizard = None;
             st.result = None;
+            st.problem_detail.clear();
+            st.queue_service = None;
+            st.ticket = None;
+            st.bookable.clear();
+            st.booking = None;
+            st.booking_shown = None;
+            st.staff = StaffState::default();
             st.text_entry = None;
             st.problem = Problem::None;
             st.busy = false;
@@ -764,6 +1017,7 @@ impl Controller {
             api.set_track_code(SharedString::new());
         }
         self.render();
+        self.refresh_open_now();
     }
 
     // ---- typing -------------------------------------------------------------------------------

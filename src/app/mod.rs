@@ -2,16 +2,21 @@
 //!
 //! - [`wizard`]: the intake's steps and checks, plain Rust.
 //! - [`controller`]: answers the UI's callbacks, holds what the resident entered, idle reset.
+//! - [`appointments`]: Take a number and Book an appointment, and a scanned booking or ticket.
+//! - [`staff`]: the staff mode (PIN pad and console).
 //! - [`view`]: writes the controller's state into the UI's `Api` global.
 //! - [`backend`]: the tokio runtime that files cases and runs the print queue off the UI thread.
 //! - [`screenshot`]: renders any screen to PNG without a display (software renderer).
 //!
 //! The Slint event loop owns the main thread; nothing here blocks it.
 
+pub mod appointments;
 pub mod backend;
 pub mod controller;
+pub mod display;
 pub mod qr;
 pub mod screenshot;
+pub mod staff;
 pub mod view;
 pub mod wizard;
 

@@ -2,7 +2,10 @@
 //! software renderer (the renderer the device uses), the real `AppWindow` and the real
 //! controller, driven to the screen the way a resident would get there. The result and
 //! high-risk screens show a case actually filed, into a throw-away data directory; the Track
-//! screens show a sample case's progress as upstream would report it.
+//! screens show a sample case's progress as upstream would report it. The screens of Take a
+//! number, Book and the staff mode run the kiosk's real operations on that directory (the
+//! controller runs them at once, there being no backend), after a busy morning has been made
+//! through the same functions: providers on duty, people waiting, a lane's history, bookings.
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -17,7 +20,7 @@ use super::controller::Controller;
 use super::ui::{Api, AppWindow};
 use crate::config::KioskConfig;
 use crate::domain::{Language, TrackingToken};
-use crate::kiosk::{Kiosk, Progress, Tracked};
+use crate::kiosk::{station_offset, Kiosk, Progress, Tracked};
 use crate::printer::status::PrinterState;
 use crate::printer::transport::VirtualPrinter;
 use crate::scanner::Scan;
@@ -51,10 +54,41 @@ pub enum ScreenName {
     TrackResultOffline,
     /// The questions, with the notice of a scan set aside during the intake.
     ScanHeld,
+    /// Take a number: the lanes, with how many wait in each.
+    TakeNumber,
+    /// Take a number: "elderly, disabled or pregnant?".
+    Priority,
+    /// A ticket just taken, in a lane with enough history for a wait range.
+    Ticket,
+    /// A ticket in a lane with too little history to estimate a wait.
+    TicketNoHistory,
+    /// Book: the services someone gives appointments for.
+    BookService,
+    /// Book: the days and the slots (one already full).
+    BookSlots,
+    BookPhone,
+    BookConfirm,
+    /// Book: the booking code, its QR code, the slip printed.
+    BookDone,
+    /// A booking slip scanned.
+    Booking,
+    /// A booking scanned, with "are you sure?" about cancelling it.
+    BookingCancel,
+    /// A booking scanned days before its time: too early to check in.
+    CheckinTooEarly,
+    /// The staff PIN pad, three digits typed.
+    StaffPin,
+    /// The staff PIN pad after five wrong PINs.
+    StaffLocked,
+    StaffQueues,
+    StaffBookings,
+    StaffPrinter,
+    StaffOutbox,
+    StaffAttendance,
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 18] = [
+    pub const ALL: [ScreenName; 37] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
@@ -73,6 +107,25 @@ impl ScreenName {
         ScreenName::TrackResult,
         ScreenName::TrackResultOffline,
         ScreenName::ScanHeld,
+        ScreenName::TakeNumber,
+        ScreenName::Priority,
+        ScreenName::Ticket,
+        ScreenName::TicketNoHistory,
+        ScreenName::BookService,
+        ScreenName::BookSlots,
+        ScreenName::BookPhone,
+        ScreenName::BookConfirm,
+        ScreenName::BookDone,
+        ScreenName::Booking,
+        ScreenName::BookingCancel,
+        ScreenName::CheckinTooEarly,
+        ScreenName::StaffPin,
+        ScreenName::StaffLocked,
+        ScreenName::StaffQueues,
+        ScreenName::StaffBookings,
+        ScreenName::StaffPrinter,
+        ScreenName::StaffOutbox,
+        ScreenName::StaffAttendance,
     ];
 
     pub fn name(self) -> &'static str {
@@ -95,6 +148,25 @@ impl ScreenName {
             ScreenName::TrackResult => "track-result",
             ScreenName::TrackResultOffline => "track-result-offline",
             ScreenName::ScanHeld => "scan-held",
+            ScreenName::TakeNumber => "take-number",
+            ScreenName::Priority => "priority",
+            ScreenName::Ticket => "ticket",
+            ScreenName::TicketNoHistory => "ticket-no-history",
+            ScreenName::BookService => "book-service",
+            ScreenName::BookSlots => "book-slots",
+            ScreenName::BookPhone => "book-phone",
+            ScreenName::BookConfirm => "book-confirm",
+            ScreenName::BookDone => "book-done",
+            ScreenName::Booking => "booking",
+            ScreenName::BookingCancel => "booking-cancel",
+            ScreenName::CheckinTooEarly => "checkin-too-early",
+            ScreenName::StaffPin => "staff-pin",
+            ScreenName::StaffLocked => "staff-locked",
+            ScreenName::StaffQueues => "staff-queues",
+            ScreenName::StaffBookings => "staff-bookings",
+            ScreenName::StaffPrinter => "staff-printer",
+            ScreenName::StaffOutbox => "staff-outbox",
+            ScreenName::StaffAttendance => "staff-attendance",
         }
     }
 }
@@ -122,6 +194,12 @@ impl Platform for Headless {
         LAST_WINDOW.with(|last| *last.borrow_mut() = Some(window.clone()));
         Ok(window)
     }
+}
+
+/// Makes this process render headlessly with the software renderer (once per process; later
+/// calls keep the platform already set).
+pub fn install_headless() {
+    let _ = slint::platform::set_platform(Box::new(Headless));
 }
 
 /// Renders `shot` and returns the RGBA pixels (width, height, bytes).
@@ -187,6 +265,7 @@ pub fn with_screen(
     app.window()
         .set_size(PhysicalSize::new(shot.size.0, shot.size.1));
     let controller = Controller::new(&app, config.clone(), None);
+    controller.run_inline(Kiosk::open(config.clone())?);
     controller.set_language(shot.language);
     controller.set_elderly(shot.elderly);
     tour(&app, &controller, &config, shot)?;
@@ -231,6 +310,11 @@ fn tour(
         c.printer_changed(PrinterState::PaperOut);
     }
     if matches!(shot.screen, S::Home | S::HomePrinterOut) {
+        busy_morning(config, false)?;
+        c.go_home();
+        return Ok(());
+    }
+    if tour_appointments(app, c, config, shot)? {
         return Ok(());
     }
     match shot.screen {
@@ -326,6 +410,269 @@ fn tour(
     let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
     kiosk.print_pending(&mut printer, &profile, |outcome| c.print_changed(outcome))?;
     Ok(())
+}
+
+/// The staff PIN of the screenshots' kiosk.
+const STAFF_PIN: &str = "240517";
+
+/// A station at work: the lawyer on duty (from the day's first provider of legal advice),
+/// people waiting in three lanes, and, with `history`, yesterday's finished services in the
+/// legal lane (enough for a wait range). Everything through the kiosk's own functions.
+fn busy_morning(config: &Arc<KioskConfig>, history: bool) -> anyhow::Result<()> {
+    let mut k = Kiosk::open(config.clone())?;
+    let now = chrono::Utc::now();
+    let minute = chrono::Duration::minutes(1);
+    if history {
+        let start = now - chrono::Duration::days(1);
+        for i in 0..8 {
+            let at = start + minute * (12 * i);
+            k.take_ticket("legal", false, None, Language::Zh, at)?;
+            let called = k.call_next(1, Some("legal"), at + minute)?;
+            k.done(&called.ticket, at + minute * (7 + (i % 4) * 2))?;
+        }
+    }
+    if let Some(p) = k
+        .roster()
+        .providers
+        .iter()
+        .find(|p| p.service == "legal")
+        .map(|p| p.id.clone())
+    {
+        k.attendance(&p, true, now - minute * 45)?;
+    }
+    for (service, n) in [("mediation", 3), ("legal", 2), ("complaint", 1)] {
+        for i in 0..n {
+            k.take_ticket(service, i == 1, None, Language::Zh, now - minute * (20 - i))?;
+        }
+    }
+    Ok(())
+}
+
+/// Today's bookings, made as if earlier this morning: three in the legal lane (one cancelled),
+/// whatever the time of day now.
+fn bookings_today(config: &Arc<KioskConfig>) -> anyhow::Result<()> {
+    let mut k = Kiosk::open(config.clone())?;
+    let now = chrono::Utc::now();
+    let offset = station_offset(now);
+    let midnight = now
+        .with_timezone(&offset)
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|d| d.and_local_timezone(offset).single())
+        .map(|d| d.with_timezone(&chrono::Utc))
+        .ok_or_else(|| anyhow!("no local midnight today"))?;
+    let slots = k.booking_slots("legal", 1, midnight)?;
+    let phones = ["13800138000", "13912345678", "13700001111"];
+    for (slot, phone) in slots.iter().zip(phones) {
+        k.book(
+            "legal",
+            &slot.slot.id,
+            phone,
+            Language::Zh,
+            "resident",
+            midnight,
+        )?;
+    }
+    if let Some(first) = k.bookings_of_day(now)?.first() {
+        k.cancel_booking(&first.token, "resident", midnight)?;
+    }
+    Ok(())
+}
+
+/// A booking a few days ahead, for a scan of its slip; returns its code.
+fn booking_ahead(config: &Arc<KioskConfig>) -> anyhow::Result<String> {
+    let mut k = Kiosk::open(config.clone())?;
+    let now = chrono::Utc::now();
+    let slot = k
+        .booking_slots("legal", 8, now)?
+        .into_iter()
+        .find(|s| s.free > 0 && s.slot.start > now + chrono::Duration::days(2))
+        .ok_or_else(|| anyhow!("no legal slot free in the coming week"))?;
+    let booked = k.book(
+        "legal",
+        &slot.slot.id,
+        "13800138000",
+        Language::Zh,
+        "resident",
+        now,
+    )?;
+    Ok(booked.token.grouped())
+}
+
+/// Signs into staff mode as staff would: five taps on the station's name, the PIN on the pad.
+fn sign_in(c: &Controller, config: &Arc<KioskConfig>) -> anyhow::Result<()> {
+    Kiosk::open(config.clone())?.set_pin(STAFF_PIN, chrono::Utc::now())?;
+    for _ in 0..5 {
+        c.staff_tap();
+    }
+    for d in STAFF_PIN.chars() {
+        c.staff_pin_key(&d.to_string());
+    }
+    c.staff_pin_enter();
+    Ok(())
+}
+
+/// The screens of Take a number, Book and the staff mode; `false` for any other screen.
+fn tour_appointments(
+    app: &AppWindow,
+    c: &Controller,
+    config: &Arc<KioskConfig>,
+    shot: &Shot,
+) -> anyhow::Result<bool> {
+    use super::ui::StaffTab;
+    use ScreenName as S;
+    let profile = config.printer_profile();
+    let print = |c: &Controller| -> anyhow::Result<()> {
+        let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
+        Kiosk::open(config.clone())?
+            .print_pending(&mut printer, &profile, |o| c.print_changed(o))?;
+        Ok(())
+    };
+    match shot.screen {
+        S::TakeNumber | S::Priority => {
+            busy_morning(config, false)?;
+            c.open_take_number();
+            if shot.screen == S::Priority {
+                c.choose_lane("mediation");
+            }
+        }
+        S::Ticket | S::TicketNoHistory => {
+            busy_morning(config, true)?;
+            // One person before the resident in a lane that has never finished a service.
+            Kiosk::open(config.clone())?.take_ticket(
+                "assistance",
+                false,
+                None,
+                Language::Zh,
+                chrono::Utc::now() - chrono::Duration::minutes(5),
+            )?;
+            c.printer_changed(PrinterState::Ready);
+            c.open_take_number();
+            c.choose_lane(if shot.screen == S::Ticket {
+                "legal"
+            } else {
+                "assistance"
+            });
+            c.answer_priority(false);
+            print(c)?;
+        }
+        S::BookService => c.open_booking(),
+        S::BookSlots | S::BookPhone | S::BookConfirm | S::BookDone => {
+            // Someone was quicker for one slot: it shows full.
+            let mut k = Kiosk::open(config.clone())?;
+            let now = chrono::Utc::now();
+            let free: Vec<_> = k
+                .booking_slots("legal", 8, now)?
+                .into_iter()
+                .filter(|s| s.free > 0)
+                .collect();
+            if let Some(taken) = free.get(1) {
+                k.book(
+                    "legal",
+                    &taken.slot.id,
+                    "13912345678",
+                    Language::Zh,
+                    "resident",
+                    now,
+                )?;
+            }
+            c.printer_changed(PrinterState::Ready);
+            c.open_booking();
+            c.choose_book_service("legal");
+            if shot.screen == S::BookSlots {
+                return Ok(true);
+            }
+            let first = free
+                .first()
+                .ok_or_else(|| anyhow!("no legal slot free in the coming week"))?;
+            c.choose_slot(&first.slot.id);
+            app.global::<Api>().set_phone("13800138000".into());
+            if shot.screen == S::BookPhone {
+                return Ok(true);
+            }
+            c.book_phone_done();
+            if shot.screen == S::BookConfirm {
+                return Ok(true);
+            }
+            c.confirm_booking();
+            print(c)?;
+        }
+        S::Booking | S::BookingCancel | S::CheckinTooEarly => {
+            let code = booking_ahead(config)?;
+            c.scanned(Scan::Text(code));
+            match shot.screen {
+                S::BookingCancel => c.ask_cancel_booking(true),
+                S::CheckinTooEarly => c.check_in(),
+                _ => {}
+            }
+        }
+        S::StaffPin => {
+            Kiosk::open(config.clone())?.set_pin(STAFF_PIN, chrono::Utc::now())?;
+            for _ in 0..5 {
+                c.staff_tap();
+            }
+            for d in ["2", "4", "0"] {
+                c.staff_pin_key(d);
+            }
+        }
+        S::StaffLocked => {
+            Kiosk::open(config.clone())?.set_pin(STAFF_PIN, chrono::Utc::now())?;
+            for _ in 0..5 {
+                c.staff_tap();
+            }
+            for _ in 0..config.staff.lockout_after {
+                for d in "135790".chars() {
+                    c.staff_pin_key(&d.to_string());
+                }
+                c.staff_pin_enter();
+            }
+        }
+        S::StaffQueues => {
+            busy_morning(config, true)?;
+            sign_in(c, config)?;
+            c.staff_call_next("");
+        }
+        S::StaffBookings => {
+            bookings_today(config)?;
+            sign_in(c, config)?;
+            c.staff_show_tab(StaffTab::Bookings);
+        }
+        S::StaffPrinter => {
+            busy_morning(config, false)?;
+            c.printer_changed(PrinterState::Ready);
+            print(c)?;
+            sign_in(c, config)?;
+            c.staff_show_tab(StaffTab::Printer);
+        }
+        S::StaffOutbox => {
+            // Two cases filed while the district could not be reached.
+            let mut k = Kiosk::open(config.clone())?;
+            for description in ["楼上装修，每天到晚上十一点", "小区门口的路灯坏了两个星期"]
+            {
+                k.file_case(&crate::domain::CaseDraft {
+                    service: "complaint".into(),
+                    subtype: Some("noise".into()),
+                    answers: vec![crate::domain::Answer {
+                        question: "source".into(),
+                        value: "renovation".into(),
+                    }],
+                    description: description.into(),
+                    phone: "13800138000".into(),
+                    consent_version: Some(config.consent.version.clone()),
+                    ..crate::domain::CaseDraft::default()
+                })?;
+            }
+            sign_in(c, config)?;
+            c.staff_show_tab(StaffTab::Outbox);
+        }
+        S::StaffAttendance => {
+            busy_morning(config, false)?;
+            sign_in(c, config)?;
+            c.staff_show_tab(StaffTab::Attendance);
+        }
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 fn sample_token() -> TrackingToken {

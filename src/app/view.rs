@@ -6,14 +6,22 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Image, Model, ModelRc, SharedString, VecModel};
 
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+
+use super::appointments::{BookingShown, OpenNow};
 use super::controller::State;
+use super::staff::StaffView;
 use super::ui::{
-    Api, AppWindow, CaseStage, Chip, EmergencyLine, Freshness, PrintState, Problem, QuestionView,
-    ReviewKind, ReviewRow, Screen, ServiceTile, Theme, TimelineRow,
+    Api, AppWindow, BookingState, CaseStage, Chip, DayChip, EmergencyLine, Freshness, LaneTile,
+    PrintState, PrinterShown, Problem, QuestionView, ReviewKind, ReviewRow, Screen, ServiceTile,
+    SlotChip, StaffBooking, StaffLane, StaffProvider, Theme, TicketState, TimelineRow,
 };
 use super::wizard::Step;
-use crate::domain::{Language, QuestionKind};
-use crate::kiosk::Progress;
+use crate::config::KioskConfig;
+use crate::domain::roster::{Provider, Role};
+use crate::domain::{Language, Localized, Phone, QuestionKind, Service, TrackingToken};
+use crate::kiosk::{station_offset, Progress};
+use crate::printer::status::PrinterState;
 use crate::upstream::protocol::CaseState;
 
 /// Elderly mode's scale of text and touch targets (the brief asks for at least 1.3×).
@@ -104,8 +112,14 @@ pub fn render(app: &AppWindow, state: &State) {
     api.set_consent_text(s(config.consent.text.get(lang)));
     api.set_description_max(crate::domain::case::MAX_DESCRIPTION_CHARS as i32);
     render_wizard(&api, state);
+    render_flow_steps(&api, state);
     render_result(&api, state);
     render_track(&api, state);
+    api.set_problem_detail(s(&state.problem_detail));
+    api.set_open_now(s(&open_now_line(state)));
+    render_queue(&api, state);
+    render_booking(&api, state);
+    render_staff(&api, state);
     api.set_printer_ready(!state.printer_down());
     api.set_still_there(state.still_there.is_some());
     api.set_still_there_seconds(state.still_there.unwrap_or(0) as i32);
@@ -272,6 +286,12 @@ fn chips_of(shown: &ModelRc<QuestionView>, i: usize, id: &str, chips: Vec<Chip>)
 }
 
 fn render_result(api: &Api<'_>, state: &State) {
+    api.set_result_has_lane(
+        state
+            .result
+            .as_ref()
+            .is_some_and(|r| state.config.catalogue.service(&r.service).is_some()),
+    );
     match &state.result {
         Some(result) => {
             api.set_code(s(&result.code));
@@ -421,4 +441,560 @@ pub fn problem_of_case(error: &crate::domain::CaseError) -> Problem {
         CaseError::AnswerTooLong { .. } => Problem::AnswerTooLong,
         _ => Problem::Unexpected,
     }
+}
+
+// ---- take a number, book, staff -----------------------------------------------------------------
+
+/// The step bar of Take a number and Book (the wizard's own is set by `render_wizard`).
+fn render_flow_steps(api: &Api<'_>, state: &State) {
+    if state.wizard.is_some() {
+        return;
+    }
+    const QUEUE: [Screen; 2] = [Screen::TakeNumber, Screen::Priority];
+    const BOOK: [Screen; 4] = [
+        Screen::BookService,
+        Screen::BookSlots,
+        Screen::BookPhone,
+        Screen::BookConfirm,
+    ];
+    let steps: &[Screen] = if QUEUE.contains(&state.screen) {
+        &QUEUE
+    } else if BOOK.contains(&state.screen) {
+        &BOOK
+    } else {
+        return;
+    };
+    update(api.get_steps(), steps.to_vec(), |m| api.set_steps(m));
+    let at = steps.iter().position(|s| *s == state.screen).unwrap_or(0);
+    api.set_step(at as i32);
+}
+
+/// A discreet service in words: only its lane, as on its slip ("服务 D").
+pub fn lane_words(lane: char, lang: Language) -> String {
+    match lang {
+        Language::Zh => format!("服务 {lane}"),
+        Language::En => format!("Service {lane}"),
+    }
+}
+
+/// A service as a resident's screen names it once chosen: its name, or for a discreet one
+/// only its lane.
+fn service_words(service: Option<&Service>, id: &str, lang: Language) -> String {
+    match service {
+        Some(s) if s.discreet => lane_words(s.lane, lang),
+        Some(s) => s.name.get(lang).to_owned(),
+        None => id.to_owned(),
+    }
+}
+
+/// Whom an appointment is with: the provider ("张律师"), with their role when the name does not
+/// say it; for a discreet service only the lane.
+fn who_words(
+    service: Option<&Service>,
+    role: Option<Role>,
+    name: Option<&Localized>,
+    lang: Language,
+) -> String {
+    if let Some(s) = service.filter(|s| s.discreet) {
+        return lane_words(s.lane, lang);
+    }
+    let name = name.map(|n| n.get(lang)).filter(|n| !n.is_empty());
+    match (role, name) {
+        (Some(r), Some(n)) if n.contains(r.word(lang)) => n.to_owned(),
+        (Some(r), Some(n)) => match lang {
+            Language::Zh => format!("{n}（{}）", r.word(lang)),
+            Language::En => format!("{n} ({})", r.word(lang)),
+        },
+        (Some(r), None) => r.word(lang).to_owned(),
+        (None, Some(n)) => n.to_owned(),
+        (None, None) => String::new(),
+    }
+}
+
+fn weekday_words(date: NaiveDate, lang: Language) -> &'static str {
+    let i = date.weekday().num_days_from_monday() as usize;
+    match lang {
+        Language::Zh => ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][i],
+        Language::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
+    }
+}
+
+/// "今天", "明天", or the day of the week.
+fn day_words(date: NaiveDate, today: NaiveDate, lang: Language) -> String {
+    let days = (date - today).num_days();
+    match (days, lang) {
+        (0, Language::Zh) => "今天".into(),
+        (0, Language::En) => "Today".into(),
+        (1, Language::Zh) => "明天".into(),
+        (1, Language::En) => "Tomorrow".into(),
+        _ => weekday_words(date, lang).into(),
+    }
+}
+
+fn date_words(date: NaiveDate, lang: Language) -> String {
+    match lang {
+        Language::Zh => format!("{}月{}日", date.month(), date.day()),
+        Language::En => date.format("%-d %b").to_string(),
+    }
+}
+
+/// When an appointment is, for a resident: "明天，11月28日 09:00–09:30".
+fn when_words(start: DateTime<Utc>, end: DateTime<Utc>, lang: Language) -> String {
+    let offset = station_offset(start);
+    let (from, to) = (start.with_timezone(&offset), end.with_timezone(&offset));
+    let today = Utc::now()
+        .with_timezone(&station_offset(Utc::now()))
+        .date_naive();
+    let date = from.date_naive();
+    let day = day_words(date, today, lang);
+    let day = if (date - today).num_days() <= 1 && (date - today).num_days() >= 0 {
+        match lang {
+            Language::Zh => format!("{day}（{}）", weekday_words(date, lang)),
+            Language::En => format!("{day} ({})", weekday_words(date, lang)),
+        }
+    } else {
+        day
+    };
+    match lang {
+        Language::Zh => format!(
+            "{day}，{} {}–{}",
+            date_words(date, lang),
+            from.format("%H:%M"),
+            to.format("%H:%M")
+        ),
+        Language::En => format!(
+            "{day}, {}, {}–{}",
+            date_words(date, lang),
+            from.format("%H:%M"),
+            to.format("%H:%M")
+        ),
+    }
+}
+
+/// A station time: "09:30" today, else with its date.
+fn station_time_words(at: NaiveDateTime, lang: Language) -> String {
+    let today = Utc::now()
+        .with_timezone(&station_offset(Utc::now()))
+        .date_naive();
+    if at.date() == today {
+        at.format("%H:%M").to_string()
+    } else {
+        format!("{} {}", date_words(at.date(), lang), at.format("%H:%M"))
+    }
+}
+
+fn clock(at: DateTime<Utc>) -> String {
+    at.with_timezone(&station_offset(at))
+        .format("%H:%M")
+        .to_string()
+}
+
+/// Home's "what is open now": who is on duty (until when, by the roster) and how many wait in
+/// each lane. A discreet service is named by its lane letter only.
+fn open_now_line(state: &State) -> String {
+    let Some(OpenNow { on_duty, lanes }) = &state.open_now else {
+        return String::new();
+    };
+    let lang = state.language;
+    let catalogue = &state.config.catalogue;
+    let mut parts: Vec<String> = Vec::new();
+    for (provider, until) in on_duty {
+        let service = catalogue.service(&provider.service);
+        let part = match service.filter(|s| s.discreet) {
+            Some(s) => match lang {
+                Language::Zh => format!("服务 {} 开放中", s.lane),
+                Language::En => format!("Service {} open", s.lane),
+            },
+            None => {
+                let name = provider.name.get(lang);
+                match (lang, until) {
+                    (Language::Zh, Some(t)) => format!("{name}值班中，到 {t}"),
+                    (Language::Zh, None) => format!("{name}值班中"),
+                    (Language::En, Some(t)) => format!("{name} on duty until {t}"),
+                    (Language::En, None) => format!("{name} on duty"),
+                }
+            }
+        };
+        if !parts.contains(&part) {
+            parts.push(part);
+        }
+    }
+    for lane in lanes.iter().filter(|l| !l.waiting.is_empty()) {
+        let service = catalogue.service(&lane.service);
+        let n = lane.waiting.len();
+        parts.push(match service.filter(|s| !s.discreet) {
+            Some(s) => match lang {
+                Language::Zh => format!("{} {n} 人等候", s.name.get(lang)),
+                Language::En => format!("{}: {n} waiting", s.name.get(lang)),
+            },
+            None => match lang {
+                Language::Zh => format!("服务 {} {n} 人等候", lane.lane),
+                Language::En => format!("Service {}: {n} waiting", lane.lane),
+            },
+        });
+    }
+    parts.join(" · ")
+}
+
+fn render_queue(api: &Api<'_>, state: &State) {
+    let lang = state.language;
+    let catalogue = &state.config.catalogue;
+    let lanes = state.lanes();
+    update(
+        api.get_lanes(),
+        catalogue
+            .services
+            .iter()
+            .map(|svc| LaneTile {
+                id: s(&svc.id),
+                name: s(svc.name.get(lang)),
+                lane: s(&svc.lane.to_string()),
+                waiting: lanes
+                    .iter()
+                    .find(|l| l.service == svc.id)
+                    .map_or(0, |l| l.waiting.len() as i32),
+            })
+            .collect(),
+        |m| api.set_lanes(m),
+    );
+    api.set_queue_service_name(s(&state
+        .queue_service
+        .as_deref()
+        .map(|id| service_words(catalogue.service(id), id, lang))
+        .unwrap_or_default()));
+
+    let Some(shown) = &state.ticket else {
+        api.set_ticket_label(s(""));
+        api.set_ticket_qr(Image::default());
+        api.set_ticket_print(PrintState::None);
+        return;
+    };
+    let t = &shown.view.ticket;
+    api.set_ticket_label(s(&t.label));
+    api.set_ticket_service(s(&service_words(
+        catalogue.service(&t.service),
+        &t.service,
+        lang,
+    )));
+    api.set_ticket_state(match t.state.as_str() {
+        "called" => TicketState::Called,
+        "served" => TicketState::Served,
+        "no_show" => TicketState::NoShow,
+        _ => TicketState::Waiting,
+    });
+    api.set_ticket_ahead(shown.view.ahead.map_or(-1, |a| a as i32));
+    api.set_ticket_has_wait(shown.view.wait.is_some());
+    let (lo, hi) = shown.view.wait.unwrap_or((0, 0));
+    api.set_ticket_wait_min(lo as i32);
+    api.set_ticket_wait_max(hi as i32);
+    api.set_ticket_counter(t.counter.unwrap_or(0) as i32);
+    api.set_ticket_code(s(&TrackingToken::parse(&t.token)
+        .map(|c| c.grouped())
+        .unwrap_or_default()));
+    api.set_ticket_qr(shown.qr.clone());
+    api.set_ticket_print(shown.print);
+    api.set_ticket_appointment(t.kind == "appointment" && t.state == "waiting");
+    api.set_ticket_with_case(t.case_id.is_some() && shown.print != PrintState::None);
+}
+
+fn booking_state(state: &str) -> BookingState {
+    match state {
+        "checked_in" => BookingState::CheckedIn,
+        "cancelled" => BookingState::Cancelled,
+        _ => BookingState::Booked,
+    }
+}
+
+fn render_booking(api: &Api<'_>, state: &State) {
+    let lang = state.language;
+    let config: &KioskConfig = &state.config;
+    let catalogue = &config.catalogue;
+    api.set_arrival_early(config.appointments.arrival_early_min as i32);
+    api.set_arrival_late(config.appointments.arrival_late_min as i32);
+    update(
+        api.get_bookable(),
+        state
+            .bookable
+            .iter()
+            .filter_map(|id| catalogue.service(id))
+            .map(|svc| ServiceTile {
+                id: s(&svc.id),
+                name: s(svc.name.get(lang)),
+                hint: s(svc.hint.get(lang)),
+            })
+            .collect(),
+        |m| api.set_bookable(m),
+    );
+
+    let mut booking_service = String::new();
+    match &state.booking {
+        Some(draft) => {
+            let service = catalogue.service(&draft.service);
+            // The resident just chose it by name; from the review on, a discreet service is its
+            // lane only, as on the slip.
+            api.set_book_service_name(s(
+                service.map_or(draft.service.as_str(), |x| x.name.get(lang))
+            ));
+            booking_service = service_words(service, &draft.service, lang);
+            api.set_book_loaded(draft.loaded);
+            let days = config.appointments.booking_window_days as usize + 1;
+            let chips: Vec<DayChip> = if draft.loaded {
+                (0..days)
+                    .map(|d| {
+                        let date = draft.date_of(d);
+                        let slots: Vec<_> = draft.slots_on(d).collect();
+                        DayChip {
+                            label: s(&day_words(date, draft.today, lang)),
+                            date: s(&date_words(date, lang)),
+                            slots: slots.len() as i32,
+                            free: slots.iter().filter(|v| v.free > 0).count() as i32,
+                            selected: d == draft.day,
+                        }
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            update(api.get_book_days(), chips, |m| api.set_book_days(m));
+            let discreet = service.is_some_and(|x| x.discreet);
+            let slots: Vec<SlotChip> = draft
+                .slots_on(draft.day)
+                .map(|v| SlotChip {
+                    id: s(&v.slot.id),
+                    time: s(&clock(v.slot.start)),
+                    who: s(if discreet {
+                        ""
+                    } else {
+                        v.provider_name.get(lang)
+                    }),
+                    free: v.free as i32,
+                    selected: draft.slot.as_deref() == Some(v.slot.id.as_str()),
+                })
+                .collect();
+            update(api.get_book_slots(), slots, |m| api.set_book_slots(m));
+            let chosen = draft.chosen();
+            api.set_book_when(s(&chosen
+                .map(|v| when_words(v.slot.start, v.slot.end, lang))
+                .unwrap_or_default()));
+            api.set_book_who(s(&chosen
+                .map(|v| who_words(service, Some(v.slot.role), Some(&v.provider_name), lang))
+                .unwrap_or_default()));
+            api.set_book_phone(s(&Phone::parse(&draft.phone)
+                .map(|p| p.display())
+                .unwrap_or_else(|_| draft.phone.clone())));
+        }
+        None => {
+            api.set_book_loaded(false);
+            update(api.get_book_days(), Vec::new(), |m| api.set_book_days(m));
+            update(api.get_book_slots(), Vec::new(), |m| api.set_book_slots(m));
+            api.set_book_when(s(""));
+            api.set_book_who(s(""));
+            api.set_book_phone(s(""));
+        }
+    }
+
+    match &state.booking_shown {
+        Some(BookingShown {
+            info,
+            qr,
+            print,
+            note,
+            note_time,
+            asking_cancel,
+        }) => {
+            let b = &info.booking;
+            let service = catalogue.service(&b.service);
+            booking_service = service_words(service, &b.service, lang);
+            api.set_booking_code(s(&TrackingToken::parse(&b.token)
+                .map(|c| c.grouped())
+                .unwrap_or_default()));
+            api.set_booking_qr(qr.clone());
+            api.set_booking_when(s(&when_words(b.start, b.end, lang)));
+            api.set_booking_who(s(&who_words(
+                service,
+                info.provider.as_ref().map(|p: &Provider| p.role),
+                info.provider.as_ref().map(|p| &p.name),
+                lang,
+            )));
+            api.set_booking_state(booking_state(&b.state));
+            api.set_booking_print(*print);
+            api.set_booking_note(*note);
+            api.set_booking_note_time(s(&note_time
+                .map(|t| station_time_words(t, lang))
+                .unwrap_or_default()));
+            api.set_booking_asking_cancel(*asking_cancel);
+        }
+        None => {
+            api.set_booking_code(s(""));
+            api.set_booking_qr(Image::default());
+            api.set_booking_print(PrintState::None);
+            api.set_booking_note(super::ui::BookingNote::None);
+            api.set_booking_asking_cancel(false);
+        }
+    }
+    api.set_booking_service(s(&booking_service));
+}
+
+fn printer_shown(state: Option<PrinterState>) -> PrinterShown {
+    match state {
+        Some(PrinterState::Ready) => PrinterShown::Ready,
+        Some(PrinterState::NearEnd) => PrinterShown::NearEnd,
+        Some(PrinterState::PaperOut) => PrinterShown::PaperOut,
+        Some(PrinterState::CoverOpen) => PrinterShown::CoverOpen,
+        Some(PrinterState::Offline) => PrinterShown::Offline,
+        Some(PrinterState::Error) => PrinterShown::Error,
+        Some(PrinterState::Unknown) | None => PrinterShown::Unknown,
+    }
+}
+
+fn render_staff(api: &Api<'_>, state: &State) {
+    let staff = &state.staff;
+    let lang = state.language;
+    let config = &state.config;
+    let catalogue = &config.catalogue;
+    api.set_staff_pin_length(staff.pin.len() as i32);
+    api.set_pin_note(staff.pin_note);
+    api.set_pin_left(staff.pin_left as i32);
+    api.set_pin_locked_until(s(&staff
+        .locked_until
+        .map(|t| {
+            let local = t.with_timezone(&station_offset(t)).naive_local();
+            station_time_words(local, lang)
+        })
+        .unwrap_or_default()));
+    api.set_staff_tab(staff.tab);
+    api.set_staff_note(staff.note);
+    api.set_staff_note_a(s(&staff.note_a));
+    api.set_staff_note_b(s(&staff.note_b));
+    api.set_staff_counter(staff.counter as i32);
+    api.set_staff_counters(config.queue.counters as i32);
+    api.set_staff_printer(printer_shown(state.printer));
+
+    let empty = StaffView {
+        lanes: Vec::new(),
+        current: None,
+        bookings: Vec::new(),
+        paper: crate::kiosk::PaperEstimate {
+            used_m: 0.0,
+            left_m: 0.0,
+            low: false,
+            refilled_at: None,
+        },
+        print_waiting: 0,
+        outbox: Default::default(),
+        roster: Default::default(),
+        on_duty: Vec::new(),
+    };
+    let view = match (&staff.view, staff.signed_in) {
+        (Some(view), true) => view,
+        _ => &empty,
+    };
+    let service_name = |id: &str| {
+        catalogue
+            .service(id)
+            .map_or(id.to_owned(), |x| x.name.get(lang).to_owned())
+    };
+    update(
+        api.get_staff_lanes(),
+        view.lanes
+            .iter()
+            .map(|l| StaffLane {
+                service: s(&l.service),
+                lane: s(&l.lane.to_string()),
+                name: s(&service_name(&l.service)),
+                waiting: l.waiting.len() as i32,
+                next: s(&l
+                    .waiting
+                    .iter()
+                    .take(5)
+                    .map(|t| t.label.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")),
+                served: l.served_today as i32,
+            })
+            .collect(),
+        |m| api.set_staff_lanes(m),
+    );
+    match &view.current {
+        Some(t) => {
+            api.set_staff_current(s(&t.label));
+            api.set_staff_current_service(s(&service_name(&t.service)));
+            api.set_staff_current_calls(t.calls as i32);
+        }
+        None => {
+            api.set_staff_current(s(""));
+            api.set_staff_current_service(s(""));
+            api.set_staff_current_calls(0);
+        }
+    }
+    update(
+        api.get_staff_bookings(),
+        view.bookings
+            .iter()
+            .map(|b| {
+                let code = TrackingToken::parse(&b.token)
+                    .map(|c| c.grouped())
+                    .unwrap_or_else(|_| b.token.clone());
+                let service = catalogue.service(&b.service);
+                StaffBooking {
+                    confirming: staff.confirm_cancel.as_deref() == Some(code.as_str()),
+                    code: s(&code),
+                    time: s(&format!("{}–{}", clock(b.start), clock(b.end))),
+                    lane: s(&service.map(|x| x.lane.to_string()).unwrap_or_default()),
+                    who: s(&view
+                        .roster
+                        .provider(&b.provider)
+                        .map(|p| p.name.get(lang).to_owned())
+                        .unwrap_or_else(|| b.provider.clone())),
+                    state: booking_state(&b.state),
+                    phone: s(&b
+                        .phone
+                        .as_deref()
+                        .and_then(|p| Phone::parse(p).ok())
+                        .map(|p| p.masked())
+                        .unwrap_or_else(|| "—".into())),
+                }
+            })
+            .collect(),
+        |m| api.set_staff_bookings(m),
+    );
+    api.set_staff_paper_left(s(&format!("{:.1}", view.paper.left_m)));
+    api.set_staff_paper_low(view.paper.low);
+    api.set_staff_refilled_at(s(&view
+        .paper
+        .refilled_at
+        .map(local_time)
+        .unwrap_or_default()));
+    api.set_staff_print_waiting(view.print_waiting as i32);
+    api.set_staff_outbox_pending(view.outbox.pending as i32);
+    api.set_staff_outbox_failed(view.outbox.failed as i32);
+    api.set_staff_outbox_delivered(view.outbox.delivered as i32);
+    api.set_staff_outbox_oldest(s(&view
+        .outbox
+        .oldest_pending
+        .map(local_time)
+        .unwrap_or_default()));
+    api.set_staff_outbox_error(s(view.outbox.last_error.as_deref().unwrap_or("")));
+    update(
+        api.get_staff_providers(),
+        view.roster
+            .providers
+            .iter()
+            .map(|p| {
+                let since = view.on_duty.iter().find(|(id, _)| id == &p.id);
+                StaffProvider {
+                    id: s(&p.id),
+                    name: s(p.name.get(lang)),
+                    role: s(&format!(
+                        "{} · {}",
+                        p.role.word(lang),
+                        service_name(&p.service)
+                    )),
+                    on: since.is_some(),
+                    since: s(&since.map(|(_, at)| clock(*at)).unwrap_or_default()),
+                }
+            })
+            .collect(),
+        |m| api.set_staff_providers(m),
+    );
 }

@@ -70,8 +70,21 @@ enum Command {
     /// The staff PIN, attendance and the audit log.
     #[command(subcommand)]
     Staff(queue::StaffCommand),
+    /// The now-serving display: a window for a second screen with the ticket just called,
+    /// its counter and the last calls, and a chime (played with `aplay`).
+    Display(DisplayArgs),
     /// Check the configuration, the database, the fonts and the printer.
     Doctor,
+}
+
+#[derive(clap::Args)]
+struct DisplayArgs {
+    /// No chime, only the flash.
+    #[arg(long)]
+    quiet: bool,
+    /// Render the board once to this PNG instead of opening a window (no display needed).
+    #[arg(long, value_name = "FILE.png")]
+    screenshot: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -284,8 +297,22 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Booking(cmd)) => queue::booking(config, cmd),
         Some(Command::Queue(cmd)) => queue::queue(config, cmd),
         Some(Command::Staff(cmd)) => queue::staff(config, cmd),
+        Some(Command::Display(args)) => display_cmd(config, args),
         Some(Command::Doctor) => doctor_cmd(config),
     }
+}
+
+fn display_cmd(config: Arc<KioskConfig>, args: DisplayArgs) -> anyhow::Result<()> {
+    let Some(out) = args.screenshot else {
+        return crate::app::display::run(config, !args.quiet);
+    };
+    screenshot::install_headless();
+    let kiosk = Kiosk::open(config.clone())?;
+    let (w, h, rgba) =
+        crate::app::display::render(&config, &kiosk, (1920, 1080), chrono::Utc::now())?;
+    screenshot::write_png(&out, w, h, &rgba)?;
+    println!("{}", out.display());
+    Ok(())
 }
 
 /// A runtime for the commands that talk to upstream.

@@ -208,7 +208,8 @@ impl Kiosk {
         } else if let Some(booking_id) = &job.booking_id {
             let b = self.store.booking_by_id(booking_id)?.ok_or_else(missing)?;
             let language = crate::domain::Language::parse(&b.language).unwrap_or_default();
-            super::booking_slip_content(&b, &self.config, language)
+            let role = self.roster().provider(&b.provider).map(|p| p.role);
+            super::booking_slip_content(&b, role, &self.config, language)
         } else {
             return Err(missing().into());
         };

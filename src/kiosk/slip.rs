@@ -158,10 +158,11 @@ pub fn ticket_slip_content(
     content
 }
 
-/// An appointment's slip: when, with whom (the role; only the lane for a discreet service), and
-/// how to check in.
+/// An appointment's slip: when, with whom (the provider's `role`; only the lane for a discreet
+/// service), and how to check in.
 pub fn booking_slip_content(
     booking: &StoredBooking,
+    role: Option<crate::domain::roster::Role>,
     config: &KioskConfig,
     language: Language,
 ) -> SlipContent {
@@ -169,7 +170,6 @@ pub fn booking_slip_content(
     let service = config.catalogue.service(&booking.service);
     let discreet = service.is_none_or(|s| s.discreet);
     let lane = service.map(|s| s.lane.to_string()).unwrap_or_default();
-    let role = config.roster.provider(&booking.provider).map(|p| p.role);
     // A discreet service's lane is already the service line: no second "服务 D".
     let who = match (discreet, role) {
         (false, Some(r)) => Some(r.word(language).to_owned()),

@@ -1159,8 +1159,15 @@ fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
             .unwrap();
         child.wait_with_output().unwrap()
     };
+    // China time, as the stations run; `doctor` warns about any other time zone.
     let staff_line = || {
-        let out = String::from_utf8(station.ok(&["doctor"])).expect("UTF-8");
+        let out = station
+            .command(&["doctor"])
+            .env("TZ", "Asia/Shanghai")
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let out = String::from_utf8(out.stdout).expect("UTF-8");
         out.lines()
             .find(|l| l.split_whitespace().nth(1) == Some("staff"))
             .unwrap_or_else(|| panic!("no `staff` line in {out}"))
@@ -1191,5 +1198,16 @@ fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
     assert!(
         after.starts_with("ok") && after.contains("PIN set"),
         "{after}"
+    );
+    let utc = station
+        .command(&["doctor"])
+        .env("TZ", "UTC")
+        .output()
+        .unwrap();
+    let utc = String::from_utf8(utc.stdout).unwrap();
+    let line = utc.lines().find(|l| l.contains(" staff ")).unwrap();
+    assert!(
+        line.starts_with("warn") && line.contains("UTC+00:00"),
+        "{line}"
     );
 }

@@ -516,3 +516,90 @@ fn attendance_is_recorded_and_checked() {
         .unwrap();
     assert!(k.on_duty().unwrap().is_empty());
 }
+
+#[test]
+fn wrong_pins_typed_at_once_on_two_screens_are_all_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path());
+    let now = at(day(), 9, 0);
+    Kiosk::open(cfg.clone())
+        .unwrap()
+        .set_pin("240517", now)
+        .unwrap();
+    let barrier = Arc::new(Barrier::new(5));
+    let handles: Vec<_> = (0..5)
+        .map(|i| {
+            let (cfg, barrier) = (cfg.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut k = Kiosk::open(cfg).unwrap();
+                barrier.wait();
+                k.check_pin(&format!("90000{i}"), now).unwrap()
+            })
+        })
+        .collect();
+    let answers: Vec<PinCheck> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    // Each attempt saw the failures before it: 4, 3, 2, 1 left, then the lock, in some order.
+    let mut lefts: Vec<u32> = answers
+        .iter()
+        .filter_map(|a| match a {
+            PinCheck::Wrong { left } => Some(*left),
+            _ => None,
+        })
+        .collect();
+    lefts.sort();
+    assert_eq!(lefts, [1, 2, 3, 4], "{answers:?}");
+    assert_eq!(
+        answers
+            .iter()
+            .filter(|a| matches!(a, PinCheck::Locked { .. }))
+            .count(),
+        1
+    );
+    let mut k = Kiosk::open(cfg).unwrap();
+    assert!(matches!(
+        k.check_pin("240517", now).unwrap(),
+        PinCheck::Locked { .. }
+    ));
+    // A clock set back a year does not lock staff out for a year: a day at most.
+    let year_ago = now - Duration::days(365);
+    let until = k.staff_locked_until(year_ago).unwrap().unwrap();
+    assert!(until <= year_ago + Duration::days(1), "{until}");
+    let log = k.audit_log(20).unwrap();
+    assert!(log.iter().any(|e| e.action == "sign-in-refused"));
+}
+
+#[test]
+fn a_ticket_that_moved_on_is_not_finished_by_a_stale_screen_and_yesterday_is_left_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut k = Kiosk::open(config(dir.path())).unwrap();
+    let d = day();
+    take(&mut k, "legal", false, at(d, 9, 0));
+    take(&mut k, "legal", false, at(d, 9, 1));
+    assert_eq!(call(&mut k, "legal", at(d, 9, 2)), "C001");
+    k.recall(1, at(d, 9, 3)).unwrap();
+    // Counter 1's screen still shows C001 as called when the CLI moves it to mediation.
+    let stale = k.ticket_or_counter(None, Some(1), at(d, 9, 4)).unwrap();
+    let moved = k.transfer(&stale, "mediation", at(d, 9, 4)).unwrap();
+    assert_eq!((moved.ticket.calls, moved.ticket.passed_over), (0, 0));
+    let e = queue_err(k.no_show(&stale, at(d, 9, 5)).unwrap_err());
+    assert!(matches!(e, QueueError::WrongState { .. }), "{e}");
+    let e = queue_err(k.done(&stale, at(d, 9, 5)).unwrap_err());
+    assert!(matches!(e, QueueError::WrongState { .. }), "{e}");
+    assert_eq!(k.find_ticket("C001", at(d, 9, 6)).unwrap().state, "waiting");
+
+    // C002 is left at counter 2 when the day ends.
+    k.call_next(2, Some("legal"), at(d, 17, 0)).unwrap();
+    let tomorrow = at(d.succ_opt().unwrap(), 8, 0);
+    let e = queue_err(k.recall(2, tomorrow).unwrap_err());
+    assert!(matches!(e, QueueError::CounterIdle(2)), "{e}");
+    assert!(k.last_calls(5, tomorrow).unwrap().is_empty());
+    take(&mut k, "legal", false, tomorrow);
+    assert_eq!(
+        k.call_next(2, Some("legal"), tomorrow)
+            .unwrap()
+            .ticket
+            .label,
+        "C001"
+    );
+    assert_eq!(k.last_calls(5, tomorrow).unwrap().len(), 1);
+}

@@ -42,7 +42,7 @@ pub fn read_board(
     config: &KioskConfig,
     now: DateTime<Utc>,
 ) -> Result<Board, KioskError> {
-    let mut calls = kiosk.last_calls(RECENT as u32 + 1)?;
+    let mut calls = kiosk.last_calls(RECENT as u32 + 1, now)?;
     let current = (!calls.is_empty()).then(|| calls.remove(0));
     let waiting = kiosk
         .queue_lengths(now)?

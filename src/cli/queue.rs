@@ -218,7 +218,15 @@ fn print_slips(
 ) -> anyhow::Result<(String, Option<String>)> {
     let profile = config.printer_profile();
     let mut printer = configured_printer(config);
-    let pass = kiosk.print_pending(printer.as_mut(), &profile, |_| {})?;
+    // What was asked is committed already: a printing problem is a note, not a failure (a
+    // retry would only be refused as a duplicate).
+    let pass = match kiosk.print_pending(printer.as_mut(), &profile, |_| {}) {
+        Ok(pass) => pass,
+        Err(e) => {
+            eprintln!("note: saved; the slip could not be printed now: {e}");
+            return Ok(("pending".to_owned(), None));
+        }
+    };
     let mine = pass
         .outcomes
         .iter()

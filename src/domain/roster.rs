@@ -250,18 +250,21 @@ impl Provider {
             .any(|e| e.closed && e.date <= date && date <= e.until.unwrap_or(e.date))
     }
 
-    /// The sessions (from, to) the provider works on `date`, in order.
+    /// The sessions (from, to) the provider works on `date`, in order: the weekly shifts of
+    /// its day unless an exception closes it, and the extra sessions of that date (an extra
+    /// session on a closed day, say during the holidays, is still offered: it was added on
+    /// purpose).
     pub fn sessions(&self, date: NaiveDate) -> Vec<(TimeOfDay, TimeOfDay)> {
-        if self.closed_on(date) {
-            return Vec::new();
-        }
         let day = Day::of(date);
-        let mut out: Vec<(TimeOfDay, TimeOfDay)> = self
-            .shifts
-            .iter()
-            .filter(|s| s.day == day)
-            .map(|s| (s.from, s.to))
-            .collect();
+        let mut out: Vec<(TimeOfDay, TimeOfDay)> = if self.closed_on(date) {
+            Vec::new()
+        } else {
+            self.shifts
+                .iter()
+                .filter(|s| s.day == day)
+                .map(|s| (s.from, s.to))
+                .collect()
+        };
         out.extend(self.exceptions.iter().filter_map(|e| match (e.from, e.to) {
             (Some(f), Some(t)) if !e.closed && e.date == date => Some((f, t)),
             _ => None,
@@ -638,6 +641,15 @@ mod tests {
         ];
         assert!(p.slots_on(date("2026-12-01"), cst()).is_empty());
         assert!(p.slots_on(date("2026-12-03"), cst()).is_empty());
+        // An extra session inside a closed run of days is offered all the same.
+        p.exceptions.push(Exception {
+            date: date("2026-12-02"),
+            until: None,
+            closed: false,
+            from: TimeOfDay::parse("09:00"),
+            to: TimeOfDay::parse("10:00"),
+        });
+        assert_eq!(p.slots_on(date("2026-12-02"), cst()).len(), 2);
         assert_eq!(p.slots_on(date("2026-12-05"), cst()).len(), 2);
         assert_eq!(p.slots_on(date("2026-12-08"), cst()).len(), 4);
         let roster = Roster { providers: vec![p] };

@@ -70,7 +70,7 @@ fn check_staff(config: &Arc<KioskConfig>) -> Check {
         }
         Ok(a) if a.pin_hash.is_none() => {
             detail.push_str(
-                "no staff PIN: the staff mode cannot be entered; set one with                  `grievance-kiosk staff set-pin`",
+                "no staff PIN: the staff mode cannot be entered; set one with `grievance-kiosk staff set-pin`",
             );
             Verdict::Warn
         }
@@ -89,6 +89,22 @@ fn check_staff(config: &Arc<KioskConfig>) -> Check {
             }
         },
     };
+    // Slots, check-in windows and the queue's day follow the system's time zone; the hub shows
+    // times in China Standard Time.
+    let offset = super::station_offset(now).local_minus_utc();
+    let mut verdict = verdict;
+    if offset != 8 * 3600 {
+        detail.push_str(&format!(
+            "; the system's time zone is UTC{}{:02}:{:02}: roster times and the queue's day \
+             follow it, the hub's pages show China time (UTC+8); set the board to Asia/Shanghai",
+            if offset < 0 { '-' } else { '+' },
+            offset.abs() / 3600,
+            (offset.abs() % 3600) / 60
+        ));
+        if verdict == Verdict::Ok {
+            verdict = Verdict::Warn;
+        }
+    }
     if let Ok(sync) = kiosk.store().sync_state() {
         if sync.generation > sync.sent {
             if let Some(e) = sync.last_error {

@@ -315,8 +315,7 @@ impl Kiosk {
             return Err(QueueError::Cancelled(grouped).into());
         }
         if by != "resident" {
-            self.store
-                .audit("booking-cancel", &format!("{} {}", b.slot_id, grouped), now)?;
+            self.audit_after("booking-cancel", &format!("{} {}", b.slot_id, grouped), now);
         }
         self.booking_by_code(code)
     }
@@ -563,11 +562,11 @@ impl Kiosk {
                     .store
                     .ticket_by_id(id)?
                     .ok_or_else(|| StoreError::BadRow(format!("ticket {id} vanished")))?;
-                self.store.audit(
+                self.audit_after(
                     "queue-call",
                     &format!("{} to counter {counter}", t.label),
                     now,
-                )?;
+                );
                 return self.ticket_view(t, now);
             }
         }
@@ -579,14 +578,16 @@ impl Kiosk {
         self.check_counter(counter)?;
         let t = self
             .store
-            .ticket_at_counter(counter)?
+            .ticket_at_counter(counter, station_day(now))?
             .ok_or(QueueError::CounterIdle(counter))?;
-        self.store.recall_ticket(t.id, now)?;
-        self.store.audit(
+        if !self.store.recall_ticket(t.id, now)? {
+            return Err(QueueError::CounterIdle(counter).into());
+        }
+        self.audit_after(
             "queue-recall",
             &format!("{} at counter {counter}", t.label),
             now,
-        )?;
+        );
         let t = self.store.ticket_by_id(t.id)?.unwrap_or(t);
         self.ticket_view(t, now)
     }
@@ -618,7 +619,7 @@ impl Kiosk {
                 self.check_counter(c)?;
                 Ok(self
                     .store
-                    .ticket_at_counter(c)?
+                    .ticket_at_counter(c, station_day(now))?
                     .ok_or(QueueError::CounterIdle(c))?)
             }
             (None, None) => Err(QueueError::NoTicket(String::new()).into()),
@@ -639,9 +640,13 @@ impl Kiosk {
             }
             .into());
         }
-        self.store.finish_ticket(ticket.id, "served", now)?;
-        self.store
-            .audit("queue-done", &format!("{} served", ticket.label), now)?;
+        if !self
+            .store
+            .finish_ticket(ticket.id, ticket.counter, "served", now)?
+        {
+            return Err(self.moved_on(ticket));
+        }
+        self.audit_after("queue-done", &format!("{} served", ticket.label), now);
         let t = self
             .store
             .ticket_by_id(ticket.id)?
@@ -672,12 +677,17 @@ impl Kiosk {
             }
             .into());
         }
-        self.store.finish_ticket(ticket.id, "no_show", now)?;
-        self.store.audit(
+        if !self
+            .store
+            .finish_ticket(ticket.id, ticket.counter, "no_show", now)?
+        {
+            return Err(self.moved_on(ticket));
+        }
+        self.audit_after(
             "queue-no-show",
             &format!("{} after {} calls", ticket.label, ticket.calls),
             now,
-        )?;
+        );
         let t = self
             .store
             .ticket_by_id(ticket.id)?
@@ -704,12 +714,14 @@ impl Kiosk {
             }
             .into());
         }
-        self.store.transfer_ticket(ticket.id, lane, service)?;
-        self.store.audit(
+        if !self.store.transfer_ticket(ticket.id, lane, service)? {
+            return Err(self.moved_on(ticket));
+        }
+        self.audit_after(
             "queue-transfer",
             &format!("{} from lane {} to lane {lane}", ticket.label, ticket.lane),
             now,
-        )?;
+        );
         let t = self
             .store
             .ticket_by_id(ticket.id)?
@@ -718,8 +730,35 @@ impl Kiosk {
     }
 
     /// The last `n` calls, newest first (the now-serving display).
-    pub fn last_calls(&self, n: u32) -> Result<Vec<QueueCall>, KioskError> {
-        Ok(self.store.last_calls(n)?)
+    /// Today's last `n` calls, newest first.
+    pub fn last_calls(&self, n: u32, now: DateTime<Utc>) -> Result<Vec<QueueCall>, KioskError> {
+        Ok(self.store.last_calls(n, station_day(now))?)
+    }
+
+    /// The error for a ticket that changed under a staff member's hands (another counter or the
+    /// command line finished, moved or called it meanwhile): its state now.
+    fn moved_on(&self, ticket: &StoredTicket) -> KioskError {
+        let state = self
+            .store
+            .ticket_by_id(ticket.id)
+            .ok()
+            .flatten()
+            .map_or_else(|| "gone".to_owned(), |t| t.state);
+        QueueError::WrongState {
+            label: ticket.label.clone(),
+            state,
+            wanted: "called to this counter",
+        }
+        .into()
+    }
+
+    /// Writes the audit line of an action already committed. The action stands whatever
+    /// happens here, so a failure is reported on standard error rather than to the staff
+    /// member, who would otherwise press again and act twice.
+    fn audit_after(&self, action: &str, detail: &str, now: DateTime<Utc>) {
+        if let Err(e) = self.store.audit(action, detail, now) {
+            eprintln!("audit log: cannot record {action} ({detail}): {e}");
+        }
     }
 
     /// Today's bookings (every state), in time order.

@@ -86,6 +86,16 @@ fn ticket_feature(
             (false, None) => format!("{a} ahead of you"),
         });
     }
+    if wait.is_none() && ahead.is_some_and(|a| a > 0) {
+        lines.push(
+            if zh {
+                "等候时间暂时无法估计"
+            } else {
+                "Not enough history yet to estimate the wait"
+            }
+            .to_owned(),
+        );
+    }
     if ticket.kind == "appointment" {
         lines.push(
             if zh {

@@ -48,6 +48,20 @@ impl From<StaffError> for KioskError {
     }
 }
 
+/// The longest lock, seconds: a day.
+const MAX_LOCK_S: i64 = 86_400;
+
+/// The lock in force at `now`. No lock lasts more than a day from now: a clock set back (by a
+/// bad RTC or a technician) must not lock staff out for a year.
+fn effective_lock(
+    locked_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    locked_until
+        .filter(|t| *t > now)
+        .map(|t| t.min(now + Duration::seconds(MAX_LOCK_S)))
+}
+
 /// Checks the shape of a new PIN.
 pub fn validate_pin(pin: &str) -> Result<(), StaffError> {
     if !(6..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
@@ -83,46 +97,47 @@ impl Kiosk {
         &self,
         now: DateTime<Utc>,
     ) -> Result<Option<DateTime<Utc>>, KioskError> {
-        Ok(self.store.staff_auth()?.locked_until.filter(|t| *t > now))
+        Ok(effective_lock(self.store.staff_auth()?.locked_until, now))
     }
 
     /// Checks a PIN typed on the staff pad. After `staff.lockout_after` wrong PINs in a row the
     /// staff mode locks for `staff.lockout_s`, doubling with each further wrong PIN (at most a
-    /// day); while locked nothing is checked. Every attempt is audited.
+    /// day); while locked nothing is checked. Every attempt is audited; the whole attempt is one
+    /// transaction (see `Store::staff_attempt`).
     pub fn check_pin(&mut self, pin: &str, now: DateTime<Utc>) -> Result<PinCheck, KioskError> {
-        let auth = self.store.staff_auth()?;
-        if let Some(until) = auth.locked_until.filter(|t| *t > now) {
-            return Ok(PinCheck::Locked { until });
-        }
-        let Some(hash) = auth.pin_hash else {
-            return Ok(PinCheck::NotSet);
-        };
-        let ok = pin.len() <= 64
-            && PasswordHash::new(&hash)
-                .map(|h| {
-                    Argon2::default()
-                        .verify_password(pin.as_bytes(), &h)
-                        .is_ok()
-                })
-                .unwrap_or(false);
-        if ok {
-            self.store.record_pin_attempt(true, None, now)?;
-            return Ok(PinCheck::Accepted);
-        }
-        let failures = auth.failures + 1;
         let after = self.config.staff.lockout_after;
-        let locked_until = (failures >= after).then(|| {
-            let doublings = (failures - after).min(20);
-            let secs = (i64::from(self.config.staff.lockout_s) << doublings).min(86_400);
-            now + Duration::seconds(secs)
-        });
-        self.store.record_pin_attempt(false, locked_until, now)?;
-        Ok(match locked_until {
-            Some(until) => PinCheck::Locked { until },
-            None => PinCheck::Wrong {
-                left: after - failures,
-            },
-        })
+        let base = i64::from(self.config.staff.lockout_s);
+        Ok(self.store.staff_attempt(now, |auth| {
+            if let Some(until) = effective_lock(auth.locked_until, now) {
+                return (None, None, PinCheck::Locked { until });
+            }
+            let Some(hash) = &auth.pin_hash else {
+                return (None, None, PinCheck::NotSet);
+            };
+            let ok = pin.len() <= 64
+                && PasswordHash::new(hash)
+                    .map(|h| {
+                        Argon2::default()
+                            .verify_password(pin.as_bytes(), &h)
+                            .is_ok()
+                    })
+                    .unwrap_or(false);
+            if ok {
+                return (Some(true), None, PinCheck::Accepted);
+            }
+            let failures = auth.failures + 1;
+            let locked_until = (failures >= after).then(|| {
+                let doublings = (failures - after).min(20);
+                now + Duration::seconds((base << doublings).min(MAX_LOCK_S))
+            });
+            let answer = match locked_until {
+                Some(until) => PinCheck::Locked { until },
+                None => PinCheck::Wrong {
+                    left: after - failures,
+                },
+            };
+            (Some(false), locked_until, answer)
+        })?)
     }
 
     /// Writes a staff action to the audit log.

@@ -236,10 +236,24 @@ pub fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     conn.pragma_update(None, "foreign_keys", false)
         .map_err(|e| classify(e, path))?;
     let result = (|| {
-        for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
-            let version = index as i64 + 1;
-            let tx = conn.transaction().map_err(|e| classify(e, path))?;
-            tx.execute_batch(sql).map_err(|e| classify(e, path))?;
+        loop {
+            // Another process (the display, the command line) may be migrating the same file:
+            // take the write lock first, then see where the schema stands.
+            let tx = rusqlite::Transaction::new_unchecked(
+                conn,
+                rusqlite::TransactionBehavior::Immediate,
+            )
+            .map_err(|e| classify(e, path))?;
+            let at: i64 = tx
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .map_err(|e| classify(e, path))?;
+            if at >= LATEST {
+                tx.commit().map_err(|e| classify(e, path))?;
+                return Ok(());
+            }
+            let version = at + 1;
+            tx.execute_batch(MIGRATIONS[at as usize])
+                .map_err(|e| classify(e, path))?;
             let broken: Option<String> = tx
                 .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
                 .optional()
@@ -253,7 +267,6 @@ pub fn run(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
                 .map_err(|e| classify(e, path))?;
             tx.commit().map_err(|e| classify(e, path))?;
         }
-        Ok(())
     })();
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(|e| classify(e, path))?;

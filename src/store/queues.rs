@@ -513,6 +513,7 @@ impl Store {
         let fail = |e| super::classify(e, &path);
         let tx = immediate(&self.conn).map_err(fail)?;
         let at = now.to_rfc3339();
+        // Yesterday's leftovers at this counter are closed too: nobody serves them now.
         tx.execute(
             "UPDATE tickets SET state = 'served', done_at = ?2
              WHERE state = 'called' AND counter = ?1",
@@ -548,15 +549,21 @@ impl Store {
         Ok(true)
     }
 
-    /// The ticket a counter has called and not finished.
-    pub fn ticket_at_counter(&self, counter: u32) -> Result<Option<StoredTicket>, StoreError> {
+    /// The ticket a counter has called on `day` and not finished (yesterday's leftovers do
+    /// not count).
+    pub fn ticket_at_counter(
+        &self,
+        counter: u32,
+        day: NaiveDate,
+    ) -> Result<Option<StoredTicket>, StoreError> {
         self.conn
             .query_row(
                 &format!(
                     "SELECT {TICKET_COLUMNS} FROM tickets
-                     WHERE state = 'called' AND counter = ?1 ORDER BY called_at DESC LIMIT 1"
+                     WHERE state = 'called' AND counter = ?1 AND day = ?2
+                     ORDER BY called_at DESC LIMIT 1"
                 ),
-                [counter],
+                params![counter, day.format("%Y-%m-%d").to_string()],
                 ticket_row,
             )
             .optional()
@@ -591,10 +598,12 @@ impl Store {
         Ok(true)
     }
 
-    /// Finishes a called (or, for a no-show, waiting) ticket as `served` or `no_show`.
+    /// Finishes a ticket still called to `counter` as `served` or `no_show`; `false` when it
+    /// is no longer there (finished, transferred or called elsewhere meanwhile).
     pub fn finish_ticket(
         &mut self,
         id: i64,
+        counter: Option<u32>,
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
@@ -604,8 +613,8 @@ impl Store {
         let n = tx
             .execute(
                 "UPDATE tickets SET state = ?2, done_at = ?3
-                 WHERE id = ?1 AND state IN ('called', 'waiting')",
-                params![id, state, now.to_rfc3339()],
+                 WHERE id = ?1 AND state = 'called' AND counter IS ?4",
+                params![id, state, now.to_rfc3339(), counter],
             )
             .map_err(fail)?;
         if n == 1 {
@@ -616,7 +625,7 @@ impl Store {
     }
 
     /// Moves a waiting or called ticket to another lane: it waits there in its original arrival
-    /// order, keeping the number printed on its slip.
+    /// order, keeping the number printed on its slip; its calls and passes start again there.
     pub fn transfer_ticket(
         &mut self,
         id: i64,
@@ -628,7 +637,8 @@ impl Store {
         let tx = immediate(&self.conn).map_err(fail)?;
         let n = tx
             .execute(
-                "UPDATE tickets SET lane = ?2, service = ?3, state = 'waiting', counter = NULL
+                "UPDATE tickets SET lane = ?2, service = ?3, state = 'waiting', counter = NULL,
+                        calls = 0, passed_over = 0
                  WHERE id = ?1 AND state IN ('called', 'waiting')",
                 params![id, lane.to_string(), service],
             )
@@ -670,17 +680,18 @@ impl Store {
         Ok(out)
     }
 
-    /// The last `n` calls, newest first.
-    pub fn last_calls(&self, n: u32) -> Result<Vec<QueueCall>, StoreError> {
+    /// The last `n` calls of tickets of `day`, newest first.
+    pub fn last_calls(&self, n: u32, day: NaiveDate) -> Result<Vec<QueueCall>, StoreError> {
         let mut stmt = self
             .conn
             .prepare_cached(
                 "SELECT t.label, c.counter, c.at FROM queue_calls c
-                 JOIN tickets t ON t.id = c.ticket_id ORDER BY c.id DESC LIMIT ?1",
+                 JOIN tickets t ON t.id = c.ticket_id WHERE t.day = ?2
+                 ORDER BY c.id DESC LIMIT ?1",
             )
             .map_err(|e| self.error(e))?;
         let rows = stmt
-            .query_map([n], |r| {
+            .query_map(params![n, day.format("%Y-%m-%d").to_string()], |r| {
                 Ok(QueueCall {
                     label: r.get(0)?,
                     counter: r.get(1)?,
@@ -814,37 +825,67 @@ impl Store {
         tx.commit().map_err(fail)
     }
 
-    /// Records a sign-in attempt: a success clears the failures; a failure counts one and sets
-    /// the lock the caller decided.
-    pub fn record_pin_attempt(
+    /// One sign-in attempt, whole: reads the PIN hash and the lockout, lets `decide` judge the
+    /// attempt (it returns whether the PIN was right, or `None` when it was not even checked,
+    /// being locked, and the lock to set after a failure), and records the outcome with its
+    /// audit line, all inside one `IMMEDIATE` transaction. Attempts from two screens or
+    /// processes at once are judged one after the other, so none can see a stale failure count
+    /// or lift a lock another just set.
+    pub fn staff_attempt<T>(
         &mut self,
-        ok: bool,
-        locked_until: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+        decide: impl FnOnce(&StaffAuth) -> (Option<bool>, Option<DateTime<Utc>>, T),
+    ) -> Result<T, StoreError> {
         let path = self.path.clone();
         let fail = |e| super::classify(e, &path);
         let tx = immediate(&self.conn).map_err(fail)?;
-        if ok {
-            tx.execute(
-                "UPDATE staff_auth SET failures = 0, locked_until = NULL WHERE id = 1",
+        let auth = tx
+            .query_row(
+                "SELECT pin_hash, failures, locked_until FROM staff_auth WHERE id = 1",
                 [],
+                |r| {
+                    Ok(StaffAuth {
+                        pin_hash: r.get(0)?,
+                        failures: r.get(1)?,
+                        locked_until: opt_time(r.get(2)?)?,
+                    })
+                },
             )
             .map_err(fail)?;
-            audit(&tx, "sign-in", "staff mode entered", now).map_err(fail)?;
-        } else {
-            tx.execute(
-                "UPDATE staff_auth SET failures = failures + 1, locked_until = ?1 WHERE id = 1",
-                [locked_until.map(|t| t.to_rfc3339())],
-            )
-            .map_err(fail)?;
-            let detail = match locked_until {
-                Some(t) => format!("wrong PIN; staff mode locked until {}", t.to_rfc3339()),
-                None => "wrong PIN".to_owned(),
-            };
-            audit(&tx, "sign-in-failed", &detail, now).map_err(fail)?;
+        let (verdict, locked_until, answer) = decide(&auth);
+        match verdict {
+            Some(true) => {
+                tx.execute(
+                    "UPDATE staff_auth SET failures = 0, locked_until = NULL WHERE id = 1",
+                    [],
+                )
+                .map_err(fail)?;
+                audit(&tx, "sign-in", "staff mode entered", now).map_err(fail)?;
+            }
+            Some(false) => {
+                tx.execute(
+                    "UPDATE staff_auth SET failures = failures + 1, locked_until = ?1 WHERE id = 1",
+                    [locked_until.map(|t| t.to_rfc3339())],
+                )
+                .map_err(fail)?;
+                let detail = match locked_until {
+                    Some(t) => format!("wrong PIN; staff mode locked until {}", t.to_rfc3339()),
+                    None => "wrong PIN".to_owned(),
+                };
+                audit(&tx, "sign-in-failed", &detail, now).map_err(fail)?;
+            }
+            None => {
+                audit(
+                    &tx,
+                    "sign-in-refused",
+                    "a PIN was typed while the staff mode is locked or has no PIN",
+                    now,
+                )
+                .map_err(fail)?;
+            }
         }
-        tx.commit().map_err(fail)
+        tx.commit().map_err(fail)?;
+        Ok(answer)
     }
 
     /// Writes one line to the staff audit log.

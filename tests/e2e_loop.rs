@@ -669,3 +669,55 @@ async fn a_roster_set_on_the_hub_replaces_the_stations_and_attendance_reaches_th
     assert!(!kiosk.sync_roster(&upstream).await.unwrap());
     assert_eq!(kiosk.roster(), config.roster);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_with_a_new_database_is_still_heard_by_the_hub() {
+    let hub_dir = tempfile::tempdir().unwrap();
+    let hub = start_hub(hub_dir.path(), 0).await;
+    let base = hub.base_url();
+    let now = chrono::Utc::now();
+
+    // The old database, made a while ago, has sent many changes.
+    let old_dir = tempfile::tempdir().unwrap();
+    let config = kiosk_config(old_dir.path(), &base, UpstreamKind::Native, STATION_TOKEN);
+    let mut old = Kiosk::open(config.clone()).unwrap();
+    old.store()
+        .connection()
+        .execute("UPDATE station_sync SET epoch = epoch - 3600", [])
+        .unwrap();
+    for _ in 0..30 {
+        old.take_ticket(
+            "complaint",
+            false,
+            None,
+            grievance_kiosk::domain::Language::Zh,
+            now,
+        )
+        .unwrap();
+    }
+    assert!(old
+        .sync_station(&upstream_of(&config), false)
+        .await
+        .unwrap());
+
+    // It is replaced by a fresh one (say the old file was found corrupt and moved aside): its
+    // first change is fewer changes in, yet the hub takes it.
+    let new_dir = tempfile::tempdir().unwrap();
+    let config = kiosk_config(new_dir.path(), &base, UpstreamKind::Native, STATION_TOKEN);
+    let mut fresh = Kiosk::open(config.clone()).unwrap();
+    let ticket = fresh
+        .take_ticket(
+            "mediation",
+            false,
+            None,
+            grievance_kiosk::domain::Language::Zh,
+            now,
+        )
+        .unwrap();
+    assert!(fresh
+        .sync_station(&upstream_of(&config), false)
+        .await
+        .unwrap());
+    let shown = page(&base, &ticket.ticket.token).await;
+    assert!(shown.contains("B001"), "{shown}");
+}

@@ -205,7 +205,8 @@ impl Kiosk {
     /// generation of the database it reflects. No personal data: no phone, no name of a
     /// resident, no service in words.
     pub fn station_state(&self, now: DateTime<Utc>) -> Result<(StationState, u64), KioskError> {
-        let generation = self.store.sync_state()?.generation;
+        let sync = self.store.sync_state()?;
+        let generation = sync.generation;
         let day = super::station_day(now);
         let mut tickets = Vec::new();
         for t in self.store.tickets_of_day(day)? {
@@ -262,7 +263,7 @@ impl Kiosk {
         Ok((
             StationState {
                 station_id: self.config.station.id.clone(),
-                seq: generation,
+                seq: sync.seq(generation),
                 sent_at: now,
                 tickets,
                 bookings,

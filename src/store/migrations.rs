@@ -212,6 +212,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX print_jobs_by_state ON print_jobs (state, id);
     CREATE INDEX print_jobs_by_case ON print_jobs (case_id);
     "#,
+    // 5: when this database began, in Unix seconds: the station state's `seq` starts from it,
+    // so that a kiosk whose database was replaced (a corrupt one moved aside) still sends a
+    // higher `seq` than the hub has kept from the old one.
+    r#"
+    ALTER TABLE station_sync ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+    UPDATE station_sync SET epoch = CAST(strftime('%s', 'now') AS INTEGER);
+    "#,
 ];
 
 /// The schema version this kiosk writes.

@@ -109,10 +109,20 @@ pub struct QueueCall {
 /// What the station last sent upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncState {
+    /// When this database began (Unix seconds).
+    pub epoch: u64,
     pub generation: u64,
     pub sent: u64,
     pub next_try_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+}
+
+impl SyncState {
+    /// The `seq` the hub sees for `generation`: the database's epoch above the generation, so
+    /// a new database (epoch later) outranks everything an old one sent.
+    pub fn seq(&self, generation: u64) -> u64 {
+        (self.epoch << 22).saturating_add(generation)
+    }
 }
 
 /// The staff PIN and its lockout.
@@ -754,10 +764,12 @@ impl Store {
     pub fn sync_state(&self) -> Result<SyncState, StoreError> {
         self.conn
             .query_row(
-                "SELECT generation, sent, next_try_at, last_error FROM station_sync WHERE id = 1",
+                "SELECT generation, sent, next_try_at, last_error, epoch FROM station_sync
+                 WHERE id = 1",
                 [],
                 |r| {
                     Ok(SyncState {
+                        epoch: r.get::<_, i64>(4)?.max(0) as u64,
                         generation: r.get::<_, i64>(0)? as u64,
                         sent: r.get::<_, i64>(1)? as u64,
                         next_try_at: opt_time(r.get(2)?)?,

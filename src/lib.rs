@@ -22,6 +22,7 @@ pub mod config;
 pub mod domain;
 pub mod fonts;
 pub mod hub;
+pub mod ime;
 pub mod kiosk;
 pub mod printer;
 pub mod scanner;

@@ -1211,3 +1211,30 @@ fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
         "{line}"
     );
 }
+
+#[test]
+fn ime_suggest_puts_nihao_first_and_refuses_a_damaged_dictionary() {
+    let station = Station::new();
+    let out = station.json(&["ime", "suggest", "nihao", "--json"]);
+    let candidates = out["candidates"]
+        .as_array()
+        .expect("`candidates` is a list");
+    assert_eq!(candidates[0], "你好");
+    assert!(candidates.len() <= 10);
+    let out = station.json(&["ime", "suggest", "gzqf", "--json"]);
+    assert_eq!(out["candidates"][0], "工资欠发");
+    let out = station.json(&["ime", "suggest", "123", "--json"]);
+    assert_eq!(out["candidates"], serde_json::json!([]));
+    let broken = station.data_dir().join("broken.dict");
+    std::fs::write(&broken, "ni\t你\n").unwrap();
+    station.fails(
+        &[
+            "ime",
+            "suggest",
+            "ni",
+            "--dictionary",
+            broken.to_str().unwrap(),
+        ],
+        &["damaged", "line 1"],
+    );
+}

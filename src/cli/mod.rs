@@ -70,11 +70,34 @@ enum Command {
     /// The staff PIN, attendance and the audit log.
     #[command(subcommand)]
     Staff(queue::StaffCommand),
+    /// The pinyin input method.
+    #[command(subcommand)]
+    Ime(ImeCommand),
     /// The now-serving display: a window for a second screen with the ticket just called,
     /// its counter and the last calls, and a chime (played with `aplay`).
     Display(DisplayArgs),
     /// Check the configuration, the database, the fonts and the printer.
     Doctor,
+}
+
+#[derive(Subcommand)]
+enum ImeCommand {
+    /// The ranked candidates for what a resident typed, best first (for tests and tuning).
+    Suggest {
+        /// Full pinyin, initials or a mix (`nihao`, `gzqf`, `xi'an`).
+        pinyin: String,
+        /// Accept z/zh, c/ch, s/sh, n/l, an/ang, en/eng, in/ing for each other.
+        #[arg(long)]
+        fuzzy: bool,
+        /// How many candidates to print.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// A dictionary file instead of the built-in one (as scripts/make-ime-dict.py writes).
+        #[arg(long, value_name = "FILE")]
+        dictionary: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -297,9 +320,49 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Booking(cmd)) => queue::booking(config, cmd),
         Some(Command::Queue(cmd)) => queue::queue(config, cmd),
         Some(Command::Staff(cmd)) => queue::staff(config, cmd),
+        Some(Command::Ime(cmd)) => ime_cmd(cmd),
         Some(Command::Display(args)) => display_cmd(config, args),
         Some(Command::Doctor) => doctor_cmd(config),
     }
+}
+
+fn ime_cmd(cmd: ImeCommand) -> anyhow::Result<()> {
+    use crate::ime::{Dictionary, Options, Session};
+    let ImeCommand::Suggest {
+        pinyin,
+        fuzzy,
+        limit,
+        dictionary,
+        json,
+    } = cmd;
+    let dict = match dictionary {
+        Some(path) => Dictionary::load(&path)?,
+        None => Dictionary::builtin()?,
+    };
+    let candidates = dict.suggest(&pinyin, Options { fuzzy }, &Session::default());
+    let shown: Vec<_> = candidates.iter().take(limit).collect();
+    if json {
+        println!(
+            "{}",
+            json!({
+                "candidates": shown.iter().map(|c| c.word.as_str()).collect::<Vec<_>>(),
+                "consumed": shown.iter().map(|c| c.consumed).collect::<Vec<_>>(),
+            })
+        );
+    } else {
+        for (i, c) in shown.iter().enumerate() {
+            let rest = pinyin.get(c.consumed..).unwrap_or("");
+            if rest.is_empty() {
+                println!("{:>2}. {}", i + 1, c.word);
+            } else {
+                println!("{:>2}. {}  (then: {rest})", i + 1, c.word);
+            }
+        }
+        if shown.is_empty() {
+            println!("no candidates for `{pinyin}`");
+        }
+    }
+    Ok(())
 }
 
 fn display_cmd(config: Arc<KioskConfig>, args: DisplayArgs) -> anyhow::Result<()> {

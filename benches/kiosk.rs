@@ -669,9 +669,25 @@ fn rss_kb() -> u64 {
 const IME_LOADS: usize = 10;
 /// What residents type, letter by letter: every prefix is one keystroke's suggestion.
 const IME_INPUTS: &[&str] = &[
-    "nihao", "tuoqiangongzi", "gzqf", "wuyefei", "zhuangxiuzaoyin", "loushui", "linjujiufen",
-    "laodonghetong", "chaiqianbuchang", "zhaijidi", "fuyangfei", "jiatingbaoli", "falvyuanzhu",
-    "paichusuo", "yiyuanbaoxiao", "dujulaoren", "xi'an", "zg", "woshiloushangdelinju",
+    "nihao",
+    "tuoqiangongzi",
+    "gzqf",
+    "wuyefei",
+    "zhuangxiuzaoyin",
+    "loushui",
+    "linjujiufen",
+    "laodonghetong",
+    "chaiqianbuchang",
+    "zhaijidi",
+    "fuyangfei",
+    "jiatingbaoli",
+    "falvyuanzhu",
+    "paichusuo",
+    "yiyuanbaoxiao",
+    "dujulaoren",
+    "xi'an",
+    "zg",
+    "woshiloushangdelinju",
     "laobanqianlewosangeyuedegongzi",
 ];
 

@@ -13,12 +13,13 @@ use std::process::{Command, Output};
 use grievance_kiosk::domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
-const SCREENS: [&str; 37] = [
+const SCREENS: [&str; 38] = [
     "home",
     "subtype",
     "questions",
     "text-entry",
     "description",
+    "keyboard-pinyin",
     "contact",
     "consent",
     "review",

@@ -27,6 +27,7 @@ use slint::{ComponentHandle, Image, SharedString, Timer, TimerMode};
 
 use super::appointments::{BookingDraft, BookingShown, Looked, OpenNow, TicketShown};
 use super::backend::{Backend, BackendEvent};
+use super::pinyin::Composer;
 use super::qr::qr_image;
 use super::staff::StaffState;
 use super::ui::{Api, AppWindow, PrintState, Problem, ScanProblem, Screen, TrackCheck};
@@ -34,6 +35,7 @@ use super::view::{problem_of, problem_of_case, render, screen_of};
 use super::wizard::{Move, Step, Wizard};
 use crate::config::KioskConfig;
 use crate::domain::{Language, RiskLevel, Service, TokenError, TrackingToken};
+use crate::ime::{Dictionary, DictionaryError};
 use crate::kiosk::{Filed, Kiosk, KioskError, LaneView, PrintOutcome, Tracked};
 use crate::printer::status::PrinterState;
 use crate::scanner::{Scan, MAX_LINE};
@@ -94,6 +96,8 @@ pub struct State {
     pub booking_shown: Option<BookingShown>,
     /// Staff mode: the PIN pad and the console.
     pub staff: StaffState,
+    /// The keyboard's pinyin input method (its `problem` is for the staff console).
+    pub ime: Composer,
 }
 
 /// The filed case on the result screen.
@@ -109,6 +113,7 @@ pub struct ResultView {
 
 impl State {
     fn new(config: Arc<KioskConfig>) -> State {
+        let pinyin = config_pinyin(&config);
         State {
             language: config.ui.default_language,
             config,
@@ -137,7 +142,14 @@ impl State {
             booking: None,
             booking_shown: None,
             staff: StaffState::default(),
+            ime: Composer::new(pinyin),
         }
+    }
+
+    /// Whether the keyboard composes pinyin now: a text field for the resident's words is
+    /// showing (not the tracking code's).
+    pub fn composing(&self) -> bool {
+        self.ime.active() && (self.screen == Screen::Description || self.text_entry.is_some())
     }
 
     /// Each lane's queue as last asked (empty until then).
@@ -232,6 +244,9 @@ impl Controller {
             me: me.clone(),
         });
         controller.connect(app);
+        if print_events.is_some() {
+            controller.load_dictionary();
+        }
         if let Some(mut events) = print_events {
             let weak = Rc::downgrade(&controller);
             let listening = slint::spawn_local(async move {
@@ -263,6 +278,39 @@ impl Controller {
             });
         controller.refresh_open_now();
         controller
+    }
+
+    /// Parses the pinyin dictionary on a thread of its own (half a second in a debug build)
+    /// and hands it to the UI thread; until then the keyboard types letters.
+    fn load_dictionary(&self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("pinyin-dictionary".into())
+            .spawn(move || {
+                let _ = tx.send(Dictionary::builtin());
+            });
+        if let Err(e) = spawned {
+            self.dictionary_loaded(Err(DictionaryError::Unreadable {
+                path: "(built in)".into(),
+                reason: e.to_string(),
+            }));
+            return;
+        }
+        let weak = self.me.clone();
+        let waiting = slint::spawn_local(async move {
+            let dict = rx.await.unwrap_or_else(|_| {
+                Err(DictionaryError::Unreadable {
+                    path: "(built in)".into(),
+                    reason: "the loading thread stopped".into(),
+                })
+            });
+            if let Some(c) = weak.upgrade() {
+                c.dictionary_loaded(dict);
+            }
+        });
+        if let Err(e) = waiting {
+            eprintln!("the pinyin dictionary will not reach the keyboard: {e}");
+        }
     }
 
     /// Headless screenshots have no backend: with this, the kiosk's operations run at once on
@@ -380,6 +428,10 @@ impl Controller {
         ));
         on!(on_set_elderly, |c, on: bool| c.set_elderly(on));
         on!(on_key, |c, text: SharedString| c.key(&text));
+        on!(on_ime_pick, |c, index: i32| c
+            .ime_pick(index.max(0) as usize));
+        on!(on_ime_page, |c, next: bool| c.ime_page(next));
+        on!(on_ime_toggle, |c| c.ime_toggle());
         on!(on_still_here, |c| c.still_here());
         on!(on_open_track, |c| c.open_track());
         on!(on_track_edited, |c, text: SharedString| c
@@ -476,6 +528,7 @@ impl Controller {
     pub fn open_text_entry(&self, question: &str) {
         let value = {
             let mut st = self.state.borrow_mut();
+            st.ime.clear_typing();
             st.text_entry = Some(question.to_owned());
             st.wizard
                 .as_ref()
@@ -496,6 +549,7 @@ impl Controller {
             .unwrap_or_default();
         {
             let mut st = self.state.borrow_mut();
+            st.ime.clear_typing();
             let Some(question) = st.text_entry.take() else {
                 return;
             };
@@ -532,6 +586,7 @@ impl Controller {
         step: impl FnOnce(&mut Wizard, &Service, &KioskConfig) -> Result<Move, crate::domain::CaseError>,
     ) {
         self.collect_typed();
+        self.state.borrow_mut().ime.clear_typing();
         let outcome = {
             let mut st = self.state.borrow_mut();
             if st.busy {
@@ -1004,6 +1059,8 @@ impl Controller {
             st.track_scan = ScanProblem::None;
             st.scan_held = false;
             st.screen = Screen::Home;
+            let pinyin = st.language == Language::Zh;
+            st.ime.reset(pinyin);
         }
         self.give_up.stop();
         self.countdown.stop();
@@ -1022,20 +1079,72 @@ impl Controller {
 
     // ---- typing -------------------------------------------------------------------------------
 
-    /// A key of the on-screen keyboard or keypad, delivered to the focused field as a key event.
+    /// A key of the on-screen keyboard or keypad: into the pinyin being composed, or to the
+    /// focused field as a key event.
     pub fn key(&self, text: &str) {
+        let out = {
+            let mut st = self.state.borrow_mut();
+            if st.composing() {
+                st.ime.key(text)
+            } else {
+                vec![text.to_owned()]
+            }
+        };
+        self.type_texts(&out);
+        self.render();
+    }
+
+    /// Sends each of `texts` to the focused field as a key event.
+    fn type_texts(&self, texts: &[String]) {
         let Some(app) = self.app() else {
             return;
         };
-        let text: SharedString = match text {
-            "\u{8}" => Key::Backspace.into(),
-            "\n" => Key::Return.into(),
-            other => other.into(),
-        };
-        app.window()
-            .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
-        app.window()
-            .dispatch_event(WindowEvent::KeyReleased { text });
+        for text in texts {
+            let text: SharedString = match text.as_str() {
+                "\u{8}" => Key::Backspace.into(),
+                "\n" => Key::Return.into(),
+                other => other.into(),
+            };
+            app.window()
+                .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+            app.window()
+                .dispatch_event(WindowEvent::KeyReleased { text });
+        }
+    }
+
+    /// The resident tapped a candidate of the pinyin keyboard's bar.
+    pub fn ime_pick(&self, index: usize) {
+        let word = self.state.borrow_mut().ime.pick(index);
+        if let Some(word) = word {
+            self.type_texts(&[word]);
+        }
+        self.render();
+    }
+
+    /// The candidates' next page (or the one before).
+    pub fn ime_page(&self, next: bool) {
+        {
+            let mut st = self.state.borrow_mut();
+            let elderly = st.elderly;
+            st.ime.turn_page(next, elderly);
+        }
+        self.render();
+    }
+
+    /// Pinyin ⇄ ABC.
+    pub fn ime_toggle(&self) {
+        let raw = self.state.borrow_mut().ime.toggle();
+        if let Some(raw) = raw {
+            self.type_texts(&[raw]);
+        }
+        self.render();
+    }
+
+    /// The pinyin dictionary, loaded once off the UI thread (see [`Controller::new`]), or
+    /// loaded here at once (headless screenshots).
+    pub fn dictionary_loaded(&self, dict: Result<Dictionary, DictionaryError>) {
+        self.state.borrow_mut().ime.loaded(dict);
+        self.render();
     }
 
     /// Copies the fields being typed into the draft.
@@ -1071,7 +1180,12 @@ impl Controller {
     // ---- settings -----------------------------------------------------------------------------
 
     pub fn set_language(&self, language: Language) {
-        self.state.borrow_mut().language = language;
+        {
+            let mut st = self.state.borrow_mut();
+            st.language = language;
+            st.ime.clear_typing();
+            st.ime.pinyin_mode = language == Language::Zh;
+        }
         if let Some(w) = self.state.borrow_mut().wizard.as_mut() {
             w.draft.language = language;
         }
@@ -1184,6 +1298,11 @@ impl Controller {
         self.apply_language();
         self.go_home();
     }
+}
+
+/// Pinyin is the keyboard's default mode in Chinese.
+fn config_pinyin(config: &KioskConfig) -> bool {
+    config.ui.default_language == Language::Zh
 }
 
 /// Whether text that is no tracking code came from a scanner rather than a typo: a web address,

@@ -14,6 +14,7 @@ pub mod appointments;
 pub mod backend;
 pub mod controller;
 pub mod display;
+pub mod pinyin;
 pub mod qr;
 pub mod screenshot;
 pub mod staff;

@@ -34,6 +34,8 @@ pub enum ScreenName {
     Questions,
     TextEntry,
     Description,
+    /// The description with `gongz` typed on the pinyin keyboard, its candidates showing.
+    KeyboardPinyin,
     Contact,
     Consent,
     Review,
@@ -88,12 +90,13 @@ pub enum ScreenName {
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 37] = [
+    pub const ALL: [ScreenName; 38] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
         ScreenName::TextEntry,
         ScreenName::Description,
+        ScreenName::KeyboardPinyin,
         ScreenName::Contact,
         ScreenName::Consent,
         ScreenName::Review,
@@ -135,6 +138,7 @@ impl ScreenName {
             ScreenName::Questions => "questions",
             ScreenName::TextEntry => "text-entry",
             ScreenName::Description => "description",
+            ScreenName::KeyboardPinyin => "keyboard-pinyin",
             ScreenName::Contact => "contact",
             ScreenName::Consent => "consent",
             ScreenName::Review => "review",
@@ -354,6 +358,10 @@ fn tour(
         c.scanned(Scan::Text(sample_token().grouped()));
         return Ok(());
     }
+    if shot.screen == S::TextEntry {
+        // As on a kiosk that has loaded its pinyin dictionary: the candidates' bar shows.
+        c.dictionary_loaded(crate::ime::Dictionary::builtin());
+    }
     c.open_text_entry("employer");
     api.set_text_entry_value(
         if zh {
@@ -377,6 +385,17 @@ fn tour(
         .into(),
     );
     if shot.screen == S::Description {
+        return Ok(());
+    }
+    if shot.screen == S::KeyboardPinyin {
+        // No backend here: the dictionary is loaded at once.
+        c.dictionary_loaded(crate::ime::Dictionary::builtin());
+        if !c.with_state(|s| s.ime.pinyin_mode) {
+            c.ime_toggle();
+        }
+        for key in ["g", "o", "n", "g", "z"] {
+            c.key(key);
+        }
         return Ok(());
     }
     if shot.screen == S::StillThere {

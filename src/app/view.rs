@@ -122,7 +122,26 @@ pub fn render(app: &AppWindow, state: &State) {
     render_staff(&api, state);
     api.set_printer_ready(!state.printer_down());
     api.set_still_there(state.still_there.is_some());
+    render_ime(&api, state);
     api.set_still_there_seconds(state.still_there.unwrap_or(0) as i32);
+}
+
+/// The pinyin keyboard's state: the mode, the pinyin and the page of candidates.
+fn render_ime(api: &Api<'_>, state: &State) {
+    let ime = &state.ime;
+    api.set_ime_ready(ime.ready());
+    api.set_ime_pinyin(ime.pinyin_mode);
+    api.set_ime_typed(s(ime.typed()));
+    update(
+        api.get_ime_candidates(),
+        ime.page_words(state.elderly)
+            .iter()
+            .map(|c| s(&c.word))
+            .collect(),
+        |m| api.set_ime_candidates(m),
+    );
+    api.set_ime_has_prev(ime.has_prev());
+    api.set_ime_has_next(ime.has_next(state.elderly));
 }
 
 fn render_wizard(api: &Api<'_>, state: &State) {

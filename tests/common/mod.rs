@@ -75,9 +75,21 @@ pub fn swipe_up(app: &AppWindow) {
     flickable.mock_drag(target, PointerEventButton::Left);
 }
 
-/// Taps the keys of `text` on the on-screen keyboard (letters, digits and punctuation on the
-/// letter page).
+/// Types `text` straight in on the on-screen keyboard (letters, digits and punctuation on the
+/// letter page): letters as letters, switching the keyboard from pinyin to ABC if needed.
 pub fn type_on_keyboard(app: &AppWindow, text: &str) {
+    if text.chars().any(|c| c.is_ascii_alphabetic()) && is_on_screen(app, PINYIN_MODE_KEY) {
+        tap(app, PINYIN_MODE_KEY);
+    }
+    tap_keys(app, text);
+}
+
+/// The keyboard's mode key while it composes pinyin.
+pub const PINYIN_MODE_KEY: &str = "拼音，点一下改打字母";
+
+/// Taps the keys of `text`, one per character, whatever the keyboard's mode (in pinyin mode,
+/// letters build the pinyin).
+pub fn tap_keys(app: &AppWindow, text: &str) {
     for c in text.chars() {
         tap(app, &c.to_string());
     }

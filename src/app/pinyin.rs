@@ -1,0 +1,238 @@
+//! The on-screen keyboard's pinyin composition: the letters typed so far, the candidates the
+//! engine ([`crate::ime`]) offers for them, the page of candidates on screen, and the resident's
+//! [`Session`]. Plain Rust; the controller feeds it keys and sends what it returns to the
+//! focused text field.
+
+use crate::ime::{Candidate, Dictionary, DictionaryError, Options, Session, MAX_INPUT};
+
+/// Candidates on one page at most.
+pub const MAX_PER_PAGE: usize = 8;
+
+/// How many characters one page of candidates may hold (a word costs its characters and one
+/// for its button's margins), so that the bar fits beside the page buttons at the keyboard's
+/// narrowest (portrait text entry), normal and elderly.
+fn page_budget(elderly: bool) -> usize {
+    if elderly {
+        13
+    } else {
+        18
+    }
+}
+
+#[derive(Default)]
+pub struct Composer {
+    dict: Option<Dictionary>,
+    /// Why the dictionary could not be loaded, for staff (the keyboard then types letters).
+    pub problem: Option<String>,
+    /// Pinyin (else letters go straight in).
+    pub pinyin_mode: bool,
+    typed: String,
+    candidates: Vec<Candidate>,
+    /// Where the page on screen starts, and where the pages before it started.
+    page_start: usize,
+    pages_back: Vec<usize>,
+    session: Session,
+}
+
+impl Composer {
+    pub fn new(pinyin_mode: bool) -> Composer {
+        Composer {
+            pinyin_mode,
+            ..Composer::default()
+        }
+    }
+
+    /// The dictionary arrived (or could not be loaded).
+    pub fn loaded(&mut self, dict: Result<Dictionary, DictionaryError>) {
+        match dict {
+            Ok(d) => {
+                self.dict = Some(d);
+                self.problem = None;
+            }
+            Err(e) => {
+                eprintln!("the pinyin keyboard types letters only: {e}");
+                self.problem = Some(e.to_string());
+            }
+        }
+    }
+
+    pub fn ready(&self) -> bool {
+        self.dict.is_some()
+    }
+
+    /// Whether letters are composed into pinyin now.
+    pub fn active(&self) -> bool {
+        self.ready() && self.pinyin_mode
+    }
+
+    pub fn typed(&self) -> &str {
+        &self.typed
+    }
+
+    /// A key of the keyboard; returns what goes to the text field, in order (nothing when the
+    /// key went into the pinyin).
+    pub fn key(&mut self, text: &str) -> Vec<String> {
+        if !self.active() {
+            return vec![text.to_owned()];
+        }
+        let letter = text.len() == 1 && text.as_bytes()[0].is_ascii_lowercase();
+        if letter {
+            if self.typed.len() < MAX_INPUT {
+                self.typed.push_str(text);
+                self.suggest();
+            }
+            return Vec::new();
+        }
+        if self.typed.is_empty() {
+            return vec![text.to_owned()];
+        }
+        match text {
+            "\u{8}" => {
+                self.typed.pop();
+                self.suggest();
+                Vec::new()
+            }
+            // Space takes the first candidate, as on a phone.
+            " " if !self.candidates.is_empty() => self.pick(0).into_iter().collect(),
+            _ => {
+                let raw = self.take_typed();
+                vec![raw, text.to_owned()]
+            }
+        }
+    }
+
+    /// The resident tapped the candidate `index` of the page on screen: its word goes to the
+    /// text, and what it did not use of the pinyin stays.
+    pub fn pick(&mut self, index: usize) -> Option<String> {
+        let candidate = self.page().get(index)?.clone();
+        self.session.picked(&candidate.word);
+        let rest = self.typed.get(candidate.consumed..).unwrap_or("");
+        self.typed = rest.trim_start_matches('\'').to_owned();
+        self.suggest();
+        Some(candidate.word)
+    }
+
+    /// Pinyin to ABC and back; the pinyin not yet turned into words goes in as letters.
+    pub fn toggle(&mut self) -> Option<String> {
+        self.pinyin_mode = !self.pinyin_mode;
+        let raw = self.take_typed();
+        (!raw.is_empty()).then_some(raw)
+    }
+
+    /// The next page of candidates, or the one before.
+    pub fn turn_page(&mut self, next: bool, elderly: bool) {
+        if next {
+            let end = self.page_end(elderly);
+            if end < self.candidates.len() {
+                self.pages_back.push(self.page_start);
+                self.page_start = end;
+            }
+        } else if let Some(start) = self.pages_back.pop() {
+            self.page_start = start;
+        }
+    }
+
+    /// The candidates of the page on screen.
+    pub fn page_words(&self, elderly: bool) -> &[Candidate] {
+        &self.candidates[self.page_start..self.page_end(elderly)]
+    }
+
+    pub fn has_prev(&self) -> bool {
+        !self.pages_back.is_empty()
+    }
+
+    pub fn has_next(&self, elderly: bool) -> bool {
+        self.page_end(elderly) < self.candidates.len()
+    }
+
+    /// Forgets what is being typed (a new field, a new screen).
+    pub fn clear_typing(&mut self) {
+        self.typed.clear();
+        self.suggest();
+    }
+
+    /// The idle reset: everything this resident typed or picked is forgotten.
+    pub fn reset(&mut self, pinyin_mode: bool) {
+        self.clear_typing();
+        self.session.clear();
+        self.pinyin_mode = pinyin_mode;
+    }
+
+    fn take_typed(&mut self) -> String {
+        let raw = std::mem::take(&mut self.typed);
+        self.suggest();
+        raw
+    }
+
+    fn page(&self) -> &[Candidate] {
+        // Picking does not depend on the text size: the page was drawn with some budget, and
+        // the longest page (normal size) contains the shorter one.
+        &self.candidates[self.page_start..self.page_end(false).max(self.page_start)]
+    }
+
+    fn page_end(&self, elderly: bool) -> usize {
+        let budget = page_budget(elderly);
+        let mut used = 0;
+        let mut end = self.page_start;
+        for c in self.candidates.iter().skip(self.page_start) {
+            let cost = c.word.chars().count() + 1;
+            if end - self.page_start >= MAX_PER_PAGE
+                || (end > self.page_start && used + cost > budget)
+            {
+                break;
+            }
+            used += cost;
+            end += 1;
+        }
+        end
+    }
+
+    fn suggest(&mut self) {
+        self.page_start = 0;
+        self.pages_back.clear();
+        self.candidates = match &self.dict {
+            Some(d) if !self.typed.is_empty() => {
+                d.suggest(&self.typed, Options { fuzzy: false }, &self.session)
+            }
+            _ => Vec::new(),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn composer() -> Composer {
+        let mut c = Composer::new(true);
+        c.loaded(Dictionary::parse(crate::ime::BUILTIN));
+        c
+    }
+
+    #[test]
+    fn letters_compose_and_a_pick_keeps_the_rest() {
+        let mut c = composer();
+        for k in ["g", "o", "n", "g", "z", "i", "t", "u", "o"] {
+            assert!(c.key(k).is_empty());
+        }
+        let i = c
+            .page_words(false)
+            .iter()
+            .position(|w| w.word == "工资")
+            .expect("工资 on the first page");
+        assert_eq!(c.pick(i).as_deref(), Some("工资"));
+        assert_eq!(c.typed(), "tuo");
+        assert!(c.key("\u{8}").is_empty());
+        assert_eq!(c.typed(), "tu");
+        assert_eq!(c.key("\n"), vec!["tu".to_owned(), "\n".to_owned()]);
+        assert_eq!(c.key("\u{8}"), vec!["\u{8}".to_owned()]);
+    }
+
+    #[test]
+    fn without_a_dictionary_letters_go_straight_in() {
+        let mut c = Composer::new(true);
+        c.loaded(Err(DictionaryError::Empty));
+        assert!(c.problem.is_some());
+        assert_eq!(c.key("g"), vec!["g".to_owned()]);
+    }
+}

@@ -1,0 +1,74 @@
+//! A resident writes Chinese with pinyin on the on-screen keyboard, by taps alone: letters
+//! build the pinyin, a tapped candidate goes into the description, and the case is stored with
+//! the words picked.
+
+mod common;
+
+use common::*;
+use grievance_kiosk::app::ui::{Api, Screen};
+use grievance_kiosk::domain::TrackingToken;
+use grievance_kiosk::store::Store;
+use slint::ComponentHandle;
+
+#[test]
+fn a_resident_writes_chinese_with_pinyin() {
+    i_slint_backend_testing::init_integration_test_with_mock_time();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path());
+    let (app, _controller) = kiosk_window(config);
+    let data = dir.path().to_owned();
+
+    run_scenario(async move {
+        tap(&app, "投诉建议");
+        tap(&app, "噪音扰民");
+        tap(&app, "装修施工");
+        tap(&app, "下一步");
+        assert_eq!(screen(&app), Screen::Description);
+        // The dictionary loads off the UI thread; until then the keys type letters.
+        until(
+            || app.global::<Api>().get_ime_ready(),
+            "the pinyin dictionary to load",
+        )
+        .await;
+
+        tap_keys(&app, "gongzi");
+        assert_eq!(app.global::<Api>().get_ime_typed(), "gongzi");
+        assert_eq!(
+            app.global::<Api>().get_description(),
+            "",
+            "the pinyin is not text yet"
+        );
+        tap(&app, "工资");
+        assert_eq!(app.global::<Api>().get_description(), "工资");
+        assert_eq!(app.global::<Api>().get_ime_typed(), "");
+
+        // Backspace takes pinyin letters first.
+        tap_keys(&app, "tuoqiax");
+        tap(&app, "删除");
+        assert_eq!(app.global::<Api>().get_ime_typed(), "tuoqia");
+        tap_keys(&app, "n");
+        tap(&app, "拖欠");
+        assert_eq!(app.global::<Api>().get_description(), "工资拖欠");
+
+        tap(&app, "下一步");
+        assert_eq!(screen(&app), Screen::Contact);
+        tap(&app, "不留电话，匿名反映");
+        assert_eq!(screen(&app), Screen::Consent);
+        tap(&app, "我已了解，同意");
+        assert_eq!(screen(&app), Screen::Review);
+        tap(&app, "提交");
+        until(
+            || matches!(screen(&app), Screen::Result | Screen::HighRisk),
+            "the case to be filed",
+        )
+        .await;
+        let code = app.global::<Api>().get_code().to_string();
+        let token = TrackingToken::parse(&code).expect("the screen shows a valid code");
+        let stored = Store::open(&data)
+            .unwrap()
+            .case_by_token(&token)
+            .unwrap()
+            .expect("the case is in the database");
+        assert_eq!(stored.case.description.as_deref(), Some("工资拖欠"));
+    });
+}

@@ -54,6 +54,9 @@ pub struct Dictionary {
     entries: Vec<Entry>,
     /// Entries by the first letters of their syllables (`zg` for 中国), most frequent first.
     by_initials: HashMap<Box<str>, Vec<u32>>,
+    /// Every proper start of a syllable (`zh`, `zho`, `zhon` for `zhong`), for the syllable
+    /// still being typed and the abbreviations: looked up, not searched, on every keystroke.
+    starts: HashSet<Box<str>>,
 }
 
 /// How the input method behaves.
@@ -165,6 +168,13 @@ impl Dictionary {
             list.sort_by_key(|&i| std::cmp::Reverse(d.entries[i as usize].freq));
         }
         d.by_initials = by_initials;
+        let mut starts = HashSet::new();
+        for syl in &d.syllables {
+            for end in 1..syl.len() {
+                starts.insert(syl[..end].into());
+            }
+        }
+        d.starts = starts;
         Ok(d)
     }
 
@@ -191,8 +201,9 @@ impl Dictionary {
         self.syllable_ids.contains_key(s)
     }
 
+    /// Whether `s` begins a longer syllable.
     fn is_syllable_start(&self, s: &str) -> bool {
-        self.syllables.iter().any(|x| x.starts_with(s))
+        self.starts.contains(s)
     }
 
     /// The syllables `s` may stand for with fuzzy pairs on.
@@ -294,11 +305,7 @@ impl Dictionary {
         // A single letter standing for a syllable (an abbreviation), anywhere; also a letter
         // that is a syllable itself (n, m, a, e, o), so that `nmg` can be 农民工.
         let letter = &input[at..at + 1];
-        let longer = self
-            .syllables
-            .iter()
-            .any(|x| x.len() > 1 && x.starts_with(letter));
-        if longer {
+        if self.is_syllable_start(letter) {
             current.push((Token::Prefix(letter.to_owned()), 1 + skipped));
             self.cut(input, bytes, at + 1, fuzzy, current, out);
             current.pop();

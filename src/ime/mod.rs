@@ -361,7 +361,7 @@ impl Dictionary {
         // (group, score, word, consumed): group 0 whole input in whole syllables, 1 whole
         // input with abbreviations, 2 part of the input.
         let mut scored: Vec<(u8, u64, &str, usize)> = Vec::new();
-        let mut seen_prefix: HashSet<(usize, usize)> = HashSet::new();
+        let mut seen_part: HashSet<(usize, usize, bool)> = HashSet::new();
         for tokens in self.tokenize(&input, options.fuzzy) {
             let abbreviated = tokens.iter().any(|(t, _)| matches!(t, Token::Prefix(_)));
             // The whole input, then ever shorter leading parts of it.
@@ -369,12 +369,13 @@ impl Dictionary {
                 let part = &tokens[..n];
                 let consumed: usize = part.iter().map(|(_, l)| l).sum();
                 let whole = n == tokens.len();
-                // A leading part is looked up once per length whatever follows it.
-                if !whole && !seen_prefix.insert((consumed, n)) && n > 1 {
-                    continue;
-                }
                 let part_abbreviated = part.iter().any(|(t, _)| matches!(t, Token::Prefix(_)));
                 if !whole && part_abbreviated && n > 1 {
+                    continue;
+                }
+                // A leading part is looked up once, whatever the cuts after it: the same letters
+                // cut the same way give the same words.
+                if !whole && !seen_part.insert((consumed, n, part_abbreviated)) {
                     continue;
                 }
                 let group = match (whole, abbreviated) {

@@ -632,32 +632,36 @@ impl Kiosk {
         ticket: &StoredTicket,
         now: DateTime<Utc>,
     ) -> Result<TicketView, KioskError> {
-        if ticket.state != "called" {
-            return Err(QueueError::WrongState {
-                label: ticket.label.clone(),
-                state: ticket.state.clone(),
-                wanted: "called",
-            }
-            .into());
-        }
-        if !self
-            .store
-            .finish_ticket(ticket.id, ticket.counter, "served", now)?
-        {
-            return Err(self.moved_on(ticket));
-        }
-        self.audit_after("queue-done", &format!("{} served", ticket.label), now);
-        let t = self
-            .store
-            .ticket_by_id(ticket.id)?
-            .unwrap_or_else(|| ticket.clone());
-        self.ticket_view(t, now)
+        let detail = format!("{} served", ticket.label);
+        self.finish(ticket, "served", "queue-done", &detail, now)
     }
 
     /// Marks a ticket that did not come after `no_show_after_calls` calls.
     pub fn no_show(
         &mut self,
         ticket: &StoredTicket,
+        now: DateTime<Utc>,
+    ) -> Result<TicketView, KioskError> {
+        let needed = self.config.queue.no_show_after_calls;
+        if ticket.state == "called" && ticket.calls < needed {
+            return Err(QueueError::TooFewCalls {
+                label: ticket.label.clone(),
+                calls: ticket.calls,
+                needed,
+            }
+            .into());
+        }
+        let detail = format!("{} after {} calls", ticket.label, ticket.calls);
+        self.finish(ticket, "no_show", "queue-no-show", &detail, now)
+    }
+
+    /// Finishes a ticket still called to its counter as `state`, audited as `action`.
+    fn finish(
+        &mut self,
+        ticket: &StoredTicket,
+        state: &str,
+        action: &str,
+        detail: &str,
         now: DateTime<Utc>,
     ) -> Result<TicketView, KioskError> {
         if ticket.state != "called" {
@@ -668,26 +672,13 @@ impl Kiosk {
             }
             .into());
         }
-        let needed = self.config.queue.no_show_after_calls;
-        if ticket.calls < needed {
-            return Err(QueueError::TooFewCalls {
-                label: ticket.label.clone(),
-                calls: ticket.calls,
-                needed,
-            }
-            .into());
-        }
         if !self
             .store
-            .finish_ticket(ticket.id, ticket.counter, "no_show", now)?
+            .finish_ticket(ticket.id, ticket.counter, state, now)?
         {
             return Err(self.moved_on(ticket));
         }
-        self.audit_after(
-            "queue-no-show",
-            &format!("{} after {} calls", ticket.label, ticket.calls),
-            now,
-        );
+        self.audit_after(action, detail, now);
         let t = self
             .store
             .ticket_by_id(ticket.id)?

@@ -229,6 +229,20 @@ fn bump(tx: &Connection) -> rusqlite::Result<()> {
 }
 
 impl Store {
+    /// Runs one `UPDATE` meant to change one row, in an `IMMEDIATE` transaction; when it did, the
+    /// station's state is marked changed. `false` when no row matched (someone else got there
+    /// first).
+    fn change_one(&self, sql: &str, params: impl rusqlite::Params) -> Result<bool, StoreError> {
+        let fail = |e| super::classify(e, &self.path);
+        let tx = immediate(&self.conn).map_err(fail)?;
+        let n = tx.execute(sql, params).map_err(fail)?;
+        if n == 1 {
+            bump(&tx).map_err(fail)?;
+        }
+        tx.commit().map_err(fail)?;
+        Ok(n == 1)
+    }
+
     /// Books a place in a slot: refuses (inside the transaction, so a race has one winner) when
     /// the phone already holds an active booking for the service or the slot is full. The
     /// booking, its slip's print job and the sync bump commit together.
@@ -356,21 +370,11 @@ impl Store {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let path = self.path.clone();
-        let fail = |e| super::classify(e, &path);
-        let tx = immediate(&self.conn).map_err(fail)?;
-        let n = tx
-            .execute(
-                "UPDATE bookings SET state = 'cancelled', changed_at = ?2, changed_by = ?3
+        self.change_one(
+            "UPDATE bookings SET state = 'cancelled', changed_at = ?2, changed_by = ?3
                  WHERE id = ?1 AND state = 'booked'",
-                params![id, now.to_rfc3339(), by],
-            )
-            .map_err(fail)?;
-        if n == 1 {
-            bump(&tx).map_err(fail)?;
-        }
-        tx.commit().map_err(fail)?;
-        Ok(n == 1)
+            params![id, now.to_rfc3339(), by],
+        )
     }
 
     /// Takes a ticket: the lane's next number of the day, the ticket, (when `print`) its slip's
@@ -617,21 +621,11 @@ impl Store {
         state: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let path = self.path.clone();
-        let fail = |e| super::classify(e, &path);
-        let tx = immediate(&self.conn).map_err(fail)?;
-        let n = tx
-            .execute(
-                "UPDATE tickets SET state = ?2, done_at = ?3
+        self.change_one(
+            "UPDATE tickets SET state = ?2, done_at = ?3
                  WHERE id = ?1 AND state = 'called' AND counter IS ?4",
-                params![id, state, now.to_rfc3339(), counter],
-            )
-            .map_err(fail)?;
-        if n == 1 {
-            bump(&tx).map_err(fail)?;
-        }
-        tx.commit().map_err(fail)?;
-        Ok(n == 1)
+            params![id, state, now.to_rfc3339(), counter],
+        )
     }
 
     /// Moves a waiting or called ticket to another lane: it waits there in its original arrival
@@ -642,22 +636,12 @@ impl Store {
         lane: char,
         service: &str,
     ) -> Result<bool, StoreError> {
-        let path = self.path.clone();
-        let fail = |e| super::classify(e, &path);
-        let tx = immediate(&self.conn).map_err(fail)?;
-        let n = tx
-            .execute(
-                "UPDATE tickets SET lane = ?2, service = ?3, state = 'waiting', counter = NULL,
+        self.change_one(
+            "UPDATE tickets SET lane = ?2, service = ?3, state = 'waiting', counter = NULL,
                         calls = 0, passed_over = 0
                  WHERE id = ?1 AND state IN ('called', 'waiting')",
-                params![id, lane.to_string(), service],
-            )
-            .map_err(fail)?;
-        if n == 1 {
-            bump(&tx).map_err(fail)?;
-        }
-        tx.commit().map_err(fail)?;
-        Ok(n == 1)
+            params![id, lane.to_string(), service],
+        )
     }
 
     /// Service times (called to served, seconds) of a lane since `since`: the wait estimate's

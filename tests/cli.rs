@@ -1235,6 +1235,42 @@ fn ime_suggest_puts_nihao_first_and_refuses_a_damaged_dictionary() {
             "--dictionary",
             broken.to_str().unwrap(),
         ],
-        &["damaged", "line 1"],
+        &[
+            "damaged",
+            "line 1",
+            "broken.dict",
+            "expected `syllables<TAB>word<TAB>frequency`",
+        ],
+    );
+
+    // A station's own dictionary (`[ime] dictionary`): used by `ime suggest`, checked by
+    // `doctor`, which fails, naming the file and the line, while it is damaged.
+    let own = station.data_dir().join("own.dict");
+    std::fs::write(&own, "gong zi\t工资\t5\ngong zi\t公子\t9\n").unwrap();
+    station.with_config(&format!(
+        "[ime]\ndictionary = {:?}\n",
+        own.to_str().unwrap()
+    ));
+    let cfg = ["--config", "kiosk.toml"];
+    let out = station.json(&[&cfg[..], &["ime", "suggest", "gongzi", "--json"]].concat());
+    assert_eq!(out["candidates"], serde_json::json!(["公子", "工资"]));
+    let doctor = String::from_utf8(station.ok(&[&cfg[..], &["doctor"]].concat())).unwrap();
+    let line = doctor.lines().find(|l| l.contains(" ime ")).unwrap();
+    assert!(line.starts_with("ok") && line.contains("2 words"), "{line}");
+    std::fs::write(&own, "gong zi\t工资\tmany\n").unwrap();
+    let doctor = station.run(&[&cfg[..], &["doctor"]].concat());
+    assert!(
+        !doctor.status.success(),
+        "doctor fails on a damaged dictionary"
+    );
+    let doctor = String::from_utf8(doctor.stdout).unwrap();
+    let line = doctor.lines().find(|l| l.contains(" ime ")).unwrap();
+    assert!(
+        line.starts_with("FAIL")
+            && line.contains("own.dict")
+            && line.contains("line 1")
+            && line.contains("`many`")
+            && line.contains("letters only"),
+        "{line}"
     );
 }

@@ -114,6 +114,7 @@ pub struct ResultView {
 impl State {
     fn new(config: Arc<KioskConfig>) -> State {
         let pinyin = config_pinyin(&config);
+        let fuzzy = config.ime.fuzzy;
         State {
             language: config.ui.default_language,
             config,
@@ -142,7 +143,7 @@ impl State {
             booking: None,
             booking_shown: None,
             staff: StaffState::default(),
-            ime: Composer::new(pinyin),
+            ime: Composer::new(pinyin, fuzzy),
         }
     }
 
@@ -283,15 +284,20 @@ impl Controller {
     /// Parses the pinyin dictionary on a thread of its own (half a second in a debug build)
     /// and hands it to the UI thread; until then the keyboard types letters.
     fn load_dictionary(&self) {
+        let path = self.state.borrow().config.ime.dictionary.clone();
+        let shown = path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(built in)".into());
         let (tx, rx) = tokio::sync::oneshot::channel();
         let spawned = std::thread::Builder::new()
             .name("pinyin-dictionary".into())
             .spawn(move || {
-                let _ = tx.send(Dictionary::builtin());
+                let _ = tx.send(Dictionary::configured(path.as_deref()));
             });
         if let Err(e) = spawned {
             self.dictionary_loaded(Err(DictionaryError::Unreadable {
-                path: "(built in)".into(),
+                path: shown,
                 reason: e.to_string(),
             }));
             return;
@@ -300,7 +306,7 @@ impl Controller {
         let waiting = slint::spawn_local(async move {
             let dict = rx.await.unwrap_or_else(|_| {
                 Err(DictionaryError::Unreadable {
-                    path: "(built in)".into(),
+                    path: shown,
                     reason: "the loading thread stopped".into(),
                 })
             });

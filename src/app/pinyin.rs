@@ -26,6 +26,7 @@ pub struct Composer {
     pub problem: Option<String>,
     /// Pinyin (else letters go straight in).
     pub pinyin_mode: bool,
+    fuzzy: bool,
     typed: String,
     candidates: Vec<Candidate>,
     /// Where the page on screen starts, and where the pages before it started.
@@ -35,9 +36,11 @@ pub struct Composer {
 }
 
 impl Composer {
-    pub fn new(pinyin_mode: bool) -> Composer {
+    /// `fuzzy`: southern fuzzy pairs (`[ime] fuzzy`).
+    pub fn new(pinyin_mode: bool, fuzzy: bool) -> Composer {
         Composer {
             pinyin_mode,
+            fuzzy,
             ..Composer::default()
         }
     }
@@ -192,7 +195,8 @@ impl Composer {
         self.pages_back.clear();
         self.candidates = match &self.dict {
             Some(d) if !self.typed.is_empty() => {
-                d.suggest(&self.typed, Options { fuzzy: false }, &self.session)
+                let options = Options { fuzzy: self.fuzzy };
+                d.suggest(&self.typed, options, &self.session)
             }
             _ => Vec::new(),
         };
@@ -204,7 +208,7 @@ mod tests {
     use super::*;
 
     fn composer() -> Composer {
-        let mut c = Composer::new(true);
+        let mut c = Composer::new(true, false);
         c.loaded(Dictionary::parse(crate::ime::BUILTIN));
         c
     }
@@ -230,7 +234,7 @@ mod tests {
 
     #[test]
     fn without_a_dictionary_letters_go_straight_in() {
-        let mut c = Composer::new(true);
+        let mut c = Composer::new(true, false);
         c.loaded(Err(DictionaryError::Empty));
         assert!(c.problem.is_some());
         assert_eq!(c.key("g"), vec!["g".to_owned()]);

@@ -360,7 +360,9 @@ fn tour(
     }
     if shot.screen == S::TextEntry {
         // As on a kiosk that has loaded its pinyin dictionary: the candidates' bar shows.
-        c.dictionary_loaded(crate::ime::Dictionary::builtin());
+        c.dictionary_loaded(crate::ime::Dictionary::configured(
+            config.ime.dictionary.as_deref(),
+        ));
     }
     c.open_text_entry("employer");
     api.set_text_entry_value(
@@ -389,7 +391,9 @@ fn tour(
     }
     if shot.screen == S::KeyboardPinyin {
         // No backend here: the dictionary is loaded at once.
-        c.dictionary_loaded(crate::ime::Dictionary::builtin());
+        c.dictionary_loaded(crate::ime::Dictionary::configured(
+            config.ime.dictionary.as_deref(),
+        ));
         if !c.with_state(|s| s.ime.pinyin_mode) {
             c.ime_toggle();
         }
@@ -520,6 +524,10 @@ fn booking_ahead(config: &Arc<KioskConfig>) -> anyhow::Result<String> {
 
 /// Signs into staff mode as staff would: five taps on the station's name, the PIN on the pad.
 fn sign_in(c: &Controller, config: &Arc<KioskConfig>) -> anyhow::Result<()> {
+    // A station's own dictionary, as the kiosk would load it: the console warns if it fails.
+    if let Some(path) = &config.ime.dictionary {
+        c.dictionary_loaded(crate::ime::Dictionary::load(path));
+    }
     Kiosk::open(config.clone())?.set_pin(STAFF_PIN, chrono::Utc::now())?;
     for _ in 0..5 {
         c.staff_tap();

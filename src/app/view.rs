@@ -888,6 +888,7 @@ fn render_staff(api: &Api<'_>, state: &State) {
     api.set_staff_counter(staff.counter as i32);
     api.set_staff_counters(config.queue.counters as i32);
     api.set_staff_printer(printer_shown(state.printer));
+    api.set_staff_ime_problem(s(state.ime.problem.as_deref().unwrap_or("")));
 
     let empty = StaffView {
         lanes: Vec::new(),

@@ -92,7 +92,8 @@ enum ImeCommand {
         /// How many candidates to print.
         #[arg(long, default_value_t = 10)]
         limit: usize,
-        /// A dictionary file instead of the built-in one (as scripts/make-ime-dict.py writes).
+        /// A dictionary file (as scripts/make-ime-dict.py writes) instead of the station's
+        /// (`[ime] dictionary`, else the built-in one).
         #[arg(long, value_name = "FILE")]
         dictionary: Option<PathBuf>,
         #[arg(long)]
@@ -320,13 +321,13 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Booking(cmd)) => queue::booking(config, cmd),
         Some(Command::Queue(cmd)) => queue::queue(config, cmd),
         Some(Command::Staff(cmd)) => queue::staff(config, cmd),
-        Some(Command::Ime(cmd)) => ime_cmd(cmd),
+        Some(Command::Ime(cmd)) => ime_cmd(&config, cmd),
         Some(Command::Display(args)) => display_cmd(config, args),
         Some(Command::Doctor) => doctor_cmd(config),
     }
 }
 
-fn ime_cmd(cmd: ImeCommand) -> anyhow::Result<()> {
+fn ime_cmd(config: &KioskConfig, cmd: ImeCommand) -> anyhow::Result<()> {
     use crate::ime::{Dictionary, Options, Session};
     let ImeCommand::Suggest {
         pinyin,
@@ -335,10 +336,8 @@ fn ime_cmd(cmd: ImeCommand) -> anyhow::Result<()> {
         dictionary,
         json,
     } = cmd;
-    let dict = match dictionary {
-        Some(path) => Dictionary::load(&path)?,
-        None => Dictionary::builtin()?,
-    };
+    let dict = Dictionary::configured(dictionary.as_deref().or(config.ime.dictionary.as_deref()))?;
+    let fuzzy = fuzzy || config.ime.fuzzy;
     let candidates = dict.suggest(&pinyin, Options { fuzzy }, &Session::default());
     let shown: Vec<_> = candidates.iter().take(limit).collect();
     if json {

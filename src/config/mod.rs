@@ -37,6 +37,7 @@ pub struct KioskConfig {
     pub appointments: BookingRules,
     pub queue: QueueConfig,
     pub staff: StaffConfig,
+    pub ime: ImeConfig,
     /// The station's roster from the configuration (the hub's, when it sets one, replaces it
     /// at run time: see `kiosk::Kiosk::roster`).
     pub roster: Roster,
@@ -101,6 +102,19 @@ impl QueueConfig {
 pub struct StaffConfig {
     pub lockout_after: u32,
     pub lockout_s: u32,
+}
+
+/// `[ime]`: the on-screen keyboard's pinyin input.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImeConfig {
+    /// A dictionary file (as `scripts/make-ime-dict.py` writes) instead of the built-in one.
+    /// If it cannot be read the kiosk still starts, the keyboard types letters and staff are
+    /// told (the staff console and `doctor`).
+    #[serde(default)]
+    pub dictionary: Option<PathBuf>,
+    /// Accept z/zh, c/ch, s/sh, n/l, an/ang, en/eng, in/ing for each other.
+    pub fuzzy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -202,6 +216,7 @@ struct Overlay {
     appointments: Option<AppointmentsOverlay>,
     queue: Option<QueueOverlay>,
     staff: Option<StaffOverlay>,
+    ime: Option<ImeOverlay>,
     providers: Option<Vec<Provider>>,
     services: Option<Catalogue>,
 }
@@ -229,6 +244,13 @@ struct QueueOverlay {
 struct StaffOverlay {
     lockout_after: Option<u32>,
     lockout_s: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImeOverlay {
+    dictionary: Option<PathBuf>,
+    fuzzy: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -312,6 +334,7 @@ struct Complete {
     appointments: BookingRules,
     queue: QueueConfig,
     staff: StaffConfig,
+    ime: ImeConfig,
     providers: Vec<Provider>,
     services: Catalogue,
 }
@@ -340,6 +363,7 @@ impl KioskConfig {
             appointments: c.appointments,
             queue: c.queue,
             staff: c.staff,
+            ime: c.ime,
             roster: Roster {
                 providers: c.providers,
             },
@@ -479,6 +503,12 @@ impl KioskConfig {
         if let Some(st) = overlay.staff {
             set(&mut self.staff.lockout_after, st.lockout_after);
             set(&mut self.staff.lockout_s, st.lockout_s);
+        }
+        if let Some(i) = overlay.ime {
+            if i.dictionary.is_some() {
+                self.ime.dictionary = i.dictionary;
+            }
+            set(&mut self.ime.fuzzy, i.fuzzy);
         }
         let services_replaced = overlay.services.is_some();
         set(&mut self.catalogue, overlay.services);

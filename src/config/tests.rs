@@ -594,3 +594,27 @@ exceptions = [{ date = "2026-12-26", closed = true }]
     assert_eq!(config.roster.providers[0].capacity, 3);
     assert_eq!(KioskConfig::builtin().roster.providers.len(), 4);
 }
+
+#[test]
+fn the_pinyin_dictionary_and_fuzzy_pairs_are_set_in_ime_and_a_wrong_key_is_named() {
+    let builtin = KioskConfig::builtin();
+    assert_eq!(
+        builtin.ime.dictionary, None,
+        "the built-in dictionary by default"
+    );
+    assert!(!builtin.ime.fuzzy);
+    let config =
+        load_file("[ime]\ndictionary = \"/etc/grievance-kiosk/pinyin.dict\"\nfuzzy = true\n")
+            .expect("the file loads");
+    assert_eq!(
+        config.ime.dictionary.as_deref(),
+        Some(std::path::Path::new("/etc/grievance-kiosk/pinyin.dict"))
+    );
+    assert!(config.ime.fuzzy);
+    let (err, message) = invalid("[ime]\nfuzzy = \"yes\"\n");
+    assert_line(&err, &message, 2);
+    assert!(message.contains("`ime.fuzzy`"), "{message}");
+    let (err, message) = invalid("[ime]\n\ndictonary = \"x.dict\"\n");
+    assert_line(&err, &message, 3);
+    assert!(message.contains("dictonary"), "{message}");
+}

@@ -34,6 +34,12 @@ pub enum DictionaryError {
     Empty,
     #[error("the pinyin dictionary is damaged at line {line}: {problem}")]
     Corrupt { line: usize, problem: String },
+    /// An empty or damaged dictionary file, with its path.
+    #[error("{path}: {problem}")]
+    InFile {
+        path: String,
+        problem: Box<DictionaryError>,
+    },
 }
 
 /// One word of the dictionary.
@@ -109,13 +115,24 @@ impl Dictionary {
         Dictionary::parse(BUILTIN)
     }
 
+    /// The dictionary a station configured (`[ime] dictionary`), else the built-in one.
+    pub fn configured(path: Option<&Path>) -> Result<Dictionary, DictionaryError> {
+        match path {
+            Some(p) => Dictionary::load(p),
+            None => Dictionary::builtin(),
+        }
+    }
+
     /// Reads the dictionary file.
     pub fn load(path: &Path) -> Result<Dictionary, DictionaryError> {
         let text = std::fs::read_to_string(path).map_err(|e| DictionaryError::Unreadable {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
-        Dictionary::parse(&text)
+        Dictionary::parse(&text).map_err(|e| DictionaryError::InFile {
+            path: path.display().to_string(),
+            problem: Box::new(e),
+        })
     }
 
     /// Parses the dictionary's text: `syllables<TAB>word<TAB>frequency` per line, `#` comments.
@@ -125,26 +142,35 @@ impl Dictionary {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let corrupt = |problem: &str| DictionaryError::Corrupt {
+            let corrupt = |problem: String| DictionaryError::Corrupt {
                 line: i + 1,
-                problem: problem.to_owned(),
+                problem,
             };
-            let mut parts = line.split('\t');
-            let (Some(reading), Some(word), Some(freq), None) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            else {
-                return Err(corrupt("expected reading, word and frequency"));
+            let fields: Vec<&str> = line.split('\t').collect();
+            let [reading, word, freq] = fields[..] else {
+                return Err(corrupt(format!(
+                    "expected `syllables<TAB>word<TAB>frequency`, found {} field(s)",
+                    fields.len()
+                )));
             };
-            let freq: u32 = freq.parse().map_err(|_| corrupt("frequency"))?;
+            let freq: u32 = freq
+                .parse()
+                .map_err(|_| corrupt(format!("the frequency `{freq}` is not a whole number")))?;
             let mut ids = Vec::new();
             for s in reading.split(' ') {
                 if s.is_empty() || s.len() > 6 || !s.bytes().all(|b| b.is_ascii_lowercase()) {
-                    return Err(corrupt("a syllable"));
+                    return Err(corrupt(format!(
+                        "`{s}` is not a syllable (1–6 lower-case letters, one space between)"
+                    )));
                 }
                 ids.push(d.syllable_id(s));
             }
             if ids.len() != word.chars().count() {
-                return Err(corrupt("one syllable per character"));
+                return Err(corrupt(format!(
+                    "`{word}` has {} character(s) but {} syllable(s)",
+                    word.chars().count(),
+                    ids.len()
+                )));
             }
             d.entries.push(Entry {
                 word: word.into(),
@@ -195,6 +221,11 @@ impl Dictionary {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Every word the dictionary can offer.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| &*e.word)
     }
 
     fn is_syllable(&self, s: &str) -> bool {

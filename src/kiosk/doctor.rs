@@ -30,6 +30,7 @@ pub fn run(config: &Arc<KioskConfig>) -> Vec<Check> {
         check_config(config),
         check_database(config),
         check_fonts(),
+        check_ime(config),
         check_printer(config),
         check_upstream(config),
         check_staff(config),
@@ -268,6 +269,73 @@ fn check_fonts() -> Check {
                     detail: format!("the bundled font lacks: {missing}"),
                 }
             }
+        }
+    }
+}
+
+/// Whether the keyboard will offer pinyin: the station's dictionary (or the built-in one)
+/// loads, and the bundled font can draw what it offers.
+fn check_ime(config: &KioskConfig) -> Check {
+    let name = "ime";
+    let source = match &config.ime.dictionary {
+        Some(p) => p.display().to_string(),
+        None => "built in".to_owned(),
+    };
+    let dict = match crate::ime::Dictionary::configured(config.ime.dictionary.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            return Check {
+                name,
+                verdict: Verdict::Fail,
+                detail: format!(
+                    "{e}: the keyboard types letters only; fix the file or remove `[ime] dictionary` to use the built-in one"
+                ),
+            }
+        }
+    };
+    let mut detail = format!(
+        "pinyin dictionary ({source}): {} words{}",
+        dict.len(),
+        if config.ime.fuzzy {
+            ", fuzzy pairs on"
+        } else {
+            ""
+        }
+    );
+    let Ok(font) = FontRef::try_from_slice(crate::fonts::CJK_FONT) else {
+        return Check {
+            name,
+            verdict: Verdict::Warn,
+            detail: detail + "; the bundled font does not load (see `fonts`)",
+        };
+    };
+    let chars: std::collections::BTreeSet<char> = dict.words().flat_map(str::chars).collect();
+    let missing: Vec<char> = chars
+        .iter()
+        .copied()
+        .filter(|c| font.glyph_id(*c).0 == 0)
+        .collect();
+    if missing.is_empty() {
+        detail.push_str(&format!(
+            "; the bundled font draws all {} of its characters",
+            chars.len()
+        ));
+        Check {
+            name,
+            verdict: Verdict::Ok,
+            detail,
+        }
+    } else {
+        let sample: String = missing.iter().take(10).collect();
+        detail.push_str(&format!(
+            "; {} of its {} characters have no glyph in the bundled font and would show blank (e.g. {sample})",
+            missing.len(),
+            chars.len()
+        ));
+        Check {
+            name,
+            verdict: Verdict::Warn,
+            detail,
         }
     }
 }

@@ -1,0 +1,95 @@
+//! A station whose pinyin dictionary file is empty (`[ime] dictionary`): the kiosk still starts,
+//! staff see why on every tab of the staff console, and a resident's keys type letters, with no
+//! pinyin bar and no 拼音/ABC key, into a case that is stored as typed.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use common::*;
+use grievance_kiosk::app::ui::{Api, Screen};
+use grievance_kiosk::domain::TrackingToken;
+use grievance_kiosk::kiosk::Kiosk;
+use grievance_kiosk::store::Store;
+use slint::ComponentHandle;
+
+const PIN: &str = "240517";
+
+#[test]
+fn an_empty_dictionary_file_leaves_letters_and_tells_staff() {
+    i_slint_backend_testing::init_integration_test_with_mock_time();
+    let dir = tempfile::tempdir().unwrap();
+    let dict = dir.path().join("pinyin.dict");
+    std::fs::write(&dict, "").unwrap();
+    let mut config = (*config_in(dir.path())).clone();
+    config.ime.dictionary = Some(dict);
+    let config = Arc::new(config);
+    Kiosk::open(config.clone())
+        .unwrap()
+        .set_pin(PIN, Utc::now())
+        .unwrap();
+    let (app, _controller) = kiosk_window(config);
+    let data = dir.path().to_owned();
+
+    run_scenario(async move {
+        let api = app.global::<Api>();
+        until(
+            || api.get_staff_ime_problem() != "",
+            "the failed dictionary to be reported",
+        )
+        .await;
+        assert!(!api.get_ime_ready());
+
+        // Staff see it on the console, whatever the tab.
+        for _ in 0..5 {
+            tap(&app, "工作人员入口");
+        }
+        type_on_keyboard(&app, PIN);
+        tap(&app, "确定");
+        until(|| screen(&app) == Screen::Staff, "the PIN to be accepted").await;
+        for tab in ["排队叫号", "打印机"] {
+            tap(&app, tab);
+            let warning = value_of(&app, "拼音输入").expect("the console shows the warning");
+            assert!(
+                warning.contains("拼音输入不可用") && warning.contains("empty"),
+                "{tab}: {warning}"
+            );
+        }
+        tap(&app, "退出工作人员模式");
+        assert_eq!(screen(&app), Screen::Home);
+
+        // The resident's keys type letters.
+        tap(&app, "投诉建议");
+        tap(&app, "噪音扰民");
+        tap(&app, "装修施工");
+        tap(&app, "下一步");
+        assert_eq!(screen(&app), Screen::Description);
+        assert!(
+            !is_on_screen(&app, "拼音，点一下改打字母"),
+            "no pinyin switch without a dictionary"
+        );
+        tap_keys(&app, "gongzi");
+        assert_eq!(api.get_ime_typed(), "", "nothing is composed");
+        assert_eq!(api.get_description(), "gongzi");
+
+        tap(&app, "下一步");
+        tap(&app, "不留电话，匿名反映");
+        tap(&app, "我已了解，同意");
+        assert_eq!(screen(&app), Screen::Review);
+        tap(&app, "提交");
+        until(
+            || matches!(screen(&app), Screen::Result | Screen::HighRisk),
+            "the case to be filed",
+        )
+        .await;
+        let code = api.get_code().to_string();
+        let token = TrackingToken::parse(&code).expect("the screen shows a valid code");
+        let stored = Store::open(&data)
+            .unwrap()
+            .case_by_token(&token)
+            .unwrap()
+            .expect("the case is in the database");
+        assert_eq!(stored.case.description.as_deref(), Some("gongzi"));
+    });
+}

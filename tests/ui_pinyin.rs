@@ -1,6 +1,6 @@
 //! A resident writes Chinese with pinyin on the on-screen keyboard, by taps alone: letters
-//! build the pinyin, a tapped candidate goes into the description, and the case is stored with
-//! the words picked.
+//! build the pinyin (shown cut into syllables; the apostrophe key cuts it too), a tapped
+//! candidate goes into the description, and the case is stored with the words picked.
 
 mod common;
 
@@ -32,7 +32,8 @@ fn a_resident_writes_chinese_with_pinyin() {
         .await;
 
         tap_keys(&app, "gongzi");
-        assert_eq!(app.global::<Api>().get_ime_typed(), "gongzi");
+        // Shown cut into syllables.
+        assert_eq!(app.global::<Api>().get_ime_typed(), "gong zi");
         assert_eq!(
             app.global::<Api>().get_description(),
             "",
@@ -42,10 +43,13 @@ fn a_resident_writes_chinese_with_pinyin() {
         assert_eq!(app.global::<Api>().get_description(), "工资");
         assert_eq!(app.global::<Api>().get_ime_typed(), "");
 
-        // Backspace takes pinyin letters first.
-        tap_keys(&app, "tuoqiax");
+        // The apostrophe key cuts the pinyin; backspace takes pinyin letters first.
+        tap_keys(&app, "tuo");
+        tap(&app, "分隔音节");
+        tap_keys(&app, "qiax");
+        assert_eq!(app.global::<Api>().get_ime_typed(), "tuo'qia x");
         tap(&app, "删除");
-        assert_eq!(app.global::<Api>().get_ime_typed(), "tuoqia");
+        assert_eq!(app.global::<Api>().get_ime_typed(), "tuo'qia");
         tap_keys(&app, "n");
         tap(&app, "拖欠");
         assert_eq!(app.global::<Api>().get_description(), "工资拖欠");

@@ -72,6 +72,14 @@ impl Composer {
         &self.typed
     }
 
+    /// The pinyin as the keyboard shows it, cut into syllables (`gong zi tuo`).
+    pub fn shown(&self) -> String {
+        match &self.dict {
+            Some(d) => d.spell(&self.typed),
+            None => self.typed.clone(),
+        }
+    }
+
     /// A key of the keyboard; returns what goes to the text field, in order (nothing when the
     /// key went into the pinyin).
     pub fn key(&mut self, text: &str) -> Vec<String> {
@@ -90,6 +98,14 @@ impl Composer {
             return vec![text.to_owned()];
         }
         match text {
+            // An apostrophe cuts the pinyin where the resident wants (`xi'an`); one is enough.
+            "'" => {
+                if !self.typed.ends_with('\'') && self.typed.len() < MAX_INPUT {
+                    self.typed.push('\'');
+                    self.suggest();
+                }
+                Vec::new()
+            }
             "\u{8}" => {
                 self.typed.pop();
                 self.suggest();
@@ -228,8 +244,29 @@ mod tests {
         assert_eq!(c.typed(), "tuo");
         assert!(c.key("\u{8}").is_empty());
         assert_eq!(c.typed(), "tu");
+        assert_eq!(c.shown(), "tu");
         assert_eq!(c.key("\n"), vec!["tu".to_owned(), "\n".to_owned()]);
         assert_eq!(c.key("\u{8}"), vec!["\u{8}".to_owned()]);
+    }
+
+    #[test]
+    fn an_apostrophe_cuts_the_pinyin_and_it_shows_in_syllables() {
+        let mut c = composer();
+        assert_eq!(
+            c.key("'"),
+            vec!["'".to_owned()],
+            "nothing to cut: it is text"
+        );
+        for k in ["x", "i", "'", "'", "a", "n"] {
+            assert!(c.key(k).is_empty());
+        }
+        assert_eq!(c.typed(), "xi'an", "one apostrophe, however often tapped");
+        assert_eq!(c.page_words(false)[0].word, "西安");
+        c.clear_typing();
+        for k in ["g", "o", "n", "g", "z", "i", "t"] {
+            c.key(k);
+        }
+        assert_eq!(c.shown(), "gong zi t");
     }
 
     #[test]

@@ -131,7 +131,7 @@ fn render_ime(api: &Api<'_>, state: &State) {
     let ime = &state.ime;
     api.set_ime_ready(ime.ready());
     api.set_ime_pinyin(ime.pinyin_mode);
-    api.set_ime_typed(s(ime.typed()));
+    api.set_ime_typed(s(&ime.shown()));
     update(
         api.get_ime_candidates(),
         ime.page_words(state.elderly)

@@ -378,6 +378,63 @@ impl Dictionary {
         }
     }
 
+    /// What has been typed, cut into syllables for the resident to read: `gongzituo` shows as
+    /// `gong zi tuo`, `gongz` as `gong z`; an apostrophe typed stays (`xi'an`). The cut uses
+    /// as few pieces as it can, in whole syllables where it can (`dier` → `di er`); a letter
+    /// that starts no syllable stands alone. Only for showing: [`Dictionary::suggest`] tries
+    /// every cut.
+    pub fn spell(&self, typed: &str) -> String {
+        let mut out = String::new();
+        let chunks: Vec<&str> = typed.split('\'').collect();
+        for (c, chunk) in chunks.iter().enumerate() {
+            if c > 0 {
+                out.push('\'');
+            }
+            let last_chunk = c + 1 == chunks.len();
+            let n = chunk.len();
+            if !chunk.is_ascii() {
+                out.push_str(chunk);
+                continue;
+            }
+            // best[i]: the cheapest cut of chunk[..i], and where its last piece starts.
+            let mut best: Vec<(u32, usize)> = vec![(u32::MAX, 0); n + 1];
+            best[0] = (0, 0);
+            for i in 1..=n {
+                for j in i.saturating_sub(6)..i {
+                    if best[j].0 == u32::MAX {
+                        continue;
+                    }
+                    let piece = &chunk[j..i];
+                    let cost = if self.is_syllable(piece) {
+                        2
+                    } else if self.is_syllable_start(piece)
+                        && (i - j == 1 || (last_chunk && i == n))
+                    {
+                        // An initial (an abbreviation), or the syllable still being typed.
+                        3
+                    } else if i - j == 1 {
+                        5
+                    } else {
+                        continue;
+                    };
+                    if best[j].0 + cost < best[i].0 {
+                        best[i] = (best[j].0 + cost, j);
+                    }
+                }
+            }
+            let mut cuts = Vec::new();
+            let mut i = n;
+            while i > 0 {
+                let j = best[i].1;
+                cuts.push(&chunk[j..i]);
+                i = j;
+            }
+            cuts.reverse();
+            out.push_str(&cuts.join(" "));
+        }
+        out
+    }
+
     /// The ranked candidates for what has been typed (see the module documentation).
     pub fn suggest(&self, typed: &str, options: Options, session: &Session) -> Vec<Candidate> {
         let input: String = typed

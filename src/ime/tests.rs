@@ -134,3 +134,22 @@ fn a_damaged_dictionary_is_refused_with_the_line() {
         }
     }
 }
+
+#[test]
+fn the_typed_pinyin_is_shown_cut_into_syllables() {
+    let d = small();
+    for (typed, shown) in [
+        ("nihao", "ni hao"),
+        ("zhongguo", "zhong guo"),
+        ("zhonggu", "zhong gu"),
+        ("gongz", "gong z"),
+        ("laobanqianfa", "lao ban qian fa"),
+        ("xian", "xian"),
+        ("xi'an", "xi'an"),
+        ("gzqf", "g z q f"),
+        ("v", "v"),
+        ("", ""),
+    ] {
+        assert_eq!(d.spell(typed), shown, "{typed}");
+    }
+}

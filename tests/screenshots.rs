@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use grievance_kiosk::domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
-const SCREENS: [&str; 38] = [
+const SCREENS: [&str; 39] = [
     "home",
     "subtype",
     "questions",
@@ -52,6 +52,7 @@ const SCREENS: [&str; 38] = [
     "staff-printer",
     "staff-outbox",
     "staff-attendance",
+    "staff-notice",
 ];
 
 const PORTRAIT: (usize, usize) = (1080, 1920);

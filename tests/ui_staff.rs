@@ -2,7 +2,8 @@
 //! directory: five taps on the station's name at Home open the PIN pad, the PIN set with
 //! `Kiosk::set_pin` is typed on it, and at counter 1 staff call the next resident and mark them
 //! served. The ticket is `served` in the database, each action is in the audit log, and leaving
-//! staff mode returns Home.
+//! staff mode returns Home. A notice the kiosk left (a damaged database moved aside) shows on the
+//! console until staff tap 知道了.
 
 mod common;
 
@@ -26,6 +27,15 @@ fn staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served() {
         kiosk
             .take_ticket("legal", false, None, Language::Zh, Utc::now())
             .unwrap();
+        // As a start-up that moved a damaged database aside leaves it.
+        kiosk
+            .store()
+            .add_notice(
+                "database-moved-aside",
+                "kiosk.sqlite3.damaged-20261126T080000Z: quick_check: page 7 is never used",
+                Utc::now(),
+            )
+            .unwrap();
     }
     let (app, _controller) = kiosk_window(config.clone());
 
@@ -47,6 +57,17 @@ fn staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served() {
             "the console to show the queues",
         )
         .await;
+
+        // The notice is on the console until staff acknowledge it.
+        let notice = value_of(&app, "提示").expect("the console shows the notice");
+        assert!(notice.contains("数据库损坏"), "{notice}");
+        tap(&app, "知道了");
+        until(|| value_of(&app, "提示").is_none(), "the notice to go").await;
+        assert!(Kiosk::open(config.clone())
+            .unwrap()
+            .notices()
+            .unwrap()
+            .is_empty());
 
         tap(&app, "叫下一位");
         until(

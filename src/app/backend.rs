@@ -102,7 +102,16 @@ impl Backend {
             .enable_all()
             .build()
             .map_err(|e| KioskError::Workers(e.to_string()))?;
-        let intake = Arc::new(Mutex::new(Kiosk::open(config.clone())?));
+        // The database is checked before anything else opens it (a damaged one is moved aside).
+        let (first, moved) = Kiosk::open_at_start(config.clone(), chrono::Utc::now())?;
+        if let Some(m) = moved {
+            eprintln!(
+                "database: failed its check at start ({}); moved to {} and started a fresh one",
+                m.problem,
+                m.to.display()
+            );
+        }
+        let intake = Arc::new(Mutex::new(first));
         let printing = Arc::new(Mutex::new(Kiosk::open(config.clone())?));
         let tracking = Arc::new(tokio::sync::Mutex::new(Kiosk::open(config.clone())?));
         let mut outbox = Kiosk::open(config.clone())?;

@@ -486,6 +486,8 @@ impl Controller {
             on_staff_attendance,
             |c, provider: SharedString, check_in: bool| c.staff_attendance(&provider, check_in)
         );
+        on!(on_staff_clear_notice, |c, id: i32| c
+            .staff_clear_notice(i64::from(id)));
         on!(on_staff_exit, |c| c.go_home());
     }
 

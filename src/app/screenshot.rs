@@ -87,10 +87,11 @@ pub enum ScreenName {
     StaffPrinter,
     StaffOutbox,
     StaffAttendance,
+    StaffNotice,
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 38] = [
+    pub const ALL: [ScreenName; 39] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
@@ -129,6 +130,7 @@ impl ScreenName {
         ScreenName::StaffPrinter,
         ScreenName::StaffOutbox,
         ScreenName::StaffAttendance,
+        ScreenName::StaffNotice,
     ];
 
     pub fn name(self) -> &'static str {
@@ -171,6 +173,7 @@ impl ScreenName {
             ScreenName::StaffPrinter => "staff-printer",
             ScreenName::StaffOutbox => "staff-outbox",
             ScreenName::StaffAttendance => "staff-attendance",
+            ScreenName::StaffNotice => "staff-notice",
         }
     }
 }
@@ -691,6 +694,25 @@ fn tour_appointments(
             }
             sign_in(c, config)?;
             c.staff_show_tab(StaffTab::Outbox);
+        }
+        S::StaffNotice => {
+            // As `Kiosk::open_at_start` leaves it after moving a damaged database aside.
+            let now = chrono::Utc::now();
+            let moved = config.data_dir.join(format!(
+                "{}.damaged-{}",
+                crate::store::DB_FILE,
+                now.format("%Y%m%dT%H%M%SZ")
+            ));
+            Kiosk::open(config.clone())?.store().add_notice(
+                "database-moved-aside",
+                &format!(
+                    "{}: quick_check: database disk image is malformed",
+                    moved.display()
+                ),
+                now,
+            )?;
+            busy_morning(config, false)?;
+            sign_in(c, config)?;
         }
         S::StaffAttendance => {
             busy_morning(config, false)?;

@@ -37,6 +37,8 @@ pub struct StaffView {
     pub outbox: OutboxCounts,
     pub roster: Roster,
     pub on_duty: Vec<(String, DateTime<Utc>)>,
+    /// What the kiosk has to tell staff until they acknowledge it.
+    pub notices: Vec<crate::store::Notice>,
 }
 
 impl StaffView {
@@ -55,6 +57,7 @@ impl StaffView {
             outbox: k.outbox_counts()?,
             roster: k.roster(),
             on_duty: k.on_duty()?,
+            notices: k.notices()?,
         })
     }
 }
@@ -455,6 +458,14 @@ impl Controller {
                 };
                 staff.say(note, name, "")
             },
+        );
+    }
+
+    /// Staff acknowledged a notice: it leaves the console (the audit log keeps that it was seen).
+    pub fn staff_clear_notice(&self, id: i64) {
+        self.staff_act(
+            move |k, _, now| k.clear_notice(id, now),
+            |staff, _| staff.say(StaffNote::None, "", ""),
         );
     }
 

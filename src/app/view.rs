@@ -14,7 +14,7 @@ use super::staff::StaffView;
 use super::ui::{
     Api, AppWindow, BookingState, CaseStage, Chip, DayChip, EmergencyLine, Freshness, LaneTile,
     PrintState, PrinterShown, Problem, QuestionView, ReviewKind, ReviewRow, Screen, ServiceTile,
-    SlotChip, StaffBooking, StaffLane, StaffProvider, Theme, TicketState, TimelineRow,
+    SlotChip, StaffBooking, StaffLane, StaffNotice, StaffProvider, Theme, TicketState, TimelineRow,
 };
 use super::wizard::Step;
 use crate::config::KioskConfig;
@@ -904,6 +904,7 @@ fn render_staff(api: &Api<'_>, state: &State) {
         outbox: Default::default(),
         roster: Default::default(),
         on_duty: Vec::new(),
+        notices: Vec::new(),
     };
     let view = match (&staff.view, staff.signed_in) {
         (Some(view), true) => view,
@@ -995,6 +996,19 @@ fn render_staff(api: &Api<'_>, state: &State) {
         .map(local_time)
         .unwrap_or_default()));
     api.set_staff_outbox_error(s(view.outbox.last_error.as_deref().unwrap_or("")));
+    update(
+        api.get_staff_notices(),
+        view.notices
+            .iter()
+            .map(|n| StaffNotice {
+                id: n.id as i32,
+                at: s(&local_time(n.at)),
+                kind: s(&n.kind),
+                detail: s(&n.detail),
+            })
+            .collect(),
+        |m| api.set_staff_notices(m),
+    );
     update(
         api.get_staff_providers(),
         view.roster

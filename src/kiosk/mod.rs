@@ -84,6 +84,44 @@ impl Kiosk {
         Ok(Kiosk { config, store })
     }
 
+    /// Opens the kiosk the way it starts up: the database is checked first, and a damaged one
+    /// is moved aside (never deleted) for a fresh one, which carries a notice for staff (kind
+    /// `database-moved-aside`, detail `<where it went>: <what was wrong>`). Returns
+    /// what was moved, if anything, for the log.
+    pub fn open_at_start(
+        config: Arc<KioskConfig>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(Kiosk, Option<crate::store::MovedAside>), KioskError> {
+        let moved = Store::check_at_start(&config.data_dir, now)?;
+        let kiosk = Kiosk::open(config)?;
+        if let Some(m) = &moved {
+            kiosk.store.add_notice(
+                "database-moved-aside",
+                &format!("{}: {}", m.to.display(), m.problem),
+                now,
+            )?;
+        }
+        Ok((kiosk, moved))
+    }
+
+    /// The notices staff have not acknowledged yet.
+    pub fn notices(&self) -> Result<Vec<crate::store::Notice>, KioskError> {
+        Ok(self.store.open_notices()?)
+    }
+
+    /// Staff acknowledged a notice (audited).
+    pub fn clear_notice(
+        &mut self,
+        id: i64,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, KioskError> {
+        let cleared = self.store.clear_notice(id, now)?;
+        if cleared {
+            self.store.audit("notice-cleared", &id.to_string(), now)?;
+        }
+        Ok(cleared)
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -219,6 +219,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE station_sync ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
     UPDATE station_sync SET epoch = CAST(strftime('%s', 'now') AS INTEGER);
     "#,
+    // 6: what the kiosk has to tell staff until they acknowledge it (a damaged database moved
+    // aside at start-up, …). No personal data: the detail is written by the kiosk itself.
+    r#"
+    CREATE TABLE notices (
+        id          INTEGER PRIMARY KEY,
+        at          TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        detail      TEXT NOT NULL,
+        cleared_at  TEXT
+    ) STRICT;
+    CREATE INDEX notices_open ON notices (cleared_at, id);
+    "#,
 ];
 
 /// The schema version this kiosk writes.

@@ -12,6 +12,7 @@ mod migrations;
 mod outbox;
 mod print_jobs;
 mod queues;
+mod recovery;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -25,6 +26,7 @@ pub use queues::{
     AuditEntry, BookingConflict, NewBooking, NewTicket, QueueCall, StaffAuth, StoredBooking,
     StoredTicket, SyncState,
 };
+pub use recovery::{MovedAside, Notice};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "kiosk.sqlite3";
@@ -130,17 +132,30 @@ impl Store {
         classify(e, &self.path)
     }
 
-    /// `PRAGMA quick_check`: `Ok(())` or the first problem found.
+    /// `PRAGMA quick_check`: `Ok(())` or the first problems found (SQLite's own words).
     pub fn quick_check(&self) -> Result<(), String> {
-        let result: String = self
+        let mut stmt = self
             .conn
-            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .prepare("PRAGMA quick_check(4)")
             .map_err(|e| e.to_string())?;
-        if result == "ok" {
-            Ok(())
-        } else {
-            Err(result)
+        let rows: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| e.to_string())?;
+        if rows.len() == 1 && rows[0] == "ok" {
+            return Ok(());
         }
+        // The first line is often only a heading ("*** in database main ***").
+        let problems: Vec<&str> = rows
+            .iter()
+            .map(|r| r.trim())
+            .filter(|r| !r.starts_with("***"))
+            .collect();
+        Err(if problems.is_empty() {
+            rows.join("; ")
+        } else {
+            problems.join("; ")
+        })
     }
 
     /// Rows in each table, for `doctor` and tests: (cases, print jobs, outbox).

@@ -27,4 +27,5 @@ pub mod kiosk;
 pub mod printer;
 pub mod scanner;
 pub mod store;
+pub mod systemd;
 pub mod upstream;

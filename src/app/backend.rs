@@ -40,11 +40,22 @@ use crate::printer::status::PrinterState;
 use crate::printer::transport::PrinterLink;
 use crate::scanner::{self, Scan, ScannerEvent};
 use crate::store::Store;
+use crate::systemd::Liveness;
 use crate::upstream::client::Upstream;
 use crate::upstream::local::{connect, Listen};
 
 /// How often the kiosk tells upstream how it is.
 const HEARTBEAT: Duration = Duration::from_secs(60);
+
+/// How long each watched part may go quiet before the watchdog calls it stuck: the UI loop
+/// beats every few seconds; a print pass against a printer that has stopped answering waits out
+/// its timeouts; an outbox round against an upstream that does not answer waits out four
+/// requests' timeouts, then sleeps up to a heartbeat.
+pub const QUIET_ALLOWED: [(&str, Duration); 3] = [
+    ("ui", Duration::from_secs(30)),
+    ("printer", Duration::from_secs(120)),
+    ("outbox", Duration::from_secs(180)),
+];
 
 /// How often the kiosk asks the district for the station's roster.
 const ROSTER_EVERY: Duration = Duration::from_secs(3600);
@@ -84,6 +95,8 @@ pub struct Backend {
     upstream: Upstream,
     wake_printer: Arc<Notify>,
     wake_outbox: Arc<Notify>,
+    /// What the watchdog watches: the print queue and the outbox beat here, the UI loop too.
+    liveness: Liveness,
     /// Tells the scanner's reader to end (it runs on a blocking thread the runtime does not stop).
     stop_scanner: Arc<AtomicBool>,
     /// Kept alive while the kiosk runs (dropped with the runtime).
@@ -162,11 +175,14 @@ impl Backend {
             profile.clone(),
             last_job.clone(),
         );
+        let liveness = Liveness::new(&QUIET_ALLOWED);
+        let printer_beat = liveness.beat("printer");
         runtime.spawn(async move {
             let (printing, printer, events, profile) =
                 (task_printing, task_printer, task_events, task_profile);
             let mut last_state = None;
             loop {
+                printer_beat.beat();
                 let (kiosk, printer, job_events, profile, last_job) = (
                     printing.clone(),
                     printer.clone(),
@@ -206,11 +222,13 @@ impl Backend {
         let profile_for_beat = config.printer_profile();
         let retry_requests: RetryRequests = Arc::new(Mutex::new(Vec::new()));
         let requests = retry_requests.clone();
+        let outbox_beat = liveness.beat("outbox");
         runtime.spawn(async move {
             let profile = profile_for_beat;
             let mut last_beat: Option<std::time::Instant> = None;
             let mut last_roster: Option<std::time::Instant> = None;
             loop {
+                outbox_beat.beat();
                 // Staff pressed "retry now": everything pending is due, and what upstream once
                 // refused is tried again; they hear how it went.
                 let asking: Vec<_> =
@@ -288,6 +306,7 @@ impl Backend {
                 upstream,
                 wake_printer,
                 wake_outbox,
+                liveness,
                 stop_scanner,
                 _local_hub: connection.local_hub,
             },
@@ -297,6 +316,11 @@ impl Backend {
 
     /// Files a draft on the blocking pool; the answer arrives on the returned channel. The print
     /// queue is woken as soon as the case is durable.
+    /// What the watchdog watches (the UI beats its part, `ui`).
+    pub fn liveness(&self) -> Liveness {
+        self.liveness.clone()
+    }
+
     pub fn submit(&self, draft: CaseDraft) -> oneshot::Receiver<Result<Filed, KioskError>> {
         let (reply, answer) = oneshot::channel();
         let intake = self.intake.clone();

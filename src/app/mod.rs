@@ -41,8 +41,40 @@ pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
     )?;
     let backend = backend::Backend::start(config.clone())
         .with_context(|| format!("cannot start the kiosk in {}", config.data_dir.display()))?;
+    let liveness = backend.0.liveness();
     let controller = controller::Controller::new(&app, config, Some(backend));
+    let _supervised = supervise(liveness);
     app.run().context("the kiosk window stopped unexpectedly")?;
     drop(controller);
     Ok(())
+}
+
+/// Under systemd: `READY=1` once the UI loop runs (the database was checked and migrated before
+/// the backend started), and the watchdog, which the UI loop feeds with a beat every few
+/// seconds. Returns the UI's beat timer, which must live as long as the window.
+fn supervise(liveness: crate::systemd::Liveness) -> slint::Timer {
+    use crate::systemd::{spawn_watchdog, watchdog_interval, Notifier};
+    let ui = liveness.beat("ui");
+    let timer = slint::Timer::default();
+    timer.start(
+        slint::TimerMode::Repeated,
+        std::time::Duration::from_secs(5),
+        move || ui.beat(),
+    );
+    if let Some(notifier) = Notifier::from_env() {
+        slint::Timer::single_shot(std::time::Duration::ZERO, move || {
+            if let Err(e) = notifier.send("READY=1\nSTATUS=running") {
+                eprintln!("systemd: cannot say the kiosk is ready: {e}");
+            }
+            match watchdog_interval() {
+                Some(interval) => {
+                    if let Err(e) = spawn_watchdog(notifier, liveness, interval) {
+                        eprintln!("watchdog: cannot start: {e}");
+                    }
+                }
+                None => drop(notifier),
+            }
+        });
+    }
+    timer
 }

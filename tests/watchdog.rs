@@ -1,0 +1,130 @@
+//! The systemd watchdog (issue 7) against a fake `NOTIFY_SOCKET`: a datagram socket this test
+//! binds, where the kiosk's watchdog sends what systemd would receive. It pets (`WATCHDOG=1`)
+//! only while every watched part beats; a part that stops (a stuck print task) stops the petting
+//! and is named in `STATUS=`, so systemd restarts the kiosk; when it beats again petting resumes.
+//! The real backend's print queue and outbox beat on their own.
+
+mod common;
+
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixDatagram};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use grievance_kiosk::app::backend::{Backend, QUIET_ALLOWED};
+use grievance_kiosk::systemd::{spawn_watchdog, Liveness, Notifier, NotifyAddress};
+
+/// The next message on the fake socket, or `None` after `wait`.
+fn next(socket: &UnixDatagram, wait: Duration) -> Option<String> {
+    socket.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 512];
+    match socket.recv(&mut buf) {
+        Ok(n) => Some(String::from_utf8_lossy(&buf[..n]).into_owned()),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            None
+        }
+        Err(e) => panic!("the fake NOTIFY_SOCKET failed: {e}"),
+    }
+}
+
+/// Reads until a message satisfies `wanted` (within 10 s), returning it.
+fn until(socket: &UnixDatagram, wanted: impl Fn(&str) -> bool, what: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if let Some(m) = next(socket, Duration::from_secs(1)) {
+            if wanted(&m) {
+                return m;
+            }
+        }
+    }
+    panic!("no {what} reached the fake NOTIFY_SOCKET in 10 s");
+}
+
+#[test]
+fn a_part_that_stops_beating_stops_the_petting_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notify.sock");
+    let systemd = UnixDatagram::bind(&path).unwrap();
+
+    let liveness = Liveness::new(&[
+        ("ui", Duration::from_millis(400)),
+        ("printer", Duration::from_millis(400)),
+    ]);
+    let (ui, printer) = (liveness.beat("ui"), liveness.beat("printer"));
+    let printer_runs = Arc::new(AtomicBool::new(true));
+    let runs = printer_runs.clone();
+    std::thread::spawn(move || loop {
+        ui.beat();
+        if runs.load(Ordering::Relaxed) {
+            printer.beat();
+        }
+        std::thread::sleep(Duration::from_millis(40));
+    });
+    spawn_watchdog(
+        Notifier::to(NotifyAddress::Path(path.clone())).unwrap(),
+        liveness,
+        Duration::from_millis(200),
+    )
+    .unwrap();
+
+    until(&systemd, |m| m == "WATCHDOG=1", "pet while both parts beat");
+
+    // The print task gets stuck.
+    printer_runs.store(false, Ordering::Relaxed);
+    let status = until(&systemd, |m| m.starts_with("STATUS=stuck"), "stuck status");
+    assert!(status.contains("printer"), "{status}");
+    assert!(
+        !status.contains("ui ("),
+        "only the stuck part is named: {status}"
+    );
+    // From then on, systemd hears nothing: its WatchdogSec runs out and it restarts the kiosk.
+    assert_eq!(
+        next(&systemd, Duration::from_millis(1500)),
+        None,
+        "no pet while a part is stuck"
+    );
+
+    // It recovers: petting resumes.
+    printer_runs.store(true, Ordering::Relaxed);
+    assert_eq!(
+        until(&systemd, |m| m.starts_with("STATUS="), "running status"),
+        "STATUS=running"
+    );
+    until(&systemd, |m| m == "WATCHDOG=1", "pet after recovery");
+}
+
+#[test]
+fn the_real_backend_print_queue_and_outbox_beat_and_an_abstract_socket_is_reached() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::config_in(dir.path());
+    let name = format!("grievance-kiosk-test-{}", std::process::id());
+    let addr = SocketAddr::from_abstract_name(name.as_bytes()).unwrap();
+    let systemd = UnixDatagram::bind_addr(&addr).unwrap();
+
+    let (backend, _events) = Backend::start(config).expect("the backend starts");
+    let liveness = backend.liveness();
+    let ui = liveness.beat("ui");
+    ui.beat();
+    assert!(
+        liveness.stuck().is_empty(),
+        "nothing is stuck at start: {:?}",
+        liveness.stuck()
+    );
+    // The watched parts are the three the unit file's comment promises.
+    let names: Vec<&str> = QUIET_ALLOWED.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["ui", "printer", "outbox"]);
+    spawn_watchdog(
+        Notifier::to(NotifyAddress::Abstract(name.into_bytes())).unwrap(),
+        liveness,
+        Duration::from_millis(200),
+    )
+    .unwrap();
+    until(&systemd, |m| m == "WATCHDOG=1", "pet from the real backend");
+    drop(backend);
+}

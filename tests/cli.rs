@@ -1274,3 +1274,28 @@ fn ime_suggest_puts_nihao_first_and_refuses_a_damaged_dictionary() {
         "{line}"
     );
 }
+
+#[test]
+fn erase_expired_and_backup_report_what_they_did() {
+    let station = Station::new();
+    station.file_noise_complaint();
+    let erased = station.json(&["erase-expired", "--json"]);
+    assert_eq!(erased["cases"], 0, "nothing is old enough: {erased}");
+    assert_eq!(erased["bookings"], 0);
+    assert_eq!(erased["retention_days"], 30);
+    let backup = station.json(&["backup", "--json"]);
+    let path = PathBuf::from(backup["path"].as_str().expect("`path` is a string"));
+    assert!(
+        path.starts_with(station.data_dir().join("backups")),
+        "{path:?}"
+    );
+    let copy = Store::open_file(&path).expect("the backup opens");
+    assert_eq!(copy.row_counts().unwrap().0, 1, "with the case in it");
+    assert_eq!(backup["kept"], 1);
+    station
+        .with_config("[privacy]\nretention_days = 0\n")
+        .fails(
+            &["--config", "kiosk.toml", "erase-expired"],
+            &["privacy.retention_days", "line 2", "1–3650"],
+        );
+}

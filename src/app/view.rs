@@ -444,7 +444,8 @@ pub fn problem_of(error: &crate::kiosk::KioskError) -> Problem {
         | KioskError::Workers(_)
         | KioskError::Upstream(_)
         | KioskError::Queue(_)
-        | KioskError::Staff(_) => Problem::Unexpected,
+        | KioskError::Staff(_)
+        | KioskError::Backup(_) => Problem::Unexpected,
     }
 }
 

@@ -78,6 +78,18 @@ enum Command {
     Display(DisplayArgs),
     /// Check the configuration, the database, the fonts and the printer.
     Doctor,
+    /// Erase the personal data kept longer than `[privacy] retention_days` (daily, from the
+    /// timer in systemd/).
+    EraseExpired {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a checked copy of the database to <data_dir>/backups, keeping `[backup] keep`
+    /// copies (daily, from the timer in systemd/).
+    Backup {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -324,6 +336,8 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Ime(cmd)) => ime_cmd(&config, cmd),
         Some(Command::Display(args)) => display_cmd(config, args),
         Some(Command::Doctor) => doctor_cmd(config),
+        Some(Command::EraseExpired { json }) => erase_expired_cmd(config, json),
+        Some(Command::Backup { json }) => backup_cmd(config, json),
     }
 }
 
@@ -1081,6 +1095,46 @@ fn shot_file(dir: &Path, screen: ScreenName, args: &ScreenshotArgs) -> PathBuf {
         name.push_str("-landscape");
     }
     dir.join(format!("{name}.png"))
+}
+
+fn erase_expired_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()> {
+    let days = config.privacy.retention_days;
+    let erased = Kiosk::open(config)?.erase_expired(chrono::Utc::now())?;
+    if json {
+        println!(
+            "{}",
+            json!({ "cases": erased.cases, "bookings": erased.bookings, "retention_days": days })
+        );
+    } else {
+        println!(
+            "erased the personal data of {} case(s) and {} booking(s) older than {days} days",
+            erased.cases, erased.bookings
+        );
+    }
+    Ok(())
+}
+
+fn backup_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()> {
+    let report = Kiosk::open(config)?.backup(chrono::Utc::now())?;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "path": report.path.display().to_string(),
+                "removed": report.removed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+                "kept": report.kept,
+            })
+        );
+    } else {
+        println!(
+            "backed up to {} ({} cop{} kept, {} removed)",
+            report.path.display(),
+            report.kept,
+            if report.kept == 1 { "y" } else { "ies" },
+            report.removed.len()
+        );
+    }
+    Ok(())
 }
 
 fn doctor_cmd(config: Arc<KioskConfig>) -> anyhow::Result<()> {

@@ -38,6 +38,8 @@ pub struct KioskConfig {
     pub queue: QueueConfig,
     pub staff: StaffConfig,
     pub ime: ImeConfig,
+    pub privacy: PrivacyConfig,
+    pub backup: BackupConfig,
     /// The station's roster from the configuration (the hub's, when it sets one, replaces it
     /// at run time: see `kiosk::Kiosk::roster`).
     pub roster: Roster,
@@ -102,6 +104,23 @@ impl QueueConfig {
 pub struct StaffConfig {
     pub lockout_after: u32,
     pub lockout_s: u32,
+}
+
+/// `[privacy]`: how long personal data stays on the kiosk.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Days after upstream acknowledged a case (or after an appointment's slot) before its
+    /// personal data is erased by `grievance-kiosk erase-expired`.
+    pub retention_days: u32,
+}
+
+/// `[backup]`: the daily copy of the database (`grievance-kiosk backup`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    /// How many daily copies `<data_dir>/backups` keeps (the oldest go first).
+    pub keep: u32,
 }
 
 /// `[ime]`: the on-screen keyboard's pinyin input.
@@ -217,6 +236,8 @@ struct Overlay {
     queue: Option<QueueOverlay>,
     staff: Option<StaffOverlay>,
     ime: Option<ImeOverlay>,
+    privacy: Option<PrivacyOverlay>,
+    backup: Option<BackupOverlay>,
     providers: Option<Vec<Provider>>,
     services: Option<Catalogue>,
 }
@@ -244,6 +265,18 @@ struct QueueOverlay {
 struct StaffOverlay {
     lockout_after: Option<u32>,
     lockout_s: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivacyOverlay {
+    retention_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackupOverlay {
+    keep: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -335,6 +368,8 @@ struct Complete {
     queue: QueueConfig,
     staff: StaffConfig,
     ime: ImeConfig,
+    privacy: PrivacyConfig,
+    backup: BackupConfig,
     providers: Vec<Provider>,
     services: Catalogue,
 }
@@ -364,6 +399,8 @@ impl KioskConfig {
             queue: c.queue,
             staff: c.staff,
             ime: c.ime,
+            privacy: c.privacy,
+            backup: c.backup,
             roster: Roster {
                 providers: c.providers,
             },
@@ -510,6 +547,12 @@ impl KioskConfig {
             }
             set(&mut self.ime.fuzzy, i.fuzzy);
         }
+        if let Some(p) = overlay.privacy {
+            set(&mut self.privacy.retention_days, p.retention_days);
+        }
+        if let Some(b) = overlay.backup {
+            set(&mut self.backup.keep, b.keep);
+        }
         let services_replaced = overlay.services.is_some();
         set(&mut self.catalogue, overlay.services);
         match overlay.providers {
@@ -606,6 +649,18 @@ impl KioskConfig {
         }
         if self.station.name.zh.trim().is_empty() || self.station.name.en.trim().is_empty() {
             return fail("station.name", "needs both `zh` and `en`".into());
+        }
+        if !(1..=3650).contains(&self.privacy.retention_days) {
+            return fail(
+                "privacy.retention_days",
+                format!("{} days: expected 1–3650", self.privacy.retention_days),
+            );
+        }
+        if !(1..=365).contains(&self.backup.keep) {
+            return fail(
+                "backup.keep",
+                format!("{} copies: expected 1–365", self.backup.keep),
+            );
         }
         if self.ui.idle_timeout_s < 15 || self.ui.idle_timeout_s > 3600 {
             return fail(

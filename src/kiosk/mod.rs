@@ -11,6 +11,7 @@ mod print_queue;
 pub mod queue;
 mod slip;
 pub mod staff;
+pub mod upkeep;
 
 use std::sync::Arc;
 
@@ -69,6 +70,8 @@ pub enum KioskError {
     Queue(queue::QueueError),
     #[error(transparent)]
     Staff(staff::StaffError),
+    #[error("backup: {0}")]
+    Backup(String),
 }
 
 impl From<TokenError> for KioskError {

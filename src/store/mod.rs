@@ -13,6 +13,7 @@ mod outbox;
 mod print_jobs;
 mod queues;
 mod recovery;
+mod upkeep;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,6 +28,7 @@ pub use queues::{
     StoredTicket, SyncState,
 };
 pub use recovery::{MovedAside, Notice};
+pub use upkeep::Erased;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "kiosk.sqlite3";

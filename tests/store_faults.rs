@@ -514,3 +514,84 @@ fn cases_acknowledged_by_killed_processes_are_there_exactly_once() {
         assert_eq!(stored.case.phone.unwrap().as_str(), "13800138000");
     }
 }
+
+/// A disk whose syncs fail (libfiu's `fiu-run`, Debian's `fiu-utils`, which `scripts/test`
+/// installs): the intake reports the failure and acknowledges nothing; the file stays sound and
+/// the next intake, on a healthy disk, works. SQLite as built into the kiosk syncs with
+/// `fsync` (the system's `sqlite3` uses `fdatasync`): both are failed.
+#[test]
+fn a_failing_sync_is_reported_and_nothing_is_acknowledged() {
+    let fiu_run = ["/usr/bin/fiu-run", "/usr/local/bin/fiu-run"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .expect("fiu-run is installed (apt-get install fiu-utils; scripts/test does it)");
+    let dir = TempDir::new().unwrap();
+    let kiosk = |wrapped: bool, phone: &str| {
+        let bin = env!("CARGO_BIN_EXE_grievance-kiosk");
+        let args = [
+            "case",
+            "new",
+            "--service",
+            "complaint",
+            "--phone",
+            phone,
+            "--json",
+        ];
+        let mut command = if wrapped {
+            let mut c = Command::new(fiu_run);
+            c.args([
+                "-x",
+                "-c",
+                "enable name=posix/io/sync/fsync",
+                "-c",
+                "enable name=posix/io/sync/fdatasync",
+                bin,
+            ]);
+            c
+        } else {
+            Command::new(bin)
+        };
+        command
+            .args(args)
+            .env("KIOSK_DATA_DIR", dir.path())
+            .env_remove("KIOSK_CONFIG")
+            .env_remove("KIOSK_PRINTER_PORT")
+            .env_remove("KIOSK_UPSTREAM_URL")
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let first = kiosk(false, "13800138000");
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+
+    let failed = kiosk(true, "13800138001");
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        !failed.status.success(),
+        "the intake must fail when the disk cannot sync"
+    );
+    assert!(
+        failed.stdout.is_empty(),
+        "nothing acknowledged: {}",
+        String::from_utf8_lossy(&failed.stdout)
+    );
+    assert!(
+        stderr.contains("failed to read or write") && stderr.contains("not saved"),
+        "the error says what happened: {stderr}"
+    );
+
+    let store = Store::open(dir.path()).unwrap();
+    assert_intake_invariants(&store);
+    assert_eq!(
+        store.row_counts().unwrap(),
+        (1, 1, 1),
+        "the failed case is not there"
+    );
+    drop(store);
+    let again = kiosk(false, "13800138002");
+    assert!(again.status.success(), "a healthy disk takes cases again");
+}

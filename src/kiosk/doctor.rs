@@ -225,14 +225,31 @@ fn check_database(config: &KioskConfig) -> Check {
                 verdict: Verdict::Fail,
                 detail: e.to_string(),
             },
-            (Ok(()), Ok((cases, jobs, outbox))) => Check {
-                name,
-                verdict: Verdict::Ok,
-                detail: format!(
+            (Ok(()), Ok((cases, jobs, outbox))) => {
+                let mut detail = format!(
                     "{}: intact; {cases} cases, {jobs} print jobs, {outbox} outbox rows",
                     store.path().display()
-                ),
-            },
+                );
+                // What the start-up check found and staff have not acknowledged yet.
+                let notices = store.open_notices().unwrap_or_default();
+                for n in &notices {
+                    detail.push_str(&format!(
+                        "; {} {}: {}",
+                        n.at.format("%Y-%m-%d %H:%M UTC"),
+                        n.kind,
+                        n.detail
+                    ));
+                }
+                Check {
+                    name,
+                    verdict: if notices.is_empty() {
+                        Verdict::Ok
+                    } else {
+                        Verdict::Warn
+                    },
+                    detail,
+                }
+            }
         },
     }
 }

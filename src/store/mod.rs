@@ -47,6 +47,8 @@ pub enum StoreError {
     Full(PathBuf),
     #[error("the database {} is damaged or is not a kiosk database", .0.display())]
     Corrupt(PathBuf),
+    #[error("the disk holding {} failed to read or write ({reason}): the change was not saved", path.display())]
+    Io { path: PathBuf, reason: String },
     #[error("the database {} cannot be opened: {reason}", path.display())]
     CannotOpen { path: PathBuf, reason: String },
     #[error("the database {} was written by a newer kiosk (schema {found}, this kiosk knows up to {known})", path.display())]
@@ -185,6 +187,10 @@ fn classify(e: rusqlite::Error, path: &Path) -> StoreError {
         Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
             StoreError::Corrupt(path.to_owned())
         }
+        Some(ErrorCode::SystemIoFailure) => StoreError::Io {
+            path: dir,
+            reason: e.to_string(),
+        },
         Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => StoreError::CannotOpen {
             path: path.to_owned(),
             reason: e.to_string(),

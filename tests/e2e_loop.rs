@@ -315,6 +315,60 @@ async fn the_kiosks_heartbeat_reaches_the_operator_page_with_its_backlog_and_a_r
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_moved_aside_at_start_is_on_the_operator_page_until_staff_acknowledge_it() {
+    let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let hub = start_hub(hub_dir.path(), 0).await;
+    let base = hub.base_url();
+    let config = kiosk_config(kiosk_dir.path(), &base, UpstreamKind::Native, STATION_TOKEN);
+    std::fs::write(
+        kiosk_dir.path().join(grievance_kiosk::store::DB_FILE),
+        b"not a database",
+    )
+    .unwrap();
+    let (mut kiosk, moved) = Kiosk::open_at_start(config.clone(), chrono::Utc::now()).unwrap();
+    assert!(moved.is_some());
+    let upstream = upstream_of(&config);
+    let page = |upstream: Upstream, beat: grievance_kiosk::upstream::protocol::Heartbeat| {
+        let base = base.clone();
+        async move {
+            upstream.heartbeat(&beat).await.unwrap();
+            reqwest::Client::new()
+                .get(format!("{base}/operator?lang=en"))
+                .bearer_auth(OPERATOR_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let profile = config.printer_profile();
+    let beat = kiosk.heartbeat(None, &profile).unwrap();
+    assert_eq!(beat.notices.len(), 1);
+    assert_eq!(beat.notices[0].kind, "database-moved-aside");
+    let shown = page(upstream.clone(), beat).await;
+    assert!(
+        shown.contains("database damaged, a new one in use"),
+        "the operator sees it: {shown}"
+    );
+    assert!(
+        !shown.contains(kiosk_dir.path().to_str().unwrap()),
+        "no paths of the kiosk on the page"
+    );
+
+    let id = kiosk.notices().unwrap()[0].id;
+    assert!(kiosk.clear_notice(id, chrono::Utc::now()).unwrap());
+    let beat = kiosk.heartbeat(None, &profile).unwrap();
+    let shown = page(upstream, beat).await;
+    assert!(
+        !shown.contains("database damaged"),
+        "gone once staff saw it"
+    );
+    hub.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_filed_while_the_hub_is_down_arrives_exactly_once_when_it_starts() {
     let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // A port with nothing behind it (yet).

@@ -166,6 +166,10 @@ impl Shape for Heartbeat {
             ),
             field("outbox_pending", check::<u32>),
             field("outbox_oldest_s", check::<Option<u64>>),
+            field(
+                "notices",
+                check::<Vec<crate::upstream::protocol::StationNotice>>,
+            ),
         ];
         FIELDS
     }
@@ -389,7 +393,7 @@ mod tests {
         );
         names::<Heartbeat>(&json!({"station_id": "", "sent_at": "", "app_version": "",
             "printer_state": "", "paper_left_m": 0, "paper_low": false, "queue_lengths": {},
-            "outbox_pending": 0, "outbox_oldest_s": null}));
+            "outbox_pending": 0, "outbox_oldest_s": null, "notices": []}));
         names::<StationState>(&json!({"station_id": "", "seq": 0, "sent_at": "",
             "tickets": [], "bookings": [], "on_duty": []}));
         names::<RosterDocument>(&json!({"providers": [], "updated_at": null}));

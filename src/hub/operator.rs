@@ -333,6 +333,19 @@ fn station_row(
             } else {
                 china_time(*received_at)
             };
+            // What the kiosk told its staff and they have not acknowledged yet.
+            let mut heard = heard;
+            for n in &beat.notices {
+                let what = match n.kind.as_str() {
+                    "database-moved-aside" => w.database_moved_aside,
+                    other => other,
+                };
+                heard.push_str(&format!(
+                    "<br><span class=\"warn\">{} ({})</span>",
+                    escape(what),
+                    china_time(n.at)
+                ));
+            }
             // In words, with the kiosk's own code beside it for the log and the manual.
             let printer = format!(
                 "<span class=\"{}\">{}</span> <span class=\"small\">{}</span>",

@@ -197,8 +197,17 @@ pub fn heartbeat(h: &Heartbeat) -> Result<(), Invalid> {
     for lane in h.queue_lengths.keys() {
         line(&format!("queue_lengths.{lane}"), lane, 1, 16)?;
     }
+    if h.notices.len() > NOTICES_MAX {
+        return Err(invalid("notices", format!("at most {NOTICES_MAX}")));
+    }
+    for (i, n) in h.notices.iter().enumerate() {
+        identifier(&format!("notices[{i}].kind"), &n.kind)?;
+    }
     Ok(())
 }
+
+/// Notices a heartbeat may carry.
+const NOTICES_MAX: usize = 20;
 
 /// Checks a station state (except who sent it: the caller compares `station_id` with the
 /// caller's station) and returns it with every tracking code in its canonical form.
@@ -729,6 +738,7 @@ mod tests {
             queue_lengths: Default::default(),
             outbox_pending: 0,
             outbox_oldest_s: None,
+            notices: Vec::new(),
         };
         heartbeat(&h).unwrap();
         h.printer_state = "on fire".into();
@@ -736,5 +746,13 @@ mod tests {
         h.printer_state = "ready".into();
         h.paper_left_m = f64::NAN;
         assert_eq!(heartbeat(&h).unwrap_err().field, "paper_left_m");
+        h.paper_left_m = 42.0;
+        h.notices = vec![crate::upstream::protocol::StationNotice {
+            kind: "database moved".into(),
+            at: chrono::Utc::now(),
+        }];
+        assert_eq!(heartbeat(&h).unwrap_err().field, "notices[0].kind");
+        h.notices[0].kind = "database-moved-aside".into();
+        heartbeat(&h).unwrap();
     }
 }

@@ -184,6 +184,15 @@ impl Kiosk {
             outbox_oldest_s: outbox
                 .oldest_pending
                 .map(|t| (now - t).num_seconds().max(0) as u64),
+            notices: self
+                .store
+                .open_notices()?
+                .into_iter()
+                .map(|n| crate::upstream::protocol::StationNotice {
+                    kind: n.kind,
+                    at: n.at,
+                })
+                .collect(),
         })
     }
 

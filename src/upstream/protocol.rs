@@ -156,6 +156,19 @@ pub struct Heartbeat {
     pub outbox_pending: u32,
     /// Age of the oldest case not yet delivered, in seconds.
     pub outbox_oldest_s: Option<u64>,
+    /// What the kiosk has told its staff and they have not acknowledged yet (a damaged
+    /// database moved aside at start-up, …); absent from older kiosks.
+    #[serde(default)]
+    pub notices: Vec<StationNotice>,
+}
+
+/// A notice of the kiosk's staff console, as the hub sees it: its kind and when, no details.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationNotice {
+    /// `database-moved-aside`, …
+    pub kind: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Every error the hub returns: what was wrong, and the field when one is to blame.

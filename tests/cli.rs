@@ -882,7 +882,7 @@ fn a_nul_byte_typed_at_the_screen_is_stored_without_it() {
 }
 
 #[test]
-fn doctor_checks_config_database_fonts_and_printer_on_a_fresh_station() {
+fn doctor_checks_config_database_storage_clock_fonts_printer_and_scanner() {
     let station = Station::new();
     let out = String::from_utf8(station.ok(&["doctor"])).expect("UTF-8");
     for check in ["config", "database", "fonts", "printer"] {
@@ -892,6 +892,33 @@ fn doctor_checks_config_database_fonts_and_printer_on_a_fresh_station() {
             .unwrap_or_else(|| panic!("no `{check}` line in {out}"));
         assert!(line.starts_with("ok"), "{line}");
     }
+    let line_of = |out: &str, check: &str| -> String {
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(check))
+            .unwrap_or_else(|| panic!("no `{check}` line in {out}"))
+            .to_owned()
+    };
+    // Free space (whatever this machine has) and the backups, the clock, the scanner.
+    let storage = line_of(&out, "storage");
+    assert!(
+        storage.contains("MB free") && storage.contains("no backup yet"),
+        "{storage}"
+    );
+    assert!(line_of(&out, "clock").starts_with("ok"));
+    station.ok(&["backup"]);
+    let out = String::from_utf8(station.ok(&["doctor"])).unwrap();
+    assert!(line_of(&out, "storage").contains("1 backup(s), newest kiosk-"));
+    let missing = station.data_dir().join("no-scanner-here");
+    let out = station
+        .command(&["doctor"])
+        .env("KIOSK_SCANNER_PORT", &missing)
+        .output()
+        .unwrap();
+    let scanner = line_of(&String::from_utf8(out.stdout).unwrap(), "scanner");
+    assert!(
+        scanner.starts_with("warn") && scanner.contains("no-scanner-here"),
+        "{scanner}"
+    );
 }
 
 /// A roster whose lawyer works every day around the clock, so that the tests find slots

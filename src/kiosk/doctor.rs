@@ -1,4 +1,6 @@
-//! `doctor`: the checks a technician would ask about, each with a verdict and what to do. Later
+//! `doctor`: the checks a technician would ask about, each with a verdict and what to do: the
+//! configuration, the database (and staff notices not yet acknowledged), free space and backups,
+//! the clock, the fonts, the pinyin dictionary, the printer, the scanner, upstream and staff. Later
 //! the staff console shows the same list.
 
 use std::sync::Arc;
@@ -29,9 +31,12 @@ pub fn run(config: &Arc<KioskConfig>) -> Vec<Check> {
     vec![
         check_config(config),
         check_database(config),
+        check_storage(config),
+        check_clock(),
         check_fonts(),
         check_ime(config),
         check_printer(config),
+        check_scanner(config),
         check_upstream(config),
         check_staff(config),
     ]
@@ -250,6 +255,132 @@ fn check_database(config: &KioskConfig) -> Check {
                     detail,
                 }
             }
+        },
+    }
+}
+
+/// Free space where the database lives, and the daily backups.
+fn check_storage(config: &KioskConfig) -> Check {
+    let name = "storage";
+    let dir = &config.data_dir;
+    let Some((free, total)) = disk_space(dir) else {
+        return Check {
+            name,
+            verdict: Verdict::Warn,
+            detail: format!("cannot tell the free space of {}", dir.display()),
+        };
+    };
+    let mb = |b: u64| b / (1024 * 1024);
+    let backups_dir = dir.join(super::upkeep::BACKUP_DIR);
+    let mut copies: Vec<String> = std::fs::read_dir(&backups_dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("kiosk-") && n.ends_with(".sqlite3"))
+                .collect()
+        })
+        .unwrap_or_default();
+    copies.sort();
+    let backups = match copies.last() {
+        Some(newest) => format!("{} backup(s), newest {newest}", copies.len()),
+        None => "no backup yet (the daily timer writes one; `grievance-kiosk backup` now)".into(),
+    };
+    let detail = format!(
+        "{}: {} MB free of {} MB; {backups}",
+        dir.display(),
+        mb(free),
+        mb(total)
+    );
+    let verdict = if free < 50 * 1024 * 1024 {
+        Verdict::Fail
+    } else if free < 500 * 1024 * 1024 || free < total / 20 {
+        Verdict::Warn
+    } else {
+        Verdict::Ok
+    };
+    let detail = match verdict {
+        Verdict::Fail => format!("{detail}: cases will soon not be saved; free some space"),
+        Verdict::Warn => format!("{detail}: space is running low"),
+        Verdict::Ok => detail,
+    };
+    Check {
+        name,
+        verdict,
+        detail,
+    }
+}
+
+/// (free for this user, total) bytes of the file system holding `dir` (or its nearest
+/// existing parent: the data directory may not exist before the first start).
+fn disk_space(dir: &std::path::Path) -> Option<(u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let existing = dir.ancestors().find(|p| p.exists())?;
+    let existing = if existing.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        existing
+    };
+    let c = std::ffi::CString::new(existing.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a properly sized, writable struct.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    let block = st.f_frsize as u64;
+    Some((st.f_bavail as u64 * block, st.f_blocks as u64 * block))
+}
+
+/// Whether the clock can be trusted: slips, appointments and the queue's day all use it.
+fn check_clock() -> Check {
+    let name = "clock";
+    let now = chrono::Utc::now();
+    let synced = std::path::Path::new("/run/systemd/timesync/synchronized").exists();
+    if now.format("%Y").to_string().parse::<i32>().unwrap_or(0) < 2025 {
+        return Check {
+            name,
+            verdict: Verdict::Fail,
+            detail: format!(
+                "the clock says {}: it was never set; slips and appointments would carry wrong times (enable NTP: timedatectl set-ntp true)",
+                now.format("%Y-%m-%d %H:%M UTC")
+            ),
+        };
+    }
+    Check {
+        name,
+        verdict: Verdict::Ok,
+        detail: format!(
+            "{}{}",
+            now.format("%Y-%m-%d %H:%M:%S UTC"),
+            if synced {
+                ", synchronised by systemd-timesyncd"
+            } else {
+                " (no sign of NTP synchronisation here; on a board, enable it: timedatectl set-ntp true)"
+            }
+        ),
+    }
+}
+
+/// The serial scanner, when one is configured: its device is there.
+fn check_scanner(config: &KioskConfig) -> Check {
+    let name = "scanner";
+    match &config.scanner.port {
+        None => Check {
+            name,
+            verdict: Verdict::Ok,
+            detail: "no serial scanner configured (a keyboard-wedge scanner needs none)".into(),
+        },
+        Some(port) if std::path::Path::new(port).exists() => Check {
+            name,
+            verdict: Verdict::Ok,
+            detail: format!("{port} present ({} baud, 8N1)", config.scanner.baud),
+        },
+        Some(port) => Check {
+            name,
+            verdict: Verdict::Warn,
+            detail: format!(
+                "{port} is not there: is the scanner plugged in, and does the udev rule name it? Scans are read once it appears"
+            ),
         },
     }
 }

@@ -998,8 +998,13 @@ fn booking_slots_come_from_the_roster_and_booking_refuses_each_bad_slot_with_its
     assert!(starts.windows(2).all(|w| w[0] < w[1]));
     assert!(starts[0] >= chrono::Utc::now() + chrono::Duration::minutes(119));
 
-    let first = slots[0]["id"].as_str().unwrap();
-    let second = slots[1]["id"].as_str().unwrap();
+    // Slots well clear of the notice, so that none becomes too soon while the test runs.
+    let clear = starts
+        .iter()
+        .position(|t| *t >= chrono::Utc::now() + chrono::Duration::minutes(150))
+        .expect("slots past the notice");
+    let first = slots[clear]["id"].as_str().unwrap();
+    let second = slots[clear + 1]["id"].as_str().unwrap();
     let booked = station.json(&args(&[
         "booking",
         "new",
@@ -1092,7 +1097,7 @@ fn booking_slots_come_from_the_roster_and_booking_refuses_each_bad_slot_with_its
         "--service",
         "legal",
         "--days",
-        "1",
+        "2",
         "--json",
     ]));
     let listed = again.iter().find(|s| s["id"] == first).unwrap();

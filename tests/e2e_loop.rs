@@ -65,6 +65,19 @@ fn kiosk_config(dir: &Path, url: &str, kind: UpstreamKind, token: &str) -> Arc<K
     Arc::new(config)
 }
 
+/// The hub's operator page (`query`: `?lang=en` or ""), as the operator sees it.
+async fn operator_page(base: &str, query: &str) -> String {
+    reqwest::Client::new()
+        .get(format!("{base}/operator{query}"))
+        .bearer_auth(OPERATOR_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn upstream_of(config: &KioskConfig) -> Upstream {
     Upstream::new(
         config.upstream.url.as_deref().unwrap(),
@@ -289,15 +302,7 @@ async fn the_kiosks_heartbeat_reaches_the_operator_page_with_its_backlog_and_a_r
     assert!(beat.paper_left_m > 0.0);
     upstream.heartbeat(&beat).await.unwrap();
 
-    let page = reqwest::Client::new()
-        .get(format!("{base}/operator?lang=en"))
-        .bearer_auth(OPERATOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = operator_page(&base, "?lang=en").await;
     assert!(page.contains("万达广场站"), "the station is listed: {page}");
     assert!(
         page.contains(&format!("{:.1}", beat.paper_left_m)),
@@ -332,15 +337,7 @@ async fn a_database_moved_aside_at_start_is_on_the_operator_page_until_staff_ack
         let base = base.clone();
         async move {
             upstream.heartbeat(&beat).await.unwrap();
-            reqwest::Client::new()
-                .get(format!("{base}/operator?lang=en"))
-                .bearer_auth(OPERATOR_TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
+            operator_page(&base, "?lang=en").await
         }
     };
     let profile = config.printer_profile();
@@ -695,15 +692,7 @@ async fn a_roster_set_on_the_hub_replaces_the_stations_and_attendance_reaches_th
         !kiosk.sync_station(&upstream, false).await.unwrap(),
         "nothing new to send"
     );
-    let operator = reqwest::Client::new()
-        .get(format!("{base}/operator"))
-        .bearer_auth(OPERATOR_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let operator = operator_page(&base, "").await;
     assert!(operator.contains("区调解员"), "{operator}");
 
     // A roster naming a service this station does not have is refused; the last good one stays.

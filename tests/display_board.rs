@@ -68,3 +68,53 @@ fn the_board_shows_the_last_call_large_and_nothing_but_numbers() {
         .count();
     assert!(yellow > 50, "the current call's panel is drawn ({yellow})");
 }
+
+/// A high-risk case filed at the kiosk calls staff: the board shows a red band saying only that
+/// staff are needed at the kiosk (never why, never the code), until staff acknowledge the
+/// notice on the staff console.
+#[test]
+fn a_high_risk_case_calls_staff_on_the_board_until_they_acknowledge_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = KioskConfig::builtin();
+    config.data_dir = dir.path().to_owned();
+    let config = Arc::new(config);
+    let mut k = Kiosk::open(config.clone()).unwrap();
+    let now = Utc::now();
+    assert!(!read_board(&k, &config, now).unwrap().staff_called);
+
+    let filed = k
+        .file_case(&grievance_kiosk::domain::CaseDraft {
+            service: "complaint".into(),
+            description: "我不想活了".into(),
+            anonymous: true,
+            consent_version: Some(config.consent.version.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(filed.case.risk.level.as_str(), "high");
+    let notices = k.notices().unwrap();
+    assert_eq!(notices.len(), 1, "the intake left one notice: {notices:?}");
+    assert_eq!(notices[0].kind, "high-risk-case");
+    assert_eq!(notices[0].detail, filed.case.token.grouped());
+    let board = read_board(&k, &config, now).unwrap();
+    assert!(board.staff_called);
+    let text = format!("{board:?}");
+    assert!(
+        !text.contains(filed.case.token.as_str()),
+        "no code on the board"
+    );
+
+    install_headless();
+    let (w, h, rgba) = render(&config, &k, (1920, 1080), now).unwrap();
+    let red = (0..w)
+        .step_by(8)
+        .filter(|&x| {
+            let i = (((h - 40) * w + x) * 4) as usize;
+            rgba[i] > 180 && rgba[i + 1] < 80 && rgba[i + 2] < 80
+        })
+        .count();
+    assert!(red > 100, "the red band is drawn along the bottom ({red})");
+
+    assert!(k.clear_notice(notices[0].id, now).unwrap());
+    assert!(!read_board(&k, &config, now).unwrap().staff_called);
+}

@@ -34,6 +34,9 @@ pub struct Board {
     pub waiting: String,
     /// Grows with every call; a change means "chime".
     pub last_call_id: i64,
+    /// Staff are needed at the kiosk now (a high-risk case filed, not yet acknowledged on the
+    /// staff console).
+    pub staff_called: bool,
 }
 
 /// Reads the board from the kiosk's database.
@@ -56,6 +59,10 @@ pub fn read_board(
         recent: calls,
         waiting,
         last_call_id: kiosk.store().last_call_id()?,
+        staff_called: kiosk
+            .notices()?
+            .iter()
+            .any(|n| n.kind == crate::store::HIGH_RISK_NOTICE),
     })
 }
 
@@ -91,6 +98,7 @@ fn show(window: &NowServingWindow, board: &Board, flash: bool, now: DateTime<Utc
     window.set_recent(ModelRc::new(VecModel::from(rows)));
     window.set_waiting(board.waiting.as_str().into());
     window.set_flash(flash);
+    window.set_staff_called(board.staff_called);
 }
 
 /// Opens the display window and keeps it up to date until it is closed.
@@ -107,6 +115,7 @@ pub fn run(config: Arc<KioskConfig>, chime: bool) -> anyhow::Result<()> {
             let mut kiosk: Option<Kiosk> = None;
             let mut seen: Option<i64> = None;
             let mut flash = false;
+            let mut staff_called = false;
             let mut complained = false;
             loop {
                 if kiosk.is_none() {
@@ -124,7 +133,9 @@ pub fn run(config: Arc<KioskConfig>, chime: bool) -> anyhow::Result<()> {
                     match read_board(k, &reader_config, now) {
                         Ok(board) => {
                             complained = false;
-                            if seen.is_some_and(|s| board.last_call_id > s) {
+                            let called_now = board.staff_called && !staff_called;
+                            staff_called = board.staff_called;
+                            if seen.is_some_and(|s| board.last_call_id > s) || called_now {
                                 flash = !flash;
                                 if let Some(c) = &chime {
                                     c.play();

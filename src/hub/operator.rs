@@ -338,6 +338,7 @@ fn station_row(
             for n in &beat.notices {
                 let what = match n.kind.as_str() {
                     "database-moved-aside" => w.database_moved_aside,
+                    "high-risk-case" => w.high_risk_called,
                     other => other,
                 };
                 heard.push_str(&format!(

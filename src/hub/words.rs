@@ -352,6 +352,8 @@ pub struct OperatorWords {
     pub paper_low: &'static str,
     /// A kiosk's notice `database-moved-aside`.
     pub database_moved_aside: &'static str,
+    /// A kiosk's notice `high-risk-case`: staff were called to the kiosk.
+    pub high_risk_called: &'static str,
     pub queues: &'static str,
     pub backlog: &'static str,
     pub oldest: &'static str,
@@ -410,6 +412,7 @@ static OPERATOR_ZH: OperatorWords = OperatorWords {
     paper: "剩余纸张",
     paper_low: "纸将用完",
     database_moved_aside: "数据库损坏，已换新库",
+    high_risk_called: "高风险诉求，已呼叫站内人员",
     queues: "排队",
     backlog: "待上传",
     oldest: "最久",
@@ -461,6 +464,7 @@ static OPERATOR_EN: OperatorWords = OperatorWords {
     paper: "Paper left",
     paper_low: "low",
     database_moved_aside: "database damaged, a new one in use",
+    high_risk_called: "high-risk case, station staff called",
     queues: "Queues",
     backlog: "Not yet delivered",
     oldest: "oldest",

@@ -96,6 +96,15 @@ impl Store {
         )
         .map_err(fail)?;
         let outbox_id = tx.last_insert_rowid();
+        // A high-risk case calls staff at once, in the same transaction: the staff console, the
+        // now-serving display and the operator page show it until staff acknowledge it.
+        if case.risk.level == RiskLevel::High {
+            tx.execute(
+                "INSERT INTO notices (at, kind, detail) VALUES (?1, ?2, ?3)",
+                params![created, super::HIGH_RISK_NOTICE, case.token.grouped()],
+            )
+            .map_err(fail)?;
+        }
         let record = IntakeRecord {
             print_job_id,
             outbox_id,

@@ -30,6 +30,9 @@ pub use queues::{
 pub use recovery::{MovedAside, Notice};
 pub use upkeep::Erased;
 
+/// The kind of the notice a high-risk case leaves for staff (its detail: the case's code).
+pub const HIGH_RISK_NOTICE: &str = "high-risk-case";
+
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "kiosk.sqlite3";
 

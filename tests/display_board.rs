@@ -3,21 +3,18 @@
 //! ones newest first, people waiting per lane, a recall that chimes again, and nothing but ticket
 //! numbers and counters (never a service in words: counselling is only its lane letter).
 
-use std::sync::Arc;
+mod common;
 
 use chrono::Utc;
 use grievance_kiosk::app::display::{read_board, render};
 use grievance_kiosk::app::screenshot::install_headless;
-use grievance_kiosk::config::KioskConfig;
 use grievance_kiosk::domain::Language;
 use grievance_kiosk::kiosk::Kiosk;
 
 #[test]
 fn the_board_shows_the_last_call_large_and_nothing_but_numbers() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = KioskConfig::builtin();
-    config.data_dir = dir.path().to_owned();
-    let config = Arc::new(config);
+    let config = common::config_in(dir.path());
     let mut k = Kiosk::open(config.clone()).unwrap();
     let now = Utc::now();
 
@@ -75,9 +72,7 @@ fn the_board_shows_the_last_call_large_and_nothing_but_numbers() {
 #[test]
 fn a_high_risk_case_calls_staff_on_the_board_until_they_acknowledge_it() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = KioskConfig::builtin();
-    config.data_dir = dir.path().to_owned();
-    let config = Arc::new(config);
+    let config = common::config_in(dir.path());
     let mut k = Kiosk::open(config.clone()).unwrap();
     let now = Utc::now();
     assert!(!read_board(&k, &config, now).unwrap().staff_called);

@@ -271,19 +271,13 @@ fn check_storage(config: &KioskConfig) -> Check {
         };
     };
     let mb = |b: u64| b / (1024 * 1024);
-    let backups_dir = dir.join(super::upkeep::BACKUP_DIR);
-    let mut copies: Vec<String> = std::fs::read_dir(&backups_dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with("kiosk-") && n.ends_with(".sqlite3"))
-                .collect()
-        })
-        .unwrap_or_default();
-    copies.sort();
-    let backups = match copies.last() {
-        Some(newest) => format!("{} backup(s), newest {newest}", copies.len()),
+    let copies = super::upkeep::backup_copies(dir).unwrap_or_default();
+    let backups = match copies.last().and_then(|p| p.file_name()) {
+        Some(newest) => format!(
+            "{} backup(s), newest {}",
+            copies.len(),
+            newest.to_string_lossy()
+        ),
         None => "no backup yet (the daily timer writes one; `grievance-kiosk backup` now)".into(),
     };
     let detail = format!(

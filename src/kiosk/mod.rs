@@ -95,8 +95,8 @@ impl Kiosk {
         config: Arc<KioskConfig>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(Kiosk, Option<crate::store::MovedAside>), KioskError> {
-        let moved = Store::check_at_start(&config.data_dir, now)?;
-        let kiosk = Kiosk::open(config)?;
+        let (store, moved) = Store::open_checked(&config.data_dir, now)?;
+        let kiosk = Kiosk { config, store };
         if let Some(m) = &moved {
             kiosk.store.add_notice(
                 "database-moved-aside",

@@ -2,7 +2,7 @@
 //! `systemd/`): personal data erased once its retention period has passed (DESIGN.md §4), and a
 //! checked copy of the database with the oldest copies rotated out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
@@ -21,6 +21,21 @@ pub struct BackupReport {
     pub removed: Vec<PathBuf>,
     /// Copies there now, this one included.
     pub kept: usize,
+}
+
+/// The daily copies in `<data_dir>/backups`, oldest first (their names sort by time).
+pub fn backup_copies(data_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut copies: Vec<PathBuf> = std::fs::read_dir(data_dir.join(BACKUP_DIR))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with("kiosk-") && n.ends_with(".sqlite3")
+            })
+        })
+        .collect();
+    copies.sort();
+    Ok(copies)
 }
 
 impl Kiosk {
@@ -53,18 +68,8 @@ impl Kiosk {
         let dir = self.config.data_dir.join(BACKUP_DIR);
         let path = dir.join(format!("kiosk-{}.sqlite3", now.format("%Y%m%dT%H%M%SZ")));
         self.store.backup_to(&path)?;
-        let mut copies: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map_err(|e| KioskError::Backup(format!("cannot list {}: {e}", dir.display())))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name().is_some_and(|n| {
-                    let n = n.to_string_lossy();
-                    n.starts_with("kiosk-") && n.ends_with(".sqlite3")
-                })
-            })
-            .collect();
-        // The names sort by time.
-        copies.sort();
+        let mut copies = backup_copies(&self.config.data_dir)
+            .map_err(|e| KioskError::Backup(format!("cannot list {}: {e}", dir.display())))?;
         let keep = self.config.backup.keep as usize;
         let mut removed = Vec::new();
         while copies.len() > keep {

@@ -1,6 +1,6 @@
 //! The database's check at start-up, and the notices that tell staff what the kiosk found.
 //!
-//! At start the kiosk runs `PRAGMA quick_check`. A database that cannot be opened as a kiosk
+//! At start (`Store::open_checked`) the kiosk runs `PRAGMA quick_check`. A database that cannot be opened as a kiosk
 //! database, or that fails the check, is moved aside, never deleted (its cases may still be
 //! recovered by hand): `kiosk.sqlite3` and its `-wal` and `-shm` files are renamed to
 //! `kiosk.sqlite3.damaged-<UTC time>[-wal|-shm]`, the directory is synced, and the kiosk opens a
@@ -33,20 +33,19 @@ pub struct Notice {
 }
 
 impl Store {
-    /// Checks the database in `data_dir` before the kiosk starts on it: `None` when it is
-    /// sound (or not there yet), else where the damaged file was moved. Errors are the ones
-    /// that no fresh database would cure (a read-only or full disk).
-    pub fn check_at_start(
+    /// Opens the database in `data_dir` the way the kiosk starts on it: checked first, and a
+    /// damaged one moved aside for a fresh one. Returns the open store and, when it moved one,
+    /// where. Errors are the ones no fresh database would cure (a read-only or full disk).
+    pub fn open_checked(
         data_dir: &Path,
         now: DateTime<Utc>,
-    ) -> Result<Option<MovedAside>, StoreError> {
-        let path = data_dir.join(DB_FILE);
-        if !path.exists() {
-            return Ok(None);
+    ) -> Result<(Store, Option<MovedAside>), StoreError> {
+        if !data_dir.join(DB_FILE).exists() {
+            return Ok((Store::open(data_dir)?, None));
         }
         let problem = match Store::open(data_dir) {
             Ok(store) => match store.quick_check() {
-                Ok(()) => return Ok(None),
+                Ok(()) => return Ok((store, None)),
                 Err(problem) => format!("quick_check: {problem}"),
             },
             Err(e @ (StoreError::Corrupt(_) | StoreError::BadRow(_))) => e.to_string(),
@@ -68,7 +67,7 @@ impl Store {
         if let Ok(dir) = std::fs::File::open(data_dir) {
             let _ = dir.sync_all();
         }
-        Ok(Some(MovedAside { to, problem }))
+        Ok((Store::open(data_dir)?, Some(MovedAside { to, problem })))
     }
 
     /// Leaves a notice for staff.

@@ -148,3 +148,31 @@ pub fn run_scenario(scenario: impl Future<Output = ()> + 'static) {
     .expect("the scenario starts");
     slint::run_event_loop().expect("the event loop runs");
 }
+
+/// From the description step: on without a phone, accept the notice, submit, and wait for the
+/// case to be filed; returns the description stored with it (the case as `data_dir` holds it).
+pub async fn submit_anonymously_and_read_back(app: &AppWindow, data_dir: &Path) -> Option<String> {
+    use grievance_kiosk::app::ui::Screen;
+    tap(app, "下一步");
+    assert_eq!(screen(app), Screen::Contact);
+    tap(app, "不留电话，匿名反映");
+    assert_eq!(screen(app), Screen::Consent);
+    tap(app, "我已了解，同意");
+    assert_eq!(screen(app), Screen::Review);
+    tap(app, "提交");
+    until(
+        || matches!(screen(app), Screen::Result | Screen::HighRisk),
+        "the case to be filed",
+    )
+    .await;
+    let code = app.global::<Api>().get_code().to_string();
+    let token = grievance_kiosk::domain::TrackingToken::parse(&code)
+        .expect("the screen shows a valid code");
+    grievance_kiosk::store::Store::open(data_dir)
+        .unwrap()
+        .case_by_token(&token)
+        .unwrap()
+        .expect("the case is in the database")
+        .case
+        .description
+}

@@ -229,3 +229,37 @@ fn an_elder_alone_raises_the_case_to_elevated() {
     d.answers = vec![answer("care", "yes_safe")];
     assert_eq!(file(&d).unwrap().risk.level, RiskLevel::Elevated);
 }
+
+/// What an upstream echoes back (an error page, a message) is cleaned of the case's personal
+/// data before the kiosk logs it: the phone however spaced, any run of the description, and
+/// nothing else.
+#[test]
+fn redact_masks_the_phone_and_the_description_and_keeps_the_rest() {
+    let mut d = draft("complaint", "noise");
+    d.description = "王小明家楼上每天半夜装修 the renovation starts at midnight".into();
+    d.phone = "13912345678".into();
+    d.answers = vec![answer("source", "renovation")];
+    let case = file(&d).unwrap();
+    let echoed = "upstream answered 500: <pre>{\"phone\":\"13912345678\",\"description\":\"王小明家楼上每天半夜装修 the renovation starts at midnight\"}</pre> call 139 1234-5678";
+    let clean = case.redact(echoed);
+    for leaked in [
+        "1391234",
+        "5678",
+        "王小明",
+        "半夜装修",
+        "楼上每天",
+        "starts at midnight",
+    ] {
+        assert!(!clean.contains(leaked), "`{leaked}` left in {clean}");
+    }
+    assert!(
+        clean.starts_with("upstream answered 500: <pre>{\"phone\":\"…\""),
+        "{clean}"
+    );
+    assert!(clean.ends_with(" call …"), "{clean}");
+    // A message with none of the case in it is left as it was, ordinary words included.
+    let plain = "upstream answered 503: the service is down for maintenance";
+    assert_eq!(case.redact(plain), plain);
+    // Three characters of the description alone are not enough to mask (too many false hits).
+    assert_eq!(case.redact("王小明"), "王小明");
+}

@@ -4,6 +4,8 @@
 //! bytes are checked byte by byte, by the project's own interpreter, and by decoding its QR code
 //! from the rendered PNG.
 
+mod exec;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -36,7 +38,7 @@ impl Station {
     /// The command with a clean `KIOSK_*` environment, data in this station's directory, run
     /// from that directory (so that nothing can land in the source tree).
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_grievance-kiosk"));
+        let mut command = exec::program(env!("CARGO_BIN_EXE_grievance-kiosk"));
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("KIOSK_") {
                 command.env_remove(name);
@@ -918,6 +920,82 @@ fn doctor_checks_config_database_storage_clock_fonts_printer_and_scanner() {
     assert!(
         scanner.starts_with("warn") && scanner.contains("no-scanner-here"),
         "{scanner}"
+    );
+}
+
+/// `staff call`, the elderly mode's button from the command line: one open call at a time, seen
+/// by `doctor` until staff acknowledge it.
+#[test]
+fn staff_call_leaves_one_open_call() {
+    let station = Station::new();
+    let first = station.json(&["staff", "call", "--json"]);
+    assert_eq!(first["new"], true, "{first}");
+    let again = station.json(&["staff", "call", "--json"]);
+    assert_eq!(again["new"], false, "{again}");
+    assert_eq!(again["since"], first["since"], "the open call's time");
+    let words = String::from_utf8(station.ok(&["staff", "call"])).unwrap();
+    assert!(
+        words.starts_with("staff were already called at "),
+        "{words}"
+    );
+    let doctor = String::from_utf8(station.ok(&["doctor"])).unwrap();
+    let database = doctor
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("database"))
+        .unwrap();
+    assert!(database.contains("staff-called"), "{database}");
+}
+
+/// The reference config a technician starts from (firmware-config/kiosk.toml): `doctor` fails
+/// while any placeholder is left, naming each line and key, and warns when the file holding the
+/// token is readable by everyone.
+#[test]
+fn doctor_names_the_placeholders_left_in_the_reference_config() {
+    use std::os::unix::fs::PermissionsExt;
+    let station = Station::new();
+    let reference = include_str!("../firmware-config/kiosk.toml");
+    let path = station.data_dir().join("kiosk.toml");
+    station.with_config(reference);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let config_line = |out: &Output| -> String {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some("config"))
+            .unwrap_or_else(|| panic!("no config line: {}", String::from_utf8_lossy(&out.stdout)))
+            .to_owned()
+    };
+    let out = station.run(&["--config", "kiosk.toml", "doctor"]);
+    assert!(!out.status.success(), "doctor fails on placeholders");
+    let line = config_line(&out);
+    assert!(line.starts_with("FAIL"), "{line}");
+    for key in [
+        "station.id",
+        "upstream.url",
+        "upstream.token",
+        "upstream.tracking_base_url",
+    ] {
+        assert!(line.contains(&format!("({key})")), "{key} in {line}");
+    }
+    assert!(
+        !line.contains("printer."),
+        "comments are not placeholders: {line}"
+    );
+
+    let filled = reference
+        .replace("CHANGE-ME-station-id", "sz-futian-001")
+        .replace("CHANGE-ME-station-token", "a-real-token-of-this-station")
+        .replace("CHANGE-ME.example.gov.cn", "127.0.0.1:9");
+    station.with_config(&filled);
+    let line = config_line(&station.run(&["--config", "kiosk.toml", "doctor"]));
+    assert!(
+        line.starts_with("ok") && line.contains("sz-futian-001"),
+        "{line}"
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let line = config_line(&station.run(&["--config", "kiosk.toml", "doctor"]));
+    assert!(
+        line.starts_with("warn") && line.contains("chmod 0640"),
+        "{line}"
     );
 }
 

@@ -3,8 +3,10 @@
 //! exactly `slip bytes`, and a paper-out is waited through, refilled, suppressed when stale and
 //! reprinted.
 
+mod exec;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use grievance_kiosk::printer::emulator::{Emulator, Script};
 use grievance_kiosk::store::Store;
@@ -12,7 +14,7 @@ use serde_json::Value;
 
 /// The binary with a clean `KIOSK_*` environment, data in `data`, printer on `port`.
 fn kiosk(data: &Path, port: &Path, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_grievance-kiosk"));
+    let mut command = exec::program(env!("CARGO_BIN_EXE_grievance-kiosk"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("KIOSK_") {
             command.env_remove(name);

@@ -4,6 +4,7 @@
 //! state is read back from the public tracking page, from `grievance-kiosk case show` and from
 //! the kiosk's own lookup (the Track screen's, tested by taps in `ui_track.rs`).
 
+mod exec;
 mod hub_common;
 
 use std::path::Path;
@@ -103,7 +104,7 @@ fn draft(config: &KioskConfig) -> CaseDraft {
 
 /// `grievance-kiosk ARGS` with the kiosk's data in `data` and upstream at `url`.
 fn cli(data: &Path, url: &str, kind: &str, token: &str, args: &[&str]) -> Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_grievance-kiosk"))
+    exec::program(env!("CARGO_BIN_EXE_grievance-kiosk"))
         .args(args)
         .env_remove("KIOSK_CONFIG")
         .env("KIOSK_DATA_DIR", data)
@@ -320,7 +321,7 @@ async fn the_kiosks_heartbeat_reaches_the_operator_page_with_its_backlog_and_a_r
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_database_moved_aside_at_start_is_on_the_operator_page_until_staff_acknowledge_it() {
+async fn a_database_moved_aside_and_a_call_for_staff_are_on_the_operator_page_until_acknowledged() {
     let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let hub = start_hub(hub_dir.path(), 0).await;
     let base = hub.base_url();
@@ -357,11 +358,28 @@ async fn a_database_moved_aside_at_start_is_on_the_operator_page_until_staff_ack
     let id = kiosk.notices().unwrap()[0].id;
     assert!(kiosk.clear_notice(id, chrono::Utc::now()).unwrap());
     let beat = kiosk.heartbeat(None, &profile).unwrap();
-    let shown = page(upstream, beat).await;
+    let shown = page(upstream.clone(), beat).await;
     assert!(
         !shown.contains("database damaged"),
         "gone once staff saw it"
     );
+
+    // A resident presses "call staff" (elderly mode): the operator sees that too, until staff
+    // acknowledge it.
+    let (new, _) = kiosk.call_staff(chrono::Utc::now()).unwrap();
+    assert!(new);
+    let beat = kiosk.heartbeat(None, &profile).unwrap();
+    let shown = page(upstream.clone(), beat).await;
+    assert!(
+        shown.contains("a resident pressed call staff"),
+        "the operator sees the call: {shown}"
+    );
+    let id = kiosk.notices().unwrap()[0].id;
+    assert!(kiosk.clear_notice(id, chrono::Utc::now()).unwrap());
+    let beat = kiosk.heartbeat(None, &profile).unwrap();
+    assert!(!page(upstream, beat)
+        .await
+        .contains("a resident pressed call staff"));
     hub.shutdown().await.unwrap();
 }
 

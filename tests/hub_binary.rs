@@ -1,6 +1,8 @@
 //! The `grievance-hub` binary: it starts from `HUB_*` variables and answers on the address it
 //! reports, and a malformed variable stops it with one line naming the variable.
 
+mod exec;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -18,7 +20,7 @@ fn clean_env(command: &mut Command) -> &mut Command {
 #[tokio::test]
 async fn the_binary_serves_the_hub_on_the_address_it_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = clean_env(&mut Command::new(HUB))
+    let mut child = clean_env(&mut exec::program(HUB))
         .env("HUB_LISTEN", "127.0.0.1:0")
         .env("HUB_DATA_DIR", dir.path())
         .env("HUB_STATION_TOKENS", "demo=a-station-token-for-demo")
@@ -68,7 +70,7 @@ fn a_malformed_variable_stops_start_up_with_one_line_naming_it() {
         ("HUB_OPERATOR_TOKEN", "short"),
         ("HUB_TRACKING_RATE", "-3"),
     ] {
-        let output = clean_env(&mut Command::new(HUB))
+        let output = clean_env(&mut exec::program(HUB))
             .env("HUB_LISTEN", "127.0.0.1:0")
             .env("HUB_DATA_DIR", dir.path())
             .env(variable, value)
@@ -85,7 +87,7 @@ fn a_malformed_variable_stops_start_up_with_one_line_naming_it() {
 fn an_address_in_use_is_reported_against_hub_listen() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let output = clean_env(&mut Command::new(HUB))
+    let output = clean_env(&mut exec::program(HUB))
         .env("HUB_LISTEN", taken.local_addr().unwrap().to_string())
         .env("HUB_DATA_DIR", dir.path())
         .output()

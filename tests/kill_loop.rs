@@ -8,9 +8,10 @@
 //! children are killed while the database is still being created and migrated.
 
 mod common;
+mod exec;
 
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use grievance_kiosk::config::KioskConfig;
@@ -70,7 +71,7 @@ fn every_acknowledged_case_survives_hundreds_of_random_kills_exactly_once() {
     let mut acknowledged: Vec<String> = Vec::new();
     let mut killed_mid_stream = 0;
     for round in 0..KILLS {
-        let mut child = Command::new(std::env::current_exe().unwrap())
+        let mut child = exec::program(std::env::current_exe().unwrap())
             .args([
                 "--exact",
                 "every_acknowledged_case_survives_hundreds_of_random_kills_exactly_once",

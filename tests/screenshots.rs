@@ -6,14 +6,16 @@
 //! Without a CJK font Slint draws no glyph at all for Chinese, and the picture is otherwise
 //! fine: so "visible Chinese" is proved by ink (dark pixels) where Home's Chinese title stands.
 
+mod exec;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use grievance_kiosk::domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
-const SCREENS: [&str; 39] = [
+const SCREENS: [&str; 40] = [
     "home",
     "subtype",
     "questions",
@@ -53,6 +55,7 @@ const SCREENS: [&str; 39] = [
     "staff-outbox",
     "staff-attendance",
     "staff-notice",
+    "home-staff-called",
 ];
 
 const PORTRAIT: (usize, usize) = (1080, 1920);
@@ -81,7 +84,7 @@ impl Shots {
 
     /// Runs `screenshot` with `args` and `--out out`, with a clean `KIOSK_*` environment.
     fn run(&self, args: &[&str], out: &Path) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_grievance-kiosk"));
+        let mut command = exec::program(env!("CARGO_BIN_EXE_grievance-kiosk"));
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("KIOSK_") {
                 command.env_remove(name);

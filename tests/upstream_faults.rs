@@ -4,6 +4,8 @@
 //! in front of it (it answers 500, garbage, late or never, or forwards a case and withholds the
 //! hub's answer). Whatever happens, a case filed is kept, waits, and reaches the hub exactly once.
 
+mod exec;
+
 use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -781,7 +783,7 @@ async fn a_case_delivered_twice_is_kept_once_by_the_hub() {
 
 /// The real binary with a clean `KIOSK_*` environment, its data in `dir`, upstream at `url`.
 fn kiosk_command(dir: &Path, url: &str, args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_grievance-kiosk"));
+    let mut command = exec::program(env!("CARGO_BIN_EXE_grievance-kiosk"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("KIOSK_") {
             command.env_remove(name);

@@ -128,3 +128,80 @@ fn the_real_backend_print_queue_and_outbox_beat_and_an_abstract_socket_is_reache
     until(&systemd, |m| m == "WATCHDOG=1", "pet from the real backend");
     drop(backend);
 }
+
+/// The real backend's print task, stuck: a staff action on the printer that never returns (as
+/// a wedged USB-serial driver would) holds the printer, so the print queue's next pass waits
+/// for it and the queue stops beating. The watchdog stops petting and names the printer; once
+/// the action returns, the queue beats again and petting resumes. The allowances are shortened
+/// from the kiosk's (QUIET_ALLOWED) so that the test takes seconds, not minutes.
+#[test]
+fn the_real_print_task_stuck_behind_a_wedged_printer_stops_the_petting() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = (*common::config_in(dir.path())).clone();
+    config.printer.status_poll_s = 1;
+    let config = Arc::new(config);
+    let path = dir.path().join("notify.sock");
+    let systemd = UnixDatagram::bind(&path).unwrap();
+
+    let allowances = [
+        ("ui", Duration::from_secs(600)),
+        ("printer", Duration::from_millis(2500)),
+        ("outbox", Duration::from_secs(600)),
+    ];
+    let (backend, _events) =
+        Backend::start_watched(config, &allowances).expect("the backend starts");
+    let liveness = backend.liveness();
+    let ui = liveness.beat("ui");
+    let ui_runs = Arc::new(AtomicBool::new(true));
+    let runs = ui_runs.clone();
+    std::thread::spawn(move || {
+        while runs.load(Ordering::Relaxed) {
+            ui.beat();
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    spawn_watchdog(
+        Notifier::to(NotifyAddress::Path(path.clone())).unwrap(),
+        liveness,
+        Duration::from_millis(200),
+    )
+    .unwrap();
+    until(&systemd, |m| m == "WATCHDOG=1", "pet while the queue runs");
+
+    // The wedge: an action on the printer that returns only when the test lets it.
+    let (release, wedged) = std::sync::mpsc::channel::<()>();
+    let action = backend.with_printer(move |_, _, _, _| {
+        let _ = wedged.recv();
+        Ok(())
+    });
+    let status = until(&systemd, |m| m.starts_with("STATUS=stuck"), "stuck status");
+    assert!(status.contains("printer"), "{status}");
+    assert!(
+        !status.contains("outbox") && !status.contains("ui ("),
+        "only the print queue is stuck: {status}"
+    );
+    assert_eq!(
+        next(&systemd, Duration::from_millis(1500)),
+        None,
+        "no pet while the print queue is stuck"
+    );
+
+    release.send(()).unwrap();
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(action)
+        .expect("the action answers")
+        .expect("and succeeds");
+    assert_eq!(
+        until(&systemd, |m| m.starts_with("STATUS="), "running status"),
+        "STATUS=running"
+    );
+    until(
+        &systemd,
+        |m| m == "WATCHDOG=1",
+        "pet after the printer is free",
+    );
+    ui_runs.store(false, Ordering::Relaxed);
+    drop(backend);
+}

@@ -109,6 +109,16 @@ impl Backend {
     pub fn start(
         config: Arc<KioskConfig>,
     ) -> Result<(Backend, mpsc::UnboundedReceiver<BackendEvent>), KioskError> {
+        Backend::start_watched(config, &QUIET_ALLOWED)
+    }
+
+    /// [`Backend::start`] with the watchdog's allowances given (each watched part and how long it
+    /// may go without a beat): the kiosk uses [`QUIET_ALLOWED`]; the watchdog's tests shorten
+    /// them.
+    pub fn start_watched(
+        config: Arc<KioskConfig>,
+        quiet_allowed: &[(&'static str, Duration)],
+    ) -> Result<(Backend, mpsc::UnboundedReceiver<BackendEvent>), KioskError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("kiosk-worker")
@@ -175,7 +185,7 @@ impl Backend {
             profile.clone(),
             last_job.clone(),
         );
-        let liveness = Liveness::new(&QUIET_ALLOWED);
+        let liveness = Liveness::new(quiet_allowed);
         let printer_beat = liveness.beat("printer");
         runtime.spawn(async move {
             let (printing, printer, events, profile) =
@@ -368,8 +378,9 @@ impl Backend {
 
     /// Runs a staff action on the printer, holding the print queue's connection and the printer
     /// (so it never interleaves with a pass of the queue). What happens to slips on the way is
-    /// reported as the queue's own events are.
-    fn with_printer<T: Send + 'static>(
+    /// reported as the queue's own events are. An action that never returns (a wedged driver)
+    /// holds up the print queue, which then stops beating: the watchdog's test does that.
+    pub fn with_printer<T: Send + 'static>(
         &self,
         job: impl FnOnce(
                 &mut Kiosk,

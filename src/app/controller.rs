@@ -98,6 +98,8 @@ pub struct State {
     pub staff: StaffState,
     /// The keyboard's pinyin input method (its `problem` is for the staff console).
     pub ime: Composer,
+    /// The resident pressed "call staff" in this session (the button says staff are coming).
+    pub staff_called: bool,
 }
 
 /// The filed case on the result screen.
@@ -144,6 +146,7 @@ impl State {
             booking_shown: None,
             staff: StaffState::default(),
             ime: Composer::new(pinyin, fuzzy),
+            staff_called: false,
         }
     }
 
@@ -433,6 +436,7 @@ impl Controller {
             if english { Language::En } else { Language::Zh }
         ));
         on!(on_set_elderly, |c, on: bool| c.set_elderly(on));
+        on!(on_call_staff, |c| c.call_staff());
         on!(on_key, |c, text: SharedString| c.key(&text));
         on!(on_ime_pick, |c, index: i32| c
             .ime_pick(index.max(0) as usize));
@@ -1066,6 +1070,7 @@ impl Controller {
             st.track_check = TrackCheck::Empty;
             st.track_scan = ScanProblem::None;
             st.scan_held = false;
+            st.staff_called = false;
             st.screen = Screen::Home;
             let pinyin = st.language == Language::Zh;
             st.ime.reset(pinyin);
@@ -1210,6 +1215,28 @@ impl Controller {
         if let Err(e) = slint::select_bundled_translation(tag) {
             eprintln!("cannot switch the screen's language: {e}");
         }
+    }
+
+    /// The elderly mode's "call staff" button: the same `Kiosk::call_staff` as `staff call`;
+    /// the button then says staff are on their way, for the rest of the session.
+    pub fn call_staff(&self) {
+        if self.state.borrow().staff_called {
+            return;
+        }
+        self.work(
+            true,
+            |k| k.call_staff(chrono::Utc::now()),
+            |c, result| {
+                {
+                    let mut st = c.state.borrow_mut();
+                    match result {
+                        Ok(_) => st.staff_called = true,
+                        Err(e) => st.problem = problem_of(&e),
+                    }
+                }
+                c.render();
+            },
+        );
     }
 
     pub fn set_elderly(&self, on: bool) {

@@ -62,7 +62,7 @@ pub fn read_board(
         staff_called: kiosk
             .notices()?
             .iter()
-            .any(|n| n.kind == crate::store::HIGH_RISK_NOTICE),
+            .any(|n| crate::store::CALLS_FOR_STAFF.contains(&n.kind.as_str())),
     })
 }
 

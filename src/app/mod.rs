@@ -36,8 +36,11 @@ use crate::config::KioskConfig;
 /// Opens the kiosk window and runs until it is closed.
 pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
     let app = ui::AppWindow::new().context(
-        "cannot open the kiosk window (is there a display? DISPLAY or WAYLAND_DISPLAY must be set; \
-         `grievance-kiosk screenshot` renders screens without one)",
+        "cannot open the kiosk window (is there a display? On a desktop DISPLAY or \
+         WAYLAND_DISPLAY must be set; on the board, the `linuxkms` build with \
+         SLINT_BACKEND=linuxkms-software needs /dev/dri/card0 and /dev/input/event* \
+         (groups video, render, input); `grievance-kiosk screenshot` renders screens without a \
+         display)",
     )?;
     let backend = backend::Backend::start(config.clone())
         .with_context(|| format!("cannot start the kiosk in {}", config.data_dir.display()))?;

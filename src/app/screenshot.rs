@@ -88,10 +88,12 @@ pub enum ScreenName {
     StaffOutbox,
     StaffAttendance,
     StaffNotice,
+    /// Home in elderly mode after "call staff" was pressed (the header says staff are coming).
+    HomeStaffCalled,
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 39] = [
+    pub const ALL: [ScreenName; 40] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
@@ -131,6 +133,7 @@ impl ScreenName {
         ScreenName::StaffOutbox,
         ScreenName::StaffAttendance,
         ScreenName::StaffNotice,
+        ScreenName::HomeStaffCalled,
     ];
 
     pub fn name(self) -> &'static str {
@@ -174,6 +177,7 @@ impl ScreenName {
             ScreenName::StaffOutbox => "staff-outbox",
             ScreenName::StaffAttendance => "staff-attendance",
             ScreenName::StaffNotice => "staff-notice",
+            ScreenName::HomeStaffCalled => "home-staff-called",
         }
     }
 }
@@ -319,6 +323,13 @@ fn tour(
     if matches!(shot.screen, S::Home | S::HomePrinterOut) {
         busy_morning(config, false)?;
         c.go_home();
+        return Ok(());
+    }
+    if shot.screen == S::HomeStaffCalled {
+        // The button is there in elderly mode only.
+        c.set_elderly(true);
+        c.go_home();
+        c.call_staff();
         return Ok(());
     }
     if tour_appointments(app, c, config, shot)? {
@@ -711,6 +722,8 @@ fn tour_appointments(
                 ),
                 now,
             )?;
+            // And a resident who pressed "call staff" a moment later.
+            Kiosk::open(config.clone())?.call_staff(now + chrono::Duration::seconds(40))?;
             busy_morning(config, false)?;
             sign_in(c, config)?;
         }

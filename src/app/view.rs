@@ -80,6 +80,7 @@ pub fn render(app: &AppWindow, state: &State) {
     api.set_station_name(s(config.station.name.get(lang)));
     api.set_english(lang == Language::En);
     api.set_elderly(state.elderly);
+    api.set_staff_called(state.staff_called);
     api.set_screen(state.screen);
     api.set_problem(state.problem);
     api.set_busy(state.busy);

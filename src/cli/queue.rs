@@ -140,6 +140,12 @@ pub enum StaffCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Call staff to the kiosk, as the elderly mode's button does: the staff console, the
+    /// now-serving display and the hub's operator page show it until staff acknowledge it.
+    Call {
+        #[arg(long)]
+        json: bool,
+    },
     /// A lawyer, counsellor or mediator checks in (on duty) or out.
     CheckIn {
         provider: String,
@@ -530,6 +536,17 @@ pub fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> 
                     println!("{}  {:<16} {}", local(e.at), e.action, e.detail);
                 }
             }
+        }
+        StaffCommand::Call { json } => {
+            let (new, since) = kiosk.call_staff(now)?;
+            if json {
+                println!("{}", json!({ "new": new, "since": since.to_rfc3339() }));
+            } else if new {
+                println!("staff called");
+            } else {
+                println!("staff were already called at {}", local(since));
+            }
+            push_state(&config, &mut kiosk);
         }
         StaffCommand::CheckIn { provider } => {
             kiosk.attendance(&provider, true, now)?;

@@ -139,6 +139,47 @@ impl From<PhoneError> for CaseError {
 }
 
 impl Case {
+    /// `text` with this case's personal data masked (each masked run becomes `…`): the phone
+    /// number's digits however they are spaced, and any run of the description at least four
+    /// characters long (eight when it is all ASCII, so that ordinary words of a message stay).
+    /// For what comes from outside, such as an upstream's error page, before it is logged.
+    pub fn redact(&self, text: &str) -> String {
+        let chars: Vec<char> = text.chars().collect();
+        let mut masked = vec![false; chars.len()];
+        if let Some(phone) = &self.phone {
+            let digits: Vec<char> = phone
+                .as_str()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            mask_digits(&chars, &digits, &mut masked);
+        }
+        if let Some(description) = &self.description {
+            let d: Vec<char> = description.chars().collect();
+            for start in 0..d.len() {
+                for len in [4, 8] {
+                    let Some(window) = d.get(start..start + len) else {
+                        continue;
+                    };
+                    let ascii = window.iter().all(char::is_ascii);
+                    if (len == 4) == ascii || window.iter().all(|c| c.is_whitespace()) {
+                        continue;
+                    }
+                    mask_run(&chars, window, &mut masked);
+                }
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        for (i, c) in chars.iter().enumerate() {
+            if !masked[i] {
+                out.push(*c);
+            } else if i == 0 || !masked[i - 1] {
+                out.push('…');
+            }
+        }
+        out
+    }
+
     /// Validates a draft and turns it into a case: cleans the texts, checks the service,
     /// sub-type, answers, contact and consent, and judges the risk.
     pub fn from_draft(
@@ -303,4 +344,43 @@ pub fn validate_answers(
         });
     }
     Ok(valid)
+}
+
+/// Marks every place in `text` where `digits` appear in order, separated only by spaces, dashes
+/// or dots.
+fn mask_digits(text: &[char], digits: &[char], masked: &mut [bool]) {
+    if digits.is_empty() {
+        return;
+    }
+    for start in 0..text.len() {
+        if text[start] != digits[0] {
+            continue;
+        }
+        let (mut i, mut matched) = (start, 0);
+        while i < text.len() && matched < digits.len() {
+            if text[i] == digits[matched] {
+                matched += 1;
+            } else if !matches!(text[i], ' ' | '-' | '.') {
+                break;
+            }
+            i += 1;
+        }
+        if matched == digits.len() {
+            masked[start..i].iter_mut().for_each(|m| *m = true);
+        }
+    }
+}
+
+/// Marks every occurrence of `run` in `text`.
+fn mask_run(text: &[char], run: &[char], masked: &mut [bool]) {
+    if run.is_empty() || run.len() > text.len() {
+        return;
+    }
+    for start in 0..=text.len() - run.len() {
+        if text[start..start + run.len()] == *run {
+            masked[start..start + run.len()]
+                .iter_mut()
+                .for_each(|m| *m = true);
+        }
+    }
 }

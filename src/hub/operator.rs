@@ -339,6 +339,7 @@ fn station_row(
                 let what = match n.kind.as_str() {
                     "database-moved-aside" => w.database_moved_aside,
                     "high-risk-case" => w.high_risk_called,
+                    "staff-called" => w.staff_called,
                     other => other,
                 };
                 heard.push_str(&format!(

@@ -354,6 +354,8 @@ pub struct OperatorWords {
     pub database_moved_aside: &'static str,
     /// A kiosk's notice `high-risk-case`: staff were called to the kiosk.
     pub high_risk_called: &'static str,
+    /// A kiosk's notice `staff-called`: a resident pressed "call staff".
+    pub staff_called: &'static str,
     pub queues: &'static str,
     pub backlog: &'static str,
     pub oldest: &'static str,
@@ -413,6 +415,7 @@ static OPERATOR_ZH: OperatorWords = OperatorWords {
     paper_low: "纸将用完",
     database_moved_aside: "数据库损坏，已换新库",
     high_risk_called: "高风险诉求，已呼叫站内人员",
+    staff_called: "居民按了呼叫按钮，等站内人员",
     queues: "排队",
     backlog: "待上传",
     oldest: "最久",
@@ -465,6 +468,7 @@ static OPERATOR_EN: OperatorWords = OperatorWords {
     paper_low: "low",
     database_moved_aside: "database damaged, a new one in use",
     high_risk_called: "high-risk case, station staff called",
+    staff_called: "a resident pressed call staff, waiting for station staff",
     queues: "Queues",
     backlog: "Not yet delivered",
     oldest: "oldest",

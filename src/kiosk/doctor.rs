@@ -194,21 +194,91 @@ fn check_upstream(config: &KioskConfig) -> Check {
 }
 
 fn check_config(config: &KioskConfig) -> Check {
-    let source = match &config.source {
-        ConfigSource::BuiltIn => "built-in demo configuration".to_owned(),
-        ConfigSource::File(p) => p.display().to_string(),
-    };
-    Check {
-        name: "config",
-        verdict: Verdict::Ok,
-        detail: format!(
+    let name = "config";
+    let summary = |source: &str| {
+        format!(
             "{source}: station `{}` ({}), {} services, data in {}",
             config.station.id,
             config.station.name.zh,
             config.catalogue.services.len(),
             config.data_dir.display()
-        ),
+        )
+    };
+    let path = match &config.source {
+        ConfigSource::BuiltIn => {
+            return Check {
+                name,
+                verdict: Verdict::Ok,
+                detail: summary("built-in demo configuration"),
+            }
+        }
+        ConfigSource::File(p) => p,
+    };
+    // The file loaded a moment ago; reading it again can only fail if it just went away.
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let placeholders = placeholders_in(&text);
+    if !placeholders.is_empty() {
+        return Check {
+            name,
+            verdict: Verdict::Fail,
+            detail: format!(
+                "{}: still has the reference file's placeholders, replace every {PLACEHOLDER}: {}",
+                path.display(),
+                placeholders.join(", ")
+            ),
+        };
     }
+    let source = path.display().to_string();
+    if config.upstream.token.is_some() && world_readable(path) {
+        return Check {
+            name,
+            verdict: Verdict::Warn,
+            detail: format!(
+                "{}; it holds the upstream token and every user can read it: \
+                 chown root:grievance-kiosk and chmod 0640 it",
+                summary(&source)
+            ),
+        };
+    }
+    Check {
+        name,
+        verdict: Verdict::Ok,
+        detail: summary(&source),
+    }
+}
+
+/// The word the reference `kiosk.toml` (firmware-config/) puts where each station's own value
+/// goes.
+const PLACEHOLDER: &str = "CHANGE-ME";
+
+/// Each line of a config file that still holds the placeholder outside a comment, as
+/// "line N (key)".
+fn placeholders_in(text: &str) -> Vec<String> {
+    let mut section = String::new();
+    let mut found = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            section = header.trim_end_matches(']').trim().to_owned();
+            continue;
+        }
+        if line.starts_with('#') || !line.contains(PLACEHOLDER) {
+            continue;
+        }
+        let key = line.split('=').next().unwrap_or("").trim();
+        let key = if section.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{section}.{key}")
+        };
+        found.push(format!("line {} ({key})", i + 1));
+    }
+    found
+}
+
+fn world_readable(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o004 != 0)
 }
 
 fn check_database(config: &KioskConfig) -> Check {
@@ -239,11 +309,13 @@ fn check_database(config: &KioskConfig) -> Check {
                 let notices = store.open_notices().unwrap_or_default();
                 for n in &notices {
                     detail.push_str(&format!(
-                        "; {} {}: {}",
+                        "; {} {}",
                         n.at.format("%Y-%m-%d %H:%M UTC"),
-                        n.kind,
-                        n.detail
+                        n.kind
                     ));
+                    if !n.detail.is_empty() {
+                        detail.push_str(&format!(": {}", n.detail));
+                    }
                 }
                 Check {
                     name,

@@ -142,12 +142,16 @@ impl Kiosk {
                         .outbox_delivered(entry.id, &reference, Utc::now())?;
                     report.delivered.push(submission.token);
                 }
+                // An upstream's error may echo the case (a debug page with the request in
+                // it): what is kept and logged has the case's personal data masked.
                 Err(DeliveryError::Permanent(why)) => {
+                    let why = stored.case.redact(&why);
                     self.store.outbox_failed(entry.id, &why)?;
                     report.failed += 1;
                     report.last_error = Some(why);
                 }
                 Err(DeliveryError::Transient(why)) => {
+                    let why = stored.case.redact(&why);
                     let next = Utc::now()
                         + chrono::Duration::from_std(backoff(entry.attempts, random_unit()))
                             .unwrap_or_default()

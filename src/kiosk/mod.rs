@@ -112,6 +112,30 @@ impl Kiosk {
         Ok(self.store.open_notices()?)
     }
 
+    /// A resident asked for staff (the elderly mode's "call staff" button, or `staff call`):
+    /// leaves a `staff-called` notice, which the staff console, the now-serving display and the
+    /// hub's operator page show until staff acknowledge it. One open call is enough: while one
+    /// is open, another press leaves nothing new. Returns whether this call was new, and since
+    /// when staff have been called.
+    pub fn call_staff(
+        &mut self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(bool, chrono::DateTime<chrono::Utc>), KioskError> {
+        let open = self
+            .store
+            .open_notices()?
+            .into_iter()
+            .find(|n| n.kind == crate::store::STAFF_CALL_NOTICE);
+        if let Some(open) = open {
+            return Ok((false, open.at));
+        }
+        let id = self
+            .store
+            .add_notice(crate::store::STAFF_CALL_NOTICE, "", now)?;
+        self.store.audit("staff-called", &id.to_string(), now)?;
+        Ok((true, now))
+    }
+
     /// Staff acknowledged a notice (audited).
     pub fn clear_notice(
         &mut self,

@@ -33,6 +33,14 @@ pub use upkeep::Erased;
 /// The kind of the notice a high-risk case leaves for staff (its detail: the case's code).
 pub const HIGH_RISK_NOTICE: &str = "high-risk-case";
 
+/// The kind of the notice a resident leaves with the "call staff" button (elderly mode), or
+/// `staff call` on the command line; no detail.
+pub const STAFF_CALL_NOTICE: &str = "staff-called";
+
+/// The notices that call staff to the kiosk at once: the now-serving display shows its red band
+/// and chimes while one is open.
+pub const CALLS_FOR_STAFF: [&str; 2] = [HIGH_RISK_NOTICE, STAFF_CALL_NOTICE];
+
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "kiosk.sqlite3";
 

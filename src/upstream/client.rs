@@ -234,13 +234,22 @@ pub(super) async fn check(response: reqwest::Response) -> Result<reqwest::Respon
     if status.is_success() {
         return Ok(response);
     }
+    let kind = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_owned())
+        .unwrap_or_else(|| "untyped".to_owned());
     let body = response.text().await.unwrap_or_default();
+    // The protocol's error says what was wrong in a sentence, which staff see. Anything else
+    // (a proxy's or a framework's error page) is only described: such a page may echo the
+    // request, and with it a resident's phone number and words, into the kiosk's log.
     let reason = serde_json::from_str::<ApiError>(&body)
         .map(|e| match e.field {
             Some(f) => format!("{f}: {}", e.error),
             None => e.error,
         })
-        .unwrap_or_else(|_| body.chars().take(200).collect());
+        .unwrap_or_else(|_| format!("a {kind} answer of {} bytes", body.len()));
     let message = format!("upstream answered {status}: {reason}");
     if status.is_client_error()
         && status != StatusCode::REQUEST_TIMEOUT

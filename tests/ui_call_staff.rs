@@ -1,0 +1,89 @@
+//! The elderly mode's "call staff" button (issue 7, unattended help): it is on every screen's
+//! header in elderly mode only; a press leaves one `staff-called` notice, which lights the
+//! now-serving display's red band until staff acknowledge it, and the button then says staff are
+//! coming. Pressing again while the call is open adds nothing; after staff acknowledged it and
+//! the visit ended, the next resident can call again.
+
+mod common;
+
+use chrono::Utc;
+use common::*;
+use grievance_kiosk::app::display::read_board;
+use grievance_kiosk::app::ui::Screen;
+use grievance_kiosk::kiosk::Kiosk;
+
+const CALL: &str = "呼叫工作人员";
+const CALLED: &str = "已呼叫工作人员";
+
+#[test]
+fn the_call_staff_button_calls_staff_once_until_they_acknowledge() {
+    i_slint_backend_testing::init_integration_test_with_mock_time();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path());
+    let (app, _controller) = kiosk_window(config.clone());
+
+    run_scenario(async move {
+        let calls = || {
+            Kiosk::open(config.clone())
+                .unwrap()
+                .notices()
+                .unwrap()
+                .into_iter()
+                .filter(|n| n.kind == "staff-called")
+                .collect::<Vec<_>>()
+        };
+        assert!(!is_on_screen(&app, CALL), "not in the ordinary mode");
+        tap(&app, "长辈模式");
+        assert!(is_on_screen(&app, CALL), "on Home in elderly mode");
+
+        // In the middle of an intake, on the question screen.
+        tap(&app, "投诉建议");
+        tap(&app, "物业管理");
+        assert_eq!(screen(&app), Screen::Questions);
+        tap(&app, CALL);
+        until(
+            || is_on_screen(&app, CALLED),
+            "the button to say staff are coming",
+        )
+        .await;
+        assert_eq!(
+            screen(&app),
+            Screen::Questions,
+            "the resident stays where they were"
+        );
+        let open = calls();
+        assert_eq!(open.len(), 1, "one call: {open:?}");
+        let k = Kiosk::open(config.clone()).unwrap();
+        assert!(
+            read_board(&k, &config, Utc::now()).unwrap().staff_called,
+            "the now-serving display calls staff"
+        );
+
+        // A second press while the call is open adds nothing.
+        tap(&app, CALLED);
+        for _ in 0..20 {
+            slint::platform::update_timers_and_animations();
+            until(|| true, "a turn of the event loop").await;
+        }
+        assert_eq!(calls().len(), 1, "still one call");
+
+        // Staff come and acknowledge it; the visit ends; the next resident can call again.
+        let mut staff = Kiosk::open(config.clone()).unwrap();
+        assert!(staff.clear_notice(open[0].id, Utc::now()).unwrap());
+        assert!(
+            !read_board(&staff, &config, Utc::now())
+                .unwrap()
+                .staff_called
+        );
+        tap(&app, "首页");
+        assert_eq!(screen(&app), Screen::Home);
+        tap(&app, CALL);
+        until(|| is_on_screen(&app, CALLED), "the second call").await;
+        assert_eq!(
+            calls().len(),
+            1,
+            "a new call after the first was acknowledged"
+        );
+        assert_ne!(calls()[0].id, open[0].id);
+    });
+}

@@ -997,6 +997,25 @@ fn doctor_names_the_placeholders_left_in_the_reference_config() {
         line.starts_with("warn") && line.contains("chmod 0640"),
         "{line}"
     );
+
+    // The reference config empties the roster; a station's file that leaves it out keeps the
+    // demo station's lawyers and counsellor, which doctor points out.
+    let staff_line = |out: &Output| -> String {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some("staff"))
+            .unwrap()
+            .to_owned()
+    };
+    let line = staff_line(&station.run(&["--config", "kiosk.toml", "doctor"]));
+    assert!(line.contains("roster: 0 provider(s)"), "{line}");
+    assert!(!line.contains("demo roster"), "{line}");
+    station.with_config("[station]\nid = \"sz-futian-001\"\n");
+    let line = staff_line(&station.run(&["--config", "kiosk.toml", "doctor"]));
+    assert!(
+        line.starts_with("warn") && line.contains("built-in demo roster"),
+        "{line}"
+    );
 }
 
 /// A roster whose lawyer works every day around the clock, so that the tests find slots

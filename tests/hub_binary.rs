@@ -97,3 +97,45 @@ fn an_address_in_use_is_reported_against_hub_listen() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("HUB_LISTEN"), "{stderr}");
 }
+
+/// `--help` explains the variables and starts nothing; any other argument is refused with one
+/// line, before anything is created.
+#[test]
+fn help_lists_the_variables_and_an_argument_is_refused_without_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        clean_env(&mut exec::program(HUB))
+            .args(args)
+            .current_dir(dir.path())
+            .env("HUB_LISTEN", "127.0.0.1:0")
+            .output()
+            .unwrap()
+    };
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8(help.stdout).unwrap();
+    for variable in [
+        "HUB_LISTEN",
+        "HUB_STATION_TOKENS",
+        "HUB_OPERATOR_TOKEN",
+        "16 characters",
+    ] {
+        assert!(text.contains(variable), "{variable} in {text}");
+    }
+    let version = run(&["--version"]);
+    assert!(String::from_utf8(version.stdout)
+        .unwrap()
+        .starts_with("grievance-hub "));
+    let stray = run(&["--listen", "0.0.0.0:80"]);
+    assert!(!stray.status.success());
+    let stderr = String::from_utf8(stray.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("`--listen`") && stderr.contains("--help"),
+        "{stderr}"
+    );
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing was created (no hub-data)"
+    );
+}

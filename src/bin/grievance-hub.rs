@@ -21,7 +21,45 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `grievance-hub --help` prints: the hub takes no arguments, only `HUB_*` variables.
+const HELP: &str = "\
+grievance-hub: the reference upstream server for grievance kiosks (docs/hub.md).
+
+Usage: grievance-hub            (configured by environment variables only)
+       grievance-hub --help | --version
+
+Environment:
+  HUB_LISTEN               address and port to listen on (default 127.0.0.1:8787)
+  HUB_DATA_DIR             where hub.sqlite3 lives (default ./hub-data)
+  HUB_STATION_TOKENS       station-id=token,...: the kiosks that may file cases
+  HUB_DEPARTMENT_TOKENS    department-id=token,...: who may post status events
+  HUB_OPEN311_API_KEYS     key,key: Open311 api_keys
+  HUB_OPERATOR_TOKEN       the operator page's token, at least 16 characters
+                           (unset: the page refuses everyone)
+  HUB_STATION_NAMES        station-id=name,...: names the pages show
+  HUB_TRACKING_RATE        tracking-page requests per minute per client (default 30)
+  HUB_TRACKING_BURST       tracking-page requests at once per client (default 10)
+  HUB_TRUST_FORWARDED_FOR  count clients by X-Forwarded-For, only behind a proxy (default false)
+
+It prints its address on the first line of standard output and serves until stopped.";
+
 fn run() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("--help" | "-h") => {
+            println!("{HELP}");
+            return Ok(());
+        }
+        Some("--version" | "-V") => {
+            println!("grievance-hub {}", env!("CARGO_PKG_VERSION"));
+            return Ok(());
+        }
+        Some(other) => anyhow::bail!(
+            "unexpected argument `{other}`: the hub takes none, it is configured by HUB_* \
+             environment variables (grievance-hub --help lists them)"
+        ),
+    }
     let config = HubConfig::from_env(|name| std::env::var(name).ok())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

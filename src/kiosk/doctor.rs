@@ -95,10 +95,27 @@ fn check_staff(config: &Arc<KioskConfig>) -> Check {
             }
         },
     };
+    // A station's own file that leaves the roster out keeps the demo station's lawyers and
+    // counsellor: residents would book appointments nobody gives.
+    let mut verdict = verdict;
+    let demo = KioskConfig::builtin().roster;
+    if !from_hub
+        && matches!(config.source, ConfigSource::File(_))
+        && !demo.providers.is_empty()
+        && roster.providers == demo.providers
+    {
+        detail.push_str(
+            "; this is the built-in demo roster (its demo lawyers and counsellor would be offered): \
+             list the station's [[providers]] in the config, or `providers = []` until the \
+             district's hub sends the roster",
+        );
+        if verdict == Verdict::Ok {
+            verdict = Verdict::Warn;
+        }
+    }
     // Slots, check-in windows and the queue's day follow the system's time zone; the hub shows
     // times in China Standard Time.
     let offset = super::station_offset(now).local_minus_utc();
-    let mut verdict = verdict;
     if offset != 8 * 3600 {
         detail.push_str(&format!(
             "; the system's time zone is UTC{}{:02}:{:02}: roster times and the queue's day \

@@ -68,23 +68,43 @@ fn every_acknowledged_case_survives_hundreds_of_random_kills_exactly_once() {
         .unwrap()
         .as_nanos() as u64;
     let mut rng = Lcg(seed);
-    let mut acknowledged: Vec<String> = Vec::new();
-    let mut killed_mid_stream = 0;
-    for round in 0..KILLS {
-        let mut child = exec::program(std::env::current_exe().unwrap())
+    let spawn_child = |dir: &std::path::Path| {
+        exec::program(std::env::current_exe().unwrap())
             .args([
                 "--exact",
                 "every_acknowledged_case_survives_hundreds_of_random_kills_exactly_once",
                 "--nocapture",
             ])
-            .env(CHILD, dir.path())
+            .env(CHILD, dir)
             .env("RUST_BACKTRACE", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap();
+            .unwrap()
+    };
+    // How long a child takes to acknowledge its first case here (milliseconds natively, far
+    // longer under an emulator): the kill instants spread over three times that, so that most
+    // land mid-stream whatever the machine. This calibration run's case is not counted.
+    let window = {
+        let calibration = tempfile::tempdir().unwrap();
+        let started = std::time::Instant::now();
+        let mut child = spawn_child(calibration.path());
+        // The test harness's own lines ("running 1 test") come first.
+        let acked = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()))
+            .map_while(Result::ok)
+            .any(|line| line.starts_with("ACK "));
+        let first = started.elapsed();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(acked, "the calibration child acknowledged a case");
+        (first * 3).max(Duration::from_millis(60))
+    };
+    let mut acknowledged: Vec<String> = Vec::new();
+    let mut killed_mid_stream = 0;
+    for round in 0..KILLS {
+        let mut child = spawn_child(dir.path());
         // Anywhere from before the database is open to tens of cases in.
-        std::thread::sleep(Duration::from_micros(rng.below(60_000)));
+        std::thread::sleep(Duration::from_micros(rng.below(window.as_micros() as u64)));
         child.kill().unwrap();
         let output = child.wait_with_output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout);

@@ -546,7 +546,8 @@ pub fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> 
             } else {
                 println!("staff were already called at {}", local(since));
             }
-            push_state(&config, &mut kiosk);
+            // No push of the station's state: a call travels in the heartbeat's notices, which
+            // the running kiosk sends within a minute.
         }
         StaffCommand::CheckIn { provider } => {
             kiosk.attendance(&provider, true, now)?;

@@ -9,6 +9,7 @@
 //! - [`store`]: the SQLite database (cases, print jobs, outbox) and its migrations.
 //! - [`printer`]: slip layout, ESC/POS encoding and interpretation, the virtual printer.
 //! - [`scanner`]: the serial barcode scanner: lines in, scans out, through unplugs and garbage.
+//! - [`serial_line`]: opening a printer or scanner line with plain POSIX terminal settings.
 //! - [`kiosk`]: the operations a resident or an operator performs (file a case, look one up,
 //!   produce its slip). The touchscreen and the CLI both call these and nothing else.
 //! - [`upstream`]: the protocol to the district's case system and the outbox that forwards.
@@ -26,6 +27,7 @@ pub mod ime;
 pub mod kiosk;
 pub mod printer;
 pub mod scanner;
+pub mod serial_line;
 pub mod store;
 pub mod systemd;
 pub mod upstream;

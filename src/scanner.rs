@@ -133,13 +133,8 @@ impl Lines {
 
 /// Opens the scanner's port: 8N1, no flow control, reads that wait at most `poll`.
 fn open(path: &str, baud: u32, poll: Duration) -> Result<Box<dyn serialport::SerialPort>, String> {
-    serialport::new(path, baud)
-        .data_bits(serialport::DataBits::Eight)
-        .parity(serialport::Parity::None)
-        .stop_bits(serialport::StopBits::One)
-        .flow_control(serialport::FlowControl::None)
-        .timeout(poll)
-        .open()
+    crate::serial_line::open(path, &crate::serial_line::Line::plain(baud, poll))
+        .map(|port| Box::new(port) as Box<dyn serialport::SerialPort>)
         .map_err(|e| format!("cannot open the scanner's port {path}: {e}"))
 }
 

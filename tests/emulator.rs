@@ -13,6 +13,7 @@ use grievance_kiosk::kiosk::sample_slip_content;
 use grievance_kiosk::printer::emulator::{Emulator, Script};
 use grievance_kiosk::printer::status::{self, PrinterState, StatusBytes};
 use grievance_kiosk::printer::{builtin, encode, interpret, layout};
+use grievance_kiosk::serial_line;
 use serialport::SerialPort;
 
 /// What the kiosk waits for an answer.
@@ -25,9 +26,9 @@ fn start(script: Script) -> Emulator {
 }
 
 fn open(path: &Path, timeout: Duration) -> serialport::Result<Box<dyn SerialPort>> {
-    serialport::new(path.to_string_lossy(), 115200)
-        .timeout(timeout)
-        .open()
+    let line = serial_line::Line::plain(115200, timeout);
+    serial_line::open(&path.to_string_lossy(), &line)
+        .map(|port| Box::new(port) as Box<dyn SerialPort>)
 }
 
 fn connect(emulator: &Emulator) -> Box<dyn SerialPort> {

@@ -767,7 +767,7 @@ impl Connection {
     }
 
     /// Clears the exclusive flag (`TIOCEXCL`) that a client's open set on the slave: the
-    /// `serialport` crate opens ports exclusively and clears the flag when the port is dropped,
+    /// kiosk (`serial_line::open`) opens ports exclusively and clears the flag when the port is dropped,
     /// but a client killed while connected (Ctrl-C, a power-cut test) never does. On a real
     /// device the flag goes with the last close; this pseudo-terminal outlives every client, so
     /// without this only root could open the port again (tried: EBUSY for any other user).
@@ -1093,8 +1093,8 @@ mod tests {
     #[test]
     fn a_client_killed_while_connected_does_not_lock_out_the_next_one() {
         let connection = Connection::open().expect("a pseudo-terminal");
-        let client = serialport::new(connection.slave_path.to_string_lossy(), 115200)
-            .open()
+        let line = crate::serial_line::Line::plain(115200, POLL);
+        let client = crate::serial_line::open(&connection.slave_path.to_string_lossy(), &line)
             .expect("the slave opens");
         assert!(
             tty::is_exclusive(&connection.slave),

@@ -547,8 +547,15 @@ fn a_failing_sync_is_reported_and_nothing_is_acknowledged() {
                 "-c",
                 "enable name=posix/io/sync/fdatasync",
             ]);
-            // Under an emulator (scripts/test-aarch64) fiu-run wraps the emulator, whose own
-            // fsync and fdatasync carry out the kiosk's.
+            // Under an emulator (scripts/test-aarch64) the preloaded libraries must be the
+            // target's, loaded by the guest's loader into the kiosk: loaded into the emulator
+            // they would only see its own syncs. The script unpacks them and says where.
+            if let Ok(preload) = std::env::var("GRIEVANCE_TEST_FIU_PRELOAD_DIR") {
+                c.arg("-l").arg(preload);
+            }
+            if let Ok(libraries) = std::env::var("GRIEVANCE_TEST_FIU_LIBRARY_DIR") {
+                c.env("LD_LIBRARY_PATH", libraries);
+            }
             c.args(exec::argv(bin));
             c
         } else {

@@ -773,77 +773,14 @@ impl Connection {
     /// without this only root could open the port again (tried: EBUSY for any other user).
     /// Other clients are still kept out while one is connected, by its `flock`.
     fn allow_reopen(&self) {
-        tty::clear_exclusive(&self.slave);
-    }
-}
-
-/// The one terminal ioctl the standard library and `serialport` do not offer. Linux on the
-/// architectures whose terminal ioctls are those of `asm-generic/ioctls.h`; elsewhere a no-op.
-#[cfg(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "arm",
-        target_arch = "aarch64",
-        target_arch = "riscv64",
-        target_arch = "loongarch64"
-    )
-))]
-mod tty {
-    use std::ffi::c_int;
-    use std::os::unix::io::AsRawFd;
-
-    use serialport::TTYPort;
-
-    /// glibc declares the request `unsigned long`, musl `int`.
-    #[cfg(not(target_env = "musl"))]
-    type Request = std::ffi::c_ulong;
-    #[cfg(target_env = "musl")]
-    type Request = c_int;
-
-    const TIOCNXCL: Request = 0x540D;
-    #[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
-    const TIOCGEXCL: Request = 0x8004_5440_u32 as Request;
-
-    extern "C" {
-        fn ioctl(fd: c_int, request: Request, ...) -> c_int;
-    }
-
-    pub(super) fn clear_exclusive(port: &TTYPort) {
+        use std::os::fd::AsRawFd;
         // SAFETY: TIOCNXCL takes no argument and only clears a flag of the terminal open on the
-        // descriptor, which `port` keeps open for the duration of the call. A failure leaves
-        // the flag as it was, which only matters to a later non-root open.
+        // descriptor, which `self.slave` keeps open for the duration of the call. A failure
+        // leaves the flag as it was, which only matters to a later non-root open.
         unsafe {
-            ioctl(port.as_raw_fd(), TIOCNXCL);
+            libc::ioctl(self.slave.as_raw_fd(), libc::TIOCNXCL as _);
         }
     }
-
-    /// Whether the terminal is in exclusive mode.
-    #[cfg(all(test, any(target_arch = "x86_64", target_arch = "aarch64")))]
-    pub(super) fn is_exclusive(port: &TTYPort) -> bool {
-        let mut flag: c_int = 0;
-        // SAFETY: TIOCGEXCL writes one int through the pointer, which points at `flag`.
-        let result = unsafe { ioctl(port.as_raw_fd(), TIOCGEXCL, &mut flag as *mut c_int) };
-        result == 0 && flag != 0
-    }
-}
-
-/// Elsewhere the flag stays: after a client was killed while connected, only root can open
-/// the port until [`Emulator::reconnect`].
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "arm",
-        target_arch = "aarch64",
-        target_arch = "riscv64",
-        target_arch = "loongarch64"
-    )
-)))]
-mod tty {
-    pub(super) fn clear_exclusive(_port: &serialport::TTYPort) {}
 }
 
 /// Points `link` at `target`, atomically (a new link renamed over the old one), so that a
@@ -1086,22 +1023,51 @@ mod tests {
         assert_eq!(fs::read_to_string(&file).ok().as_deref(), Some("precious"));
     }
 
-    #[cfg(all(
-        target_os = "linux",
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    ))]
+    /// Whether a program without privileges could open the terminal at `path` now. Root passes
+    /// `TIOCEXCL`, so as root the attempt is made by a child running as `nobody`; otherwise by
+    /// this process. Either way it is the kernel's own open that answers (no `TIOCGEXCL`, which
+    /// qemu-user does not translate).
+    #[cfg(target_os = "linux")]
+    fn others_can_open(path: &Path) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::process::CommandExt;
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(path)
+                .is_ok();
+        }
+        fs::set_permissions(path, fs::Permissions::from_mode(0o666)).expect("chmod the slave");
+        let probe = std::process::Command::new("/bin/sh")
+            .args(["-c", "exec 3<>\"$1\"", "probe"])
+            .arg(path)
+            .uid(65534)
+            .gid(65534)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("the probe runs as nobody");
+        probe.success()
+    }
+
+    #[cfg(target_os = "linux")]
     #[test]
     fn a_client_killed_while_connected_does_not_lock_out_the_next_one() {
         let connection = Connection::open().expect("a pseudo-terminal");
+        assert!(
+            others_can_open(&connection.slave_path),
+            "free before a client"
+        );
         let line = crate::serial_line::Line::plain(115200, POLL);
         let client = crate::serial_line::open(&connection.slave_path.to_string_lossy(), &line)
             .expect("the slave opens");
         assert!(
-            tty::is_exclusive(&connection.slave),
+            !others_can_open(&connection.slave_path),
             "a client killed now would leave the terminal exclusive: only root could open it"
         );
         connection.allow_reopen();
-        assert!(!tty::is_exclusive(&connection.slave));
+        assert!(others_can_open(&connection.slave_path));
         drop(client);
     }
 }

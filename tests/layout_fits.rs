@@ -65,6 +65,67 @@ const ESSENTIAL: &[(&str, &str)] = &[
     ("立即重试", "Retry now"),
 ];
 
+/// Lays `shot` out and adds each essential control that is not wholly inside the window to
+/// `problems`; returns how many essential controls it checked.
+fn check(config: &Arc<KioskConfig>, shot: &Shot, problems: &mut Vec<String>) -> usize {
+    let mut checked = 0;
+    with_screen(config.clone(), shot, |app| {
+        // Positions are logical; on a panel other than the design size the window is scaled.
+        let window = app.window().size();
+        let scale = app.window().scale_factor();
+        let (w, h) = (window.width as f32 / scale, window.height as f32 / scale);
+        let mut seen = std::collections::HashSet::new();
+        let buttons = ElementQuery::from_root(app)
+            .match_descendants()
+            .match_accessible_role(AccessibleRole::Button)
+            .find_all();
+        for button in buttons {
+            let Some(label) = button.accessible_label() else {
+                continue;
+            };
+            let essential = ESSENTIAL.iter().any(|(zh, en)| {
+                label
+                    == if shot.language == Language::Zh {
+                        *zh
+                    } else {
+                        *en
+                    }
+            });
+            if !essential {
+                continue;
+            }
+            let pos = button.absolute_position();
+            let size = button.size();
+            // The query can reach one element along more than one path.
+            if !seen.insert((label.to_string(), pos.x as i32, pos.y as i32)) {
+                continue;
+            }
+            checked += 1;
+            let inside = pos.x >= -0.5
+                && pos.y >= -0.5
+                && pos.x + size.width <= w + 0.5
+                && pos.y + size.height <= h + 0.5;
+            if !inside {
+                problems.push(format!(
+                    "{} {:?} {}×{}{}: `{label}` at ({:.0}, {:.0}) size {:.0}×{:.0}",
+                    shot.screen.name(),
+                    shot.language,
+                    shot.size.0,
+                    shot.size.1,
+                    if shot.elderly { " elderly" } else { "" },
+                    pos.x,
+                    pos.y,
+                    size.width,
+                    size.height
+                ));
+            }
+        }
+        Ok(())
+    })
+    .unwrap();
+    checked
+}
+
 #[test]
 fn every_control_a_resident_needs_is_inside_the_window_in_every_variant() {
     let config = Arc::new(KioskConfig::builtin());
@@ -80,53 +141,7 @@ fn every_control_a_resident_needs_is_inside_the_window_in_every_variant() {
                         elderly,
                         size,
                     };
-                    with_screen(config.clone(), &shot, |app| {
-                        let window = app.window().size();
-                        let (w, h) = (window.width as f32, window.height as f32);
-                        let mut seen = std::collections::HashSet::new();
-                        let buttons = ElementQuery::from_root(app)
-                            .match_descendants()
-                            .match_accessible_role(AccessibleRole::Button)
-                            .find_all();
-                        for button in buttons {
-                            let Some(label) = button.accessible_label() else {
-                                continue;
-                            };
-                            let essential = ESSENTIAL.iter().any(|(zh, en)| {
-                                label == if language == Language::Zh { *zh } else { *en }
-                            });
-                            if !essential {
-                                continue;
-                            }
-                            let pos = button.absolute_position();
-                            let size = button.size();
-                            // The query can reach one element along more than one path.
-                            if !seen.insert((label.to_string(), pos.x as i32, pos.y as i32)) {
-                                continue;
-                            }
-                            checked += 1;
-                            let inside = pos.x >= -0.5
-                                && pos.y >= -0.5
-                                && pos.x + size.width <= w + 0.5
-                                && pos.y + size.height <= h + 0.5;
-                            if !inside {
-                                problems.push(format!(
-                                    "{} {:?} {}×{}{}: `{label}` at ({:.0}, {:.0}) size {:.0}×{:.0}",
-                                    screen.name(),
-                                    language,
-                                    shot.size.0,
-                                    shot.size.1,
-                                    if elderly { " elderly" } else { "" },
-                                    pos.x,
-                                    pos.y,
-                                    size.width,
-                                    size.height
-                                ));
-                            }
-                        }
-                        Ok(())
-                    })
-                    .unwrap();
+                    checked += check(&config, &shot, &mut problems);
                 }
             }
         }
@@ -138,6 +153,36 @@ fn every_control_a_resident_needs_is_inside_the_window_in_every_variant() {
     assert!(
         problems.is_empty(),
         "outside the window:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// A board with a smaller panel than the design's (a 1280×800 industrial panel) lays the
+/// screens out scaled to fit it, as the kiosk does on the board: every control is still on it,
+/// in elderly mode (the largest) and both languages.
+#[test]
+fn on_a_smaller_panel_every_control_is_still_on_the_screen() {
+    let config = Arc::new(KioskConfig::builtin());
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for screen in ScreenName::ALL {
+        for language in [Language::Zh, Language::En] {
+            let shot = Shot {
+                screen,
+                language,
+                elderly: true,
+                size: (1280, 800),
+            };
+            checked += check(&config, &shot, &mut problems);
+        }
+    }
+    assert!(
+        checked > 80,
+        "only {checked} controls were checked: is the lookup broken?"
+    );
+    assert!(
+        problems.is_empty(),
+        "off the 1280×800 panel:\n{}",
         problems.join("\n")
     );
 }

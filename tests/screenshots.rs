@@ -393,6 +393,43 @@ fn the_result_screen_shows_a_qr_code_that_scans_to_a_tracking_url() {
     TrackingToken::parse(token).expect("the QR carries a valid tracking code");
 }
 
+/// A panel of another size (`--size`) is laid out scaled to fit it, as the board does: the
+/// picture has the panel's size and the same layout as the design size, only smaller.
+#[test]
+fn a_smaller_panel_shows_the_same_screen_scaled_to_fit() {
+    let shots = Shots::new();
+    let small = shots.shot(&["--screen", "home", "--size", "1280x720"]);
+    assert_eq!(small.size(), (1280, 720));
+    assert!(small.drawn_share() > 0.10);
+    // 1280×720 is the landscape design size times two thirds: the same picture.
+    let big = shots.shot(&["--screen", "home", "--landscape"]);
+    let mut differ = 0;
+    let mut compared = 0;
+    for y in (10..700).step_by(7) {
+        for x in (10..1270).step_by(7) {
+            let (bx, by) = (x * 3 / 2, y * 3 / 2);
+            compared += 1;
+            if far(small.pixel(x, y), big.pixel(bx, by)) {
+                differ += 1;
+            }
+        }
+    }
+    // Edges of text and boxes land on different pixels at the two sizes.
+    assert!(
+        differ * 100 < compared * 12,
+        "{differ} of {compared} sampled pixels differ from the design size's"
+    );
+
+    for (bad, says) in [("12x8", "not a panel's side"), ("wide", "WIDTHxHEIGHT")] {
+        let out = shots.path("bad.png");
+        let result = shots.run(&["--screen", "home", "--size", bad], &out);
+        assert!(!result.status.success(), "--size {bad} was taken");
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        assert!(stderr.contains(says), "--size {bad}: {stderr}");
+        assert!(!out.exists());
+    }
+}
+
 #[test]
 fn an_unknown_screen_is_refused() {
     let shots = Shots::new();

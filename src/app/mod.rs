@@ -42,6 +42,12 @@ pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
          (groups video, render, input); `grievance-kiosk screenshot` renders screens without a \
          display)",
     )?;
+    // Full screen on the board: lay the screens out for the panel's size, unless the unit sets
+    // a scale itself. (A desktop window keeps the scale its window system gives it.)
+    let fullscreen = std::env::var("SLINT_BACKEND").is_ok_and(|b| b.starts_with("linuxkms"));
+    if fullscreen && std::env::var_os("SLINT_SCALE_FACTOR").is_none() {
+        view::fit_to_panel(app.window());
+    }
     let backend = backend::Backend::start(config.clone())
         .with_context(|| format!("cannot start the kiosk in {}", config.data_dir.display()))?;
     let liveness = backend.0.liveness();

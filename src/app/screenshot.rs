@@ -275,6 +275,8 @@ pub fn with_screen(
     let app = AppWindow::new().context("cannot create the kiosk window")?;
     app.window()
         .set_size(PhysicalSize::new(shot.size.0, shot.size.1));
+    // As the board lays itself out on its panel.
+    super::view::fit_to_panel(app.window());
     let controller = Controller::new(&app, config.clone(), None);
     controller.run_inline(Kiosk::open(config.clone())?);
     controller.set_language(shot.language);

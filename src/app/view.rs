@@ -27,6 +27,35 @@ use crate::upstream::protocol::CaseState;
 /// Elderly mode's scale of text and touch targets (the brief asks for at least 1.3×).
 pub const ELDERLY_SCALE: f32 = 1.35;
 
+/// The size the screens are designed for: the short side 1080 px, the long side 1920 px
+/// (portrait 1080×1920 or landscape 1920×1080).
+pub const DESIGN_SIZE: (f32, f32) = (1080.0, 1920.0);
+
+/// The scale that lays the screens out on a `width`×`height` panel as on the design size: every
+/// length is multiplied by it, so the logical screen is at least the design size both ways. A
+/// 1280×800 panel gets 0.67 (nothing falls off it; text is as large as the panel allows), a 4K
+/// one 2.0; the design sizes 1.0. A size not yet known (0) gets 1.0.
+pub fn panel_scale(width: u32, height: u32) -> f32 {
+    let (short, long) = (width.min(height) as f32, width.max(height) as f32);
+    if short == 0.0 {
+        return 1.0;
+    }
+    (short / DESIGN_SIZE.0).min(long / DESIGN_SIZE.1)
+}
+
+/// Sets the window's scale for the panel it fills ([`panel_scale`]); nothing when it is already
+/// that. The board's fullscreen backend (linuxkms) otherwise draws the design's pixels one to one,
+/// and on a panel smaller than the design the screens fall off its edges.
+pub fn fit_to_panel(window: &slint::Window) {
+    let size = window.size();
+    let scale = panel_scale(size.width, size.height);
+    if (window.scale_factor() - scale).abs() > 1e-4 {
+        window.dispatch_event(slint::platform::WindowEvent::ScaleFactorChanged {
+            scale_factor: scale,
+        });
+    }
+}
+
 /// How much of a long description the review shows.
 const REVIEW_DESCRIPTION_CHARS: usize = 240;
 
@@ -1033,4 +1062,23 @@ fn render_staff(api: &Api<'_>, state: &State) {
             .collect(),
         |m| api.set_staff_providers(m),
     );
+}
+
+#[cfg(test)]
+mod panel_tests {
+    use super::panel_scale;
+
+    #[test]
+    fn a_panel_is_scaled_so_the_design_size_fits_it_both_ways() {
+        assert_eq!(panel_scale(1080, 1920), 1.0);
+        assert_eq!(panel_scale(1920, 1080), 1.0);
+        assert_eq!(panel_scale(3840, 2160), 2.0);
+        // 1280×800: the long side binds (1280/1920), not the short one (800/1080).
+        assert!((panel_scale(1280, 800) - 2.0 / 3.0).abs() < 1e-6);
+        assert!((panel_scale(800, 1280) - 2.0 / 3.0).abs() < 1e-6);
+        // 1920×1200: the short side has room to spare; the long one is the design's.
+        assert_eq!(panel_scale(1920, 1200), 1.0);
+        assert!((panel_scale(1366, 768) - 768.0 / 1080.0).abs() < 1e-6);
+        assert_eq!(panel_scale(0, 0), 1.0, "a size not known yet");
+    }
 }

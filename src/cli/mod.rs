@@ -264,6 +264,10 @@ struct ScreenshotArgs {
     /// 1920×1080 instead of the portrait 1080×1920.
     #[arg(long)]
     landscape: bool,
+    /// Another panel, WIDTHxHEIGHT in pixels (e.g. 1280x800): the screens laid out as the kiosk
+    /// lays them out on that panel, scaled to fit.
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = parse_panel, conflicts_with = "landscape")]
+    size: Option<(u32, u32)>,
     /// The PNG to write (a directory for --screen all).
     #[arg(long, value_name = "FILE.png")]
     out: PathBuf,
@@ -1026,8 +1030,26 @@ fn slip(config: Arc<KioskConfig>, cmd: SlipCommand) -> anyhow::Result<()> {
     }
 }
 
+/// `1280x800` (or `1280×800`) → (1280, 800); each side 240 to 8192 pixels.
+fn parse_panel(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{text}` is not a panel size: WIDTHxHEIGHT in pixels, e.g. 1280x800");
+    let (w, h) = text.split_once(['x', 'X', '×']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    for side in [w, h] {
+        if !(240..=8192).contains(&side) {
+            return Err(format!(
+                "`{text}`: {side} pixels is not a panel's side (240 to 8192)"
+            ));
+        }
+    }
+    Ok((w, h))
+}
+
 fn screenshot_cmd(config: Arc<KioskConfig>, args: ScreenshotArgs) -> anyhow::Result<()> {
-    let size = if args.landscape {
+    let size = if let Some(size) = args.size {
+        size
+    } else if args.landscape {
         (1920, 1080)
     } else {
         (1080, 1920)
@@ -1093,6 +1115,9 @@ fn shot_file(dir: &Path, screen: ScreenName, args: &ScreenshotArgs) -> PathBuf {
     }
     if args.landscape {
         name.push_str("-landscape");
+    }
+    if let Some((w, h)) = args.size {
+        name.push_str(&format!("-{w}x{h}"));
     }
     dir.join(format!("{name}.png"))
 }

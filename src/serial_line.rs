@@ -94,11 +94,25 @@ pub fn open(path: &str, line: &Line) -> serialport::Result<TTYPort> {
     };
     // Non-blocking while it is set up: opening a modem line without carrier would otherwise wait
     // for one. No controlling terminal: a kiosk must never get the line's hang-up signal.
+    let in_use = || {
+        serialport::Error::new(
+            serialport::ErrorKind::NoDevice,
+            "the line is in use by another program",
+        )
+    };
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
-        .open(path)?;
+        .open(path)
+        .map_err(|e| {
+            // Another holder's TIOCEXCL refuses the open itself (for all but root).
+            if e.raw_os_error() == Some(libc::EBUSY) {
+                in_use()
+            } else {
+                e.into()
+            }
+        })?;
     let fd: OwnedFd = file.into();
     let raw = fd.as_raw_fd();
 
@@ -107,10 +121,7 @@ pub fn open(path: &str, line: &Line) -> serialport::Result<TTYPort> {
     if unsafe { libc::flock(raw, libc::LOCK_EX | libc::LOCK_NB) } != 0 {
         let e = io::Error::last_os_error();
         return Err(if e.kind() == io::ErrorKind::WouldBlock {
-            serialport::Error::new(
-                serialport::ErrorKind::NoDevice,
-                "the line is in use by another program",
-            )
+            in_use()
         } else {
             e.into()
         });

@@ -1029,13 +1029,14 @@ mod tests {
     /// qemu-user does not translate).
     #[cfg(target_os = "linux")]
     fn others_can_open(path: &Path) -> bool {
-        use std::os::unix::fs::PermissionsExt;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         use std::os::unix::process::CommandExt;
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
             return fs::OpenOptions::new()
                 .read(true)
                 .write(true)
+                .custom_flags(libc::O_NOCTTY)
                 .open(path)
                 .is_ok();
         }

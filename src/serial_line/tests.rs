@@ -95,7 +95,7 @@ fn a_second_opener_is_refused_until_the_first_lets_go() {
     let (_master, path) = pair();
     let first = open(&path, &Line::plain(9600, WAIT)).unwrap();
     let error = open(&path, &Line::plain(9600, WAIT)).expect_err("the line is held");
-    // Root passes TIOCEXCL; the flock refuses it all the same.
+    // TIOCEXCL refuses the open itself, except to root, whom the flock refuses.
     assert_eq!(error.kind(), ErrorKind::NoDevice, "{error}");
     assert!(error.to_string().contains("in use"), "{error}");
     drop(first);

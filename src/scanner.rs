@@ -21,6 +21,8 @@
 use std::io::{ErrorKind, Read};
 use std::time::{Duration, Instant};
 
+use crate::printer::profile::SerialSettings;
+
 /// The scanner's line speed when the configuration names none: the factory setting of most
 /// scanners' serial mode (8 data bits, no parity, one stop bit, no flow control).
 pub const DEFAULT_BAUD: u32 = 9600;
@@ -133,7 +135,11 @@ impl Lines {
 
 /// Opens the scanner's port: 8N1, no flow control, reads that wait at most `poll`.
 fn open(path: &str, baud: u32, poll: Duration) -> Result<Box<dyn serialport::SerialPort>, String> {
-    crate::serial_line::open(path, &crate::serial_line::Line::plain(baud, poll))
+    let eight_n_one = SerialSettings {
+        baud,
+        ..SerialSettings::default()
+    };
+    crate::serial_line::open(path, &eight_n_one, poll)
         .map(|port| Box::new(port) as Box<dyn serialport::SerialPort>)
         .map_err(|e| format!("cannot open the scanner's port {path}: {e}"))
 }

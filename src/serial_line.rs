@@ -26,56 +26,15 @@ use std::time::Duration;
 
 use serialport::TTYPort;
 
-use crate::printer::profile::BAUD_RATES;
+use crate::printer::profile::{FlowControl, Parity, SerialSettings, BAUD_RATES};
 
-/// Parity of each character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Parity {
-    None,
-    Odd,
-    Even,
-}
-
-/// Flow control on the line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flow {
-    None,
-    /// XON/XOFF characters in the data.
-    Software,
-    /// RTS/CTS wires.
-    Hardware,
-}
-
-/// How a line is set up: speed, framing (one stop bit always), flow control, and how long one
-/// read or write may wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Line {
-    pub baud: u32,
-    /// 7 or 8.
-    pub data_bits: u8,
-    pub parity: Parity,
-    pub flow: Flow,
-    pub timeout: Duration,
-}
-
-impl Line {
-    /// 8N1 without flow control at `baud`: the usual scanner and printer default.
-    pub fn plain(baud: u32, timeout: Duration) -> Line {
-        Line {
-            baud,
-            data_bits: 8,
-            parity: Parity::None,
-            flow: Flow::None,
-            timeout,
-        }
-    }
-}
-
-/// Opens the terminal device at `path` and sets it up as `line` says.
+/// Opens the terminal device at `path` and sets it up as `line` says (one stop bit always); each
+/// read or write then waits at most `timeout`. The scanner's line is the default settings (8N1,
+/// no flow control) at its baud rate.
 ///
 /// Errors carry `serialport`'s kinds: `Io(NotFound)` for a missing device, `NoDevice` for a line
 /// another program holds, `InvalidInput` for a speed or word size this does not set.
-pub fn open(path: &str, line: &Line) -> serialport::Result<TTYPort> {
+pub fn open(path: &str, line: &SerialSettings, timeout: Duration) -> serialport::Result<TTYPort> {
     let speed = speed(line.baud).ok_or_else(|| {
         serialport::Error::new(
             serialport::ErrorKind::InvalidInput,
@@ -148,10 +107,10 @@ pub fn open(path: &str, line: &Line) -> serialport::Result<TTYPort> {
             wanted.c_iflag |= libc::INPCK;
         }
     }
-    match line.flow {
-        Flow::None => {}
-        Flow::Software => wanted.c_iflag |= libc::IXON | libc::IXOFF,
-        Flow::Hardware => wanted.c_cflag |= libc::CRTSCTS,
+    match line.flow_control {
+        FlowControl::None => {}
+        FlowControl::XonXoff => wanted.c_iflag |= libc::IXON | libc::IXOFF,
+        FlowControl::RtsCts => wanted.c_cflag |= libc::CRTSCTS,
     }
     // One byte is enough for a read to return; the port's poll does the waiting.
     wanted.c_cc[libc::VMIN] = 1;
@@ -182,7 +141,7 @@ pub fn open(path: &str, line: &Line) -> serialport::Result<TTYPort> {
                     Parity::Odd => 'O',
                     Parity::Even => 'E',
                 },
-                line.flow
+                line.flow_control
             ),
         ));
     }
@@ -193,7 +152,7 @@ pub fn open(path: &str, line: &Line) -> serialport::Result<TTYPort> {
     // SAFETY: the descriptor is open and ours; the port owns it from here (and takes the same
     // flock and TIOCEXCL again, which the holder of both is granted).
     let mut port = unsafe { TTYPort::from_raw_fd(fd.into_raw_fd()) };
-    serialport::SerialPort::set_timeout(&mut port, line.timeout)?;
+    serialport::SerialPort::set_timeout(&mut port, timeout)?;
     Ok(port)
 }
 

@@ -11,6 +11,7 @@ use grievance_kiosk::config::KioskConfig;
 use grievance_kiosk::domain::Language;
 use grievance_kiosk::kiosk::sample_slip_content;
 use grievance_kiosk::printer::emulator::{Emulator, Script};
+use grievance_kiosk::printer::profile::SerialSettings;
 use grievance_kiosk::printer::status::{self, PrinterState, StatusBytes};
 use grievance_kiosk::printer::{builtin, encode, interpret, layout};
 use grievance_kiosk::serial_line;
@@ -26,8 +27,11 @@ fn start(script: Script) -> Emulator {
 }
 
 fn open(path: &Path, timeout: Duration) -> serialport::Result<Box<dyn SerialPort>> {
-    let line = serial_line::Line::plain(115200, timeout);
-    serial_line::open(&path.to_string_lossy(), &line)
+    let line = SerialSettings {
+        baud: 115200,
+        ..SerialSettings::default()
+    };
+    serial_line::open(&path.to_string_lossy(), &line, timeout)
         .map(|port| Box::new(port) as Box<dyn SerialPort>)
 }
 

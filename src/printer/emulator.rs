@@ -766,9 +766,9 @@ impl Connection {
         })
     }
 
-    /// Clears the exclusive flag (`TIOCEXCL`) that a client's open set on the slave: the
-    /// kiosk (`serial_line::open`) opens ports exclusively and clears the flag when the port is dropped,
-    /// but a client killed while connected (Ctrl-C, a power-cut test) never does. On a real
+    /// Clears the exclusive flag (`TIOCEXCL`) that a client's open set on the slave: the kiosk
+    /// (`serial_line::open`) opens ports exclusively and clears the flag when the port is
+    /// dropped, but a client killed while connected (Ctrl-C, a power-cut test) never does. On a real
     /// device the flag goes with the last close; this pseudo-terminal outlives every client, so
     /// without this only root could open the port again (tried: EBUSY for any other user).
     /// Other clients are still kept out while one is connected, by its `flock`.
@@ -833,6 +833,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::printer::profile::SerialSettings;
     use crate::printer::status::{PrinterState, StatusBytes};
 
     /// Asks all four `DLE EOT` questions of a printer fed directly, and decodes the answers.
@@ -1060,9 +1061,13 @@ mod tests {
             others_can_open(&connection.slave_path),
             "free before a client"
         );
-        let line = crate::serial_line::Line::plain(115200, POLL);
-        let client = crate::serial_line::open(&connection.slave_path.to_string_lossy(), &line)
-            .expect("the slave opens");
+        let line = SerialSettings {
+            baud: 115200,
+            ..SerialSettings::default()
+        };
+        let client =
+            crate::serial_line::open(&connection.slave_path.to_string_lossy(), &line, POLL)
+                .expect("the slave opens");
         assert!(
             !others_can_open(&connection.slave_path),
             "a client killed now would leave the terminal exclusive: only root could open it"

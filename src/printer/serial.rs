@@ -16,7 +16,7 @@ use serialport::{ClearBuffer, SerialPort};
 use super::profile::{FlowControl, Parity, SerialSettings};
 use super::status::{query, StatusBytes};
 use super::transport::{LinkError, PrinterLink};
-use crate::serial_line::{self as line, Flow, Line};
+use crate::serial_line;
 
 /// Time limits of the line; the defaults suit a thermal printer on a kiosk.
 #[derive(Debug, Clone, Copy)]
@@ -76,27 +76,13 @@ impl SerialPrinter {
 
     fn port(&mut self) -> Result<&mut Box<dyn SerialPort>, LinkError> {
         if self.port.is_none() {
-            let s = &self.settings;
-            let line = Line {
-                baud: s.baud,
-                data_bits: s.data_bits,
-                parity: match s.parity {
-                    Parity::None => line::Parity::None,
-                    Parity::Odd => line::Parity::Odd,
-                    Parity::Even => line::Parity::Even,
+            let port = serial_line::open(&self.path, &self.settings, self.timeouts.write).map_err(
+                |e| {
+                    let e = LinkError::Disconnected(format!("cannot open {}: {e}", self.path));
+                    self.problem = Some(e.to_string());
+                    e
                 },
-                flow: match s.flow_control {
-                    FlowControl::None => Flow::None,
-                    FlowControl::XonXoff => Flow::Software,
-                    FlowControl::RtsCts => Flow::Hardware,
-                },
-                timeout: self.timeouts.write,
-            };
-            let port = line::open(&self.path, &line).map_err(|e| {
-                let e = LinkError::Disconnected(format!("cannot open {}: {e}", self.path));
-                self.problem = Some(e.to_string());
-                e
-            })?;
+            )?;
             self.port = Some(Box::new(port));
         }
         Ok(self.port.as_mut().expect("opened above"))

@@ -9,6 +9,14 @@ use super::*;
 
 const WAIT: Duration = Duration::from_millis(500);
 
+/// 8N1 without flow control at `baud`.
+fn at(baud: u32) -> SerialSettings {
+    SerialSettings {
+        baud,
+        ..SerialSettings::default()
+    }
+}
+
 fn pair() -> (TTYPort, String) {
     let (mut master, slave) = TTYPort::pair().expect("a pseudo-terminal");
     master.set_timeout(WAIT).unwrap();
@@ -25,7 +33,7 @@ fn settings(port: &TTYPort) -> libc::termios {
 #[test]
 fn a_line_opens_raw_at_its_speed_and_carries_bytes_both_ways() {
     let (mut master, path) = pair();
-    let mut port = open(&path, &Line::plain(19200, WAIT)).expect("the line opens");
+    let mut port = open(&path, &at(19200), WAIT).expect("the line opens");
 
     let t = settings(&port);
     assert_eq!(unsafe { libc::cfgetospeed(&t) }, libc::B19200);
@@ -59,7 +67,7 @@ fn a_line_opens_raw_at_its_speed_and_carries_bytes_both_ways() {
 #[test]
 fn a_read_with_nothing_to_read_times_out() {
     let (_master, path) = pair();
-    let mut port = open(&path, &Line::plain(9600, Duration::from_millis(50))).unwrap();
+    let mut port = open(&path, &at(9600), Duration::from_millis(50)).unwrap();
     let error = port.read(&mut [0u8; 1]).expect_err("nothing was sent");
     assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
 }
@@ -67,11 +75,11 @@ fn a_read_with_nothing_to_read_times_out() {
 #[test]
 fn flow_control_is_set_as_asked() {
     let (_master, path) = pair();
-    let software = Line {
-        flow: Flow::Software,
-        ..Line::plain(115200, WAIT)
+    let software = SerialSettings {
+        flow_control: FlowControl::XonXoff,
+        ..at(115200)
     };
-    let port = open(&path, &software).unwrap();
+    let port = open(&path, &software, WAIT).unwrap();
     let t = settings(&port);
     assert_eq!(
         t.c_iflag & (libc::IXON | libc::IXOFF),
@@ -80,11 +88,11 @@ fn flow_control_is_set_as_asked() {
     assert_eq!(t.c_cflag & libc::CRTSCTS, 0);
     drop(port);
 
-    let hardware = Line {
-        flow: Flow::Hardware,
-        ..Line::plain(38400, WAIT)
+    let hardware = SerialSettings {
+        flow_control: FlowControl::RtsCts,
+        ..at(38400)
     };
-    let port = open(&path, &hardware).unwrap();
+    let port = open(&path, &hardware, WAIT).unwrap();
     let t = settings(&port);
     assert_eq!(t.c_cflag & libc::CRTSCTS, libc::CRTSCTS);
     assert_eq!(t.c_iflag & (libc::IXON | libc::IXOFF), 0);
@@ -93,36 +101,36 @@ fn flow_control_is_set_as_asked() {
 #[test]
 fn a_second_opener_is_refused_until_the_first_lets_go() {
     let (_master, path) = pair();
-    let first = open(&path, &Line::plain(9600, WAIT)).unwrap();
-    let error = open(&path, &Line::plain(9600, WAIT)).expect_err("the line is held");
+    let first = open(&path, &at(9600), WAIT).unwrap();
+    let error = open(&path, &at(9600), WAIT).expect_err("the line is held");
     // TIOCEXCL refuses the open itself, except to root, whom the flock refuses.
     assert_eq!(error.kind(), ErrorKind::NoDevice, "{error}");
     assert!(error.to_string().contains("in use"), "{error}");
     drop(first);
-    open(&path, &Line::plain(9600, WAIT)).expect("free again once dropped");
+    open(&path, &at(9600), WAIT).expect("free again once dropped");
 }
 
 #[test]
 fn what_cannot_be_a_line_is_refused_with_its_reason() {
-    let missing = open("/nonexistent/ttyUSB9", &Line::plain(9600, WAIT)).unwrap_err();
+    let missing = open("/nonexistent/ttyUSB9", &at(9600), WAIT).unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::Io(std::io::ErrorKind::NotFound));
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-tty");
     std::fs::write(&file, b"").unwrap();
-    let not_tty = open(file.to_str().unwrap(), &Line::plain(9600, WAIT)).unwrap_err();
+    let not_tty = open(file.to_str().unwrap(), &at(9600), WAIT).unwrap_err();
     assert!(matches!(not_tty.kind(), ErrorKind::Io(_)), "{not_tty}");
 
     // An odd speed is refused before the device is touched: the path need not exist.
-    let odd = open("/nonexistent/ttyUSB9", &Line::plain(12345, WAIT)).unwrap_err();
+    let odd = open("/nonexistent/ttyUSB9", &at(12345), WAIT).unwrap_err();
     assert_eq!(odd.kind(), ErrorKind::InvalidInput);
     assert!(odd.to_string().contains("12345"), "{odd}");
 
-    let bits = Line {
+    let bits = SerialSettings {
         data_bits: 5,
-        ..Line::plain(9600, WAIT)
+        ..at(9600)
     };
-    let five = open("/nonexistent/ttyUSB9", &bits).unwrap_err();
+    let five = open("/nonexistent/ttyUSB9", &bits, WAIT).unwrap_err();
     assert_eq!(five.kind(), ErrorKind::InvalidInput);
     assert!(five.to_string().contains("data bits"), "{five}");
 }

@@ -9,14 +9,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use domain::{CaseDraft, Channel, Language};
 use grievance_kiosk::app::screenshot::{frame_times, ScreenName, Shot};
-use grievance_kiosk::config::{KioskConfig, UpstreamKind};
-use grievance_kiosk::domain::{CaseDraft, Channel, Language};
-use grievance_kiosk::hub::{self, HubConfig, RateLimit, RunningHub, Secret};
-use grievance_kiosk::kiosk::{sample_slip_content, Kiosk};
-use grievance_kiosk::printer::profile::builtin_profiles;
-use grievance_kiosk::upstream::client::Upstream;
-use grievance_kiosk::upstream::protocol::{CaseState, StatusUpdate};
+use hub::{self, HubConfig, RateLimit, RunningHub, Secret};
+use protocol::{CaseState, StatusUpdate};
+use slip::profile::builtin_profiles;
+use station::config::{KioskConfig, UpstreamKind};
+use station::kiosk::{sample_slip_content, Kiosk};
+use station::upstream::client::Upstream;
 
 const INTAKES: usize = 1000;
 const STARTS: usize = 15;
@@ -193,11 +193,11 @@ fn windowed_rss_kb() -> Option<u64> {
 /// printer emulator (which takes bytes as fast as they come: the line's own time is added by
 /// computation, per baud rate).
 fn serial_latencies() -> (Duration, Duration, Duration, Duration, usize) {
-    use grievance_kiosk::printer::emulator::{Emulator, Script};
-    use grievance_kiosk::printer::serial::{SerialPrinter, Timeouts};
-    use grievance_kiosk::printer::transport::PrinterLink;
+    use devices::emulator::{Emulator, Script};
+    use devices::printer::serial::{SerialPrinter, Timeouts};
+    use devices::printer::transport::PrinterLink;
     let dir = tempfile::tempdir().expect("temp dir");
-    let profile = grievance_kiosk::printer::profile::builtin("cn-80mm").expect("profile");
+    let profile = slip::profile::builtin("cn-80mm").expect("profile");
     let link = dir.path().join("printer");
     let emulator = Emulator::start(Script::Ready, 576, false, Some(&link)).expect("emulator");
     let mut printer = SerialPrinter::new(
@@ -510,11 +510,9 @@ const TICKETS: usize = 1000;
 
 /// A station's roster for a month: `MONTH_PROVIDERS` providers across three services, two
 /// sessions on five weekdays each, a closed week and extra sessions.
-fn month_roster() -> grievance_kiosk::domain::roster::Roster {
-    use grievance_kiosk::domain::roster::{
-        Day, Exception, Provider, Role, Roster, Shift, TimeOfDay,
-    };
-    use grievance_kiosk::domain::Localized;
+fn month_roster() -> domain::roster::Roster {
+    use domain::roster::{Day, Exception, Provider, Role, Roster, Shift, TimeOfDay};
+    use domain::Localized;
     let t = |s: &str| TimeOfDay::parse(s).unwrap();
     let date = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
     let days = [Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri];
@@ -694,7 +692,7 @@ const IME_INPUTS: &[&str] = &[
 /// The pinyin engine: the dictionary's load time and memory, and the time of one keystroke's
 /// candidates. Runs first, so that the resident-memory growth is the dictionary's own.
 fn ime_figures() -> (Duration, u64, Duration, Duration, usize, usize) {
-    use grievance_kiosk::ime::{Dictionary, Options, Session, BUILTIN};
+    use ime::{Dictionary, Options, Session, BUILTIN};
     let before = rss_kb();
     let dict = Dictionary::builtin().expect("the dictionary loads");
     let grown = rss_kb().saturating_sub(before);
@@ -858,15 +856,8 @@ fn main() {
     for profile in builtin_profiles() {
         let case_bytes = kiosk.slip_bytes(&filed.case, &profile).len();
         let sample = sample_slip_content(&KioskConfig::builtin(), Language::En);
-        let en_bytes = grievance_kiosk::printer::encode(
-            &grievance_kiosk::printer::layout(&sample, &profile),
-            &profile,
-        )
-        .len();
-        let native = matches!(
-            profile.qr,
-            grievance_kiosk::printer::profile::QrMode::Native { .. }
-        );
+        let en_bytes = slip::encode(&slip::layout(&sample, &profile), &profile).len();
+        let native = matches!(profile.qr, slip::profile::QrMode::Native { .. });
         if native {
             native_worst = native_worst.max(case_bytes).max(en_bytes);
         }
@@ -1025,7 +1016,7 @@ fn main() {
          | candidates per keystroke | ≤ 2 ms | median {}, p99 {} | {ime_keys} keystrokes: every prefix of {} inputs residents type (full pinyin, initials, long sentences such as `laobanqianlewosangeyuedegongzi`), five times, `Dictionary::suggest` in process |\n\
          | dictionary load | ≤ 150 ms | median {} | {IME_LOADS} × `Dictionary::builtin()` (parse the compiled-in text, build the indexes) |\n\
          | dictionary memory | ≤ 40 MB | {:.1} MB | growth of the process's VmRSS over the first load |\n\
-         | dictionary size | ≤ 8 MB | {:.1} MB | `ime/pinyin.dict`, compiled into the binary |\n",
+         | dictionary size | ≤ 8 MB | {:.1} MB | `crates/ime/pinyin.dict`, compiled into the binary |\n",
         ms(ime_key),
         ms(ime_key_p99),
         IME_INPUTS.len(),

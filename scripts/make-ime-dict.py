@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Builds the pinyin input method's dictionary, `ime/pinyin.dict`, from openly licensed data on
-PyPI, and writes its provenance beside it (`ime/README.md` says what and why).
+"""Builds the pinyin input method's dictionary, `crates/ime/pinyin.dict`, from openly licensed data on
+PyPI, and writes its provenance beside it (`crates/ime/README.md` says what and why).
 
 Sources (both MIT-licensed, fetched with pip and checked against the hashes below):
 - jieba 0.42.1: `jieba/dict.txt`, about 350 000 Chinese words with their frequency in a
@@ -8,7 +8,7 @@ Sources (both MIT-licensed, fetched with pip and checked against the hashes belo
 - pypinyin 0.55.0: the readings of every character and of phrases whose characters read
   differently in them (银行 yin hang, not yin xing), through `lazy_pinyin`.
 
-Plus `ime/domain-words.txt` (this project's, GPL-3.0-or-later like the rest): words residents
+Plus `crates/ime/domain-words.txt` (this project's, GPL-3.0-or-later like the rest): words residents
 use at a grievance station (wages, housing, neighbours, land, family, law, health), given a
 frequency boost so they come first.
 
@@ -37,8 +37,8 @@ MAX_CHARS = 6
 DOMAIN_BOOST = 200_000
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "ime", "pinyin.dict")
-DOMAIN = os.path.join(ROOT, "ime", "domain-words.txt")
+OUT = os.path.join(ROOT, "crates", "ime", "pinyin.dict")
+DOMAIN = os.path.join(ROOT, "crates", "ime", "domain-words.txt")
 
 
 def fetch(work):
@@ -123,7 +123,7 @@ def main():
         with open(OUT, "w", encoding="utf-8") as f:
             f.write("# grievance-kiosk pinyin dictionary: reading<TAB>word<TAB>frequency\n")
             f.write("# built by scripts/make-ime-dict.py from jieba 0.42.1 and pypinyin 0.55.0"
-                    " (MIT) and ime/domain-words.txt; see ime/README.md\n")
+                    " (MIT) and crates/ime/domain-words.txt; see crates/ime/README.md\n")
             for reading, word, freq in lines:
                 f.write(f"{reading}\t{word}\t{freq}\n")
         size = os.path.getsize(OUT)

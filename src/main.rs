@@ -3,6 +3,8 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    // The log (KIOSK_LOG sets its level) goes to standard error, as the journal reads it.
+    logging::init("KIOSK_LOG");
     let cli = grievance_kiosk::cli::Cli::parse();
     match grievance_kiosk::cli::main(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -3,11 +3,9 @@
 //! checked against the questions asked, consent required, risk judged.
 
 use chrono::Utc;
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::case::{IntakeRules, NewCaseIdentity, MAX_DESCRIPTION_CHARS};
-use grievance_kiosk::domain::{
-    Answer, Case, CaseDraft, CaseError, RiskLevel, RiskReason, TrackingToken,
-};
+use domain::case::{IntakeRules, NewCaseIdentity, MAX_DESCRIPTION_CHARS};
+use domain::{Answer, Case, CaseDraft, CaseError, RiskLevel, RiskReason, TrackingToken};
+use station::config::KioskConfig;
 use uuid::Uuid;
 
 fn file(draft: &CaseDraft) -> Result<Case, CaseError> {

@@ -9,11 +9,11 @@ mod exec;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use domain::{qr_payload, TrackingToken};
 use encoding_rs::GB18030;
-use grievance_kiosk::domain::{qr_payload, TrackingToken};
-use grievance_kiosk::printer::{interpret, Element};
-use grievance_kiosk::store::Store;
 use serde_json::Value;
+use slip::{interpret, Element};
+use station::store::Store;
 
 const NOISE_DESCRIPTION: &str = "楼上装修噪音，每天到晚上十一点";
 const PHONE: &str = "13800138000";
@@ -440,10 +440,7 @@ fn sample_slips_need_no_database() {
         .expect("a tracking URL");
     TrackingToken::parse(token).expect("a valid token");
     assert!(
-        !station
-            .data_dir()
-            .join(grievance_kiosk::store::DB_FILE)
-            .exists(),
+        !station.data_dir().join(station::store::DB_FILE).exists(),
         "no database was created"
     );
 }
@@ -848,9 +845,9 @@ fn control_characters_never_reach_the_database_or_the_printer() {
 fn a_nul_byte_typed_at_the_screen_is_stored_without_it() {
     // The command line cannot carry a NUL (argv strings end at one), so this case is filed the
     // way the touchscreen files it, into the same data directory, and read back by the binary.
-    use grievance_kiosk::config::KioskConfig;
-    use grievance_kiosk::domain::{CaseDraft, Channel};
-    use grievance_kiosk::kiosk::Kiosk;
+    use domain::{CaseDraft, Channel};
+    use station::config::KioskConfig;
+    use station::kiosk::Kiosk;
     use std::sync::Arc;
 
     let station = Station::new();

@@ -8,9 +8,9 @@ mod exec;
 use std::path::Path;
 use std::process::Output;
 
-use grievance_kiosk::printer::emulator::{Emulator, Script};
-use grievance_kiosk::store::Store;
+use devices::emulator::{Emulator, Script};
 use serde_json::Value;
+use station::store::Store;
 
 /// The binary with a clean `KIOSK_*` environment, data in `data`, printer on `port`.
 fn kiosk(data: &Path, port: &Path, args: &[&str]) -> Output {

@@ -6,10 +6,10 @@
 mod common;
 
 use chrono::Utc;
+use domain::Language;
 use grievance_kiosk::app::display::{read_board, render};
 use grievance_kiosk::app::screenshot::install_headless;
-use grievance_kiosk::domain::Language;
-use grievance_kiosk::kiosk::Kiosk;
+use station::kiosk::Kiosk;
 
 #[test]
 fn the_board_shows_the_last_call_large_and_nothing_but_numbers() {
@@ -78,7 +78,7 @@ fn a_high_risk_case_calls_staff_on_the_board_until_they_acknowledge_it() {
     assert!(!read_board(&k, &config, now).unwrap().staff_called);
 
     let filed = k
-        .file_case(&grievance_kiosk::domain::CaseDraft {
+        .file_case(&domain::CaseDraft {
             service: "complaint".into(),
             description: "我不想活了".into(),
             anonymous: true,

@@ -11,13 +11,13 @@ use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
-use grievance_kiosk::config::{KioskConfig, UpstreamKind};
-use grievance_kiosk::domain::{Answer, CaseDraft};
-use grievance_kiosk::hub::{self, HubConfig, RateLimit, RunningHub, Secret};
-use grievance_kiosk::kiosk::{Kiosk, Progress};
-use grievance_kiosk::upstream::client::Upstream;
-use grievance_kiosk::upstream::protocol::CaseState;
+use domain::{Answer, CaseDraft};
+use hub::{self, HubConfig, RateLimit, RunningHub, Secret};
+use protocol::CaseState;
 use serde_json::{json, Value};
+use station::config::{KioskConfig, UpstreamKind};
+use station::kiosk::{Kiosk, Progress};
+use station::upstream::client::Upstream;
 
 const STATION: &str = "station-a";
 const STATION_TOKEN: &str = "token-of-station-a-0001";
@@ -293,7 +293,7 @@ async fn the_kiosks_heartbeat_reaches_the_operator_page_with_its_backlog_and_a_r
 
     let beat = kiosk
         .heartbeat(
-            Some(grievance_kiosk::printer::status::PrinterState::Ready),
+            Some(slip::status::PrinterState::Ready),
             &config.printer_profile(),
         )
         .unwrap();
@@ -327,14 +327,14 @@ async fn a_database_moved_aside_and_a_call_for_staff_are_on_the_operator_page_un
     let base = hub.base_url();
     let config = kiosk_config(kiosk_dir.path(), &base, UpstreamKind::Native, STATION_TOKEN);
     std::fs::write(
-        kiosk_dir.path().join(grievance_kiosk::store::DB_FILE),
+        kiosk_dir.path().join(station::store::DB_FILE),
         b"not a database",
     )
     .unwrap();
     let (mut kiosk, moved) = Kiosk::open_at_start(config.clone(), chrono::Utc::now()).unwrap();
     assert!(moved.is_some());
     let upstream = upstream_of(&config);
-    let page = |upstream: Upstream, beat: grievance_kiosk::upstream::protocol::Heartbeat| {
+    let page = |upstream: Upstream, beat: protocol::Heartbeat| {
         let base = base.clone();
         async move {
             upstream.heartbeat(&beat).await.unwrap();
@@ -747,14 +747,8 @@ async fn a_kiosk_with_a_new_database_is_still_heard_by_the_hub() {
         .execute("UPDATE station_sync SET epoch = epoch - 3600", [])
         .unwrap();
     for _ in 0..30 {
-        old.take_ticket(
-            "complaint",
-            false,
-            None,
-            grievance_kiosk::domain::Language::Zh,
-            now,
-        )
-        .unwrap();
+        old.take_ticket("complaint", false, None, domain::Language::Zh, now)
+            .unwrap();
     }
     assert!(old
         .sync_station(&upstream_of(&config), false)
@@ -767,13 +761,7 @@ async fn a_kiosk_with_a_new_database_is_still_heard_by_the_hub() {
     let config = kiosk_config(new_dir.path(), &base, UpstreamKind::Native, STATION_TOKEN);
     let mut fresh = Kiosk::open(config.clone()).unwrap();
     let ticket = fresh
-        .take_ticket(
-            "mediation",
-            false,
-            None,
-            grievance_kiosk::domain::Language::Zh,
-            now,
-        )
+        .take_ticket("mediation", false, None, domain::Language::Zh, now)
         .unwrap();
     assert!(fresh
         .sync_station(&upstream_of(&config), false)

@@ -7,15 +7,15 @@ use std::path::Path;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::Language;
-use grievance_kiosk::kiosk::sample_slip_content;
-use grievance_kiosk::printer::emulator::{Emulator, Script};
-use grievance_kiosk::printer::profile::SerialSettings;
-use grievance_kiosk::printer::status::{self, PrinterState, StatusBytes};
-use grievance_kiosk::printer::{builtin, encode, interpret, layout};
-use grievance_kiosk::serial_line;
+use devices::emulator::{Emulator, Script};
+use devices::serial_line;
+use domain::Language;
 use serialport::SerialPort;
+use slip::profile::SerialSettings;
+use slip::status::{self, PrinterState, StatusBytes};
+use slip::{builtin, encode, interpret, layout};
+use station::config::KioskConfig;
+use station::kiosk::sample_slip_content;
 
 /// What the kiosk waits for an answer.
 const ANSWER_TIMEOUT: Duration = Duration::from_millis(300);

@@ -4,9 +4,9 @@
 
 mod hub_common;
 
-use grievance_kiosk::domain::{RiskAssessment, RiskLevel, RiskReason};
-use grievance_kiosk::upstream::protocol::SubmittedAnswer;
+use domain::{RiskAssessment, RiskLevel, RiskReason};
 use hub_common::*;
+use protocol::SubmittedAnswer;
 use serde_json::{json, Value};
 
 const SQL: &str = "'); DROP TABLE cases;--";
@@ -150,8 +150,7 @@ async fn sql_and_html_in_every_text_field_are_stored_verbatim_and_shown_escaped(
     let body: String = db
         .query_row("SELECT body FROM cases", [], |r| r.get(0))
         .unwrap();
-    let stored: grievance_kiosk::upstream::protocol::CaseSubmission =
-        serde_json::from_str(&body).unwrap();
+    let stored: protocol::CaseSubmission = serde_json::from_str(&body).unwrap();
     assert_eq!(stored, case);
     let (note, department): (String, String) = db
         .query_row(

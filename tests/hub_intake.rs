@@ -170,7 +170,7 @@ async fn any_station_reads_a_cases_progress_without_personal_data() {
     let hub = TestHub::start().await;
     let case = sample_case(STATION_A);
     hub.file(&case).await;
-    let grouped_lower = grievance_kiosk::domain::TrackingToken::parse(&case.token)
+    let grouped_lower = domain::TrackingToken::parse(&case.token)
         .unwrap()
         .grouped()
         .to_lowercase();

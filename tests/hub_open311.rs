@@ -3,7 +3,7 @@
 
 mod hub_common;
 
-use grievance_kiosk::domain::TrackingToken;
+use domain::TrackingToken;
 use hub_common::*;
 use serde_json::{json, Value};
 

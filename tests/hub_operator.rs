@@ -4,7 +4,7 @@
 mod hub_common;
 
 use chrono::Duration;
-use grievance_kiosk::domain::{RiskAssessment, RiskLevel, RiskReason, TrackingToken};
+use domain::{RiskAssessment, RiskLevel, RiskReason, TrackingToken};
 use hub_common::*;
 use serde_json::{json, Value};
 

@@ -17,9 +17,9 @@ use std::process::{Command, Stdio};
 use std::time::{Duration as StdDuration, Instant};
 
 use chrono::{Duration, FixedOffset, Utc};
-use grievance_kiosk::domain::{RiskAssessment, RiskLevel, RiskReason, TrackingToken};
-use grievance_kiosk::upstream::protocol::{CaseSubmission, SubmittedAnswer};
+use domain::{RiskAssessment, RiskLevel, RiskReason, TrackingToken};
 use hub_common::*;
+use protocol::{CaseSubmission, SubmittedAnswer};
 use serde_json::json;
 
 /// The personal data the filed case carries; none of it may reach either page.

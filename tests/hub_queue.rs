@@ -6,14 +6,12 @@
 mod hub_common;
 
 use chrono::{DateTime, Duration, Utc};
-use grievance_kiosk::config::UpstreamKind;
-use grievance_kiosk::domain::TrackingToken;
-use grievance_kiosk::upstream::client::{DeliveryError, Upstream};
-use grievance_kiosk::upstream::protocol::{
-    OnDuty, RosterDocument, StationState, TicketState, TicketStatus,
-};
+use domain::TrackingToken;
 use hub_common::*;
+use protocol::{OnDuty, RosterDocument, StationState, TicketState, TicketStatus};
 use serde_json::{json, Value};
+use station::config::UpstreamKind;
+use station::upstream::client::{DeliveryError, Upstream};
 
 fn ticket(token: &str, number: &str, ahead: u32) -> Value {
     json!({
@@ -888,7 +886,7 @@ fn typed_state(station: &str, seq: u64, token: &TrackingToken, ahead: u32) -> St
         bookings: vec![],
         on_duty: vec![OnDuty {
             provider_id: "lawyer-wang".into(),
-            role: grievance_kiosk::domain::roster::Role::Lawyer,
+            role: domain::roster::Role::Lawyer,
             name: "王律师".into(),
             since: Utc::now(),
         }],

@@ -4,8 +4,8 @@
 
 mod hub_common;
 
-use grievance_kiosk::domain::TrackingToken;
-use grievance_kiosk::hub::RateLimit;
+use domain::TrackingToken;
+use hub::RateLimit;
 use hub_common::*;
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 //! at least 95 % of the table; the figure is printed (`cargo test --test ime_accuracy --
 //! --nocapture`).
 
-use grievance_kiosk::ime::{Dictionary, Options, Session};
+use ime::{Dictionary, Options, Session};
 
 const TABLE: &[(&str, &str)] = &[
     // Full pinyin.

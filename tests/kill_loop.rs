@@ -14,10 +14,10 @@ use std::collections::HashSet;
 use std::process::Stdio;
 use std::time::Duration;
 
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::{CaseDraft, TrackingToken};
-use grievance_kiosk::kiosk::Kiosk;
-use grievance_kiosk::store::Store;
+use domain::{CaseDraft, TrackingToken};
+use station::config::KioskConfig;
+use station::kiosk::Kiosk;
+use station::store::Store;
 
 const KILLS: usize = 200;
 const CHILD: &str = "KILL_LOOP_CHILD";

@@ -6,11 +6,11 @@
 
 use std::sync::Arc;
 
+use domain::Language;
 use grievance_kiosk::app::screenshot::{with_screen, ScreenName, Shot};
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::Language;
 use i_slint_backend_testing::{AccessibleRole, ElementQuery};
 use slint::ComponentHandle;
+use station::config::KioskConfig;
 
 /// Controls that must always be reachable, in both languages (Chinese, English).
 const ESSENTIAL: &[(&str, &str)] = &[

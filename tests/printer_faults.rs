@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::config_in;
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::{CaseDraft, Channel, Language};
-use grievance_kiosk::kiosk::{Filed, Kiosk, PrintPass};
-use grievance_kiosk::printer::emulator::{Emulator, Script};
-use grievance_kiosk::printer::profile::{builtin, PrinterProfile};
-use grievance_kiosk::printer::serial::{SerialPrinter, Timeouts};
-use grievance_kiosk::printer::status::PrinterState;
-use grievance_kiosk::printer::transport::PrinterLink;
-use grievance_kiosk::store::PrintJobState;
+use devices::emulator::{Emulator, Script};
+use devices::printer::serial::{SerialPrinter, Timeouts};
+use devices::printer::transport::PrinterLink;
+use domain::{CaseDraft, Channel, Language};
+use slip::profile::{builtin, PrinterProfile};
+use slip::status::PrinterState;
+use station::config::KioskConfig;
+use station::kiosk::{Filed, Kiosk, PrintPass};
+use station::store::PrintJobState;
 
 const TIMEOUTS: Timeouts = Timeouts {
     answer: Duration::from_millis(200),
@@ -133,7 +133,7 @@ fn a_slip_over_the_serial_line_is_exactly_the_slip_bytes_and_scans() {
     assert_eq!(jobs[0].bytes, r.kiosk.slip_bytes(&filed.case, &r.profile));
     assert_eq!(
         jobs[0].printout.qr_payloads(),
-        vec![grievance_kiosk::domain::qr_payload(&filed.url)]
+        vec![domain::qr_payload(&filed.url)]
     );
     assert!(jobs[0].png(576).is_ok());
 }
@@ -343,7 +343,7 @@ fn a_stale_backlog_is_not_printed_after_recovery_and_staff_can_reprint() {
 fn a_job_that_keeps_failing_is_marked_failed_and_stops_blocking_the_queue() {
     let mut r = rig(Script::PaperOutAfterLines(2));
     let filed = r.file();
-    for _ in 0..grievance_kiosk::kiosk::MAX_ATTEMPTS {
+    for _ in 0..station::kiosk::MAX_ATTEMPTS {
         r.pass();
         // Paper "comes back" just long enough to try again, and runs out again.
         r.emulator.set_script(Script::PaperOutAfterLines(2));
@@ -368,7 +368,7 @@ fn a_job_that_keeps_failing_is_marked_failed_and_stops_blocking_the_queue() {
         .count();
     assert_eq!(
         printing as u32,
-        grievance_kiosk::kiosk::MAX_ATTEMPTS,
+        station::kiosk::MAX_ATTEMPTS,
         "every try is in the history"
     );
 }

@@ -7,10 +7,10 @@
 use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::roster::{Day, Provider, Role, Shift, SlotError, TimeOfDay};
-use grievance_kiosk::domain::{Language, Localized};
-use grievance_kiosk::kiosk::{
+use domain::roster::{Day, Provider, Role, Shift, SlotError, TimeOfDay};
+use domain::{Language, Localized};
+use station::config::KioskConfig;
+use station::kiosk::{
     station_day, station_offset, Kiosk, KioskError, PinCheck, QueueError, TicketView,
 };
 
@@ -427,12 +427,12 @@ fn two_screens_racing_for_the_last_place_have_exactly_one_winner() {
 fn a_code_that_is_not_ours_is_said_so() {
     let dir = tempfile::tempdir().unwrap();
     let mut k = Kiosk::open(config(dir.path())).unwrap();
-    let stranger = grievance_kiosk::kiosk::new_token().unwrap();
+    let stranger = station::kiosk::new_token().unwrap();
     let e = queue_err(k.check_in(stranger.as_str(), at(day(), 9, 0)).unwrap_err());
     assert!(matches!(e, QueueError::NoBooking(_)), "{e}");
     assert!(matches!(
         k.code_kind(stranger.as_str()).unwrap(),
-        grievance_kiosk::kiosk::CodeKind::Unknown
+        station::kiosk::CodeKind::Unknown
     ));
     assert!(matches!(
         k.check_in("NOT-A-CODE", at(day(), 9, 0)),

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use grievance_kiosk::domain::TrackingToken;
+use domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
 const SCREENS: [&str; 40] = [

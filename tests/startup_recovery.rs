@@ -9,20 +9,16 @@ use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use common::config_in;
-use grievance_kiosk::domain::CaseDraft;
-use grievance_kiosk::kiosk::Kiosk;
-use grievance_kiosk::store::DB_FILE;
+use domain::CaseDraft;
+use station::kiosk::Kiosk;
+use station::store::DB_FILE;
 
 fn draft(description: &str) -> CaseDraft {
     CaseDraft {
         service: "legal".into(),
         description: description.into(),
         phone: "13800138000".into(),
-        consent_version: Some(
-            grievance_kiosk::config::KioskConfig::builtin()
-                .consent
-                .version,
-        ),
+        consent_version: Some(station::config::KioskConfig::builtin().consent.version),
         ..CaseDraft::default()
     }
 }
@@ -45,7 +41,7 @@ fn moved_aside(dir: &Path) -> Vec<PathBuf> {
 
 /// After the move: the fresh database is sound, takes a case, and carries one notice naming
 /// where the old file went; a second start finds nothing wrong; staff clear the notice.
-fn assert_recovered(dir: &Path, config: std::sync::Arc<grievance_kiosk::config::KioskConfig>) {
+fn assert_recovered(dir: &Path, config: std::sync::Arc<station::config::KioskConfig>) {
     let (mut kiosk, _) = Kiosk::open_at_start(config.clone(), Utc::now()).unwrap();
     kiosk
         .store()

@@ -16,12 +16,12 @@ use std::process::{Command, Stdio};
 
 use chrono::Utc;
 use common::config_in;
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::case::{IntakeRules, NewCaseIdentity};
-use grievance_kiosk::domain::{Answer, Case, CaseDraft, TrackingToken};
-use grievance_kiosk::kiosk::{new_token, Kiosk, KioskError};
-use grievance_kiosk::store::{Store, StoreError, DB_FILE};
+use domain::case::{IntakeRules, NewCaseIdentity};
+use domain::{Answer, Case, CaseDraft, TrackingToken};
 use rusqlite::ffi;
+use station::config::KioskConfig;
+use station::kiosk::{new_token, Kiosk, KioskError};
+use station::store::{Store, StoreError, DB_FILE};
 use tempfile::TempDir;
 use uuid::Uuid;
 

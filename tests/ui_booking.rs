@@ -11,8 +11,8 @@ mod common;
 use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::ui::{Api, Problem, Screen};
-use grievance_kiosk::kiosk::{CodeKind, Kiosk};
 use slint::{ComponentHandle, Model};
+use station::kiosk::{CodeKind, Kiosk};
 
 const PHONE: &str = "13800138000";
 

@@ -10,7 +10,7 @@ use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::display::read_board;
 use grievance_kiosk::app::ui::Screen;
-use grievance_kiosk::kiosk::Kiosk;
+use station::kiosk::Kiosk;
 
 const CALL: &str = "呼叫工作人员";
 const CALLED: &str = "已呼叫工作人员";

@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use grievance_kiosk::app::controller::Session;
 use grievance_kiosk::app::ui::{Api, PrintState, Screen};
 use i_slint_backend_testing::mock_elapsed_time;
 use slint::{ComponentHandle, Model};
@@ -18,6 +19,7 @@ fn the_idle_reset_asks_first_then_clears_every_field() {
     let idle = u64::from(config.ui.idle_timeout_s);
     let elderly_idle = u64::from(config.ui.elderly_idle_timeout_s);
     let prompt = u64::from(config.ui.still_there_s);
+    let fresh = Session::new(config.ui.default_language, false);
     let (app, controller) = kiosk_window(config);
 
     run_scenario(async move {
@@ -72,8 +74,8 @@ fn the_idle_reset_asks_first_then_clears_every_field() {
         assert_eq!(api.get_print_state(), PrintState::None);
         assert_eq!(api.get_review().row_count(), 0);
         assert!(
-            controller.with_state(|s| s.wizard.is_none()),
-            "the draft is gone"
+            controller.with_state(|s| s.session == fresh),
+            "the draft is gone: the next resident gets a new session"
         );
 
         // The next resident starts from nothing: no sub-type, no answer, no text.

@@ -5,10 +5,10 @@
 mod common;
 
 use common::*;
+use domain::TrackingToken;
 use grievance_kiosk::app::ui::{Api, PrintState, Screen};
-use grievance_kiosk::domain::TrackingToken;
-use grievance_kiosk::store::{PrintJobState, Store};
 use slint::ComponentHandle;
+use station::store::{PrintJobState, Store};
 
 /// One resident's taps: the service tile, the sub-type chip, the option chips, what to type on
 /// the keyboard, the phone number on the keypad (or anonymity).

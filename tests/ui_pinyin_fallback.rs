@@ -9,8 +9,8 @@ use std::sync::Arc;
 use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::ui::{Api, Screen};
-use grievance_kiosk::kiosk::Kiosk;
 use slint::ComponentHandle;
+use station::kiosk::Kiosk;
 
 const PIN: &str = "240517";
 

@@ -8,8 +8,8 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use devices::emulator::{Emulator, Script};
 use grievance_kiosk::app::ui::{Api, PrintState, Screen};
-use grievance_kiosk::printer::emulator::{Emulator, Script};
 use slint::ComponentHandle;
 
 #[test]

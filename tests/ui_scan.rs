@@ -12,15 +12,15 @@ use std::io::Write;
 use std::sync::Arc;
 
 use common::*;
+use domain::{qr_payload, Answer, CaseDraft};
 use grievance_kiosk::app::backend::Backend;
 use grievance_kiosk::app::controller::Controller;
 use grievance_kiosk::app::ui::{Api, AppWindow, Freshness, Screen};
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::{qr_payload, Answer, CaseDraft};
-use grievance_kiosk::kiosk::Kiosk;
 use serialport::{SerialPort, TTYPort};
 use slint::platform::{Key, WindowEvent};
 use slint::{ComponentHandle, SharedString};
+use station::config::KioskConfig;
+use station::kiosk::Kiosk;
 
 const NOT_OURS: &str = "扫到的不是查询码。请扫凭条上的二维码，或输入凭条上的查询码。";
 const UNREADABLE: &str = "没能读出扫到的内容。请把凭条放平再扫一次，或输入查询码。";
@@ -94,7 +94,7 @@ fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_trac
     let app = AppWindow::new().expect("the window opens on the testing backend");
     app.window().set_size(slint::PhysicalSize::new(1080, 1920));
     let backend = Backend::start(config.clone()).expect("the backend starts");
-    let controller = Controller::new(&app, config.clone(), Some(backend));
+    let controller = Controller::new(&app, config.clone(), backend);
     app.show().expect("the window shows");
 
     run_scenario(async move {
@@ -106,7 +106,7 @@ fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_trac
         )
         .await;
         until(
-            || controller.with_state(|s| s.scanner == Some(true)),
+            || controller.with_state(|s| s.station.scanner == Some(true)),
             "the kiosk to open the scanner's port",
         )
         .await;
@@ -213,9 +213,9 @@ fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_trac
         );
         let amount = || {
             controller.with_state(|s| {
-                s.wizard
-                    .as_ref()
-                    .and_then(|w| w.answer("amount").map(str::to_owned))
+                s.session
+                    .intake()
+                    .and_then(|i| i.wizard.answer("amount").map(str::to_owned))
             })
         };
         assert_eq!(amount().as_deref(), Some("5k_20k"), "the answer is kept");

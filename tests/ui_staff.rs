@@ -9,10 +9,10 @@ mod common;
 
 use chrono::Utc;
 use common::*;
+use domain::Language;
 use grievance_kiosk::app::ui::{Api, Screen};
-use grievance_kiosk::domain::Language;
-use grievance_kiosk::kiosk::Kiosk;
 use slint::ComponentHandle;
+use station::kiosk::Kiosk;
 
 const PIN: &str = "240517";
 

@@ -7,8 +7,8 @@ mod common;
 use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::ui::{Api, PinNote, Screen};
-use grievance_kiosk::kiosk::{Kiosk, PinCheck};
 use slint::ComponentHandle;
+use station::kiosk::{Kiosk, PinCheck};
 
 const PIN: &str = "240517";
 const WRONG: &str = "135790";

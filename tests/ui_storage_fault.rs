@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use grievance_kiosk::app::ui::{Api, Problem, Screen};
-use grievance_kiosk::store::Store;
 use slint::ComponentHandle;
+use station::store::Store;
 
 #[test]
 fn a_refused_commit_keeps_the_resident_on_review_with_everything_kept() {
@@ -69,7 +69,7 @@ fn a_refused_commit_keeps_the_resident_on_review_with_everything_kept() {
         until(|| screen(&app) == Screen::Result, "the case to be filed").await;
         assert_eq!(api.get_problem(), Problem::None);
         assert_eq!(store.row_counts().unwrap(), (1, 1, 1));
-        let token = grievance_kiosk::domain::TrackingToken::parse(&api.get_code()).unwrap();
+        let token = domain::TrackingToken::parse(&api.get_code()).unwrap();
         let stored = store.case_by_token(&token).unwrap().unwrap();
         assert_eq!(stored.case.description.as_deref(), Some("lift"));
         assert_eq!(stored.case.phone.unwrap().as_str(), "13800138000");

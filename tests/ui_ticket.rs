@@ -9,10 +9,10 @@ mod common;
 
 use chrono::Utc;
 use common::*;
+use domain::Language;
 use grievance_kiosk::app::ui::{Api, Screen, TicketState};
-use grievance_kiosk::domain::Language;
-use grievance_kiosk::kiosk::Kiosk;
 use slint::{ComponentHandle, Model};
+use station::kiosk::Kiosk;
 
 #[test]
 fn a_resident_takes_a_priority_number_by_taps() {

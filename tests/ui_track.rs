@@ -9,13 +9,13 @@ mod common;
 use std::sync::Arc;
 
 use common::*;
+use domain::{Answer, CaseDraft};
 use grievance_kiosk::app::ui::{Api, Screen};
-use grievance_kiosk::config::{KioskConfig, UpstreamKind};
-use grievance_kiosk::domain::{Answer, CaseDraft};
-use grievance_kiosk::hub::{self, HubConfig, Secret};
-use grievance_kiosk::kiosk::Kiosk;
-use grievance_kiosk::store::Store;
+use hub::{self, HubConfig, Secret};
 use slint::ComponentHandle;
+use station::config::{KioskConfig, UpstreamKind};
+use station::kiosk::Kiosk;
+use station::store::Store;
 
 const STATION: &str = "station-a";
 const STATION_TOKEN: &str = "token-of-station-a-0001";

@@ -10,10 +10,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use grievance_kiosk::config::KioskConfig;
-use grievance_kiosk::domain::{Answer, CaseDraft, Language};
-use grievance_kiosk::kiosk::Kiosk;
-use grievance_kiosk::store::{Erased, Store, DB_FILE};
+use domain::{Answer, CaseDraft, Language};
+use station::config::KioskConfig;
+use station::kiosk::Kiosk;
+use station::store::{Erased, Store, DB_FILE};
 
 fn config(dir: &Path, keep: u32) -> Arc<KioskConfig> {
     let mut c = (*common::config_in(dir)).clone();

@@ -14,12 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use grievance_kiosk::config::{KioskConfig, UpstreamKind};
-use grievance_kiosk::domain::{Answer, CaseDraft, RiskLevel};
-use grievance_kiosk::hub::{self, HubConfig, RunningHub};
-use grievance_kiosk::kiosk::{Filed, Kiosk};
-use grievance_kiosk::upstream::client::Upstream;
+use domain::{Answer, CaseDraft, RiskLevel};
+use hub::{self, HubConfig, RunningHub};
 use serde_json::Value;
+use station::config::{KioskConfig, UpstreamKind};
+use station::kiosk::{Filed, Kiosk};
+use station::upstream::client::Upstream;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

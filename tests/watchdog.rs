@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use devices::systemd::{spawn_watchdog, Liveness, Notifier, NotifyAddress};
 use grievance_kiosk::app::backend::{Backend, QUIET_ALLOWED};
-use grievance_kiosk::systemd::{spawn_watchdog, Liveness, Notifier, NotifyAddress};
 
 /// The next message on the fake socket, or `None` after `wait`.
 fn next(socket: &UnixDatagram, wait: Duration) -> Option<String> {

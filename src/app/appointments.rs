@@ -1,7 +1,8 @@
 //! Take a number and Book an appointment on the touchscreen, and what a scanned booking or
-//! ticket opens. The controller holds where the resident is; every rule (which slots are free,
-//! who may book, when check-in opens, the order of the queue) is the kiosk's, asked through
-//! [`Controller::work`] off the UI thread.
+//! ticket opens: their flows' data (carried by [`Flow::TakeNumber`], [`Flow::Ticket`],
+//! [`Flow::Book`], [`Flow::Booked`] and [`Flow::Booking`]) and their steps. Every rule (which
+//! slots are free, who may book, when check-in opens, the order of the queue) is the kiosk's,
+//! asked through [`Controller::work`] off the UI thread.
 //!
 //! - Take a number: the lane's service, then "elderly, disabled or pregnant?" (priority,
 //!   self-declared), then `Kiosk::take_ticket`; the ticket screen shows the number, how many are
@@ -14,50 +15,92 @@
 //!   says when, and offers a walk-in number instead.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
-use slint::{ComponentHandle, Image, SharedString};
+use slint::Image;
 
-use super::controller::Controller;
+use super::controller::{Controller, Flow, Session, TakeNumber};
 use super::qr::qr_image;
-use super::ui::{Api, BookingNote, PrintState, Problem, Screen};
-use crate::domain::roster::{self, Provider, SlotError, TimeOfDay};
-use crate::domain::{qr_payload, Phone, TrackingToken};
-use crate::kiosk::{
+use super::ui::{BookingNote, PrintState, Problem, Screen};
+use domain::roster::{self, Provider, SlotError, TimeOfDay};
+use domain::{qr_payload, Phone, TrackingToken};
+use station::kiosk::{
     station_day, station_offset, CodeKind, Kiosk, KioskError, LaneView, QueueError, SlotView,
     TicketView,
 };
-use crate::store::StoredBooking;
+use station::store::StoredBooking;
 
 /// Who is on duty now (with the end of the session they are in, by the roster) and each lane's
 /// queue: Home's "what is open now" and the counts on "Take a number".
 #[derive(Debug, Clone)]
 pub struct OpenNow {
-    pub on_duty: Vec<(Provider, Option<TimeOfDay>)>,
-    pub lanes: Vec<LaneView>,
+    pub(crate) on_duty: Vec<(Provider, Option<TimeOfDay>)>,
+    pub(crate) lanes: Vec<LaneView>,
 }
 
 /// A ticket on screen.
+#[derive(Debug, Clone, PartialEq)]
 pub struct TicketShown {
-    pub view: TicketView,
-    pub qr: Image,
+    pub(crate) view: TicketView,
+    pub(crate) qr: Image,
     /// The code the ticket's slip carries (the case's, when the ticket was taken for a case),
     /// to follow its printing.
-    pub slip_token: String,
+    pub(crate) slip_token: String,
     /// `None` for a ticket scanned later (no slip is printing).
-    pub print: PrintState,
+    pub(crate) print: PrintState,
+}
+
+impl TicketShown {
+    fn new(view: TicketView, slip_token: String, print: PrintState) -> TicketShown {
+        TicketShown {
+            qr: qr_image(&qr_payload(&view.url)).unwrap_or_default(),
+            slip_token,
+            print,
+            view,
+        }
+    }
+}
+
+/// Booking an appointment: the services someone gives appointments for, then the booking
+/// being made (none while the service is being chosen).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Book {
+    pub(crate) bookable: Vec<String>,
+    pub(crate) draft: Option<BookingDraft>,
+    /// When the phone's other booking is (the problem "this phone has a booking" says it).
+    pub(crate) phone_booked_for: String,
+}
+
+impl Book {
+    pub(crate) fn screen(&self) -> Screen {
+        match self.draft.as_ref().map(|d| d.step) {
+            None => Screen::BookService,
+            Some(BookStep::Slot) => Screen::BookSlots,
+            Some(BookStep::Phone) => Screen::BookPhone,
+            Some(BookStep::Confirm) => Screen::BookConfirm,
+        }
+    }
+}
+
+/// The steps of a booking after its service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BookStep {
+    Slot,
+    Phone,
+    Confirm,
 }
 
 /// The booking being made.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BookingDraft {
-    pub service: String,
+    pub(crate) service: String,
+    pub(crate) step: BookStep,
     /// The station's day when the slots were asked (the picker's first day).
-    pub today: NaiveDate,
-    pub slots: Vec<SlotView>,
-    pub loaded: bool,
+    pub(crate) today: NaiveDate,
+    pub(crate) slots: Vec<SlotView>,
+    pub(crate) loaded: bool,
     /// Index of the day shown, from `today`.
-    pub day: usize,
-    pub slot: Option<String>,
-    pub phone: String,
+    pub(crate) day: usize,
+    pub(crate) slot: Option<String>,
+    pub(crate) phone: String,
 }
 
 impl BookingDraft {
@@ -80,23 +123,32 @@ impl BookingDraft {
 }
 
 /// A booking with its provider (from the roster in force) and its QR code's payload.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BookingInfo {
-    pub booking: StoredBooking,
-    pub provider: Option<Provider>,
-    pub qr_payload: String,
+    pub(crate) booking: StoredBooking,
+    pub(crate) provider: Option<Provider>,
+    pub(crate) qr_payload: String,
 }
 
-/// The booking on screen.
-pub struct BookingShown {
-    pub info: BookingInfo,
-    pub qr: Image,
-    /// `None` for a booking scanned later (no slip is printing).
-    pub print: PrintState,
-    pub note: BookingNote,
+/// The booking just made, its slip printing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Booked {
+    pub(crate) info: BookingInfo,
+    pub(crate) qr: Image,
+    pub(crate) print: PrintState,
+}
+
+/// A booking scanned (or typed on Track).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScannedBooking {
+    pub(crate) info: BookingInfo,
+    pub(crate) qr: Image,
+    /// Why a check-in or cancel did not happen, or that it was cancelled now.
+    pub(crate) note: BookingNote,
     /// When check-in opens or closed (the note's time), station time.
-    pub note_time: Option<NaiveDateTime>,
-    pub asking_cancel: bool,
+    pub(crate) note_time: Option<NaiveDateTime>,
+    /// "Are you sure?" about cancelling it shows.
+    pub(crate) asking_cancel: bool,
 }
 
 /// What a scanned or typed code is here.
@@ -156,37 +208,34 @@ fn parse_station_time(text: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").ok()
 }
 
-impl Controller {
-    fn set_busy(&self, busy: bool) {
-        self.state.borrow_mut().busy = busy;
-        self.render();
+impl Session {
+    /// The booking being made, from its slot on.
+    fn booking_draft(&mut self) -> Option<&mut BookingDraft> {
+        match &mut self.flow {
+            Flow::Book(book) => book.draft.as_mut(),
+            _ => None,
+        }
     }
+}
 
+impl Controller {
     /// Asks again who is on duty and who is waiting.
-    pub fn refresh_open_now(&self) {
+    pub(super) fn refresh_open_now(&self) {
         self.work(
             false,
             |k| open_now(k, Utc::now()),
             |c, result| match result {
-                Ok(open) => {
-                    c.state.borrow_mut().open_now = Some(open);
-                    c.render();
-                }
-                Err(e) => eprintln!("what is open now: {e}"),
+                Ok(open) => c.update(|st| st.station.open_now = Some(open)),
+                Err(e) => tracing::error!(error = %e, "what is open now: cannot tell"),
             },
         );
     }
 
     /// Asks again where the ticket on screen stands.
     pub(super) fn refresh_ticket(&self) {
-        let Some(token) = self
-            .state
-            .borrow()
-            .ticket
-            .as_ref()
-            .map(|t| t.view.ticket.token.clone())
-        else {
-            return;
+        let token = match &self.state.borrow().session.flow {
+            Flow::Ticket(ticket) => ticket.view.ticket.token.clone(),
+            _ => return,
         };
         self.work(
             false,
@@ -197,56 +246,57 @@ impl Controller {
             },
             |c, result| {
                 if let Ok(view) = result {
-                    if let Some(t) = c.state.borrow_mut().ticket.as_mut() {
-                        if t.view.ticket.id == view.ticket.id {
-                            t.view = view;
+                    c.update(|st| {
+                        if let Flow::Ticket(shown) = &mut st.session.flow {
+                            if shown.view.ticket.id == view.ticket.id {
+                                shown.view = view;
+                            }
                         }
-                    }
-                    c.render();
+                    });
                 }
             },
         );
     }
 
-    // ---- take a number --------------------------------------------------------------------------
+    // ---- take a number ----------------------------------------------------------------------
 
     pub fn open_take_number(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.queue_service = None;
-            st.problem = Problem::None;
-            st.screen = Screen::TakeNumber;
-        }
-        self.render();
+        self.update(|st| st.session.enter(Flow::TakeNumber(TakeNumber::default())));
         self.refresh_open_now();
     }
 
     pub fn choose_lane(&self, service: &str) {
-        {
-            let mut st = self.state.borrow_mut();
-            if st.config.catalogue.service(service).is_none() {
+        self.update(|st| {
+            if st.station.config.catalogue.service(service).is_none() {
                 return;
             }
-            st.queue_service = Some(service.to_owned());
-            st.problem = Problem::None;
-            st.screen = Screen::Priority;
-        }
-        self.render();
+            if let Flow::TakeNumber(take) = &mut st.session.flow {
+                take.lane = Some(service.to_owned());
+                st.session.problem = Problem::None;
+            }
+        });
     }
 
     /// The answer to "elderly, disabled or pregnant?": takes the ticket.
     pub fn answer_priority(&self, priority: bool) {
-        let (service, language) = {
-            let st = self.state.borrow();
-            if st.busy {
-                return;
-            }
-            let Some(service) = st.queue_service.clone() else {
-                return;
+        let asked = self.update(|st| {
+            let session = &mut st.session;
+            let Flow::TakeNumber(TakeNumber {
+                lane: Some(service),
+            }) = &session.flow
+            else {
+                return None;
             };
-            (service, st.language)
+            if session.busy {
+                return None;
+            }
+            let asked = (service.clone(), session.language);
+            session.busy = true;
+            Some(asked)
+        });
+        let Some((service, language)) = asked else {
+            return;
         };
-        self.set_busy(true);
         self.work(
             true,
             move |k| k.take_ticket(&service, priority, None, language, Utc::now()),
@@ -256,17 +306,25 @@ impl Controller {
 
     /// On a case's result screen: a number for the same matter, on one slip with the case.
     pub fn take_number_for_case(&self) {
-        let (service, token, language) = {
-            let st = self.state.borrow();
-            if st.busy {
-                return;
-            }
-            let Some(result) = &st.result else {
-                return;
+        let asked = self.update(|st| {
+            let session = &mut st.session;
+            let Flow::Filed(result) = &session.flow else {
+                return None;
             };
-            (result.service.clone(), result.token.clone(), st.language)
+            if session.busy {
+                return None;
+            }
+            let asked = (
+                result.service.clone(),
+                result.token.clone(),
+                session.language,
+            );
+            session.busy = true;
+            Some(asked)
+        });
+        let Some((service, token, language)) = asked else {
+            return;
         };
-        self.set_busy(true);
         let slip = token.clone();
         self.work(
             true,
@@ -277,68 +335,41 @@ impl Controller {
 
     /// Shows a ticket just taken (or checked in), whose slip is printing; `slip_token`: the code
     /// the slip carries when it is not the ticket's own (a case's).
-    pub fn show_ticket(&self, result: Result<TicketView, KioskError>, slip_token: Option<String>) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.busy = false;
+    fn show_ticket(&self, result: Result<TicketView, KioskError>, slip_token: Option<String>) {
+        self.update(|st| {
+            st.session.busy = false;
             match result {
                 Ok(view) => {
-                    let print = if st.printer_down() {
-                        PrintState::Unavailable
-                    } else {
-                        PrintState::Waiting
-                    };
-                    st.ticket = Some(TicketShown {
-                        qr: qr_image(&qr_payload(&view.url)).unwrap_or_default(),
-                        slip_token: slip_token.unwrap_or_else(|| view.ticket.token.clone()),
-                        print,
-                        view,
-                    });
-                    st.result = None;
-                    st.booking_shown = None;
-                    st.queue_service = None;
-                    st.problem = Problem::None;
-                    st.screen = Screen::Ticket;
+                    let slip = slip_token.unwrap_or_else(|| view.ticket.token.clone());
+                    let shown = TicketShown::new(view, slip, st.station.new_slip());
+                    st.session.enter(Flow::Ticket(shown));
                 }
                 Err(e) => {
-                    eprintln!("take a number: {e}");
-                    st.problem = Problem::TicketFailed;
+                    tracing::error!(error = %e, "take a number: failed");
+                    st.session.problem = Problem::TicketFailed;
                 }
             }
-        }
-        self.render();
+        });
         self.refresh_open_now();
     }
 
     /// A ticket scanned: where it stands now.
     pub(super) fn show_scanned_ticket(&self, view: TicketView) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.busy = false;
-            st.ticket = Some(TicketShown {
-                qr: qr_image(&qr_payload(&view.url)).unwrap_or_default(),
-                slip_token: view.ticket.token.clone(),
-                print: PrintState::None,
-                view,
-            });
-            st.problem = Problem::None;
-            st.screen = Screen::Ticket;
-        }
-        self.render();
+        self.update(|st| {
+            st.session.busy = false;
+            let slip = view.ticket.token.clone();
+            let shown = TicketShown::new(view, slip, PrintState::None);
+            st.session.enter(Flow::Ticket(shown));
+        });
     }
 
-    // ---- book an appointment --------------------------------------------------------------------
+    // ---- book an appointment ----------------------------------------------------------------
 
     pub fn open_booking(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.bookable.clear();
-            st.booking = None;
-            st.problem = Problem::None;
-            st.busy = true;
-            st.screen = Screen::BookService;
-        }
-        self.render();
+        self.update(|st| {
+            st.session.enter(Flow::Book(Book::default()));
+            st.session.busy = true;
+        });
         self.work(
             false,
             |k| {
@@ -348,30 +379,35 @@ impl Controller {
                     .collect::<Vec<_>>())
             },
             |c, result| {
-                {
-                    let mut st = c.state.borrow_mut();
-                    st.busy = false;
+                c.update(|st| {
+                    st.session.busy = false;
                     match result {
-                        Ok(ids) => st.bookable = ids,
+                        Ok(ids) => {
+                            if let Flow::Book(book) = &mut st.session.flow {
+                                book.bookable = ids;
+                            }
+                        }
                         Err(e) => {
-                            eprintln!("bookable services: {e}");
-                            st.problem = Problem::BookingFailed;
+                            tracing::error!(error = %e, "bookable services: cannot tell");
+                            st.session.problem = Problem::BookingFailed;
                         }
                     }
-                }
-                c.render();
+                })
             },
         );
     }
 
     pub fn choose_book_service(&self, service: &str) {
-        {
-            let mut st = self.state.borrow_mut();
-            if st.config.catalogue.service(service).is_none() {
-                return;
+        let chosen = self.update(|st| {
+            if st.station.config.catalogue.service(service).is_none() {
+                return false;
             }
-            st.booking = Some(BookingDraft {
+            let Flow::Book(book) = &mut st.session.flow else {
+                return false;
+            };
+            book.draft = Some(BookingDraft {
                 service: service.to_owned(),
+                step: BookStep::Slot,
                 today: station_day(Utc::now()),
                 slots: Vec::new(),
                 loaded: false,
@@ -379,44 +415,43 @@ impl Controller {
                 slot: None,
                 phone: String::new(),
             });
-            st.problem = Problem::None;
-            st.screen = Screen::BookSlots;
+            st.session.problem = Problem::None;
+            true
+        });
+        if chosen {
+            self.load_slots();
         }
-        self.render();
-        self.load_slots();
     }
 
     /// Asks for the slots of the service being booked (again, after a slot was lost).
     fn load_slots(&self) {
-        let (service, days) = {
-            let mut st = self.state.borrow_mut();
-            let days = st.config.appointments.booking_window_days + 1;
-            let Some(draft) = st.booking.as_mut() else {
-                return;
-            };
+        let asked = self.update(|st| {
+            let days = st.station.config.appointments.booking_window_days + 1;
+            let draft = st.session.booking_draft()?;
             draft.loaded = false;
             draft.today = station_day(Utc::now());
-            (draft.service.clone(), days)
+            Some((draft.service.clone(), days))
+        });
+        let Some((service, days)) = asked else {
+            return;
         };
-        self.render();
         self.work(
             false,
             move |k| k.booking_slots(&service, days, Utc::now()),
             |c, result| {
-                {
-                    let mut st = c.state.borrow_mut();
+                c.update(|st| {
                     let slots = match result {
                         Ok(slots) => slots,
                         Err(e) => {
-                            eprintln!("booking slots: {e}");
+                            tracing::warn!(error = %e, "booking slots: none shown");
                             if !matches!(e, KioskError::Queue(_)) {
-                                st.problem = Problem::BookingFailed;
+                                st.session.problem = Problem::BookingFailed;
                             }
                             Vec::new()
                         }
                     };
-                    let days = st.config.appointments.booking_window_days as usize + 1;
-                    let Some(draft) = st.booking.as_mut() else {
+                    let days = st.station.config.appointments.booking_window_days as usize + 1;
+                    let Some(draft) = st.session.booking_draft() else {
                         return;
                     };
                     draft.slots = slots;
@@ -428,101 +463,74 @@ impl Controller {
                     if draft.chosen().is_none_or(|s| s.free == 0) {
                         draft.slot = None;
                     }
-                }
-                c.render();
+                })
             },
         );
     }
 
     pub fn choose_book_day(&self, day: i32) {
-        {
-            let mut st = self.state.borrow_mut();
-            let days = st.config.appointments.booking_window_days as usize + 1;
-            let Some(draft) = st.booking.as_mut() else {
+        self.update(|st| {
+            let days = st.station.config.appointments.booking_window_days as usize + 1;
+            let Some(draft) = st.session.booking_draft() else {
                 return;
             };
-            if day < 0 || day as usize >= days {
-                return;
+            if day >= 0 && (day as usize) < days {
+                draft.day = day as usize;
             }
-            draft.day = day as usize;
-        }
-        self.render();
+        });
     }
 
     /// A slot tapped: on to the phone number.
     pub fn choose_slot(&self, id: &str) {
-        let phone = {
-            let mut st = self.state.borrow_mut();
-            let Some(draft) = st.booking.as_mut() else {
+        self.update(|st| {
+            let Some(draft) = st.session.booking_draft() else {
                 return;
             };
             if !draft.slots.iter().any(|s| s.slot.id == id && s.free > 0) {
                 return;
             }
             draft.slot = Some(id.to_owned());
-            let phone = draft.phone.clone();
-            st.problem = Problem::None;
-            st.screen = Screen::BookPhone;
-            phone
-        };
-        if let Some(app) = self.app() {
-            app.global::<Api>().set_phone(phone.as_str().into());
-        }
-        self.render();
-    }
-
-    /// Copies the phone being typed into the booking.
-    fn collect_phone(&self) -> String {
-        let typed = self
-            .app()
-            .map(|a| a.global::<Api>().get_phone().to_string())
-            .unwrap_or_default();
-        if let Some(draft) = self.state.borrow_mut().booking.as_mut() {
-            draft.phone = typed.clone();
-        }
-        typed
+            draft.step = BookStep::Phone;
+            st.session.problem = Problem::None;
+        });
     }
 
     /// Next on the phone step: a phone number that `book` will take, then the review.
     pub fn book_phone_done(&self) {
-        let typed = self.collect_phone();
-        {
-            let mut st = self.state.borrow_mut();
-            if st.booking.is_none() {
+        self.update(|st| {
+            let Some(draft) = st.session.booking_draft() else {
                 return;
-            }
-            match Phone::parse(&typed) {
+            };
+            st.session.problem = match Phone::parse(&draft.phone) {
                 Ok(_) => {
-                    st.problem = Problem::None;
-                    st.screen = Screen::BookConfirm;
+                    draft.step = BookStep::Confirm;
+                    Problem::None
                 }
-                Err(_) => st.problem = Problem::PhoneInvalid,
-            }
-        }
-        self.render();
+                Err(_) => Problem::PhoneInvalid,
+            };
+        });
     }
 
     /// "Book it": the booking is made (and its slip queued) before anything is shown.
     pub fn confirm_booking(&self) {
-        let (service, slot, phone, language) = {
-            let st = self.state.borrow();
-            if st.busy {
-                return;
+        let asked = self.update(|st| {
+            if st.session.busy {
+                return None;
             }
-            let Some(draft) = &st.booking else {
-                return;
-            };
-            let Some(slot) = draft.slot.clone() else {
-                return;
-            };
-            (
+            let language = st.session.language;
+            let draft = st.session.booking_draft()?;
+            let asked = (
                 draft.service.clone(),
-                slot,
+                draft.slot.clone()?,
                 draft.phone.clone(),
-                st.language,
-            )
+                language,
+            );
+            st.session.busy = true;
+            Some(asked)
+        });
+        let Some((service, slot, phone, language)) = asked else {
+            return;
         };
-        self.set_busy(true);
         self.work(
             true,
             move |k| {
@@ -535,66 +543,50 @@ impl Controller {
 
     /// Shows the booking just made, or sends the resident back to the step to fix: another
     /// slot when theirs was taken or is gone, the phone when it is refused.
-    pub fn show_booked(&self, result: Result<BookingInfo, KioskError>) {
-        let mut reload = false;
-        let mut phone_again = None;
-        {
-            let mut st = self.state.borrow_mut();
-            st.busy = false;
-            match result {
+    fn show_booked(&self, result: Result<BookingInfo, KioskError>) {
+        let reload = self.update(|st| {
+            let session = &mut st.session;
+            session.busy = false;
+            let (problem, back_to) = match result {
                 Ok(info) => {
-                    let print = if st.printer_down() {
-                        PrintState::Unavailable
-                    } else {
-                        PrintState::Waiting
-                    };
-                    st.booking_shown = Some(BookingShown {
+                    let booked = Booked {
                         qr: qr_image(&info.qr_payload).unwrap_or_default(),
                         info,
-                        print,
-                        note: BookingNote::None,
-                        note_time: None,
-                        asking_cancel: false,
-                    });
-                    // The draft held the phone number; the booking is durable now.
-                    st.booking = None;
-                    st.problem = Problem::None;
-                    st.screen = Screen::BookDone;
-                }
-                Err(KioskError::Queue(QueueError::Slot(e))) => {
-                    st.problem = match e {
-                        SlotError::Full(_) => Problem::SlotTaken,
-                        _ => Problem::SlotGone,
+                        print: st.station.new_slip(),
                     };
-                    st.screen = Screen::BookSlots;
-                    reload = true;
+                    // The draft held the phone number; the booking is durable now.
+                    session.enter(Flow::Booked(booked));
+                    return false;
+                }
+                Err(KioskError::Queue(QueueError::Slot(SlotError::Full(_)))) => {
+                    (Problem::SlotTaken, Some(BookStep::Slot))
+                }
+                Err(KioskError::Queue(QueueError::Slot(_))) => {
+                    (Problem::SlotGone, Some(BookStep::Slot))
                 }
                 Err(KioskError::Queue(QueueError::PhoneHasBooking(when))) => {
-                    st.problem = Problem::PhoneHasBooking;
-                    st.problem_detail = when;
-                    st.screen = Screen::BookPhone;
-                    phone_again = st.booking.as_ref().map(|d| d.phone.clone());
+                    if let Flow::Book(book) = &mut session.flow {
+                        book.phone_booked_for = when;
+                    }
+                    (Problem::PhoneHasBooking, Some(BookStep::Phone))
                 }
                 Err(KioskError::Queue(QueueError::Phone(_))) => {
-                    st.problem = Problem::PhoneInvalid;
-                    st.screen = Screen::BookPhone;
-                    phone_again = st.booking.as_ref().map(|d| d.phone.clone());
+                    (Problem::PhoneInvalid, Some(BookStep::Phone))
                 }
                 Err(e) => {
-                    eprintln!("booking: {e}");
-                    st.problem = Problem::BookingFailed;
+                    tracing::error!(error = %e, "booking: failed");
+                    (Problem::BookingFailed, None)
                 }
+            };
+            session.problem = problem;
+            match (back_to, session.booking_draft()) {
+                (Some(step), Some(draft)) => {
+                    draft.step = step;
+                    step == BookStep::Slot
+                }
+                _ => false,
             }
-        }
-        if let (Some(phone), Some(app)) = (phone_again, self.app()) {
-            app.global::<Api>().set_phone(phone.as_str().into());
-        }
-        if let Some(app) = self.app() {
-            if self.state.borrow().screen == Screen::BookDone {
-                app.global::<Api>().set_phone(SharedString::new());
-            }
-        }
-        self.render();
+        });
         if reload {
             self.load_slots();
         }
@@ -602,41 +594,39 @@ impl Controller {
 
     /// A booking scanned (or typed): its screen.
     pub(super) fn show_booking(&self, info: BookingInfo) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.busy = false;
-            st.booking_shown = Some(BookingShown {
+        self.update(|st| {
+            st.session.busy = false;
+            st.session.enter(Flow::Booking(ScannedBooking {
                 qr: qr_image(&info.qr_payload).unwrap_or_default(),
                 info,
-                print: PrintState::None,
                 note: BookingNote::None,
                 note_time: None,
                 asking_cancel: false,
-            });
-            st.problem = Problem::None;
-            st.screen = Screen::Booking;
-        }
-        self.render();
+            }));
+        });
     }
 
-    fn shown_booking_code(&self) -> Option<String> {
-        self.state
-            .borrow()
-            .booking_shown
-            .as_ref()
-            .map(|b| b.info.booking.token.clone())
+    /// The code of the booking on screen, when no answer is awaited (then busy until it comes).
+    fn ask_about_booking(&self) -> Option<String> {
+        self.update(|st| {
+            let Flow::Booking(shown) = &st.session.flow else {
+                return None;
+            };
+            if st.session.busy {
+                return None;
+            }
+            let code = shown.info.booking.token.clone();
+            st.session.busy = true;
+            Some(code)
+        })
     }
 
     /// Check in: within the arrival window the booking becomes a ticket ahead of walk-ins;
     /// outside it, the screen says when, and offers a walk-in number.
     pub fn check_in(&self) {
-        let Some(code) = self.shown_booking_code() else {
+        let Some(code) = self.ask_about_booking() else {
             return;
         };
-        if self.state.borrow().busy {
-            return;
-        }
-        self.set_busy(true);
         self.work(
             true,
             move |k| k.check_in(&code, Utc::now()),
@@ -649,10 +639,9 @@ impl Controller {
 
     /// Says on the booking screen why a check-in or cancel did not happen.
     fn booking_refused(&self, error: &KioskError) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.busy = false;
-            let Some(shown) = st.booking_shown.as_mut() else {
+        self.update(|st| {
+            st.session.busy = false;
+            let Flow::Booking(shown) = &mut st.session.flow else {
                 return;
             };
             shown.asking_cancel = false;
@@ -675,47 +664,39 @@ impl Controller {
                     BookingNote::AlreadyCheckedIn
                 }
                 other => {
-                    eprintln!("booking: {other}");
+                    tracing::warn!(error = %other, "booking: check-in failed");
                     BookingNote::Failed
                 }
             };
-        }
-        self.render();
+        });
     }
 
     pub fn ask_cancel_booking(&self, ask: bool) {
-        if let Some(shown) = self.state.borrow_mut().booking_shown.as_mut() {
-            shown.asking_cancel = ask;
-            shown.note = BookingNote::None;
-        }
-        self.render();
+        self.update(|st| {
+            if let Flow::Booking(shown) = &mut st.session.flow {
+                shown.asking_cancel = ask;
+                shown.note = BookingNote::None;
+            }
+        });
     }
 
     /// "Yes, cancel it".
     pub fn cancel_booking(&self) {
-        let Some(code) = self.shown_booking_code() else {
+        let Some(code) = self.ask_about_booking() else {
             return;
         };
-        if self.state.borrow().busy {
-            return;
-        }
-        self.set_busy(true);
         self.work(
             true,
             move |k| k.cancel_booking(&code, "resident", Utc::now()),
             |c, result| match result {
-                Ok(booking) => {
-                    {
-                        let mut st = c.state.borrow_mut();
-                        st.busy = false;
-                        if let Some(shown) = st.booking_shown.as_mut() {
-                            shown.info.booking = booking;
-                            shown.asking_cancel = false;
-                            shown.note = BookingNote::CancelledNow;
-                        }
+                Ok(booking) => c.update(|st| {
+                    st.session.busy = false;
+                    if let Flow::Booking(shown) = &mut st.session.flow {
+                        shown.info.booking = booking;
+                        shown.asking_cancel = false;
+                        shown.note = BookingNote::CancelledNow;
                     }
-                    c.render();
-                }
+                }),
                 Err(e) => c.booking_refused(&e),
             },
         );
@@ -723,56 +704,60 @@ impl Controller {
 
     /// Too early or too late to check in: a walk-in number for the booking's service instead.
     pub fn walk_in_instead(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            let Some(service) = st
-                .booking_shown
-                .as_ref()
-                .map(|b| b.info.booking.service.clone())
-            else {
+        self.update(|st| {
+            let Flow::Booking(shown) = &st.session.flow else {
                 return;
             };
-            st.booking_shown = None;
-            st.queue_service = Some(service);
-            st.problem = Problem::None;
-            st.screen = Screen::Priority;
-        }
-        self.render();
+            let lane = Some(shown.info.booking.service.clone());
+            st.session.enter(Flow::TakeNumber(TakeNumber { lane }));
+        });
     }
 
-    /// Back on the screens of Take a number and Book (the wizard has its own).
+    /// Back on the screens of Take a number and Book (the wizard has its own): one step back,
+    /// or Home from their first.
     pub(super) fn flow_back(&self) {
-        let screen = self.state.borrow().screen;
-        let to = match screen {
-            Screen::Priority => Screen::TakeNumber,
-            Screen::BookSlots => Screen::BookService,
-            Screen::BookPhone => {
-                self.collect_phone();
-                Screen::BookSlots
-            }
-            Screen::BookConfirm => Screen::BookPhone,
-            _ => {
-                self.go_home();
-                return;
-            }
-        };
-        let phone = {
-            let mut st = self.state.borrow_mut();
-            st.problem = Problem::None;
-            st.screen = to;
-            if to == Screen::BookService {
-                st.booking = None;
-            }
-            st.booking.as_ref().map(|d| d.phone.clone())
-        };
-        if to == Screen::BookPhone {
-            if let (Some(phone), Some(app)) = (phone, self.app()) {
-                app.global::<Api>().set_phone(phone.as_str().into());
-            }
+        enum Back {
+            Home,
+            Step,
+            /// To the services, which have not arrived yet.
+            Services,
         }
-        self.render();
-        if to == Screen::BookService && self.state.borrow().bookable.is_empty() {
-            self.open_booking();
+        let back = self.update(|st| {
+            let back = match &mut st.session.flow {
+                Flow::TakeNumber(take) if take.lane.is_some() => {
+                    take.lane = None;
+                    Back::Step
+                }
+                Flow::Book(book) => match book.draft.as_mut().map(|d| (d.step, d)) {
+                    None => Back::Home,
+                    Some((BookStep::Slot, _)) => {
+                        book.draft = None;
+                        if book.bookable.is_empty() {
+                            Back::Services
+                        } else {
+                            Back::Step
+                        }
+                    }
+                    Some((BookStep::Phone, draft)) => {
+                        draft.step = BookStep::Slot;
+                        Back::Step
+                    }
+                    Some((BookStep::Confirm, draft)) => {
+                        draft.step = BookStep::Phone;
+                        Back::Step
+                    }
+                },
+                _ => Back::Home,
+            };
+            if !matches!(back, Back::Home) {
+                st.session.problem = Problem::None;
+            }
+            back
+        });
+        match back {
+            Back::Home => self.go_home(),
+            Back::Services => self.open_booking(),
+            Back::Step => {}
         }
     }
 }

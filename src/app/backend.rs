@@ -3,65 +3,76 @@
 //! case"; results come back to the UI as futures and a channel that the UI awaits with
 //! `slint::spawn_local`, so the event loop never waits on a disk, a printer or the network.
 //!
-//! Tasks, each with its own database connection:
-//! - the print queue: a pass after each intake and every `status_poll_s`;
-//! - the outbox: drains what is due after each intake (and each queue, booking or attendance
-//!   change) and whenever the next retry falls due, then sends the station's queues, bookings
-//!   and attendance upstream when they changed (`Kiosk::sync_station`); fetches the roster the
-//!   district set (`Kiosk::sync_roster`) at start and hourly; sends a heartbeat every minute; and
+//! Tasks, each a type of its own in `app::tasks` with its own database connection:
+//! - the print queue (`PrintQueue`): a pass after each intake and every `status_poll_s`;
+//! - the outbox (`Outbox`): drains what is due after each intake (and each queue, booking or
+//!   attendance change) and whenever the next retry falls due, then sends the station's
+//!   queues, bookings and attendance upstream when they changed (`Kiosk::sync_station`), and
 //!   drains everything at once when staff press "retry now";
-//! - with no upstream configured, the local hub (`upstream::local`), serving on loopback;
-//! - with a serial scanner configured, its reader (`scanner::run`) on a blocking thread of the
-//!   runtime, each line it reads sent to the screen as a [`BackendEvent::Scan`].
+//! - the roster (`RosterSync`): fetches the roster the district set (`Kiosk::sync_roster`)
+//!   at start and hourly;
+//! - the heartbeat (`Heartbeat`): every minute;
+//! - with a serial scanner configured, its reader (`ScannerReader`) on a blocking thread of
+//!   the runtime, each line it reads sent to the screen as a [`BackendEvent::Scan`];
+//! - with no upstream configured, the local hub (`local_hub`), serving on loopback.
 //!
 //! The touchscreen's other operations (a ticket, a booking, a check-in, the staff console's
-//! actions) run through [`Backend::run`] on the blocking pool, on the intake's connection; the
-//! staff's printer actions through the print queue's connection and printer, so that they never
-//! talk to the printer at the same time as the queue.
+//! actions) run on the blocking pool too, on the intake's connection; the staff's printer
+//! actions through the print queue's connection and printer, so that they never talk to the
+//! printer at the same time as the queue. The controller asks for all of them through
+//! [`Operations`], which the backend implements by handing each answer to the UI thread with
+//! `slint::spawn_local`; the pinyin dictionary loads on a thread of its own.
 //!
-//! Dropping the [`Backend`] stops the runtime without waiting for its tasks.
+//! Dropping the [`Backend`] stops it in this order, waiting for each part at most
+//! `Task::stop_within` (a part that takes longer is left to the runtime's end, which loses
+//! nothing: every part's work is in the database), each reported as
+//! [`BackendEvent::Stopped`]: the screen's operations (no new one; those in flight finish),
+//! the scanner, the print queue (the slip being printed comes out), the outbox (the request in
+//! flight gets its answer), the roster, the heartbeat, and last the local hub, which the
+//! others talk to.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::runtime::Runtime;
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
-use crate::config::KioskConfig;
-use crate::domain::CaseDraft;
-use crate::hub::RunningHub;
-use crate::kiosk::{
+use super::controller::{Job, Operations, Reply};
+use super::tasks::heartbeat::Heartbeat;
+use super::tasks::intake::IntakeGate;
+use super::tasks::outbox::{Outbox, RetryRequests};
+use super::tasks::print_queue::{log_outcome, PrintQueue};
+use super::tasks::roster::RosterSync;
+use super::tasks::scanner::ScannerReader;
+pub use super::tasks::Task;
+use super::tasks::{stopped_in_time, Running};
+use crate::local_hub::{connect, Listen};
+use devices::printer::transport::PrinterLink;
+use devices::scanner::Scan;
+use devices::systemd::Liveness;
+use domain::CaseDraft;
+use hub::RunningHub;
+use ime::{Dictionary, DictionaryError};
+use slip::profile::PrinterProfile;
+use slip::status::PrinterState;
+use station::config::KioskConfig;
+use station::kiosk::{
     configured_printer, sample_slip_content, waiting_reason, DrainReport, Filed, Kiosk, KioskError,
     PrintOutcome, Tracked,
 };
-use crate::printer::profile::PrinterProfile;
-use crate::printer::status::PrinterState;
-use crate::printer::transport::PrinterLink;
-use crate::scanner::{self, Scan, ScannerEvent};
-use crate::store::Store;
-use crate::systemd::Liveness;
-use crate::upstream::client::Upstream;
-use crate::upstream::local::{connect, Listen};
-
-/// How often the kiosk tells upstream how it is.
-const HEARTBEAT: Duration = Duration::from_secs(60);
+use station::store::Store;
+use station::upstream::client::Upstream;
 
 /// How long each watched part may go quiet before the watchdog calls it stuck: the UI loop
 /// beats every few seconds; a print pass against a printer that has stopped answering waits out
-/// its timeouts; an outbox round against an upstream that does not answer waits out four
-/// requests' timeouts, then sleeps up to a heartbeat.
+/// its timeouts; an outbox round against an upstream that does not answer waits out its
+/// requests' timeouts, then sleeps up to a minute. (The roster and the heartbeat are not
+/// watched: see their tasks.)
 pub const QUIET_ALLOWED: [(&str, Duration); 3] = [
     ("ui", Duration::from_secs(30)),
     ("printer", Duration::from_secs(120)),
     ("outbox", Duration::from_secs(180)),
 ];
-
-/// How often the kiosk asks the district for the station's roster.
-const ROSTER_EVERY: Duration = Duration::from_secs(3600);
-
-/// Staff waiting for a "retry now" drain of the outbox, answered by the outbox task.
-type RetryRequests = Arc<Mutex<Vec<oneshot::Sender<Result<DrainReport, String>>>>>;
 
 /// What a test page came to: printed, or why not.
 pub type TestPrint = Result<(), String>;
@@ -77,12 +88,16 @@ pub enum BackendEvent {
     Scan(Scan),
     /// The serial scanner's port opened (`true`) or went away (`false`).
     Scanner(bool),
+    /// A part of the backend stopped (the backend is being dropped), in the order they stop.
+    Stopped(Task),
 }
 
 pub struct Backend {
     runtime: Option<Runtime>,
     config: Arc<KioskConfig>,
     intake: Arc<Mutex<Kiosk>>,
+    /// The door of the screen's operations, closed first when the backend stops.
+    intakes: Arc<IntakeGate>,
     tracking: Arc<tokio::sync::Mutex<Kiosk>>,
     /// The print queue's connection and the printer, shared with the staff's printer actions.
     printing: Arc<Mutex<Kiosk>>,
@@ -97,10 +112,10 @@ pub struct Backend {
     wake_outbox: Arc<Notify>,
     /// What the watchdog watches: the print queue and the outbox beat here, the UI loop too.
     liveness: Liveness,
-    /// Tells the scanner's reader to end (it runs on a blocking thread the runtime does not stop).
-    stop_scanner: Arc<AtomicBool>,
-    /// Kept alive while the kiosk runs (dropped with the runtime).
-    _local_hub: Option<RunningHub>,
+    /// The long-running tasks, in the order they stop.
+    tasks: Vec<Running>,
+    /// The hub run inside the kiosk when no upstream is configured; stopped last.
+    local_hub: Option<RunningHub>,
 }
 
 impl Backend {
@@ -128,185 +143,97 @@ impl Backend {
         // The database is checked before anything else opens it (a damaged one is moved aside).
         let (first, moved) = Kiosk::open_at_start(config.clone(), chrono::Utc::now())?;
         if let Some(m) = moved {
-            eprintln!(
-                "database: failed its check at start ({}); moved to {} and started a fresh one",
-                m.problem,
-                m.to.display()
+            tracing::error!(
+                problem = %m.problem,
+                moved_to = %m.to.display(),
+                "database: failed its check at start; moved aside, and a fresh one started"
             );
         }
-        let intake = Arc::new(Mutex::new(first));
-        let printing = Arc::new(Mutex::new(Kiosk::open(config.clone())?));
-        let tracking = Arc::new(tokio::sync::Mutex::new(Kiosk::open(config.clone())?));
-        let mut outbox = Kiosk::open(config.clone())?;
         let connection = runtime
             .block_on(connect(&config, Listen::TrackingAddress))
             .map_err(|e| KioskError::Upstream(e.to_string()))?;
         let upstream = connection.upstream.clone();
-        let wake_outbox = Arc::new(Notify::new());
-        let printer_state: Arc<Mutex<Option<PrinterState>>> = Arc::new(Mutex::new(None));
-        let wake_printer = Arc::new(Notify::new());
         let (events, receiver) = mpsc::unbounded_channel();
-        let stop_scanner = Arc::new(AtomicBool::new(false));
-        if let Some(port) = config.scanner.port.clone() {
-            let (events, stop) = (events.clone(), stop_scanner.clone());
-            let baud = config.scanner.baud;
-            runtime.spawn_blocking(move || {
-                let timing = scanner::Timing::default();
-                let stopped = || stop.load(Ordering::Relaxed) || events.is_closed();
-                scanner::run(&port, baud, timing, &stopped, |event| {
-                    let event = match event {
-                        ScannerEvent::Scan(scan) => BackendEvent::Scan(scan),
-                        ScannerEvent::Connected => {
-                            eprintln!("scanner: reading {port} ({baud} 8N1)");
-                            BackendEvent::Scanner(true)
-                        }
-                        ScannerEvent::Lost(why) => {
-                            eprintln!(
-                                "scanner: {why}; trying again every {} s",
-                                timing.reopen_after.as_secs()
-                            );
-                            BackendEvent::Scanner(false)
-                        }
-                    };
-                    let _ = events.send(event);
-                });
-            });
-        }
-        let profile = config.printer_profile();
-        let printer = Arc::new(Mutex::new(configured_printer(&config)));
-        let last_job: Arc<Mutex<Option<i64>>> = Arc::new(Mutex::new(None));
-        let poll = Duration::from_secs(u64::from(config.printer.status_poll_s));
-        let wake = wake_printer.clone();
-        let known_state = printer_state.clone();
-        let (task_printing, task_printer, task_events, task_profile, task_last_job) = (
-            printing.clone(),
-            printer.clone(),
-            events.clone(),
-            profile.clone(),
-            last_job.clone(),
-        );
         let liveness = Liveness::new(quiet_allowed);
-        let printer_beat = liveness.beat("printer");
-        runtime.spawn(async move {
-            let (printing, printer, events, profile) =
-                (task_printing, task_printer, task_events, task_profile);
-            let mut last_state = None;
-            loop {
-                printer_beat.beat();
-                let (kiosk, printer, job_events, profile, last_job) = (
-                    printing.clone(),
-                    printer.clone(),
-                    events.clone(),
-                    profile.clone(),
-                    task_last_job.clone(),
-                );
-                let pass = tokio::task::spawn_blocking(move || {
-                    let mut kiosk = kiosk.lock().unwrap_or_else(|p| p.into_inner());
-                    let mut printer = printer.lock().unwrap_or_else(|p| p.into_inner());
-                    kiosk.print_pending(printer.as_mut(), &profile, |outcome| {
-                        *last_job.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome.job_id);
-                        let _ = job_events.send(BackendEvent::Job(outcome.clone()));
-                    })
-                })
-                .await;
-                match pass {
-                    Ok(Ok(pass)) => {
-                        let state = pass.printer_state();
-                        *known_state.lock().unwrap_or_else(|p| p.into_inner()) = Some(state);
-                        if last_state != Some(state) {
-                            last_state = Some(state);
-                            let _ = events.send(BackendEvent::Printer(state));
-                        }
-                    }
-                    Ok(Err(e)) => eprintln!("print queue: {e}"),
-                    Err(e) => eprintln!("print queue stopped a pass: {e}"),
-                }
-                // Asks the printer again every few seconds, at once after an intake.
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(poll) => {}
-                }
-            }
-        });
-        let (to, wake) = (upstream.clone(), wake_outbox.clone());
-        let profile_for_beat = config.printer_profile();
+        let (wake_printer, wake_outbox) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        // Each task's own connection, all opened before any task starts.
+        let printing = Arc::new(Mutex::new(Kiosk::open(config.clone())?));
+        let tracking = Arc::new(tokio::sync::Mutex::new(Kiosk::open(config.clone())?));
+        let (for_outbox, for_roster, for_heartbeat) = (
+            Kiosk::open(config.clone())?,
+            Kiosk::open(config.clone())?,
+            Kiosk::open(config.clone())?,
+        );
+        let printer = Arc::new(Mutex::new(configured_printer(&config)));
+        let profile = config.printer_profile();
+        let last_job: Arc<Mutex<Option<i64>>> = Arc::new(Mutex::new(None));
         let retry_requests: RetryRequests = Arc::new(Mutex::new(Vec::new()));
-        let requests = retry_requests.clone();
-        let outbox_beat = liveness.beat("outbox");
-        runtime.spawn(async move {
-            let profile = profile_for_beat;
-            let mut last_beat: Option<std::time::Instant> = None;
-            let mut last_roster: Option<std::time::Instant> = None;
-            loop {
-                outbox_beat.beat();
-                // Staff pressed "retry now": everything pending is due, and what upstream once
-                // refused is tried again; they hear how it went.
-                let asking: Vec<_> =
-                    std::mem::take(&mut *requests.lock().unwrap_or_else(|p| p.into_inner()));
-                let drained = outbox.drain_outbox(&to, !asking.is_empty()).await;
-                match &drained {
-                    Ok(report) if report.retried + report.failed > 0 => {
-                        if let Some(e) = &report.last_error {
-                            eprintln!("outbox: {e}");
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => eprintln!("outbox: {e}"),
-                }
-                for reply in asking {
-                    let answer = match &drained {
-                        Ok(report) => Ok(report.clone()),
-                        Err(e) => Err(e.to_string()),
-                    };
-                    let _ = reply.send(answer);
-                }
-                if last_roster.is_none_or(|t| t.elapsed() >= ROSTER_EVERY) {
-                    last_roster = Some(std::time::Instant::now());
-                    if let Err(e) = outbox.sync_roster(&to).await {
-                        eprintln!("roster: {e}");
-                    }
-                }
-                // The station's queues, bookings and attendance, when they changed.
-                if let Err(e) = outbox.sync_station(&to, false).await {
-                    eprintln!("station state: {e}");
-                }
-                if last_beat.is_none_or(|t| t.elapsed() >= HEARTBEAT) {
-                    last_beat = Some(std::time::Instant::now());
-                    let state = *printer_state.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Ok(beat) = outbox.heartbeat(state, &profile) {
-                        if let Err(e) = to.heartbeat(&beat).await {
-                            eprintln!("heartbeat: {e}");
-                        }
-                    }
-                }
-                // Sleep until the next retry (of the outbox or the station's state) falls due
-                // or the next heartbeat, whichever is first, unless a change wakes us.
-                let now = chrono::Utc::now();
-                let station_due = outbox
-                    .store()
-                    .sync_state()
-                    .ok()
-                    .filter(|s| s.generation > s.sent)
-                    .and_then(|s| s.next_try_at);
-                let until_due = [outbox.outbox_next_due().ok().flatten(), station_due]
-                    .into_iter()
-                    .flatten()
-                    .map(|due| (due - now).to_std().unwrap_or_default())
-                    .min()
-                    .unwrap_or(HEARTBEAT)
-                    .min(HEARTBEAT);
-                tokio::select! {
-                    _ = wake.notified() => {}
-                    _ = tokio::time::sleep(until_due) => {}
-                }
-            }
-        });
+        let (printer_state, printer_seen) = watch::channel(None);
+
+        // The long-running tasks, in the order they stop (see the module's documentation).
+        let handle = runtime.handle();
+        let mut tasks = Vec::new();
+        if let Some(port) = config.scanner.port.clone() {
+            let reader = ScannerReader {
+                port,
+                baud: config.scanner.baud,
+                events: events.clone(),
+            };
+            tasks.push(Running::spawn_blocking(
+                handle,
+                Task::Scanner,
+                &events,
+                |s| reader.run(s),
+            ));
+        }
+        let print_queue = PrintQueue {
+            kiosk: printing.clone(),
+            printer: printer.clone(),
+            profile: profile.clone(),
+            events: events.clone(),
+            last_job: last_job.clone(),
+            state: printer_state,
+            wake: wake_printer.clone(),
+            poll: Duration::from_secs(u64::from(config.printer.status_poll_s)),
+            beat: liveness.beat("printer"),
+        };
+        tasks.push(Running::spawn(handle, Task::PrintQueue, &events, |s| {
+            print_queue.run(s)
+        }));
+        let outbox = Outbox {
+            kiosk: for_outbox,
+            upstream: upstream.clone(),
+            wake: wake_outbox.clone(),
+            retry_requests: retry_requests.clone(),
+            beat: liveness.beat("outbox"),
+        };
+        tasks.push(Running::spawn(handle, Task::Outbox, &events, |s| {
+            outbox.run(s)
+        }));
+        let roster = RosterSync {
+            kiosk: for_roster,
+            upstream: upstream.clone(),
+        };
+        tasks.push(Running::spawn(handle, Task::Roster, &events, |s| {
+            roster.run(s)
+        }));
+        let heartbeat = Heartbeat {
+            kiosk: for_heartbeat,
+            upstream: upstream.clone(),
+            printer: printer_seen,
+            profile: profile.clone(),
+        };
+        tasks.push(Running::spawn(handle, Task::Heartbeat, &events, |s| {
+            heartbeat.run(s)
+        }));
+
         Ok((
             Backend {
+                intake: Arc::new(Mutex::new(first)),
+                intakes: Arc::new(IntakeGate::new()),
+                tracking,
                 runtime: Some(runtime),
                 config,
-                intake,
-                tracking,
                 printing,
                 printer,
                 profile,
@@ -317,63 +244,49 @@ impl Backend {
                 wake_printer,
                 wake_outbox,
                 liveness,
-                stop_scanner,
-                _local_hub: connection.local_hub,
+                tasks,
+                local_hub: connection.local_hub,
             },
             receiver,
         ))
     }
 
-    /// Files a draft on the blocking pool; the answer arrives on the returned channel. The print
-    /// queue is woken as soon as the case is durable.
     /// What the watchdog watches (the UI beats its part, `ui`).
     pub fn liveness(&self) -> Liveness {
         self.liveness.clone()
     }
 
+    /// Files a draft on the blocking pool; the answer arrives on the returned channel. The print
+    /// queue is woken as soon as the case is durable.
     pub fn submit(&self, draft: CaseDraft) -> oneshot::Receiver<Result<Filed, KioskError>> {
         let (reply, answer) = oneshot::channel();
-        let intake = self.intake.clone();
-        let (wake_printer, wake_outbox) = (self.wake_printer.clone(), self.wake_outbox.clone());
-        if let Some(runtime) = &self.runtime {
-            runtime.spawn_blocking(move || {
-                let result = intake
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .file_case(&draft);
-                if result.is_ok() {
-                    wake_printer.notify_one();
-                    wake_outbox.notify_one();
-                }
-                let _ = reply.send(result);
-            });
-        }
+        self.on_intake(true, move |kiosk| {
+            let result = kiosk.file_case(&draft);
+            let filed = result.is_ok();
+            let _ = reply.send(result);
+            filed
+        });
         answer
     }
 
-    /// Runs one of the kiosk's operations on the blocking pool, on the intake's connection; the
-    /// answer arrives on the returned channel. With `changes` (a ticket, a booking, a check-in,
-    /// a call, attendance), a success wakes the print queue (a slip may wait) and the outbox
-    /// (the hub's copy of the station is out of date).
-    pub fn run<T: Send + 'static>(
-        &self,
-        changes: bool,
-        job: impl FnOnce(&mut Kiosk) -> Result<T, KioskError> + Send + 'static,
-    ) -> oneshot::Receiver<Result<T, KioskError>> {
-        let (reply, answer) = oneshot::channel();
+    /// Runs `job` on the blocking pool, on the intake's connection. With `changes` (a case, a
+    /// ticket, a booking, a check-in, a call, attendance), a success (`job` returns `true`)
+    /// wakes the print queue (a slip may wait) and the outbox (the hub's copy of the station is
+    /// out of date).
+    /// Once the backend is stopping, `job` is not run (its replies are dropped unanswered).
+    fn on_intake(&self, changes: bool, job: impl FnOnce(&mut Kiosk) -> bool + Send + 'static) {
         let intake = self.intake.clone();
         let (wake_printer, wake_outbox) = (self.wake_printer.clone(), self.wake_outbox.clone());
-        if let Some(runtime) = &self.runtime {
+        if let (Some(runtime), Some(in_flight)) = (&self.runtime, self.intakes.enter()) {
             runtime.spawn_blocking(move || {
-                let result = job(&mut intake.lock().unwrap_or_else(|p| p.into_inner()));
-                if changes && result.is_ok() {
+                let _in_flight = in_flight;
+                let succeeded = job(&mut intake.lock().unwrap_or_else(|p| p.into_inner()));
+                if changes && succeeded {
                     wake_printer.notify_one();
                     wake_outbox.notify_one();
                 }
-                let _ = reply.send(result);
             });
         }
-        answer
     }
 
     /// Runs a staff action on the printer, holding the print queue's connection and the printer
@@ -398,12 +311,14 @@ impl Backend {
             self.profile.clone(),
         );
         let (events, last_job) = (self.events.clone(), self.last_job.clone());
-        if let Some(runtime) = &self.runtime {
+        if let (Some(runtime), Some(in_flight)) = (&self.runtime, self.intakes.enter()) {
             runtime.spawn_blocking(move || {
+                let _in_flight = in_flight;
                 let mut kiosk = printing.lock().unwrap_or_else(|p| p.into_inner());
                 let mut printer = printer.lock().unwrap_or_else(|p| p.into_inner());
                 let report = |outcome: &PrintOutcome| {
                     *last_job.lock().unwrap_or_else(|p| p.into_inner()) = Some(outcome.job_id);
+                    log_outcome(outcome);
                     let _ = events.send(BackendEvent::Job(outcome.clone()));
                 };
                 let result = job(&mut kiosk, printer.as_mut(), &profile, &report);
@@ -436,9 +351,8 @@ impl Backend {
             let outcome = if !before.can_print() {
                 Err(waiting_reason(before).replace("waiting: ", ""))
             } else {
-                let content = sample_slip_content(&config, crate::domain::Language::Zh);
-                let bytes =
-                    crate::printer::encode(&crate::printer::layout(&content, profile), profile);
+                let content = sample_slip_content(&config, domain::Language::Zh);
+                let bytes = slip::encode(&slip::layout(&content, profile), profile);
                 match printer.send("test", &bytes) {
                     Err(e) => Err(e.to_string()),
                     Ok(()) => {
@@ -495,8 +409,9 @@ impl Backend {
     pub fn track(&self, code: String) -> oneshot::Receiver<Result<Tracked, KioskError>> {
         let (reply, answer) = oneshot::channel();
         let (tracking, upstream) = (self.tracking.clone(), self.upstream.clone());
-        if let Some(runtime) = &self.runtime {
+        if let (Some(runtime), Some(in_flight)) = (&self.runtime, self.intakes.enter()) {
             runtime.spawn(async move {
+                let _in_flight = in_flight;
                 let mut kiosk = tracking.lock().await;
                 let _ = reply.send(kiosk.track(&code, Some(&upstream)).await);
             });
@@ -505,11 +420,141 @@ impl Backend {
     }
 }
 
-impl Drop for Backend {
-    fn drop(&mut self) {
-        self.stop_scanner.store(true, Ordering::Relaxed);
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
+impl Operations for Backend {
+    fn run(&self, changes: bool, job: Job, answered: Reply<()>) {
+        let (done, finished) = oneshot::channel();
+        self.on_intake(changes, move |kiosk| {
+            let succeeded = job(kiosk);
+            let _ = done.send(());
+            succeeded
+        });
+        // Answered also when the worker stopped without running the job: the controller then
+        // finds no answer in it, and says so.
+        on_ui_thread(finished, move |_| answered(()));
+    }
+
+    fn track(&self, code: String, reply: Reply<Result<Tracked, KioskError>>) {
+        on_ui_thread(Backend::track(self, code), move |answer| {
+            reply(
+                answer.unwrap_or_else(|| {
+                    Err(KioskError::Workers("the tracking worker stopped".into()))
+                }),
+            )
+        });
+    }
+
+    /// Parses the dictionary on a thread of its own (half a second in a debug build).
+    fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>) {
+        let path = self.config.ime.dictionary.clone();
+        let shown = path
+            .as_deref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(built in)".into());
+        let stopped = |path: String, reason: String| DictionaryError::Unreadable { path, reason };
+        let (tx, rx) = oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name("pinyin-dictionary".into())
+            .spawn(move || {
+                let _ = tx.send(Dictionary::configured(path.as_deref()));
+            });
+        if let Err(e) = spawned {
+            reply(Err(stopped(shown, e.to_string())));
+            return;
         }
+        on_ui_thread(rx, move |dict| {
+            reply(dict.unwrap_or_else(|| Err(stopped(shown, "the loading thread stopped".into()))))
+        });
+    }
+
+    fn paper_refilled(&self, reply: Reply<Option<Result<(), KioskError>>>) {
+        on_ui_thread(Backend::paper_refilled(self), reply);
+    }
+
+    fn test_print(&self, reply: Reply<Option<Result<TestPrint, KioskError>>>) {
+        on_ui_thread(Backend::test_print(self), reply);
+    }
+
+    fn reprint_last(&self, reply: Reply<Option<Result<bool, KioskError>>>) {
+        on_ui_thread(Backend::reprint_last(self), reply);
+    }
+
+    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, String>>>) {
+        on_ui_thread(Backend::retry_outbox(self), reply);
+    }
+}
+
+/// Hands an answer of the workers to `reply` on the UI thread when it comes, without the UI
+/// thread waiting for it (`None`: the worker stopped before answering).
+fn on_ui_thread<T: 'static>(answer: oneshot::Receiver<T>, reply: impl FnOnce(Option<T>) + 'static) {
+    let waiting = slint::spawn_local(async move { reply(answer.await.ok()) });
+    if let Err(e) = waiting {
+        tracing::error!(error = %e, "an answer of the kiosk will not reach the screen");
+    }
+}
+
+impl Drop for Backend {
+    /// Stops the backend in order (see the module's documentation), then the runtime.
+    fn drop(&mut self) {
+        let Some(runtime) = self.runtime.take() else {
+            return;
+        };
+        let stopping = Stopping {
+            intakes: self.intakes.clone(),
+            tasks: std::mem::take(&mut self.tasks),
+            local_hub: self.local_hub.take(),
+            events: self.events.clone(),
+        };
+        // On a thread of its own: the backend may be dropped on a thread of an async runtime,
+        // where waiting for this one's tasks is not allowed.
+        let stopped = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("kiosk-stopping".into())
+                .spawn_scoped(scope, || runtime.block_on(stopping.stop()))
+                .map(|thread| thread.join().unwrap_or(false))
+        });
+        match stopped {
+            Ok(true) => tracing::info!("backend: stopped, every part in time"),
+            Ok(false) => tracing::warn!("backend: stopped; a part did not stop in time"),
+            Err(e) => tracing::error!(error = %e, "backend: cannot stop its parts in order"),
+        }
+        // What did not stop in time: async tasks end at their next `await`, blocking ones
+        // finish on their own.
+        runtime.shutdown_background();
+    }
+}
+
+/// What the backend stops, taken out of it as it is dropped.
+struct Stopping {
+    intakes: Arc<IntakeGate>,
+    tasks: Vec<Running>,
+    local_hub: Option<RunningHub>,
+    events: mpsc::UnboundedSender<BackendEvent>,
+}
+
+impl Stopping {
+    /// The screen's operations first (none new; those in flight finish), then each task in
+    /// the order it was started in, then the local hub. Returns whether every part stopped in
+    /// time.
+    async fn stop(self) -> bool {
+        let mut all = stopped_in_time(Task::Intake, self.intakes.close()).await;
+        if all {
+            let _ = self.events.send(BackendEvent::Stopped(Task::Intake));
+        }
+        for task in self.tasks {
+            all &= task.stop().await;
+        }
+        if let Some(hub) = self.local_hub {
+            let stopping = async {
+                if let Err(e) = hub.shutdown().await {
+                    tracing::warn!(error = %format!("{e:#}"), "local hub: stopped with an error");
+                }
+            };
+            if stopped_in_time(Task::LocalHub, stopping).await {
+                let _ = self.events.send(BackendEvent::Stopped(Task::LocalHub));
+            } else {
+                all = false;
+            }
+        }
+        all
     }
 }

@@ -1,10 +1,17 @@
-//! The touchscreen's controller: answers every `Api` callback by changing its [`State`] (the
-//! wizard, the language, the result on screen) and re-rendering. It decides nothing about
-//! cases: steps are checked by [`Wizard`], cases are filed by [`crate::kiosk`] through the
-//! [`Backend`], exactly as the CLI files them.
+//! The touchscreen's controller: answers every `Api` callback by changing its [`State`] through
+//! [`Controller::update`], the one place where the state changes and the screen is drawn again
+//! from it. It decides nothing about cases: steps are checked by [`Wizard`], and every kiosk
+//! operation goes through [`Operations`] (the [`Backend`], off the UI thread), exactly as the CLI
+//! files, books and calls.
 //!
-//! It also keeps the idle reset (DESIGN.md §3.8): after the idle timeout without a touch it asks
-//! "still there?", and if nobody answers it clears everything and returns Home.
+//! The state is in two parts. The [`Station`] outlives every resident (the configuration, the
+//! printer, the scanner, what is open now, the pinyin dictionary). The [`Session`] is one
+//! resident's, from Home to Home: the language, the text size, and one [`Flow`] whose variant
+//! carries what that flow's screens show. Going Home and the idle reset both start a new
+//! session, so nothing the resident entered or was shown can outlive them.
+//!
+//! The idle reset (DESIGN.md §3.8): after the idle timeout without a touch the controller asks
+//! "still there?", and if nobody answers it starts a new session in the default language.
 //!
 //! Scans (a slip's QR code or printed code, from the serial scanner or a keyboard-wedge scanner
 //! typing where no field has the focus) open "Track my case" from wherever the resident is and
@@ -14,8 +21,7 @@
 //! ticket its ticket screen, a case (or a code this station does not know) its progress.
 //!
 //! Taking a number, booking an appointment and the staff mode are in [`super::appointments`]
-//! and [`super::staff`]; every kiosk operation runs through [`Controller::work`], on the
-//! backend's blocking pool (or, for headless screenshots, at once on a kiosk of their own).
+//! and [`super::staff`].
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -24,22 +30,23 @@ use std::time::{Duration, Instant};
 
 use slint::platform::{Key, WindowEvent};
 use slint::{ComponentHandle, Image, SharedString, Timer, TimerMode};
+use tokio::sync::{mpsc, oneshot};
 
-use super::appointments::{BookingDraft, BookingShown, Looked, OpenNow, TicketShown};
-use super::backend::{Backend, BackendEvent};
-use super::pinyin::Composer;
+use super::appointments::{look_up, Book, Booked, Looked, OpenNow, ScannedBooking, TicketShown};
+use super::backend::{Backend, BackendEvent, TestPrint};
+use super::pinyin::{Composer, PinyinDictionary};
 use super::qr::qr_image;
-use super::staff::StaffState;
-use super::ui::{Api, AppWindow, PrintState, Problem, ScanProblem, Screen, TrackCheck};
-use super::view::{problem_of, problem_of_case, render, screen_of};
+use super::staff::Staff;
+use super::ui::{AppWindow, PrintState, Problem, ScanProblem, Screen};
+use super::view::{collect_typed, problem_of, problem_of_case, render, screen_of};
 use super::wizard::{Move, Step, Wizard};
-use crate::config::KioskConfig;
-use crate::domain::{Language, RiskLevel, Service, TokenError, TrackingToken};
-use crate::ime::{Dictionary, DictionaryError};
-use crate::kiosk::{Filed, Kiosk, KioskError, LaneView, PrintOutcome, Tracked};
-use crate::printer::status::PrinterState;
-use crate::scanner::{Scan, MAX_LINE};
-use crate::store::PrintJobState;
+use devices::scanner::{Scan, MAX_LINE};
+use domain::{CaseError, Language, RiskLevel, Service, TokenError, TrackingToken};
+use ime::{Dictionary, DictionaryError};
+use slip::status::PrinterState;
+use station::config::KioskConfig;
+use station::kiosk::{DrainReport, Filed, Kiosk, KioskError, LaneView, PrintOutcome, Tracked};
+use station::store::PrintJobState;
 
 /// How long the notice "finish this first" shows after a scan during an intake.
 const SCAN_HELD_FOR: Duration = Duration::from_secs(15);
@@ -52,142 +59,352 @@ const WEDGE_GAP: Duration = Duration::from_secs(2);
 /// the lanes (Take a number), a ticket's place (its screen) and the staff console.
 const REFRESH: Duration = Duration::from_secs(10);
 
-/// What the touchscreen is showing and holding for the resident in front of it.
+// ---- what the controller asks of the kiosk --------------------------------------------------
+
+/// An answer of the kiosk, handed to the controller on the UI thread.
+pub(crate) type Reply<T> = Box<dyn FnOnce(T)>;
+
+/// A kiosk operation that keeps its own answer (see [`Controller::work`]) and says whether it
+/// succeeded.
+pub(crate) type Job = Box<dyn FnOnce(&mut Kiosk) -> bool + Send>;
+
+/// The kiosk's operations as the touchscreen asks for them. Every answer comes back through its
+/// reply on the UI thread, which never waits for one. The [`Backend`] runs them on its workers;
+/// the screenshot tour answers at once, on a kiosk of its own.
+pub(crate) trait Operations {
+    /// Runs `job` on the kiosk, then `answered`. `changes`: the job changes the queues, the
+    /// bookings or the attendance, so on success the print queue and the outbox look again.
+    fn run(&self, changes: bool, job: Job, answered: Reply<()>);
+    /// Looks a case up by its code, asking upstream.
+    fn track(&self, code: String, reply: Reply<Result<Tracked, KioskError>>);
+    /// Loads the station's pinyin dictionary; until it comes, the keys type letters.
+    fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>);
+    /// Staff's printer and outbox actions. `None`: the worker stopped before answering.
+    fn paper_refilled(&self, reply: Reply<Option<Result<(), KioskError>>>);
+    fn test_print(&self, reply: Reply<Option<Result<TestPrint, KioskError>>>);
+    fn reprint_last(&self, reply: Reply<Option<Result<bool, KioskError>>>);
+    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, String>>>);
+}
+
+// ---- the state ----------------------------------------------------------------------------
+
+/// What the touchscreen holds: the station's part, and the session of the resident in front of
+/// it.
 pub struct State {
-    pub config: Arc<KioskConfig>,
-    pub language: Language,
-    pub elderly: bool,
-    pub screen: Screen,
-    pub wizard: Option<Wizard>,
-    pub problem: Problem,
-    pub busy: bool,
-    /// The question whose text answer is being typed.
-    pub text_entry: Option<String>,
-    pub result: Option<ResultView>,
-    /// Seconds left on the "still there?" prompt, while it shows.
-    pub still_there: Option<u32>,
+    pub station: Station,
+    pub session: Session,
+}
+
+/// What the station knows, whoever is at the screen.
+pub struct Station {
+    pub(crate) config: Arc<KioskConfig>,
     /// The printer's last known state (`None` until the first answer).
-    pub printer: Option<PrinterState>,
-    /// "Track my case": how the typed code checks, and the case looked up.
-    pub track_check: TrackCheck,
-    pub track_missing: i32,
-    pub track_bad_char: String,
-    pub track_not_found: bool,
-    pub tracked: Option<Tracked>,
-    /// The last scan was not a tracking code, or could not be read.
-    pub track_scan: ScanProblem,
-    /// A scan arrived in the middle of an intake and was set aside (the notice shows).
-    pub scan_held: bool,
+    pub(crate) printer: Option<PrinterState>,
     /// Whether the serial scanner's port is open (`None`: no serial scanner, or not yet tried).
     pub scanner: Option<bool>,
-    /// The detail of the problem on screen (when the phone's other booking is).
-    pub problem_detail: String,
     /// Who is on duty and who is waiting (Home), with each lane's queue (Take a number).
-    pub open_now: Option<OpenNow>,
-    /// Take a number: the service whose lane was chosen.
-    pub queue_service: Option<String>,
-    /// The ticket on screen.
-    pub ticket: Option<TicketShown>,
-    /// Book an appointment: the services someone gives appointments for, and the booking being
-    /// made.
-    pub bookable: Vec<String>,
-    pub booking: Option<BookingDraft>,
-    /// The booking on screen (just made, or scanned).
-    pub booking_shown: Option<BookingShown>,
-    /// Staff mode: the PIN pad and the console.
-    pub staff: StaffState,
-    /// The keyboard's pinyin input method (its `problem` is for the staff console).
-    pub ime: Composer,
-    /// The resident pressed "call staff" in this session (the button says staff are coming).
-    pub staff_called: bool,
+    pub(crate) open_now: Option<OpenNow>,
+    /// The keyboard's pinyin dictionary (its `problem` is for the staff console).
+    pub(crate) pinyin: PinyinDictionary,
 }
 
-/// The filed case on the result screen.
-pub struct ResultView {
-    pub token: String,
-    pub service: String,
-    pub code: String,
-    pub qr: Image,
-    pub next_steps: String,
-    pub print: PrintState,
-    pub high_risk: bool,
-}
-
-impl State {
-    fn new(config: Arc<KioskConfig>) -> State {
-        let pinyin = config_pinyin(&config);
-        let fuzzy = config.ime.fuzzy;
-        State {
-            language: config.ui.default_language,
+impl Station {
+    fn new(config: Arc<KioskConfig>) -> Station {
+        Station {
+            pinyin: PinyinDictionary::new(config.ime.fuzzy),
             config,
-            elderly: false,
-            screen: Screen::Home,
-            wizard: None,
-            problem: Problem::None,
-            busy: false,
-            text_entry: None,
-            result: None,
-            still_there: None,
             printer: None,
-            track_check: TrackCheck::Empty,
-            track_missing: 0,
-            track_bad_char: String::new(),
-            track_not_found: false,
-            tracked: None,
-            track_scan: ScanProblem::None,
-            scan_held: false,
             scanner: None,
-            problem_detail: String::new(),
             open_now: None,
-            queue_service: None,
-            ticket: None,
-            bookable: Vec::new(),
-            booking: None,
-            booking_shown: None,
-            staff: StaffState::default(),
-            ime: Composer::new(pinyin, fuzzy),
-            staff_called: false,
         }
     }
 
-    /// Whether the keyboard composes pinyin now: a text field for the resident's words is
-    /// showing (not the tracking code's).
-    pub fn composing(&self) -> bool {
-        self.ime.active() && (self.screen == Screen::Description || self.text_entry.is_some())
-    }
-
     /// Each lane's queue as last asked (empty until then).
-    pub fn lanes(&self) -> &[LaneView] {
+    pub(crate) fn lanes(&self) -> &[LaneView] {
         self.open_now.as_ref().map_or(&[], |o| o.lanes.as_slice())
     }
 
     /// Whether the printer is known to be unable to print now.
-    pub fn printer_down(&self) -> bool {
+    pub(crate) fn printer_down(&self) -> bool {
         self.printer.is_some_and(|p| !p.can_print())
     }
 
-    pub fn wizard_and_service(&self) -> Option<(&Wizard, &Service)> {
-        let wizard = self.wizard.as_ref()?;
-        let service = self.config.catalogue.service(&wizard.draft.service)?;
-        Some((wizard, service))
+    /// How a slip just queued shows: waiting for the printer, or held while it cannot print.
+    pub(crate) fn new_slip(&self) -> PrintState {
+        if self.printer_down() {
+            PrintState::Unavailable
+        } else {
+            PrintState::Waiting
+        }
     }
 }
 
+/// One resident's visit, from Home to Home: everything they chose, typed or were shown. A new
+/// one starts when they go Home (keeping the language and text size they chose) and at the
+/// idle reset, so nothing of theirs waits for the next resident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub(crate) language: Language,
+    pub(crate) elderly: bool,
+    /// The resident pressed "call staff" (the button says staff are coming).
+    pub(crate) staff_called: bool,
+    /// Seconds left on the "still there?" prompt, while it shows.
+    pub(crate) still_there: Option<u32>,
+    /// An answer of the kiosk is awaited; buttons that would ask again wait for it.
+    pub(crate) busy: bool,
+    /// What the resident must fix, or what went wrong, on the screen shown.
+    pub(crate) problem: Problem,
+    /// The keyboard's pinyin composition, with what this resident picked.
+    pub(crate) composer: Composer,
+    pub(crate) wedge: Wedge,
+    pub(crate) flow: Flow,
+}
+
+impl Session {
+    pub fn new(language: Language, elderly: bool) -> Session {
+        Session {
+            language,
+            elderly,
+            staff_called: false,
+            still_there: None,
+            busy: false,
+            problem: Problem::None,
+            // Pinyin is the keyboard's first mode in Chinese.
+            composer: Composer::new(language == Language::Zh),
+            wedge: Wedge::default(),
+            flow: Flow::Home(Home::default()),
+        }
+    }
+
+    /// The screen the flow is on.
+    pub fn screen(&self) -> Screen {
+        self.flow.screen()
+    }
+
+    /// Moves to another flow: the last one's data and its problem go.
+    pub(super) fn enter(&mut self, flow: Flow) {
+        self.flow = flow;
+        self.problem = Problem::None;
+    }
+
+    pub fn intake(&self) -> Option<&Intake> {
+        match &self.flow {
+            Flow::Intake(intake) => Some(intake),
+            _ => None,
+        }
+    }
+}
+
+/// Where the resident is. Each variant carries what its screens show and nothing more, so a
+/// flow's data goes with it when the resident moves on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Flow {
+    Home(Home),
+    /// Filing a case, step by step.
+    Intake(Intake),
+    /// A case just filed: its code (after the emergency numbers, when it is high-risk).
+    Filed(ResultView),
+    /// "Track my case": a code being typed, or a case's progress.
+    Track(Track),
+    /// Take a number: the lanes, then "elderly, disabled or pregnant?".
+    TakeNumber(TakeNumber),
+    /// A ticket just taken, checked in or scanned.
+    Ticket(TicketShown),
+    /// Booking an appointment: the service, the slot, the phone, a last look.
+    Book(Book),
+    /// The booking just made, its slip printing.
+    Booked(Booked),
+    /// A booking scanned or typed: check in, or cancel it.
+    Booking(ScannedBooking),
+    /// The staff PIN pad, then the console.
+    Staff(Staff),
+}
+
+impl Flow {
+    pub(crate) fn screen(&self) -> Screen {
+        match self {
+            Flow::Home(_) => Screen::Home,
+            Flow::Intake(intake) => screen_of(intake.wizard.step()),
+            Flow::Filed(result) if result.high_risk && !result.code_asked => Screen::HighRisk,
+            Flow::Filed(_) => Screen::Result,
+            Flow::Track(track) if track.tracked.is_some() => Screen::TrackResult,
+            Flow::Track(_) => Screen::Track,
+            Flow::TakeNumber(TakeNumber { lane: Some(_) }) => Screen::Priority,
+            Flow::TakeNumber(_) => Screen::TakeNumber,
+            Flow::Ticket(_) => Screen::Ticket,
+            Flow::Book(book) => book.screen(),
+            Flow::Booked(_) => Screen::BookDone,
+            Flow::Booking(_) => Screen::Booking,
+            Flow::Staff(staff) => staff.screen(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Home {
+    /// The taps on the station's name so far (five quick ones open the staff PIN pad).
+    pub(crate) staff_taps: Vec<Instant>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intake {
+    pub wizard: Wizard,
+    /// A question's text answer being typed, in its overlay.
+    pub(crate) text_entry: Option<TextEntry>,
+    /// A scan arrived during the intake and was set aside (the notice shows).
+    pub(crate) scan_held: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextEntry {
+    pub(crate) question: String,
+    pub(crate) value: String,
+}
+
+/// The filed case on the result screen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultView {
+    pub(crate) token: String,
+    pub(crate) service: String,
+    pub(crate) code: String,
+    pub(crate) qr: Image,
+    pub(crate) next_steps: String,
+    pub(crate) print: PrintState,
+    pub(crate) high_risk: bool,
+    /// From the emergency numbers of a high-risk case, the resident asked for the code.
+    pub(crate) code_asked: bool,
+}
+
+impl ResultView {
+    fn of(filed: &Filed, station: &Station, language: Language) -> ResultView {
+        let payload = domain::qr_payload(&filed.url);
+        ResultView {
+            token: filed.case.token.as_str().to_owned(),
+            service: filed.case.service.clone(),
+            code: filed.case.token.grouped(),
+            qr: qr_image(&payload).unwrap_or_default(),
+            next_steps: station
+                .config
+                .catalogue
+                .service(&filed.case.service)
+                .map(|s| s.next_steps.get(language).to_owned())
+                .unwrap_or_default(),
+            print: station.new_slip(),
+            high_risk: filed.case.risk.level == RiskLevel::High,
+            code_asked: false,
+        }
+    }
+}
+
+/// "Track my case".
+#[derive(Debug, Clone, PartialEq)]
+pub struct Track {
+    /// The code in the field, as typed or scanned.
+    pub(crate) code: String,
+    pub(crate) check: CodeCheck,
+    /// No case has the code.
+    pub(crate) not_found: bool,
+    /// The last scan was not a tracking code, or could not be read.
+    pub(crate) scan: ScanProblem,
+    /// The case looked up, whose progress shows.
+    pub(crate) tracked: Option<Tracked>,
+}
+
+impl Default for Track {
+    fn default() -> Track {
+        Track {
+            code: String::new(),
+            check: CodeCheck::Empty,
+            not_found: false,
+            scan: ScanProblem::None,
+            tracked: None,
+        }
+    }
+}
+
+impl Track {
+    /// The field now says `text`: it is checked as it is typed, so a typo shows before the
+    /// resident presses Search.
+    pub(crate) fn edited(&mut self, text: &str) {
+        self.code = text.to_owned();
+        self.not_found = false;
+        self.scan = ScanProblem::None;
+        self.check = CodeCheck::of(text);
+    }
+}
+
+/// How a typed code checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    Empty,
+    Ok,
+    /// Characters still to type (negative: that many too many).
+    WrongLength(i32),
+    /// A character that cannot be in a code.
+    BadCharacter(char),
+    Typo,
+}
+
+impl CodeCheck {
+    fn of(text: &str) -> CodeCheck {
+        match TrackingToken::from_scan(text) {
+            Ok(_) => CodeCheck::Ok,
+            Err(TokenError::Empty) => CodeCheck::Empty,
+            Err(TokenError::WrongLength { found, expected }) => {
+                CodeCheck::WrongLength(expected as i32 - found as i32)
+            }
+            Err(TokenError::InvalidCharacter { found, .. }) => CodeCheck::BadCharacter(found),
+            Err(TokenError::CheckFailed) => CodeCheck::Typo,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TakeNumber {
+    /// The service whose lane was chosen.
+    pub(crate) lane: Option<String>,
+}
+
 /// What a keyboard-wedge scanner has typed so far where no text field has the focus.
-#[derive(Default)]
-struct Wedge {
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Wedge {
     typed: String,
     too_long: bool,
     last_key: Option<Instant>,
 }
 
 impl Wedge {
+    /// A key; the line it ends, as a scan (none if nothing but spaces was typed).
+    fn key(&mut self, text: &str, now: Instant) -> Option<Scan> {
+        if self
+            .last_key
+            .is_some_and(|t| now.duration_since(t) > WEDGE_GAP)
+        {
+            self.clear();
+        }
+        self.last_key = Some(now);
+        if text == "\n" || text == "\r" {
+            return self.take();
+        }
+        // Modifier, arrow and function keys come as control or private-use characters.
+        let typed = |c: &char| !c.is_control() && !('\u{E000}'..='\u{F8FF}').contains(c);
+        for c in text.chars().filter(typed) {
+            if self.typed.len() + c.len_utf8() > MAX_LINE {
+                self.too_long = true;
+                self.typed.clear();
+            }
+            if !self.too_long {
+                self.typed.push(c);
+            }
+        }
+        None
+    }
+
     fn clear(&mut self) {
         self.typed.clear();
         self.too_long = false;
     }
 
-    /// The line typed, as a scan (none if nothing but spaces was typed).
     fn take(&mut self) -> Option<Scan> {
         let scan = if self.too_long {
             Some(Scan::TooLong)
@@ -200,14 +417,25 @@ impl Wedge {
     }
 }
 
+impl State {
+    /// Whether the keyboard composes pinyin now: a text field for the resident's words is
+    /// showing (not the tracking code's).
+    pub(crate) fn composing(&self) -> bool {
+        let words = self.session.intake().is_some_and(|intake| {
+            intake.text_entry.is_some() || intake.wizard.step() == Step::Description
+        });
+        words && self.session.composer.active(&self.station.pinyin)
+    }
+}
+
+// ---- the controller -------------------------------------------------------------------------
+
 pub struct Controller {
     app: slint::Weak<AppWindow>,
     pub(super) state: RefCell<State>,
-    backend: Option<Backend>,
-    /// Headless screenshots: the kiosk's operations run at once on this kiosk (no backend).
-    inline: RefCell<Option<Kiosk>>,
+    ops: Box<dyn Operations>,
     idle: Timer,
-    /// Ends the "still there?" prompt by clearing everything.
+    /// Ends the "still there?" prompt with a new session.
     give_up: Timer,
     /// Only counts the prompt's seconds down on screen.
     countdown: Timer,
@@ -215,63 +443,67 @@ pub struct Controller {
     notice: Timer,
     /// Asks again, every few seconds, what changes without a touch (see [`REFRESH`]).
     refresh: Timer,
-    wedge: RefCell<Wedge>,
-    /// Bumped on every reset so that a submit answered after the resident left is ignored.
-    session: Cell<u64>,
+    /// Bumped whenever a session starts, so that an answer for a resident who left is dropped.
+    visit: Cell<u64>,
     me: Weak<Controller>,
 }
 
 impl Controller {
-    /// Wires a controller to `app`. With a backend, submit files cases and print results
-    /// arrive; without one (headless screenshots) the caller drives [`Controller::show_filed`].
+    /// Wires a controller to `app`, with the backend's operations and its events (print jobs,
+    /// the printer, the serial scanner).
     pub fn new(
         app: &AppWindow,
         config: Arc<KioskConfig>,
-        backend: Option<(Backend, tokio::sync::mpsc::UnboundedReceiver<BackendEvent>)>,
+        backend: (Backend, mpsc::UnboundedReceiver<BackendEvent>),
     ) -> Rc<Controller> {
-        let (backend, print_events) = match backend {
-            Some((b, rx)) => (Some(b), Some(rx)),
-            None => (None, None),
-        };
+        let (backend, mut events) = backend;
+        let controller = Controller::with_operations(app, config, Box::new(backend));
+        let weak = Rc::downgrade(&controller);
+        let listening = slint::spawn_local(async move {
+            while let Some(event) = events.recv().await {
+                let Some(c) = weak.upgrade() else {
+                    break;
+                };
+                c.event(event);
+            }
+        });
+        if let Err(e) = listening {
+            tracing::error!(error = %e, "print state will not reach the screen");
+        }
+        controller
+    }
+
+    /// Wires a controller to `app` whose kiosk operations are `ops`'s.
+    pub(crate) fn with_operations(
+        app: &AppWindow,
+        config: Arc<KioskConfig>,
+        ops: Box<dyn Operations>,
+    ) -> Rc<Controller> {
+        let language = config.ui.default_language;
         let controller = Rc::new_cyclic(|me| Controller {
             app: app.as_weak(),
-            state: RefCell::new(State::new(config)),
-            backend,
-            inline: RefCell::new(None),
+            state: RefCell::new(State {
+                station: Station::new(config),
+                session: Session::new(language, false),
+            }),
+            ops,
             idle: Timer::default(),
             give_up: Timer::default(),
             countdown: Timer::default(),
             notice: Timer::default(),
             refresh: Timer::default(),
-            wedge: RefCell::new(Wedge::default()),
-            session: Cell::new(0),
+            visit: Cell::new(0),
             me: me.clone(),
         });
         controller.connect(app);
-        if print_events.is_some() {
-            controller.load_dictionary();
-        }
-        if let Some(mut events) = print_events {
-            let weak = Rc::downgrade(&controller);
-            let listening = slint::spawn_local(async move {
-                while let Some(event) = events.recv().await {
-                    let Some(c) = weak.upgrade() else {
-                        break;
-                    };
-                    match event {
-                        BackendEvent::Job(outcome) => c.print_changed(&outcome),
-                        BackendEvent::Printer(state) => c.printer_changed(state),
-                        BackendEvent::Scan(scan) => c.scanned(scan),
-                        BackendEvent::Scanner(open) => c.scanner_changed(open),
-                    }
-                }
-            });
-            if let Err(e) = listening {
-                eprintln!("print state will not reach the screen: {e}");
+        let weak = Rc::downgrade(&controller);
+        controller.ops.load_dictionary(Box::new(move |dict| {
+            if let Some(c) = weak.upgrade() {
+                c.update(|st| st.station.pinyin.loaded(dict));
             }
-        }
-        controller.apply_language();
-        controller.render();
+        }));
+        apply_language(language);
+        controller.update(|_| ());
         let weak = Rc::downgrade(&controller);
         controller
             .refresh
@@ -284,115 +516,91 @@ impl Controller {
         controller
     }
 
-    /// Parses the pinyin dictionary on a thread of its own (half a second in a debug build)
-    /// and hands it to the UI thread; until then the keyboard types letters.
-    fn load_dictionary(&self) {
-        let path = self.state.borrow().config.ime.dictionary.clone();
-        let shown = path
-            .as_deref()
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "(built in)".into());
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let spawned = std::thread::Builder::new()
-            .name("pinyin-dictionary".into())
-            .spawn(move || {
-                let _ = tx.send(Dictionary::configured(path.as_deref()));
-            });
-        if let Err(e) = spawned {
-            self.dictionary_loaded(Err(DictionaryError::Unreadable {
-                path: shown,
-                reason: e.to_string(),
-            }));
-            return;
+    /// Changes the state and draws the screen from it, once. Every change goes through here:
+    /// what the resident typed into the fields on screen is collected first, so `change` sees
+    /// it, and the screen never shows anything the state does not hold.
+    ///
+    /// `change` must not call back into the controller (the state is borrowed meanwhile).
+    pub(super) fn update<R>(&self, change: impl FnOnce(&mut State) -> R) -> R {
+        let app = self.app.upgrade();
+        let mut st = self.state.borrow_mut();
+        if let Some(app) = &app {
+            collect_typed(app, &mut st.session);
         }
-        let weak = self.me.clone();
-        let waiting = slint::spawn_local(async move {
-            let dict = rx.await.unwrap_or_else(|_| {
-                Err(DictionaryError::Unreadable {
-                    path: shown,
-                    reason: "the loading thread stopped".into(),
-                })
-            });
-            if let Some(c) = weak.upgrade() {
-                c.dictionary_loaded(dict);
-            }
-        });
-        if let Err(e) = waiting {
-            eprintln!("the pinyin dictionary will not reach the keyboard: {e}");
+        let result = change(&mut st);
+        if let Some(app) = &app {
+            render(app, &st);
         }
+        result
     }
 
-    /// Headless screenshots have no backend: with this, the kiosk's operations run at once on
-    /// `kiosk`, so the screenshot tour can drive the same flows as a resident's taps.
-    pub fn run_inline(&self, kiosk: Kiosk) {
-        *self.inline.borrow_mut() = Some(kiosk);
-        self.refresh_open_now();
+    /// A read-only look at the state, for tests and the screenshot tour.
+    pub fn with_state<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.state.borrow())
     }
 
-    /// Runs a kiosk operation off the UI thread (on the backend's blocking pool) and hands its
-    /// answer to `done` on the UI thread, unless the resident has left since (Home, idle reset).
-    /// `changes`: the operation changes the queues, bookings or attendance (the print queue and
-    /// the outbox are woken). Without a backend the operation runs at once on the inline kiosk
-    /// (headless screenshots), or not at all.
+    /// Runs a kiosk operation (off the UI thread, with the backend) and hands its answer to
+    /// `done` on the UI thread, unless the resident has left since (Home, idle reset).
+    /// `changes`: the operation changes the queues, bookings or attendance.
+    ///
+    /// Never call it from inside [`Controller::update`]: the answer may come at once.
     pub(super) fn work<T: Send + 'static>(
         &self,
         changes: bool,
         job: impl FnOnce(&mut Kiosk) -> Result<T, KioskError> + Send + 'static,
         done: impl FnOnce(&Controller, Result<T, KioskError>) + 'static,
     ) {
-        if let Some(backend) = &self.backend {
-            let answer = backend.run(changes, job);
-            let weak = self.me.clone();
-            let session = self.session.get();
-            let waiting = slint::spawn_local(async move {
-                let result = answer.await.unwrap_or_else(|_| {
-                    Err(KioskError::Workers("the kiosk's worker stopped".into()))
-                });
-                if let Some(c) = weak.upgrade() {
-                    if c.session.get() == session {
-                        done(&c, result);
-                    }
-                }
-            });
-            if let Err(e) = waiting {
-                eprintln!("an answer of the kiosk will not reach the screen: {e}");
-            }
-            return;
-        }
-        let result = self.inline.borrow_mut().as_mut().map(job);
-        if let Some(result) = result {
-            done(self, result);
-        }
-    }
-
-    /// Awaits an answer of the backend on the UI thread (as [`Controller::work`] does).
-    pub(super) fn await_answer<T: 'static>(
-        &self,
-        answer: tokio::sync::oneshot::Receiver<T>,
-        done: impl FnOnce(&Controller, Option<T>) + 'static,
-    ) {
-        let weak = self.me.clone();
-        let session = self.session.get();
-        let waiting = slint::spawn_local(async move {
-            let result = answer.await.ok();
-            if let Some(c) = weak.upgrade() {
-                if c.session.get() == session {
-                    done(&c, result);
-                }
-            }
+        let (keep, mut kept) = oneshot::channel();
+        let job: Job = Box::new(move |kiosk| {
+            let result = job(kiosk);
+            let succeeded = result.is_ok();
+            let _ = keep.send(result);
+            succeeded
         });
-        if let Err(e) = waiting {
-            eprintln!("an answer of the kiosk will not reach the screen: {e}");
-        }
+        let answered = self.for_this_visit(move |c, ()| {
+            let result = kept
+                .try_recv()
+                .unwrap_or_else(|_| Err(KioskError::Workers("the kiosk's worker stopped".into())));
+            done(c, result);
+        });
+        self.ops.run(changes, job, answered);
     }
 
-    pub(super) fn backend(&self) -> Option<&Backend> {
-        self.backend.as_ref()
+    /// `then`, as a reply that is dropped if the resident has left by the time it comes.
+    pub(super) fn for_this_visit<T: 'static>(
+        &self,
+        then: impl FnOnce(&Controller, T) + 'static,
+    ) -> Reply<T> {
+        let weak = self.me.clone();
+        let visit = self.visit.get();
+        Box::new(move |value| {
+            if let Some(c) = weak.upgrade() {
+                if c.visit.get() == visit {
+                    then(&c, value);
+                }
+            }
+        })
+    }
+
+    pub(super) fn ops(&self) -> &dyn Operations {
+        self.ops.as_ref()
+    }
+
+    /// What the backend says as it happens.
+    pub(crate) fn event(&self, event: BackendEvent) {
+        match event {
+            BackendEvent::Job(outcome) => self.print_changed(&outcome),
+            BackendEvent::Printer(state) => self.printer_changed(state),
+            BackendEvent::Scan(scan) => self.scanned(scan),
+            BackendEvent::Scanner(open) => self.update(|st| st.station.scanner = Some(open)),
+            // The backend is being dropped with the window: nothing to show.
+            BackendEvent::Stopped(_) => {}
+        }
     }
 
     /// What changes without a touch, asked again for the screen showing it.
     fn refresh_screen(&self) {
-        let screen = self.state.borrow().screen;
+        let screen = self.state.borrow().session.screen();
         match screen {
             Screen::Home | Screen::TakeNumber => self.refresh_open_now(),
             Screen::Ticket => self.refresh_ticket(),
@@ -402,7 +610,7 @@ impl Controller {
     }
 
     fn connect(&self, app: &AppWindow) {
-        let api = app.global::<Api>();
+        let api = app.global::<super::ui::Api>();
         macro_rules! on {
             ($register:ident, |$c:ident $(, $arg:ident : $ty:ty)*| $body:expr) => {{
                 let weak = self.me.clone();
@@ -442,7 +650,8 @@ impl Controller {
             .ime_pick(index.max(0) as usize));
         on!(on_ime_page, |c, next: bool| c.ime_page(next));
         on!(on_ime_toggle, |c| c.ime_toggle());
-        on!(on_still_here, |c| c.still_here());
+        // `activity` (called for every callback) dismisses the prompt.
+        on!(on_still_here, |c| c.update(|_| ()));
         on!(on_open_track, |c| c.open_track());
         on!(on_track_edited, |c, text: SharedString| c
             .track_edited(&text));
@@ -495,35 +704,20 @@ impl Controller {
         on!(on_staff_exit, |c| c.go_home());
     }
 
-    pub(super) fn app(&self) -> Option<AppWindow> {
-        self.app.upgrade()
-    }
-
-    pub(super) fn render(&self) {
-        if let Some(app) = self.app() {
-            render(&app, &self.state.borrow());
-        }
-    }
-
-    /// A read-only look at the state, for tests and the screenshot tour.
-    pub fn with_state<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        f(&self.state.borrow())
-    }
-
-    // ---- navigation -------------------------------------------------------------------------
+    // ---- the intake -----------------------------------------------------------------------
 
     pub fn choose_service(&self, id: &str) {
-        {
-            let mut st = self.state.borrow_mut();
-            let Some(service) = st.config.catalogue.service(id).cloned() else {
+        self.update(|st| {
+            let Some(service) = st.station.config.catalogue.service(id) else {
                 return;
             };
-            st.wizard = Some(Wizard::start(&service, st.language));
-            st.result = None;
-            st.problem = Problem::None;
-            st.screen = screen_of(st.wizard.as_ref().map_or(Step::Subtype, Wizard::step));
-        }
-        self.entered_step();
+            let wizard = Wizard::start(service, st.session.language);
+            st.session.enter(Flow::Intake(Intake {
+                wizard,
+                text_entry: None,
+                scan_held: false,
+            }));
+        });
     }
 
     pub fn choose_subtype(&self, id: &str) {
@@ -531,47 +725,37 @@ impl Controller {
     }
 
     pub fn choose_option(&self, question: &str, option: &str) {
-        if let Some(w) = self.state.borrow_mut().wizard.as_mut() {
-            w.toggle_option(question, option);
-        }
-        self.render();
+        self.update(|st| {
+            if let Flow::Intake(intake) = &mut st.session.flow {
+                intake.wizard.toggle_option(question, option);
+            }
+        });
     }
 
     pub fn open_text_entry(&self, question: &str) {
-        let value = {
-            let mut st = self.state.borrow_mut();
-            st.ime.clear_typing();
-            st.text_entry = Some(question.to_owned());
-            st.wizard
-                .as_ref()
-                .and_then(|w| w.answer(question))
-                .unwrap_or("")
-                .to_owned()
-        };
-        if let Some(app) = self.app() {
-            app.global::<Api>().set_text_entry_value(value.into());
-        }
-        self.render();
+        self.update(|st| {
+            st.session.composer.clear_typing();
+            if let Flow::Intake(intake) = &mut st.session.flow {
+                let value = intake.wizard.answer(question).unwrap_or("").to_owned();
+                intake.text_entry = Some(TextEntry {
+                    question: question.to_owned(),
+                    value,
+                });
+            }
+        });
     }
 
     pub fn close_text_entry(&self, keep: bool) {
-        let typed = self
-            .app()
-            .map(|a| a.global::<Api>().get_text_entry_value().to_string())
-            .unwrap_or_default();
-        {
-            let mut st = self.state.borrow_mut();
-            st.ime.clear_typing();
-            let Some(question) = st.text_entry.take() else {
-                return;
-            };
-            if keep {
-                if let Some(w) = st.wizard.as_mut() {
-                    w.set_text_answer(&question, &typed);
+        self.update(|st| {
+            st.session.composer.clear_typing();
+            if let Flow::Intake(intake) = &mut st.session.flow {
+                if let Some(entry) = intake.text_entry.take() {
+                    if keep {
+                        intake.wizard.set_text_answer(&entry.question, &entry.value);
+                    }
                 }
             }
-        }
-        self.render();
+        });
     }
 
     /// Next (and Submit, and "I agree": the wizard knows which step it is on).
@@ -584,277 +768,163 @@ impl Controller {
     }
 
     pub fn back(&self) {
-        if self.state.borrow().wizard.is_none() {
+        if self.state.borrow().session.intake().is_none() {
             self.flow_back();
             return;
         }
         self.navigate(|wizard, _, _| Ok(wizard.back()));
     }
 
-    /// Runs a wizard move with what the resident typed collected first, then shows where it
-    /// leads: the next step, Home, the step's problem, or the filing.
+    /// Runs a wizard move (on what the resident typed, collected by `update`), then goes where
+    /// it leads: the next step, Home, the step's problem, or the filing.
     fn navigate(
         &self,
-        step: impl FnOnce(&mut Wizard, &Service, &KioskConfig) -> Result<Move, crate::domain::CaseError>,
+        step: impl FnOnce(&mut Wizard, &Service, &KioskConfig) -> Result<Move, CaseError>,
     ) {
-        self.collect_typed();
-        self.state.borrow_mut().ime.clear_typing();
-        let outcome = {
-            let mut st = self.state.borrow_mut();
-            if st.busy {
-                return;
+        let moved = self.update(|st| {
+            st.session.composer.clear_typing();
+            if st.session.busy {
+                return None;
             }
-            let config = st.config.clone();
-            let Some(wizard) = st.wizard.as_mut() else {
-                return;
+            let config = st.station.config.clone();
+            let Flow::Intake(intake) = &mut st.session.flow else {
+                return None;
             };
-            let Some(service) = config.catalogue.service(&wizard.draft.service) else {
-                return;
-            };
-            let outcome = step(wizard, service, &config);
-            let next_screen = screen_of(wizard.step());
-            match &outcome {
-                Ok(Move::Stay) => {
-                    st.problem = Problem::None;
-                    st.screen = next_screen;
-                }
-                Err(e) => st.problem = problem_of_case(e),
+            let service = config.catalogue.service(&intake.wizard.draft.service)?;
+            let moved = step(&mut intake.wizard, service, &config);
+            match &moved {
+                Ok(Move::Stay) => st.session.problem = Problem::None,
+                Err(e) => st.session.problem = problem_of_case(e),
                 Ok(_) => {}
             }
-            outcome
-        };
-        match outcome {
-            Ok(Move::Stay) => self.entered_step(),
-            Ok(Move::Home) => self.go_home(),
-            Ok(Move::Submit) => self.submit(),
-            Err(_) => self.render(),
+            moved.ok()
+        });
+        match moved {
+            Some(Move::Home) => self.go_home(),
+            Some(Move::Submit) => self.submit(),
+            Some(Move::Stay) | None => {}
         }
     }
 
+    /// Files the reviewed draft; the resident stays on the review until it is durable.
     fn submit(&self) {
-        let Some(draft) = self.state.borrow().wizard.as_ref().map(|w| w.draft.clone()) else {
-            return;
-        };
-        let Some(backend) = &self.backend else {
-            return;
-        };
-        {
-            let mut st = self.state.borrow_mut();
-            st.busy = true;
-            st.problem = Problem::None;
-        }
-        self.render();
-        let answer = backend.submit(draft);
-        let weak = self.me.clone();
-        let session = self.session.get();
-        let waiting = slint::spawn_local(async move {
-            let result = answer
-                .await
-                .unwrap_or_else(|_| Err(KioskError::Workers("the intake worker stopped".into())));
-            if let Some(c) = weak.upgrade() {
-                if c.session.get() == session {
-                    c.show_filed(result);
-                }
-            }
+        let draft = self.update(|st| {
+            let draft = st.session.intake()?.wizard.draft.clone();
+            st.session.busy = true;
+            st.session.problem = Problem::None;
+            Some(draft)
         });
-        if let Err(e) = waiting {
-            self.show_filed(Err(KioskError::Workers(e.to_string())));
+        if let Some(draft) = draft {
+            self.work(
+                true,
+                move |k| k.file_case(&draft),
+                |c, result| c.show_filed(result),
+            );
         }
     }
 
     /// Shows the outcome of filing: the code and QR (the emergency numbers first when the case
     /// is high-risk), or the problem with everything the resident entered kept.
-    pub fn show_filed(&self, result: Result<Filed, KioskError>) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.busy = false;
+    fn show_filed(&self, result: Result<Filed, KioskError>) {
+        self.update(|st| {
+            st.session.busy = false;
             match result {
+                // The draft held personal data; the case is durable now, so it goes.
                 Ok(filed) => {
-                    let payload = crate::domain::qr_payload(&filed.url);
-                    let next_steps = st
-                        .config
-                        .catalogue
-                        .service(&filed.case.service)
-                        .map(|s| s.next_steps.get(st.language).to_owned())
-                        .unwrap_or_default();
-                    let high_risk = filed.case.risk.level == RiskLevel::High;
-                    st.result = Some(ResultView {
-                        token: filed.case.token.as_str().to_owned(),
-                        service: filed.case.service.clone(),
-                        code: filed.case.token.grouped(),
-                        qr: qr_image(&payload).unwrap_or_default(),
-                        next_steps,
-                        print: if st.printer_down() {
-                            PrintState::Unavailable
-                        } else {
-                            PrintState::Waiting
-                        },
-                        high_risk,
-                    });
-                    // The draft held personal data; the case is durable now, so let it go.
-                    st.wizard = None;
-                    st.problem = Problem::None;
-                    st.screen = if high_risk {
-                        Screen::HighRisk
-                    } else {
-                        Screen::Result
-                    };
+                    let result = ResultView::of(&filed, &st.station, st.session.language);
+                    st.session.enter(Flow::Filed(result));
                 }
-                Err(e) => st.problem = problem_of(&e),
+                Err(e) => st.session.problem = problem_of(&e),
             }
-        }
-        self.render();
+        });
     }
 
     /// From the emergency numbers to the code.
     pub fn show_code(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            if st.result.is_some() {
-                st.screen = Screen::Result;
+        self.update(|st| {
+            if let Flow::Filed(result) = &mut st.session.flow {
+                result.code_asked = true;
             }
-        }
-        self.render();
+        });
     }
 
     /// A print job changed state; if it is the slip of the case, the ticket or the booking on
     /// screen, show it.
-    pub fn print_changed(&self, outcome: &PrintOutcome) {
-        {
-            let mut st = self.state.borrow_mut();
-            let down = st.printer_down();
+    fn print_changed(&self, outcome: &PrintOutcome) {
+        self.update(|st| {
             let print = match outcome.state {
-                PrintJobState::Pending if down => PrintState::Unavailable,
+                PrintJobState::Pending if st.station.printer_down() => PrintState::Unavailable,
                 PrintJobState::Pending => PrintState::Waiting,
                 PrintJobState::Printing => PrintState::Printing,
                 PrintJobState::Printed => PrintState::Printed,
                 PrintJobState::Failed | PrintJobState::Suppressed => PrintState::Failed,
             };
             let token = outcome.token.as_str();
-            let mut shown = false;
-            if let Some(result) = st.result.as_mut().filter(|r| r.token == token) {
-                result.print = print;
-                shown = true;
-            }
-            if let Some(ticket) = st.ticket.as_mut().filter(|t| t.slip_token == token) {
-                if ticket.print != PrintState::None {
-                    ticket.print = print;
-                    shown = true;
+            match &mut st.session.flow {
+                Flow::Filed(result) if result.token == token => result.print = print,
+                // A ticket scanned later has no slip printing.
+                Flow::Ticket(ticket)
+                    if ticket.slip_token == token && ticket.print != PrintState::None =>
+                {
+                    ticket.print = print
                 }
+                Flow::Booked(booked) if booked.info.booking.token == token => booked.print = print,
+                _ => {}
             }
-            if let Some(booking) = st
-                .booking_shown
-                .as_mut()
-                .filter(|b| b.info.booking.token == token)
-            {
-                if booking.print != PrintState::None {
-                    booking.print = print;
-                    shown = true;
-                }
-            }
-            if !shown {
-                return;
-            }
-        }
-        self.render();
+        });
     }
 
     /// The printer's state changed: Home says so before anyone starts, and a slip waiting on
-    /// the result screen says the printer cannot print it now.
-    pub fn printer_changed(&self, state: PrinterState) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.printer = Some(state);
-            let down = st.printer_down();
-            let adjust = |print: &mut PrintState| {
-                *print = match *print {
-                    PrintState::Waiting if down => PrintState::Unavailable,
-                    PrintState::Unavailable if !down => PrintState::Waiting,
-                    other => other,
-                };
+    /// screen says the printer cannot print it now.
+    fn printer_changed(&self, state: PrinterState) {
+        self.update(|st| {
+            st.station.printer = Some(state);
+            let down = st.station.printer_down();
+            let print = match &mut st.session.flow {
+                Flow::Filed(result) => &mut result.print,
+                Flow::Ticket(ticket) => &mut ticket.print,
+                Flow::Booked(booked) => &mut booked.print,
+                _ => return,
             };
-            if let Some(result) = st.result.as_mut() {
-                adjust(&mut result.print);
-            }
-            if let Some(ticket) = st.ticket.as_mut() {
-                adjust(&mut ticket.print);
-            }
-            if let Some(booking) = st.booking_shown.as_mut() {
-                adjust(&mut booking.print);
-            }
-        }
-        self.render();
+            *print = match *print {
+                PrintState::Waiting if down => PrintState::Unavailable,
+                PrintState::Unavailable if !down => PrintState::Waiting,
+                other => other,
+            };
+        });
     }
 
-    // ---- track my case -----------------------------------------------------------------------
+    // ---- track my case ----------------------------------------------------------------------
 
     pub fn open_track(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.wizard = None;
-            st.result = None;
-            st.tracked = None;
-            st.track_not_found = false;
-            st.track_check = TrackCheck::Empty;
-            st.track_scan = ScanProblem::None;
-            st.screen = Screen::Track;
-        }
-        if let Some(app) = self.app() {
-            app.global::<Api>().set_track_code(SharedString::new());
-        }
-        self.render();
+        self.update(|st| st.session.enter(Flow::Track(Track::default())));
     }
 
-    /// Checks the code as it is typed, so a typo shows before the resident presses Search.
+    /// The code field changed.
     pub fn track_edited(&self, text: &str) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.track_not_found = false;
-            st.track_scan = ScanProblem::None;
-            st.track_missing = 0;
-            st.track_check = match TrackingToken::from_scan(text) {
-                Ok(_) => TrackCheck::Ok,
-                Err(TokenError::Empty) => TrackCheck::Empty,
-                Err(TokenError::WrongLength { found, expected }) => {
-                    st.track_missing = expected as i32 - found as i32;
-                    if found < expected {
-                        TrackCheck::Incomplete
-                    } else {
-                        TrackCheck::TooLong
-                    }
-                }
-                Err(TokenError::InvalidCharacter { found, .. }) => {
-                    st.track_bad_char = found.to_string();
-                    TrackCheck::BadCharacter
-                }
-                Err(TokenError::CheckFailed) => TrackCheck::Typo,
-            };
-        }
-        self.render();
+        self.update(|st| {
+            if let Flow::Track(track) = &mut st.session.flow {
+                track.edited(text);
+            }
+        });
     }
 
     pub fn track_submit(&self) {
-        let code = match self.app() {
-            Some(app) => app.global::<Api>().get_track_code().to_string(),
-            None => return,
-        };
-        self.track_edited(&code);
-        if self.state.borrow().track_check != TrackCheck::Ok {
-            if looks_scanned(&code) {
+        let token = self.update(|st| {
+            let Flow::Track(track) = &mut st.session.flow else {
+                return None;
+            };
+            let code = track.code.clone();
+            track.edited(&code);
+            if track.check != CodeCheck::Ok && looks_scanned(&code) {
                 // A keyboard-wedge scanner typed something that is no code of ours (another QR
                 // code, a web address): say so, and clear the field for the next try.
-                if let Some(app) = self.app() {
-                    app.global::<Api>().set_track_code(SharedString::new());
-                }
-                let mut st = self.state.borrow_mut();
-                st.track_check = TrackCheck::Empty;
-                st.track_scan = ScanProblem::NotOurs;
-                drop(st);
-                self.render();
+                track.edited("");
+                track.scan = ScanProblem::NotOurs;
             }
-            return;
-        }
-        if let Ok(token) = TrackingToken::from_scan(&code) {
+            TrackingToken::from_scan(&code).ok()
+        });
+        if let Some(token) = token {
             self.lookup(token.as_str().to_owned());
         }
     }
@@ -863,72 +933,43 @@ impl Controller {
     /// screen, a ticket its place in the queue), then, for a case or a code this station does
     /// not know, its progress (`Kiosk::track`, as `case show` does).
     fn lookup(&self, code: String) {
-        self.state.borrow_mut().busy = true;
-        self.render();
+        self.update(|st| st.session.busy = true);
         let asked = code.clone();
         self.work(
             false,
-            move |k| super::appointments::look_up(k, &asked),
+            move |k| look_up(k, &asked),
             move |c, looked| match looked {
                 Ok(Looked::Booking(info)) => c.show_booking(info),
                 Ok(Looked::Ticket(view)) => c.show_scanned_ticket(view),
                 // A case, a code of another station, or the database could not say: upstream
                 // knows (or says it knows no such case).
-                Ok(Looked::Case) | Ok(Looked::Unknown) | Err(_) => c.track_case(code),
+                Ok(Looked::Case) | Ok(Looked::Unknown) | Err(_) => {
+                    let reply = c.for_this_visit(|c, result| c.show_tracked(result));
+                    c.ops.track(code, reply);
+                }
             },
         );
     }
 
-    /// Looks a case up upstream and shows the answer when it comes.
-    fn track_case(&self, code: String) {
-        let Some(backend) = &self.backend else {
-            self.state.borrow_mut().busy = false;
-            self.render();
-            return;
-        };
-        self.state.borrow_mut().busy = true;
-        self.render();
-        let answer = backend.track(code);
-        let weak = self.me.clone();
-        let session = self.session.get();
-        let waiting = slint::spawn_local(async move {
-            let result = answer
-                .await
-                .unwrap_or_else(|_| Err(KioskError::Workers("the tracking worker stopped".into())));
-            if let Some(c) = weak.upgrade() {
-                if c.session.get() == session {
-                    c.show_tracked(result);
+    /// Shows a case looked up by its code, or says no case has it.
+    fn show_tracked(&self, result: Result<Tracked, KioskError>) {
+        self.update(|st| {
+            st.session.busy = false;
+            let Flow::Track(track) = &mut st.session.flow else {
+                return;
+            };
+            match result {
+                Ok(tracked) => track.tracked = Some(tracked),
+                Err(KioskError::NotFound(_)) | Err(KioskError::Token(_)) => track.not_found = true,
+                Err(e) => {
+                    track.not_found = false;
+                    st.session.problem = problem_of(&e);
                 }
             }
         });
-        if let Err(e) = waiting {
-            self.show_tracked(Err(KioskError::Workers(e.to_string())));
-        }
     }
 
-    /// Shows a case looked up by its code, or says no case has it.
-    pub fn show_tracked(&self, result: Result<Tracked, KioskError>) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.busy = false;
-            match result {
-                Ok(tracked) => {
-                    st.tracked = Some(tracked);
-                    st.screen = Screen::TrackResult;
-                }
-                Err(KioskError::NotFound(_)) | Err(KioskError::Token(_)) => {
-                    st.track_not_found = true
-                }
-                Err(e) => {
-                    st.track_not_found = false;
-                    st.problem = problem_of(&e);
-                }
-            }
-        }
-        self.render();
-    }
-
-    // ---- scans --------------------------------------------------------------------------------
+    // ---- scans ------------------------------------------------------------------------------
 
     /// A scan: from the serial scanner, or a line a keyboard-wedge scanner typed where no text
     /// field has the focus. A tracking code (or a slip's tracking URL) opens Track and is looked
@@ -937,14 +978,15 @@ impl Controller {
     /// a notice instead: the resident's answers are never thrown away by a scan, and they can
     /// submit or go Home and scan again. While a lookup is under way a further scan (a scanner
     /// reading the slip twice) is ignored.
-    pub fn scanned(&self, scan: Scan) {
+    fn scanned(&self, scan: Scan) {
         self.activity();
         let (in_intake, looking_up, staff) = {
             let st = self.state.borrow();
+            let flow = &st.session.flow;
             (
-                st.wizard.is_some(),
-                st.busy,
-                matches!(st.screen, Screen::StaffPin | Screen::Staff),
+                matches!(flow, Flow::Intake(_)),
+                st.session.busy,
+                matches!(flow, Flow::Staff(_)),
             )
         };
         if staff {
@@ -965,22 +1007,22 @@ impl Controller {
         };
         match token {
             Ok(token) => {
-                self.open_track();
-                let code = token.grouped();
-                if let Some(app) = self.app() {
-                    app.global::<Api>().set_track_code(code.as_str().into());
-                }
-                self.track_edited(&code);
+                self.update(|st| {
+                    let mut track = Track::default();
+                    track.edited(&token.grouped());
+                    st.session.enter(Flow::Track(track));
+                });
                 self.lookup(token.as_str().to_owned());
             }
-            Err(problem) => {
+            Err(problem) => self.update(|st| {
                 // On Track already, what the resident typed stays.
-                if self.state.borrow().screen != Screen::Track {
-                    self.open_track();
+                if st.session.screen() != Screen::Track {
+                    st.session.enter(Flow::Track(Track::default()));
                 }
-                self.state.borrow_mut().track_scan = problem;
-                self.render();
-            }
+                if let Flow::Track(track) = &mut st.session.flow {
+                    track.scan = problem;
+                }
+            }),
         }
     }
 
@@ -988,42 +1030,19 @@ impl Controller {
     /// a keyboard-wedge scanner typing a code. The keys gather into a line, Enter ends it, and
     /// the line is a scan.
     pub fn scanner_key(&self, text: &str) {
-        let scan = {
-            let mut wedge = self.wedge.borrow_mut();
-            let now = Instant::now();
-            if wedge
-                .last_key
-                .is_some_and(|t| now.duration_since(t) > WEDGE_GAP)
-            {
-                wedge.clear();
-            }
-            wedge.last_key = Some(now);
-            if text == "\n" || text == "\r" {
-                wedge.take()
-            } else {
-                // Modifier, arrow and function keys come as control or private-use characters.
-                let typed = |c: &char| !c.is_control() && !('\u{E000}'..='\u{F8FF}').contains(c);
-                for c in text.chars().filter(typed) {
-                    if wedge.typed.len() + c.len_utf8() > MAX_LINE {
-                        wedge.too_long = true;
-                        wedge.typed.clear();
-                    }
-                    if !wedge.too_long {
-                        wedge.typed.push(c);
-                    }
-                }
-                None
-            }
-        };
-        if let Some(scan) = scan {
+        let now = Instant::now();
+        if let Some(scan) = self.update(|st| st.session.wedge.key(text, now)) {
             self.scanned(scan);
         }
     }
 
     /// A scan during an intake: the notice says why nothing happened, and goes by itself.
     fn hold_scan(&self) {
-        self.state.borrow_mut().scan_held = true;
-        self.render();
+        self.update(|st| {
+            if let Flow::Intake(intake) = &mut st.session.flow {
+                intake.scan_held = true;
+            }
+        });
         let weak = self.me.clone();
         self.notice
             .start(TimerMode::SingleShot, SCAN_HELD_FOR, move || {
@@ -1033,83 +1052,72 @@ impl Controller {
             });
     }
 
-    pub fn dismiss_scan_held(&self) {
+    fn dismiss_scan_held(&self) {
         self.notice.stop();
-        self.state.borrow_mut().scan_held = false;
-        self.render();
+        self.update(|st| {
+            if let Flow::Intake(intake) = &mut st.session.flow {
+                intake.scan_held = false;
+            }
+        });
     }
 
-    /// The serial scanner's port opened or went away.
-    pub fn scanner_changed(&self, open: bool) {
-        self.state.borrow_mut().scanner = Some(open);
-    }
+    // ---- sessions ---------------------------------------------------------------------------
 
-    /// Back to Home with everything the resident entered or was shown cleared.
+    /// Back to Home: a new session, in the language and text size the resident chose.
     pub fn go_home(&self) {
-        self.session.set(self.session.get() + 1);
-        if self.state.borrow().staff.signed_in {
+        let (language, elderly) = {
+            let st = self.state.borrow();
+            (st.session.language, st.session.elderly)
+        };
+        self.start_session(Session::new(language, elderly));
+    }
+
+    /// The idle reset: a new session in the default language and text size.
+    fn idle_reset(&self) {
+        let language = self.state.borrow().station.config.ui.default_language;
+        self.start_session(Session::new(language, false));
+    }
+
+    /// Puts `session` in the place of the one before, whose answers still on the way are
+    /// dropped; leaving the staff console is audited.
+    fn start_session(&self, session: Session) {
+        self.visit.set(self.visit.get() + 1);
+        let staff_leaves = matches!(
+            self.state.borrow().session.flow,
+            Flow::Staff(Staff::Console(_))
+        );
+        if staff_leaves {
             self.staff_signed_out();
-        }
-        {
-            let mut st = self.state.borrow_mut();
-            st.wizard = None;
-            st.result = None;
-            st.problem_detail.clear();
-            st.queue_service = None;
-            st.ticket = None;
-            st.bookable.clear();
-            st.booking = None;
-            st.booking_shown = None;
-            st.staff = StaffState::default();
-            st.text_entry = None;
-            st.problem = Problem::None;
-            st.busy = false;
-            st.still_there = None;
-            st.tracked = None;
-            st.track_not_found = false;
-            st.track_check = TrackCheck::Empty;
-            st.track_scan = ScanProblem::None;
-            st.scan_held = false;
-            st.staff_called = false;
-            st.screen = Screen::Home;
-            let pinyin = st.language == Language::Zh;
-            st.ime.reset(pinyin);
         }
         self.give_up.stop();
         self.countdown.stop();
         self.notice.stop();
-        self.wedge.borrow_mut().clear();
-        if let Some(app) = self.app() {
-            let api = app.global::<Api>();
-            api.set_description(SharedString::new());
-            api.set_phone(SharedString::new());
-            api.set_text_entry_value(SharedString::new());
-            api.set_track_code(SharedString::new());
+        if session.language != self.state.borrow().session.language {
+            apply_language(session.language);
         }
-        self.render();
+        self.update(|st| st.session = session);
         self.refresh_open_now();
     }
 
-    // ---- typing -------------------------------------------------------------------------------
+    // ---- typing -----------------------------------------------------------------------------
 
     /// A key of the on-screen keyboard or keypad: into the pinyin being composed, or to the
     /// focused field as a key event.
     pub fn key(&self, text: &str) {
-        let out = {
-            let mut st = self.state.borrow_mut();
+        let typed = self.update(|st| {
             if st.composing() {
-                st.ime.key(text)
+                st.session.composer.key(&st.station.pinyin, text)
             } else {
                 vec![text.to_owned()]
             }
-        };
-        self.type_texts(&out);
-        self.render();
+        });
+        self.type_texts(&typed);
     }
 
-    /// Sends each of `texts` to the focused field as a key event.
+    /// Sends each of `texts` to the focused field as a key event (outside `update`: the field
+    /// may answer with a callback, such as Track's `edited`).
     fn type_texts(&self, texts: &[String]) {
-        let Some(app) = self.app() else {
+        let Some(app) = self.app.upgrade() else {
             return;
         };
         for text in texts {
@@ -1127,139 +1135,79 @@ impl Controller {
 
     /// The resident tapped a candidate of the pinyin keyboard's bar.
     pub fn ime_pick(&self, index: usize) {
-        let word = self.state.borrow_mut().ime.pick(index);
+        let word = self.update(|st| st.session.composer.pick(&st.station.pinyin, index));
         if let Some(word) = word {
             self.type_texts(&[word]);
         }
-        self.render();
     }
 
     /// The candidates' next page (or the one before).
     pub fn ime_page(&self, next: bool) {
-        {
-            let mut st = self.state.borrow_mut();
-            let elderly = st.elderly;
-            st.ime.turn_page(next, elderly);
-        }
-        self.render();
+        self.update(|st| {
+            let elderly = st.session.elderly;
+            st.session.composer.turn_page(next, elderly);
+        });
     }
 
     /// Pinyin ⇄ ABC.
     pub fn ime_toggle(&self) {
-        let raw = self.state.borrow_mut().ime.toggle();
-        if let Some(raw) = raw {
+        if let Some(raw) = self.update(|st| st.session.composer.toggle()) {
             self.type_texts(&[raw]);
         }
-        self.render();
     }
 
-    /// The pinyin dictionary, loaded once off the UI thread (see [`Controller::new`]), or
-    /// loaded here at once (headless screenshots).
-    pub fn dictionary_loaded(&self, dict: Result<Dictionary, DictionaryError>) {
-        self.state.borrow_mut().ime.loaded(dict);
-        self.render();
-    }
-
-    /// Copies the fields being typed into the draft.
-    fn collect_typed(&self) {
-        let Some(app) = self.app() else {
-            return;
-        };
-        let api = app.global::<Api>();
-        let mut st = self.state.borrow_mut();
-        let Some(w) = st.wizard.as_mut() else {
-            return;
-        };
-        match w.step() {
-            Step::Description => w.draft.description = api.get_description().to_string(),
-            Step::Contact => w.draft.phone = api.get_phone().to_string(),
-            _ => {}
-        }
-    }
-
-    /// Shows a step, with the fields being typed loaded from the draft.
-    fn entered_step(&self) {
-        if let Some(app) = self.app() {
-            let api = app.global::<Api>();
-            let st = self.state.borrow();
-            if let Some(w) = &st.wizard {
-                api.set_description(w.draft.description.as_str().into());
-                api.set_phone(w.draft.phone.as_str().into());
-            }
-        }
-        self.render();
-    }
-
-    // ---- settings -----------------------------------------------------------------------------
+    // ---- settings ---------------------------------------------------------------------------
 
     pub fn set_language(&self, language: Language) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.language = language;
-            st.ime.clear_typing();
-            st.ime.pinyin_mode = language == Language::Zh;
-        }
-        if let Some(w) = self.state.borrow_mut().wizard.as_mut() {
-            w.draft.language = language;
-        }
-        self.apply_language();
-        self.render();
-    }
-
-    fn apply_language(&self) {
-        // The UI's source language is Chinese; English is the bundled translation.
-        let tag = match self.state.borrow().language {
-            Language::Zh => "",
-            Language::En => "en",
-        };
-        if let Err(e) = slint::select_bundled_translation(tag) {
-            eprintln!("cannot switch the screen's language: {e}");
-        }
+        apply_language(language);
+        self.update(|st| {
+            let session = &mut st.session;
+            session.language = language;
+            session.composer.clear_typing();
+            session.composer.pinyin_mode = language == Language::Zh;
+            if let Flow::Intake(intake) = &mut session.flow {
+                intake.wizard.draft.language = language;
+            }
+        });
     }
 
     /// The elderly mode's "call staff" button: the same `Kiosk::call_staff` as `staff call`;
     /// the button then says staff are on their way, for the rest of the session.
     pub fn call_staff(&self) {
-        if self.state.borrow().staff_called {
+        if self.state.borrow().session.staff_called {
             return;
         }
         self.work(
             true,
             |k| k.call_staff(chrono::Utc::now()),
             |c, result| {
-                {
-                    let mut st = c.state.borrow_mut();
-                    match result {
-                        Ok(_) => st.staff_called = true,
-                        Err(e) => st.problem = problem_of(&e),
-                    }
-                }
-                c.render();
+                c.update(|st| match result {
+                    Ok(_) => st.session.staff_called = true,
+                    Err(e) => st.session.problem = problem_of(&e),
+                })
             },
         );
     }
 
     pub fn set_elderly(&self, on: bool) {
-        self.state.borrow_mut().elderly = on;
-        self.render();
+        self.update(|st| st.session.elderly = on);
     }
 
-    // ---- idle reset ---------------------------------------------------------------------------
+    // ---- idle reset -------------------------------------------------------------------------
 
     /// Any touch: the idle clock starts again and a "still there?" prompt goes away.
     pub fn activity(&self) {
         let (timeout, prompting) = {
             let st = self.state.borrow();
             (
-                st.config.idle_timeout_s(st.elderly),
-                st.still_there.is_some(),
+                st.station.config.idle_timeout_s(st.session.elderly),
+                st.session.still_there.is_some(),
             )
         };
         if prompting {
-            self.state.borrow_mut().still_there = None;
             self.give_up.stop();
             self.countdown.stop();
-            self.render();
+            self.update(|st| st.session.still_there = None);
         }
         let weak = self.me.clone();
         self.idle.start(
@@ -1273,37 +1221,33 @@ impl Controller {
         );
     }
 
-    pub fn still_here(&self) {
-        // `activity` (called for every callback) already dismissed the prompt.
-        self.render();
-    }
-
     /// Nobody touched the screen for the idle timeout.
-    pub fn idle_timeout(&self) {
-        let (at_home, defaults) = {
+    pub(crate) fn idle_timeout(&self) {
+        let (at_home, fresh, seconds) = {
             let st = self.state.borrow();
+            let config = &st.station.config;
             (
-                st.screen == Screen::Home,
-                st.language == st.config.ui.default_language && !st.elderly,
+                st.session.screen() == Screen::Home,
+                st.session == Session::new(config.ui.default_language, false),
+                config.ui.still_there_s,
             )
         };
         if at_home {
-            // Nothing to clear, but the next resident gets the default language and text size.
-            if !defaults {
-                self.restore_defaults();
+            // Nothing on screen to lose, so no question; but the next resident gets a session
+            // of their own (the default language and text size, no taps on the station's name).
+            if !fresh {
+                self.idle_reset();
             }
             return;
         }
-        let seconds = self.state.borrow().config.ui.still_there_s;
-        self.state.borrow_mut().still_there = Some(seconds);
-        self.render();
+        self.update(|st| st.session.still_there = Some(seconds));
         let weak = self.me.clone();
         self.give_up.start(
             TimerMode::SingleShot,
             Duration::from_secs(u64::from(seconds)),
             move || {
                 if let Some(c) = weak.upgrade() {
-                    c.restore_defaults();
+                    c.idle_reset();
                 }
             },
         );
@@ -1311,33 +1255,26 @@ impl Controller {
         self.countdown
             .start(TimerMode::Repeated, Duration::from_secs(1), move || {
                 if let Some(c) = weak.upgrade() {
-                    c.countdown_tick();
+                    c.update(|st| {
+                        if let Some(left) = st.session.still_there.as_mut() {
+                            *left = left.saturating_sub(1).max(1);
+                        }
+                    });
                 }
             });
     }
-
-    fn countdown_tick(&self) {
-        if let Some(left) = self.state.borrow_mut().still_there.as_mut() {
-            *left = left.saturating_sub(1).max(1);
-        }
-        self.render();
-    }
-
-    /// Clears everything and returns to Home in the default language and text size.
-    fn restore_defaults(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.language = st.config.ui.default_language;
-            st.elderly = false;
-        }
-        self.apply_language();
-        self.go_home();
-    }
 }
 
-/// Pinyin is the keyboard's default mode in Chinese.
-fn config_pinyin(config: &KioskConfig) -> bool {
-    config.ui.default_language == Language::Zh
+/// Switches the screen's words: the UI's source language is Chinese; English is the bundled
+/// translation.
+fn apply_language(language: Language) {
+    let tag = match language {
+        Language::Zh => "",
+        Language::En => "en",
+    };
+    if let Err(e) = slint::select_bundled_translation(tag) {
+        tracing::warn!(error = %e, "cannot switch the screen's language");
+    }
 }
 
 /// Whether text that is no tracking code came from a scanner rather than a typo: a web address,

@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::ui::{CallRow, NowServingWindow};
-use crate::config::KioskConfig;
-use crate::kiosk::{Kiosk, KioskError};
-use crate::store::QueueCall;
+use station::config::KioskConfig;
+use station::kiosk::{Kiosk, KioskError};
+use station::store::QueueCall;
 
 /// How many earlier calls the board lists beside the current one.
 pub const RECENT: usize = 5;
@@ -62,7 +62,7 @@ pub fn read_board(
         staff_called: kiosk
             .notices()?
             .iter()
-            .any(|n| crate::store::CALLS_FOR_STAFF.contains(&n.kind.as_str())),
+            .any(|n| station::store::CALLS_FOR_STAFF.contains(&n.kind.as_str())),
     })
 }
 
@@ -122,7 +122,7 @@ pub fn run(config: Arc<KioskConfig>, chime: bool) -> anyhow::Result<()> {
                     kiosk = Kiosk::open(reader_config.clone())
                         .map_err(|e| {
                             if !complained {
-                                eprintln!("display: cannot open the kiosk's database: {e}");
+                                tracing::error!(error = %e, "display: cannot open the kiosk's database");
                                 complained = true;
                             }
                         })
@@ -154,7 +154,7 @@ pub fn run(config: Arc<KioskConfig>, chime: bool) -> anyhow::Result<()> {
                         }
                         Err(e) => {
                             if !complained {
-                                eprintln!("display: cannot read the queue: {e}");
+                                tracing::error!(error = %e, "display: cannot read the queue");
                                 complained = true;
                             }
                             kiosk = None;
@@ -186,7 +186,7 @@ impl Chime {
         match written {
             Ok(()) => Chime { path: Some(path) },
             Err(e) => {
-                eprintln!("display: no chime ({}: {e})", path.display());
+                tracing::warn!(path = %path.display(), error = %e, "display: no chime");
                 Chime { path: None }
             }
         }
@@ -206,7 +206,7 @@ impl Chime {
             Ok(mut child) => {
                 std::thread::spawn(move || child.wait());
             }
-            Err(e) => eprintln!("display: cannot play the chime with aplay: {e}"),
+            Err(e) => tracing::warn!(error = %e, "display: cannot play the chime with aplay"),
         }
     }
 }

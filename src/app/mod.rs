@@ -6,6 +6,8 @@
 //! - [`staff`]: the staff mode (PIN pad and console).
 //! - [`view`]: writes the controller's state into the UI's `Api` global.
 //! - [`backend`]: the tokio runtime that files cases and runs the print queue off the UI thread.
+//! - `tasks`: the backend's long-running tasks (print queue, outbox, roster, heartbeat,
+//!   scanner), each a type with a `run` and a shutdown signal.
 //! - [`screenshot`]: renders any screen to PNG without a display (software renderer).
 //!
 //! The Slint event loop owns the main thread; nothing here blocks it.
@@ -18,6 +20,7 @@ pub mod pinyin;
 pub mod qr;
 pub mod screenshot;
 pub mod staff;
+pub(crate) mod tasks;
 pub mod view;
 pub mod wizard;
 
@@ -31,10 +34,19 @@ use std::sync::Arc;
 use anyhow::Context;
 use slint::ComponentHandle;
 
-use crate::config::KioskConfig;
+use station::config::KioskConfig;
 
 /// Opens the kiosk window and runs until it is closed.
 pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
+    // systemd's stop (SIGTERM) and Ctrl-C close the window as closing it by hand would, so that
+    // the backend, dropped below, stops its tasks in their order.
+    devices::stop_signal::on_stop_signal(|_| {
+        // An error means the event loop has gone already: the window is closing anyway.
+        let _ = slint::invoke_from_event_loop(|| {
+            let _ = slint::quit_event_loop();
+        });
+    })
+    .context("cannot take the stop signals (SIGTERM, SIGINT)")?;
     let app = ui::AppWindow::new().context(
         "cannot open the kiosk window (is there a display? On a desktop DISPLAY or \
          WAYLAND_DISPLAY must be set; on the board, the `linuxkms` build with \
@@ -51,7 +63,7 @@ pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
     let backend = backend::Backend::start(config.clone())
         .with_context(|| format!("cannot start the kiosk in {}", config.data_dir.display()))?;
     let liveness = backend.0.liveness();
-    let controller = controller::Controller::new(&app, config, Some(backend));
+    let controller = controller::Controller::new(&app, config, backend);
     let _supervised = supervise(liveness);
     app.run().context("the kiosk window stopped unexpectedly")?;
     drop(controller);
@@ -61,8 +73,8 @@ pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
 /// Under systemd: `READY=1` once the UI loop runs (the database was checked and migrated before
 /// the backend started), and the watchdog, which the UI loop feeds with a beat every few
 /// seconds. Returns the UI's beat timer, which must live as long as the window.
-fn supervise(liveness: crate::systemd::Liveness) -> slint::Timer {
-    use crate::systemd::{spawn_watchdog, watchdog_interval, Notifier};
+fn supervise(liveness: devices::systemd::Liveness) -> slint::Timer {
+    use devices::systemd::{spawn_watchdog, watchdog_interval, Notifier};
     let ui = liveness.beat("ui");
     let timer = slint::Timer::default();
     timer.start(
@@ -73,12 +85,12 @@ fn supervise(liveness: crate::systemd::Liveness) -> slint::Timer {
     if let Some(notifier) = Notifier::from_env() {
         slint::Timer::single_shot(std::time::Duration::ZERO, move || {
             if let Err(e) = notifier.send("READY=1\nSTATUS=running") {
-                eprintln!("systemd: cannot say the kiosk is ready: {e}");
+                tracing::error!(error = %e, "systemd: cannot say the kiosk is ready");
             }
             match watchdog_interval() {
                 Some(interval) => {
                     if let Err(e) = spawn_watchdog(notifier, liveness, interval) {
-                        eprintln!("watchdog: cannot start: {e}");
+                        tracing::error!(error = %e, "watchdog: cannot start");
                     }
                 }
                 None => drop(notifier),

@@ -1,9 +1,11 @@
-//! The on-screen keyboard's pinyin composition: the letters typed so far, the candidates the
-//! engine ([`crate::ime`]) offers for them, the page of candidates on screen, and the resident's
-//! [`Session`]. Plain Rust; the controller feeds it keys and sends what it returns to the
-//! focused text field.
+//! The on-screen keyboard's pinyin composition, in two parts that live for different times:
+//! the station's [`PinyinDictionary`] (loaded once, shared by every resident) and one resident's
+//! [`Composer`]: the letters typed so far, the candidates the engine ([`ime`]) offers for
+//! them, the page of candidates on screen, and what this resident picked (ranked first next
+//! time). The composer is part of the resident's session, so a new session forgets all of it.
+//! Plain Rust; the controller feeds it keys and sends what it returns to the focused text field.
 
-use crate::ime::{Candidate, Dictionary, DictionaryError, Options, Session, MAX_INPUT};
+use ime::{Candidate, Dictionary, DictionaryError, Options, Session, MAX_INPUT};
 
 /// Candidates on one page at most.
 pub const MAX_PER_PAGE: usize = 8;
@@ -19,29 +21,22 @@ fn page_budget(elderly: bool) -> usize {
     }
 }
 
+/// The station's pinyin dictionary (the station's `[ime] dictionary` or the built-in one),
+/// once it has loaded; until then, or if it cannot load, the keys type letters.
 #[derive(Default)]
-pub struct Composer {
+pub struct PinyinDictionary {
     dict: Option<Dictionary>,
-    /// Why the dictionary could not be loaded, for staff (the keyboard then types letters).
-    pub problem: Option<String>,
-    /// Pinyin (else letters go straight in).
-    pub pinyin_mode: bool,
+    /// Why the dictionary could not be loaded, for staff.
+    pub(crate) problem: Option<String>,
+    /// Southern fuzzy pairs (`[ime] fuzzy`).
     fuzzy: bool,
-    typed: String,
-    candidates: Vec<Candidate>,
-    /// Where the page on screen starts, and where the pages before it started.
-    page_start: usize,
-    pages_back: Vec<usize>,
-    session: Session,
 }
 
-impl Composer {
-    /// `fuzzy`: southern fuzzy pairs (`[ime] fuzzy`).
-    pub fn new(pinyin_mode: bool, fuzzy: bool) -> Composer {
-        Composer {
-            pinyin_mode,
+impl PinyinDictionary {
+    pub fn new(fuzzy: bool) -> PinyinDictionary {
+        PinyinDictionary {
             fuzzy,
-            ..Composer::default()
+            ..PinyinDictionary::default()
         }
     }
 
@@ -53,7 +48,7 @@ impl Composer {
                 self.problem = None;
             }
             Err(e) => {
-                eprintln!("the pinyin keyboard types letters only: {e}");
+                tracing::warn!(error = %e, "pinyin: the keyboard types letters only");
                 self.problem = Some(e.to_string());
             }
         }
@@ -63,9 +58,42 @@ impl Composer {
         self.dict.is_some()
     }
 
+    fn suggest(&self, typed: &str, learned: &Session) -> Vec<Candidate> {
+        match &self.dict {
+            Some(d) if !typed.is_empty() => {
+                let options = Options { fuzzy: self.fuzzy };
+                d.suggest(typed, options, learned)
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// One resident's composition.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Composer {
+    /// Pinyin (else letters go straight in).
+    pub(crate) pinyin_mode: bool,
+    typed: String,
+    candidates: Vec<Candidate>,
+    /// Where the page on screen starts, and where the pages before it started.
+    page_start: usize,
+    pages_back: Vec<usize>,
+    /// What this resident picked.
+    learned: Session,
+}
+
+impl Composer {
+    pub fn new(pinyin_mode: bool) -> Composer {
+        Composer {
+            pinyin_mode,
+            ..Composer::default()
+        }
+    }
+
     /// Whether letters are composed into pinyin now.
-    pub fn active(&self) -> bool {
-        self.ready() && self.pinyin_mode
+    pub fn active(&self, dict: &PinyinDictionary) -> bool {
+        dict.ready() && self.pinyin_mode
     }
 
     pub fn typed(&self) -> &str {
@@ -73,8 +101,8 @@ impl Composer {
     }
 
     /// The pinyin as the keyboard shows it, cut into syllables (`gong zi tuo`).
-    pub fn shown(&self) -> String {
-        match &self.dict {
+    pub fn shown(&self, dict: &PinyinDictionary) -> String {
+        match &dict.dict {
             Some(d) => d.spell(&self.typed),
             None => self.typed.clone(),
         }
@@ -82,15 +110,15 @@ impl Composer {
 
     /// A key of the keyboard; returns what goes to the text field, in order (nothing when the
     /// key went into the pinyin).
-    pub fn key(&mut self, text: &str) -> Vec<String> {
-        if !self.active() {
+    pub fn key(&mut self, dict: &PinyinDictionary, text: &str) -> Vec<String> {
+        if !self.active(dict) {
             return vec![text.to_owned()];
         }
         let letter = text.len() == 1 && text.as_bytes()[0].is_ascii_lowercase();
         if letter {
             if self.typed.len() < MAX_INPUT {
                 self.typed.push_str(text);
-                self.suggest();
+                self.suggest(dict);
             }
             return Vec::new();
         }
@@ -102,17 +130,17 @@ impl Composer {
             "'" => {
                 if !self.typed.ends_with('\'') && self.typed.len() < MAX_INPUT {
                     self.typed.push('\'');
-                    self.suggest();
+                    self.suggest(dict);
                 }
                 Vec::new()
             }
             "\u{8}" => {
                 self.typed.pop();
-                self.suggest();
+                self.suggest(dict);
                 Vec::new()
             }
             // Space takes the first candidate, as on a phone.
-            " " if !self.candidates.is_empty() => self.pick(0).into_iter().collect(),
+            " " if !self.candidates.is_empty() => self.pick(dict, 0).into_iter().collect(),
             _ => {
                 let raw = self.take_typed();
                 vec![raw, text.to_owned()]
@@ -122,12 +150,12 @@ impl Composer {
 
     /// The resident tapped the candidate `index` of the page on screen: its word goes to the
     /// text, and what it did not use of the pinyin stays.
-    pub fn pick(&mut self, index: usize) -> Option<String> {
+    pub fn pick(&mut self, dict: &PinyinDictionary, index: usize) -> Option<String> {
         let candidate = self.page().get(index)?.clone();
-        self.session.picked(&candidate.word);
+        self.learned.picked(&candidate.word);
         let rest = self.typed.get(candidate.consumed..).unwrap_or("");
         self.typed = rest.trim_start_matches('\'').to_owned();
-        self.suggest();
+        self.suggest(dict);
         Some(candidate.word)
     }
 
@@ -164,23 +192,16 @@ impl Composer {
         self.page_end(elderly) < self.candidates.len()
     }
 
-    /// Forgets what is being typed (a new field, a new screen).
+    /// Forgets what is being typed (a new field, a new screen); what was picked stays.
     pub fn clear_typing(&mut self) {
-        self.typed.clear();
-        self.suggest();
-    }
-
-    /// The idle reset: everything this resident typed or picked is forgotten.
-    pub fn reset(&mut self, pinyin_mode: bool) {
-        self.clear_typing();
-        self.session.clear();
-        self.pinyin_mode = pinyin_mode;
+        self.take_typed();
     }
 
     fn take_typed(&mut self) -> String {
-        let raw = std::mem::take(&mut self.typed);
-        self.suggest();
-        raw
+        self.page_start = 0;
+        self.pages_back.clear();
+        self.candidates.clear();
+        std::mem::take(&mut self.typed)
     }
 
     fn page(&self) -> &[Candidate] {
@@ -206,16 +227,10 @@ impl Composer {
         end
     }
 
-    fn suggest(&mut self) {
+    fn suggest(&mut self, dict: &PinyinDictionary) {
         self.page_start = 0;
         self.pages_back.clear();
-        self.candidates = match &self.dict {
-            Some(d) if !self.typed.is_empty() => {
-                let options = Options { fuzzy: self.fuzzy };
-                d.suggest(&self.typed, options, &self.session)
-            }
-            _ => Vec::new(),
-        };
+        self.candidates = dict.suggest(&self.typed, &self.learned);
     }
 }
 
@@ -223,57 +238,76 @@ impl Composer {
 mod tests {
     use super::*;
 
-    fn composer() -> Composer {
-        let mut c = Composer::new(true, false);
-        c.loaded(Dictionary::parse(crate::ime::BUILTIN));
-        c
+    fn dictionary() -> PinyinDictionary {
+        let mut d = PinyinDictionary::new(false);
+        d.loaded(Dictionary::parse(ime::BUILTIN));
+        d
     }
 
     #[test]
     fn letters_compose_and_a_pick_keeps_the_rest() {
-        let mut c = composer();
+        let d = dictionary();
+        let mut c = Composer::new(true);
         for k in ["g", "o", "n", "g", "z", "i", "t", "u", "o"] {
-            assert!(c.key(k).is_empty());
+            assert!(c.key(&d, k).is_empty());
         }
         let i = c
             .page_words(false)
             .iter()
             .position(|w| w.word == "工资")
             .expect("工资 on the first page");
-        assert_eq!(c.pick(i).as_deref(), Some("工资"));
+        assert_eq!(c.pick(&d, i).as_deref(), Some("工资"));
         assert_eq!(c.typed(), "tuo");
-        assert!(c.key("\u{8}").is_empty());
+        assert!(c.key(&d, "\u{8}").is_empty());
         assert_eq!(c.typed(), "tu");
-        assert_eq!(c.shown(), "tu");
-        assert_eq!(c.key("\n"), vec!["tu".to_owned(), "\n".to_owned()]);
-        assert_eq!(c.key("\u{8}"), vec!["\u{8}".to_owned()]);
+        assert_eq!(c.shown(&d), "tu");
+        assert_eq!(c.key(&d, "\n"), vec!["tu".to_owned(), "\n".to_owned()]);
+        assert_eq!(c.key(&d, "\u{8}"), vec!["\u{8}".to_owned()]);
     }
 
     #[test]
     fn an_apostrophe_cuts_the_pinyin_and_it_shows_in_syllables() {
-        let mut c = composer();
+        let d = dictionary();
+        let mut c = Composer::new(true);
         assert_eq!(
-            c.key("'"),
+            c.key(&d, "'"),
             vec!["'".to_owned()],
             "nothing to cut: it is text"
         );
         for k in ["x", "i", "'", "'", "a", "n"] {
-            assert!(c.key(k).is_empty());
+            assert!(c.key(&d, k).is_empty());
         }
         assert_eq!(c.typed(), "xi'an", "one apostrophe, however often tapped");
         assert_eq!(c.page_words(false)[0].word, "西安");
         c.clear_typing();
         for k in ["g", "o", "n", "g", "z", "i", "t"] {
-            c.key(k);
+            c.key(&d, k);
         }
-        assert_eq!(c.shown(), "gong zi t");
+        assert_eq!(c.shown(&d), "gong zi t");
     }
 
     #[test]
     fn without_a_dictionary_letters_go_straight_in() {
-        let mut c = Composer::new(true, false);
-        c.loaded(Err(DictionaryError::Empty));
-        assert!(c.problem.is_some());
-        assert_eq!(c.key("g"), vec!["g".to_owned()]);
+        let mut d = PinyinDictionary::new(false);
+        d.loaded(Err(DictionaryError::Empty));
+        assert!(d.problem.is_some());
+        assert_eq!(Composer::new(true).key(&d, "g"), vec!["g".to_owned()]);
+    }
+
+    #[test]
+    fn a_new_composer_has_forgotten_what_the_last_resident_picked() {
+        let d = dictionary();
+        let mut c = Composer::new(true);
+        for k in ["g", "o", "n", "g", "z", "i"] {
+            c.key(&d, k);
+        }
+        c.pick(&d, 0);
+        assert_ne!(
+            c,
+            Composer::new(true),
+            "a pick is remembered for this resident"
+        );
+        c.clear_typing();
+        assert_ne!(c, Composer::new(true), "clearing the field keeps the picks");
     }
 }

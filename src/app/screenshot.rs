@@ -1,12 +1,14 @@
 //! Renders any screen of the kiosk to PNG without a display: a headless Slint platform with the
 //! software renderer (the renderer the device uses), the real `AppWindow` and the real
-//! controller, driven to the screen the way a resident would get there. The result and
-//! high-risk screens show a case actually filed, into a throw-away data directory; the Track
-//! screens show a sample case's progress as upstream would report it. The screens of Take a
-//! number, Book and the staff mode run the kiosk's real operations on that directory (the
-//! controller runs them at once, there being no backend), after a busy morning has been made
-//! through the same functions: providers on duty, people waiting, a lane's history, bookings.
+//! controller, driven to the screen the way a resident would get there. There is no event loop
+//! to wait in, so the controller's operations are [`AtOnce`]'s: the kiosk's real operations,
+//! run at once on a throw-away data directory, after a busy morning has been made there through
+//! the same functions (providers on duty, people waiting, a lane's history, bookings). The result
+//! and high-risk screens show a case actually filed; the Track screens a sample case's progress
+//! as upstream would report it. What the backend would say as it happens (the printer out of
+//! paper, a slip printed, a scan) reaches the controller as the backend's own events.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -16,15 +18,17 @@ use slint::platform::software_renderer::{MinimalSoftwareWindow, RepaintBufferTyp
 use slint::platform::{Platform, WindowAdapter};
 use slint::{ComponentHandle, PhysicalSize, PlatformError};
 
-use super::controller::Controller;
+use super::backend::{BackendEvent, TestPrint};
+use super::controller::{Controller, Job, Operations, Reply};
 use super::ui::{Api, AppWindow};
-use crate::config::KioskConfig;
-use crate::domain::{Language, TrackingToken};
-use crate::kiosk::{station_offset, Kiosk, Progress, Tracked};
-use crate::printer::status::PrinterState;
-use crate::printer::transport::VirtualPrinter;
-use crate::scanner::Scan;
-use crate::upstream::protocol::{CaseProgress, CaseState, TimelineEntry};
+use devices::printer::transport::VirtualPrinter;
+use devices::scanner::Scan;
+use domain::{Language, TrackingToken};
+use ime::{Dictionary, DictionaryError};
+use protocol::{CaseProgress, CaseState, TimelineEntry};
+use slip::status::PrinterState;
+use station::config::KioskConfig;
+use station::kiosk::{station_offset, DrainReport, Kiosk, KioskError, Progress, Tracked};
 
 /// The screens `grievance-kiosk screenshot --screen NAME` knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -277,8 +281,8 @@ pub fn with_screen(
         .set_size(PhysicalSize::new(shot.size.0, shot.size.1));
     // As the board lays itself out on its panel.
     super::view::fit_to_panel(app.window());
-    let controller = Controller::new(&app, config.clone(), None);
-    controller.run_inline(Kiosk::open(config.clone())?);
+    let ops = AtOnce::for_shot(&config, shot)?;
+    let controller = Controller::with_operations(&app, config.clone(), Box::new(ops));
     controller.set_language(shot.language);
     controller.set_elderly(shot.elderly);
     tour(&app, &controller, &config, shot)?;
@@ -320,7 +324,7 @@ fn tour(
     let high_risk = shot.screen == S::HighRisk;
     let printer_out = matches!(shot.screen, S::HomePrinterOut | S::ResultPrinterOut);
     if printer_out {
-        c.printer_changed(PrinterState::PaperOut);
+        c.event(BackendEvent::Printer(PrinterState::PaperOut));
     }
     if matches!(shot.screen, S::Home | S::HomePrinterOut) {
         busy_morning(config, false)?;
@@ -346,15 +350,16 @@ fn tour(
         }
         S::TrackNotOurs => {
             // A payment code held to the scanner instead of the slip.
-            c.scanned(Scan::Text("https://qr.example.com/pay/2810aa5b".into()));
+            let scan = Scan::Text("https://qr.example.com/pay/2810aa5b".into());
+            c.event(BackendEvent::Scan(scan));
             return Ok(());
         }
         S::TrackResult | S::TrackResultOffline => {
+            // The sample case's code typed and looked up; upstream answers (see `AtOnce`).
+            let code = sample_token().grouped();
             c.open_track();
-            c.show_tracked(Ok(sample_tracked(
-                shot.language,
-                shot.screen == S::TrackResultOffline,
-            )));
+            api.set_track_code(code.as_str().into());
+            c.track_submit();
             return Ok(());
         }
         _ => {}
@@ -371,14 +376,8 @@ fn tour(
         return Ok(());
     }
     if shot.screen == S::ScanHeld {
-        c.scanned(Scan::Text(sample_token().grouped()));
+        c.event(BackendEvent::Scan(Scan::Text(sample_token().grouped())));
         return Ok(());
-    }
-    if shot.screen == S::TextEntry {
-        // As on a kiosk that has loaded its pinyin dictionary: the candidates' bar shows.
-        c.dictionary_loaded(crate::ime::Dictionary::configured(
-            config.ime.dictionary.as_deref(),
-        ));
     }
     c.open_text_entry("employer");
     api.set_text_entry_value(
@@ -406,11 +405,7 @@ fn tour(
         return Ok(());
     }
     if shot.screen == S::KeyboardPinyin {
-        // No backend here: the dictionary is loaded at once.
-        c.dictionary_loaded(crate::ime::Dictionary::configured(
-            config.ime.dictionary.as_deref(),
-        ));
-        if !c.with_state(|s| s.ime.pinyin_mode) {
+        if !c.with_state(|s| s.session.composer.pinyin_mode) {
             c.ime_toggle();
         }
         for key in ["g", "o", "n", "g", "z"] {
@@ -436,18 +431,24 @@ fn tour(
         return Ok(());
     }
     // Result and high-risk: file the reviewed draft for real and print its slip virtually.
-    let draft = c
-        .with_state(|s| s.wizard.as_ref().map(|w| w.draft.clone()))
-        .ok_or_else(|| anyhow!("the tour did not reach the review"))?;
-    let mut kiosk = Kiosk::open(config.clone())?;
-    let filed = kiosk.file_case(&draft)?;
-    c.show_filed(Ok(filed));
+    c.next();
+    if c.with_state(|s| s.session.intake().is_some()) {
+        return Err(anyhow!("the tour's case was not filed"));
+    }
     if printer_out {
         return Ok(());
     }
+    print_virtually(c, config)
+}
+
+/// Prints what waits on the virtual printer, the way the backend's print queue would, and tells
+/// the controller how each slip went.
+fn print_virtually(c: &Controller, config: &Arc<KioskConfig>) -> anyhow::Result<()> {
     let profile = config.printer_profile();
     let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
-    kiosk.print_pending(&mut printer, &profile, |outcome| c.print_changed(outcome))?;
+    Kiosk::open(config.clone())?.print_pending(&mut printer, &profile, |outcome| {
+        c.event(BackendEvent::Job(outcome.clone()))
+    })?;
     Ok(())
 }
 
@@ -540,10 +541,6 @@ fn booking_ahead(config: &Arc<KioskConfig>) -> anyhow::Result<String> {
 
 /// Signs into staff mode as staff would: five taps on the station's name, the PIN on the pad.
 fn sign_in(c: &Controller, config: &Arc<KioskConfig>) -> anyhow::Result<()> {
-    // A station's own dictionary, as the kiosk would load it: the console warns if it fails.
-    if let Some(path) = &config.ime.dictionary {
-        c.dictionary_loaded(crate::ime::Dictionary::load(path));
-    }
     Kiosk::open(config.clone())?.set_pin(STAFF_PIN, chrono::Utc::now())?;
     for _ in 0..5 {
         c.staff_tap();
@@ -564,13 +561,7 @@ fn tour_appointments(
 ) -> anyhow::Result<bool> {
     use super::ui::StaffTab;
     use ScreenName as S;
-    let profile = config.printer_profile();
-    let print = |c: &Controller| -> anyhow::Result<()> {
-        let mut printer = VirtualPrinter::new(&config.data_dir, profile.dots_per_line);
-        Kiosk::open(config.clone())?
-            .print_pending(&mut printer, &profile, |o| c.print_changed(o))?;
-        Ok(())
-    };
+    let print = |c: &Controller| print_virtually(c, config);
     match shot.screen {
         S::TakeNumber | S::Priority => {
             busy_morning(config, false)?;
@@ -589,7 +580,7 @@ fn tour_appointments(
                 Language::Zh,
                 chrono::Utc::now() - chrono::Duration::minutes(5),
             )?;
-            c.printer_changed(PrinterState::Ready);
+            c.event(BackendEvent::Printer(PrinterState::Ready));
             c.open_take_number();
             c.choose_lane(if shot.screen == S::Ticket {
                 "legal"
@@ -619,7 +610,7 @@ fn tour_appointments(
                     now,
                 )?;
             }
-            c.printer_changed(PrinterState::Ready);
+            c.event(BackendEvent::Printer(PrinterState::Ready));
             c.open_booking();
             c.choose_book_service("legal");
             if shot.screen == S::BookSlots {
@@ -642,7 +633,7 @@ fn tour_appointments(
         }
         S::Booking | S::BookingCancel | S::CheckinTooEarly => {
             let code = booking_ahead(config)?;
-            c.scanned(Scan::Text(code));
+            c.event(BackendEvent::Scan(Scan::Text(code)));
             match shot.screen {
                 S::BookingCancel => c.ask_cancel_booking(true),
                 S::CheckinTooEarly => c.check_in(),
@@ -682,7 +673,7 @@ fn tour_appointments(
         }
         S::StaffPrinter => {
             busy_morning(config, false)?;
-            c.printer_changed(PrinterState::Ready);
+            c.event(BackendEvent::Printer(PrinterState::Ready));
             print(c)?;
             sign_in(c, config)?;
             c.staff_show_tab(StaffTab::Printer);
@@ -692,17 +683,17 @@ fn tour_appointments(
             let mut k = Kiosk::open(config.clone())?;
             for description in ["楼上装修，每天到晚上十一点", "小区门口的路灯坏了两个星期"]
             {
-                k.file_case(&crate::domain::CaseDraft {
+                k.file_case(&domain::CaseDraft {
                     service: "complaint".into(),
                     subtype: Some("noise".into()),
-                    answers: vec![crate::domain::Answer {
+                    answers: vec![domain::Answer {
                         question: "source".into(),
                         value: "renovation".into(),
                     }],
                     description: description.into(),
                     phone: "13800138000".into(),
                     consent_version: Some(config.consent.version.clone()),
-                    ..crate::domain::CaseDraft::default()
+                    ..domain::CaseDraft::default()
                 })?;
             }
             sign_in(c, config)?;
@@ -713,7 +704,7 @@ fn tour_appointments(
             let now = chrono::Utc::now();
             let moved = config.data_dir.join(format!(
                 "{}.damaged-{}",
-                crate::store::DB_FILE,
+                station::store::DB_FILE,
                 now.format("%Y%m%dT%H%M%SZ")
             ));
             Kiosk::open(config.clone())?.store().add_notice(
@@ -814,6 +805,79 @@ fn sample_tracked(language: Language, offline: bool) -> Tracked {
         } else {
             Progress::Live(progress)
         },
+    }
+}
+
+/// The kiosk's operations for the tour: each runs at once on the tour's own kiosk, so that
+/// every tap's answer is on screen before the next tap. Nothing prints (the tour prints on a
+/// virtual printer itself) and no upstream is asked: a case looked up is the shot's sample.
+struct AtOnce {
+    kiosk: RefCell<Kiosk>,
+    /// The station's pinyin dictionary, for the shots whose keyboard composes pinyin or whose
+    /// console says whether the station's own dictionary loaded; for the others it never comes,
+    /// as on a kiosk still loading it (the keys type letters).
+    dictionary: Option<Option<PathBuf>>,
+    /// What upstream says of the case looked up.
+    tracked: Option<Tracked>,
+}
+
+impl AtOnce {
+    fn for_shot(config: &Arc<KioskConfig>, shot: &Shot) -> anyhow::Result<AtOnce> {
+        use ScreenName as S;
+        let pinyin = matches!(shot.screen, S::TextEntry | S::KeyboardPinyin);
+        let console = matches!(
+            shot.screen,
+            S::StaffQueues
+                | S::StaffBookings
+                | S::StaffPrinter
+                | S::StaffOutbox
+                | S::StaffAttendance
+                | S::StaffNotice
+        );
+        let own_dictionary = config.ime.dictionary.is_some();
+        let tracked = matches!(shot.screen, S::TrackResult | S::TrackResultOffline)
+            .then(|| sample_tracked(shot.language, shot.screen == S::TrackResultOffline));
+        Ok(AtOnce {
+            kiosk: RefCell::new(Kiosk::open(config.clone())?),
+            dictionary: (pinyin || (console && own_dictionary))
+                .then(|| config.ime.dictionary.clone()),
+            tracked,
+        })
+    }
+}
+
+impl Operations for AtOnce {
+    fn run(&self, _changes: bool, job: Job, answered: Reply<()>) {
+        job(&mut self.kiosk.borrow_mut());
+        answered(());
+    }
+
+    fn track(&self, code: String, reply: Reply<Result<Tracked, KioskError>>) {
+        reply(self.tracked.clone().ok_or(KioskError::NotFound(code)));
+    }
+
+    fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>) {
+        if let Some(path) = &self.dictionary {
+            reply(Dictionary::configured(path.as_deref()));
+        }
+    }
+
+    // The tour has no printer and no outbox of its own: no answer comes, as from a stopped
+    // worker.
+    fn paper_refilled(&self, reply: Reply<Option<Result<(), KioskError>>>) {
+        reply(None);
+    }
+
+    fn test_print(&self, reply: Reply<Option<Result<TestPrint, KioskError>>>) {
+        reply(None);
+    }
+
+    fn reprint_last(&self, reply: Reply<Option<Result<bool, KioskError>>>) {
+        reply(None);
+    }
+
+    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, String>>>) {
+        reply(None);
     }
 }
 

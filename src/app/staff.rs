@@ -5,18 +5,21 @@
 //! queues (`call_next`, `recall`, `done`, `no_show`, `transfer`), today's bookings
 //! (`cancel_booking`), the printer (a new roll, a test page, the last slip again), the outbox
 //! ("retry now") and attendance. Going Home (the exit button, or the idle reset) leaves staff
-//! mode, and that is audited too.
+//! mode, and that is audited too. The PIN pad and the console are one flow of the session
+//! ([`Flow::Staff`]): whatever staff typed or were shown goes with it.
 
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::controller::Controller;
+use super::controller::{Controller, Flow, Operations, Reply, Session, State};
 use super::ui::{PinNote, Screen, StaffNote, StaffTab};
-use crate::domain::roster::Roster;
-use crate::kiosk::{Kiosk, KioskError, LaneView, PaperEstimate, PinCheck, QueueError, TicketView};
-use crate::printer::profile::PrinterProfile;
-use crate::store::{OutboxCounts, StoredBooking, StoredTicket};
+use domain::roster::Roster;
+use slip::profile::PrinterProfile;
+use station::kiosk::{
+    Kiosk, KioskError, LaneView, PaperEstimate, PinCheck, QueueError, TicketView,
+};
+use station::store::{OutboxCounts, StoredBooking, StoredTicket};
 
 /// Taps on the station's name this close together open the PIN pad.
 const TAPS: usize = 5;
@@ -26,19 +29,19 @@ const TAPS_WITHIN: Duration = Duration::from_secs(4);
 const PIN_MAX: usize = 12;
 
 /// Everything the staff console shows, asked in one go.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StaffView {
-    pub lanes: Vec<LaneView>,
+    pub(crate) lanes: Vec<LaneView>,
     /// The ticket called to the chosen counter and not yet finished.
-    pub current: Option<StoredTicket>,
-    pub bookings: Vec<StoredBooking>,
-    pub paper: PaperEstimate,
-    pub print_waiting: i64,
-    pub outbox: OutboxCounts,
-    pub roster: Roster,
-    pub on_duty: Vec<(String, DateTime<Utc>)>,
+    pub(crate) current: Option<StoredTicket>,
+    pub(crate) bookings: Vec<StoredBooking>,
+    pub(crate) paper: PaperEstimate,
+    pub(crate) print_waiting: i64,
+    pub(crate) outbox: OutboxCounts,
+    pub(crate) roster: Roster,
+    pub(crate) on_duty: Vec<(String, DateTime<Utc>)>,
     /// What the kiosk has to tell staff until they acknowledge it.
-    pub notices: Vec<crate::store::Notice>,
+    pub(crate) notices: Vec<station::store::Notice>,
 }
 
 impl StaffView {
@@ -62,35 +65,83 @@ impl StaffView {
     }
 }
 
-/// The PIN pad and the console.
-#[derive(Debug, Clone)]
-pub struct StaffState {
-    /// The taps on the station's name so far.
-    pub taps: Vec<Instant>,
-    pub pin: String,
-    pub pin_note: PinNote,
-    pub pin_left: u32,
-    pub locked_until: Option<DateTime<Utc>>,
-    pub signed_in: bool,
-    pub tab: StaffTab,
-    pub counter: u32,
-    pub view: Option<StaffView>,
-    pub note: StaffNote,
-    pub note_a: String,
-    pub note_b: String,
-    /// The booking whose cancel button was pressed once (the second press cancels).
-    pub confirm_cancel: Option<String>,
+/// Staff mode: the PIN pad, then (the PIN accepted) the console (boxed: what it shows is large,
+/// and every session carries a `Flow`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Staff {
+    Pin(PinPad),
+    Console(Box<Console>),
 }
 
-impl Default for StaffState {
-    fn default() -> StaffState {
-        StaffState {
-            taps: Vec::new(),
+impl Staff {
+    pub(crate) fn screen(&self) -> Screen {
+        match self {
+            Staff::Pin(_) => Screen::StaffPin,
+            Staff::Console(_) => Screen::Staff,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PinPad {
+    pub(crate) pin: String,
+    pub(crate) note: PinNote,
+    /// Wrong PINs left before the lock.
+    pub(crate) left: u32,
+    pub(crate) locked_until: Option<DateTime<Utc>>,
+}
+
+impl Default for PinPad {
+    fn default() -> PinPad {
+        PinPad {
             pin: String::new(),
-            pin_note: PinNote::None,
-            pin_left: 0,
+            note: PinNote::None,
+            left: 0,
             locked_until: None,
-            signed_in: false,
+        }
+    }
+}
+
+impl PinPad {
+    /// What `Kiosk::check_pin` said; `true` when the PIN opens the console.
+    fn checked(&mut self, check: Result<PinCheck, KioskError>) -> bool {
+        match check {
+            Ok(PinCheck::Accepted) => return true,
+            Ok(PinCheck::Wrong { left }) => {
+                self.note = PinNote::Wrong;
+                self.left = left;
+            }
+            Ok(PinCheck::Locked { until }) => {
+                self.note = PinNote::Locked;
+                self.locked_until = Some(until);
+            }
+            Ok(PinCheck::NotSet) => self.note = PinNote::NotSet,
+            Err(e) => {
+                tracing::error!(error = %e, "staff PIN: cannot check");
+                self.note = PinNote::Failed;
+            }
+        }
+        false
+    }
+}
+
+/// The console.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Console {
+    pub(crate) tab: StaffTab,
+    pub(crate) counter: u32,
+    pub(crate) view: Option<StaffView>,
+    /// How the last action went.
+    pub(crate) note: StaffNote,
+    pub(crate) note_a: String,
+    pub(crate) note_b: String,
+    /// The booking whose cancel button was pressed once (the second press cancels).
+    pub(crate) confirm_cancel: Option<String>,
+}
+
+impl Default for Console {
+    fn default() -> Console {
+        Console {
             tab: StaffTab::Queues,
             counter: 1,
             view: None,
@@ -102,7 +153,7 @@ impl Default for StaffState {
     }
 }
 
-impl StaffState {
+impl Console {
     fn say(&mut self, note: StaffNote, a: impl Into<String>, b: impl Into<String>) {
         self.note = note;
         self.note_a = a.into();
@@ -131,147 +182,149 @@ impl StaffState {
     }
 }
 
+impl Session {
+    fn pin_pad(&mut self) -> Option<&mut PinPad> {
+        match &mut self.flow {
+            Flow::Staff(Staff::Pin(pad)) => Some(pad),
+            _ => None,
+        }
+    }
+
+    fn console(&mut self) -> Option<&mut Console> {
+        match &mut self.flow {
+            Flow::Staff(Staff::Console(console)) => Some(console.as_mut()),
+            _ => None,
+        }
+    }
+}
+
 impl Controller {
     /// A tap on the station's name: the fifth in quick succession, at Home, opens the PIN pad.
     pub fn staff_tap(&self) {
-        let open = {
-            let mut st = self.state.borrow_mut();
-            if st.screen != Screen::Home {
-                return;
-            }
+        let open = self.update(|st| {
+            let Flow::Home(home) = &mut st.session.flow else {
+                return false;
+            };
             let now = Instant::now();
-            st.staff
-                .taps
+            home.staff_taps
                 .retain(|t| now.duration_since(*t) <= TAPS_WITHIN);
-            st.staff.taps.push(now);
-            st.staff.taps.len() >= TAPS
-        };
+            home.staff_taps.push(now);
+            home.staff_taps.len() >= TAPS
+        });
         if open {
             self.open_staff_pin();
         }
     }
 
-    pub fn open_staff_pin(&self) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.staff = super::staff::StaffState::default();
-            st.screen = Screen::StaffPin;
-        }
-        self.render();
+    fn open_staff_pin(&self) {
+        self.update(|st| st.session.enter(Flow::Staff(Staff::Pin(PinPad::default()))));
         // Locked already: say so before anyone types.
         self.work(
             false,
             |k| k.staff_locked_until(Utc::now()),
             |c, result| {
-                if let Ok(Some(until)) = result {
-                    let mut st = c.state.borrow_mut();
-                    st.staff.pin_note = PinNote::Locked;
-                    st.staff.locked_until = Some(until);
-                }
-                c.render();
+                c.update(|st| {
+                    if let (Ok(Some(until)), Some(pad)) = (result, st.session.pin_pad()) {
+                        pad.note = PinNote::Locked;
+                        pad.locked_until = Some(until);
+                    }
+                })
             },
         );
     }
 
     /// A key of the PIN pad: a digit, or backspace.
     pub fn staff_pin_key(&self, key: &str) {
-        {
-            let mut st = self.state.borrow_mut();
+        self.update(|st| {
+            let Some(pad) = st.session.pin_pad() else {
+                return;
+            };
             match key {
                 "\u{8}" => {
-                    st.staff.pin.pop();
+                    pad.pin.pop();
                 }
-                digit if digit.len() == 1 && digit.bytes().all(|b| b.is_ascii_digit()) => {
-                    if st.staff.pin.len() < PIN_MAX {
-                        st.staff.pin.push_str(digit);
-                    }
+                digit
+                    if digit.len() == 1
+                        && digit.bytes().all(|b| b.is_ascii_digit())
+                        && pad.pin.len() < PIN_MAX =>
+                {
+                    pad.pin.push_str(digit);
                 }
-                _ => return,
+                _ => {}
             }
-        }
-        self.render();
+        });
     }
 
     /// "OK" on the PIN pad.
     pub fn staff_pin_enter(&self) {
-        let pin = {
-            let mut st = self.state.borrow_mut();
-            if st.busy || st.staff.pin.is_empty() {
-                return;
+        let pin = self.update(|st| {
+            if st.session.busy {
+                return None;
             }
-            st.busy = true;
-            std::mem::take(&mut st.staff.pin)
+            let pad = st.session.pin_pad()?;
+            if pad.pin.is_empty() {
+                return None;
+            }
+            let pin = std::mem::take(&mut pad.pin);
+            st.session.busy = true;
+            Some(pin)
+        });
+        let Some(pin) = pin else {
+            return;
         };
-        self.render();
         self.work(
             false,
             move |k| k.check_pin(&pin, Utc::now()),
             |c, result| {
-                let signed_in = {
-                    let mut st = c.state.borrow_mut();
-                    st.busy = false;
-                    let staff = &mut st.staff;
-                    match result {
-                        Ok(PinCheck::Accepted) => {
-                            staff.signed_in = true;
-                            staff.pin_note = PinNote::None;
-                            staff.tab = StaffTab::Queues;
-                            true
-                        }
-                        Ok(PinCheck::Wrong { left }) => {
-                            staff.pin_note = PinNote::Wrong;
-                            staff.pin_left = left;
-                            false
-                        }
-                        Ok(PinCheck::Locked { until }) => {
-                            staff.pin_note = PinNote::Locked;
-                            staff.locked_until = Some(until);
-                            false
-                        }
-                        Ok(PinCheck::NotSet) => {
-                            staff.pin_note = PinNote::NotSet;
-                            false
-                        }
-                        Err(e) => {
-                            eprintln!("staff PIN: {e}");
-                            staff.pin_note = PinNote::Failed;
-                            false
-                        }
+                let signed_in = c.update(|st| {
+                    st.session.busy = false;
+                    let Flow::Staff(staff) = &mut st.session.flow else {
+                        return false;
+                    };
+                    let signed_in = match staff {
+                        Staff::Pin(pad) => pad.checked(result),
+                        Staff::Console(_) => false,
+                    };
+                    if signed_in {
+                        *staff = Staff::Console(Box::default());
                     }
-                };
+                    signed_in
+                });
                 if signed_in {
-                    c.state.borrow_mut().screen = Screen::Staff;
                     c.staff_refresh();
                 }
-                c.render();
             },
         );
     }
 
     /// Asks again everything the console shows.
-    pub fn staff_refresh(&self) {
-        let (counter, config) = {
-            let st = self.state.borrow();
-            if !st.staff.signed_in {
-                return;
-            }
-            (st.staff.counter, st.config.clone())
+    pub(super) fn staff_refresh(&self) {
+        let (counter, config) = match &*self.state.borrow() {
+            State {
+                station,
+                session:
+                    Session {
+                        flow: Flow::Staff(Staff::Console(console)),
+                        ..
+                    },
+            } => (console.counter, station.config.clone()),
+            _ => return,
         };
         self.work(
             false,
             move |k| StaffView::ask(k, counter, &config.printer_profile(), Utc::now()),
             move |c, result| {
-                match result {
+                c.update(|st| match result {
                     Ok(view) => {
-                        let mut st = c.state.borrow_mut();
                         // An answer for the counter staff just left is not shown.
-                        if st.staff.signed_in && st.staff.counter == counter {
-                            st.staff.view = Some(view);
+                        if let Some(console) = st.session.console() {
+                            if console.counter == counter {
+                                console.view = Some(view);
+                            }
                         }
                     }
-                    Err(e) => eprintln!("staff console: {e}"),
-                }
-                c.render();
+                    Err(e) => tracing::error!(error = %e, "staff console: cannot read"),
+                })
             },
         );
     }
@@ -283,38 +336,54 @@ impl Controller {
             |k| k.audit("sign-out", "staff mode left", Utc::now()),
             |_, result| {
                 if let Err(e) = result {
-                    eprintln!("staff audit: {e}");
+                    tracing::error!(error = %e, "staff audit: not recorded");
                 }
             },
         );
     }
 
     pub fn staff_show_tab(&self, tab: StaffTab) {
-        {
-            let mut st = self.state.borrow_mut();
-            st.staff.tab = tab;
-            st.staff.note = StaffNote::None;
-            st.staff.confirm_cancel = None;
-        }
-        self.render();
+        self.update(|st| {
+            if let Some(console) = st.session.console() {
+                console.tab = tab;
+                console.note = StaffNote::None;
+                console.confirm_cancel = None;
+            }
+        });
         self.staff_refresh();
     }
 
     pub fn staff_set_counter(&self, counter: i32) {
-        {
-            let mut st = self.state.borrow_mut();
-            let counters = st.config.queue.counters;
+        let changed = self.update(|st| {
+            let counters = st.station.config.queue.counters;
+            let Some(console) = st.session.console() else {
+                return false;
+            };
             if counter < 1 || counter as u32 > counters {
-                return;
+                return false;
             }
-            st.staff.counter = counter as u32;
-            st.staff.note = StaffNote::None;
-            if let Some(view) = st.staff.view.as_mut() {
+            console.counter = counter as u32;
+            console.note = StaffNote::None;
+            if let Some(view) = console.view.as_mut() {
                 view.current = None;
             }
+            true
+        });
+        if changed {
+            self.staff_refresh();
         }
-        self.render();
-        self.staff_refresh();
+    }
+
+    /// Staff may act: signed in, and no answer awaited (then busy until it comes).
+    fn staff_may_act(&self) -> Option<u32> {
+        self.update(|st| {
+            if st.session.busy {
+                return None;
+            }
+            let counter = st.session.console()?.counter;
+            st.session.busy = true;
+            Some(counter)
+        })
     }
 
     /// Runs a staff action (a kiosk function, which audits it) at the chosen counter, says how
@@ -322,30 +391,24 @@ impl Controller {
     fn staff_act<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut Kiosk, u32, DateTime<Utc>) -> Result<T, KioskError> + Send + 'static,
-        said: impl FnOnce(&mut StaffState, T) + 'static,
+        said: impl FnOnce(&mut Console, T) + 'static,
     ) {
-        let counter = {
-            let mut st = self.state.borrow_mut();
-            if st.busy || !st.staff.signed_in {
-                return;
-            }
-            st.busy = true;
-            st.staff.counter
+        let Some(counter) = self.staff_may_act() else {
+            return;
         };
-        self.render();
         self.work(
             true,
             move |k| job(k, counter, Utc::now()),
             |c, result| {
-                {
-                    let mut st = c.state.borrow_mut();
-                    st.busy = false;
-                    match result {
-                        Ok(value) => said(&mut st.staff, value),
-                        Err(e) => st.staff.refused(&e),
+                c.update(|st| {
+                    st.session.busy = false;
+                    if let Some(console) = st.session.console() {
+                        match result {
+                            Ok(value) => said(console, value),
+                            Err(e) => console.refused(&e),
+                        }
                     }
-                }
-                c.render();
+                });
                 c.staff_refresh();
             },
         );
@@ -356,9 +419,9 @@ impl Controller {
         let service = (!service.is_empty()).then(|| service.to_owned());
         self.staff_act(
             move |k, counter, now| k.call_next(counter, service.as_deref(), now),
-            |staff, view: TicketView| {
-                let counter = staff.counter.to_string();
-                staff.say(StaffNote::Called, view.ticket.label, counter)
+            |console, view: TicketView| {
+                let counter = console.counter.to_string();
+                console.say(StaffNote::Called, view.ticket.label, counter)
             },
         );
     }
@@ -366,7 +429,7 @@ impl Controller {
     pub fn staff_recall(&self) {
         self.staff_act(
             |k, counter, now| k.recall(counter, now),
-            |staff, view: TicketView| staff.say(StaffNote::Recalled, view.ticket.label, ""),
+            |console, view: TicketView| console.say(StaffNote::Recalled, view.ticket.label, ""),
         );
     }
 
@@ -376,7 +439,7 @@ impl Controller {
                 let ticket = k.ticket_or_counter(None, Some(counter), now)?;
                 k.done(&ticket, now)
             },
-            |staff, view: TicketView| staff.say(StaffNote::Served, view.ticket.label, ""),
+            |console, view: TicketView| console.say(StaffNote::Served, view.ticket.label, ""),
         );
     }
 
@@ -386,7 +449,7 @@ impl Controller {
                 let ticket = k.ticket_or_counter(None, Some(counter), now)?;
                 k.no_show(&ticket, now)
             },
-            |staff, view: TicketView| staff.say(StaffNote::NoShow, view.ticket.label, ""),
+            |console, view: TicketView| console.say(StaffNote::NoShow, view.ticket.label, ""),
         );
     }
 
@@ -398,65 +461,67 @@ impl Controller {
                 let ticket = k.ticket_or_counter(None, Some(counter), now)?;
                 k.transfer(&ticket, &service, now)
             },
-            |staff, view: TicketView| {
+            |console, view: TicketView| {
                 let lane = view.ticket.lane.clone();
-                staff.say(StaffNote::Transferred, view.ticket.label, lane)
+                console.say(StaffNote::Transferred, view.ticket.label, lane)
             },
         );
     }
 
     /// A booking's cancel button: the first press asks, the second cancels.
     pub fn staff_cancel_booking(&self, code: &str) {
-        let confirmed = {
-            let mut st = self.state.borrow_mut();
-            if st.staff.confirm_cancel.as_deref() == Some(code) {
-                st.staff.confirm_cancel = None;
+        let confirmed = self.update(|st| {
+            let Some(console) = st.session.console() else {
+                return false;
+            };
+            if console.confirm_cancel.as_deref() == Some(code) {
+                console.confirm_cancel = None;
                 true
             } else {
-                st.staff.confirm_cancel = Some(code.to_owned());
-                st.staff.note = StaffNote::None;
+                console.confirm_cancel = Some(code.to_owned());
+                console.note = StaffNote::None;
                 false
             }
-        };
+        });
         if !confirmed {
-            self.render();
             return;
         }
         let code = code.to_owned();
         self.staff_act(
             move |k, _, now| k.cancel_booking(&code, "staff", now),
-            |staff, booking: StoredBooking| {
+            |console, booking: StoredBooking| {
                 let at = booking
                     .start
-                    .with_timezone(&crate::kiosk::station_offset(booking.start))
+                    .with_timezone(&station::kiosk::station_offset(booking.start))
                     .format("%H:%M")
                     .to_string();
-                staff.say(StaffNote::Cancelled, at, "")
+                console.say(StaffNote::Cancelled, at, "")
             },
         );
     }
 
     pub fn staff_attendance(&self, provider: &str, check_in: bool) {
-        let (provider, name) = {
+        let name = {
             let st = self.state.borrow();
-            let name = st
-                .staff
-                .view
-                .as_ref()
-                .and_then(|v| v.roster.provider(provider))
-                .map(|p| p.name.get(st.language).to_owned())
-                .unwrap_or_else(|| provider.to_owned());
-            (provider.to_owned(), name)
+            let roster = match &st.session.flow {
+                Flow::Staff(Staff::Console(console)) => console.view.as_ref().map(|v| &v.roster),
+                _ => None,
+            };
+            roster
+                .and_then(|r| r.provider(provider))
+                .map(|p| p.name.get(st.session.language).to_owned())
+                .unwrap_or_else(|| provider.to_owned())
         };
+        let provider = provider.to_owned();
         self.staff_act(
             move |k, _, now| k.attendance(&provider, check_in, now),
-            move |staff, ()| {
+            move |console, ()| {
                 let note = if check_in {
                     StaffNote::CheckedIn
                 } else {
                     StaffNote::CheckedOut
                 };
-                staff.say(note, name, "")
+                console.say(note, name, "")
             },
         );
     }
@@ -465,72 +530,62 @@ impl Controller {
     pub fn staff_clear_notice(&self, id: i64) {
         self.staff_act(
             move |k, _, now| k.clear_notice(id, now),
-            |staff, _| staff.say(StaffNote::None, "", ""),
+            |console, _| console.say(StaffNote::None, "", ""),
         );
     }
 
-    /// Runs a printer or outbox action of the backend (none without one) and says how it went.
+    /// Runs a printer or outbox action of the backend and says how it went.
     fn staff_backend<T: 'static>(
         &self,
-        ask: impl FnOnce(&super::backend::Backend) -> tokio::sync::oneshot::Receiver<T>,
-        said: impl FnOnce(&mut StaffState, T) + 'static,
+        ask: impl FnOnce(&dyn Operations, Reply<Option<T>>),
+        said: impl FnOnce(&mut Console, T) + 'static,
     ) {
-        let Some(backend) = self.backend() else {
+        if self.staff_may_act().is_none() {
             return;
-        };
-        {
-            let mut st = self.state.borrow_mut();
-            if st.busy || !st.staff.signed_in {
-                return;
-            }
-            st.busy = true;
         }
-        self.render();
-        let answer = ask(backend);
-        self.await_answer(answer, |c, result| {
-            {
-                let mut st = c.state.borrow_mut();
-                st.busy = false;
-                match result {
-                    Some(value) => said(&mut st.staff, value),
-                    None => st
-                        .staff
-                        .say(StaffNote::Failed, "the kiosk's worker stopped", ""),
+        let reply = self.for_this_visit(|c, answer: Option<T>| {
+            c.update(|st| {
+                st.session.busy = false;
+                if let Some(console) = st.session.console() {
+                    match answer {
+                        Some(value) => said(console, value),
+                        None => console.say(StaffNote::Failed, "the kiosk's worker stopped", ""),
+                    }
                 }
-            }
-            c.render();
+            });
             c.staff_refresh();
         });
+        ask(self.ops(), reply);
     }
 
     pub fn staff_paper_refilled(&self) {
         self.staff_backend(
-            |b| b.paper_refilled(),
-            |staff, result| match result {
-                Ok(()) => staff.say(StaffNote::Refilled, "", ""),
-                Err(e) => staff.refused(&e),
+            |ops, reply| ops.paper_refilled(reply),
+            |console, result| match result {
+                Ok(()) => console.say(StaffNote::Refilled, "", ""),
+                Err(e) => console.refused(&e),
             },
         );
     }
 
     pub fn staff_test_print(&self) {
         self.staff_backend(
-            |b| b.test_print(),
-            |staff, result| match result {
-                Ok(Ok(())) => staff.say(StaffNote::TestPrinted, "", ""),
-                Ok(Err(why)) => staff.say(StaffNote::TestFailed, why, ""),
-                Err(e) => staff.refused(&e),
+            |ops, reply| ops.test_print(reply),
+            |console, result| match result {
+                Ok(Ok(())) => console.say(StaffNote::TestPrinted, "", ""),
+                Ok(Err(why)) => console.say(StaffNote::TestFailed, why, ""),
+                Err(e) => console.refused(&e),
             },
         );
     }
 
     pub fn staff_reprint(&self) {
         self.staff_backend(
-            |b| b.reprint_last(),
-            |staff, result| match result {
-                Ok(true) => staff.say(StaffNote::Reprinted, "", ""),
-                Ok(false) => staff.say(StaffNote::NothingToReprint, "", ""),
-                Err(e) => staff.refused(&e),
+            |ops, reply| ops.reprint_last(reply),
+            |console, result| match result {
+                Ok(true) => console.say(StaffNote::Reprinted, "", ""),
+                Ok(false) => console.say(StaffNote::NothingToReprint, "", ""),
+                Err(e) => console.refused(&e),
             },
         );
     }
@@ -538,10 +593,10 @@ impl Controller {
     /// "Retry now": everything in the outbox goes now (what upstream refused, too).
     pub fn staff_retry_outbox(&self) {
         self.staff_backend(
-            |b| b.retry_outbox(),
-            |staff, result| match result {
+            |ops, reply| ops.retry_outbox(reply),
+            |console, result| match result {
                 Ok(report) => {
-                    let left = staff
+                    let left = console
                         .view
                         .as_ref()
                         .map(|v| {
@@ -550,13 +605,13 @@ impl Controller {
                                 .saturating_sub(report.delivered.len() as u64)
                         })
                         .unwrap_or(0);
-                    staff.say(
+                    console.say(
                         StaffNote::Retried,
                         report.delivered.len().to_string(),
                         left.to_string(),
                     )
                 }
-                Err(why) => staff.say(StaffNote::Failed, why, ""),
+                Err(why) => console.say(StaffNote::Failed, why, ""),
             },
         );
     }

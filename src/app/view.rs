@@ -1,6 +1,9 @@
 //! From the controller's state to what the screens show: fills the `Api` global's properties
-//! and models. One function, [`render`], writes everything but the fields the resident is
-//! typing into (those are loaded when a step is entered, so typing is never overwritten).
+//! and models. One function, [`render`], writes every property from the state, so the screen
+//! is a function of it: what a flow does not hold shows empty, and a new session leaves nothing
+//! of the last one on screen. The fields the resident types into are the one way back:
+//! [`collect_typed`] copies them into the session before every change, and `render` writes them
+//! only when the state says otherwise (so typing is never disturbed).
 
 use std::rc::Rc;
 
@@ -8,21 +11,22 @@ use slint::{ComponentHandle, Image, Model, ModelRc, SharedString, VecModel};
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
-use super::appointments::{BookingShown, OpenNow};
-use super::controller::State;
-use super::staff::StaffView;
+use super::appointments::{Book, BookingInfo, OpenNow};
+use super::controller::{CodeCheck, Flow, Session, State};
+use super::staff::{Console, Staff, StaffView};
 use super::ui::{
-    Api, AppWindow, BookingState, CaseStage, Chip, DayChip, EmergencyLine, Freshness, LaneTile,
-    PrintState, PrinterShown, Problem, QuestionView, ReviewKind, ReviewRow, Screen, ServiceTile,
-    SlotChip, StaffBooking, StaffLane, StaffNotice, StaffProvider, Theme, TicketState, TimelineRow,
+    Api, AppWindow, BookingNote, BookingState, CaseStage, Chip, DayChip, EmergencyLine, Freshness,
+    LaneTile, PinNote, PrintState, PrinterShown, Problem, QuestionView, ReviewKind, ReviewRow,
+    ScanProblem, Screen, ServiceTile, SlotChip, StaffBooking, StaffLane, StaffNotice,
+    StaffProvider, Theme, TicketState, TimelineRow, TrackCheck,
 };
 use super::wizard::Step;
-use crate::config::KioskConfig;
-use crate::domain::roster::{Provider, Role};
-use crate::domain::{Language, Localized, Phone, QuestionKind, Service, TrackingToken};
-use crate::kiosk::{station_offset, Progress};
-use crate::printer::status::PrinterState;
-use crate::upstream::protocol::CaseState;
+use domain::roster::{Provider, Role};
+use domain::{Language, Localized, Phone, QuestionKind, Service, TrackingToken};
+use protocol::CaseState;
+use slip::status::PrinterState;
+use station::config::KioskConfig;
+use station::kiosk::{station_offset, Progress};
 
 /// Elderly mode's scale of text and touch targets (the brief asks for at least 1.3×).
 pub const ELDERLY_SCALE: f32 = 1.35;
@@ -100,19 +104,20 @@ pub fn screen_of(step: Step) -> Screen {
 }
 
 pub fn render(app: &AppWindow, state: &State) {
-    let config = &state.config;
-    let lang = state.language;
+    let (station, session) = (&state.station, &state.session);
+    let config = &station.config;
+    let lang = session.language;
     let api = app.global::<Api>();
     app.global::<Theme>()
-        .set_scale(if state.elderly { ELDERLY_SCALE } else { 1.0 });
+        .set_scale(if session.elderly { ELDERLY_SCALE } else { 1.0 });
     api.set_network_name(s(config.station.network.get(lang)));
     api.set_station_name(s(config.station.name.get(lang)));
     api.set_english(lang == Language::En);
-    api.set_elderly(state.elderly);
-    api.set_staff_called(state.staff_called);
-    api.set_screen(state.screen);
-    api.set_problem(state.problem);
-    api.set_busy(state.busy);
+    api.set_elderly(session.elderly);
+    api.set_staff_called(session.staff_called);
+    api.set_screen(session.screen());
+    api.set_problem(session.problem);
+    api.set_busy(session.busy);
     update(
         api.get_services(),
         config
@@ -140,51 +145,118 @@ pub fn render(app: &AppWindow, state: &State) {
         |m| api.set_emergency(m),
     );
     api.set_consent_text(s(config.consent.text.get(lang)));
-    api.set_description_max(crate::domain::case::MAX_DESCRIPTION_CHARS as i32);
+    api.set_description_max(domain::case::MAX_DESCRIPTION_CHARS as i32);
+    render_typed(&api, session);
     render_wizard(&api, state);
-    render_flow_steps(&api, state);
+    render_flow_steps(&api, session);
     render_result(&api, state);
     render_track(&api, state);
-    api.set_problem_detail(s(&state.problem_detail));
+    api.set_problem_detail(s(match &session.flow {
+        Flow::Book(book) => &book.phone_booked_for,
+        _ => "",
+    }));
     api.set_open_now(s(&open_now_line(state)));
     render_queue(&api, state);
     render_booking(&api, state);
     render_staff(&api, state);
-    api.set_printer_ready(!state.printer_down());
-    api.set_still_there(state.still_there.is_some());
+    api.set_printer_ready(!station.printer_down());
+    api.set_still_there(session.still_there.is_some());
     render_ime(&api, state);
-    api.set_still_there_seconds(state.still_there.unwrap_or(0) as i32);
+    api.set_still_there_seconds(session.still_there.unwrap_or(0) as i32);
+}
+
+/// Copies what the resident typed into the fields on screen (the description, the phone, a
+/// short text answer, the tracking code) into the flow that holds them.
+pub fn collect_typed(app: &AppWindow, session: &mut Session) {
+    let api = app.global::<Api>();
+    match &mut session.flow {
+        Flow::Intake(intake) => {
+            intake.wizard.draft.description = api.get_description().into();
+            intake.wizard.draft.phone = api.get_phone().into();
+            if let Some(entry) = &mut intake.text_entry {
+                entry.value = api.get_text_entry_value().into();
+            }
+        }
+        Flow::Book(Book {
+            draft: Some(draft), ..
+        }) => draft.phone = api.get_phone().into(),
+        Flow::Track(track) => track.code = api.get_track_code().into(),
+        _ => {}
+    }
+}
+
+/// The fields the resident types into, as the flow holds them (empty where it holds none).
+/// Written only where they differ, so that a field being typed into keeps its cursor.
+fn render_typed(api: &Api<'_>, session: &Session) {
+    let (description, phone, entry, code) = match &session.flow {
+        Flow::Intake(intake) => (
+            intake.wizard.draft.description.as_str(),
+            intake.wizard.draft.phone.as_str(),
+            intake.text_entry.as_ref().map_or("", |e| e.value.as_str()),
+            "",
+        ),
+        Flow::Book(Book {
+            draft: Some(draft), ..
+        }) => ("", draft.phone.as_str(), "", ""),
+        Flow::Track(track) => ("", "", "", track.code.as_str()),
+        _ => ("", "", "", ""),
+    };
+    if api.get_description() != description {
+        api.set_description(s(description));
+    }
+    if api.get_phone() != phone {
+        api.set_phone(s(phone));
+    }
+    if api.get_text_entry_value() != entry {
+        api.set_text_entry_value(s(entry));
+    }
+    if api.get_track_code() != code {
+        api.set_track_code(s(code));
+    }
 }
 
 /// The pinyin keyboard's state: the mode, the pinyin and the page of candidates.
 fn render_ime(api: &Api<'_>, state: &State) {
-    let ime = &state.ime;
-    api.set_ime_ready(ime.ready());
-    api.set_ime_pinyin(ime.pinyin_mode);
-    api.set_ime_typed(s(&ime.shown()));
+    let (dict, session) = (&state.station.pinyin, &state.session);
+    let composer = &session.composer;
+    api.set_ime_ready(dict.ready());
+    api.set_ime_pinyin(composer.pinyin_mode);
+    api.set_ime_typed(s(&composer.shown(dict)));
     update(
         api.get_ime_candidates(),
-        ime.page_words(state.elderly)
+        composer
+            .page_words(session.elderly)
             .iter()
             .map(|c| s(&c.word))
             .collect(),
         |m| api.set_ime_candidates(m),
     );
-    api.set_ime_has_prev(ime.has_prev());
-    api.set_ime_has_next(ime.has_next(state.elderly));
+    api.set_ime_has_prev(composer.has_prev());
+    api.set_ime_has_next(composer.has_next(session.elderly));
 }
 
 fn render_wizard(api: &Api<'_>, state: &State) {
-    let lang = state.language;
-    let Some((wizard, service)) = state.wizard_and_service() else {
+    let lang = state.session.language;
+    let intake = state.session.intake();
+    let service = intake.and_then(|i| {
+        state
+            .station
+            .config
+            .catalogue
+            .service(&i.wizard.draft.service)
+    });
+    let (Some(intake), Some(service)) = (intake, service) else {
         update(api.get_steps(), Vec::new(), |m| api.set_steps(m));
         api.set_step(0);
+        api.set_service_name(s(""));
+        api.set_anonymous_allowed(false);
         update(api.get_subtypes(), Vec::new(), |m| api.set_subtypes(m));
         update(api.get_questions(), Vec::new(), |m| api.set_questions(m));
         update(api.get_review(), Vec::new(), |m| api.set_review(m));
-        api.set_text_entry_open(false);
+        render_text_entry(api, None, lang);
         return;
     };
+    let wizard = &intake.wizard;
     update(
         api.get_steps(),
         wizard.steps().iter().map(|s| screen_of(*s)).collect(),
@@ -272,7 +344,7 @@ fn render_wizard(api: &Api<'_>, state: &State) {
             });
         }
     }
-    let description = crate::domain::text::clean_text(&wizard.draft.description);
+    let description = domain::text::clean_text(&wizard.draft.description);
     review.push(if description.is_empty() {
         ReviewRow {
             kind: ReviewKind::NoDescription,
@@ -288,7 +360,7 @@ fn render_wizard(api: &Api<'_>, state: &State) {
             value: s(&(shown + if more { "…" } else { "" })),
         }
     });
-    review.push(match crate::domain::Phone::parse(&wizard.draft.phone) {
+    review.push(match domain::Phone::parse(&wizard.draft.phone) {
         _ if wizard.draft.anonymous => ReviewRow {
             kind: ReviewKind::Anonymous,
             label: s(""),
@@ -307,19 +379,20 @@ fn render_wizard(api: &Api<'_>, state: &State) {
     });
     update(api.get_review(), review, |m| api.set_review(m));
 
-    match &state.text_entry {
-        Some(question) => {
-            let q = subtype.and_then(|t| service.questions_for(t).find(|q| &q.id == question));
-            api.set_text_entry_open(q.is_some());
-            if let Some(q) = q {
-                api.set_text_entry_label(s(q.label.get(lang)));
-                if let QuestionKind::Text { max_chars } = q.kind {
-                    api.set_text_entry_max(max_chars as i32);
-                }
-            }
-        }
-        None => api.set_text_entry_open(false),
-    }
+    let question = intake.text_entry.as_ref().and_then(|entry| {
+        subtype.and_then(|t| service.questions_for(t).find(|q| q.id == entry.question))
+    });
+    render_text_entry(api, question, lang);
+}
+
+/// The overlay of a short text answer, open for `question`.
+fn render_text_entry(api: &Api<'_>, question: Option<&domain::Question>, lang: Language) {
+    api.set_text_entry_open(question.is_some());
+    api.set_text_entry_label(s(question.map_or("", |q| q.label.get(lang))));
+    api.set_text_entry_max(match question.map(|q| &q.kind) {
+        Some(QuestionKind::Text { max_chars }) => *max_chars as i32,
+        _ => 0,
+    });
 }
 
 /// The chips of question `i`: the model already on screen, updated in place, when that row
@@ -335,13 +408,14 @@ fn chips_of(shown: &ModelRc<QuestionView>, i: usize, id: &str, chips: Vec<Chip>)
 }
 
 fn render_result(api: &Api<'_>, state: &State) {
+    let result = match &state.session.flow {
+        Flow::Filed(result) => Some(result),
+        _ => None,
+    };
     api.set_result_has_lane(
-        state
-            .result
-            .as_ref()
-            .is_some_and(|r| state.config.catalogue.service(&r.service).is_some()),
+        result.is_some_and(|r| state.station.config.catalogue.service(&r.service).is_some()),
     );
-    match &state.result {
+    match result {
         Some(result) => {
             api.set_code(s(&result.code));
             api.set_qr(result.qr.clone());
@@ -376,20 +450,47 @@ fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn render_track(api: &Api<'_>, state: &State) {
-    api.set_track_check(state.track_check);
-    api.set_track_missing(state.track_missing);
-    api.set_track_bad_char(s(&state.track_bad_char));
-    api.set_track_not_found(state.track_not_found);
-    api.set_track_scan_problem(state.track_scan);
-    api.set_scan_held(state.scan_held);
-    let Some(tracked) = &state.tracked else {
+    let session = &state.session;
+    api.set_scan_held(session.intake().is_some_and(|i| i.scan_held));
+    let track = match &session.flow {
+        Flow::Track(track) => Some(track),
+        _ => None,
+    };
+    let check = track.map_or(CodeCheck::Empty, |t| t.check);
+    api.set_track_check(match check {
+        CodeCheck::Empty => TrackCheck::Empty,
+        CodeCheck::Ok => TrackCheck::Ok,
+        CodeCheck::WrongLength(missing) if missing > 0 => TrackCheck::Incomplete,
+        CodeCheck::WrongLength(_) => TrackCheck::TooLong,
+        CodeCheck::BadCharacter(_) => TrackCheck::BadCharacter,
+        CodeCheck::Typo => TrackCheck::Typo,
+    });
+    api.set_track_missing(match check {
+        CodeCheck::WrongLength(missing) => missing,
+        _ => 0,
+    });
+    api.set_track_bad_char(s(&match check {
+        CodeCheck::BadCharacter(c) => c.to_string(),
+        _ => String::new(),
+    }));
+    api.set_track_not_found(track.is_some_and(|t| t.not_found));
+    api.set_track_scan_problem(track.map_or(ScanProblem::None, |t| t.scan));
+    let Some(tracked) = track.and_then(|t| t.tracked.as_ref()) else {
+        api.set_track_result_code(s(""));
+        api.set_track_freshness(Freshness::Live);
+        api.set_track_as_of(s(""));
+        api.set_track_stage(CaseStage::Received);
+        api.set_track_service(s(""));
+        api.set_track_filed(s(""));
+        api.set_track_department(s(""));
+        api.set_track_expected(s(""));
         update(api.get_track_timeline(), Vec::new(), |m| {
             api.set_track_timeline(m)
         });
         return;
     };
-    let lang = state.language;
-    let catalogue = &state.config.catalogue;
+    let lang = session.language;
+    let catalogue = &state.station.config.catalogue;
     api.set_track_result_code(s(&tracked.token.grouped()));
     let (progress, freshness, as_of) = match &tracked.progress {
         Progress::Live(p) => (Some(p), Freshness::Live, None),
@@ -460,9 +561,9 @@ fn render_track(api: &Api<'_>, state: &State) {
 }
 
 /// The problem banner a failed submit shows.
-pub fn problem_of(error: &crate::kiosk::KioskError) -> Problem {
-    use crate::kiosk::KioskError;
-    use crate::store::StoreError;
+pub fn problem_of(error: &station::kiosk::KioskError) -> Problem {
+    use station::kiosk::KioskError;
+    use station::store::StoreError;
     match error {
         KioskError::Case(e) => problem_of_case(e),
         KioskError::Store(StoreError::Full(_)) => Problem::StorageFull,
@@ -480,8 +581,8 @@ pub fn problem_of(error: &crate::kiosk::KioskError) -> Problem {
 }
 
 /// The problem banner a step that refuses the resident's input shows.
-pub fn problem_of_case(error: &crate::domain::CaseError) -> Problem {
-    use crate::domain::CaseError;
+pub fn problem_of_case(error: &domain::CaseError) -> Problem {
+    use domain::CaseError;
     match error {
         CaseError::Phone(_) | CaseError::AnonymousWithPhone => Problem::PhoneInvalid,
         CaseError::PhoneRequired { .. } | CaseError::AnonymousNotAllowed { .. } => {
@@ -496,10 +597,11 @@ pub fn problem_of_case(error: &crate::domain::CaseError) -> Problem {
 // ---- take a number, book, staff -----------------------------------------------------------------
 
 /// The step bar of Take a number and Book (the wizard's own is set by `render_wizard`).
-fn render_flow_steps(api: &Api<'_>, state: &State) {
-    if state.wizard.is_some() {
+fn render_flow_steps(api: &Api<'_>, session: &Session) {
+    if !matches!(session.flow, Flow::TakeNumber(_) | Flow::Book(_)) {
         return;
     }
+    let screen = session.screen();
     const QUEUE: [Screen; 2] = [Screen::TakeNumber, Screen::Priority];
     const BOOK: [Screen; 4] = [
         Screen::BookService,
@@ -507,15 +609,15 @@ fn render_flow_steps(api: &Api<'_>, state: &State) {
         Screen::BookPhone,
         Screen::BookConfirm,
     ];
-    let steps: &[Screen] = if QUEUE.contains(&state.screen) {
+    let steps: &[Screen] = if QUEUE.contains(&screen) {
         &QUEUE
-    } else if BOOK.contains(&state.screen) {
+    } else if BOOK.contains(&screen) {
         &BOOK
     } else {
         return;
     };
     update(api.get_steps(), steps.to_vec(), |m| api.set_steps(m));
-    let at = steps.iter().position(|s| *s == state.screen).unwrap_or(0);
+    let at = steps.iter().position(|s| *s == screen).unwrap_or(0);
     api.set_step(at as i32);
 }
 
@@ -642,11 +744,11 @@ fn clock(at: DateTime<Utc>) -> String {
 /// Home's "what is open now": who is on duty (until when, by the roster) and how many wait in
 /// each lane. A discreet service is named by its lane letter only.
 fn open_now_line(state: &State) -> String {
-    let Some(OpenNow { on_duty, lanes }) = &state.open_now else {
+    let Some(OpenNow { on_duty, lanes }) = &state.station.open_now else {
         return String::new();
     };
-    let lang = state.language;
-    let catalogue = &state.config.catalogue;
+    let lang = state.session.language;
+    let catalogue = &state.station.config.catalogue;
     let mut parts: Vec<String> = Vec::new();
     for (provider, until) in on_duty {
         let service = catalogue.service(&provider.service);
@@ -687,9 +789,9 @@ fn open_now_line(state: &State) -> String {
 }
 
 fn render_queue(api: &Api<'_>, state: &State) {
-    let lang = state.language;
-    let catalogue = &state.config.catalogue;
-    let lanes = state.lanes();
+    let lang = state.session.language;
+    let catalogue = &state.station.config.catalogue;
+    let lanes = state.station.lanes();
     update(
         api.get_lanes(),
         catalogue
@@ -707,16 +809,28 @@ fn render_queue(api: &Api<'_>, state: &State) {
             .collect(),
         |m| api.set_lanes(m),
     );
-    api.set_queue_service_name(s(&state
-        .queue_service
-        .as_deref()
+    let lane = match &state.session.flow {
+        Flow::TakeNumber(take) => take.lane.as_deref(),
+        _ => None,
+    };
+    api.set_queue_service_name(s(&lane
         .map(|id| service_words(catalogue.service(id), id, lang))
         .unwrap_or_default()));
 
-    let Some(shown) = &state.ticket else {
+    let Flow::Ticket(shown) = &state.session.flow else {
         api.set_ticket_label(s(""));
+        api.set_ticket_service(s(""));
+        api.set_ticket_state(TicketState::Waiting);
+        api.set_ticket_ahead(0);
+        api.set_ticket_has_wait(false);
+        api.set_ticket_wait_min(0);
+        api.set_ticket_wait_max(0);
+        api.set_ticket_counter(0);
+        api.set_ticket_code(s(""));
         api.set_ticket_qr(Image::default());
         api.set_ticket_print(PrintState::None);
+        api.set_ticket_appointment(false);
+        api.set_ticket_with_case(false);
         return;
     };
     let t = &shown.view.ticket;
@@ -756,15 +870,18 @@ fn booking_state(state: &str) -> BookingState {
 }
 
 fn render_booking(api: &Api<'_>, state: &State) {
-    let lang = state.language;
-    let config: &KioskConfig = &state.config;
+    let lang = state.session.language;
+    let config: &KioskConfig = &state.station.config;
     let catalogue = &config.catalogue;
     api.set_arrival_early(config.appointments.arrival_early_min as i32);
     api.set_arrival_late(config.appointments.arrival_late_min as i32);
+    let (bookable, draft) = match &state.session.flow {
+        Flow::Book(book) => (book.bookable.as_slice(), book.draft.as_ref()),
+        _ => (&[][..], None),
+    };
     update(
         api.get_bookable(),
-        state
-            .bookable
+        bookable
             .iter()
             .filter_map(|id| catalogue.service(id))
             .map(|svc| ServiceTile {
@@ -777,7 +894,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
     );
 
     let mut booking_service = String::new();
-    match &state.booking {
+    match draft {
         Some(draft) => {
             let service = catalogue.service(&draft.service);
             // The resident just chose it by name; from the review on, a discreet service is its
@@ -834,6 +951,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
                 .unwrap_or_else(|_| draft.phone.clone())));
         }
         None => {
+            api.set_book_service_name(s(""));
             api.set_book_loaded(false);
             update(api.get_book_days(), Vec::new(), |m| api.set_book_days(m));
             update(api.get_book_slots(), Vec::new(), |m| api.set_book_slots(m));
@@ -843,15 +961,18 @@ fn render_booking(api: &Api<'_>, state: &State) {
         }
     }
 
-    match &state.booking_shown {
-        Some(BookingShown {
-            info,
-            qr,
-            print,
-            note,
-            note_time,
-            asking_cancel,
-        }) => {
+    // The booking on screen: just made (its slip printing), or scanned (check in or cancel).
+    let shown: Option<(&BookingInfo, &Image, PrintState)> = match &state.session.flow {
+        Flow::Booked(booked) => Some((&booked.info, &booked.qr, booked.print)),
+        Flow::Booking(scanned) => Some((&scanned.info, &scanned.qr, PrintState::None)),
+        _ => None,
+    };
+    let scanned = match &state.session.flow {
+        Flow::Booking(scanned) => Some(scanned),
+        _ => None,
+    };
+    match shown {
+        Some((info, qr, print)) => {
             let b = &info.booking;
             let service = catalogue.service(&b.service);
             booking_service = service_words(service, &b.service, lang);
@@ -867,21 +988,23 @@ fn render_booking(api: &Api<'_>, state: &State) {
                 lang,
             )));
             api.set_booking_state(booking_state(&b.state));
-            api.set_booking_print(*print);
-            api.set_booking_note(*note);
-            api.set_booking_note_time(s(&note_time
-                .map(|t| station_time_words(t, lang))
-                .unwrap_or_default()));
-            api.set_booking_asking_cancel(*asking_cancel);
+            api.set_booking_print(print);
         }
         None => {
             api.set_booking_code(s(""));
             api.set_booking_qr(Image::default());
+            api.set_booking_when(s(""));
+            api.set_booking_who(s(""));
+            api.set_booking_state(BookingState::Booked);
             api.set_booking_print(PrintState::None);
-            api.set_booking_note(super::ui::BookingNote::None);
-            api.set_booking_asking_cancel(false);
         }
     }
+    api.set_booking_note(scanned.map_or(BookingNote::None, |b| b.note));
+    api.set_booking_note_time(s(&scanned
+        .and_then(|b| b.note_time)
+        .map(|t| station_time_words(t, lang))
+        .unwrap_or_default()));
+    api.set_booking_asking_cancel(scanned.is_some_and(|b| b.asking_cancel));
     api.set_booking_service(s(&booking_service));
 }
 
@@ -898,34 +1021,40 @@ fn printer_shown(state: Option<PrinterState>) -> PrinterShown {
 }
 
 fn render_staff(api: &Api<'_>, state: &State) {
-    let staff = &state.staff;
-    let lang = state.language;
-    let config = &state.config;
+    let lang = state.session.language;
+    let config = &state.station.config;
     let catalogue = &config.catalogue;
-    api.set_staff_pin_length(staff.pin.len() as i32);
-    api.set_pin_note(staff.pin_note);
-    api.set_pin_left(staff.pin_left as i32);
-    api.set_pin_locked_until(s(&staff
-        .locked_until
+    let (pad, console) = match &state.session.flow {
+        Flow::Staff(Staff::Pin(pad)) => (Some(pad), None),
+        Flow::Staff(Staff::Console(console)) => (None, Some(console.as_ref())),
+        _ => (None, None),
+    };
+    api.set_staff_pin_length(pad.map_or(0, |p| p.pin.len() as i32));
+    api.set_pin_note(pad.map_or(PinNote::None, |p| p.note));
+    api.set_pin_left(pad.map_or(0, |p| p.left as i32));
+    api.set_pin_locked_until(s(&pad
+        .and_then(|p| p.locked_until)
         .map(|t| {
             let local = t.with_timezone(&station_offset(t)).naive_local();
             station_time_words(local, lang)
         })
         .unwrap_or_default()));
-    api.set_staff_tab(staff.tab);
-    api.set_staff_note(staff.note);
-    api.set_staff_note_a(s(&staff.note_a));
-    api.set_staff_note_b(s(&staff.note_b));
-    api.set_staff_counter(staff.counter as i32);
+    let closed = Console::default();
+    let console = console.unwrap_or(&closed);
+    api.set_staff_tab(console.tab);
+    api.set_staff_note(console.note);
+    api.set_staff_note_a(s(&console.note_a));
+    api.set_staff_note_b(s(&console.note_b));
+    api.set_staff_counter(console.counter as i32);
     api.set_staff_counters(config.queue.counters as i32);
-    api.set_staff_printer(printer_shown(state.printer));
-    api.set_staff_ime_problem(s(state.ime.problem.as_deref().unwrap_or("")));
+    api.set_staff_printer(printer_shown(state.station.printer));
+    api.set_staff_ime_problem(s(state.station.pinyin.problem.as_deref().unwrap_or("")));
 
     let empty = StaffView {
         lanes: Vec::new(),
         current: None,
         bookings: Vec::new(),
-        paper: crate::kiosk::PaperEstimate {
+        paper: station::kiosk::PaperEstimate {
             used_m: 0.0,
             left_m: 0.0,
             low: false,
@@ -937,10 +1066,7 @@ fn render_staff(api: &Api<'_>, state: &State) {
         on_duty: Vec::new(),
         notices: Vec::new(),
     };
-    let view = match (&staff.view, staff.signed_in) {
-        (Some(view), true) => view,
-        _ => &empty,
-    };
+    let view = console.view.as_ref().unwrap_or(&empty);
     let service_name = |id: &str| {
         catalogue
             .service(id)
@@ -989,7 +1115,7 @@ fn render_staff(api: &Api<'_>, state: &State) {
                     .unwrap_or_else(|_| b.token.clone());
                 let service = catalogue.service(&b.service);
                 StaffBooking {
-                    confirming: staff.confirm_cancel.as_deref() == Some(code.as_str()),
+                    confirming: console.confirm_cancel.as_deref() == Some(code.as_str()),
                     code: s(&code),
                     time: s(&format!("{}–{}", clock(b.start), clock(b.end))),
                     lane: s(&service.map(|x| x.lane.to_string()).unwrap_or_default()),

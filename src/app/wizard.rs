@@ -2,12 +2,12 @@
 //! lead, and what each step checks before letting the resident on. Plain Rust over the draft,
 //! no Slint: the screens only show what this says, so the flow is tested without a window.
 //!
-//! Checks use the same domain functions as filing ([`crate::domain::case`]), so a step never
+//! Checks use the same domain functions as filing ([`domain::case`]), so a step never
 //! accepts what filing would refuse.
 
-use crate::config::KioskConfig;
-use crate::domain::case::{validate_answers, validate_contact, validate_description};
-use crate::domain::{Answer, CaseDraft, CaseError, Channel, Language, Service};
+use domain::case::{validate_answers, validate_contact, validate_description};
+use domain::{Answer, CaseDraft, CaseError, Channel, Language, Service};
+use station::config::KioskConfig;
 
 /// A step of the intake after the service was chosen on Home.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! The `grievance-kiosk` command line (DESIGN.md §9). Every command calls the same function in
-//! [`crate::kiosk`] or [`crate::app`] that the touchscreen calls; this file only parses
+//! [`station::kiosk`] or [`crate::app`] that the touchscreen calls; this file only parses
 //! arguments and prints. `--json` prints one JSON object per line with stable field names;
 //! errors go to standard error as one line, with a non-zero exit status.
 
@@ -14,14 +14,14 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 
 use crate::app::screenshot::{self, ScreenName, Shot};
-use crate::config::KioskConfig;
-use crate::domain::{Answer, CaseDraft, Channel, Language};
-use crate::kiosk::{configured_printer, doctor, sample_slip_content, Kiosk};
-use crate::kiosk::{DrainReport, Progress};
-use crate::printer::profile::PrinterProfile;
-use crate::printer::transport::VirtualPrinter;
-use crate::upstream::local::{connect, Connection, Listen};
-use crate::upstream::protocol::CaseProgress;
+use crate::local_hub::{connect, Connection, Listen};
+use devices::printer::transport::VirtualPrinter;
+use domain::{Answer, CaseDraft, Channel, Language};
+use protocol::CaseProgress;
+use slip::profile::PrinterProfile;
+use station::config::KioskConfig;
+use station::kiosk::{configured_printer, doctor, sample_slip_content, Kiosk};
+use station::kiosk::{DrainReport, Progress};
 
 #[derive(Parser)]
 #[command(
@@ -346,7 +346,7 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn ime_cmd(config: &KioskConfig, cmd: ImeCommand) -> anyhow::Result<()> {
-    use crate::ime::{Dictionary, Options, Session};
+    use ime::{Dictionary, Options, Session};
     let ImeCommand::Suggest {
         pinyin,
         fuzzy,
@@ -823,11 +823,10 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
         }
         PrinterCommand::Test { json } => {
             let before = printer.status().state();
-            let content = sample_slip_content(&config, crate::domain::Language::Zh);
-            let bytes =
-                crate::printer::encode(&crate::printer::layout(&content, &profile), &profile);
+            let content = sample_slip_content(&config, domain::Language::Zh);
+            let bytes = slip::encode(&slip::layout(&content, &profile), &profile);
             let result = if !before.can_print() {
-                Err(crate::kiosk::waiting_reason(before).replace("waiting: ", ""))
+                Err(station::kiosk::waiting_reason(before).replace("waiting: ", ""))
             } else {
                 match printer.send("test", &bytes) {
                     Err(e) => Err(e.to_string()),
@@ -859,7 +858,7 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
         PrinterCommand::Reprint { token, json } => {
             let mut kiosk = Kiosk::open(config.clone())?;
             let pass = kiosk.reprint(&token, printer.as_mut(), &profile)?;
-            let code = crate::domain::TrackingToken::parse(&token)?;
+            let code = domain::TrackingToken::parse(&token)?;
             report_pass(&pass, Some(&code), json)
         }
         PrinterCommand::Refilled { json } => {
@@ -878,7 +877,7 @@ fn emulate(
     out: Option<&Path>,
     profile: Option<&str>,
 ) -> anyhow::Result<()> {
-    use crate::printer::emulator::{Emulator, Script};
+    use devices::emulator::{Emulator, Script};
     use std::io::BufRead;
     let profile = profile_for(config, profile)?;
     let script = Script::parse(script).map_err(|e| anyhow::anyhow!("script: {e}"))?;
@@ -923,15 +922,15 @@ fn emulate(
 
 /// What a pass of the print queue did, for `printer reprint` and `printer refilled`.
 fn report_pass(
-    pass: &crate::kiosk::PrintPass,
-    only: Option<&crate::domain::TrackingToken>,
+    pass: &station::kiosk::PrintPass,
+    only: Option<&domain::TrackingToken>,
     json: bool,
 ) -> anyhow::Result<()> {
     let outcomes: Vec<_> = pass
         .outcomes
         .iter()
         .filter(|o| only.is_none_or(|t| &o.token == t))
-        .filter(|o| o.state != crate::store::PrintJobState::Printing)
+        .filter(|o| o.state != station::store::PrintJobState::Printing)
         .collect();
     if json {
         println!(
@@ -993,7 +992,7 @@ fn slip_bytes_for(
     let profile = profile_for(config, which.profile.as_deref())?;
     let bytes = if which.sample {
         let content = sample_slip_content(config, which.lang.into());
-        crate::printer::escpos::encode(&crate::printer::slip::layout(&content, &profile), &profile)
+        slip::escpos::encode(&slip::layout::layout(&content, &profile), &profile)
     } else {
         let kiosk = Kiosk::open(config.clone())?;
         let token = which.token.as_deref().unwrap_or_default();
@@ -1014,8 +1013,8 @@ fn slip(config: Arc<KioskConfig>, cmd: SlipCommand) -> anyhow::Result<()> {
         }
         SlipCommand::Render { which, out } => {
             let (bytes, profile) = slip_bytes_for(&config, &which)?;
-            let png = crate::printer::render::render_png(
-                &crate::printer::interpret::interpret(&bytes),
+            let png = slip::render::render_png(
+                &slip::interpret::interpret(&bytes),
                 u32::from(profile.dots_per_line),
             )?;
             std::fs::write(&out, png).with_context(|| format!("cannot write {}", out.display()))?;

@@ -10,12 +10,12 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::LangArg;
-use crate::config::KioskConfig;
-use crate::kiosk::{configured_printer, Kiosk, SlotView, TicketView};
-use crate::printer::transport::VirtualPrinter;
+use devices::printer::transport::VirtualPrinter;
+use station::config::KioskConfig;
+use station::kiosk::{configured_printer, Kiosk, SlotView, TicketView};
 
 #[derive(Subcommand)]
-pub enum BookingCommand {
+pub(crate) enum BookingCommand {
     /// The slots a resident could book now, with the places left (full ones show free 0).
     Slots {
         /// legal, mediation, counselling, … (a service someone on the roster gives).
@@ -62,7 +62,7 @@ pub enum BookingCommand {
 }
 
 #[derive(Subcommand)]
-pub enum QueueCommand {
+pub(crate) enum QueueCommand {
     /// Take a walk-in ticket and print it.
     Take {
         #[arg(long)]
@@ -127,7 +127,7 @@ pub enum QueueCommand {
 }
 
 #[derive(Subcommand)]
-pub enum StaffCommand {
+pub(crate) enum StaffCommand {
     /// Set the staff PIN (6–12 digits), read from standard input; clears a lockout.
     SetPin {
         #[arg(long)]
@@ -156,7 +156,7 @@ pub enum StaffCommand {
 }
 
 fn local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&crate::kiosk::station_offset(t))
+    t.with_timezone(&station::kiosk::station_offset(t))
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }
@@ -270,7 +270,7 @@ fn push_state(config: &KioskConfig, kiosk: &mut Kiosk) {
     }
 }
 
-pub fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<()> {
+pub(crate) fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<()> {
     let mut kiosk = Kiosk::open(config.clone())?;
     let now = Utc::now();
     let changes = !matches!(
@@ -308,7 +308,7 @@ fn booking_run(
                         local(s.slot.start),
                         s.slot
                             .end
-                            .with_timezone(&crate::kiosk::station_offset(s.slot.end))
+                            .with_timezone(&station::kiosk::station_offset(s.slot.end))
                             .format("%H:%M"),
                         s.slot.role.as_str(),
                         s.free
@@ -395,7 +395,7 @@ fn booking_run(
     Ok(())
 }
 
-pub fn queue(config: Arc<KioskConfig>, cmd: QueueCommand) -> anyhow::Result<()> {
+pub(crate) fn queue(config: Arc<KioskConfig>, cmd: QueueCommand) -> anyhow::Result<()> {
     let mut kiosk = Kiosk::open(config.clone())?;
     let changes = !matches!(cmd, QueueCommand::List { .. });
     queue_run(&config, &mut kiosk, cmd)?;
@@ -417,7 +417,7 @@ fn queue_run(config: &KioskConfig, kiosk: &mut Kiosk, cmd: QueueCommand) -> anyh
         } => {
             let view = kiosk.take_ticket(&service, priority, case.as_deref(), lang.into(), now)?;
             let token = match &case {
-                Some(c) => crate::domain::TrackingToken::parse(c)?.as_str().to_owned(),
+                Some(c) => domain::TrackingToken::parse(c)?.as_str().to_owned(),
                 None => view.ticket.token.clone(),
             };
             print_slips(config, kiosk, &token)?;
@@ -502,7 +502,7 @@ fn queue_run(config: &KioskConfig, kiosk: &mut Kiosk, cmd: QueueCommand) -> anyh
     Ok(())
 }
 
-pub fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> {
+pub(crate) fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> {
     let mut kiosk = Kiosk::open(config.clone())?;
     let now = Utc::now();
     match cmd {

@@ -13,11 +13,11 @@ use std::time::{Duration, Instant};
 use grievance_kiosk::app::backend::Backend;
 use grievance_kiosk::app::controller::Controller;
 use grievance_kiosk::app::ui::{Api, AppWindow};
-use grievance_kiosk::config::KioskConfig;
 use i_slint_backend_testing::AccessibleRole;
 use i_slint_backend_testing::ElementHandle;
 use slint::platform::PointerEventButton;
 use slint::ComponentHandle;
+use station::config::KioskConfig;
 
 /// The built-in demo station with its data in `dir`.
 pub fn config_in(dir: &Path) -> Arc<KioskConfig> {
@@ -31,7 +31,7 @@ pub fn kiosk_window(config: Arc<KioskConfig>) -> (AppWindow, Rc<Controller>) {
     let app = AppWindow::new().expect("the window opens on the testing backend");
     app.window().set_size(slint::PhysicalSize::new(1080, 1920));
     let backend = Backend::start(config.clone()).expect("the backend starts");
-    let controller = Controller::new(&app, config, Some(backend));
+    let controller = Controller::new(&app, config, backend);
     app.show().expect("the window shows");
     (app, controller)
 }
@@ -166,9 +166,8 @@ pub async fn submit_anonymously_and_read_back(app: &AppWindow, data_dir: &Path) 
     )
     .await;
     let code = app.global::<Api>().get_code().to_string();
-    let token = grievance_kiosk::domain::TrackingToken::parse(&code)
-        .expect("the screen shows a valid code");
-    grievance_kiosk::store::Store::open(data_dir)
+    let token = domain::TrackingToken::parse(&code).expect("the screen shows a valid code");
+    station::store::Store::open(data_dir)
         .unwrap()
         .case_by_token(&token)
         .unwrap()

@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use chrono::{Duration, Utc};
-use grievance_kiosk::domain::{Channel, Language, RiskAssessment, TrackingToken};
-use grievance_kiosk::hub::{self, Clock, HubConfig, RateLimit, RunningHub, Secret};
-use grievance_kiosk::upstream::protocol::{CaseSubmission, SubmittedAnswer};
+use domain::{Channel, Language, RiskAssessment, TrackingToken};
+use hub::{self, Clock, HubConfig, RateLimit, RunningHub, Secret};
+use protocol::{CaseSubmission, SubmittedAnswer};
 use reqwest::Response;
 use serde_json::Value;
 

@@ -1,0 +1,192 @@
+//! Who is calling. Kiosks present a station token, departments a department token, operators
+//! the operator token (all as `Authorization: Bearer …`), Open311 clients an `api_key`.
+//!
+//! Every secret is compared in constant time against *every* configured secret, so neither an
+//! early mismatch nor the position of a match in the list shows in the response time, and every
+//! way of failing (no header, unknown token, a department's token at a station's door) ends in
+//! the same answer: the handlers turn `None` into one fixed `401`.
+
+use std::fmt;
+
+use axum::http::{header, HeaderMap};
+
+/// A token or key: kept out of `Debug` output and logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// Whether `presented` is this secret, in time that depends only on the lengths.
+    pub(crate) fn matches(&self, presented: &str) -> bool {
+        constant_time_eq(self.0.as_bytes(), presented.as_bytes())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+/// Compares two byte strings without stopping at the first difference: the time taken depends
+/// on the longer length, never on where (or whether) they differ.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let len = a.len().max(b.len());
+    let mut diff = (a.len() ^ b.len()) as u64;
+    for i in 0..len {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= u64::from(x ^ y);
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// Every secret the hub accepts. Stations can be added while the hub runs (the kiosk's
+/// in-process hub registers the token it made for itself).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Credentials {
+    stations: Vec<(String, Secret)>,
+    departments: Vec<(String, Secret)>,
+    open311_keys: Vec<Secret>,
+    operator: Option<Secret>,
+}
+
+impl Credentials {
+    pub fn new(
+        stations: impl IntoIterator<Item = (String, Secret)>,
+        departments: impl IntoIterator<Item = (String, Secret)>,
+        open311_keys: impl IntoIterator<Item = Secret>,
+        operator: Option<Secret>,
+    ) -> Credentials {
+        Credentials {
+            stations: stations.into_iter().collect(),
+            departments: departments.into_iter().collect(),
+            open311_keys: open311_keys.into_iter().collect(),
+            operator,
+        }
+    }
+
+    /// Accepts `token` for `station_id` from now on (replacing that station's previous token).
+    pub(crate) fn set_station(&mut self, station_id: &str, token: Secret) {
+        self.stations.retain(|(id, _)| id != station_id);
+        self.stations.push((station_id.to_owned(), token));
+    }
+
+    /// The station whose token was presented.
+    pub(crate) fn station(&self, presented: Option<&str>) -> Option<String> {
+        find(&self.stations, presented?)
+    }
+
+    /// The department whose token was presented.
+    pub(crate) fn department(&self, presented: Option<&str>) -> Option<String> {
+        find(&self.departments, presented?)
+    }
+
+    pub(crate) fn open311_key(&self, presented: Option<&str>) -> bool {
+        let Some(presented) = presented else {
+            return false;
+        };
+        let mut ok = false;
+        for key in &self.open311_keys {
+            ok |= key.matches(presented);
+        }
+        ok
+    }
+
+    pub(crate) fn operator(&self, presented: Option<&str>) -> bool {
+        match (&self.operator, presented) {
+            (Some(secret), Some(presented)) => secret.matches(presented),
+            _ => false,
+        }
+    }
+
+    /// The station ids with a token (the operator page lists them even before they call).
+    pub(crate) fn station_ids(&self) -> Vec<String> {
+        self.stations.iter().map(|(id, _)| id.clone()).collect()
+    }
+}
+
+/// Looks at every entry whatever happens, so a match early in the list costs the same as none.
+fn find(entries: &[(String, Secret)], presented: &str) -> Option<String> {
+    let mut found = None;
+    for (id, secret) in entries {
+        if secret.matches(presented) {
+            found = Some(id);
+        }
+    }
+    found.cloned()
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_strings_match_and_any_difference_does_not() {
+        assert!(constant_time_eq(
+            b"station-token-1234",
+            b"station-token-1234"
+        ));
+        assert!(!constant_time_eq(
+            b"station-token-1234",
+            b"station-token-1235"
+        ));
+        assert!(!constant_time_eq(
+            b"station-token-1234",
+            b"station-token-123"
+        ));
+        assert!(!constant_time_eq(b"", b"x"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn a_token_names_its_station_and_nothing_else() {
+        let mut c = Credentials::new(
+            [("a".to_owned(), Secret::new("token-of-station-a"))],
+            [("housing".to_owned(), Secret::new("token-of-housing"))],
+            [Secret::new("open311-key-0001")],
+            Some(Secret::new("operator-token-1")),
+        );
+        assert_eq!(c.station(Some("token-of-station-a")).as_deref(), Some("a"));
+        assert_eq!(c.station(Some("token-of-housing")), None);
+        assert_eq!(c.department(Some("token-of-station-a")), None);
+        assert_eq!(c.station(None), None);
+        assert!(c.open311_key(Some("open311-key-0001")));
+        assert!(!c.open311_key(Some("open311-key-0002")));
+        assert!(c.operator(Some("operator-token-1")));
+        c.set_station("a", Secret::new("new-token-of-a"));
+        assert_eq!(c.station(Some("token-of-station-a")), None);
+        assert_eq!(c.station(Some("new-token-of-a")).as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug_output() {
+        let s = Secret::new("do-not-print-me");
+        assert!(!format!("{s:?}").contains("do-not"));
+    }
+
+    #[test]
+    fn only_a_bearer_header_carries_a_token() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+        h.insert(header::AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+    }
+}

@@ -1,0 +1,484 @@
+//! Request bodies: read at most [`BODY_LIMIT`] bytes, then decode JSON so that every mistake
+//! names its field.
+//!
+//! Decoding goes through a `serde_json::Value` first, which separates "not JSON at all" from
+//! "JSON of the wrong shape". A shape error is traced to its field by trying each field of the
+//! body on its own type ([`Shape`]), and after a successful decode the value is written back
+//! and compared with what was sent, so an unknown field is refused at any depth, even inside
+//! types that would quietly ignore it. (A type that leaves empty fields out when written, like
+//! a roster, refuses unknown fields at every depth by itself and skips that comparison.)
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+
+use domain::roster::Provider;
+use domain::{Channel, Language, RiskAssessment};
+use protocol::{
+    BookingStatus, CaseState, CaseSubmission, Heartbeat, OnDuty, RosterDocument, StationState,
+    StatusUpdate, SubmittedAnswer, TicketStatus,
+};
+
+/// The largest body the hub reads (`413` above it).
+pub(crate) const BODY_LIMIT: usize = 64 * 1024;
+/// The largest station state (`PUT /api/v1/station-state`): room for its 5 000 tickets and
+/// 5 000 bookings.
+pub(crate) const STATE_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BodyError {
+    /// Over the limit (bytes) of its endpoint.
+    TooLarge { limit: usize },
+    /// Not `application/json`.
+    NotJson,
+    /// Malformed or of the wrong shape; `field` when one is to blame.
+    Refused {
+        problem: String,
+        field: Option<String>,
+    },
+}
+
+/// Whether the request says its body is JSON.
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Reads the body, refusing it as soon as it is known to be over `limit` bytes (a declared
+/// `Content-Length` is believed before a byte is read).
+pub(crate) async fn read_bounded_to(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge { limit });
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| BodyError::TooLarge { limit })
+}
+
+/// The field-by-field shape of a body type, for naming the field a decoding error is about.
+pub(crate) trait Shape: DeserializeOwned + Serialize {
+    /// Every top-level field with a check of its type, and for arrays of its elements.
+    fn fields() -> &'static [Field];
+
+    /// Whether writing the decoded value back gives every field that was sent, so that a field
+    /// missing from it was unknown. A type that leaves empty fields out when written says
+    /// `false`, and must then refuse unknown fields itself at every depth
+    /// (`deny_unknown_fields`).
+    fn writes_every_field() -> bool {
+        true
+    }
+}
+
+pub(crate) struct Field {
+    pub(crate) name: &'static str,
+    pub(crate) check: Check,
+    /// For an array: the check of one element (errors then name `field[i]`).
+    pub(crate) element: Option<Check>,
+}
+
+pub(crate) type Check = fn(&Value) -> Result<(), serde_json::Error>;
+
+fn check<T: DeserializeOwned>(value: &Value) -> Result<(), serde_json::Error> {
+    T::deserialize(value).map(|_| ())
+}
+
+const fn field(name: &'static str, check: Check) -> Field {
+    Field {
+        name,
+        check,
+        element: None,
+    }
+}
+
+impl Shape for CaseSubmission {
+    fn fields() -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            field("id", check::<String>),
+            field("token", check::<String>),
+            field("station_id", check::<String>),
+            field("service", check::<String>),
+            field("subtype", check::<String>),
+            field("service_name", check::<String>),
+            field("subtype_name", check::<String>),
+            Field {
+                name: "answers",
+                check: check::<Vec<SubmittedAnswer>>,
+                element: Some(check::<SubmittedAnswer>),
+            },
+            field("description", check::<Option<String>>),
+            field("phone", check::<Option<String>>),
+            field("anonymous", check::<bool>),
+            field("consent_version", check::<String>),
+            field("risk", check::<RiskAssessment>),
+            field("language", check::<Language>),
+            field("channel", check::<Channel>),
+            field("filed_at", check::<chrono::DateTime<chrono::Utc>>),
+        ];
+        FIELDS
+    }
+}
+
+impl Shape for StatusUpdate {
+    fn fields() -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            field("state", check::<CaseState>),
+            field("note", check::<Option<String>>),
+            field("department", check::<Option<String>>),
+            field(
+                "expected_at",
+                check::<Option<chrono::DateTime<chrono::Utc>>>,
+            ),
+        ];
+        FIELDS
+    }
+}
+
+impl Shape for Heartbeat {
+    fn fields() -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            field("station_id", check::<String>),
+            field("sent_at", check::<chrono::DateTime<chrono::Utc>>),
+            field("app_version", check::<String>),
+            field("printer_state", check::<String>),
+            field("paper_left_m", check::<f64>),
+            field("paper_low", check::<bool>),
+            field(
+                "queue_lengths",
+                check::<std::collections::BTreeMap<String, u32>>,
+            ),
+            field("outbox_pending", check::<u32>),
+            field("outbox_oldest_s", check::<Option<u64>>),
+            field("notices", check::<Vec<protocol::StationNotice>>),
+        ];
+        FIELDS
+    }
+}
+
+impl Shape for StationState {
+    fn fields() -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            field("station_id", check::<String>),
+            field("seq", check::<u64>),
+            field("sent_at", check::<chrono::DateTime<chrono::Utc>>),
+            Field {
+                name: "tickets",
+                check: check::<Vec<TicketStatus>>,
+                element: Some(check::<TicketStatus>),
+            },
+            Field {
+                name: "bookings",
+                check: check::<Vec<BookingStatus>>,
+                element: Some(check::<BookingStatus>),
+            },
+            Field {
+                name: "on_duty",
+                check: check::<Vec<OnDuty>>,
+                element: Some(check::<OnDuty>),
+            },
+        ];
+        FIELDS
+    }
+}
+
+impl Shape for RosterDocument {
+    fn fields() -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            Field {
+                name: "providers",
+                check: check::<Vec<Provider>>,
+                element: Some(check::<Provider>),
+            },
+            field("updated_at", check::<Option<chrono::DateTime<chrono::Utc>>>),
+        ];
+        FIELDS
+    }
+
+    /// A provider leaves out empty `exceptions`, an exception its `closed = false` and absent
+    /// times; every roster type refuses unknown fields itself.
+    fn writes_every_field() -> bool {
+        false
+    }
+}
+
+/// Decodes a JSON body of type `T`.
+pub(crate) fn decode<T: Shape>(bytes: &[u8]) -> Result<T, BodyError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| BodyError::Refused {
+        problem: format!("the body is not valid JSON: {e}"),
+        field: None,
+    })?;
+    let Value::Object(object) = &value else {
+        return Err(BodyError::Refused {
+            problem: "the body must be a JSON object".into(),
+            field: None,
+        });
+    };
+    let decoded: T = match T::deserialize(&value) {
+        Ok(decoded) => decoded,
+        Err(e) => {
+            let (field, problem) = blame::<T>(object, &e);
+            return Err(BodyError::Refused {
+                problem,
+                field: Some(field).filter(|f| !f.is_empty()),
+            });
+        }
+    };
+    if !T::writes_every_field() {
+        return Ok(decoded);
+    }
+    let written = serde_json::to_value(&decoded).map_err(|e| BodyError::Refused {
+        problem: e.to_string(),
+        field: None,
+    })?;
+    if let Some(path) = unknown_field(&value, &written, "") {
+        return Err(BodyError::Refused {
+            problem: format!("unknown field `{path}`"),
+            field: Some(path),
+        });
+    }
+    Ok(decoded)
+}
+
+/// Finds the field a decoding error is about: the first field whose value does not decode on
+/// its own, else the field serde named (an unknown or a missing one).
+fn blame<T: Shape>(
+    object: &serde_json::Map<String, Value>,
+    error: &serde_json::Error,
+) -> (String, String) {
+    for f in T::fields() {
+        let Some(v) = object.get(f.name) else {
+            continue;
+        };
+        let Err(e) = (f.check)(v) else {
+            continue;
+        };
+        if let (Some(element), Value::Array(items)) = (f.element, v) {
+            for (i, item) in items.iter().enumerate() {
+                if let Err(e) = element(item) {
+                    let path = match named(&e) {
+                        Some(inner) => format!("{}[{i}].{inner}", f.name),
+                        None => format!("{}[{i}]", f.name),
+                    };
+                    let problem = format!("{path}: {}", plain(&e));
+                    return (path, problem);
+                }
+            }
+        }
+        let path = match named(&e) {
+            Some(inner) => format!("{}.{inner}", f.name),
+            None => f.name.to_owned(),
+        };
+        let problem = format!("{path}: {}", plain(&e));
+        return (path, problem);
+    }
+    (named(error).unwrap_or_default(), plain(error))
+}
+
+/// The field serde names in "unknown field `x`" or "missing field `x`".
+fn named(error: &serde_json::Error) -> Option<String> {
+    let message = error.to_string();
+    ["unknown field `", "missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next())
+        .map(str::to_owned)
+}
+
+/// serde's message without its position (meaningless once decoded from a `Value`).
+fn plain(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message,
+    }
+}
+
+/// The path of the first key in `sent` that did not survive decoding and writing back.
+fn unknown_field(sent: &Value, written: &Value, path: &str) -> Option<String> {
+    match (sent, written) {
+        (Value::Object(s), Value::Object(w)) => s.iter().find_map(|(key, value)| {
+            let here = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            match w.get(key) {
+                None => Some(here),
+                Some(w_value) => unknown_field(value, w_value, &here),
+            }
+        }),
+        (Value::Array(s), Value::Array(w)) => s
+            .iter()
+            .zip(w)
+            .enumerate()
+            .find_map(|(i, (s, w))| unknown_field(s, w, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn submission() -> Value {
+        json!({
+            "id": "0190a5c4-7b7e-7cc1-8d3e-3f4a5b6c7d8e",
+            "token": "00000000000000000",
+            "station_id": "demo",
+            "service": "complaint",
+            "subtype": "noise",
+            "service_name": "投诉建议",
+            "subtype_name": "噪音",
+            "answers": [
+                {"question": "q", "question_label": "Q", "value": "v", "value_label": "V"},
+                {"question": "q", "question_label": "Q", "value": "v", "value_label": "V"}
+            ],
+            "description": null,
+            "phone": null,
+            "anonymous": true,
+            "consent_version": "1",
+            "risk": {"level": "high", "reasons": [{"kind": "keyword", "keyword": "x", "level": "high"}]},
+            "language": "zh",
+            "channel": "kiosk",
+            "filed_at": "2024-05-01T08:00:00Z"
+        })
+    }
+
+    fn refused(v: &Value) -> (Option<String>, String) {
+        match decode::<CaseSubmission>(v.to_string().as_bytes()) {
+            Err(BodyError::Refused { field, problem }) => (field, problem),
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_shape_tables_list_every_field_of_their_type() {
+        fn names<T: Shape>(sample: &Value) {
+            let mut listed: Vec<&str> = T::fields().iter().map(|f| f.name).collect();
+            let mut actual: Vec<&str> = sample
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            listed.sort_unstable();
+            actual.sort_unstable();
+            assert_eq!(listed, actual);
+        }
+        names::<CaseSubmission>(&submission());
+        names::<StatusUpdate>(
+            &json!({"state": "resolved", "note": null, "department": null,
+                                       "expected_at": null}),
+        );
+        names::<Heartbeat>(&json!({"station_id": "", "sent_at": "", "app_version": "",
+            "printer_state": "", "paper_left_m": 0, "paper_low": false, "queue_lengths": {},
+            "outbox_pending": 0, "outbox_oldest_s": null, "notices": []}));
+        names::<StationState>(&json!({"station_id": "", "seq": 0, "sent_at": "",
+            "tickets": [], "bookings": [], "on_duty": []}));
+        names::<RosterDocument>(&json!({"providers": [], "updated_at": null}));
+    }
+
+    fn provider() -> Value {
+        json!({"id": "lawyer-wang", "role": "lawyer", "name": {"zh": "王", "en": "Wang"},
+               "service": "legal", "slot_min": 30, "shifts": [
+                   {"day": "mon", "from": "09:00", "to": "12:00"}]})
+    }
+
+    #[test]
+    fn a_roster_may_spell_out_its_empty_fields_but_not_add_unknown_ones() {
+        let mut p = provider();
+        p["exceptions"] = json!([{"date": "2030-01-01", "closed": false, "until": null,
+                                  "from": "14:00", "to": "15:00"}]);
+        let doc = json!({"providers": [p], "updated_at": null});
+        let roster: RosterDocument = decode(doc.to_string().as_bytes()).unwrap();
+        assert_eq!(roster.providers[0].capacity, 1);
+        let mut p = provider();
+        p["exceptions"] = json!([]);
+        decode::<RosterDocument>(json!({"providers": [p]}).to_string().as_bytes()).unwrap();
+
+        let mut p = provider();
+        p["shifts"][0]["room"] = json!(3);
+        assert!(matches!(
+            decode::<RosterDocument>(json!({"providers": [p]}).to_string().as_bytes()),
+            Err(BodyError::Refused { .. })
+        ));
+        let mut p = provider();
+        p["name"]["fr"] = json!("Wang");
+        assert!(matches!(
+            decode::<RosterDocument>(json!({"providers": [p]}).to_string().as_bytes()),
+            Err(BodyError::Refused { .. })
+        ));
+        let doc = json!({"providers": [provider()], "colour": "red"});
+        match decode::<RosterDocument>(doc.to_string().as_bytes()) {
+            Err(BodyError::Refused { field, .. }) => assert_eq!(field.as_deref(), Some("colour")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_sound_body_decodes() {
+        let s: CaseSubmission = decode(submission().to_string().as_bytes()).unwrap();
+        assert_eq!(s.answers.len(), 2);
+    }
+
+    #[test]
+    fn not_json_is_refused_without_a_field() {
+        match decode::<CaseSubmission>(b"{\"id\": ") {
+            Err(BodyError::Refused {
+                field: None,
+                problem,
+            }) => {
+                assert!(problem.contains("not valid JSON"), "{problem}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_field_even_inside_a_list() {
+        let mut v = submission();
+        v["anonymous"] = json!("yes");
+        assert_eq!(refused(&v).0.as_deref(), Some("anonymous"));
+        let mut v = submission();
+        v["answers"][1]["value"] = json!(5);
+        assert_eq!(refused(&v).0.as_deref(), Some("answers[1]"));
+        let mut v = submission();
+        v["answers"][1]["colour"] = json!("red");
+        assert_eq!(refused(&v).0.as_deref(), Some("answers[1].colour"));
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_named() {
+        let mut v = submission();
+        v["colour"] = json!("red");
+        let (field, problem) = refused(&v);
+        assert_eq!(field.as_deref(), Some("colour"));
+        assert!(problem.contains("colour"), "{problem}");
+        let mut v = submission();
+        v.as_object_mut().unwrap().remove("token");
+        assert_eq!(refused(&v).0.as_deref(), Some("token"));
+    }
+
+    #[test]
+    fn an_unknown_field_deep_inside_a_lenient_type_is_still_refused() {
+        let mut v = submission();
+        v["risk"]["score"] = json!(9);
+        assert_eq!(refused(&v).0.as_deref(), Some("risk.score"));
+        let mut v = submission();
+        v["risk"]["reasons"][0]["extra"] = json!(1);
+        assert_eq!(refused(&v).0.as_deref(), Some("risk.reasons[0].extra"));
+    }
+}

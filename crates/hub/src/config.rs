@@ -1,0 +1,348 @@
+//! The hub's configuration: [`HubConfig`], built by code (the kiosk's in-process hub, tests) or
+//! from the `HUB_*` environment variables (the `grievance-hub` binary). A malformed variable
+//! stops start-up with one line that names it; nothing is guessed.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use domain::Catalogue;
+
+use super::auth::Secret;
+use super::clock::Clock;
+
+/// Where the hub listens unless told otherwise.
+pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+/// The data directory unless told otherwise (relative to the working directory).
+pub(crate) const DEFAULT_DATA_DIR: &str = "hub-data";
+/// The shortest token or key the hub accepts: anything shorter can be guessed.
+pub(crate) const MIN_SECRET_LEN: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    /// `HUB_LISTEN`; only read by the binary (a library caller binds its own listener).
+    pub listen: SocketAddr,
+    /// `HUB_DATA_DIR`: holds `hub.sqlite3`.
+    pub data_dir: PathBuf,
+    /// `HUB_STATION_TOKENS`: station id → its token.
+    pub(crate) station_tokens: Vec<(String, Secret)>,
+    /// `HUB_DEPARTMENT_TOKENS`: department id → its token.
+    pub department_tokens: Vec<(String, Secret)>,
+    /// `HUB_OPEN311_API_KEYS`.
+    pub open311_api_keys: Vec<Secret>,
+    /// `HUB_OPERATOR_TOKEN`; without it the operator page refuses everybody.
+    pub operator_token: Option<Secret>,
+    /// `HUB_STATION_NAMES`: station id → the name the tracking and operator pages show.
+    pub station_names: BTreeMap<String, String>,
+    /// `HUB_TRACKING_RATE` and `HUB_TRACKING_BURST`: requests to the tracking page per client.
+    pub tracking_limit: RateLimit,
+    /// `HUB_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For` (only behind
+    /// a reverse proxy that sets it; otherwise any client could pick its own address).
+    pub trust_forwarded_for: bool,
+    /// The services (codes, names, which are discreet): the kiosk's built-in catalogue unless a
+    /// caller passes its own.
+    pub(crate) catalogue: Catalogue,
+    pub clock: Clock,
+}
+
+/// A token bucket: `burst` requests at once, refilled at `per_minute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_minute: u32,
+    pub burst: u32,
+}
+
+impl Default for RateLimit {
+    /// Enough for a citizen reloading a page, far too few for guessing codes.
+    fn default() -> RateLimit {
+        RateLimit {
+            per_minute: 30,
+            burst: 10,
+        }
+    }
+}
+
+/// A `HUB_*` variable that cannot be used, with the variable's name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct HubConfigError {
+    pub(crate) variable: &'static str,
+    pub(crate) problem: String,
+}
+
+impl HubConfig {
+    /// Defaults with the data in `data_dir`: no station, department, key or operator yet.
+    pub fn new(data_dir: impl Into<PathBuf>) -> HubConfig {
+        HubConfig {
+            listen: DEFAULT_LISTEN.parse().expect("the default address parses"),
+            data_dir: data_dir.into(),
+            station_tokens: Vec::new(),
+            department_tokens: Vec::new(),
+            open311_api_keys: Vec::new(),
+            operator_token: None,
+            station_names: BTreeMap::new(),
+            tracking_limit: RateLimit::default(),
+            trust_forwarded_for: false,
+            catalogue: Catalogue::builtin(),
+            clock: Clock::system(),
+        }
+    }
+
+    /// Reads the `HUB_*` variables through `env` (the binary passes `std::env::var`).
+    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<HubConfig, HubConfigError> {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let mut config = HubConfig::new(
+            get("HUB_DATA_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        );
+        if let Some(v) = get("HUB_LISTEN") {
+            config.listen = v.trim().parse().map_err(|_| HubConfigError {
+                variable: "HUB_LISTEN",
+                problem: format!(
+                    "`{}` is not an address and port such as {DEFAULT_LISTEN}",
+                    v.trim()
+                ),
+            })?;
+        }
+        if let Some(v) = get("HUB_STATION_TOKENS") {
+            config.station_tokens = pairs("HUB_STATION_TOKENS", &v, true)?
+                .into_iter()
+                .map(|(id, token)| (id, Secret::new(token)))
+                .collect();
+        }
+        if let Some(v) = get("HUB_DEPARTMENT_TOKENS") {
+            config.department_tokens = pairs("HUB_DEPARTMENT_TOKENS", &v, true)?
+                .into_iter()
+                .map(|(id, token)| (id, Secret::new(token)))
+                .collect();
+        }
+        if let Some(v) = get("HUB_OPEN311_API_KEYS") {
+            let mut keys = Vec::new();
+            for (n, key) in v.split(',').map(str::trim).enumerate() {
+                check_secret("HUB_OPEN311_API_KEYS", &format!("key {}", n + 1), key)?;
+                keys.push(Secret::new(key));
+            }
+            config.open311_api_keys = keys;
+        }
+        if let Some(v) = get("HUB_OPERATOR_TOKEN") {
+            check_secret("HUB_OPERATOR_TOKEN", "the token", v.trim())?;
+            config.operator_token = Some(Secret::new(v.trim()));
+        }
+        if let Some(v) = get("HUB_STATION_NAMES") {
+            config.station_names = pairs("HUB_STATION_NAMES", &v, false)?.into_iter().collect();
+        }
+        if let Some(v) = get("HUB_TRACKING_RATE") {
+            config.tracking_limit.per_minute = positive("HUB_TRACKING_RATE", &v)?;
+        }
+        if let Some(v) = get("HUB_TRACKING_BURST") {
+            config.tracking_limit.burst = positive("HUB_TRACKING_BURST", &v)?;
+        }
+        if let Some(v) = get("HUB_TRUST_FORWARDED_FOR") {
+            config.trust_forwarded_for = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                other => {
+                    return Err(HubConfigError {
+                        variable: "HUB_TRUST_FORWARDED_FOR",
+                        problem: format!("`{other}` is not true or false"),
+                    })
+                }
+            };
+        }
+        Ok(config)
+    }
+
+    /// Accepts `token` for `station_id` (before the hub starts; see also
+    /// [`super::RunningHub::set_station_token`]).
+    pub fn with_station(mut self, station_id: &str, token: &str) -> HubConfig {
+        self.station_tokens.retain(|(id, _)| id != station_id);
+        self.station_tokens
+            .push((station_id.to_owned(), Secret::new(token)));
+        self
+    }
+}
+
+/// Whether `id` may name a station or a department: letters, digits, `.`, `_`, `-`, at most 64.
+pub(crate) fn is_valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// `id=value,id=value`. With `secrets`, each value must be a usable token and no two entries
+/// may share one (a token must name exactly one caller).
+fn pairs(
+    variable: &'static str,
+    text: &str,
+    secrets: bool,
+) -> Result<Vec<(String, String)>, HubConfigError> {
+    let err = |problem: String| HubConfigError { variable, problem };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (n, entry) in text.split(',').map(str::trim).enumerate() {
+        let Some((id, value)) = entry.split_once('=') else {
+            return Err(err(format!(
+                "entry {} is not `id=value` (entries are separated by commas)",
+                n + 1
+            )));
+        };
+        let (id, value) = (id.trim(), value.trim());
+        if !is_valid_id(id) {
+            return Err(err(format!(
+                "entry {}: `{id}` is not an id (letters, digits, `.`, `_`, `-`, at most 64)",
+                n + 1
+            )));
+        }
+        if out.iter().any(|(seen, _)| seen == id) {
+            return Err(err(format!("`{id}` appears twice")));
+        }
+        if secrets {
+            check_secret(variable, &format!("the token of `{id}`"), value)?;
+            if out.iter().any(|(_, seen)| seen == value) {
+                return Err(err(format!(
+                    "the token of `{id}` is also another entry's token"
+                )));
+            }
+        } else if value.is_empty() || value.chars().count() > 100 {
+            return Err(err(format!(
+                "entry {}: the value must have 1 to 100 characters",
+                n + 1
+            )));
+        }
+        out.push((id.to_owned(), value.to_owned()));
+    }
+    Ok(out)
+}
+
+fn check_secret(variable: &'static str, what: &str, value: &str) -> Result<(), HubConfigError> {
+    if value.chars().count() < MIN_SECRET_LEN {
+        return Err(HubConfigError {
+            variable,
+            problem: format!("{what} is shorter than {MIN_SECRET_LEN} characters"),
+        });
+    }
+    if !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(HubConfigError {
+            variable,
+            problem: format!("{what} may only hold visible ASCII characters"),
+        });
+    }
+    Ok(())
+}
+
+fn positive(variable: &'static str, value: &str) -> Result<u32, HubConfigError> {
+    match value.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(HubConfigError {
+            variable,
+            problem: format!("`{}` is not a whole number above zero", value.trim()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    fn error_of(vars: &[(&str, &str)]) -> HubConfigError {
+        HubConfig::from_env(env(vars)).expect_err("the configuration is refused")
+    }
+
+    #[test]
+    fn no_variables_give_the_documented_defaults() {
+        let c = HubConfig::from_env(|_| None).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert!(c.station_tokens.is_empty() && c.operator_token.is_none());
+        assert_eq!(c.tracking_limit, RateLimit::default());
+        assert!(!c.trust_forwarded_for);
+        assert_eq!(c.catalogue.services.len(), 5);
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = HubConfig::from_env(env(&[
+            ("HUB_LISTEN", "0.0.0.0:9000"),
+            ("HUB_DATA_DIR", "/var/lib/grievance-hub"),
+            (
+                "HUB_STATION_TOKENS",
+                "mall-1=aaaaaaaaaaaaaaaa1, hospital-2=bbbbbbbbbbbbbbbb2",
+            ),
+            ("HUB_DEPARTMENT_TOKENS", "housing=cccccccccccccccc3"),
+            (
+                "HUB_OPEN311_API_KEYS",
+                "dddddddddddddddd4,eeeeeeeeeeeeeeee5",
+            ),
+            ("HUB_OPERATOR_TOKEN", "ffffffffffffffff6"),
+            ("HUB_STATION_NAMES", "mall-1=万达广场站"),
+            ("HUB_TRACKING_RATE", "600"),
+            ("HUB_TRACKING_BURST", "50"),
+            ("HUB_TRUST_FORWARDED_FOR", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.station_tokens.len(), 2);
+        assert_eq!(c.station_tokens[1].0, "hospital-2");
+        assert!(c.station_tokens[1].1.matches("bbbbbbbbbbbbbbbb2"));
+        assert_eq!(c.department_tokens[0].0, "housing");
+        assert_eq!(c.open311_api_keys.len(), 2);
+        assert!(c.operator_token.unwrap().matches("ffffffffffffffff6"));
+        assert_eq!(c.station_names["mall-1"], "万达广场站");
+        assert_eq!(
+            c.tracking_limit,
+            RateLimit {
+                per_minute: 600,
+                burst: 50
+            }
+        );
+        assert!(c.trust_forwarded_for);
+    }
+
+    #[test]
+    fn each_malformed_variable_is_named_in_the_error() {
+        let cases: &[(&str, &str)] = &[
+            ("HUB_LISTEN", "localhost"),
+            ("HUB_STATION_TOKENS", "mall-1"),
+            ("HUB_STATION_TOKENS", "mall-1=short"),
+            ("HUB_STATION_TOKENS", "bad id=aaaaaaaaaaaaaaaa1"),
+            (
+                "HUB_STATION_TOKENS",
+                "a=aaaaaaaaaaaaaaaa1,a=bbbbbbbbbbbbbbbb1",
+            ),
+            (
+                "HUB_STATION_TOKENS",
+                "a=aaaaaaaaaaaaaaaa1,b=aaaaaaaaaaaaaaaa1",
+            ),
+            ("HUB_DEPARTMENT_TOKENS", "housing=short"),
+            ("HUB_OPEN311_API_KEYS", "dddddddddddddddd4,,"),
+            ("HUB_OPERATOR_TOKEN", "tiny"),
+            ("HUB_STATION_NAMES", "mall-1"),
+            ("HUB_TRACKING_RATE", "0"),
+            ("HUB_TRACKING_BURST", "many"),
+            ("HUB_TRUST_FORWARDED_FOR", "perhaps"),
+        ];
+        for (variable, value) in cases {
+            let e = error_of(&[(variable, value)]);
+            assert_eq!(e.variable, *variable, "{value}");
+            let line = e.to_string();
+            assert!(line.starts_with(variable), "{line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
+    }
+
+    #[test]
+    fn an_error_never_prints_the_secret_it_refused() {
+        let e = error_of(&[("HUB_STATION_TOKENS", "mall-1=s3cr3t-short")]);
+        assert!(!e.to_string().contains("s3cr3t"), "{e}");
+    }
+}

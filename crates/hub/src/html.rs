@@ -1,0 +1,262 @@
+//! What every HTML page of the hub shares: escaping, the security headers, the stylesheet, and
+//! times shown in China Standard Time.
+//!
+//! Pages are built as strings from escaped parts; no text from a request or the database
+//! reaches a page without [`escape`]. The Content-Security-Policy allows the hub's own
+//! stylesheet and nothing else: no script, no frame, no form posting elsewhere.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Utc, Weekday};
+
+/// The stylesheet's path (served by the router).
+pub(crate) const STYLESHEET_PATH: &str = "/assets/hub.css";
+
+pub(crate) const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A page that must not be indexed, cached, framed, sniffed or leak its URL onwards.
+pub(crate) fn private_page(status: StatusCode, html: String) -> Response {
+    let mut response = (status, html).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers.insert(
+        "x-robots-tag",
+        HeaderValue::from_static("noindex, nofollow"),
+    );
+    response
+}
+
+/// The head of a page and the opening of its body: language, phone-width viewport, `noindex`.
+/// `body_class` picks the page's look in the stylesheet (`tracking` or `operator`).
+pub(crate) fn page_start(
+    html_lang: &str,
+    title: &str,
+    extra_head: &str,
+    body_class: &str,
+) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"robots\" content=\"noindex, nofollow\">\n\
+         <meta name=\"referrer\" content=\"no-referrer\">\n{extra_head}\
+         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\n\
+         </head>\n<body class=\"{body_class}\">\n",
+        lang = escape(html_lang),
+        title = escape(title),
+        body_class = escape(body_class),
+    )
+}
+
+pub(crate) const PAGE_END: &str = "</body>\n</html>\n";
+
+/// The two-language switch: links that change only the query, so a page never echoes its URL.
+pub(crate) fn language_switch(current: domain::Language) -> String {
+    use domain::Language;
+    let link = |lang: Language, label: &str| {
+        if lang == current {
+            format!("<strong>{label}</strong>")
+        } else {
+            format!(
+                "<a href=\"?lang={}\" hreflang=\"{}\">{label}</a>",
+                lang.code(),
+                lang.code()
+            )
+        }
+    };
+    format!(
+        "<nav class=\"lang\">{} · {}</nav>\n",
+        link(Language::Zh, "中文"),
+        link(Language::En, "English")
+    )
+}
+
+/// China Standard Time (UTC+8): the stations' local time, the zone every page states it uses.
+pub(crate) fn china() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+/// An instant as a date and time in China Standard Time.
+pub(crate) fn china_time(at: DateTime<Utc>) -> String {
+    at.with_timezone(&china())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// The time of day alone, `HH:MM`, in China Standard Time.
+pub(crate) fn china_clock(at: DateTime<Utc>) -> String {
+    at.with_timezone(&china()).format("%H:%M").to_string()
+}
+
+/// The date alone, `YYYY-MM-DD`, and its day of the week, in China Standard Time.
+pub(crate) fn china_date(at: DateTime<Utc>) -> (String, Weekday) {
+    let local = at.with_timezone(&china());
+    (local.format("%Y-%m-%d").to_string(), local.weekday())
+}
+
+/// The local day (China Standard Time) that `at` falls in, as `[start, end)` in UTC.
+pub(crate) fn china_day(at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let date = at.with_timezone(&china()).date_naive();
+    let start = china()
+        .from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .single()
+        .expect("a fixed offset maps every local time to one instant")
+        .with_timezone(&Utc);
+    (start, start + Duration::days(1))
+}
+
+/// The hub's stylesheet: phone first, large type (20 px, and it grows with the browser's own
+/// text size), strong contrast, no web fonts: the CJK font stack names what iOS, Android,
+/// Windows and Linux (`fonts-wqy-microhei`, `fonts-noto-cjk`) carry.
+pub(crate) const STYLESHEET: &str = r#"
+:root { color-scheme: light; }
+html { font-size: 125%; -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f2f2ef; color: #111; line-height: 1.6;
+  font-family: system-ui, -apple-system, "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei",
+  "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif; }
+main { max-width: 34rem; margin: 0 auto; padding: 0.5rem 1rem 2rem; }
+h1 { font-size: 1.5rem; line-height: 1.3; margin: 0.25rem 0 0.75rem; }
+h2 { font-size: 1.2rem; line-height: 1.3; margin: 1.75rem 0 0.6rem; }
+p { margin: 0 0 0.5rem; }
+a { color: #0645ad; }
+.lang { text-align: right; }
+.lang a, .lang strong { display: inline-block; padding: 0.35rem 0.4rem; }
+.label, dt, time, .small { font-size: 0.9em; color: #3d3d3d; }
+.small { line-height: 1.5; }
+.nowrap { white-space: nowrap; }
+.code { margin: 0 0 1rem; }
+.code .label { display: block; }
+.code strong { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono",
+  monospace; font-size: 1.1em; letter-spacing: 0.03em; overflow-wrap: anywhere; }
+.card { background: #fff; border-radius: 0.5rem; padding: 0.75rem 1rem;
+  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15); }
+dl { margin: 0; }
+dd { margin: 0 0 0.6rem; font-weight: 700; overflow-wrap: anywhere; }
+dd:last-child { margin-bottom: 0; }
+
+/* The tracking page: the state first, in colour, with a dot that is not colour alone. */
+.status { border-top: 0.5rem solid #1a5fb4; }
+.status .label { margin: 0; }
+.status .state { margin: 0 0 0.6rem; font-size: 1.8rem; font-weight: 700; line-height: 1.3;
+  color: #1a5fb4; }
+.status .state::before { content: ""; display: inline-block; width: 0.55em; height: 0.55em;
+  margin-right: 0.3em; border-radius: 50%; background: currentColor; vertical-align: 0.08em; }
+.status.done { border-color: #1d7a46; }
+.status.done .state { color: #1d7a46; }
+.status.unresolved { border-color: #8f4f00; }
+.status.unresolved .state { color: #8f4f00; }
+.status dl { border-top: 1px solid #d6d6d0; padding-top: 0.6rem; }
+ol.timeline { list-style: none; margin: 0 0 0 0.45rem; padding: 0 0 0 1.2rem;
+  border-left: 0.2rem solid #c4c4bd; }
+ol.timeline li { position: relative; background: #fff; border-radius: 0.5rem;
+  padding: 0.6rem 1rem; margin: 0 0 0.75rem; box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15); }
+ol.timeline li:last-child { margin-bottom: 0; }
+ol.timeline li::before { content: ""; position: absolute; left: -1.75rem; top: 0.9rem;
+  width: 0.9rem; height: 0.9rem; border-radius: 50%; background: #8d8d86;
+  border: 0.15rem solid #f2f2ef; }
+ol.timeline li.latest::before { background: #1a5fb4; }
+ol.timeline li.latest.done::before { background: #1d7a46; }
+ol.timeline li.latest.unresolved::before { background: #8f4f00; }
+.step { margin: 0; font-size: 1.1em; font-weight: 700; }
+time { display: block; }
+.who { margin: 0.2rem 0 0; font-weight: 600; }
+.note { margin: 0.3rem 0 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+li .small { margin: 0.3rem 0 0; }
+footer { margin-top: 1.75rem; }
+
+/* The operator page: a desktop or wall screen, tables, red where someone must act. */
+body.operator { font-size: 0.85rem; }
+.operator main { max-width: none; padding: 0.5rem 1.5rem 2rem; }
+.operator h2 { font-size: 1.3em; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { border: 1px solid #c8c8c2; padding: 0.35rem 0.5rem; text-align: left;
+  vertical-align: top; }
+th { background: #e6e6e1; }
+.operator th, .operator td { white-space: nowrap; }
+.operator td.wrap { white-space: normal; }
+.alert, .all-clear { margin: 1rem 0; border-radius: 0.4rem; overflow: hidden; }
+.alert { background: #fde8e8; border: 3px solid #c01c28; }
+.alert h2 { margin: 0; padding: 0.5rem 1rem; background: #c01c28; color: #fff; }
+.alert table, .alert p { margin: 0.75rem 1rem; width: calc(100% - 2rem); }
+.alert td { background: #fff7f7; }
+.all-clear { background: #e9f5ec; border: 2px solid #1d7a46; }
+.all-clear h2 { margin: 0; padding: 0.5rem 1rem; color: #1d7a46; }
+.all-clear p { margin: 0 1rem 0.75rem; }
+.stale, .warn { color: #a51d2d; font-weight: 700; }
+
+/* A queue ticket and a booking: the number or the time, very large, first. */
+.ticket-number { margin: 0.1rem 0 0.3rem; font-size: 4rem; font-weight: 800; line-height: 1.1;
+  letter-spacing: 0.06em; font-variant-numeric: tabular-nums; }
+.when { margin: 0.1rem 0 0.5rem; font-size: 1.6rem; font-weight: 700; line-height: 1.3; }
+.ahead { margin: 0 0 0.3rem; font-size: 1.4rem; font-weight: 700; }
+.wait { margin: 0 0 0.3rem; font-size: 1.15rem; }
+.advice { margin: 1rem 0 0; padding: 0.75rem 1rem; background: #fff8e1;
+  border-left: 0.35rem solid #8f4f00; border-radius: 0.3rem; }
+.status.called { border-color: #1d7a46; }
+.status.called .state { color: #1d7a46; }
+.status.finished { border-color: #5e5e5a; }
+.status.finished .state { color: #3d3d3d; }
+.ok { color: #1d7a46; font-weight: 600; }
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_quotes_are_escaped() {
+        assert_eq!(
+            escape("<script>alert('1')</script> & \"x\""),
+            "&lt;script&gt;alert(&#39;1&#39;)&lt;/script&gt; &amp; &quot;x&quot;"
+        );
+    }
+
+    #[test]
+    fn times_are_shown_eight_hours_ahead_of_utc() {
+        let at = DateTime::parse_from_rfc3339("2024-05-01T20:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(china_time(at), "2024-05-02 04:30");
+        assert_eq!(china_clock(at), "04:30");
+        assert_eq!(china_date(at), ("2024-05-02".to_owned(), Weekday::Thu));
+    }
+
+    #[test]
+    fn the_local_day_runs_from_midnight_in_china() {
+        let at = DateTime::parse_from_rfc3339("2024-05-01T20:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let (start, end) = china_day(at);
+        assert_eq!(start.to_rfc3339(), "2024-05-01T16:00:00+00:00");
+        assert_eq!(end - start, Duration::days(1));
+        assert_eq!(china_day(start), (start, end));
+        assert_eq!(china_day(end - Duration::seconds(1)), (start, end));
+    }
+}

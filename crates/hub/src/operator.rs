@@ -1,0 +1,480 @@
+//! The operators' page, `/operator`: every station's health (last heartbeat, printer and paper,
+//! people waiting per lane, who is on duty, today's bookings, cases not yet delivered, open
+//! cases) and, above it, the red alerts (high-risk cases not closed) and the cases past their
+//! expected date; below it, today's attendance (who checked in and out where).
+//!
+//! Behind `HUB_OPERATOR_TOKEN`, as `Authorization: Bearer …` or `?token=` (for a wall screen's
+//! browser); without it every request gets the same `401` page. Everything a kiosk or a
+//! department wrote is escaped; the page never shows personal data, and shows a discreet
+//! service by its lane letter, as a wall screen can be read by anyone in the room.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+
+use domain::{Language, RiskReason, TrackingToken};
+
+use super::auth::bearer;
+use super::html::{
+    china_clock, china_day, china_time, escape, language_switch, page_start, private_page, PAGE_END,
+};
+use super::server::HubState;
+use super::store::cases::{self, CaseSummary};
+use super::store::queues::{self, Attendance, StationQueues};
+use super::store::stations::{self, StationHealth};
+use super::words::{self, duration, negotiate, query_param, service_line, state_label};
+
+/// A station not heard from for longer than this is marked silent.
+pub(crate) const SILENT_AFTER_S: i64 = 3 * 60;
+
+pub(crate) fn routes() -> Router<Arc<HubState>> {
+    Router::new().route("/operator", get(page))
+}
+
+async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
+    let query = request.uri().query();
+    let lang = negotiate(
+        query,
+        request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let w = words::operator(lang);
+    let presented =
+        bearer(request.headers()).or_else(|| query.and_then(|q| query_param(q, "token")));
+    if !hub.credentials().operator(presented) {
+        let html = format!(
+            "{}<main>\n<h1>{}</h1>\n<p>{}</p>\n</main>\n{PAGE_END}",
+            page_start(w.html_lang, w.unauthorized_title, "", "operator"),
+            escape(w.unauthorized_title),
+            escape(w.unauthorized)
+        );
+        let mut response = private_page(StatusCode::UNAUTHORIZED, html);
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    }
+    let now = hub.now();
+    let known = hub.credentials().station_ids();
+    let (day_start, day_end) = china_day(now);
+    let read = hub
+        .store()
+        .read(move |tx| {
+            Ok(Overview {
+                alerts: cases::open_high_risk(tx)?,
+                overdue: cases::past_due(tx, now)?,
+                health: stations::overview(tx, &known, now)?,
+                queues: queues::station_queues(tx, day_start, day_end)?,
+                attendance: queues::attendance_since(tx, day_start)?,
+            })
+        })
+        .await;
+    match read {
+        Ok(overview) => private_page(StatusCode::OK, render(&hub, lang, now, &overview)),
+        Err(e) => {
+            tracing::error!(error = %e, "operator page: the database failed");
+            private_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "{}<main><h1>{}</h1><p>database unavailable</p></main>{PAGE_END}",
+                    page_start(w.html_lang, w.title, "", "operator"),
+                    escape(w.title)
+                ),
+            )
+        }
+    }
+}
+
+/// Everything the page shows, read in one transaction.
+struct Overview {
+    alerts: Vec<CaseSummary>,
+    overdue: Vec<CaseSummary>,
+    health: Vec<StationHealth>,
+    queues: BTreeMap<String, StationQueues>,
+    /// Today's stretches on duty and those still open.
+    attendance: Vec<Attendance>,
+}
+
+fn render(hub: &HubState, lang: Language, now: DateTime<Utc>, overview: &Overview) -> String {
+    let Overview {
+        alerts,
+        overdue,
+        health,
+        queues,
+        attendance,
+    } = overview;
+    let w = words::operator(lang);
+    let mut html = page_start(
+        w.html_lang,
+        w.title,
+        "<meta http-equiv=\"refresh\" content=\"60\">\n",
+        "operator",
+    );
+    html.push_str("<main>\n");
+    html.push_str(&language_switch(lang));
+    let _ = write!(
+        html,
+        "<h1>{}</h1>\n<p class=\"small\">{} {} · {}</p>\n",
+        escape(w.title),
+        escape(w.generated),
+        china_time(now),
+        escape(w.zone)
+    );
+
+    // A solid red band while any high-risk case is open; a quiet green box otherwise.
+    let _ = write!(
+        html,
+        "<section id=\"red-alerts\" class=\"{}\">\n<h2>{} ({})</h2>\n",
+        if alerts.is_empty() {
+            "all-clear"
+        } else {
+            "alert"
+        },
+        escape(w.red_alerts),
+        alerts.len()
+    );
+    if alerts.is_empty() {
+        let _ = writeln!(html, "<p>{}</p>", escape(w.no_red_alerts));
+    } else {
+        let _ = writeln!(
+            html,
+            "<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            escape(w.code),
+            escape(w.station),
+            escape(w.service),
+            escape(w.state),
+            escape(w.received),
+            escape(w.department),
+            escape(w.reasons)
+        );
+        for c in alerts {
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td>{} ({})</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
+                code(&c.token),
+                station_cell(hub, &c.station_id),
+                service_cell(hub, c, lang),
+                escape(state_label(c.state, lang)),
+                china_time(c.received_at),
+                escape(&duration((now - c.received_at).num_seconds(), lang)),
+                escape(c.department.as_deref().unwrap_or("—")),
+                escape(&reasons(&c.risk_reasons))
+            );
+        }
+        html.push_str("</table>\n");
+    }
+    html.push_str("</section>\n");
+
+    let _ = write!(
+        html,
+        "<section id=\"past-due\">\n<h2>{} ({})</h2>\n",
+        escape(w.past_due),
+        overdue.len()
+    );
+    if overdue.is_empty() {
+        let _ = writeln!(html, "<p>{}</p>", escape(w.no_past_due));
+    } else {
+        let _ = writeln!(
+            html,
+            "<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            escape(w.code),
+            escape(w.station),
+            escape(w.service),
+            escape(w.state),
+            escape(w.department),
+            escape(w.expected),
+            escape(w.overdue_by)
+        );
+        for c in overdue {
+            let expected = c.expected_at.unwrap_or(now);
+            let _ = writeln!(
+                html,
+                "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"warn\">{}</td></tr>",
+                code(&c.token),
+                station_cell(hub, &c.station_id),
+                service_cell(hub, c, lang),
+                escape(state_label(c.state, lang)),
+                escape(c.department.as_deref().unwrap_or("—")),
+                china_time(expected),
+                escape(&duration((now - expected).num_seconds(), lang))
+            );
+        }
+        html.push_str("</table>\n");
+    }
+    html.push_str("</section>\n");
+
+    let _ = write!(
+        html,
+        "<section id=\"stations\">\n<h2>{} ({})</h2>\n",
+        escape(w.stations),
+        health.len()
+    );
+    if health.is_empty() {
+        let _ = writeln!(html, "<p>{}</p>", escape(w.no_stations));
+    } else {
+        let _ = writeln!(
+            html,
+            "<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            escape(w.station),
+            escape(w.last_heartbeat),
+            escape(w.version),
+            escape(w.printer),
+            escape(w.paper),
+            escape(w.queues),
+            escape(w.on_duty),
+            escape(w.bookings_today),
+            escape(w.backlog),
+            escape(w.open_cases),
+            escape(w.high_risk),
+            escape(w.past_due_column)
+        );
+        for s in health {
+            let on_duty: Vec<&Attendance> = attendance
+                .iter()
+                .filter(|a| a.station_id == s.station_id && a.checked_out_at.is_none())
+                .collect();
+            station_row(
+                &mut html,
+                hub,
+                lang,
+                now,
+                s,
+                queues.get(&s.station_id),
+                &on_duty,
+            );
+        }
+        html.push_str("</table>\n");
+    }
+    html.push_str("</section>\n");
+    attendance_section(&mut html, hub, lang, attendance);
+    html.push_str("</main>\n");
+    html.push_str(PAGE_END);
+    html
+}
+
+/// Today's attendance: every stretch on duty that began today or is still open, by station.
+fn attendance_section(html: &mut String, hub: &HubState, lang: Language, log: &[Attendance]) {
+    let w = words::operator(lang);
+    let _ = write!(
+        html,
+        "<section id=\"attendance\">\n<h2>{} ({})</h2>\n",
+        escape(w.attendance),
+        log.len()
+    );
+    if log.is_empty() {
+        let _ = writeln!(html, "<p>{}</p>", escape(w.no_attendance));
+    } else {
+        let _ = writeln!(
+            html,
+            "<table>\n<tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            escape(w.station),
+            escape(w.role),
+            escape(w.name),
+            escape(w.checked_in),
+            escape(w.checked_out)
+        );
+        for a in log {
+            let out = match a.checked_out_at {
+                Some(at) => china_time(at),
+                None => format!("<span class=\"ok\">{}</span>", escape(w.still_on_duty)),
+            };
+            let _ = writeln!(
+                html,
+                "<tr><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td>{}</td><td>{out}</td></tr>",
+                station_cell(hub, &a.station_id),
+                escape(a.role.word(lang)),
+                escape(&a.name),
+                china_time(a.checked_in_at),
+            );
+        }
+        html.push_str("</table>\n");
+    }
+    html.push_str("</section>\n");
+}
+
+fn station_row(
+    html: &mut String,
+    hub: &HubState,
+    lang: Language,
+    now: DateTime<Utc>,
+    s: &StationHealth,
+    station_queues: Option<&StationQueues>,
+    on_duty: &[&Attendance],
+) {
+    let w = words::operator(lang);
+    let dash = "—".to_owned();
+    let (heard, version, printer, paper, heartbeat_queues, backlog) = match &s.last_heartbeat {
+        None => (
+            format!("<span class=\"stale\">{}</span>", escape(w.never)),
+            dash.clone(),
+            dash.clone(),
+            dash.clone(),
+            None,
+            dash,
+        ),
+        Some((received_at, beat)) => {
+            let silent = (now - *received_at).num_seconds();
+            let heard = if silent > SILENT_AFTER_S {
+                format!(
+                    "{} <span class=\"stale\">{} {}</span>",
+                    china_time(*received_at),
+                    escape(w.silent_for),
+                    escape(&duration(silent, lang))
+                )
+            } else {
+                china_time(*received_at)
+            };
+            // What the kiosk told its staff and they have not acknowledged yet.
+            let mut heard = heard;
+            for n in &beat.notices {
+                let what = match n.kind.as_str() {
+                    "database-moved-aside" => w.database_moved_aside,
+                    "high-risk-case" => w.high_risk_called,
+                    "staff-called" => w.staff_called,
+                    other => other,
+                };
+                heard.push_str(&format!(
+                    "<br><span class=\"warn\">{} ({})</span>",
+                    escape(what),
+                    china_time(n.at)
+                ));
+            }
+            // In words, with the kiosk's own code beside it for the log and the manual.
+            let printer = format!(
+                "<span class=\"{}\">{}</span> <span class=\"small\">{}</span>",
+                if beat.printer_state == "ready" {
+                    "ok"
+                } else {
+                    "warn"
+                },
+                escape(words::printer_state(&beat.printer_state, lang)),
+                escape(&beat.printer_state)
+            );
+            let paper = if beat.paper_low {
+                format!(
+                    "<span class=\"warn\">{:.1} m ({})</span>",
+                    beat.paper_left_m,
+                    escape(w.paper_low)
+                )
+            } else {
+                format!("{:.1} m", beat.paper_left_m)
+            };
+            let queues = Some(&beat.queue_lengths);
+            let backlog = match beat.outbox_oldest_s {
+                Some(age) if beat.outbox_pending > 0 => format!(
+                    "{} ({} {})",
+                    beat.outbox_pending,
+                    escape(w.oldest),
+                    escape(&duration(age as i64, lang))
+                ),
+                _ => beat.outbox_pending.to_string(),
+            };
+            (
+                heard,
+                escape(&beat.app_version),
+                printer,
+                paper,
+                queues,
+                backlog,
+            )
+        }
+    };
+    let high = if s.open_high_risk > 0 {
+        format!("<span class=\"warn\">{}</span>", s.open_high_risk)
+    } else {
+        "0".to_owned()
+    };
+    let due = if s.past_due > 0 {
+        format!("<span class=\"warn\">{}</span>", s.past_due)
+    } else {
+        "0".to_owned()
+    };
+    // People waiting per lane: from the newest station state, else the heartbeat's count.
+    let waiting = station_queues
+        .and_then(|q| q.waiting.as_ref())
+        .or(heartbeat_queues);
+    let queues = match waiting {
+        Some(lanes) if !lanes.is_empty() => lanes
+            .iter()
+            .map(|(lane, n)| format!("{}: {n}", escape(lane)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => "—".to_owned(),
+    };
+    let on_duty = if on_duty.is_empty() {
+        "—".to_owned()
+    } else {
+        on_duty
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} {} <span class=\"small\">({} {})</span>",
+                    escape(a.role.word(lang)),
+                    escape(&a.name),
+                    escape(w.since),
+                    china_clock(a.checked_in_at)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("<br>")
+    };
+    let bookings = station_queues.map_or(0, |q| q.bookings_today);
+    let _ = writeln!(
+        html,
+        "<tr><td class=\"wrap\">{}</td><td>{heard}</td><td>{version}</td><td>{printer}</td><td>{paper}</td><td class=\"wrap\">{queues}</td><td class=\"wrap\">{on_duty}</td><td>{bookings}</td><td>{backlog}</td><td>{}</td><td>{high}</td><td>{due}</td></tr>",
+        station_cell(hub, &s.station_id),
+        s.open_cases
+    );
+}
+
+fn code(token: &str) -> String {
+    escape(
+        &TrackingToken::parse(token)
+            .map(|t| t.grouped())
+            .unwrap_or_else(|_| token.to_owned()),
+    )
+}
+
+fn station_cell(hub: &HubState, station_id: &str) -> String {
+    match hub.station_name(station_id) {
+        Some(name) => format!(
+            "{} <span class=\"small\">{}</span>",
+            escape(name),
+            escape(station_id)
+        ),
+        None => escape(station_id),
+    }
+}
+
+fn service_cell(hub: &HubState, c: &CaseSummary, lang: Language) -> String {
+    escape(&service_line(
+        hub.config().catalogue.service(&c.service),
+        &c.subtype,
+        lang,
+    ))
+}
+
+fn reasons(reasons: &[RiskReason]) -> String {
+    if reasons.is_empty() {
+        return "—".to_owned();
+    }
+    reasons
+        .iter()
+        .map(|r| match r {
+            RiskReason::Answer {
+                question, option, ..
+            } => format!("{question} = {option}"),
+            RiskReason::Keyword { keyword, .. } => format!("“{keyword}”"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

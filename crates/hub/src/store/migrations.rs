@@ -1,0 +1,148 @@
+//! The hub's schema, versioned in `PRAGMA user_version`. Each migration runs in one transaction
+//! with its version bump; migrations are only ever appended.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use super::HubStoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: cases and their timeline, station heartbeats, Open311 request numbers.
+    r#"
+    CREATE TABLE cases (
+        id          TEXT PRIMARY KEY,          -- the kiosk's case id (UUID), the idempotency key
+        token       TEXT NOT NULL UNIQUE,      -- canonical tracking code
+        station_id  TEXT NOT NULL,
+        service     TEXT NOT NULL,
+        subtype     TEXT NOT NULL,
+        risk_level  TEXT NOT NULL CHECK (risk_level IN ('normal', 'elevated', 'high')),
+        state       TEXT NOT NULL CHECK (state IN ('received', 'acknowledged', 'assigned',
+                        'in_progress', 'resolved', 'closed_unresolved', 'reopened')),
+        department  TEXT,                      -- handling department, from status events
+        expected_at TEXT,                      -- when the department expects to finish
+        filed_at    TEXT NOT NULL,             -- when the kiosk committed it
+        received_at TEXT NOT NULL,             -- when the hub committed it (the receipt's time)
+        updated_at  TEXT NOT NULL,
+        source      TEXT NOT NULL CHECK (source IN ('native', 'open311')),
+        body        TEXT NOT NULL,             -- the CaseSubmission as accepted (personal data)
+        body_sha256 TEXT NOT NULL              -- fingerprint of the canonical request body
+    ) STRICT;
+    CREATE INDEX cases_by_station ON cases (station_id, state);
+    CREATE INDEX cases_by_risk ON cases (risk_level, state);
+    CREATE INDEX cases_by_expected ON cases (expected_at) WHERE expected_at IS NOT NULL;
+    CREATE INDEX cases_by_filed ON cases (filed_at);
+
+    -- The timeline: the hub's own `received`, then every department's step.
+    CREATE TABLE case_events (
+        id          INTEGER PRIMARY KEY,
+        case_id     TEXT NOT NULL REFERENCES cases (id),
+        at          TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('received', 'acknowledged', 'assigned',
+                        'in_progress', 'resolved', 'closed_unresolved', 'reopened')),
+        note        TEXT,                      -- shown to the citizen
+        department  TEXT,
+        expected_at TEXT,
+        posted_by   TEXT NOT NULL              -- `hub`, or the department id of the token used
+    ) STRICT;
+    CREATE INDEX case_events_by_case ON case_events (case_id, id);
+
+    -- The newest heartbeat of each station (by the kiosk's sent_at), and when it arrived.
+    CREATE TABLE heartbeats (
+        station_id  TEXT PRIMARY KEY,
+        sent_at     TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        body        TEXT NOT NULL              -- the Heartbeat as received (JSON)
+    ) STRICT;
+
+    -- Every case's Open311 service_request_id, whichever door it came in by.
+    CREATE TABLE open311_requests (
+        service_request_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        case_id     TEXT NOT NULL UNIQUE REFERENCES cases (id),
+        form        TEXT                       -- Open311 POST fields except api_key (JSON pairs)
+    ) STRICT;
+    "#,
+    // 2: queues, bookings and attendance from each station's state; rosters set by the district.
+    r#"
+    -- The newest station state of each station (by its seq), as the operator page reads it.
+    CREATE TABLE station_states (
+        station_id  TEXT PRIMARY KEY,
+        seq         INTEGER NOT NULL,          -- the kiosk's counter: only a higher one replaces
+        sent_at     TEXT NOT NULL,             -- the kiosk's clock
+        received_at TEXT NOT NULL,
+        waiting     TEXT NOT NULL              -- tickets waiting per lane, {"A": 3} (JSON)
+    ) STRICT;
+
+    -- Every ticket ever reported, by its code: its page answers with its last state.
+    CREATE TABLE queue_tickets (
+        token       TEXT PRIMARY KEY,          -- canonical tracking code
+        station_id  TEXT NOT NULL,
+        ticket      TEXT NOT NULL,             -- `C003`
+        lane        TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('waiting', 'called', 'served', 'no_show')),
+        ahead       INTEGER,
+        wait_min    INTEGER,
+        wait_max    INTEGER,
+        counter     INTEGER,
+        taken_at    TEXT NOT NULL,
+        seq         INTEGER NOT NULL,          -- the station state it was last in
+        updated_at  TEXT NOT NULL              -- that state's sent_at
+    ) STRICT;
+
+    -- Every booking ever reported, by its code.
+    CREATE TABLE queue_bookings (
+        token       TEXT PRIMARY KEY,
+        station_id  TEXT NOT NULL,
+        lane        TEXT NOT NULL,
+        role        TEXT CHECK (role IN ('lawyer', 'counsellor', 'mediator')),  -- NULL: discreet
+        start_at    TEXT NOT NULL,
+        end_at      TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('booked', 'checked_in', 'cancelled')),
+        seq         INTEGER NOT NULL,
+        updated_at  TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX queue_bookings_by_day ON queue_bookings (station_id, start_at);
+
+    -- Attendance: one row per stretch on duty; checked_out_at is NULL while on duty.
+    CREATE TABLE attendance (
+        id             INTEGER PRIMARY KEY,
+        station_id     TEXT NOT NULL,
+        provider_id    TEXT NOT NULL,
+        role           TEXT NOT NULL CHECK (role IN ('lawyer', 'counsellor', 'mediator')),
+        name           TEXT NOT NULL,
+        checked_in_at  TEXT NOT NULL,          -- the kiosk's `since`
+        checked_out_at TEXT                    -- the hub's clock when it left on_duty
+    ) STRICT;
+    CREATE INDEX attendance_on_duty ON attendance (station_id, provider_id)
+        WHERE checked_out_at IS NULL;
+    CREATE INDEX attendance_by_time ON attendance (checked_in_at);
+
+    -- The roster the district set for each station.
+    CREATE TABLE rosters (
+        station_id  TEXT PRIMARY KEY,
+        body        TEXT NOT NULL,             -- the RosterDocument (JSON), updated_at set
+        updated_at  TEXT NOT NULL
+    ) STRICT;
+    "#,
+];
+
+/// The schema version this hub writes.
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) fn run(conn: &mut Connection, path: &Path) -> Result<(), HubStoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > LATEST {
+        return Err(HubStoreError::TooNew {
+            path: path.to_owned(),
+            found: current,
+            known: LATEST,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

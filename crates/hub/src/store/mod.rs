@@ -1,0 +1,229 @@
+//! The hub's own SQLite database, `hub.sqlite3` in the data directory: cases (with the full
+//! submission, personal data included: this is the district's system), their status events,
+//! the latest heartbeat of each station, the Open311 request number of every case, and each
+//! station's queues, bookings, attendance and roster.
+//!
+//! The same discipline as the kiosk's store (DESIGN.md §4): WAL, `synchronous=FULL` (a receipt
+//! is only sent for a committed case), foreign keys on, migrations in `user_version`, every
+//! value bound as a parameter. One writer connection serialises writes inside the process (so
+//! writers never meet `SQLITE_BUSY`); readers take a connection from a small pool and read
+//! inside a transaction, so a page never mixes two moments. [`HubStore::read`] and
+//! [`HubStore::write`] run the work on tokio's blocking pool.
+//!
+//! The submodules hold the SQL, one per table family; they take a connection and know nothing
+//! of HTTP.
+
+pub(crate) mod cases;
+mod migrations;
+pub(crate) mod open311;
+pub(crate) mod queues;
+pub(crate) mod stations;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+
+use protocol::CaseState;
+
+/// The database file's name inside the data directory.
+pub const DB_FILE: &str = "hub.sqlite3";
+/// Idle reader connections kept open for the next request: enough for a busy minute's
+/// concurrent tracking-page readers, so they are not opened and closed per request.
+const IDLE_READERS: usize = 64;
+
+pub struct HubStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubStoreError {
+    #[error("the data directory {} cannot be used: {reason}", path.display())]
+    DataDir { path: PathBuf, reason: String },
+    #[error("the database {} cannot be opened: {reason}", path.display())]
+    CannotOpen { path: PathBuf, reason: String },
+    #[error("the database {} was written by a newer hub (schema {found}, this hub knows up to {known})", path.display())]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data is not readable: {0}")]
+    BadRow(String),
+    #[error("the database task stopped: {0}")]
+    Task(String),
+}
+
+impl HubStore {
+    /// Opens (creating if needed) `hub.sqlite3` in `data_dir` and brings its schema up to date.
+    pub(crate) fn open(data_dir: &Path) -> Result<HubStore, HubStoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| HubStoreError::DataDir {
+            path: data_dir.to_owned(),
+            reason: e.to_string(),
+        })?;
+        let path = data_dir.join(DB_FILE);
+        let cannot_open = |e: rusqlite::Error| HubStoreError::CannotOpen {
+            path: path.clone(),
+            reason: e.to_string(),
+        };
+        let mut writer = connect(&path).map_err(cannot_open)?;
+        migrations::run(&mut writer, &path)?;
+        Ok(HubStore {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Runs `work` in a read transaction on the blocking pool.
+    pub async fn read<T, F>(self: &Arc<Self>, work: F) -> Result<T, HubStoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, HubStoreError> + Send + 'static,
+    {
+        let store = Arc::clone(self);
+        run_blocking(move || {
+            let pooled = store.readers.lock().map(|mut r| r.pop()).unwrap_or(None);
+            let mut conn = match pooled {
+                Some(conn) => conn,
+                None => connect(&store.path)?,
+            };
+            let result = {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+                work(&tx)
+            };
+            if let Ok(mut idle) = store.readers.lock() {
+                if idle.len() < IDLE_READERS {
+                    idle.push(conn);
+                }
+            }
+            result
+        })
+        .await
+    }
+
+    /// Runs `work` in a write transaction on the blocking pool; commits when it returns `Ok`.
+    pub(crate) async fn write<T, F>(self: &Arc<Self>, work: F) -> Result<T, HubStoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, HubStoreError> + Send + 'static,
+    {
+        let store = Arc::clone(self);
+        run_blocking(move || {
+            // A panic while holding the lock leaves no transaction open (it rolled back when
+            // dropped), so the connection is still sound.
+            let mut conn = store.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = work(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })
+        .await
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, HubStoreError> + Send + 'static,
+) -> Result<T, HubStoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| HubStoreError::Task(e.to_string()))?
+}
+
+fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "journal_mode stayed {mode}; WAL is required"
+        )));
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;",
+    )?;
+    Ok(conn)
+}
+
+/// Every state, for reading the database's text back.
+const STATES: [CaseState; 7] = [
+    CaseState::Received,
+    CaseState::Acknowledged,
+    CaseState::Assigned,
+    CaseState::InProgress,
+    CaseState::Resolved,
+    CaseState::ClosedUnresolved,
+    CaseState::Reopened,
+];
+
+fn state_from_db(text: &str) -> Result<CaseState, HubStoreError> {
+    STATES
+        .into_iter()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| HubStoreError::BadRow(format!("unknown case state `{text}`")))
+}
+
+fn time_from_db(text: &str) -> Result<chrono::DateTime<chrono::Utc>, HubStoreError> {
+    super::clock::parse_stamp(text)
+        .ok_or_else(|| HubStoreError::BadRow(format!("unreadable time `{text}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_reads_back_from_its_text() {
+        for s in STATES {
+            assert_eq!(state_from_db(s.as_str()).unwrap(), s);
+        }
+        assert!(state_from_db("lost").is_err());
+    }
+
+    #[test]
+    fn a_new_database_runs_in_wal_with_full_sync_and_foreign_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HubStore::open(dir.path()).unwrap();
+        let conn = store.writer.lock().unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        let sync: i64 = conn
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        let fk: i64 = conn
+            .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+            .unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!((mode.as_str(), sync, fk), ("wal", 2, 1));
+        assert_eq!(version, migrations::LATEST);
+        drop(conn);
+        drop(store);
+        HubStore::open(dir.path()).expect("a second start finds the schema up to date");
+    }
+
+    #[test]
+    fn a_database_from_a_newer_hub_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(HubStore::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(DB_FILE)).unwrap();
+        conn.pragma_update(None, "user_version", migrations::LATEST + 1)
+            .unwrap();
+        drop(conn);
+        assert!(matches!(
+            HubStore::open(dir.path()),
+            Err(HubStoreError::TooNew { .. })
+        ));
+    }
+}

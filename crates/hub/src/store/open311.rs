@@ -1,0 +1,185 @@
+//! Cases seen through Open311: every case has a `service_request_id` (a number the hub hands
+//! out, whichever door the case came in by), and these queries read cases by it.
+
+use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
+
+use crate::clock::stamp;
+use protocol::CaseState;
+
+use super::{state_from_db, time_from_db, HubStoreError};
+
+/// A case as an Open311 request: no personal data (the form's address is kept, it names where
+/// the problem is, and for a kiosk it is the station's address).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RequestRecord {
+    pub(crate) service_request_id: i64,
+    pub(crate) token: String,
+    pub(crate) station_id: String,
+    pub(crate) service: String,
+    pub(crate) state: CaseState,
+    pub(crate) department: Option<String>,
+    pub(crate) expected_at: Option<DateTime<Utc>>,
+    pub(crate) filed_at: DateTime<Utc>,
+    pub(crate) updated_at: DateTime<Utc>,
+    /// The newest note on the timeline.
+    pub(crate) latest_note: Option<String>,
+    /// `address_string`, `lat` and `long` as the Open311 client sent them.
+    pub(crate) address: Option<String>,
+    pub(crate) lat: Option<String>,
+    pub(crate) long: Option<String>,
+}
+
+/// Which requests `GET requests` wants.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct RequestFilter {
+    /// When given, only these (and no other filter applies).
+    pub(crate) ids: Option<Vec<i64>>,
+    pub(crate) service_codes: Option<Vec<String>>,
+    /// `Some(true)` closed only, `Some(false)` open only.
+    pub(crate) closed: Option<bool>,
+    pub(crate) start: Option<DateTime<Utc>>,
+    pub(crate) end: Option<DateTime<Utc>>,
+    pub(crate) limit: u32,
+}
+
+const SELECT: &str = "SELECT o.service_request_id, c.token, c.station_id, c.service, c.state,
+        c.department, c.expected_at, c.filed_at, c.updated_at,
+        (SELECT e.note FROM case_events e WHERE e.case_id = c.id AND e.note IS NOT NULL
+         ORDER BY e.id DESC LIMIT 1),
+        o.form
+    FROM cases c JOIN open311_requests o ON o.case_id = c.id";
+
+pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<RequestRecord>, HubStoreError> {
+    let row = conn
+        .query_row(
+            &format!("{SELECT} WHERE o.service_request_id = ?1"),
+            [id],
+            raw,
+        )
+        .optional()?;
+    row.map(record).transpose()
+}
+
+/// The request number of the case with this canonical tracking code.
+pub(crate) fn id_for_token(conn: &Connection, token: &str) -> Result<Option<i64>, HubStoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT o.service_request_id FROM cases c
+             JOIN open311_requests o ON o.case_id = c.id WHERE c.token = ?1",
+            [token],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+pub(crate) fn list(
+    conn: &Connection,
+    filter: &RequestFilter,
+) -> Result<Vec<RequestRecord>, HubStoreError> {
+    let mut clauses: Vec<String> = Vec::new();
+    let mut values: Vec<Value> = Vec::new();
+    let placeholders = |n: usize| vec!["?"; n].join(", ");
+    if let Some(ids) = &filter.ids {
+        clauses.push(format!(
+            "o.service_request_id IN ({})",
+            placeholders(ids.len())
+        ));
+        values.extend(ids.iter().map(|&i| Value::Integer(i)));
+    } else {
+        if let Some(codes) = &filter.service_codes {
+            clauses.push(format!("c.service IN ({})", placeholders(codes.len())));
+            values.extend(codes.iter().map(|c| Value::Text(c.clone())));
+        }
+        match filter.closed {
+            Some(true) => clauses.push("c.state IN ('resolved', 'closed_unresolved')".into()),
+            Some(false) => clauses.push("c.state NOT IN ('resolved', 'closed_unresolved')".into()),
+            None => {}
+        }
+        if let Some(start) = filter.start {
+            clauses.push("c.filed_at >= ?".into());
+            values.push(Value::Text(stamp(start)));
+        }
+        if let Some(end) = filter.end {
+            clauses.push("c.filed_at <= ?".into());
+            values.push(Value::Text(stamp(end)));
+        }
+    }
+    let mut sql = SELECT.to_owned();
+    if !clauses.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&clauses.join(" AND "));
+    }
+    sql.push_str(" ORDER BY o.service_request_id DESC LIMIT ?");
+    values.push(Value::Integer(i64::from(filter.limit)));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), raw)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(record(row?)?);
+    }
+    Ok(out)
+}
+
+type Raw = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+        r.get(8)?,
+        r.get(9)?,
+        r.get(10)?,
+    ))
+}
+
+fn record(raw: Raw) -> Result<RequestRecord, HubStoreError> {
+    let (id, token, station_id, service, state, department, expected, filed, updated, note, form) =
+        raw;
+    let fields: Vec<(String, String)> = match form {
+        Some(text) => {
+            serde_json::from_str(&text).map_err(|e| HubStoreError::BadRow(e.to_string()))?
+        }
+        None => Vec::new(),
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    Ok(RequestRecord {
+        service_request_id: id,
+        token,
+        station_id,
+        service,
+        state: state_from_db(&state)?,
+        department,
+        expected_at: expected.as_deref().map(time_from_db).transpose()?,
+        filed_at: time_from_db(&filed)?,
+        updated_at: time_from_db(&updated)?,
+        latest_note: note,
+        address: field("address_string"),
+        lat: field("lat"),
+        long: field("long"),
+    })
+}

@@ -1,0 +1,432 @@
+//! Queues, bookings and attendance as stations report them (`PUT /api/v1/station-state`), and
+//! the rosters the district sets for stations.
+//!
+//! A station sends its whole picture after every change; only a state with a higher `seq` than
+//! the stored one is applied (the outbox may deliver an old one late). Tickets and bookings are
+//! kept by their code and never deleted, so yesterday's ticket still answers its page with its
+//! last state. A code already held by another station's ticket or booking is left alone.
+//! Attendance is derived: a provider who appears in `on_duty` is checked in (at the kiosk's
+//! `since`), one who disappears is checked out (at the hub's clock).
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::clock::stamp;
+use domain::roster::Role;
+use protocol::{
+    BookingState, BookingStatus, OnDuty, RosterDocument, StationState, TicketState, TicketStatus,
+};
+
+use super::{time_from_db, HubStoreError};
+
+/// What became of a station state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recorded {
+    Applied,
+    /// The hub already holds a state with this `seq` or a higher one: nothing changed.
+    Stale {
+        kept: u64,
+    },
+}
+
+/// Applies a validated station state (codes canonical) in the caller's transaction.
+pub(crate) fn record_state(
+    tx: &Connection,
+    state: &StationState,
+    now: DateTime<Utc>,
+) -> Result<Recorded, HubStoreError> {
+    let kept: Option<i64> = tx
+        .query_row(
+            "SELECT seq FROM station_states WHERE station_id = ?1",
+            [&state.station_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let seq = seq_to_db(state.seq)?;
+    if let Some(kept) = kept.filter(|&k| k >= seq) {
+        return Ok(Recorded::Stale {
+            kept: u64::try_from(kept).unwrap_or_default(),
+        });
+    }
+    let mut waiting: BTreeMap<&str, u32> = BTreeMap::new();
+    for t in &state.tickets {
+        if t.state == TicketState::Waiting {
+            *waiting.entry(t.lane.as_str()).or_default() += 1;
+        }
+    }
+    let waiting =
+        serde_json::to_string(&waiting).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
+    let sent_at = stamp(state.sent_at);
+    tx.execute(
+        "INSERT INTO station_states (station_id, seq, sent_at, received_at, waiting)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (station_id) DO UPDATE SET seq = excluded.seq, sent_at = excluded.sent_at,
+             received_at = excluded.received_at, waiting = excluded.waiting",
+        params![state.station_id, seq, sent_at, stamp(now), waiting],
+    )?;
+    {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO queue_tickets (token, station_id, ticket, lane, state, ahead, wait_min,
+                                        wait_max, counter, taken_at, seq, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (token) DO UPDATE SET ticket = excluded.ticket, lane = excluded.lane,
+                 state = excluded.state, ahead = excluded.ahead, wait_min = excluded.wait_min,
+                 wait_max = excluded.wait_max, counter = excluded.counter,
+                 taken_at = excluded.taken_at, seq = excluded.seq, updated_at = excluded.updated_at
+             WHERE queue_tickets.station_id = excluded.station_id",
+        )?;
+        for t in &state.tickets {
+            upsert.execute(params![
+                t.token,
+                state.station_id,
+                t.ticket,
+                t.lane,
+                t.state.as_str(),
+                t.ahead,
+                t.wait_min,
+                t.wait_max,
+                t.counter,
+                stamp(t.taken_at),
+                seq,
+                sent_at,
+            ])?;
+        }
+    }
+    {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO queue_bookings (token, station_id, lane, role, start_at, end_at, state,
+                                         seq, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+             ON CONFLICT (token) DO UPDATE SET lane = excluded.lane, role = excluded.role,
+                 start_at = excluded.start_at, end_at = excluded.end_at, state = excluded.state,
+                 seq = excluded.seq, updated_at = excluded.updated_at
+             WHERE queue_bookings.station_id = excluded.station_id",
+        )?;
+        for b in &state.bookings {
+            upsert.execute(params![
+                b.token,
+                state.station_id,
+                b.lane,
+                b.role.map(Role::as_str),
+                stamp(b.start),
+                stamp(b.end),
+                b.state.as_str(),
+                seq,
+                sent_at,
+            ])?;
+        }
+    }
+    record_attendance(tx, &state.station_id, &state.on_duty, now)?;
+    Ok(Recorded::Applied)
+}
+
+fn seq_to_db(seq: u64) -> Result<i64, HubStoreError> {
+    i64::try_from(seq).map_err(|_| HubStoreError::BadRow(format!("seq {seq} is too large")))
+}
+
+/// Checks in whoever is new in `on_duty`, checks out whoever left it. A provider listed with
+/// another `since` than their open stretch left and came back in between: the old stretch
+/// ends when the new one begins.
+fn record_attendance(
+    tx: &Connection,
+    station_id: &str,
+    on_duty: &[OnDuty],
+    now: DateTime<Utc>,
+) -> Result<(), HubStoreError> {
+    let mut open: HashMap<String, (i64, String)> = HashMap::new();
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT id, provider_id, checked_in_at FROM attendance
+             WHERE station_id = ?1 AND checked_out_at IS NULL",
+        )?;
+        let rows = stmt.query_map([station_id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (id, provider, since) = row?;
+            open.insert(provider, (id, since));
+        }
+    }
+    let now_text = stamp(now);
+    let check_out = |id: i64, at: &str| {
+        tx.execute(
+            "UPDATE attendance SET checked_out_at = max(checked_in_at, ?2) WHERE id = ?1",
+            params![id, at],
+        )
+    };
+    let check_in = |d: &OnDuty| {
+        tx.execute(
+            "INSERT INTO attendance (station_id, provider_id, role, name, checked_in_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                station_id,
+                d.provider_id,
+                d.role.as_str(),
+                d.name,
+                stamp(d.since)
+            ],
+        )
+    };
+    for d in on_duty {
+        let since = stamp(d.since);
+        match open.remove(&d.provider_id) {
+            None => {
+                check_in(d)?;
+            }
+            Some((id, open_since)) if open_since != since => {
+                check_out(id, &since.clone().min(now_text.clone()))?;
+                check_in(d)?;
+            }
+            Some((id, _)) => {
+                tx.execute(
+                    "UPDATE attendance SET role = ?2, name = ?3 WHERE id = ?1",
+                    params![id, d.role.as_str(), d.name],
+                )?;
+            }
+        }
+    }
+    for (id, _) in open.into_values() {
+        check_out(id, &now_text)?;
+    }
+    Ok(())
+}
+
+/// A ticket as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TicketView {
+    pub(crate) station_id: String,
+    pub(crate) status: TicketStatus,
+    /// The kiosk's time of the last station state that carried it.
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// A ticket by its canonical code.
+pub(crate) fn ticket(conn: &Connection, token: &str) -> Result<Option<TicketView>, HubStoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT station_id, ticket, lane, state, ahead, wait_min, wait_max, counter, taken_at,
+                    updated_at
+             FROM queue_tickets WHERE token = ?1",
+        )?
+        .query_row([token], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<u32>>(4)?,
+                r.get::<_, Option<u32>>(5)?,
+                r.get::<_, Option<u32>>(6)?,
+                r.get::<_, Option<u32>>(7)?,
+                r.get::<_, String>(8)?,
+                r.get::<_, String>(9)?,
+            ))
+        })
+        .optional()?;
+    let Some((station_id, ticket, lane, state, ahead, wait_min, wait_max, counter, taken, updated)) =
+        row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(TicketView {
+        station_id,
+        status: TicketStatus {
+            token: token.to_owned(),
+            ticket,
+            lane,
+            state: TicketState::parse(&state)
+                .ok_or_else(|| HubStoreError::BadRow(format!("unknown ticket state `{state}`")))?,
+            ahead,
+            wait_min,
+            wait_max,
+            counter,
+            taken_at: time_from_db(&taken)?,
+        },
+        updated_at: time_from_db(&updated)?,
+    }))
+}
+
+/// A booking as its page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BookingView {
+    pub(crate) station_id: String,
+    pub(crate) status: BookingStatus,
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+/// A booking by its canonical code.
+pub(crate) fn booking(
+    conn: &Connection,
+    token: &str,
+) -> Result<Option<BookingView>, HubStoreError> {
+    let row = conn
+        .prepare_cached(
+            "SELECT station_id, lane, role, start_at, end_at, state, updated_at
+             FROM queue_bookings WHERE token = ?1",
+        )?
+        .query_row([token], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })
+        .optional()?;
+    let Some((station_id, lane, role, start, end, state, updated)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(BookingView {
+        station_id,
+        status: BookingStatus {
+            token: token.to_owned(),
+            lane,
+            role: role.as_deref().map(role_from_db).transpose()?,
+            start: time_from_db(&start)?,
+            end: time_from_db(&end)?,
+            state: BookingState::parse(&state)
+                .ok_or_else(|| HubStoreError::BadRow(format!("unknown booking state `{state}`")))?,
+        },
+        updated_at: time_from_db(&updated)?,
+    }))
+}
+
+fn role_from_db(text: &str) -> Result<Role, HubStoreError> {
+    [Role::Lawyer, Role::Counsellor, Role::Mediator]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+        .ok_or_else(|| HubStoreError::BadRow(format!("unknown role `{text}`")))
+}
+
+/// One station's queues and bookings as the operator page shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct StationQueues {
+    /// Tickets waiting per lane in the newest station state, when the station sent one.
+    pub(crate) waiting: Option<BTreeMap<String, u32>>,
+    /// Bookings (not cancelled) that start in the day asked about.
+    pub(crate) bookings_today: u32,
+}
+
+/// Every station's queues, with the bookings that start in `[day_start, day_end)`.
+pub(crate) fn station_queues(
+    conn: &Connection,
+    day_start: DateTime<Utc>,
+    day_end: DateTime<Utc>,
+) -> Result<BTreeMap<String, StationQueues>, HubStoreError> {
+    let mut out: BTreeMap<String, StationQueues> = BTreeMap::new();
+    let mut stmt = conn.prepare_cached("SELECT station_id, waiting FROM station_states")?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for row in rows {
+        let (id, waiting) = row?;
+        let waiting: BTreeMap<String, u32> =
+            serde_json::from_str(&waiting).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
+        out.entry(id).or_default().waiting = Some(waiting);
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT station_id, count(*) FROM queue_bookings
+         WHERE start_at >= ?1 AND start_at < ?2 AND state <> 'cancelled'
+         GROUP BY station_id",
+    )?;
+    let rows = stmt.query_map(params![stamp(day_start), stamp(day_end)], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
+    })?;
+    for row in rows {
+        let (id, n) = row?;
+        out.entry(id).or_default().bookings_today = n;
+    }
+    Ok(out)
+}
+
+/// One stretch on duty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Attendance {
+    pub(crate) station_id: String,
+    pub(crate) provider_id: String,
+    pub(crate) role: Role,
+    pub(crate) name: String,
+    pub(crate) checked_in_at: DateTime<Utc>,
+    /// `None` while on duty.
+    pub(crate) checked_out_at: Option<DateTime<Utc>>,
+}
+
+/// Who is on duty now and who was since `from`: every stretch still open or that ended at or
+/// after `from`, by station, then check-in time.
+pub(crate) fn attendance_since(
+    conn: &Connection,
+    from: DateTime<Utc>,
+) -> Result<Vec<Attendance>, HubStoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT station_id, provider_id, role, name, checked_in_at, checked_out_at
+         FROM attendance WHERE checked_out_at IS NULL OR checked_out_at >= ?1
+         ORDER BY station_id, checked_in_at, id LIMIT 2000",
+    )?;
+    let rows = stmt.query_map([stamp(from)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (station_id, provider_id, role, name, since, until) = row?;
+        out.push(Attendance {
+            station_id,
+            provider_id,
+            role: role_from_db(&role)?,
+            name,
+            checked_in_at: time_from_db(&since)?,
+            checked_out_at: until.as_deref().map(time_from_db).transpose()?,
+        });
+    }
+    Ok(out)
+}
+
+/// Sets the roster of `station_id`, stamped `now`; returns it as stored.
+pub(crate) fn set_roster(
+    tx: &Connection,
+    station_id: &str,
+    roster: &RosterDocument,
+    now: DateTime<Utc>,
+) -> Result<RosterDocument, HubStoreError> {
+    let stored = RosterDocument {
+        providers: roster.providers.clone(),
+        updated_at: Some(now),
+    };
+    let body = serde_json::to_string(&stored).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO rosters (station_id, body, updated_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (station_id) DO UPDATE SET body = excluded.body,
+             updated_at = excluded.updated_at",
+        params![station_id, body, stamp(now)],
+    )?;
+    Ok(stored)
+}
+
+/// The roster the district set for `station_id`, if any.
+pub(crate) fn roster(
+    conn: &Connection,
+    station_id: &str,
+) -> Result<Option<RosterDocument>, HubStoreError> {
+    let body: Option<String> = conn
+        .query_row(
+            "SELECT body FROM rosters WHERE station_id = ?1",
+            [station_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    body.map(|b| serde_json::from_str(&b).map_err(|e| HubStoreError::BadRow(e.to_string())))
+        .transpose()
+}

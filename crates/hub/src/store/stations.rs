@@ -1,0 +1,108 @@
+//! Stations as the operator page sees them: the newest heartbeat of each, and how many of its
+//! cases are open, high-risk or past their expected date.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{params, Connection};
+
+use crate::clock::stamp;
+use protocol::Heartbeat;
+
+use super::{time_from_db, HubStoreError};
+
+/// Keeps the newest heartbeat of the station (by the kiosk's `sent_at`, since the outbox may
+/// deliver an old one late) and notes that the station was heard from now.
+pub(crate) fn record_heartbeat(
+    tx: &Connection,
+    heartbeat: &Heartbeat,
+    now: DateTime<Utc>,
+) -> Result<(), HubStoreError> {
+    let body =
+        serde_json::to_string(heartbeat).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO heartbeats (station_id, sent_at, received_at, body) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (station_id) DO UPDATE SET
+             received_at = max(heartbeats.received_at, excluded.received_at),
+             body = CASE WHEN excluded.sent_at >= heartbeats.sent_at
+                         THEN excluded.body ELSE heartbeats.body END,
+             sent_at = max(heartbeats.sent_at, excluded.sent_at)",
+        params![
+            heartbeat.station_id,
+            stamp(heartbeat.sent_at),
+            stamp(now),
+            body
+        ],
+    )?;
+    Ok(())
+}
+
+/// One station's line on the operator page.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StationHealth {
+    pub(crate) station_id: String,
+    /// When the hub last heard from it, and the newest heartbeat it sent.
+    pub(crate) last_heartbeat: Option<(DateTime<Utc>, Heartbeat)>,
+    pub(crate) open_cases: u32,
+    pub(crate) open_high_risk: u32,
+    pub(crate) past_due: u32,
+}
+
+/// Every station that has a token (`known`), has sent a heartbeat or has filed a case.
+pub(crate) fn overview(
+    conn: &Connection,
+    known: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<StationHealth>, HubStoreError> {
+    let mut stations: BTreeMap<String, StationHealth> = BTreeMap::new();
+    let blank = |id: &str| StationHealth {
+        station_id: id.to_owned(),
+        last_heartbeat: None,
+        open_cases: 0,
+        open_high_risk: 0,
+        past_due: 0,
+    };
+    for id in known {
+        stations.insert(id.clone(), blank(id));
+    }
+    let mut stmt = conn.prepare_cached("SELECT station_id, received_at, body FROM heartbeats")?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, received_at, body) = row?;
+        let heartbeat: Heartbeat =
+            serde_json::from_str(&body).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
+        stations
+            .entry(id.clone())
+            .or_insert_with(|| blank(&id))
+            .last_heartbeat = Some((time_from_db(&received_at)?, heartbeat));
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT station_id, count(*),
+                count(*) FILTER (WHERE risk_level = 'high'),
+                count(*) FILTER (WHERE expected_at IS NOT NULL AND expected_at < ?1)
+         FROM cases WHERE state NOT IN ('resolved', 'closed_unresolved')
+         GROUP BY station_id",
+    )?;
+    let rows = stmt.query_map(params![stamp(now)], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u32>(1)?,
+            r.get::<_, u32>(2)?,
+            r.get::<_, u32>(3)?,
+        ))
+    })?;
+    for row in rows {
+        let (id, open, high, due) = row?;
+        let s = stations.entry(id.clone()).or_insert_with(|| blank(&id));
+        s.open_cases = open;
+        s.open_high_risk = high;
+        s.past_due = due;
+    }
+    Ok(stations.into_values().collect())
+}

@@ -1,0 +1,438 @@
+//! The public tracking page, `/T/<TOKEN>`: what the QR code on every slip opens.
+//!
+//! For a case it shows the state, timeline, handling department, expected date, service and
+//! station; for a queue ticket its number, state, the people ahead and the wait (reloading
+//! itself every 20 s while the ticket waits or is called); for a booking its time, whom it is
+//! with and what to do on arrival. Never anything personal (no phone, name, description or
+//! answers; a discreet service by its lane letter only). Every answer is private ([`super::html::private_page`]: `noindex`,
+//! `no-referrer`, `no-store`, a strict CSP). A code that is malformed, has a wrong check
+//! character or belongs to no case gets one and the same `404` page, byte for byte, and the
+//! page never repeats what was asked. Each client is rate-limited before anything else happens.
+//!
+//! The code is read the way [`TrackingToken::parse`] reads one: any case, dashes and spaces.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use chrono::{DateTime, Utc};
+
+use domain::{Language, TrackingToken};
+use protocol::{BookingState, CaseProgress, CaseState, TicketState};
+
+use super::html::{
+    china_clock, china_date, china_day, china_time, escape, language_switch, page_start,
+    private_page, PAGE_END,
+};
+use super::rate_limit::{client_address, Decision};
+use super::server::HubState;
+use super::store::cases;
+use super::store::queues::{self, BookingView, TicketView};
+use super::words::{self, negotiate, service_line, state_label, TrackingWords};
+
+/// How often a ticket's page reloads itself while the ticket waits or is called, seconds.
+pub(crate) const TICKET_REFRESH_S: u32 = 20;
+
+/// What a tracking code leads to.
+enum Tracked {
+    Case(CaseProgress),
+    Ticket(TicketView),
+    Booking(BookingView),
+}
+
+pub(crate) fn routes() -> Router<Arc<HubState>> {
+    Router::new()
+        .route("/T", get(page))
+        .route("/T/", get(page))
+        .route("/T/{*code}", get(page))
+        .route("/t/{*code}", get(page))
+}
+
+async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client = client_address(peer, request.headers(), hub.config().trust_forwarded_for);
+    let lang = negotiate(
+        request.uri().query(),
+        request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let w = words::tracking(lang);
+    if let Decision::Limited { retry_after_s } = hub.tracking_limiter().check(client) {
+        let mut response = private_page(
+            StatusCode::TOO_MANY_REQUESTS,
+            message_page(w, w.too_many_title, w.too_many, lang),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+        return response;
+    }
+    let path = request.uri().path();
+    let code = path.get(3..).map(percent_decode).unwrap_or_default();
+    let Ok(token) = TrackingToken::parse(&code) else {
+        return not_found(w, lang);
+    };
+    let canonical = token.as_str().to_owned();
+    let found = hub
+        .store()
+        .read(move |tx| {
+            if let Some(p) = cases::progress(tx, &canonical)? {
+                return Ok(Some(Tracked::Case(p)));
+            }
+            if let Some(t) = queues::ticket(tx, &canonical)? {
+                return Ok(Some(Tracked::Ticket(t)));
+            }
+            Ok(queues::booking(tx, &canonical)?.map(Tracked::Booking))
+        })
+        .await;
+    match found {
+        Ok(Some(Tracked::Case(progress))) => {
+            private_page(StatusCode::OK, render(&hub, &token, &progress, lang))
+        }
+        Ok(Some(Tracked::Ticket(ticket))) => private_page(
+            StatusCode::OK,
+            render_ticket(&hub, &token, &ticket, lang, hub.now()),
+        ),
+        Ok(Some(Tracked::Booking(booking))) => {
+            private_page(StatusCode::OK, render_booking(&hub, &token, &booking, lang))
+        }
+        Ok(None) => not_found(w, lang),
+        Err(e) => {
+            tracing::error!(error = %e, "tracking page: the database failed");
+            private_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                message_page(w, w.title, "—", lang),
+            )
+        }
+    }
+}
+
+/// The one answer for every code that leads nowhere.
+fn not_found(w: &TrackingWords, lang: Language) -> Response {
+    private_page(
+        StatusCode::NOT_FOUND,
+        message_page(w, w.not_found_title, w.not_found, lang),
+    )
+}
+
+fn message_page(w: &TrackingWords, title: &str, message: &str, lang: Language) -> String {
+    format!(
+        "{}<main>\n{}<h1>{}</h1>\n<p>{}</p>\n</main>\n{PAGE_END}",
+        page_start(w.html_lang, title, "", "tracking"),
+        language_switch(lang),
+        escape(title),
+        escape(message),
+    )
+}
+
+/// The page of one case, in the order a resident reads it on a phone: the state (large,
+/// coloured) with who handles it and by when, then the timeline (newest first, the
+/// departments' notes in full), then the case's particulars, then the small print.
+fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Language) -> String {
+    let w = words::tracking(lang);
+    let service = hub.config().catalogue.service(&p.service);
+    // The name a resident knows the station by; its id only when it has no name.
+    let station = escape(hub.station_name(&p.station_id).unwrap_or(&p.station_id));
+    let mut html = page_start(w.html_lang, w.title, "", "tracking");
+    html.push_str("<main>\n");
+    html.push_str(&language_switch(lang));
+    let _ = write!(
+        html,
+        "<h1>{title}</h1>\n\
+         <p class=\"code\"><span class=\"label\">{code_label}</span> <strong>{code}</strong></p>\n\
+         <section id=\"status\" class=\"card status {tone}\">\n\
+         <p class=\"label\">{state_label}</p>\n<p class=\"state\">{state}</p>\n<dl>\n\
+         <dt>{department_label}</dt><dd>{department}</dd>\n\
+         <dt>{expected_label}</dt><dd>{expected}</dd>\n</dl>\n</section>\n\
+         <section id=\"timeline\">\n<h2>{timeline}</h2>\n<ol class=\"timeline\">\n",
+        title = escape(w.title),
+        code_label = escape(w.code),
+        code = escape(&token.grouped()),
+        tone = tone(p.state),
+        state_label = escape(w.current_state),
+        state = escape(state_label(p.state, lang)),
+        department_label = escape(w.department),
+        department = escape(p.department.as_deref().unwrap_or(w.no_department)),
+        expected_label = escape(w.expected),
+        expected = p
+            .expected_at
+            .map(china_time)
+            .unwrap_or_else(|| escape(w.no_expected)),
+        timeline = escape(w.timeline),
+    );
+    for (i, step) in p.timeline.iter().rev().enumerate() {
+        let latest = if i == 0 { " latest" } else { "" };
+        let _ = write!(
+            html,
+            "<li class=\"{tone}{latest}\">\n<p class=\"step\">{state}</p>\n<time>{at}</time>\n",
+            tone = tone(step.state),
+            state = escape(state_label(step.state, lang)),
+            at = china_time(step.at),
+        );
+        if let Some(department) = &step.department {
+            let _ = writeln!(html, "<p class=\"who\">{}</p>", escape(department));
+        }
+        if let Some(note) = &step.note {
+            let _ = writeln!(html, "<p class=\"note\">{}</p>", escape(note));
+        }
+        if let Some(expected) = step.expected_at {
+            let _ = writeln!(
+                html,
+                "<p class=\"small\">{}<span class=\"nowrap\">{}</span></p>",
+                escape(w.expected_in_step),
+                china_time(expected)
+            );
+        }
+        html.push_str("</li>\n");
+    }
+    let _ = write!(
+        html,
+        "</ol>\n</section>\n<section id=\"details\">\n<h2>{details}</h2>\n<dl class=\"card\">\n\
+         <dt>{service_label}</dt><dd>{service}</dd>\n\
+         <dt>{station_label}</dt><dd>{station}</dd>\n\
+         <dt>{filed_label}</dt><dd>{filed}</dd>\n</dl>\n</section>\n\
+         <footer>\n<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
+         </main>\n{PAGE_END}",
+        details = escape(w.details),
+        service_label = escape(w.service),
+        service = escape(&service_line(service, &p.subtype, lang)),
+        station_label = escape(w.station),
+        filed_label = escape(w.filed),
+        filed = china_time(p.filed_at),
+        zone = escape(w.zone),
+        privacy = escape(w.privacy),
+    );
+    html
+}
+
+/// The page of a queue ticket: the number, very large, and its state; while it waits, the
+/// people ahead and the wait; then the station, when it was taken and last updated. It reloads
+/// itself every [`TICKET_REFRESH_S`] seconds while the ticket waits or is called on the day it
+/// was taken (a ticket from an earlier day shows how it ended and stays still).
+fn render_ticket(
+    hub: &HubState,
+    token: &TrackingToken,
+    view: &TicketView,
+    lang: Language,
+    now: DateTime<Utc>,
+) -> String {
+    let w = words::tracking(lang);
+    let q = words::queue(lang);
+    let t = &view.status;
+    let open = matches!(t.state, TicketState::Waiting | TicketState::Called);
+    let earlier_day = china_day(t.taken_at).1 <= now;
+    let live = open && !earlier_day;
+    let refresh = if live {
+        format!("<meta http-equiv=\"refresh\" content=\"{TICKET_REFRESH_S}\">\n")
+    } else {
+        String::new()
+    };
+    let tone = match t.state {
+        TicketState::Waiting => "open",
+        TicketState::Called => "called",
+        TicketState::Served => "finished",
+        TicketState::NoShow => "unresolved",
+    };
+    let mut html = page_start(w.html_lang, q.ticket_title, &refresh, "tracking");
+    html.push_str("<main>\n");
+    html.push_str(&language_switch(lang));
+    let _ = write!(
+        html,
+        "<h1>{title}</h1>\n<section id=\"ticket\" class=\"card status {tone}\">\n\
+         <p class=\"label\">{number_label}</p>\n<p class=\"ticket-number\">{number}</p>\n\
+         <p class=\"state\">{state}</p>\n",
+        title = escape(q.ticket_title),
+        number_label = escape(q.your_number),
+        number = escape(&t.ticket),
+        state = escape(&words::ticket_state(t.state, t.counter, lang)),
+    );
+    if t.state == TicketState::Waiting && !earlier_day {
+        if let Some(n) = t.ahead {
+            let _ = writeln!(
+                html,
+                "<p class=\"ahead\">{}</p>",
+                escape(&words::ahead(n, lang))
+            );
+        }
+        let wait = match (t.wait_min, t.wait_max) {
+            (Some(min), Some(max)) => words::wait_range(min, max, lang),
+            _ => q.no_estimate.to_owned(),
+        };
+        let _ = writeln!(html, "<p class=\"wait\">{}</p>", escape(&wait));
+    }
+    if open && earlier_day {
+        let _ = writeln!(html, "<p class=\"small\">{}</p>", escape(q.earlier_day));
+    }
+    let _ = write!(
+        html,
+        "</section>\n<section id=\"details\">\n<dl class=\"card\">\n\
+         <dt>{station_label}</dt><dd>{station}</dd>\n\
+         <dt>{taken_label}</dt><dd>{taken}</dd>\n\
+         <dt>{updated_label}</dt><dd>{updated}</dd>\n\
+         <dt>{code_label}</dt><dd>{code}</dd>\n</dl>\n</section>\n<footer>\n",
+        station_label = escape(q.station),
+        station = escape(
+            hub.station_name(&view.station_id)
+                .unwrap_or(&view.station_id)
+        ),
+        taken_label = escape(q.taken),
+        taken = china_time(t.taken_at),
+        updated_label = escape(q.updated),
+        updated = china_time(view.updated_at),
+        code_label = escape(q.code),
+        code = escape(&token.grouped()),
+    );
+    if live {
+        let _ = writeln!(html, "<p class=\"small\">{}</p>", escape(q.refreshes));
+    }
+    let _ = write!(
+        html,
+        "<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
+         </main>\n{PAGE_END}",
+        zone = escape(w.zone),
+        privacy = escape(w.privacy),
+    );
+    html
+}
+
+/// The page of a booking: its date and time (China Standard Time, the stations' time), its
+/// state, whom it is with (the role, or for a discreet service only the lane letter), the
+/// station, and what to do on arrival.
+fn render_booking(
+    hub: &HubState,
+    token: &TrackingToken,
+    view: &BookingView,
+    lang: Language,
+) -> String {
+    let w = words::tracking(lang);
+    let q = words::queue(lang);
+    let b = &view.status;
+    let (date, day) = china_date(b.start);
+    let end = if china_date(b.end).0 == date {
+        china_clock(b.end)
+    } else {
+        china_time(b.end)
+    };
+    let when = match lang {
+        Language::Zh => format!(
+            "{date}（{}）{}–{end}",
+            words::weekday(day, lang),
+            china_clock(b.start)
+        ),
+        Language::En => format!(
+            "{} {date}, {}–{end}",
+            words::weekday(day, lang),
+            china_clock(b.start)
+        ),
+    };
+    let tone = match b.state {
+        BookingState::Booked => "open",
+        BookingState::CheckedIn => "done",
+        BookingState::Cancelled => "unresolved",
+    };
+    let with = words::booking_service(b.role, &b.lane, &hub.config().catalogue, lang);
+    let mut html = page_start(w.html_lang, q.booking_title, "", "tracking");
+    html.push_str("<main>\n");
+    html.push_str(&language_switch(lang));
+    let _ = write!(
+        html,
+        "<h1>{title}</h1>\n<section id=\"booking\" class=\"card status {tone}\">\n\
+         <p class=\"label\">{when_label}</p>\n<p class=\"when\">{when}</p>\n\
+         <p class=\"state\">{state}</p>\n<dl>\n\
+         <dt>{with_label}</dt><dd>{with}</dd>\n\
+         <dt>{station_label}</dt><dd>{station}</dd>\n</dl>\n</section>\n",
+        title = escape(q.booking_title),
+        when_label = escape(q.appointment),
+        when = escape(&when),
+        state = escape(words::booking_state(b.state, lang)),
+        with_label = escape(q.with),
+        with = escape(&with),
+        station_label = escape(q.station),
+        station = escape(
+            hub.station_name(&view.station_id)
+                .unwrap_or(&view.station_id)
+        ),
+    );
+    let advice = match b.state {
+        BookingState::Booked => Some(q.arrival),
+        BookingState::Cancelled => Some(q.cancelled),
+        BookingState::CheckedIn => None,
+    };
+    if let Some(advice) = advice {
+        let _ = writeln!(html, "<p class=\"advice\">{}</p>", escape(advice));
+    }
+    let _ = write!(
+        html,
+        "<section id=\"details\">\n<dl class=\"card\">\n\
+         <dt>{updated_label}</dt><dd>{updated}</dd>\n\
+         <dt>{code_label}</dt><dd>{code}</dd>\n</dl>\n</section>\n\
+         <footer>\n<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
+         </main>\n{PAGE_END}",
+        updated_label = escape(q.updated),
+        updated = china_time(view.updated_at),
+        code_label = escape(q.code),
+        code = escape(&token.grouped()),
+        zone = escape(w.zone),
+        privacy = escape(w.privacy),
+    );
+    html
+}
+
+/// The colour family of a state: still open, resolved, or closed without a solution.
+fn tone(state: CaseState) -> &'static str {
+    match state {
+        CaseState::Resolved => "done",
+        CaseState::ClosedUnresolved => "unresolved",
+        _ => "open",
+    }
+}
+
+/// `%XX` sequences to bytes, read as UTF-8 with anything broken replaced (then refused by the
+/// token parser like any other wrong character).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied(),
+            bytes.get(i + 2).copied(),
+        ) {
+            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_escapes_decode_and_broken_ones_pass_through() {
+        assert_eq!(percent_decode("7K3Q%209XPD%2D2W4M"), "7K3Q 9XPD-2W4M");
+        assert_eq!(percent_decode("%E6%9F%A5"), "查");
+        assert_eq!(percent_decode("%ZZ%4"), "%ZZ%4");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
+}

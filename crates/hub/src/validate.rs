@@ -1,0 +1,753 @@
+//! What a well-formed submission, status update, heartbeat, station state and roster look like
+//! beyond their JSON shape: lengths, identifiers, tracking codes, enumerations, and which state
+//! may follow which. Pure functions; a failure names the field (`answers[2].value`) and says
+//! what is wrong.
+//!
+//! Free text (a description, a label, a note) is kept verbatim, quotes, angle brackets and SQL
+//! included: it is bound as a parameter and escaped when shown, never cleaned here. Control
+//! characters are refused (a kiosk cleans what residents type before sending, so one arriving
+//! means a broken or hostile client). Identifiers are held to a narrow alphabet.
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::Duration;
+
+use domain::roster::Roster;
+use domain::{Catalogue, RiskReason, TrackingToken};
+use protocol::{CaseState, CaseSubmission, Heartbeat, RosterDocument, StationState, StatusUpdate};
+
+/// The Open311 and kiosk limit on a resident's own words.
+pub(crate) const DESCRIPTION_MAX: usize = 4000;
+/// Names: of a service, a sub-type, a department.
+pub(crate) const NAME_MAX: usize = 100;
+/// A question's label, an answer's value or the words of a chosen option.
+pub(crate) const ANSWER_MAX: usize = 1000;
+/// A department's note to the citizen.
+pub(crate) const NOTE_MAX: usize = 500;
+/// Short technical texts: a consent version, an app version, a risk keyword.
+pub(crate) const SHORT_MAX: usize = 64;
+pub(crate) const ANSWERS_MAX: usize = 50;
+pub(crate) const REASONS_MAX: usize = 50;
+pub(crate) const LANES_MAX: usize = 26;
+/// A station state's lists: today's tickets, the bookings it holds, who is on duty.
+pub(crate) const TICKETS_MAX: usize = 5_000;
+pub(crate) const BOOKINGS_MAX: usize = 5_000;
+pub(crate) const ON_DUTY_MAX: usize = 100;
+/// People ahead of a ticket, and the minutes of a wait estimate.
+pub(crate) const AHEAD_MAX: u32 = 10_000;
+pub(crate) const WAIT_MAX_MIN: u32 = 24 * 60;
+/// The highest counter number a ticket may be called to.
+pub(crate) const COUNTER_MAX: u32 = 999;
+/// A roster's providers, and each provider's shifts and exceptions.
+pub(crate) const PROVIDERS_MAX: usize = 200;
+pub(crate) const SHIFTS_MAX: usize = 100;
+pub(crate) const EXCEPTIONS_MAX: usize = 1_000;
+/// The longest text taken as a tracking code before it is parsed.
+const TOKEN_TEXT_MAX: usize = 64;
+
+/// The printer states a heartbeat may report (`printer status --json`, DESIGN.md §9).
+pub(crate) const PRINTER_STATES: [&str; 7] = [
+    "ready",
+    "near_end",
+    "paper_out",
+    "cover_open",
+    "offline",
+    "error",
+    "unknown",
+];
+
+/// A field that breaks a rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub(crate) struct Invalid {
+    pub(crate) field: String,
+    pub(crate) problem: String,
+}
+
+fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Invalid {
+    Invalid {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+/// Checks everything in a case submission except who sent it (the caller compares
+/// `station_id` with the caller's station) and the idempotency header.
+pub(crate) fn submission(s: &CaseSubmission, catalogue: &Catalogue) -> Result<(), Invalid> {
+    case_id("id", &s.id)?;
+    tracking_token("token", &s.token)?;
+    identifier("station_id", &s.station_id)?;
+    identifier("service", &s.service)?;
+    if catalogue.service(&s.service).is_none() {
+        let known: Vec<&str> = catalogue.services.iter().map(|x| x.id.as_str()).collect();
+        return Err(invalid(
+            "service",
+            format!("unknown service (the hub knows {})", known.join(", ")),
+        ));
+    }
+    identifier("subtype", &s.subtype)?;
+    line("service_name", &s.service_name, 1, NAME_MAX)?;
+    line("subtype_name", &s.subtype_name, 1, NAME_MAX)?;
+    if s.answers.len() > ANSWERS_MAX {
+        return Err(invalid("answers", format!("at most {ANSWERS_MAX} answers")));
+    }
+    for (i, a) in s.answers.iter().enumerate() {
+        identifier(&format!("answers[{i}].question"), &a.question)?;
+        line(
+            &format!("answers[{i}].question_label"),
+            &a.question_label,
+            1,
+            ANSWER_MAX,
+        )?;
+        text(&format!("answers[{i}].value"), &a.value, 1, ANSWER_MAX)?;
+        text(
+            &format!("answers[{i}].value_label"),
+            &a.value_label,
+            1,
+            ANSWER_MAX,
+        )?;
+    }
+    if let Some(d) = &s.description {
+        text("description", d, 0, DESCRIPTION_MAX)?;
+    }
+    if let Some(p) = &s.phone {
+        if !(3..=20).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                "phone",
+                "a phone number is 3 to 20 digits, nothing else",
+            ));
+        }
+        if s.anonymous {
+            return Err(invalid(
+                "phone",
+                "an anonymous case carries no phone number",
+            ));
+        }
+    }
+    line("consent_version", &s.consent_version, 1, SHORT_MAX)?;
+    if s.risk.reasons.len() > REASONS_MAX {
+        return Err(invalid(
+            "risk.reasons",
+            format!("at most {REASONS_MAX} reasons"),
+        ));
+    }
+    for (i, reason) in s.risk.reasons.iter().enumerate() {
+        match reason {
+            RiskReason::Answer {
+                question, option, ..
+            } => {
+                identifier(&format!("risk.reasons[{i}].question"), question)?;
+                identifier(&format!("risk.reasons[{i}].option"), option)?;
+            }
+            RiskReason::Keyword { keyword, .. } => {
+                line(&format!("risk.reasons[{i}].keyword"), keyword, 1, SHORT_MAX)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks a department's status update (the store checks the transition against the case).
+pub(crate) fn status_update(u: &StatusUpdate) -> Result<(), Invalid> {
+    if u.state == CaseState::Received {
+        return Err(invalid(
+            "state",
+            "`received` is the hub's own first step; a department posts what comes after",
+        ));
+    }
+    if let Some(note) = &u.note {
+        text("note", note, 1, NOTE_MAX)?;
+    }
+    if let Some(department) = &u.department {
+        line("department", department, 1, NAME_MAX)?;
+    }
+    Ok(())
+}
+
+/// Whether a case in state `from` may move to `to`: a closed case only reopens, only a closed
+/// case reopens, and nothing goes back to `received`.
+pub(crate) fn transition_allowed(from: CaseState, to: CaseState) -> bool {
+    match to {
+        CaseState::Received => false,
+        CaseState::Reopened => from.is_closed(),
+        _ => !from.is_closed(),
+    }
+}
+
+pub(crate) fn heartbeat(h: &Heartbeat) -> Result<(), Invalid> {
+    identifier("station_id", &h.station_id)?;
+    line("app_version", &h.app_version, 1, SHORT_MAX)?;
+    if !PRINTER_STATES.contains(&h.printer_state.as_str()) {
+        return Err(invalid(
+            "printer_state",
+            format!("one of {}", PRINTER_STATES.join(", ")),
+        ));
+    }
+    if !h.paper_left_m.is_finite() || !(0.0..=10_000.0).contains(&h.paper_left_m) {
+        return Err(invalid("paper_left_m", "metres of paper, 0 to 10000"));
+    }
+    if h.queue_lengths.len() > LANES_MAX {
+        return Err(invalid(
+            "queue_lengths",
+            format!("at most {LANES_MAX} lanes"),
+        ));
+    }
+    for lane in h.queue_lengths.keys() {
+        line(&format!("queue_lengths.{lane}"), lane, 1, 16)?;
+    }
+    if h.notices.len() > NOTICES_MAX {
+        return Err(invalid("notices", format!("at most {NOTICES_MAX}")));
+    }
+    for (i, n) in h.notices.iter().enumerate() {
+        identifier(&format!("notices[{i}].kind"), &n.kind)?;
+    }
+    Ok(())
+}
+
+/// Notices a heartbeat may carry.
+const NOTICES_MAX: usize = 20;
+
+/// Checks a station state (except who sent it: the caller compares `station_id` with the
+/// caller's station) and returns it with every tracking code in its canonical form.
+///
+/// Codes are read like typed ones ([`TrackingToken::parse`]); a code may appear once in the
+/// whole state. A lane is one upper-case letter, a ticket its lane letter and 1 to 4 digits.
+pub(crate) fn station_state(mut s: StationState) -> Result<StationState, Invalid> {
+    identifier("station_id", &s.station_id)?;
+    if i64::try_from(s.seq).is_err() {
+        return Err(invalid("seq", format!("at most {}", i64::MAX)));
+    }
+    if s.tickets.len() > TICKETS_MAX {
+        return Err(invalid("tickets", format!("at most {TICKETS_MAX} tickets")));
+    }
+    if s.bookings.len() > BOOKINGS_MAX {
+        return Err(invalid(
+            "bookings",
+            format!("at most {BOOKINGS_MAX} bookings"),
+        ));
+    }
+    if s.on_duty.len() > ON_DUTY_MAX {
+        return Err(invalid(
+            "on_duty",
+            format!("at most {ON_DUTY_MAX} providers on duty"),
+        ));
+    }
+    let mut seen: HashSet<String> = HashSet::with_capacity(s.tickets.len() + s.bookings.len());
+    for (i, t) in s.tickets.iter_mut().enumerate() {
+        let field = |name: &str| format!("tickets[{i}].{name}");
+        t.token = any_token(&field("token"), &t.token)?;
+        if !seen.insert(t.token.clone()) {
+            return Err(invalid(
+                field("token"),
+                "this code is already another ticket's or booking's in this state",
+            ));
+        }
+        let lane_letter = lane(&field("lane"), &t.lane)?;
+        ticket_number(&field("ticket"), &t.ticket, lane_letter)?;
+        if t.ahead.is_some_and(|n| n > AHEAD_MAX) {
+            return Err(invalid(field("ahead"), format!("at most {AHEAD_MAX}")));
+        }
+        match (t.wait_min, t.wait_max) {
+            (None, None) => {}
+            (Some(min), Some(max)) => {
+                if max > WAIT_MAX_MIN {
+                    return Err(invalid(
+                        field("wait_max"),
+                        format!("at most {WAIT_MAX_MIN} minutes"),
+                    ));
+                }
+                if min > max {
+                    return Err(invalid(
+                        field("wait_min"),
+                        format!("{min} is more than wait_max ({max})"),
+                    ));
+                }
+            }
+            (Some(_), None) => {
+                return Err(invalid(
+                    field("wait_max"),
+                    "a wait range has both ends or neither (no estimate)",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(invalid(
+                    field("wait_min"),
+                    "a wait range has both ends or neither (no estimate)",
+                ))
+            }
+        }
+        if t.counter.is_some_and(|c| c > COUNTER_MAX) {
+            return Err(invalid(
+                field("counter"),
+                format!("a counter number is at most {COUNTER_MAX}"),
+            ));
+        }
+    }
+    for (i, b) in s.bookings.iter_mut().enumerate() {
+        let field = |name: &str| format!("bookings[{i}].{name}");
+        b.token = any_token(&field("token"), &b.token)?;
+        if !seen.insert(b.token.clone()) {
+            return Err(invalid(
+                field("token"),
+                "this code is already another ticket's or booking's in this state",
+            ));
+        }
+        lane(&field("lane"), &b.lane)?;
+        if b.end <= b.start {
+            return Err(invalid(field("end"), "an appointment ends after it starts"));
+        }
+        if b.end - b.start > Duration::hours(24) {
+            return Err(invalid(
+                field("end"),
+                "an appointment lasts at most 24 hours",
+            ));
+        }
+    }
+    let mut providers: HashSet<&str> = HashSet::with_capacity(s.on_duty.len());
+    for (i, d) in s.on_duty.iter().enumerate() {
+        let field = |name: &str| format!("on_duty[{i}].{name}");
+        identifier(&field("provider_id"), &d.provider_id)?;
+        if !providers.insert(d.provider_id.as_str()) {
+            return Err(invalid(
+                field("provider_id"),
+                format!("`{}` is listed twice", d.provider_id),
+            ));
+        }
+        line(&field("name"), &d.name, 1, NAME_MAX)?;
+    }
+    Ok(s)
+}
+
+/// Checks a roster the district sets for a station. The hub does not know the station's
+/// catalogue, so every service the providers name counts as one of the station's: only sizes,
+/// names and the roster's contradictions with itself are refused (`providers[0].shifts[1]`).
+pub(crate) fn roster(doc: &RosterDocument) -> Result<(), Invalid> {
+    if doc.providers.len() > PROVIDERS_MAX {
+        return Err(invalid(
+            "providers",
+            format!("at most {PROVIDERS_MAX} providers"),
+        ));
+    }
+    for (i, p) in doc.providers.iter().enumerate() {
+        let field = |name: &str| format!("providers[{i}].{name}");
+        line(&field("name.zh"), &p.name.zh, 1, NAME_MAX)?;
+        line(&field("name.en"), &p.name.en, 1, NAME_MAX)?;
+        identifier(&field("service"), &p.service)?;
+        if p.shifts.len() > SHIFTS_MAX {
+            return Err(invalid(
+                field("shifts"),
+                format!("at most {SHIFTS_MAX} weekly shifts"),
+            ));
+        }
+        if p.exceptions.len() > EXCEPTIONS_MAX {
+            return Err(invalid(
+                field("exceptions"),
+                format!("at most {EXCEPTIONS_MAX} exceptions"),
+            ));
+        }
+    }
+    let services: BTreeSet<&str> = doc.providers.iter().map(|p| p.service.as_str()).collect();
+    let services: Vec<&str> = services.into_iter().collect();
+    Roster {
+        providers: doc.providers.clone(),
+    }
+    .validate(&services)
+    .map_err(|(field, problem)| invalid(field, problem))
+}
+
+/// A tracking code in any form [`TrackingToken::parse`] reads, returned canonical.
+fn any_token(field: &str, value: &str) -> Result<String, Invalid> {
+    if value.chars().count() > TOKEN_TEXT_MAX {
+        return Err(invalid(
+            field,
+            format!(
+                "a tracking code is 17 characters (this has {})",
+                value.chars().count()
+            ),
+        ));
+    }
+    TrackingToken::parse(value)
+        .map(|t| t.as_str().to_owned())
+        .map_err(|e| invalid(field, e.to_string()))
+}
+
+/// A queue lane: one upper-case ASCII letter.
+fn lane(field: &str, value: &str) -> Result<char, Invalid> {
+    let mut chars = value.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_ascii_uppercase() => Ok(c),
+        _ => Err(invalid(field, "a lane is one upper-case letter, A to Z")),
+    }
+}
+
+/// A ticket number as the display calls it: its lane letter and 1 to 4 digits (`C003`).
+fn ticket_number(field: &str, value: &str, lane: char) -> Result<(), Invalid> {
+    let mut chars = value.chars();
+    let letter = chars.next();
+    let digits = chars.as_str();
+    let shaped = letter.is_some_and(|c| c.is_ascii_uppercase())
+        && (1..=4).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    if !shaped {
+        return Err(invalid(
+            field,
+            "a ticket is its lane letter and 1 to 4 digits (`C003`)",
+        ));
+    }
+    if letter != Some(lane) {
+        return Err(invalid(
+            field,
+            format!("the ticket `{value}` is not of lane `{lane}`"),
+        ));
+    }
+    Ok(())
+}
+
+/// A case id: a UUID in its canonical lower-case hyphenated form (the kiosk sends UUIDv7).
+pub(crate) fn case_id(field: &str, id: &str) -> Result<(), Invalid> {
+    match uuid::Uuid::parse_str(id) {
+        Ok(u) if u.hyphenated().to_string() == id => Ok(()),
+        _ => Err(invalid(
+            field,
+            "a case id is a UUID, lower case with dashes (8-4-4-4-12)",
+        )),
+    }
+}
+
+/// A tracking code in its canonical form (17 upper-case characters, no dashes).
+pub(crate) fn tracking_token(field: &str, token: &str) -> Result<(), Invalid> {
+    match TrackingToken::parse(token) {
+        Ok(t) if t.as_str() == token => Ok(()),
+        Ok(t) => Err(invalid(
+            field,
+            format!("send the canonical form `{}`", t.as_str()),
+        )),
+        Err(e) => Err(invalid(field, e.to_string())),
+    }
+}
+
+/// An id from a catalogue or configuration: letters, digits, `.`, `_`, `-`, 1 to 64.
+pub(crate) fn identifier(field: &str, value: &str) -> Result<(), Invalid> {
+    if crate::config::is_valid_id(value) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            "an id has 1 to 64 letters, digits, `.`, `_` or `-`",
+        ))
+    }
+}
+
+/// One line of text: `min..=max` characters, no control characters at all.
+pub(crate) fn line(field: &str, value: &str, min: usize, max: usize) -> Result<(), Invalid> {
+    length(field, value, min, max)?;
+    if value.chars().any(char::is_control) {
+        return Err(invalid(
+            field,
+            "control characters and line breaks are not allowed",
+        ));
+    }
+    Ok(())
+}
+
+/// Text that may span lines: `min..=max` characters; line breaks and tabs are the only
+/// control characters allowed.
+pub(crate) fn text(field: &str, value: &str, min: usize, max: usize) -> Result<(), Invalid> {
+    length(field, value, min, max)?;
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(invalid(field, "control characters are not allowed"));
+    }
+    Ok(())
+}
+
+fn length(field: &str, value: &str, min: usize, max: usize) -> Result<(), Invalid> {
+    let n = value.chars().count();
+    if n < min || n > max {
+        return Err(invalid(
+            field,
+            if min == 0 {
+                format!("at most {max} characters (this has {n})")
+            } else {
+                format!("{min} to {max} characters (this has {n})")
+            },
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{Channel, Language, RiskAssessment, RiskLevel};
+    use protocol::SubmittedAnswer;
+
+    fn sample() -> CaseSubmission {
+        CaseSubmission {
+            id: "0190a5c4-7b7e-7cc1-8d3e-3f4a5b6c7d8e".into(),
+            token: TrackingToken::from_random([7; 10]).as_str().into(),
+            station_id: "demo".into(),
+            service: "complaint".into(),
+            subtype: "noise".into(),
+            service_name: "投诉建议".into(),
+            subtype_name: "噪音".into(),
+            answers: vec![SubmittedAnswer {
+                question: "since".into(),
+                question_label: "从什么时候开始".into(),
+                value: "week".into(),
+                value_label: "一周内".into(),
+            }],
+            description: Some("楼上每晚装修".into()),
+            phone: Some("13800138000".into()),
+            anonymous: false,
+            consent_version: "2024-01".into(),
+            risk: RiskAssessment::default(),
+            language: Language::Zh,
+            channel: Channel::Kiosk,
+            filed_at: chrono::Utc::now(),
+        }
+    }
+
+    fn field_of(s: &CaseSubmission) -> String {
+        submission(s, &Catalogue::builtin())
+            .expect_err("refused")
+            .field
+    }
+
+    #[test]
+    fn a_sound_submission_passes() {
+        submission(&sample(), &Catalogue::builtin()).unwrap();
+    }
+
+    #[test]
+    fn each_broken_rule_names_its_field() {
+        let mut s = sample();
+        s.id = s.id.to_uppercase();
+        assert_eq!(field_of(&s), "id");
+
+        let mut s = sample();
+        s.token = TrackingToken::from_random([7; 10]).grouped();
+        assert_eq!(field_of(&s), "token");
+
+        let mut s = sample();
+        s.service = "weather".into();
+        assert_eq!(field_of(&s), "service");
+
+        let mut s = sample();
+        s.subtype = "'); DROP TABLE cases;--".into();
+        assert_eq!(field_of(&s), "subtype");
+
+        let mut s = sample();
+        s.description = Some("字".repeat(DESCRIPTION_MAX + 1));
+        assert_eq!(field_of(&s), "description");
+
+        let mut s = sample();
+        s.answers[0].value = "a\u{0}b".into();
+        assert_eq!(field_of(&s), "answers[0].value");
+
+        let mut s = sample();
+        s.phone = Some("138-0013".into());
+        assert_eq!(field_of(&s), "phone");
+
+        let mut s = sample();
+        s.anonymous = true;
+        assert_eq!(field_of(&s), "phone");
+
+        let mut s = sample();
+        s.service_name = "投诉\n建议".into();
+        assert_eq!(field_of(&s), "service_name");
+
+        let mut s = sample();
+        s.risk = RiskAssessment {
+            level: RiskLevel::High,
+            reasons: vec![RiskReason::Keyword {
+                keyword: String::new(),
+                level: RiskLevel::High,
+            }],
+        };
+        assert_eq!(field_of(&s), "risk.reasons[0].keyword");
+    }
+
+    #[test]
+    fn a_description_of_exactly_four_thousand_characters_is_fine() {
+        let mut s = sample();
+        s.description = Some("字".repeat(DESCRIPTION_MAX));
+        submission(&s, &Catalogue::builtin()).unwrap();
+    }
+
+    #[test]
+    fn closed_cases_only_reopen_and_nothing_returns_to_received() {
+        use CaseState::*;
+        assert!(transition_allowed(Received, Acknowledged));
+        assert!(transition_allowed(InProgress, Resolved));
+        assert!(transition_allowed(Reopened, InProgress));
+        assert!(!transition_allowed(Resolved, InProgress));
+        assert!(transition_allowed(Resolved, Reopened));
+        assert!(transition_allowed(ClosedUnresolved, Reopened));
+        assert!(!transition_allowed(InProgress, Reopened));
+        assert!(!transition_allowed(Acknowledged, Received));
+    }
+
+    fn station() -> StationState {
+        use domain::roster::Role;
+        use protocol::{BookingState, BookingStatus, OnDuty, TicketState, TicketStatus};
+        let now = chrono::Utc::now();
+        StationState {
+            station_id: "demo".into(),
+            seq: 1,
+            sent_at: now,
+            tickets: vec![TicketStatus {
+                token: TrackingToken::from_random([1; 10]).grouped().to_lowercase(),
+                ticket: "C003".into(),
+                lane: "C".into(),
+                state: TicketState::Waiting,
+                ahead: Some(2),
+                wait_min: Some(5),
+                wait_max: Some(5),
+                counter: None,
+                taken_at: now,
+            }],
+            bookings: vec![BookingStatus {
+                token: TrackingToken::from_random([2; 10]).as_str().into(),
+                lane: "D".into(),
+                role: None,
+                start: now,
+                end: now + Duration::minutes(30),
+                state: BookingState::Booked,
+            }],
+            on_duty: vec![OnDuty {
+                provider_id: "lawyer-wang".into(),
+                role: Role::Lawyer,
+                name: "王律师".into(),
+                since: now,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_station_state_comes_back_with_canonical_codes() {
+        let s = station_state(station()).unwrap();
+        assert_eq!(
+            s.tickets[0].token,
+            TrackingToken::from_random([1; 10]).as_str()
+        );
+    }
+
+    #[test]
+    fn each_broken_station_state_rule_names_its_field() {
+        let field_of = |change: &dyn Fn(&mut StationState)| {
+            let mut s = station();
+            change(&mut s);
+            station_state(s).expect_err("refused").field
+        };
+        assert_eq!(field_of(&|s| s.seq = u64::MAX), "seq");
+        assert_eq!(
+            field_of(&|s| s.tickets[0].token = "x".repeat(100)),
+            "tickets[0].token"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].lane = "Ä".into()),
+            "tickets[0].lane"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].ticket = "C".into()),
+            "tickets[0].ticket"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].ticket = "c003".into()),
+            "tickets[0].ticket"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].ticket = "C00３".into()),
+            "tickets[0].ticket"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].wait_max = Some(4)),
+            "tickets[0].wait_min"
+        );
+        assert_eq!(
+            field_of(&|s| {
+                s.tickets[0].wait_min = Some(5);
+                s.tickets[0].wait_max = Some(WAIT_MAX_MIN + 1);
+            }),
+            "tickets[0].wait_max"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].counter = Some(1000)),
+            "tickets[0].counter"
+        );
+        assert_eq!(
+            field_of(&|s| s.tickets[0].ahead = Some(AHEAD_MAX + 1)),
+            "tickets[0].ahead"
+        );
+        assert_eq!(
+            field_of(&|s| s.bookings[0].token = s.tickets[0].token.clone()),
+            "bookings[0].token"
+        );
+        assert_eq!(
+            field_of(&|s| s.bookings[0].end = s.bookings[0].start + Duration::hours(25)),
+            "bookings[0].end"
+        );
+        assert_eq!(
+            field_of(&|s| s.on_duty[0].provider_id = "王".into()),
+            "on_duty[0].provider_id"
+        );
+        assert_eq!(
+            field_of(&|s| s.on_duty[0].name = "a\nb".into()),
+            "on_duty[0].name"
+        );
+        assert_eq!(
+            field_of(&|s| s.on_duty = vec![s.on_duty[0].clone(); ON_DUTY_MAX + 1]),
+            "on_duty"
+        );
+    }
+
+    #[test]
+    fn a_roster_is_checked_against_the_services_it_names_itself() {
+        let doc: RosterDocument = serde_json::from_value(serde_json::json!({"providers": [
+            {"id": "counsellor-he", "role": "counsellor", "name": {"zh": "何", "en": "He"},
+             "service": "anything-the-station-has", "slot_min": 50,
+             "shifts": [{"day": "fri", "from": "13:00", "to": "17:00"}]}
+        ]}))
+        .unwrap();
+        roster(&doc).unwrap();
+        let mut bad = doc.clone();
+        bad.providers[0].slot_min = 1;
+        assert_eq!(roster(&bad).unwrap_err().field, "providers[0].slot_min");
+        let mut bad = doc;
+        bad.providers[0].service = "no spaces".into();
+        assert_eq!(roster(&bad).unwrap_err().field, "providers[0].service");
+    }
+
+    #[test]
+    fn a_heartbeat_reports_a_known_printer_state() {
+        let mut h = Heartbeat {
+            station_id: "demo".into(),
+            sent_at: chrono::Utc::now(),
+            app_version: "0.1.0".into(),
+            printer_state: "ready".into(),
+            paper_left_m: 42.0,
+            paper_low: false,
+            queue_lengths: Default::default(),
+            outbox_pending: 0,
+            outbox_oldest_s: None,
+            notices: Vec::new(),
+        };
+        heartbeat(&h).unwrap();
+        h.printer_state = "on fire".into();
+        assert_eq!(heartbeat(&h).unwrap_err().field, "printer_state");
+        h.printer_state = "ready".into();
+        h.paper_left_m = f64::NAN;
+        assert_eq!(heartbeat(&h).unwrap_err().field, "paper_left_m");
+        h.paper_left_m = 42.0;
+        h.notices = vec![protocol::StationNotice {
+            kind: "database moved".into(),
+            at: chrono::Utc::now(),
+        }];
+        assert_eq!(heartbeat(&h).unwrap_err().field, "notices[0].kind");
+        h.notices[0].kind = "database-moved-aside".into();
+        heartbeat(&h).unwrap();
+    }
+}

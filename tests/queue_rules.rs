@@ -7,8 +7,10 @@
 use std::sync::{Arc, Barrier};
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use domain::queue::TicketKind;
 use domain::roster::{Day, Provider, Role, Shift, SlotError, TimeOfDay};
 use domain::{Language, Localized};
+use protocol::TicketState;
 use station::config::KioskConfig;
 use station::kiosk::{
     station_day, station_offset, Kiosk, KioskError, PinCheck, QueueError, TicketView,
@@ -112,7 +114,10 @@ fn appointments_at_their_time_go_first_then_priority_then_arrival() {
     );
     let checked_in = k.check_in(booked.token.as_str(), at(d, 10, 5)).unwrap();
     assert_eq!(checked_in.ticket.label, "C004");
-    assert_eq!(checked_in.ticket.kind, "appointment");
+    assert!(matches!(
+        checked_in.ticket.kind,
+        TicketKind::Appointment { .. }
+    ));
     assert_eq!(
         take(&mut k, "legal", false, at(d, 10, 6)).ticket.label,
         "C005"
@@ -171,7 +176,7 @@ fn check_in_is_accepted_only_inside_the_arrival_window() {
     let e = queue_err(k.check_in(&code, at(d, 10, 46)).unwrap_err());
     assert!(matches!(e, QueueError::TooLate { .. }), "{e}");
     let t = k.check_in(&code, at(d, 10, 0)).unwrap();
-    assert_eq!(t.ticket.kind, "appointment");
+    assert!(matches!(t.ticket.kind, TicketKind::Appointment { .. }));
     assert_eq!(t.ticket.language, "en");
     let e = queue_err(k.check_in(&code, at(d, 10, 1)).unwrap_err());
     assert!(matches!(e, QueueError::AlreadyCheckedIn(_)), "{e}");
@@ -261,7 +266,8 @@ fn a_restart_mid_day_keeps_the_queue_and_the_counters() {
     assert_eq!(call(&mut k, "legal", at(d, 9, 10)), "C001");
     let c003 = k.find_ticket("C003", at(d, 9, 10)).unwrap();
     assert_eq!(
-        c003.state, "served",
+        c003.state,
+        TicketState::Served,
         "calling next finishes the counter's last ticket"
     );
 }
@@ -281,7 +287,7 @@ fn no_show_needs_enough_calls_and_transfer_keeps_the_place() {
     let recalled = k.recall(1, at(d, 9, 7)).unwrap();
     assert_eq!(recalled.ticket.calls, 2);
     let gone = k.no_show(&recalled.ticket, at(d, 9, 8)).unwrap();
-    assert_eq!(gone.ticket.state, "no_show");
+    assert_eq!(gone.ticket.state, TicketState::NoShow);
     let e = queue_err(k.recall(1, at(d, 9, 9)).unwrap_err());
     assert!(matches!(e, QueueError::CounterIdle(1)), "{e}");
 
@@ -585,7 +591,10 @@ fn a_ticket_that_moved_on_is_not_finished_by_a_stale_screen_and_yesterday_is_lef
     assert!(matches!(e, QueueError::WrongState { .. }), "{e}");
     let e = queue_err(k.done(&stale, at(d, 9, 5)).unwrap_err());
     assert!(matches!(e, QueueError::WrongState { .. }), "{e}");
-    assert_eq!(k.find_ticket("C001", at(d, 9, 6)).unwrap().state, "waiting");
+    assert_eq!(
+        k.find_ticket("C001", at(d, 9, 6)).unwrap().state,
+        TicketState::Waiting
+    );
 
     // C002 is left at counter 2 when the day ends.
     k.call_next(2, Some("legal"), at(d, 17, 0)).unwrap();

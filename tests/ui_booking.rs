@@ -94,7 +94,7 @@ fn a_resident_books_a_slot_by_taps_and_gets_its_code() {
                 assert_eq!(b.phone.as_deref(), Some(PHONE));
                 assert_eq!(b.slot_id, slot.id.as_str());
                 assert_eq!(b.service, "legal");
-                assert_eq!(b.state, "booked");
+                assert_eq!(b.state, protocol::BookingState::Booked);
             }
             other => panic!("{code} is not a booking: {other:?}"),
         }
@@ -172,7 +172,7 @@ fn a_resident_books_a_slot_by_taps_and_gets_its_code() {
             .code_kind(&code)
             .unwrap()
         {
-            CodeKind::Booking(b) => assert_eq!(b.state, "cancelled"),
+            CodeKind::Booking(b) => assert_eq!(b.state, protocol::BookingState::Cancelled),
             other => panic!("{code} is not a booking: {other:?}"),
         }
         tap(&app, "完成，回到首页");

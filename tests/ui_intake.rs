@@ -8,7 +8,7 @@ use common::*;
 use domain::TrackingToken;
 use grievance_kiosk::app::ui::{Api, PrintState, Screen};
 use slint::ComponentHandle;
-use station::store::{PrintJobState, Store};
+use station::store::{OutboxState, PrintJobState, Store};
 
 /// One resident's taps: the service tile, the sub-type chip, the option chips, what to type on
 /// the keyboard, the phone number on the keypad (or anonymity).
@@ -164,8 +164,11 @@ fn a_resident_files_each_of_the_five_services_by_taps_alone() {
             assert_eq!(stored.print_state, PrintJobState::Printed);
             // The in-process hub takes it, usually before we look.
             assert!(
-                matches!(stored.outbox_state.as_str(), "pending" | "delivered"),
-                "{}",
+                matches!(
+                    stored.outbox_state,
+                    OutboxState::Pending | OutboxState::Delivered
+                ),
+                "{:?}",
                 stored.outbox_state
             );
             assert!(data

@@ -78,12 +78,15 @@ fn staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served() {
         assert_eq!(api.get_staff_counter(), 1);
         let kiosk = Kiosk::open(config.clone()).unwrap();
         let called = kiosk.find_ticket("C001", Utc::now()).unwrap();
-        assert_eq!(called.state, "called");
+        assert_eq!(called.state, protocol::TicketState::Called);
         assert_eq!(called.counter, Some(1));
 
         tap(&app, "已办完");
         until(
-            || kiosk.find_ticket("C001", Utc::now()).unwrap().state == "served",
+            || {
+                kiosk.find_ticket("C001", Utc::now()).unwrap().state
+                    == protocol::TicketState::Served
+            },
             "C001 to be served",
         )
         .await;

@@ -65,8 +65,8 @@ fn a_resident_takes_a_priority_number_by_taps() {
 
         let kiosk = Kiosk::open(config.clone()).unwrap();
         let stored = kiosk.find_ticket("B003", Utc::now()).unwrap();
-        assert_eq!(stored.kind, "priority");
-        assert_eq!(stored.state, "waiting");
+        assert_eq!(stored.kind, domain::queue::TicketKind::Priority);
+        assert_eq!(stored.state, protocol::TicketState::Waiting);
         assert_eq!(stored.service, "mediation");
         assert_eq!(
             kiosk.ticket_view(stored, Utc::now()).unwrap().ahead,

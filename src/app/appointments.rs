@@ -656,11 +656,11 @@ impl Controller {
                     BookingNote::TooLate
                 }
                 KioskError::Queue(QueueError::Cancelled(_)) => {
-                    shown.info.booking.state = "cancelled".into();
+                    shown.info.booking.state = protocol::BookingState::Cancelled;
                     BookingNote::Cancelled
                 }
                 KioskError::Queue(QueueError::AlreadyCheckedIn(_)) => {
-                    shown.info.booking.state = "checked_in".into();
+                    shown.info.booking.state = protocol::BookingState::CheckedIn;
                     BookingNote::AlreadyCheckedIn
                 }
                 other => {

@@ -57,10 +57,9 @@ use slip::profile::PrinterProfile;
 use slip::status::PrinterState;
 use station::config::KioskConfig;
 use station::kiosk::{
-    configured_printer, sample_slip_content, waiting_reason, DrainReport, Filed, Kiosk, KioskError,
-    PrintOutcome, Tracked,
+    configured_printer, DrainReport, Filed, Kiosk, KioskError, PrintOutcome, TestPrintFailure,
+    Tracked,
 };
-use station::store::Store;
 use station::upstream::client::Upstream;
 
 /// How long each watched part may go quiet before the watchdog calls it stuck: the UI loop
@@ -75,7 +74,7 @@ pub const QUIET_ALLOWED: [(&str, Duration); 3] = [
 ];
 
 /// What a test page came to: printed, or why not.
-pub type TestPrint = Result<(), String>;
+pub type TestPrint = Result<(), TestPrintFailure>;
 
 /// What the backend tells the screen, as it happens.
 #[derive(Debug, Clone, PartialEq)]
@@ -347,25 +346,7 @@ impl Backend {
     pub fn test_print(&self) -> oneshot::Receiver<Result<TestPrint, KioskError>> {
         let config = self.config.clone();
         self.with_printer(move |kiosk, printer, profile, _| {
-            let before = printer.status().state();
-            let outcome = if !before.can_print() {
-                Err(waiting_reason(before).replace("waiting: ", ""))
-            } else {
-                let content = sample_slip_content(&config, domain::Language::Zh);
-                let bytes = slip::encode(&slip::layout(&content, profile), profile);
-                match printer.send("test", &bytes) {
-                    Err(e) => Err(e.to_string()),
-                    Ok(()) => {
-                        let finished = printer.finish();
-                        let after = printer.status().state();
-                        if finished == Some(false) || !after.can_print() {
-                            Err(format!("interrupted: printer {}", after.as_str()))
-                        } else {
-                            Ok(())
-                        }
-                    }
-                }
-            };
+            let outcome = station::kiosk::test_print(&config, printer, profile).outcome;
             let detail = match &outcome {
                 Ok(()) => "printed".to_owned(),
                 Err(why) => format!("not printed: {why}"),
@@ -378,24 +359,19 @@ impl Backend {
     /// Reprints the slip the print queue last worked on (a case, a ticket or a booking);
     /// `false` when no slip has been printed since the kiosk started.
     pub fn reprint_last(&self) -> oneshot::Receiver<Result<bool, KioskError>> {
-        let (data_dir, last_job) = (self.config.data_dir.clone(), self.last_job.clone());
+        let last_job = self.last_job.clone();
         self.with_printer(move |kiosk, printer, profile, report| {
             let Some(job) = *last_job.lock().unwrap_or_else(|p| p.into_inner()) else {
                 return Ok(false);
             };
-            let now = chrono::Utc::now();
-            // `Kiosk` reprints a case by its code only; a ticket's or a booking's slip is
-            // reprinted by its print job, through the store.
-            Store::open(&data_dir)?.reprint_job(job, now)?;
-            kiosk.audit("reprint", &format!("the slip of print job {job}"), now)?;
-            kiosk.print_pending(printer, profile, report)?;
+            kiosk.reprint_job(job, printer, profile, report)?;
             Ok(true)
         })
     }
 
     /// Staff's "retry now": the outbox task drains everything (what upstream once refused
     /// too) and answers with what happened.
-    pub fn retry_outbox(&self) -> oneshot::Receiver<Result<DrainReport, String>> {
+    pub fn retry_outbox(&self) -> oneshot::Receiver<Result<DrainReport, Arc<KioskError>>> {
         let (reply, answer) = oneshot::channel();
         self.retry_requests
             .lock()
@@ -478,7 +454,7 @@ impl Operations for Backend {
         on_ui_thread(Backend::reprint_last(self), reply);
     }
 
-    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, String>>>) {
+    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, Arc<KioskError>>>>) {
         on_ui_thread(Backend::retry_outbox(self), reply);
     }
 }

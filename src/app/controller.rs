@@ -83,7 +83,7 @@ pub(crate) trait Operations {
     fn paper_refilled(&self, reply: Reply<Option<Result<(), KioskError>>>);
     fn test_print(&self, reply: Reply<Option<Result<TestPrint, KioskError>>>);
     fn reprint_last(&self, reply: Reply<Option<Result<bool, KioskError>>>);
-    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, String>>>);
+    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, Arc<KioskError>>>>);
 }
 
 // ---- the state ----------------------------------------------------------------------------

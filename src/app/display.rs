@@ -58,7 +58,7 @@ pub fn read_board(
         current,
         recent: calls,
         waiting,
-        last_call_id: kiosk.store().last_call_id()?,
+        last_call_id: kiosk.last_call_id()?,
         staff_called: kiosk
             .notices()?
             .iter()

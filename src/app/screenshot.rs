@@ -707,12 +707,9 @@ fn tour_appointments(
                 station::store::DB_FILE,
                 now.format("%Y%m%dT%H%M%SZ")
             ));
-            Kiosk::open(config.clone())?.store().add_notice(
-                "database-moved-aside",
-                &format!(
-                    "{}: quick_check: database disk image is malformed",
-                    moved.display()
-                ),
+            Kiosk::open(config.clone())?.notice_moved_aside(
+                &moved,
+                "quick_check: database disk image is malformed",
                 now,
             )?;
             // And a resident who pressed "call staff" a moment later.
@@ -876,7 +873,7 @@ impl Operations for AtOnce {
         reply(None);
     }
 
-    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, String>>>) {
+    fn retry_outbox(&self, reply: Reply<Option<Result<DrainReport, Arc<KioskError>>>>) {
         reply(None);
     }
 }

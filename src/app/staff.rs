@@ -56,7 +56,7 @@ impl StaffView {
             current: k.ticket_or_counter(None, Some(counter), now).ok(),
             bookings: k.bookings_of_day(now)?,
             paper: k.paper_estimate(profile)?,
-            print_waiting: k.store().waiting_print_jobs()?,
+            print_waiting: k.waiting_print_jobs()?,
             outbox: k.outbox_counts()?,
             roster: k.roster(),
             on_duty: k.on_duty()?,
@@ -573,7 +573,7 @@ impl Controller {
             |ops, reply| ops.test_print(reply),
             |console, result| match result {
                 Ok(Ok(())) => console.say(StaffNote::TestPrinted, "", ""),
-                Ok(Err(why)) => console.say(StaffNote::TestFailed, why, ""),
+                Ok(Err(why)) => console.say(StaffNote::TestFailed, why.to_string(), ""),
                 Err(e) => console.refused(&e),
             },
         );
@@ -611,7 +611,7 @@ impl Controller {
                         left.to_string(),
                     )
                 }
-                Err(why) => console.say(StaffNote::Failed, why, ""),
+                Err(why) => console.say(StaffNote::Failed, why.to_string(), ""),
             },
         );
     }

@@ -21,6 +21,7 @@ use super::ui::{
     StaffProvider, Theme, TicketState, TimelineRow, TrackCheck,
 };
 use super::wizard::Step;
+use domain::queue::TicketKind;
 use domain::roster::{Provider, Role};
 use domain::{Language, Localized, Phone, QuestionKind, Service, TrackingToken};
 use protocol::CaseState;
@@ -834,17 +835,18 @@ fn render_queue(api: &Api<'_>, state: &State) {
         return;
     };
     let t = &shown.view.ticket;
+    use protocol::TicketState as Stored;
     api.set_ticket_label(s(&t.label));
     api.set_ticket_service(s(&service_words(
         catalogue.service(&t.service),
         &t.service,
         lang,
     )));
-    api.set_ticket_state(match t.state.as_str() {
-        "called" => TicketState::Called,
-        "served" => TicketState::Served,
-        "no_show" => TicketState::NoShow,
-        _ => TicketState::Waiting,
+    api.set_ticket_state(match t.state {
+        Stored::Waiting => TicketState::Waiting,
+        Stored::Called => TicketState::Called,
+        Stored::Served => TicketState::Served,
+        Stored::NoShow => TicketState::NoShow,
     });
     api.set_ticket_ahead(shown.view.ahead.map_or(-1, |a| a as i32));
     api.set_ticket_has_wait(shown.view.wait.is_some());
@@ -857,15 +859,17 @@ fn render_queue(api: &Api<'_>, state: &State) {
         .unwrap_or_default()));
     api.set_ticket_qr(shown.qr.clone());
     api.set_ticket_print(shown.print);
-    api.set_ticket_appointment(t.kind == "appointment" && t.state == "waiting");
+    api.set_ticket_appointment(
+        matches!(t.kind, TicketKind::Appointment { .. }) && t.state == Stored::Waiting,
+    );
     api.set_ticket_with_case(t.case_id.is_some() && shown.print != PrintState::None);
 }
 
-fn booking_state(state: &str) -> BookingState {
+fn booking_state(state: protocol::BookingState) -> BookingState {
     match state {
-        "checked_in" => BookingState::CheckedIn,
-        "cancelled" => BookingState::Cancelled,
-        _ => BookingState::Booked,
+        protocol::BookingState::Booked => BookingState::Booked,
+        protocol::BookingState::CheckedIn => BookingState::CheckedIn,
+        protocol::BookingState::Cancelled => BookingState::Cancelled,
     }
 }
 
@@ -987,7 +991,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
                 info.provider.as_ref().map(|p| &p.name),
                 lang,
             )));
-            api.set_booking_state(booking_state(&b.state));
+            api.set_booking_state(booking_state(b.state));
             api.set_booking_print(print);
         }
         None => {
@@ -1124,7 +1128,7 @@ fn render_staff(api: &Api<'_>, state: &State) {
                         .provider(&b.provider)
                         .map(|p| p.name.get(lang).to_owned())
                         .unwrap_or_else(|| b.provider.clone())),
-                    state: booking_state(&b.state),
+                    state: booking_state(b.state),
                     phone: s(&b
                         .phone
                         .as_deref()

@@ -20,7 +20,7 @@ use domain::{Answer, CaseDraft, Channel, Language};
 use protocol::CaseProgress;
 use slip::profile::PrinterProfile;
 use station::config::KioskConfig;
-use station::kiosk::{configured_printer, doctor, sample_slip_content, Kiosk};
+use station::kiosk::{configured_printer, doctor, sample_slip_content, Kiosk, TestPrint};
 use station::kiosk::{DrainReport, Progress};
 
 #[derive(Parser)]
@@ -702,7 +702,7 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
                         "created_at": case.created_at.to_rfc3339(),
                         "print": stored.print_state.as_str(),
                         "print_reason": stored.print_reason,
-                        "outbox": stored.outbox_state,
+                        "outbox": stored.outbox_state.as_str(),
                     });
                     if let (Some(line), serde_json::Value::Object(fields)) =
                         (line.as_object_mut(), fields)
@@ -734,7 +734,7 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
                             }
                         );
                         println!("slip      {}", stored.print_state.as_str());
-                        println!("outbox    {}", stored.outbox_state);
+                        println!("outbox    {}", stored.outbox_state.as_str());
                     }
                     None => println!("filed     at another station"),
                 }
@@ -783,7 +783,7 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
             let state = status.state();
             let kiosk = Kiosk::open(config.clone())?;
             let paper = kiosk.paper_estimate(&profile)?;
-            let waiting = kiosk.store().waiting_print_jobs()?;
+            let waiting = kiosk.waiting_print_jobs()?;
             if json {
                 println!(
                     "{}",
@@ -822,38 +822,24 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
             Ok(())
         }
         PrinterCommand::Test { json } => {
-            let before = printer.status().state();
-            let content = sample_slip_content(&config, domain::Language::Zh);
-            let bytes = slip::encode(&slip::layout(&content, &profile), &profile);
-            let result = if !before.can_print() {
-                Err(station::kiosk::waiting_reason(before).replace("waiting: ", ""))
-            } else {
-                match printer.send("test", &bytes) {
-                    Err(e) => Err(e.to_string()),
-                    Ok(()) => {
-                        let finished = printer.finish();
-                        let after = printer.status().state();
-                        if finished == Some(false) || !after.can_print() {
-                            Err(format!("interrupted: printer {}", after.as_str()))
-                        } else {
-                            Ok(())
-                        }
-                    }
-                }
-            };
+            let TestPrint { bytes, outcome } =
+                station::kiosk::test_print(&config, printer.as_mut(), &profile);
             if json {
                 println!(
                     "{}",
-                    json!({ "printed": result.is_ok(), "reason": result.as_ref().err(), "bytes": bytes.len() })
+                    json!({
+                        "printed": outcome.is_ok(),
+                        "reason": outcome.as_ref().err().map(ToString::to_string),
+                        "bytes": bytes,
+                    })
                 );
-            } else if result.is_ok() {
+            } else if outcome.is_ok() {
                 println!(
-                    "printed a test slip ({} bytes, {})",
-                    bytes.len(),
+                    "printed a test slip ({bytes} bytes, {})",
                     printer.describe()
                 );
             }
-            result.map_err(|reason| anyhow::anyhow!("printer test: {reason}"))
+            outcome.map_err(|reason| anyhow::anyhow!("printer test: {reason}"))
         }
         PrinterCommand::Reprint { token, json } => {
             let mut kiosk = Kiosk::open(config.clone())?;

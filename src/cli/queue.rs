@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::LangArg;
 use devices::printer::transport::VirtualPrinter;
+use protocol::TicketState;
 use station::config::KioskConfig;
 use station::kiosk::{configured_printer, Kiosk, SlotView, TicketView};
 
@@ -182,8 +183,8 @@ fn ticket_json(v: &TicketView) -> serde_json::Value {
         "url": v.url,
         "lane": t.lane,
         "service": t.service,
-        "kind": t.kind,
-        "state": t.state,
+        "kind": t.kind.as_str(),
+        "state": t.state.as_str(),
         "ahead": v.ahead,
         "wait_min": v.wait.map(|w| w.0),
         "wait_max": v.wait.map(|w| w.1),
@@ -200,7 +201,7 @@ fn print_ticket(v: &TicketView, json: bool) {
     }
     let t = &v.ticket;
     println!("ticket    {}", t.label);
-    println!("state     {}", t.state);
+    println!("state     {}", t.state.as_str());
     if let Some(c) = t.counter {
         println!("counter   {c}");
     }
@@ -209,7 +210,9 @@ fn print_ticket(v: &TicketView, json: bool) {
     }
     match v.wait {
         Some((lo, hi)) => println!("wait      {lo}–{hi} min"),
-        None if t.state == "waiting" => println!("wait      (not enough history to estimate)"),
+        None if t.state == TicketState::Waiting => {
+            println!("wait      (not enough history to estimate)")
+        }
         None => {}
     }
     println!("page      {}", v.url);
@@ -387,7 +390,7 @@ fn booking_run(
                         })
                     );
                 } else {
-                    println!("{}  {:<12} {}", local(b.start), b.state, b.slot_id);
+                    println!("{}  {:<12} {}", local(b.start), b.state.as_str(), b.slot_id);
                 }
             }
         }
@@ -433,7 +436,7 @@ fn queue_run(config: &KioskConfig, kiosk: &mut Kiosk, cmd: QueueCommand) -> anyh
                             "lane": lane.lane.to_string(),
                             "service": lane.service,
                             "waiting": lane.waiting.iter().map(|t| json!({
-                                "ticket": t.label, "kind": t.kind,
+                                "ticket": t.label, "kind": t.kind.as_str(),
                                 "passed_over": t.passed_over,
                             })).collect::<Vec<_>>(),
                             "called": lane.called.iter().map(|t| json!({

@@ -85,6 +85,12 @@ pub enum Script {
     Stall { after_bytes: usize },
 }
 
+/// Why [`Script::parse`] refused a form: the message says what was wrong and, for an unknown
+/// name, lists the forms it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadScript(String);
+
 /// The forms [`Script::parse`] accepts, for error messages and help text.
 pub(crate) const SCRIPT_FORMS: &str =
     "ready, near-end, paper-out, paper-out-after=LINES, cover-open, \
@@ -94,26 +100,28 @@ impl Script {
     /// Reads the command-line form: `ready`, `near-end`, `paper-out`, `paper-out-after=12`,
     /// `cover-open`, `cover-open-after=5`, `offline`, `silent`, `garbage`, `slow=960`,
     /// `stall=256`.
-    pub fn parse(s: &str) -> Result<Script, String> {
+    pub fn parse(s: &str) -> Result<Script, BadScript> {
         let s = s.trim();
         let (name, value) = match s.split_once('=') {
             Some((name, value)) => (name.trim(), Some(value.trim())),
             None => (s, None),
         };
-        let number = |unit: &str| -> Result<u64, String> {
-            let value =
-                value.ok_or_else(|| format!("{name} needs a number of {unit}: {name}=N"))?;
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{name}={value}: {value:?} is not a whole number of {unit}"))
+        let number = |unit: &str| -> Result<u64, BadScript> {
+            let value = value
+                .ok_or_else(|| BadScript(format!("{name} needs a number of {unit}: {name}=N")))?;
+            value.parse::<u64>().map_err(|_| {
+                BadScript(format!(
+                    "{name}={value}: {value:?} is not a whole number of {unit}"
+                ))
+            })
         };
-        let too_big = |n: u64| format!("{name}={n}: too large");
+        let too_big = |n: u64| BadScript(format!("{name}={n}: too large"));
         let script = match name {
             "ready" | "near-end" | "paper-out" | "cover-open" | "offline" | "silent"
             | "garbage"
                 if value.is_some() =>
             {
-                return Err(format!("{name} takes no value (got {s:?})"));
+                return Err(BadScript(format!("{name} takes no value (got {s:?})")));
             }
             "ready" => Script::Ready,
             "near-end" => Script::NearEnd,
@@ -133,7 +141,9 @@ impl Script {
             "slow" => {
                 let n = number("bytes per second")?;
                 if n == 0 {
-                    return Err("slow=0: a printer that reads nothing is stall=0".into());
+                    return Err(BadScript(
+                        "slow=0: a printer that reads nothing is stall=0".into(),
+                    ));
                 }
                 Script::Slow {
                     bytes_per_second: u32::try_from(n).map_err(|_| too_big(n))?,
@@ -146,9 +156,9 @@ impl Script {
                 }
             }
             _ => {
-                return Err(format!(
+                return Err(BadScript(format!(
                     "unknown printer script {s:?}; one of: {SCRIPT_FORMS}"
-                ))
+                )))
             }
         };
         Ok(script.settled())
@@ -547,12 +557,13 @@ fn write_jobs(dir: &Path, shared: &Shared, jobs: &Receiver<(usize, EmulatedJob)>
     let dots_per_line = lock(&shared.printer).dots_per_line;
     for (number, job) in jobs {
         let name = format!("job-{number:04}");
-        let written =
-            write_atomically(&dir.join(format!("{name}.bin")), &job.bytes).and_then(|()| {
+        let written = write_atomically(&dir.join(format!("{name}.bin")), &job.bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
                 let png = job
                     .png(dots_per_line)
                     .map_err(|e| format!("cannot draw {name}: {e}"))?;
-                write_atomically(&dir.join(format!("{name}.png")), &png)
+                write_atomically(&dir.join(format!("{name}.png")), &png).map_err(|e| e.to_string())
             });
         if let Err(e) = written {
             lock(&shared.output_errors).push(e);
@@ -1003,7 +1014,7 @@ mod tests {
             ("cover-open-after=99999999999", "too large"),
         ] {
             let error = Script::parse(bad).expect_err(bad);
-            assert!(error.contains(says), "{bad}: {error}");
+            assert!(error.to_string().contains(says), "{bad}: {error}");
         }
     }
 

@@ -20,6 +20,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 
 use domain::{Language, RiskReason, TrackingToken};
+use protocol::PrinterReport;
 
 use super::auth::bearer;
 use super::html::{
@@ -351,7 +352,7 @@ fn station_row(
             // In words, with the kiosk's own code beside it for the log and the manual.
             let printer = format!(
                 "<span class=\"{}\">{}</span> <span class=\"small\">{}</span>",
-                if beat.printer_state == "ready" {
+                if PrinterReport::parse(&beat.printer_state) == Some(PrinterReport::Ready) {
                     "ok"
                 } else {
                     "warn"

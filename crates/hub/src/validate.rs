@@ -14,7 +14,9 @@ use chrono::Duration;
 
 use domain::roster::Roster;
 use domain::{Catalogue, RiskReason, TrackingToken};
-use protocol::{CaseState, CaseSubmission, Heartbeat, RosterDocument, StationState, StatusUpdate};
+use protocol::{
+    CaseState, CaseSubmission, Heartbeat, PrinterReport, RosterDocument, StationState, StatusUpdate,
+};
 
 /// The Open311 and kiosk limit on a resident's own words.
 pub(crate) const DESCRIPTION_MAX: usize = 4000;
@@ -44,17 +46,6 @@ pub(crate) const SHIFTS_MAX: usize = 100;
 pub(crate) const EXCEPTIONS_MAX: usize = 1_000;
 /// The longest text taken as a tracking code before it is parsed.
 const TOKEN_TEXT_MAX: usize = 64;
-
-/// The printer states a heartbeat may report (`printer status --json`, DESIGN.md §9).
-pub(crate) const PRINTER_STATES: [&str; 7] = [
-    "ready",
-    "near_end",
-    "paper_out",
-    "cover_open",
-    "offline",
-    "error",
-    "unknown",
-];
 
 /// A field that breaks a rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -177,10 +168,12 @@ pub(crate) fn transition_allowed(from: CaseState, to: CaseState) -> bool {
 pub(crate) fn heartbeat(h: &Heartbeat) -> Result<(), Invalid> {
     identifier("station_id", &h.station_id)?;
     line("app_version", &h.app_version, 1, SHORT_MAX)?;
-    if !PRINTER_STATES.contains(&h.printer_state.as_str()) {
+    // The field stays text on the wire so that an unknown code gets this message, not serde's.
+    if PrinterReport::parse(&h.printer_state).is_none() {
+        let codes: Vec<&str> = PrinterReport::ALL.iter().map(|p| p.as_str()).collect();
         return Err(invalid(
             "printer_state",
-            format!("one of {}", PRINTER_STATES.join(", ")),
+            format!("one of {}", codes.join(", ")),
         ));
     }
     if !h.paper_left_m.is_finite() || !(0.0..=10_000.0).contains(&h.paper_left_m) {
@@ -737,7 +730,10 @@ mod tests {
         };
         heartbeat(&h).unwrap();
         h.printer_state = "on fire".into();
-        assert_eq!(heartbeat(&h).unwrap_err().field, "printer_state");
+        assert_eq!(
+            heartbeat(&h).unwrap_err().to_string(),
+            "printer_state: one of ready, near_end, paper_out, cover_open, offline, error, unknown"
+        );
         h.printer_state = "ready".into();
         h.paper_left_m = f64::NAN;
         assert_eq!(heartbeat(&h).unwrap_err().field, "paper_left_m");

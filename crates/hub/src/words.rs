@@ -5,7 +5,7 @@ use chrono::Weekday;
 
 use domain::roster::Role;
 use domain::{Catalogue, Language, Service};
-use protocol::{BookingState, CaseState, TicketState};
+use protocol::{BookingState, CaseState, PrinterReport, TicketState};
 
 /// Picks the page language.
 pub(crate) fn negotiate(query: Option<&str>, accept_language: Option<&str>) -> Language {
@@ -65,15 +65,17 @@ pub(crate) fn state_label(state: CaseState, lang: Language) -> &'static str {
 
 /// A printer state from a heartbeat in words, for operators; an unknown code as it came.
 pub(crate) fn printer_state(code: &str, lang: Language) -> &str {
-    let (zh, en) = match code {
-        "ready" => ("正常", "Ready"),
-        "near_end" => ("纸卷将尽", "Paper near end"),
-        "paper_out" => ("缺纸", "Out of paper"),
-        "cover_open" => ("机盖打开", "Cover open"),
-        "offline" => ("离线", "Offline"),
-        "error" => ("故障", "Error"),
-        "unknown" => ("状态不明", "Unknown"),
-        _ => return code,
+    let Some(report) = PrinterReport::parse(code) else {
+        return code;
+    };
+    let (zh, en) = match report {
+        PrinterReport::Ready => ("正常", "Ready"),
+        PrinterReport::NearEnd => ("纸卷将尽", "Paper near end"),
+        PrinterReport::PaperOut => ("缺纸", "Out of paper"),
+        PrinterReport::CoverOpen => ("机盖打开", "Cover open"),
+        PrinterReport::Offline => ("离线", "Offline"),
+        PrinterReport::Error => ("故障", "Error"),
+        PrinterReport::Unknown => ("状态不明", "Unknown"),
     };
     pick(lang, zh, en)
 }

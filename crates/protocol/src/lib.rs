@@ -147,7 +147,9 @@ pub struct Heartbeat {
     pub station_id: String,
     pub sent_at: DateTime<Utc>,
     pub app_version: String,
-    /// `ready`, `near_end`, `paper_out`, `cover_open`, `offline`, `error`, `unknown`.
+    /// `ready`, `near_end`, `paper_out`, `cover_open`, `offline`, `error`, `unknown`: the
+    /// codes of [`PrinterReport`]. Kept as text on the wire so that the hub refuses an unknown
+    /// code with its own message and still shows one it stored before as it came.
     pub printer_state: String,
     pub paper_left_m: f64,
     pub paper_low: bool,
@@ -160,6 +162,52 @@ pub struct Heartbeat {
     /// database moved aside at start-up, …); absent from older kiosks.
     #[serde(default)]
     pub notices: Vec<StationNotice>,
+}
+
+/// The printer states a heartbeat may report in `printer_state` (`printer status --json`,
+/// DESIGN.md §9). [`Heartbeat::printer_state`] stays a `String`: read it with
+/// [`PrinterReport::parse`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrinterReport {
+    Ready,
+    NearEnd,
+    PaperOut,
+    CoverOpen,
+    Offline,
+    Error,
+    Unknown,
+}
+
+impl PrinterReport {
+    /// Every state, in the order error messages list them.
+    pub const ALL: [PrinterReport; 7] = [
+        PrinterReport::Ready,
+        PrinterReport::NearEnd,
+        PrinterReport::PaperOut,
+        PrinterReport::CoverOpen,
+        PrinterReport::Offline,
+        PrinterReport::Error,
+        PrinterReport::Unknown,
+    ];
+
+    /// The code on the wire: `ready`, `near_end`, ….
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrinterReport::Ready => "ready",
+            PrinterReport::NearEnd => "near_end",
+            PrinterReport::PaperOut => "paper_out",
+            PrinterReport::CoverOpen => "cover_open",
+            PrinterReport::Offline => "offline",
+            PrinterReport::Error => "error",
+            PrinterReport::Unknown => "unknown",
+        }
+    }
+
+    /// The state a code names; `None` for a code this version does not know.
+    pub fn parse(s: &str) -> Option<PrinterReport> {
+        PrinterReport::ALL.into_iter().find(|p| p.as_str() == s)
+    }
 }
 
 /// A notice of the kiosk's staff console, as the hub sees it: its kind and when, no details.
@@ -313,4 +361,28 @@ pub struct RosterDocument {
     /// When the district last changed it (set by the hub).
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PrinterReport;
+    use serde::de::value::{Error, StrDeserializer};
+    use serde::de::IntoDeserializer;
+    use serde::Deserialize;
+
+    #[test]
+    fn a_printer_report_reads_back_from_its_code_and_serde_agrees() {
+        for report in PrinterReport::ALL {
+            assert_eq!(PrinterReport::parse(report.as_str()), Some(report));
+            let code: StrDeserializer<'_, Error> = report.as_str().into_deserializer();
+            assert_eq!(PrinterReport::deserialize(code), Ok(report));
+        }
+        let codes: Vec<&str> = PrinterReport::ALL.iter().map(|p| p.as_str()).collect();
+        assert_eq!(
+            codes.join(", "),
+            "ready, near_end, paper_out, cover_open, offline, error, unknown"
+        );
+        assert_eq!(PrinterReport::parse("on fire"), None);
+        assert_eq!(PrinterReport::parse("Ready"), None);
+    }
 }

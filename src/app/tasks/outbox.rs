@@ -18,7 +18,7 @@ use tokio::sync::{oneshot, Notify};
 
 use super::Shutdown;
 use devices::systemd::Beat;
-use station::kiosk::{DrainReport, Kiosk};
+use station::kiosk::{DrainReport, Kiosk, KioskError};
 use station::upstream::client::Upstream;
 
 /// The longest the outbox sleeps with nothing due: it beats the watchdog each round (the
@@ -27,7 +27,8 @@ use station::upstream::client::Upstream;
 const IDLE_ROUND: Duration = Duration::from_secs(60);
 
 /// Staff waiting for a "retry now" drain of the outbox, answered by the outbox task.
-pub(crate) type RetryRequests = Arc<Mutex<Vec<oneshot::Sender<Result<DrainReport, String>>>>>;
+pub(crate) type RetryRequests =
+    Arc<Mutex<Vec<oneshot::Sender<Result<DrainReport, Arc<KioskError>>>>>>;
 
 pub(crate) struct Outbox {
     /// The outbox's own connection.
@@ -69,7 +70,8 @@ impl Outbox {
         let drained = self
             .kiosk
             .drain_outbox(&self.upstream, !asking.is_empty())
-            .await;
+            .await
+            .map_err(Arc::new);
         match &drained {
             Ok(report) => {
                 if !report.delivered.is_empty() {
@@ -89,11 +91,7 @@ impl Outbox {
             Err(e) => tracing::error!(error = %e, "outbox: cannot drain"),
         }
         for reply in asking {
-            let answer = match &drained {
-                Ok(report) => Ok(report.clone()),
-                Err(e) => Err(e.to_string()),
-            };
-            let _ = reply.send(answer);
+            let _ = reply.send(drained.clone());
         }
         // The station's queues, bookings and attendance, when they changed.
         if let Err(e) = self.kiosk.sync_station(&self.upstream, false).await {
@@ -105,13 +103,7 @@ impl Outbox {
     /// [`IDLE_ROUND`].
     fn until_due(&self) -> Duration {
         let now = chrono::Utc::now();
-        let station_due = self
-            .kiosk
-            .store()
-            .sync_state()
-            .ok()
-            .filter(|s| s.generation > s.sent)
-            .and_then(|s| s.next_try_at);
+        let station_due = self.kiosk.station_sync_due().ok().flatten();
         [self.kiosk.outbox_next_due().ok().flatten(), station_due]
             .into_iter()
             .flatten()

@@ -90,8 +90,9 @@ impl PrinterLink for VirtualPrinter {
             .map_err(|e| LinkError::Other(format!("cannot create {}: {e}", self.dir.display())))?;
         let png = render_png(&interpret(bytes), self.dots_per_line)
             .map_err(|e| LinkError::Other(format!("cannot render the slip: {e}")))?;
-        write_atomically(&self.bin_path(name), bytes).map_err(LinkError::Other)?;
-        write_atomically(&self.png_path(name), &png).map_err(LinkError::Other)
+        write_atomically(&self.bin_path(name), bytes)
+            .map_err(|e| LinkError::Other(e.to_string()))?;
+        write_atomically(&self.png_path(name), &png).map_err(|e| LinkError::Other(e.to_string()))
     }
 
     fn finish(&mut self) -> Option<bool> {
@@ -100,7 +101,8 @@ impl PrinterLink for VirtualPrinter {
 }
 
 /// Writes a file so that it is either complete or absent: a temporary file, synced, renamed.
-pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
+/// The error keeps the underlying kind and says which file: "cannot write PATH: CAUSE".
+pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension("partial");
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
@@ -110,6 +112,6 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
     })();
     result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
-        format!("cannot write {}: {e}", path.display())
+        std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
     })
 }

@@ -57,9 +57,9 @@ fn check_staff(config: &Arc<KioskConfig>) -> Check {
         }
     };
     let now = chrono::Utc::now();
-    let auth = kiosk.store().staff_auth();
+    let auth = kiosk.store.staff_auth();
     let roster = kiosk.roster();
-    let from_hub = matches!(kiosk.store().upstream_roster(), Ok(Some(_)));
+    let from_hub = matches!(kiosk.store.upstream_roster(), Ok(Some(_)));
     let mut detail = format!(
         "roster: {} provider(s) ({}); ",
         roster.providers.len(),
@@ -128,7 +128,7 @@ fn check_staff(config: &Arc<KioskConfig>) -> Check {
             verdict = Verdict::Warn;
         }
     }
-    if let Ok(sync) = kiosk.store().sync_state() {
+    if let Ok(sync) = kiosk.store.sync_state() {
         if sync.generation > sync.sent {
             if let Some(e) = sync.last_error {
                 detail.push_str(&format!("; queue state not yet upstream: {e}"));

@@ -12,8 +12,8 @@ use crate::store::{OutboxCounts, StoreError};
 use crate::upstream::client::{DeliveryError, Upstream};
 use domain::{Case, QuestionKind};
 use protocol::{
-    BookingState, BookingStatus, CaseProgress, CaseSubmission, OnDuty, StationState,
-    SubmittedAnswer, TicketState, TicketStatus,
+    BookingStatus, CaseProgress, CaseSubmission, OnDuty, StationState, SubmittedAnswer,
+    TicketState, TicketStatus,
 };
 
 /// The first retry waits up to this long; each failure doubles it, up to [`BACKOFF_CAP`].
@@ -207,7 +207,7 @@ impl Kiosk {
     ) -> Result<std::collections::BTreeMap<String, u32>, KioskError> {
         let mut out = std::collections::BTreeMap::new();
         for t in self.store.tickets_of_day(super::station_day(now))? {
-            if t.state == "waiting" {
+            if t.state == TicketState::Waiting {
                 *out.entry(t.lane).or_insert(0) += 1;
             }
         }
@@ -229,7 +229,7 @@ impl Kiosk {
                 token: t.token,
                 ticket: t.label,
                 lane: t.lane,
-                state: TicketState::parse(&t.state).unwrap_or(TicketState::Waiting),
+                state: t.state,
                 ahead: view.ahead,
                 wait_min: view.wait.map(|w| w.0),
                 wait_max: view.wait.map(|w| w.1),
@@ -257,7 +257,7 @@ impl Kiosk {
                 },
                 start: b.start,
                 end: b.end,
-                state: BookingState::parse(&b.state).unwrap_or(BookingState::Booked),
+                state: b.state,
             });
         }
         let on_duty = self

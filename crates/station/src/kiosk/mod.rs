@@ -27,7 +27,10 @@ use domain::{qr_payload, tracking_url, Case, CaseDraft, CaseError, TokenError, T
 use slip::profile::PrinterProfile;
 
 pub use forward::{backoff, DrainReport, Progress, Tracked, BACKOFF_BASE, BACKOFF_CAP};
-pub use print_queue::{waiting_reason, PaperEstimate, PrintOutcome, PrintPass, MAX_ATTEMPTS};
+pub use print_queue::{
+    test_print, waiting_reason, PaperEstimate, PrintOutcome, PrintPass, TestPrint,
+    TestPrintFailure, MAX_ATTEMPTS,
+};
 pub use queue::{
     station_day, station_offset, Booked, CodeKind, LaneView, QueueError, SlotView, TicketView,
 };
@@ -38,7 +41,7 @@ pub use staff::{PinCheck, StaffError};
 
 pub struct Kiosk {
     config: Arc<KioskConfig>,
-    store: Store,
+    pub(crate) store: Store,
 }
 
 /// A case that has been filed: durable, with its slip waiting in the print queue.
@@ -96,15 +99,42 @@ impl Kiosk {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(Kiosk, Option<crate::store::MovedAside>), KioskError> {
         let (store, moved) = Store::open_checked(&config.data_dir, now)?;
-        let kiosk = Kiosk { config, store };
+        let mut kiosk = Kiosk { config, store };
         if let Some(m) = &moved {
-            kiosk.store.add_notice(
-                "database-moved-aside",
-                &format!("{}: {}", m.to.display(), m.problem),
-                now,
-            )?;
+            kiosk.notice_moved_aside(&m.to, &m.problem, now)?;
         }
         Ok((kiosk, moved))
+    }
+
+    /// Leaves staff the notice that a damaged database was moved aside to `to` (what
+    /// `quick_check` found: `problem`) and a new one started.
+    pub fn notice_moved_aside(
+        &mut self,
+        to: &std::path::Path,
+        problem: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), KioskError> {
+        self.store.add_notice(
+            "database-moved-aside",
+            &format!("{}: {problem}", to.display()),
+            now,
+        )?;
+        Ok(())
+    }
+
+    /// The id of the last queue call (0 when none): the now-serving display chimes when it
+    /// grows.
+    pub fn last_call_id(&self) -> Result<i64, KioskError> {
+        Ok(self.store.last_call_id()?)
+    }
+
+    /// When the station's state (queues, bookings, attendance) is next due upstream: `None`
+    /// when the hub's copy is up to date or no retry is set.
+    pub fn station_sync_due(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, KioskError> {
+        let sync = self.store.sync_state()?;
+        Ok((sync.generation > sync.sent)
+            .then_some(sync.next_try_at)
+            .flatten())
     }
 
     /// The notices staff have not acknowledged yet.
@@ -149,6 +179,9 @@ impl Kiosk {
         Ok(cleared)
     }
 
+    /// The database under the operations, for tests that look at what was stored (feature
+    /// `test-support`; the application goes through the operations).
+    #[cfg(feature = "test-support")]
     pub fn store(&self) -> &Store {
         &self.store
     }

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::{Kiosk, KioskError};
+use crate::config::KioskConfig;
 use crate::store::{PrintJob, PrintJobState, StoreError};
 use devices::printer::transport::PrinterLink;
 use domain::TrackingToken;
@@ -53,7 +54,80 @@ pub fn waiting_reason(state: PrinterState) -> &'static str {
     }
 }
 
+/// Why a test slip did not print.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TestPrintFailure {
+    /// The printer could not start: out of paper, cover open, offline…
+    #[error("{}", waiting_reason(*.0).trim_start_matches("waiting: "))]
+    NotReady(PrinterState),
+    /// The bytes did not reach the printer.
+    #[error("{0}")]
+    Link(String),
+    /// The printer stopped during the slip.
+    #[error("interrupted: printer {}", .0.as_str())]
+    Interrupted(PrinterState),
+}
+
+/// What a test slip (`printer test`, staff's "test print") came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestPrint {
+    /// The size of the sample slip in bytes.
+    pub bytes: usize,
+    pub outcome: Result<(), TestPrintFailure>,
+}
+
+/// Prints the sample slip (in Chinese) on `printer`: printed, or why not. Nothing is stored.
+pub fn test_print(
+    config: &KioskConfig,
+    printer: &mut dyn PrinterLink,
+    profile: &PrinterProfile,
+) -> TestPrint {
+    let before = printer.status().state();
+    let content = super::sample_slip_content(config, domain::Language::Zh);
+    let bytes = slip::escpos::encode(&slip::layout::layout(&content, profile), profile);
+    let outcome = if !before.can_print() {
+        Err(TestPrintFailure::NotReady(before))
+    } else {
+        match printer.send("test", &bytes) {
+            Err(e) => Err(TestPrintFailure::Link(e.to_string())),
+            Ok(()) => {
+                let finished = printer.finish();
+                let after = printer.status().state();
+                if finished == Some(false) || !after.can_print() {
+                    Err(TestPrintFailure::Interrupted(after))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    };
+    TestPrint {
+        bytes: bytes.len(),
+        outcome,
+    }
+}
+
 impl Kiosk {
+    /// Slips waiting for the printer.
+    pub fn waiting_print_jobs(&self) -> Result<i64, KioskError> {
+        Ok(self.store.waiting_print_jobs()?)
+    }
+
+    /// Staff reprint the slip of print job `job` (a case's, a ticket's or a booking's),
+    /// audited, then work through the queue.
+    pub fn reprint_job(
+        &mut self,
+        job: i64,
+        printer: &mut dyn PrinterLink,
+        profile: &PrinterProfile,
+        on_change: impl FnMut(&PrintOutcome),
+    ) -> Result<PrintPass, KioskError> {
+        let now = Utc::now();
+        self.store.reprint_job(job, now)?;
+        self.audit("reprint", &format!("the slip of print job {job}"), now)?;
+        self.print_pending(printer, profile, on_change)
+    }
+
     /// Works through the queue once (see the module documentation) and returns the printer's
     /// state and each job's outcome; `on_change` hears every state change as it happens.
     pub fn print_pending(

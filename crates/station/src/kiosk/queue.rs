@@ -14,7 +14,7 @@ use crate::store::{
 use domain::queue::{self, TicketKind, Waiting};
 use domain::roster::{self, Arrival, Roster, Slot, SlotError};
 use domain::{Language, Phone, Service, TrackingToken};
-use protocol::RosterDocument;
+use protocol::{BookingState, RosterDocument, TicketState};
 
 /// The station's UTC offset at `at` (the system's time zone).
 pub fn station_offset(at: DateTime<Utc>) -> FixedOffset {
@@ -69,7 +69,8 @@ pub enum QueueError {
     #[error("ticket {label} is {state}, not {wanted}")]
     WrongState {
         label: String,
-        state: String,
+        /// The ticket's state now, or `gone`.
+        state: &'static str,
         wanted: &'static str,
     },
     #[error("ticket {label} has been called {calls} time(s); call it {needed} time(s) before marking a no-show")]
@@ -200,7 +201,7 @@ impl Kiosk {
         for slot in slots {
             let taken = bookings
                 .iter()
-                .filter(|b| b.slot_id == slot.id && b.state != "cancelled")
+                .filter(|b| b.slot_id == slot.id && b.state != BookingState::Cancelled)
                 .count() as u32;
             match rules.check_bookable(&slot, taken, now, offset) {
                 Ok(()) | Err(SlotError::Full(_)) => {
@@ -306,10 +307,10 @@ impl Kiosk {
     ) -> Result<StoredBooking, KioskError> {
         let b = self.booking_by_code(code)?;
         let grouped = TrackingToken::parse(code)?.grouped();
-        match b.state.as_str() {
-            "cancelled" => return Err(QueueError::Cancelled(grouped).into()),
-            "checked_in" => return Err(QueueError::AlreadyCheckedIn(grouped).into()),
-            _ => {}
+        match b.state {
+            BookingState::Cancelled => return Err(QueueError::Cancelled(grouped).into()),
+            BookingState::CheckedIn => return Err(QueueError::AlreadyCheckedIn(grouped).into()),
+            BookingState::Booked => {}
         }
         if !self.store.cancel_booking(&b.id, by, now)? {
             return Err(QueueError::Cancelled(grouped).into());
@@ -325,10 +326,10 @@ impl Kiosk {
     pub fn check_in(&mut self, code: &str, now: DateTime<Utc>) -> Result<TicketView, KioskError> {
         let b = self.booking_by_code(code)?;
         let grouped = TrackingToken::parse(code)?.grouped();
-        match b.state.as_str() {
-            "cancelled" => return Err(QueueError::Cancelled(grouped).into()),
-            "checked_in" => return Err(QueueError::AlreadyCheckedIn(grouped).into()),
-            _ => {}
+        match b.state {
+            BookingState::Cancelled => return Err(QueueError::Cancelled(grouped).into()),
+            BookingState::CheckedIn => return Err(QueueError::AlreadyCheckedIn(grouped).into()),
+            BookingState::Booked => {}
         }
         match self.config.appointments.arrival(b.start, now) {
             Arrival::InTime => {}
@@ -400,10 +401,6 @@ impl Kiosk {
         language: Language,
         now: DateTime<Utc>,
     ) -> Result<Option<StoredTicket>, KioskError> {
-        let appointment_at = match kind {
-            TicketKind::Appointment { at } => Some(at),
-            _ => None,
-        };
         let mut attempts = 0;
         loop {
             let token = new_token()?;
@@ -412,8 +409,7 @@ impl Kiosk {
                 day: station_day(now),
                 lane,
                 service,
-                kind: kind.as_str(),
-                appointment_at,
+                kind,
                 booking_id,
                 case_id,
                 language: language.code(),
@@ -429,14 +425,10 @@ impl Kiosk {
     fn waiting_of(tickets: &[StoredTicket]) -> Vec<Waiting> {
         tickets
             .iter()
-            .filter(|t| t.state == "waiting")
+            .filter(|t| t.state == TicketState::Waiting)
             .map(|t| Waiting {
                 arrival: t.id,
-                kind: match (t.kind.as_str(), t.appointment_at) {
-                    ("appointment", Some(at)) => TicketKind::Appointment { at },
-                    ("priority", _) => TicketKind::Priority,
-                    _ => TicketKind::Walkin,
-                },
+                kind: t.kind,
                 passed_over: t.passed_over,
             })
             .collect()
@@ -456,7 +448,7 @@ impl Kiosk {
     ) -> Result<TicketView, KioskError> {
         let token = TrackingToken::parse(&ticket.token)?;
         let url = self.tracking_url(&token);
-        if ticket.state != "waiting" || ticket.day != station_day(now) {
+        if ticket.state != TicketState::Waiting || ticket.day != station_day(now) {
             return Ok(TicketView {
                 ticket,
                 ahead: None,
@@ -508,10 +500,13 @@ impl Kiosk {
                 waiting,
                 called: mine
                     .iter()
-                    .filter(|t| t.state == "called")
+                    .filter(|t| t.state == TicketState::Called)
                     .cloned()
                     .collect(),
-                served_today: mine.iter().filter(|t| t.state == "served").count() as u32,
+                served_today: mine
+                    .iter()
+                    .filter(|t| t.state == TicketState::Served)
+                    .count() as u32,
                 median_service_s: queue::median_service_s(&self.history(&lane, now)?),
             });
         }
@@ -633,7 +628,7 @@ impl Kiosk {
         now: DateTime<Utc>,
     ) -> Result<TicketView, KioskError> {
         let detail = format!("{} served", ticket.label);
-        self.finish(ticket, "served", "queue-done", &detail, now)
+        self.finish(ticket, TicketState::Served, "queue-done", &detail, now)
     }
 
     /// Marks a ticket that did not come after `no_show_after_calls` calls.
@@ -643,7 +638,7 @@ impl Kiosk {
         now: DateTime<Utc>,
     ) -> Result<TicketView, KioskError> {
         let needed = self.config.queue.no_show_after_calls;
-        if ticket.state == "called" && ticket.calls < needed {
+        if ticket.state == TicketState::Called && ticket.calls < needed {
             return Err(QueueError::TooFewCalls {
                 label: ticket.label.clone(),
                 calls: ticket.calls,
@@ -652,22 +647,22 @@ impl Kiosk {
             .into());
         }
         let detail = format!("{} after {} calls", ticket.label, ticket.calls);
-        self.finish(ticket, "no_show", "queue-no-show", &detail, now)
+        self.finish(ticket, TicketState::NoShow, "queue-no-show", &detail, now)
     }
 
     /// Finishes a ticket still called to its counter as `state`, audited as `action`.
     fn finish(
         &mut self,
         ticket: &StoredTicket,
-        state: &str,
+        state: TicketState,
         action: &str,
         detail: &str,
         now: DateTime<Utc>,
     ) -> Result<TicketView, KioskError> {
-        if ticket.state != "called" {
+        if ticket.state != TicketState::Called {
             return Err(QueueError::WrongState {
                 label: ticket.label.clone(),
-                state: ticket.state.clone(),
+                state: ticket.state.as_str(),
                 wanted: "called",
             }
             .into());
@@ -697,10 +692,10 @@ impl Kiosk {
         if ticket.lane == lane.to_string() {
             return Err(QueueError::SameLane(ticket.label.clone()).into());
         }
-        if !matches!(ticket.state.as_str(), "waiting" | "called") {
+        if !matches!(ticket.state, TicketState::Waiting | TicketState::Called) {
             return Err(QueueError::WrongState {
                 label: ticket.label.clone(),
-                state: ticket.state.clone(),
+                state: ticket.state.as_str(),
                 wanted: "waiting or called",
             }
             .into());
@@ -734,7 +729,7 @@ impl Kiosk {
             .ticket_by_id(ticket.id)
             .ok()
             .flatten()
-            .map_or_else(|| "gone".to_owned(), |t| t.state);
+            .map_or("gone", |t| t.state.as_str());
         QueueError::WrongState {
             label: ticket.label.clone(),
             state,

@@ -5,6 +5,7 @@ use chrono::{DateTime, Local, Utc};
 
 use crate::config::KioskConfig;
 use crate::store::{StoredBooking, StoredTicket};
+use domain::queue::TicketKind;
 use domain::{qr_payload, tracking_url, Case, Language, Service, TrackingToken};
 use slip::layout::{SlipContent, SlipFeature};
 
@@ -96,7 +97,7 @@ fn ticket_feature(
             .to_owned(),
         );
     }
-    if ticket.kind == "appointment" {
+    if matches!(ticket.kind, TicketKind::Appointment { .. }) {
         lines.push(
             if zh {
                 "预约已签到"

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, Transaction, TransactionBehavior};
 
+use super::outbox::OutboxState;
 use super::print_jobs::PrintJobState;
 use super::{Store, StoreError};
 use domain::{Case, Channel, Language, Phone, RiskAssessment, RiskLevel, TrackingToken};
@@ -20,8 +21,7 @@ pub struct StoredCase {
     pub case: Case,
     pub print_state: PrintJobState,
     pub print_reason: Option<String>,
-    /// `pending`, `delivered` or `failed`.
-    pub outbox_state: String,
+    pub outbox_state: OutboxState,
     pub(crate) personal_data_erased: bool,
 }
 
@@ -214,7 +214,10 @@ fn read_case(row: &Row<'_>) -> Result<StoredCase, StoreError> {
         },
         print_state,
         print_reason: opt(17)?,
-        outbox_state: opt(18)?.unwrap_or_else(|| "pending".into()),
+        outbox_state: match opt(18)? {
+            Some(s) => OutboxState::parse(&s).ok_or_else(|| bad("outbox state", &s))?,
+            None => OutboxState::Pending,
+        },
         personal_data_erased: opt(15)?.is_some(),
     })
 }

@@ -21,7 +21,7 @@ use std::time::Duration;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 pub use cases::{IntakeRecord, StoredCase};
-pub use outbox::{OutboxCounts, OutboxEntry};
+pub use outbox::{OutboxCounts, OutboxEntry, OutboxState};
 pub use print_jobs::{PrintJob, PrintJobEvent, PrintJobState};
 pub use queues::{
     AuditEntry, BookingConflict, NewBooking, NewTicket, QueueCall, StaffAuth, StoredBooking,
@@ -75,6 +75,12 @@ pub enum StoreError {
     #[error("database error: {0}")]
     Sqlite(rusqlite::Error),
 }
+
+/// What [`Store::quick_check`] found wrong: the first problems in SQLite's own words, joined
+/// with "; " (or why the check itself could not run). Displayed as that text alone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Damage(pub String);
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir` and brings its schema up to date.
@@ -148,15 +154,15 @@ impl Store {
     }
 
     /// `PRAGMA quick_check`: `Ok(())` or the first problems found (SQLite's own words).
-    pub fn quick_check(&self) -> Result<(), String> {
+    pub fn quick_check(&self) -> Result<(), Damage> {
         let mut stmt = self
             .conn
             .prepare("PRAGMA quick_check(4)")
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Damage(e.to_string()))?;
         let rows: Vec<String> = stmt
             .query_map([], |r| r.get(0))
             .and_then(|rows| rows.collect())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Damage(e.to_string()))?;
         if rows.len() == 1 && rows[0] == "ok" {
             return Ok(());
         }
@@ -166,11 +172,11 @@ impl Store {
             .map(|r| r.trim())
             .filter(|r| !r.starts_with("***"))
             .collect();
-        Err(if problems.is_empty() {
+        Err(Damage(if problems.is_empty() {
             rows.join("; ")
         } else {
             problems.join("; ")
-        })
+        }))
     }
 
     /// Rows in each table, for `doctor` and tests: (cases, print jobs, outbox).

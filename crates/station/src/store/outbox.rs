@@ -7,6 +7,38 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{Store, StoreError};
 
+/// Where a case's forwarding stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Waiting to be sent, or to be tried again.
+    Pending,
+    /// Upstream has it.
+    Delivered,
+    /// Upstream refused it for good; staff can send it again.
+    Failed,
+}
+
+impl OutboxState {
+    /// The word in the database and in `case show --json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Failed => "failed",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<OutboxState> {
+        [
+            OutboxState::Pending,
+            OutboxState::Delivered,
+            OutboxState::Failed,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboxEntry {
     pub(crate) id: i64,

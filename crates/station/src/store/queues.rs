@@ -12,6 +12,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, Transaction, Transact
 
 use super::print_jobs::add_job;
 use super::{Store, StoreError};
+use domain::queue::TicketKind;
+use protocol::{BookingState, TicketState};
 
 /// A booking as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,8 +27,7 @@ pub struct StoredBooking {
     pub end: DateTime<Utc>,
     /// Personal data: only for staff screens, never for a slip or upstream.
     pub phone: Option<String>,
-    /// `booked`, `checked_in` or `cancelled`.
-    pub state: String,
+    pub state: BookingState,
     pub(crate) language: String,
     pub(crate) created_at: DateTime<Utc>,
 }
@@ -66,13 +67,11 @@ pub struct StoredTicket {
     pub(crate) number: u32,
     pub label: String,
     pub service: String,
-    /// `walkin`, `priority` or `appointment`.
-    pub kind: String,
-    pub(crate) appointment_at: Option<DateTime<Utc>>,
+    /// A walk-in, a priority ticket, or a checked-in appointment with its slot's start.
+    pub kind: TicketKind,
     pub(crate) booking_id: Option<String>,
     pub case_id: Option<String>,
-    /// `waiting`, `called`, `served` or `no_show`.
-    pub state: String,
+    pub state: TicketState,
     pub passed_over: u32,
     pub calls: u32,
     pub counter: Option<u32>,
@@ -89,8 +88,7 @@ pub struct NewTicket<'a> {
     pub(crate) day: NaiveDate,
     pub(crate) lane: char,
     pub(crate) service: &'a str,
-    pub(crate) kind: &'a str,
-    pub(crate) appointment_at: Option<DateTime<Utc>>,
+    pub(crate) kind: TicketKind,
     pub(crate) booking_id: Option<&'a str>,
     pub(crate) case_id: Option<&'a str>,
     pub(crate) language: &'a str,
@@ -153,6 +151,30 @@ fn opt_time(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
     s.as_deref().map(time).transpose()
 }
 
+/// A word kept in a TEXT column, read back as its type (`what` names it in the error).
+fn word<T>(s: &str, what: &str, parse: impl Fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    parse(s).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown {what} {s:?}").into(),
+        )
+    })
+}
+
+/// The kind column with the appointment's start, as the queue rules see them.
+fn ticket_kind(kind: &str, at: Option<DateTime<Utc>>) -> rusqlite::Result<TicketKind> {
+    match (kind, at) {
+        ("appointment", Some(at)) => Ok(TicketKind::Appointment { at }),
+        ("appointment", None) => word(kind, "appointment without a start", |_| None),
+        _ => word(kind, "ticket kind", |k| {
+            [TicketKind::Walkin, TicketKind::Priority]
+                .into_iter()
+                .find(|t| t.as_str() == k)
+        }),
+    }
+}
+
 fn day(s: &str) -> rusqlite::Result<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
@@ -172,7 +194,11 @@ fn booking_row(r: &Row<'_>) -> rusqlite::Result<StoredBooking> {
         start: time(&r.get::<_, String>(5)?)?,
         end: time(&r.get::<_, String>(6)?)?,
         phone: r.get(7)?,
-        state: r.get(8)?,
+        state: word(
+            &r.get::<_, String>(8)?,
+            "booking state",
+            BookingState::parse,
+        )?,
         language: r.get(9)?,
         created_at: time(&r.get::<_, String>(10)?)?,
     })
@@ -191,11 +217,10 @@ fn ticket_row(r: &Row<'_>) -> rusqlite::Result<StoredTicket> {
         number: r.get(4)?,
         label: r.get(5)?,
         service: r.get(6)?,
-        kind: r.get(7)?,
-        appointment_at: opt_time(r.get(8)?)?,
+        kind: ticket_kind(&r.get::<_, String>(7)?, opt_time(r.get(8)?)?)?,
         booking_id: r.get(9)?,
         case_id: r.get(10)?,
-        state: r.get(11)?,
+        state: word(&r.get::<_, String>(11)?, "ticket state", TicketState::parse)?,
         passed_over: r.get(12)?,
         calls: r.get(13)?,
         counter: r.get(14)?,
@@ -427,8 +452,11 @@ impl Store {
                 number,
                 label,
                 t.service,
-                t.kind,
-                t.appointment_at.map(|a| a.to_rfc3339()),
+                t.kind.as_str(),
+                match t.kind {
+                    TicketKind::Appointment { at } => Some(at.to_rfc3339()),
+                    _ => None,
+                },
                 t.booking_id,
                 t.case_id,
                 t.language,
@@ -625,13 +653,13 @@ impl Store {
         &mut self,
         id: i64,
         counter: Option<u32>,
-        state: &str,
+        state: TicketState,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         self.change_one(
             "UPDATE tickets SET state = ?2, done_at = ?3
                  WHERE id = ?1 AND state = 'called' AND counter IS ?4",
-            params![id, state, now.to_rfc3339(), counter],
+            params![id, state.as_str(), now.to_rfc3339(), counter],
         )
     }
 

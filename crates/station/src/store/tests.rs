@@ -354,7 +354,7 @@ fn the_kiosk_files_a_case_after_a_token_collision() {
     let mut kiosk = Kiosk::open(std::sync::Arc::new(config)).unwrap();
     let filed = kiosk.file_case(&noise_draft()).unwrap();
     assert_ne!(filed.case.token, first.token);
-    assert_eq!(kiosk.store().row_counts().unwrap(), (2, 2, 2));
+    assert_eq!(kiosk.store.row_counts().unwrap(), (2, 2, 2));
     assert_eq!(
         kiosk.find_case(filed.case.token.as_str()).unwrap().case,
         filed.case
@@ -424,7 +424,7 @@ fn a_case_reads_back_exactly_as_it_was_filed() {
         );
         assert_eq!(stored.print_state, PrintJobState::Pending);
         assert_eq!(stored.print_reason, None);
-        assert_eq!(stored.outbox_state, "pending");
+        assert_eq!(stored.outbox_state, crate::store::OutboxState::Pending);
         assert!(!stored.personal_data_erased);
         let by_id = store.case_by_id(&filed.id.to_string()).unwrap().unwrap();
         assert_eq!(by_id, stored);

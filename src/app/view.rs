@@ -23,7 +23,7 @@ use super::ui::{
 use super::wizard::Step;
 use domain::queue::TicketKind;
 use domain::roster::{Provider, Role};
-use domain::{Language, Localized, Phone, QuestionKind, Service, TrackingToken};
+use domain::{lane_words, Language, Localized, Phone, QuestionKind, Service, Shown, TrackingToken};
 use protocol::CaseState;
 use slip::status::PrinterState;
 use station::config::KioskConfig;
@@ -517,16 +517,9 @@ fn render_track(api: &Api<'_>, state: &State) {
         .map(|l| l.case.service.clone())
         .or_else(|| progress.map(|p| p.service.clone()))
         .unwrap_or_default();
-    let service = catalogue.service(&service_id).map(|svc| {
-        if svc.discreet {
-            match lang {
-                Language::Zh => format!("服务 {}", svc.lane),
-                Language::En => format!("Service {}", svc.lane),
-            }
-        } else {
-            svc.name.get(lang).to_owned()
-        }
-    });
+    let service = catalogue
+        .service(&service_id)
+        .map(|svc| service_words(Some(svc), &service_id, lang));
     api.set_track_service(s(&service.unwrap_or_default()));
     let filed = tracked
         .local
@@ -622,20 +615,12 @@ fn render_flow_steps(api: &Api<'_>, session: &Session) {
     api.set_step(at as i32);
 }
 
-/// A discreet service in words: only its lane, as on its slip ("服务 D").
-pub fn lane_words(lane: char, lang: Language) -> String {
-    match lang {
-        Language::Zh => format!("服务 {lane}"),
-        Language::En => format!("Service {lane}"),
-    }
-}
-
 /// A service as a resident's screen names it once chosen: its name, or for a discreet one
 /// only its lane.
 fn service_words(service: Option<&Service>, id: &str, lang: Language) -> String {
-    match service {
-        Some(s) if s.discreet => lane_words(s.lane, lang),
-        Some(s) => s.name.get(lang).to_owned(),
+    match service.map(Service::shown) {
+        Some(Shown::Lane(lane)) => lane_words(lane, lang),
+        Some(Shown::Named(s)) => s.name.get(lang).to_owned(),
         None => id.to_owned(),
     }
 }
@@ -648,8 +633,8 @@ fn who_words(
     name: Option<&Localized>,
     lang: Language,
 ) -> String {
-    if let Some(s) = service.filter(|s| s.discreet) {
-        return lane_words(s.lane, lang);
+    if let Some(Shown::Lane(lane)) = service.map(Service::shown) {
+        return lane_words(lane, lang);
     }
     let name = name.map(|n| n.get(lang)).filter(|n| !n.is_empty());
     match (role, name) {
@@ -753,12 +738,12 @@ fn open_now_line(state: &State) -> String {
     let mut parts: Vec<String> = Vec::new();
     for (provider, until) in on_duty {
         let service = catalogue.service(&provider.service);
-        let part = match service.filter(|s| s.discreet) {
-            Some(s) => match lang {
-                Language::Zh => format!("服务 {} 开放中", s.lane),
-                Language::En => format!("Service {} open", s.lane),
+        let part = match service.map(Service::shown) {
+            Some(Shown::Lane(lane)) => match lang {
+                Language::Zh => format!("{} 开放中", lane_words(lane, lang)),
+                Language::En => format!("{} open", lane_words(lane, lang)),
             },
-            None => {
+            _ => {
                 let name = provider.name.get(lang);
                 match (lang, until) {
                     (Language::Zh, Some(t)) => format!("{name}值班中，到 {t}"),
@@ -775,14 +760,14 @@ fn open_now_line(state: &State) -> String {
     for lane in lanes.iter().filter(|l| !l.waiting.is_empty()) {
         let service = catalogue.service(&lane.service);
         let n = lane.waiting.len();
-        parts.push(match service.filter(|s| !s.discreet) {
-            Some(s) => match lang {
+        parts.push(match service.map(Service::shown) {
+            Some(Shown::Named(s)) => match lang {
                 Language::Zh => format!("{} {n} 人等候", s.name.get(lang)),
                 Language::En => format!("{}: {n} waiting", s.name.get(lang)),
             },
-            None => match lang {
-                Language::Zh => format!("服务 {} {n} 人等候", lane.lane),
-                Language::En => format!("Service {}: {n} waiting", lane.lane),
+            _ => match lang {
+                Language::Zh => format!("{} {n} 人等候", lane_words(lane.lane, lang)),
+                Language::En => format!("{}: {n} waiting", lane_words(lane.lane, lang)),
             },
         });
     }
@@ -927,7 +912,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
                 Vec::new()
             };
             update(api.get_book_days(), chips, |m| api.set_book_days(m));
-            let discreet = service.is_some_and(|x| x.discreet);
+            let discreet = matches!(service.map(Service::shown), Some(Shown::Lane(_)));
             let slots: Vec<SlotChip> = draft
                 .slots_on(draft.day)
                 .map(|v| SlotChip {

@@ -14,6 +14,7 @@ use devices::printer::transport::VirtualPrinter;
 use protocol::TicketState;
 use station::config::KioskConfig;
 use station::kiosk::{configured_printer, Kiosk, SlotView, TicketView};
+use station::store::PrintJobState;
 
 #[derive(Subcommand)]
 pub(crate) enum BookingCommand {
@@ -224,7 +225,7 @@ fn print_slips(
     config: &KioskConfig,
     kiosk: &mut Kiosk,
     token: &str,
-) -> anyhow::Result<(String, Option<String>)> {
+) -> anyhow::Result<(PrintJobState, Option<String>)> {
     let profile = config.printer_profile();
     let mut printer = configured_printer(config);
     // What was asked is committed already: a printing problem is a note, not a failure (a
@@ -233,7 +234,7 @@ fn print_slips(
         Ok(pass) => pass,
         Err(e) => {
             eprintln!("note: saved; the slip could not be printed now: {e}");
-            return Ok(("pending".to_owned(), None));
+            return Ok((PrintJobState::Pending, None));
         }
     };
     let mine = pass
@@ -241,11 +242,11 @@ fn print_slips(
         .iter()
         .rev()
         .find(|o| o.token.as_str() == token);
-    let state = mine.map_or("pending", |o| o.state.as_str()).to_owned();
+    let state = mine.map_or(PrintJobState::Pending, |o| o.state);
     if let Some(reason) = mine.and_then(|o| o.reason.clone()) {
         eprintln!("note: saved; the slip is not printed yet: {reason}");
     }
-    let png = (config.printer.port.is_none() && state == "printed").then(|| {
+    let png = (config.printer.port.is_none() && state == PrintJobState::Printed).then(|| {
         VirtualPrinter::new(&config.data_dir, profile.dots_per_line)
             .png_path(token)
             .display()
@@ -344,7 +345,7 @@ fn booking_run(
                         "end": b.end.to_rfc3339(),
                         "provider": b.provider,
                         "state": b.state,
-                        "print": print,
+                        "print": print.as_str(),
                         "slip_png": png,
                     })
                 );
@@ -354,8 +355,8 @@ fn booking_run(
                 println!("code      {}", booked.token.grouped());
                 println!("page      {}", booked.url);
                 match png {
-                    Some(png) => println!("slip      {print} ({png})"),
-                    None => println!("slip      {print}"),
+                    Some(png) => println!("slip      {} ({png})", print.as_str()),
+                    None => println!("slip      {}", print.as_str()),
                 }
             }
         }

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 
 use super::risk::RiskLevel;
-use super::text::Localized;
+use super::text::{Language, Localized};
 
 /// Every service the station offers, in the order Home shows them.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -219,7 +219,52 @@ impl Catalogue {
     }
 }
 
+/// How a service is named where others can see it: a screen, a slip, the now-serving display,
+/// the hub's pages. This is the one place the rule is written: a discreet service (counselling)
+/// is named by its lane letter only ("服务 D"), and its provider's role not at all, so that a
+/// slip left on a counter or a glance over a shoulder tells nobody what the resident came for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shown<'a> {
+    /// An ordinary service, by its name.
+    Named(&'a Service),
+    /// A discreet service: its lane letter only.
+    Lane(char),
+}
+
+/// A lane in words, where it stands in for a discreet service: `服务 D` / `Service D`.
+pub fn lane_words(lane: impl std::fmt::Display, language: Language) -> String {
+    match language {
+        Language::Zh => format!("服务 {lane}"),
+        Language::En => format!("Service {lane}"),
+    }
+}
+
+/// Whether a provider's role ("lawyer") may be named beside `service`: not for a discreet
+/// service, nor for one this catalogue does not know.
+pub fn names_role(service: Option<&Service>) -> bool {
+    service.is_some_and(|s| matches!(s.shown(), Shown::Named(_)))
+}
+
+impl Catalogue {
+    /// Whether `lane` (a letter, as pages that know only the lane have it) is a discreet
+    /// service's.
+    pub fn is_discreet_lane(&self, lane: &str) -> bool {
+        self.services
+            .iter()
+            .any(|s| matches!(s.shown(), Shown::Lane(l) if lane.chars().eq([l])))
+    }
+}
+
 impl Service {
+    /// How this service may be named in public (see [`Shown`]).
+    pub fn shown(&self) -> Shown<'_> {
+        if self.discreet {
+            Shown::Lane(self.lane)
+        } else {
+            Shown::Named(self)
+        }
+    }
+
     pub fn subtype(&self, id: &str) -> Option<&SubType> {
         self.subtypes.iter().find(|t| t.id == id)
     }

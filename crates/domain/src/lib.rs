@@ -13,7 +13,9 @@ pub mod text;
 pub mod token;
 
 pub use case::{Answer, Case, CaseDraft, CaseError, Channel};
-pub use catalogue::{Catalogue, Question, QuestionKind, Service, SubType};
+pub use catalogue::{
+    lane_words, names_role, Catalogue, Question, QuestionKind, Service, Shown, SubType,
+};
 pub use phone::Phone;
 pub use risk::{RiskAssessment, RiskLevel, RiskReason, RiskRules};
 pub use text::{Language, Localized};

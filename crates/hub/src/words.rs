@@ -4,7 +4,7 @@
 use chrono::Weekday;
 
 use domain::roster::Role;
-use domain::{Catalogue, Language, Service};
+use domain::{lane_words, Catalogue, Language, Service, Shown};
 use protocol::{BookingState, CaseState, PrinterReport, TicketState};
 
 /// Picks the page language.
@@ -87,11 +87,8 @@ pub(crate) fn service_line(service: Option<&Service>, subtype: &str, lang: Langu
     let Some(service) = service else {
         return "—".to_owned();
     };
-    if service.discreet {
-        return match lang {
-            Language::Zh => format!("服务 {}", service.lane),
-            Language::En => format!("Service {}", service.lane),
-        };
+    if let Shown::Lane(lane) = service.shown() {
+        return lane_words(lane, lang);
     }
     match service.subtype(subtype) {
         Some(t) => format!("{} · {}", service.name.get(lang), t.name.get(lang)),
@@ -236,16 +233,9 @@ pub(crate) fn booking_service(
     catalogue: &Catalogue,
     lang: Language,
 ) -> String {
-    let discreet_lane = catalogue
-        .services
-        .iter()
-        .any(|s| s.discreet && lane.chars().eq(std::iter::once(s.lane)));
     match role {
-        Some(role) if !discreet_lane => role.word(lang).to_owned(),
-        _ => match lang {
-            Language::Zh => format!("服务 {lane}"),
-            Language::En => format!("Service {lane}"),
-        },
+        Some(role) if !catalogue.is_discreet_lane(lane) => role.word(lang).to_owned(),
+        _ => lane_words(lane, lang),
     }
 }
 

@@ -244,16 +244,15 @@ impl Kiosk {
         let mut bookings = Vec::new();
         for b in self.store.bookings_between(from, to)? {
             let service = self.config.catalogue.service(&b.service);
-            let discreet = service.is_none_or(|s| s.discreet);
             bookings.push(BookingStatus {
                 token: b.token,
                 lane: service
                     .map(|s| s.lane.to_string())
                     .unwrap_or_else(|| "?".into()),
-                role: if discreet {
-                    None
-                } else {
+                role: if domain::names_role(service) {
                     roster.provider(&b.provider).map(|p| p.role)
+                } else {
+                    None
                 },
                 start: b.start,
                 end: b.end,

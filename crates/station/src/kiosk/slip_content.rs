@@ -6,7 +6,9 @@ use chrono::{DateTime, Local, Utc};
 use crate::config::KioskConfig;
 use crate::store::{StoredBooking, StoredTicket};
 use domain::queue::TicketKind;
-use domain::{qr_payload, tracking_url, Case, Language, Service, TrackingToken};
+use domain::{
+    lane_words, names_role, qr_payload, tracking_url, Case, Language, Service, Shown, TrackingToken,
+};
 use slip::layout::{SlipContent, SlipFeature};
 
 /// The slip of a filed case.
@@ -49,11 +51,8 @@ pub fn sample_slip_content(config: &KioskConfig, language: Language) -> SlipCont
 /// "投诉建议 · 噪音"; for a discreet service only its lane ("服务 D"), so that a slip left on a
 /// counter tells nobody what the resident came for.
 fn service_line(service: &Service, subtype: &str, language: Language) -> String {
-    if service.discreet {
-        return match language {
-            Language::Zh => format!("服务 {}", service.lane),
-            Language::En => format!("Service {}", service.lane),
-        };
+    if let Shown::Lane(lane) = service.shown() {
+        return lane_words(lane, language);
     }
     match service.subtype(subtype) {
         Some(t) => format!("{} · {}", service.name.get(language), t.name.get(language)),
@@ -139,9 +138,13 @@ pub fn ticket_slip_content(
         return content;
     }
     let zh = language == Language::Zh;
-    let service_line = match config.catalogue.service(&ticket.service) {
-        Some(s) if !s.discreet => s.name.get(language).to_owned(),
-        _ => lane_line(&ticket.lane, language),
+    let service_line = match config
+        .catalogue
+        .service(&ticket.service)
+        .map(Service::shown)
+    {
+        Some(Shown::Named(s)) => s.name.get(language).to_owned(),
+        _ => lane_words(&ticket.lane, language),
     };
     let token = TrackingToken::parse(&ticket.token)
         .unwrap_or_else(|_| TrackingToken::from_random([0; domain::token::RANDOM_BYTES]));
@@ -179,16 +182,15 @@ pub fn booking_slip_content(
 ) -> SlipContent {
     let zh = language == Language::Zh;
     let service = config.catalogue.service(&booking.service);
-    let discreet = service.is_none_or(|s| s.discreet);
     let lane = service.map(|s| s.lane.to_string()).unwrap_or_default();
     // A discreet service's lane is already the service line: no second "服务 D".
-    let who = match (discreet, role) {
-        (false, Some(r)) => Some(r.word(language).to_owned()),
+    let who = match (names_role(service), role) {
+        (true, Some(r)) => Some(r.word(language).to_owned()),
         _ => None,
     };
-    let service_line = match service {
-        Some(s) if !s.discreet => s.name.get(language).to_owned(),
-        _ => lane_line(&lane, language),
+    let service_line = match service.map(Service::shown) {
+        Some(Shown::Named(s)) => s.name.get(language).to_owned(),
+        _ => lane_words(&lane, language),
     };
     let local = booking
         .start
@@ -235,13 +237,6 @@ pub fn booking_slip_content(
         "If you cannot come, scan this slip at the station to cancel it.".to_owned()
     }];
     content
-}
-
-fn lane_line(lane: &str, language: Language) -> String {
-    match language {
-        Language::Zh => format!("服务 {lane}"),
-        Language::En => format!("Service {lane}"),
-    }
 }
 
 fn build(

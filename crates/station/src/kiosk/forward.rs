@@ -15,6 +15,7 @@ use protocol::{
     BookingStatus, CaseProgress, CaseSubmission, OnDuty, StationState, SubmittedAnswer,
     TicketState, TicketStatus,
 };
+use slip::status::PrinterState;
 
 /// The first retry waits up to this long; each failure doubles it, up to [`BACKOFF_CAP`].
 pub const BACKOFF_BASE: Duration = Duration::from_secs(5);
@@ -64,6 +65,21 @@ pub enum Progress {
     NotYetDelivered,
     /// Upstream could not be asked and never said anything about this case.
     Unknown(String),
+}
+
+/// The printer's state as a heartbeat reports it: the device's state, word for word, or
+/// `unknown` before the print queue has asked.
+fn printer_report(state: Option<PrinterState>) -> protocol::PrinterReport {
+    use protocol::PrinterReport as R;
+    match state {
+        Some(PrinterState::Ready) => R::Ready,
+        Some(PrinterState::NearEnd) => R::NearEnd,
+        Some(PrinterState::PaperOut) => R::PaperOut,
+        Some(PrinterState::CoverOpen) => R::CoverOpen,
+        Some(PrinterState::Offline) => R::Offline,
+        Some(PrinterState::Error) => R::Error,
+        Some(PrinterState::Unknown) | None => R::Unknown,
+    }
 }
 
 impl Kiosk {
@@ -170,7 +186,7 @@ impl Kiosk {
     /// How the station is, for upstream's operators.
     pub fn heartbeat(
         &self,
-        printer: Option<slip::status::PrinterState>,
+        printer: Option<PrinterState>,
         profile: &slip::profile::PrinterProfile,
     ) -> Result<protocol::Heartbeat, KioskError> {
         let now = Utc::now();
@@ -180,7 +196,7 @@ impl Kiosk {
             station_id: self.config.station.id.clone(),
             sent_at: now,
             app_version: env!("CARGO_PKG_VERSION").to_owned(),
-            printer_state: printer.map_or("unknown", |p| p.as_str()).to_owned(),
+            printer_state: printer_report(printer).as_str().to_owned(),
             paper_left_m: (paper.left_m * 10.0).round() / 10.0,
             paper_low: paper.low,
             queue_lengths: self.queue_lengths(now)?,
@@ -432,6 +448,27 @@ impl Kiosk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_heartbeat_reports_each_printer_state_in_the_devices_own_word() {
+        let states = [
+            PrinterState::Ready,
+            PrinterState::NearEnd,
+            PrinterState::PaperOut,
+            PrinterState::CoverOpen,
+            PrinterState::Offline,
+            PrinterState::Error,
+            PrinterState::Unknown,
+        ];
+        for state in states {
+            assert_eq!(printer_report(Some(state)).as_str(), state.as_str());
+        }
+        assert_eq!(printer_report(None), protocol::PrinterReport::Unknown);
+        // Every code the hub accepts is one the kiosk can send.
+        for report in protocol::PrinterReport::ALL {
+            assert!(states.iter().any(|s| printer_report(Some(*s)) == report));
+        }
+    }
 
     #[test]
     fn backoff_grows_exponentially_up_to_the_cap_with_full_jitter() {

@@ -9,13 +9,14 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use domain::{CaseDraft, Channel, Language};
+use domain::{CaseDraft, Language};
 use grievance_kiosk::app::screenshot::{frame_times, ScreenName, Shot};
 use hub::{self, HubConfig, RateLimit, RunningHub, Secret};
 use protocol::{CaseState, StatusUpdate};
 use slip::profile::builtin_profiles;
 use station::config::{KioskConfig, UpstreamKind};
 use station::kiosk::{sample_slip_content, Kiosk};
+use station::test_support::noise_complaint;
 use station::upstream::client::Upstream;
 
 const INTAKES: usize = 1000;
@@ -82,16 +83,7 @@ fn config_in(dir: &std::path::Path) -> Arc<KioskConfig> {
 }
 
 fn draft(i: usize) -> CaseDraft {
-    CaseDraft {
-        service: "complaint".into(),
-        subtype: Some("noise".into()),
-        description: format!("楼上装修噪音，每天到晚上十一点（第 {i} 次反映）"),
-        phone: "13800138000".into(),
-        consent_version: Some(KioskConfig::builtin().consent.version),
-        language: Language::Zh,
-        channel: Channel::Kiosk,
-        ..CaseDraft::default()
-    }
+    noise_complaint(&format!("楼上装修噪音，每天到晚上十一点（第 {i} 次反映）"))
 }
 
 /// Submit → case durable: validation, triage, token, and the one transaction (case + print job

@@ -31,7 +31,7 @@ fn back_keeps_every_answer_and_the_language_switches_at_runtime() {
         // Switch to English and back: the tiles and the screen's own words follow.
         assert!(is_on_screen(&app, "投诉建议"));
         tap(&app, "English");
-        assert!(app.global::<Api>().get_english());
+        assert_eq!(app.global::<Api>().get_language(), "en");
         assert!(is_on_screen(&app, "Complaints"), "service names in English");
         assert!(
             is_on_screen(&app, "Hello! What can we help you with?"),
@@ -44,8 +44,8 @@ fn back_keeps_every_answer_and_the_language_switches_at_runtime() {
         tap(&app, "Wages owed");
         tap(&app, "¥5,000 – ¥20,000");
         tap(&app, "30 or more");
-        tap(&app, "中文");
-        assert!(!app.global::<Api>().get_english());
+        tap(&app, "简体");
+        assert_eq!(app.global::<Api>().get_language(), "zh");
         assert!(
             is_on_screen(&app, "有多少人被拖欠？"),
             "questions now in Chinese"
@@ -98,5 +98,19 @@ fn back_keeps_every_answer_and_the_language_switches_at_runtime() {
             tap(&app, "返回");
         }
         assert_eq!(screen(&app), Screen::Home);
+
+        // Traditional Chinese: the screen's own words and the services' names, from its
+        // catalogue; and back to Simplified.
+        tap(&app, "繁體");
+        assert_eq!(app.global::<Api>().get_language(), "zh-Hant");
+        assert!(is_on_screen(&app, "您好！請選擇您要辦理的事項"));
+        assert!(
+            is_on_screen(&app, "投訴建議"),
+            "service names in Traditional"
+        );
+        assert!(!is_on_screen(&app, "投诉建议"));
+        tap(&app, "简体");
+        assert!(is_on_screen(&app, "您好！请选择您要办理的事项"));
+        assert!(is_on_screen(&app, "投诉建议"));
     });
 }

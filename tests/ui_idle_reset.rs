@@ -65,7 +65,7 @@ fn the_idle_reset_asks_first_then_clears_every_field() {
         }
         assert!(!api.get_still_there());
         assert_eq!(screen(&app), Screen::Home);
-        assert!(!api.get_english(), "back to the default language");
+        assert_eq!(api.get_language(), "zh", "back to the default language");
         assert!(!api.get_elderly(), "back to normal text size");
         assert_eq!(api.get_description(), "");
         assert_eq!(api.get_phone(), "");
@@ -113,6 +113,6 @@ fn the_idle_reset_asks_first_then_clears_every_field() {
             !api.get_still_there(),
             "nothing to clear on Home: no prompt"
         );
-        assert!(!api.get_english() && !api.get_elderly());
+        assert!(api.get_language() == "zh" && !api.get_elderly());
     });
 }

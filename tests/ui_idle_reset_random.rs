@@ -131,7 +131,7 @@ const FORWARD: &[&str] = &[
 const PINYIN: &[&str] = &["gongzi", "tuoqian", "zhuangxiu", "louxia", "zaoyin"];
 
 fn words(app: &AppWindow, zh: &'static str, en: &'static str) -> &'static str {
-    if app.global::<Api>().get_english() {
+    if app.global::<Api>().get_language() == "en" {
         en
     } else {
         zh
@@ -460,7 +460,7 @@ fn session_properties(api: &Api<'_>) -> Vec<(&'static str, String)> {
         ($($get:ident),* $(,)?) => { vec![$((stringify!($get), api.$get().shown())),*] };
     }
     let mut all = props!(
-        get_english,
+        get_language,
         get_elderly,
         get_staff_called,
         get_screen,

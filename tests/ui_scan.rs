@@ -12,35 +12,20 @@ use std::io::Write;
 use std::sync::Arc;
 
 use common::*;
-use domain::{qr_payload, Answer, CaseDraft};
+use domain::qr_payload;
 use grievance_kiosk::app::backend::Backend;
 use grievance_kiosk::app::controller::Controller;
 use grievance_kiosk::app::ui::{Api, AppWindow, Freshness, Screen};
 use serialport::{SerialPort, TTYPort};
 use slint::platform::{Key, WindowEvent};
 use slint::{ComponentHandle, SharedString};
-use station::config::KioskConfig;
 use station::kiosk::Kiosk;
+use station::test_support::noise_complaint;
 
 const NOT_OURS: &str = "扫到的不是查询码。请扫凭条上的二维码，或输入凭条上的查询码。";
 const UNREADABLE: &str = "没能读出扫到的内容。请把凭条放平再扫一次，或输入查询码。";
 const HELD: &str =
     "刚才扫了码，但您正在登记诉求。已填写的内容都还在。要查询进度，请先提交这次登记，或回到首页后再扫码。";
-
-fn draft(config: &KioskConfig) -> CaseDraft {
-    CaseDraft {
-        service: "complaint".into(),
-        subtype: Some("noise".into()),
-        answers: vec![Answer {
-            question: "source".into(),
-            value: "renovation".into(),
-        }],
-        description: "楼上装修，每天到晚上十一点".into(),
-        phone: "13800138000".into(),
-        consent_version: Some(config.consent.version.clone()),
-        ..CaseDraft::default()
-    }
-}
 
 /// One key pressed and released, as a keyboard-wedge scanner (or any USB keyboard) sends it.
 fn key(app: &AppWindow, text: impl Into<SharedString>) {
@@ -86,7 +71,7 @@ fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_trac
     // A resident filed a case yesterday; it reaches the district when the kiosk starts.
     let filed = Kiosk::open(config.clone())
         .unwrap()
-        .file_case(&draft(&config))
+        .file_case(&noise_complaint("楼上装修，每天到晚上十一点"))
         .expect("the case is filed");
     let token = filed.case.token.clone();
     let slip_qr = qr_payload(&filed.url);

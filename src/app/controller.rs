@@ -170,7 +170,7 @@ impl Session {
             busy: false,
             problem: Problem::None,
             // Pinyin is the keyboard's first mode in Chinese.
-            composer: Composer::new(language == Language::Zh),
+            composer: Composer::new(language.is_chinese()),
             wedge: Wedge::default(),
             flow: Flow::Home(Home::default()),
         }
@@ -640,9 +640,11 @@ impl Controller {
         on!(on_submit, |c| c.next());
         on!(on_show_code, |c| c.show_code());
         on!(on_finish, |c| c.go_home());
-        on!(on_set_english, |c, english: bool| c.set_language(
-            if english { Language::En } else { Language::Zh }
-        ));
+        on!(on_set_language, |c, code: SharedString| {
+            if let Some(language) = Language::parse(&code) {
+                c.set_language(language);
+            }
+        });
         on!(on_set_elderly, |c, on: bool| c.set_elderly(on));
         on!(on_call_staff, |c| c.call_staff());
         on!(on_key, |c, text: SharedString| c.key(&text));
@@ -1164,7 +1166,7 @@ impl Controller {
             let session = &mut st.session;
             session.language = language;
             session.composer.clear_typing();
-            session.composer.pinyin_mode = language == Language::Zh;
+            session.composer.pinyin_mode = language.is_chinese();
             if let Flow::Intake(intake) = &mut session.flow {
                 intake.wizard.draft.language = language;
             }
@@ -1265,12 +1267,12 @@ impl Controller {
     }
 }
 
-/// Switches the screen's words: the UI's source language is Chinese; English is the bundled
-/// translation.
+/// Switches the screen's words: the UI's source language is Simplified Chinese (no translation);
+/// every other language is the bundled catalogue of its code (`lang/<code>/`).
 fn apply_language(language: Language) {
     let tag = match language {
         Language::Zh => "",
-        Language::En => "en",
+        other => other.code(),
     };
     if let Err(e) = slint::select_bundled_translation(tag) {
         tracing::warn!(error = %e, "cannot switch the screen's language");

@@ -320,7 +320,9 @@ fn tour(
 ) -> anyhow::Result<()> {
     use ScreenName as S;
     let api = app.global::<Api>();
-    let zh = shot.language == Language::Zh;
+    // What a resident types and a department writes is sample content, not the kiosk's words:
+    // Chinese (as the pinyin keyboard writes it) for either script.
+    let zh = shot.language.is_chinese();
     let high_risk = shot.screen == S::HighRisk;
     let printer_out = matches!(shot.screen, S::HomePrinterOut | S::ResultPrinterOut);
     if printer_out {
@@ -736,7 +738,7 @@ fn sample_token() -> TrackingToken {
 fn sample_tracked(language: Language, offline: bool) -> Tracked {
     let now = chrono::Utc::now();
     let day = chrono::Duration::days(1);
-    let zh = language == Language::Zh;
+    let zh = language.is_chinese();
     let department = if zh {
         "区人力资源和社会保障局"
     } else {

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Image, Model, ModelRc, SharedString, VecModel};
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc, Weekday};
 
 use super::appointments::{Book, BookingInfo, OpenNow};
 use super::controller::{CodeCheck, Flow, Session, State};
@@ -23,7 +23,9 @@ use super::ui::{
 use super::wizard::Step;
 use domain::queue::TicketKind;
 use domain::roster::{Provider, Role};
-use domain::{lane_words, Language, Localized, Phone, QuestionKind, Service, Shown, TrackingToken};
+use domain::{
+    lane_words, t, Language, Localized, Phone, QuestionKind, Service, Shown, TrackingToken,
+};
 use protocol::CaseState;
 use slip::status::PrinterState;
 use station::config::KioskConfig;
@@ -113,7 +115,7 @@ pub fn render(app: &AppWindow, state: &State) {
         .set_scale(if session.elderly { ELDERLY_SCALE } else { 1.0 });
     api.set_network_name(s(config.station.network.get(lang)));
     api.set_station_name(s(config.station.name.get(lang)));
-    api.set_english(lang == Language::En);
+    api.set_language(s(lang.code()));
     api.set_elderly(session.elderly);
     api.set_staff_called(session.staff_called);
     api.set_screen(session.screen());
@@ -639,10 +641,7 @@ fn who_words(
     let name = name.map(|n| n.get(lang)).filter(|n| !n.is_empty());
     match (role, name) {
         (Some(r), Some(n)) if n.contains(r.word(lang)) => n.to_owned(),
-        (Some(r), Some(n)) => match lang {
-            Language::Zh => format!("{n}（{}）", r.word(lang)),
-            Language::En => format!("{n} ({})", r.word(lang)),
-        },
+        (Some(r), Some(n)) => t!(lang, "{}（{}）", n, r.word(lang)),
         (Some(r), None) => r.word(lang).to_owned(),
         (None, Some(n)) => n.to_owned(),
         (None, None) => String::new(),
@@ -650,29 +649,32 @@ fn who_words(
 }
 
 fn weekday_words(date: NaiveDate, lang: Language) -> &'static str {
-    let i = date.weekday().num_days_from_monday() as usize;
-    match lang {
-        Language::Zh => ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][i],
-        Language::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
+    match date.weekday() {
+        Weekday::Mon => t!(lang, "周一"),
+        Weekday::Tue => t!(lang, "周二"),
+        Weekday::Wed => t!(lang, "周三"),
+        Weekday::Thu => t!(lang, "周四"),
+        Weekday::Fri => t!(lang, "周五"),
+        Weekday::Sat => t!(lang, "周六"),
+        Weekday::Sun => t!(lang, "周日"),
     }
 }
 
 /// "今天", "明天", or the day of the week.
 fn day_words(date: NaiveDate, today: NaiveDate, lang: Language) -> String {
     let days = (date - today).num_days();
-    match (days, lang) {
-        (0, Language::Zh) => "今天".into(),
-        (0, Language::En) => "Today".into(),
-        (1, Language::Zh) => "明天".into(),
-        (1, Language::En) => "Tomorrow".into(),
+    match days {
+        0 => t!(lang, "今天").into(),
+        1 => t!(lang, "明天").into(),
         _ => weekday_words(date, lang).into(),
     }
 }
 
 fn date_words(date: NaiveDate, lang: Language) -> String {
-    match lang {
-        Language::Zh => format!("{}月{}日", date.month(), date.day()),
-        Language::En => date.format("%-d %b").to_string(),
+    if lang.is_chinese() {
+        t!(lang, "{}月{}日", date.month(), date.day())
+    } else {
+        date.format("%-d %b").to_string()
     }
 }
 
@@ -686,27 +688,18 @@ fn when_words(start: DateTime<Utc>, end: DateTime<Utc>, lang: Language) -> Strin
     let date = from.date_naive();
     let day = day_words(date, today, lang);
     let day = if (date - today).num_days() <= 1 && (date - today).num_days() >= 0 {
-        match lang {
-            Language::Zh => format!("{day}（{}）", weekday_words(date, lang)),
-            Language::En => format!("{day} ({})", weekday_words(date, lang)),
-        }
+        t!(lang, "{}（{}）", day, weekday_words(date, lang))
     } else {
         day
     };
-    match lang {
-        Language::Zh => format!(
-            "{day}，{} {}–{}",
-            date_words(date, lang),
-            from.format("%H:%M"),
-            to.format("%H:%M")
-        ),
-        Language::En => format!(
-            "{day}, {}, {}–{}",
-            date_words(date, lang),
-            from.format("%H:%M"),
-            to.format("%H:%M")
-        ),
-    }
+    t!(
+        lang,
+        "{}，{} {}–{}",
+        day,
+        date_words(date, lang),
+        from.format("%H:%M"),
+        to.format("%H:%M")
+    )
 }
 
 /// A station time: "09:30" today, else with its date.
@@ -739,17 +732,12 @@ fn open_now_line(state: &State) -> String {
     for (provider, until) in on_duty {
         let service = catalogue.service(&provider.service);
         let part = match service.map(Service::shown) {
-            Some(Shown::Lane(lane)) => match lang {
-                Language::Zh => format!("{} 开放中", lane_words(lane, lang)),
-                Language::En => format!("{} open", lane_words(lane, lang)),
-            },
+            Some(Shown::Lane(lane)) => t!(lang, "{} 开放中", lane_words(lane, lang)),
             _ => {
                 let name = provider.name.get(lang);
-                match (lang, until) {
-                    (Language::Zh, Some(t)) => format!("{name}值班中，到 {t}"),
-                    (Language::Zh, None) => format!("{name}值班中"),
-                    (Language::En, Some(t)) => format!("{name} on duty until {t}"),
-                    (Language::En, None) => format!("{name} on duty"),
+                match until {
+                    Some(until) => t!(lang, "{}值班中，到 {}", name, until),
+                    None => t!(lang, "{}值班中", name),
                 }
             }
         };
@@ -761,14 +749,8 @@ fn open_now_line(state: &State) -> String {
         let service = catalogue.service(&lane.service);
         let n = lane.waiting.len();
         parts.push(match service.map(Service::shown) {
-            Some(Shown::Named(s)) => match lang {
-                Language::Zh => format!("{} {n} 人等候", s.name.get(lang)),
-                Language::En => format!("{}: {n} waiting", s.name.get(lang)),
-            },
-            _ => match lang {
-                Language::Zh => format!("{} {n} 人等候", lane_words(lane.lane, lang)),
-                Language::En => format!("{}: {n} waiting", lane_words(lane.lane, lang)),
-            },
+            Some(Shown::Named(s)) => t!(lang, "{} {} 人等候", s.name.get(lang), n),
+            _ => t!(lang, "{} {} 人等候", lane_words(lane.lane, lang), n),
         });
     }
     parts.join(" · ")

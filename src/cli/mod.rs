@@ -1,8 +1,10 @@
 //! The `grievance-kiosk` command line (DESIGN.md §9). Every command calls the same function in
 //! [`station::kiosk`] or [`crate::app`] that the touchscreen calls; this file only parses
-//! arguments and prints. `--json` prints one JSON object per line with stable field names;
-//! errors go to standard error as one line, with a non-zero exit status.
+//! arguments and prints. `--json` prints one JSON object per line with stable field names (the
+//! types in `output.rs`, the contract of DESIGN.md §9); errors go to standard error as one line,
+//! with a non-zero exit status.
 
+mod output;
 mod queue;
 
 use std::io::Write;
@@ -11,7 +13,6 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use serde_json::json;
 
 use crate::app::screenshot::{self, ScreenName, Shot};
 use crate::local_hub::{connect, Connection, Listen};
@@ -22,6 +23,7 @@ use slip::profile::PrinterProfile;
 use station::config::KioskConfig;
 use station::kiosk::{configured_printer, doctor, sample_slip_content, Kiosk, TestPrint};
 use station::kiosk::{DrainReport, Progress};
+use station::store::PrintJobState;
 
 #[derive(Parser)]
 #[command(
@@ -280,6 +282,8 @@ struct ScreenshotArgs {
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub(crate) enum LangArg {
     Zh,
+    #[value(name = "zh-Hant", alias = "zh-hant")]
+    ZhHant,
     En,
 }
 
@@ -287,6 +291,7 @@ impl From<LangArg> for Language {
     fn from(l: LangArg) -> Language {
         match l {
             LangArg::Zh => Language::Zh,
+            LangArg::ZhHant => Language::ZhHant,
             LangArg::En => Language::En,
         }
     }
@@ -359,13 +364,10 @@ fn ime_cmd(config: &KioskConfig, cmd: ImeCommand) -> anyhow::Result<()> {
     let candidates = dict.suggest(&pinyin, Options { fuzzy }, &Session::default());
     let shown: Vec<_> = candidates.iter().take(limit).collect();
     if json {
-        println!(
-            "{}",
-            json!({
-                "candidates": shown.iter().map(|c| c.word.as_str()).collect::<Vec<_>>(),
-                "consumed": shown.iter().map(|c| c.consumed).collect::<Vec<_>>(),
-            })
-        );
+        output::print(&output::ImeSuggestion {
+            candidates: shown.iter().map(|c| c.word.clone()).collect(),
+            consumed: shown.iter().map(|c| c.consumed).collect(),
+        })?;
     } else {
         for (i, c) in shown.iter().enumerate() {
             let rest = pinyin.get(c.consumed..).unwrap_or("");
@@ -448,19 +450,16 @@ fn print_outbox(kiosk: &Kiosk, json: bool, flushed: Option<&DrainReport>) -> any
         .oldest_pending
         .map(|t| (now - t).num_seconds().max(0));
     if json {
-        let mut line = json!({
-            "pending": counts.pending,
-            "delivered": counts.delivered,
-            "failed": counts.failed,
-            "oldest_pending_s": oldest_s,
-            "next_try_at": next_due.map(|t| t.to_rfc3339()),
-            "last_error": counts.last_error,
-        });
-        if let Some(r) = flushed {
-            line["sent_now"] = json!(r.delivered.len());
-            line["sent_tokens"] = json!(r.delivered);
-        }
-        println!("{line}");
+        output::print(&output::OutboxStatus {
+            delivered: counts.delivered,
+            failed: counts.failed,
+            last_error: counts.last_error,
+            next_try_at: next_due,
+            oldest_pending_s: oldest_s,
+            pending: counts.pending,
+            sent_now: flushed.map(|r| r.delivered.len()),
+            sent_tokens: flushed.map(|r| r.delivered.clone()),
+        })?;
     } else {
         if let Some(r) = flushed {
             println!("sent now  {}", r.delivered.len());
@@ -494,41 +493,47 @@ fn human_duration(seconds: i64) -> String {
 }
 
 /// Upstream's progress of a case, for `case show --json`.
-fn progress_json(progress: &Progress) -> serde_json::Value {
-    let body = |p: &CaseProgress| {
-        json!({
-            "state": p.state.as_str(),
-            "department": p.department,
-            "expected_at": p.expected_at.map(|t| t.to_rfc3339()),
-            "station": p.station_id,
-            "timeline": p.timeline.iter().map(|e| json!({
-                "at": e.at.to_rfc3339(),
-                "state": e.state.as_str(),
-                "note": e.note,
-                "department": e.department,
-                "expected_at": e.expected_at.map(|t| t.to_rfc3339()),
-            })).collect::<Vec<_>>(),
+fn progress_json(progress: &Progress) -> output::CaseUpstream {
+    use output::{CaseUpstream, Unreported, UpstreamReport, UpstreamUnreported};
+    let report = |p: &CaseProgress, fetched_at: Option<_>, why: Option<&String>| {
+        CaseUpstream::Reported(UpstreamReport {
+            department: p.department.clone(),
+            expected_at: p.expected_at,
+            fetched_at,
+            fresh: fetched_at.is_none(),
+            state: p.state,
+            station: p.station_id.clone(),
+            timeline: p
+                .timeline
+                .iter()
+                .map(|e| output::TimelineLine {
+                    at: e.at,
+                    department: e.department.clone(),
+                    expected_at: e.expected_at,
+                    note: e.note.clone(),
+                    state: e.state,
+                })
+                .collect(),
+            why: why.cloned(),
         })
     };
     match progress {
-        Progress::Live(p) => {
-            let mut v = body(p);
-            v["fresh"] = json!(true);
-            v
-        }
+        Progress::Live(p) => report(p, None, None),
         Progress::LastKnown {
             progress,
             fetched_at,
             why,
-        } => {
-            let mut v = body(progress);
-            v["fresh"] = json!(false);
-            v["fetched_at"] = json!(fetched_at.to_rfc3339());
-            v["why"] = json!(why);
-            v
-        }
-        Progress::NotYetDelivered => json!({"state": "not_delivered", "fresh": true}),
-        Progress::Unknown(why) => json!({"state": "unknown", "fresh": false, "why": why}),
+        } => report(progress, Some(*fetched_at), Some(why)),
+        Progress::NotYetDelivered => CaseUpstream::Unreported(UpstreamUnreported {
+            fresh: true,
+            state: Unreported::NotDelivered,
+            why: None,
+        }),
+        Progress::Unknown(why) => CaseUpstream::Unreported(UpstreamUnreported {
+            fresh: false,
+            state: Unreported::Unknown,
+            why: Some(why.clone()),
+        }),
     }
 }
 
@@ -624,37 +629,36 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
                 .iter()
                 .rev()
                 .find(|o| o.token == filed.case.token);
-            let print_state = mine.map_or("pending", |o| o.state.as_str());
+            let print_state = mine.map_or(PrintJobState::Pending, |o| o.state);
             let print_reason = mine.and_then(|o| o.reason.clone());
             let slip_png = config.printer.port.is_none().then(|| {
                 VirtualPrinter::new(&config.data_dir, profile.dots_per_line)
                     .png_path(filed.case.token.as_str())
             });
             if json {
-                println!(
-                    "{}",
-                    json!({
-                        "token": filed.case.token.as_str(),
-                        "code": filed.case.token.grouped(),
-                        "url": filed.url,
-                        "id": filed.case.id.to_string(),
-                        "service": filed.case.service,
-                        "subtype": filed.case.subtype,
-                        "risk": filed.case.risk.level.as_str(),
-                        "risk_reasons": filed.case.risk.reasons,
-                        "print": print_state,
-                        "print_reason": print_reason,
-                        "printer": pass.printer_state().as_str(),
-                        "slip_png": slip_png,
-                    })
-                );
+                output::print(&output::CaseFiled {
+                    code: filed.case.token.grouped(),
+                    id: filed.case.id.to_string(),
+                    print: print_state,
+                    print_reason: print_reason.clone(),
+                    printer: pass.printer_state(),
+                    risk: filed.case.risk.level,
+                    risk_reasons: output::RiskReasonLine::all(&filed.case.risk.reasons),
+                    service: filed.case.service.clone(),
+                    slip_png: slip_png.clone(),
+                    subtype: filed.case.subtype.clone(),
+                    token: filed.case.token.as_str().to_owned(),
+                    url: filed.url.clone(),
+                })?;
             } else {
                 println!("filed     {}", filed.case.token.grouped());
                 println!("track     {}", filed.url);
                 println!("risk      {}", filed.case.risk.level.as_str());
                 match &slip_png {
-                    Some(png) => println!("slip      {print_state} ({})", png.display()),
-                    None => println!("slip      {print_state}"),
+                    Some(png) => {
+                        println!("slip      {} ({})", print_state.as_str(), png.display())
+                    }
+                    None => println!("slip      {}", print_state.as_str()),
                 }
             }
             if let Some(reason) = &print_reason {
@@ -677,40 +681,32 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
             })?;
             let url = kiosk.tracking_url(&tracked.token);
             if json {
-                let mut line = json!({
-                    "token": tracked.token.as_str(),
-                    "code": tracked.token.grouped(),
-                    "url": url,
-                    "local": tracked.local.is_some(),
-                    "upstream": progress_json(&tracked.progress),
-                });
-                if let Some(stored) = &tracked.local {
-                    let case = &stored.case;
-                    let fields = json!({
-                        "id": case.id.to_string(),
-                        "station": case.station_id,
-                        "service": case.service,
-                        "subtype": case.subtype,
-                        "answers": case.answers,
-                        "risk": case.risk.level.as_str(),
-                        "risk_reasons": case.risk.reasons,
-                        "anonymous": case.anonymous,
-                        "phone": case.phone.as_ref().map(|p| p.masked()),
-                        "description_chars": case.description.as_ref().map(|d| d.chars().count()),
-                        "language": case.language.code(),
-                        "channel": case.channel.as_str(),
-                        "created_at": case.created_at.to_rfc3339(),
-                        "print": stored.print_state.as_str(),
-                        "print_reason": stored.print_reason,
-                        "outbox": stored.outbox_state.as_str(),
-                    });
-                    if let (Some(line), serde_json::Value::Object(fields)) =
-                        (line.as_object_mut(), fields)
-                    {
-                        line.extend(fields);
-                    }
-                }
-                println!("{line}");
+                let stored = tracked.local.as_ref();
+                let case = stored.map(|s| &s.case);
+                output::print(&output::CaseShown {
+                    anonymous: case.map(|c| c.anonymous),
+                    answers: case.map(|c| c.answers.clone()),
+                    channel: case.map(|c| c.channel),
+                    code: tracked.token.grouped(),
+                    created_at: case.map(|c| c.created_at),
+                    description_chars: case
+                        .map(|c| c.description.as_ref().map(|d| d.chars().count())),
+                    id: case.map(|c| c.id.to_string()),
+                    language: case.map(|c| c.language),
+                    local: stored.is_some(),
+                    outbox: stored.map(|s| s.outbox_state),
+                    phone: case.map(|c| c.phone.as_ref().map(|p| p.masked())),
+                    print: stored.map(|s| s.print_state),
+                    print_reason: stored.map(|s| s.print_reason.clone()),
+                    risk: case.map(|c| c.risk.level),
+                    risk_reasons: case.map(|c| output::RiskReasonLine::all(&c.risk.reasons)),
+                    service: case.map(|c| c.service.clone()),
+                    station: case.map(|c| c.station_id.clone()),
+                    subtype: case.map(|c| c.subtype.clone()),
+                    token: tracked.token.as_str().to_owned(),
+                    upstream: progress_json(&tracked.progress),
+                    url: url.clone(),
+                })?;
             } else {
                 println!("code      {}", tracked.token.grouped());
                 println!("track     {url}");
@@ -748,12 +744,6 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
 fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<()> {
     let profile = config.printer_profile();
     let mut printer = configured_printer(&config);
-    let raw = |bytes: [Option<u8>; 4]| -> Vec<serde_json::Value> {
-        bytes
-            .iter()
-            .map(|b| b.map_or(serde_json::Value::Null, |b| json!(b)))
-            .collect()
-    };
     let hex = |bytes: [Option<u8>; 4]| -> String {
         bytes
             .iter()
@@ -785,19 +775,16 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
             let paper = kiosk.paper_estimate(&profile)?;
             let waiting = kiosk.waiting_print_jobs()?;
             if json {
-                println!(
-                    "{}",
-                    json!({
-                        "state": state.as_str(),
-                        "raw": raw(status.as_array()),
-                        "printer": printer.describe(),
-                        "profile": profile.id,
-                        "problem": printer.problem(),
-                        "paper_left_m": (paper.left_m * 10.0).round() / 10.0,
-                        "paper_low": paper.low,
-                        "waiting_jobs": waiting,
-                    })
-                );
+                output::print(&output::PrinterStatus {
+                    paper_left_m: (paper.left_m * 10.0).round() / 10.0,
+                    paper_low: paper.low,
+                    printer: printer.describe(),
+                    problem: printer.problem(),
+                    profile: profile.id.clone(),
+                    raw: status.as_array(),
+                    state,
+                    waiting_jobs: waiting,
+                })?;
             } else {
                 println!("state     {}", state.as_str());
                 println!(
@@ -825,14 +812,11 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
             let TestPrint { bytes, outcome } =
                 station::kiosk::test_print(&config, printer.as_mut(), &profile);
             if json {
-                println!(
-                    "{}",
-                    json!({
-                        "printed": outcome.is_ok(),
-                        "reason": outcome.as_ref().err().map(ToString::to_string),
-                        "bytes": bytes,
-                    })
-                );
+                output::print(&output::PrinterTest {
+                    bytes,
+                    printed: outcome.is_ok(),
+                    reason: outcome.as_ref().err().map(ToString::to_string),
+                })?;
             } else if outcome.is_ok() {
                 println!(
                     "printed a test slip ({bytes} bytes, {})",
@@ -919,17 +903,17 @@ fn report_pass(
         .filter(|o| o.state != station::store::PrintJobState::Printing)
         .collect();
     if json {
-        println!(
-            "{}",
-            json!({
-                "state": pass.printer_state().as_str(),
-                "jobs": outcomes.iter().map(|o| json!({
-                    "token": o.token.as_str(),
-                    "print": o.state.as_str(),
-                    "reason": o.reason,
-                })).collect::<Vec<_>>(),
-            })
-        );
+        output::print(&output::PrintPassReport {
+            jobs: outcomes
+                .iter()
+                .map(|o| output::PrintJobLine {
+                    print: o.state,
+                    reason: o.reason.clone(),
+                    token: o.token.as_str().to_owned(),
+                })
+                .collect(),
+            state: pass.printer_state(),
+        })?;
     } else {
         println!("printer   {}", pass.printer_state().as_str());
         for o in &outcomes {
@@ -1090,10 +1074,7 @@ fn print_timings() {
 }
 
 fn shot_file(dir: &Path, screen: ScreenName, args: &ScreenshotArgs) -> PathBuf {
-    let lang = match args.lang {
-        LangArg::Zh => "zh",
-        LangArg::En => "en",
-    };
+    let lang = Language::from(args.lang).code();
     let mut name = format!("{}-{lang}", screen.name());
     if args.elderly {
         name.push_str("-elderly");
@@ -1111,10 +1092,11 @@ fn erase_expired_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()>
     let days = config.privacy.retention_days;
     let erased = Kiosk::open(config)?.erase_expired(chrono::Utc::now())?;
     if json {
-        println!(
-            "{}",
-            json!({ "cases": erased.cases, "bookings": erased.bookings, "retention_days": days })
-        );
+        output::print(&output::Erasure {
+            bookings: erased.bookings,
+            cases: erased.cases,
+            retention_days: days,
+        })?;
     } else {
         println!(
             "erased the personal data of {} case(s) and {} booking(s) older than {days} days",
@@ -1127,14 +1109,11 @@ fn erase_expired_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()>
 fn backup_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()> {
     let report = Kiosk::open(config)?.backup(chrono::Utc::now())?;
     if json {
-        println!(
-            "{}",
-            json!({
-                "path": report.path.display().to_string(),
-                "removed": report.removed.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
-                "kept": report.kept,
-            })
-        );
+        output::print(&output::BackupDone {
+            kept: report.kept,
+            path: report.path.clone(),
+            removed: report.removed.clone(),
+        })?;
     } else {
         println!(
             "backed up to {} ({} cop{} kept, {} removed)",

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use serde_json::json;
 
+use super::output;
 use super::LangArg;
 use devices::printer::transport::VirtualPrinter;
 use protocol::TicketState;
@@ -163,42 +163,41 @@ fn local(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn slot_json(s: &SlotView) -> serde_json::Value {
-    json!({
-        "id": s.slot.id,
-        "start": s.slot.start.to_rfc3339(),
-        "end": s.slot.end.to_rfc3339(),
-        "provider": s.slot.provider,
-        "role": s.slot.role.as_str(),
-        "service": s.slot.service,
-        "capacity": s.slot.capacity,
-        "free": s.free,
-    })
+fn slot_line(s: &SlotView) -> output::BookingSlot {
+    output::BookingSlot {
+        capacity: s.slot.capacity,
+        end: s.slot.end,
+        free: s.free,
+        id: s.slot.id.clone(),
+        provider: s.slot.provider.clone(),
+        role: s.slot.role,
+        service: s.slot.service.clone(),
+        start: s.slot.start,
+    }
 }
 
-fn ticket_json(v: &TicketView) -> serde_json::Value {
+fn ticket_line(v: &TicketView) -> output::TicketLine {
     let t = &v.ticket;
-    json!({
-        "ticket": t.label,
-        "token": t.token,
-        "url": v.url,
-        "lane": t.lane,
-        "service": t.service,
-        "kind": t.kind.as_str(),
-        "state": t.state.as_str(),
-        "ahead": v.ahead,
-        "wait_min": v.wait.map(|w| w.0),
-        "wait_max": v.wait.map(|w| w.1),
-        "counter": t.counter,
-        "calls": t.calls,
-        "taken_at": t.taken_at.to_rfc3339(),
-    })
+    output::TicketLine {
+        ahead: v.ahead,
+        calls: t.calls,
+        counter: t.counter,
+        kind: t.kind,
+        lane: t.lane.clone(),
+        service: t.service.clone(),
+        state: t.state,
+        taken_at: t.taken_at,
+        ticket: t.label.clone(),
+        token: t.token.clone(),
+        url: v.url.clone(),
+        wait_max: v.wait.map(|w| w.1),
+        wait_min: v.wait.map(|w| w.0),
+    }
 }
 
-fn print_ticket(v: &TicketView, json: bool) {
+fn print_ticket(v: &TicketView, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", ticket_json(v));
-        return;
+        return output::print(&ticket_line(v));
     }
     let t = &v.ticket;
     println!("ticket    {}", t.label);
@@ -217,6 +216,7 @@ fn print_ticket(v: &TicketView, json: bool) {
         None => {}
     }
     println!("page      {}", v.url);
+    Ok(())
 }
 
 /// Prints what is waiting in the print queue (a booking's or ticket's slip): the print state of
@@ -304,7 +304,7 @@ fn booking_run(
             let slots = kiosk.booking_slots(&service, days, now)?;
             for s in &slots {
                 if json {
-                    println!("{}", slot_json(s));
+                    output::print(&slot_line(s))?;
                 } else {
                     println!(
                         "{}  {}–{}  {:<10}  {} free",
@@ -334,21 +334,18 @@ fn booking_run(
             let (print, png) = print_slips(&config, kiosk, booked.token.as_str())?;
             let b = &booked.booking;
             if json {
-                println!(
-                    "{}",
-                    json!({
-                        "code": booked.token.grouped(),
-                        "token": booked.token.as_str(),
-                        "url": booked.url,
-                        "slot": b.slot_id,
-                        "start": b.start.to_rfc3339(),
-                        "end": b.end.to_rfc3339(),
-                        "provider": b.provider,
-                        "state": b.state,
-                        "print": print.as_str(),
-                        "slip_png": png,
-                    })
-                );
+                output::print(&output::BookingMade {
+                    code: booked.token.grouped(),
+                    end: b.end,
+                    print,
+                    provider: b.provider.clone(),
+                    slip_png: png.clone(),
+                    slot: b.slot_id.clone(),
+                    start: b.start,
+                    state: b.state,
+                    token: booked.token.as_str().to_owned(),
+                    url: booked.url.clone(),
+                })?;
             } else {
                 println!("booked    {}", b.slot_id);
                 println!("at        {}", local(b.start));
@@ -363,15 +360,16 @@ fn booking_run(
         BookingCommand::Checkin { code, json } => {
             let view = kiosk.check_in(&code, now)?;
             print_slips(&config, kiosk, &view.ticket.token)?;
-            print_ticket(&view, json);
+            print_ticket(&view, json)?;
         }
         BookingCommand::Cancel { code, json } => {
             let b = kiosk.cancel_booking(&code, "cli", now)?;
             if json {
-                println!(
-                    "{}",
-                    json!({"token": b.token, "slot": b.slot_id, "state": b.state})
-                );
+                output::print(&output::BookingCancelled {
+                    slot: b.slot_id.clone(),
+                    state: b.state,
+                    token: b.token.clone(),
+                })?;
             } else {
                 println!("cancelled {} ({})", b.slot_id, local(b.start));
             }
@@ -379,17 +377,14 @@ fn booking_run(
         BookingCommand::List { json } => {
             for b in kiosk.bookings_of_day(now)? {
                 if json {
-                    println!(
-                        "{}",
-                        json!({
-                            "token": b.token,
-                            "slot": b.slot_id,
-                            "service": b.service,
-                            "provider": b.provider,
-                            "start": b.start.to_rfc3339(),
-                            "state": b.state,
-                        })
-                    );
+                    output::print(&output::BookingLine {
+                        provider: b.provider.clone(),
+                        service: b.service.clone(),
+                        slot: b.slot_id.clone(),
+                        start: b.start,
+                        state: b.state,
+                        token: b.token.clone(),
+                    })?;
                 } else {
                     println!("{}  {:<12} {}", local(b.start), b.state.as_str(), b.slot_id);
                 }
@@ -425,28 +420,35 @@ fn queue_run(config: &KioskConfig, kiosk: &mut Kiosk, cmd: QueueCommand) -> anyh
                 None => view.ticket.token.clone(),
             };
             print_slips(config, kiosk, &token)?;
-            print_ticket(&view, json);
-            return Ok(());
+            return print_ticket(&view, json);
         }
         QueueCommand::List { json } => {
             for lane in kiosk.queue_lanes(now)? {
                 if json {
-                    println!(
-                        "{}",
-                        json!({
-                            "lane": lane.lane.to_string(),
-                            "service": lane.service,
-                            "waiting": lane.waiting.iter().map(|t| json!({
-                                "ticket": t.label, "kind": t.kind.as_str(),
-                                "passed_over": t.passed_over,
-                            })).collect::<Vec<_>>(),
-                            "called": lane.called.iter().map(|t| json!({
-                                "ticket": t.label, "counter": t.counter, "calls": t.calls,
-                            })).collect::<Vec<_>>(),
-                            "served_today": lane.served_today,
-                            "median_service_s": lane.median_service_s,
-                        })
-                    );
+                    output::print(&output::QueueLane {
+                        called: lane
+                            .called
+                            .iter()
+                            .map(|t| output::CalledTicket {
+                                calls: t.calls,
+                                counter: t.counter,
+                                ticket: t.label.clone(),
+                            })
+                            .collect(),
+                        lane: lane.lane,
+                        median_service_s: lane.median_service_s,
+                        served_today: lane.served_today,
+                        service: lane.service.clone(),
+                        waiting: lane
+                            .waiting
+                            .iter()
+                            .map(|t| output::WaitingTicket {
+                                kind: t.kind,
+                                passed_over: t.passed_over,
+                                ticket: t.label.clone(),
+                            })
+                            .collect(),
+                    })?;
                 } else {
                     let waiting: Vec<&str> =
                         lane.waiting.iter().map(|t| t.label.as_str()).collect();
@@ -502,8 +504,7 @@ fn queue_run(config: &KioskConfig, kiosk: &mut Kiosk, cmd: QueueCommand) -> anyh
             (kiosk.transfer(&t, &service, now)?, json)
         }
     };
-    print_ticket(&view.0, view.1);
-    Ok(())
+    print_ticket(&view.0, view.1)
 }
 
 pub(crate) fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> {
@@ -522,7 +523,7 @@ pub(crate) fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Resu
             }
             kiosk.set_pin(pin, now)?;
             if json {
-                println!("{}", json!({"pin": "set"}));
+                output::print(&output::PinSet { pin: "set" })?;
             } else {
                 println!(
                     "the staff PIN is set (stored as an Argon2id hash); any lockout is cleared"
@@ -532,10 +533,11 @@ pub(crate) fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Resu
         StaffCommand::Audit { limit, json } => {
             for e in kiosk.audit_log(limit)? {
                 if json {
-                    println!(
-                        "{}",
-                        json!({"at": e.at.to_rfc3339(), "action": e.action, "detail": e.detail})
-                    );
+                    output::print(&output::AuditLine {
+                        action: e.action.clone(),
+                        at: e.at,
+                        detail: e.detail.clone(),
+                    })?;
                 } else {
                     println!("{}  {:<16} {}", local(e.at), e.action, e.detail);
                 }
@@ -544,7 +546,7 @@ pub(crate) fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Resu
         StaffCommand::Call { json } => {
             let (new, since) = kiosk.call_staff(now)?;
             if json {
-                println!("{}", json!({ "new": new, "since": since.to_rfc3339() }));
+                output::print(&output::StaffCall { new, since })?;
             } else if new {
                 println!("staff called");
             } else {

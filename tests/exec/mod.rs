@@ -25,3 +25,14 @@ pub fn program(program: impl AsRef<OsStr>) -> Command {
     command.args(words);
     command
 }
+
+/// The name libtest knows a test by, for a test that starts itself again with `--exact`: in a
+/// test binary of modules it is `module::function`. `module_path` is the caller's
+/// `module_path!()` (which starts with the binary's own name).
+#[allow(dead_code)] // used by the suites that start themselves again, not by every includer
+pub fn test_name(module_path: &str, function: &str) -> String {
+    match module_path.split_once("::") {
+        Some((_, module)) => format!("{module}::{function}"),
+        None => function.to_owned(),
+    }
+}

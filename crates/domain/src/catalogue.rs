@@ -233,10 +233,7 @@ pub enum Shown<'a> {
 
 /// A lane in words, where it stands in for a discreet service: `服务 D` / `Service D`.
 pub fn lane_words(lane: impl std::fmt::Display, language: Language) -> String {
-    match language {
-        Language::Zh => format!("服务 {lane}"),
-        Language::En => format!("Service {lane}"),
-    }
+    crate::t!(language, "服务 {}", lane)
 }
 
 /// Whether a provider's role ("lawyer") may be named beside `service`: not for a discreet

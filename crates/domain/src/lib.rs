@@ -11,6 +11,7 @@ pub mod risk;
 pub mod roster;
 pub mod text;
 pub mod token;
+pub mod words;
 
 pub use case::{Answer, Case, CaseDraft, CaseError, Channel};
 pub use catalogue::{

@@ -109,13 +109,10 @@ impl Role {
 
     /// The role in words, for a service that is not discreet.
     pub fn word(self, language: Language) -> &'static str {
-        match (self, language) {
-            (Role::Lawyer, Language::Zh) => "律师",
-            (Role::Lawyer, Language::En) => "Lawyer",
-            (Role::Counsellor, Language::Zh) => "咨询师",
-            (Role::Counsellor, Language::En) => "Counsellor",
-            (Role::Mediator, Language::Zh) => "调解员",
-            (Role::Mediator, Language::En) => "Mediator",
+        match self {
+            Role::Lawyer => crate::t!(language, "律师"),
+            Role::Counsellor => crate::t!(language, "咨询师"),
+            Role::Mediator => crate::t!(language, "调解员"),
         }
     }
 }

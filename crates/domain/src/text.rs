@@ -2,41 +2,81 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The languages the kiosk speaks. Chinese is the default; English is the second language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The languages the kiosk speaks. Simplified Chinese is the default and the source of every
+/// translation ([`crate::words`]); Traditional Chinese serves visitors from Hong Kong, Macau and
+/// Taiwan; English is the third.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub enum Language {
     #[default]
+    #[serde(rename = "zh")]
     Zh,
+    #[serde(rename = "zh-Hant")]
+    ZhHant,
+    #[serde(rename = "en")]
     En,
 }
 
 impl Language {
-    /// The short code used on the command line and in the database (`zh`, `en`).
+    /// Every language, in the order the language switch offers them.
+    pub const ALL: [Language; 3] = [Language::Zh, Language::ZhHant, Language::En];
+
+    /// The code used on the command line, in the database and on the wire (`zh`, `zh-Hant`,
+    /// `en`): BCP 47 tags, which are also the names of the catalogues' directories in `lang/`.
     pub fn code(self) -> &'static str {
         match self {
             Language::Zh => "zh",
+            Language::ZhHant => "zh-Hant",
             Language::En => "en",
         }
     }
 
-    /// Parses `zh`/`en` (also `zh-CN`, `zh_CN`, `en-GB` and such, any case).
+    /// The language's name in itself, as the language switch shows it.
+    pub fn own_name(self) -> &'static str {
+        match self {
+            Language::Zh => "简体中文",
+            Language::ZhHant => "繁體中文",
+            Language::En => "English",
+        }
+    }
+
+    /// Whether the language is written in Chinese characters (either script).
+    pub fn is_chinese(self) -> bool {
+        matches!(self, Language::Zh | Language::ZhHant)
+    }
+
+    /// Parses a language tag, any case, `-` or `_`: `zh`, `zh-CN`, `zh-Hans`, `zh-SG` are
+    /// Simplified; `zh-Hant`, `zh-TW`, `zh-HK`, `zh-MO` (and `zh-Hant-HK` and such) are
+    /// Traditional; `en`, `en-GB` and such are English.
     pub fn parse(s: &str) -> Option<Language> {
         let lower = s.trim().to_ascii_lowercase();
-        match lower.split(['-', '_']).next() {
-            Some("zh") => Some(Language::Zh),
+        let mut parts = lower.split(['-', '_']);
+        match parts.next() {
+            Some("zh") => {
+                let traditional = parts.any(|p| matches!(p, "hant" | "tw" | "hk" | "mo"));
+                Some(if traditional {
+                    Language::ZhHant
+                } else {
+                    Language::Zh
+                })
+            }
             Some("en") => Some(Language::En),
             _ => None,
         }
     }
 }
 
-/// A text in both languages, as configuration and the catalogue carry it.
+/// A text that configuration and the services' catalogue carry in Chinese and English. Its
+/// Traditional Chinese is its own `zh-Hant` when given, else the Traditional catalogue's
+/// translation of its Chinese ([`crate::words`]), else the Chinese as written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Localized {
     pub zh: String,
     pub en: String,
+    #[serde(rename = "zh-Hant", default, skip_serializing_if = "Option::is_none")]
+    pub zh_hant: Option<String>,
 }
 
 impl Localized {
@@ -44,6 +84,7 @@ impl Localized {
         Localized {
             zh: zh.to_owned(),
             en: en.to_owned(),
+            zh_hant: None,
         }
     }
 
@@ -51,6 +92,10 @@ impl Localized {
         match language {
             Language::Zh => &self.zh,
             Language::En => &self.en,
+            Language::ZhHant => match &self.zh_hant {
+                Some(own) => own,
+                None => crate::words::translation(Language::ZhHant, &self.zh).unwrap_or(&self.zh),
+            },
         }
     }
 }
@@ -149,5 +194,13 @@ mod tests {
         assert_eq!(Language::parse("zh_CN"), Some(Language::Zh));
         assert_eq!(Language::parse("EN-gb"), Some(Language::En));
         assert_eq!(Language::parse("fr"), None);
+        assert_eq!(Language::parse("zh-Hant"), Some(Language::ZhHant));
+        assert_eq!(Language::parse("zh-Hant-HK"), Some(Language::ZhHant));
+        assert_eq!(Language::parse("zh_TW"), Some(Language::ZhHant));
+        assert_eq!(Language::parse("zh-hk"), Some(Language::ZhHant));
+        assert_eq!(Language::parse("zh-Hans-CN"), Some(Language::Zh));
+        for language in Language::ALL {
+            assert_eq!(Language::parse(language.code()), Some(language));
+        }
     }
 }

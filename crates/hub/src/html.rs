@@ -8,6 +8,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Utc, Weekday};
+use domain::Language;
 
 /// The stylesheet's path (served by the router).
 pub(crate) const STYLESHEET_PATH: &str = "/assets/hub.css";
@@ -53,10 +54,11 @@ pub(crate) fn private_page(status: StatusCode, html: String) -> Response {
     response
 }
 
-/// The head of a page and the opening of its body: language, phone-width viewport, `noindex`.
+/// The head of a page and the opening of its body: language ([`html_lang`]), phone-width
+/// viewport, `noindex`.
 /// `body_class` picks the page's look in the stylesheet (`tracking` or `operator`).
 pub(crate) fn page_start(
-    html_lang: &str,
+    lang: Language,
     title: &str,
     extra_head: &str,
     body_class: &str,
@@ -68,7 +70,7 @@ pub(crate) fn page_start(
          <meta name=\"referrer\" content=\"no-referrer\">\n{extra_head}\
          <title>{title}</title>\n<link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\n\
          </head>\n<body class=\"{body_class}\">\n",
-        lang = escape(html_lang),
+        lang = html_lang(lang),
         title = escape(title),
         body_class = escape(body_class),
     )
@@ -76,25 +78,35 @@ pub(crate) fn page_start(
 
 pub(crate) const PAGE_END: &str = "</body>\n</html>\n";
 
-/// The two-language switch: links that change only the query, so a page never echoes its URL.
-pub(crate) fn language_switch(current: domain::Language) -> String {
-    use domain::Language;
-    let link = |lang: Language, label: &str| {
-        if lang == current {
-            format!("<strong>{label}</strong>")
-        } else {
-            format!(
-                "<a href=\"?lang={}\" hreflang=\"{}\">{label}</a>",
-                lang.code(),
-                lang.code()
-            )
-        }
-    };
-    format!(
-        "<nav class=\"lang\">{} · {}</nav>\n",
-        link(Language::Zh, "中文"),
-        link(Language::En, "English")
-    )
+/// The language switch: every language the hub speaks, each by its own name, as links that
+/// change only the query, so a page never echoes its URL.
+pub(crate) fn language_switch(current: Language) -> String {
+    let links: Vec<String> = Language::ALL
+        .into_iter()
+        .map(|lang| {
+            let label = lang.own_name();
+            if lang == current {
+                format!("<strong>{label}</strong>")
+            } else {
+                format!(
+                    "<a href=\"?lang={}\" hreflang=\"{}\">{label}</a>",
+                    lang.code(),
+                    lang.code()
+                )
+            }
+        })
+        .collect();
+    format!("<nav class=\"lang\">{}</nav>\n", links.join(" · "))
+}
+
+/// A page's `<html lang>`: the language's code, Simplified Chinese as `zh-CN` (what the pages
+/// have always said; a browser picks its Chinese font by it).
+pub(crate) fn html_lang(lang: Language) -> &'static str {
+    if lang == Language::Zh {
+        "zh-CN"
+    } else {
+        lang.code()
+    }
 }
 
 /// China Standard Time (UTC+8): the stations' local time, the zone every page states it uses.

@@ -20,8 +20,9 @@
 //! - [`tracking`]: the public tracking page: a case, a queue ticket or a booking.
 //! - [`operator`]: the operators' page (health, queues, who is on duty, attendance).
 //! - [`open311`]: the Open311 GeoReport v2 server.
-//! - [`html`], [`words`], [`xml`]: escaping and page furniture, the page texts in Chinese and
-//!   English, and a small XML writer.
+//! - [`html`], [`words`], [`xml`]: escaping and page furniture (the language switch among
+//!   them), the choice of a page's language and the words the pages share (every word a page
+//!   shows comes from the translation catalogues through `domain::t!`), and a small XML writer.
 //! - [`rate_limit`]: a token bucket per client address.
 //! - [`store`]: the hub's own SQLite database and everything that touches it: `cases`,
 //!   `stations` (heartbeats), `open311`, and `queues` (station states, tickets, bookings,

@@ -23,7 +23,7 @@ use axum::Router;
 
 use chrono::{DateTime, Utc};
 
-use domain::{Language, TrackingToken};
+use domain::{t, Language, TrackingToken};
 use protocol::{BookingState, CaseProgress, CaseState, TicketState};
 
 use super::html::{
@@ -34,7 +34,7 @@ use super::rate_limit::{client_address, Decision};
 use super::server::HubState;
 use super::store::cases;
 use super::store::queues::{self, BookingView, TicketView};
-use super::words::{self, negotiate, service_line, state_label, TrackingWords};
+use super::words::{self, negotiate, service_line, state_label};
 
 /// How often a ticket's page reloads itself while the ticket waits or is called, seconds.
 pub(crate) const TICKET_REFRESH_S: u32 = 20;
@@ -67,11 +67,14 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let w = words::tracking(lang);
     if let Decision::Limited { retry_after_s } = hub.tracking_limiter().check(client) {
         let mut response = private_page(
             StatusCode::TOO_MANY_REQUESTS,
-            message_page(w, w.too_many_title, w.too_many, lang),
+            message_page(
+                t!(lang, "查询过于频繁"),
+                t!(lang, "请稍等片刻再刷新本页。"),
+                lang,
+            ),
         );
         response
             .headers_mut()
@@ -81,7 +84,7 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
     let path = request.uri().path();
     let code = path.get(3..).map(percent_decode).unwrap_or_default();
     let Ok(token) = TrackingToken::parse(&code) else {
-        return not_found(w, lang);
+        return not_found(lang);
     };
     let canonical = token.as_str().to_owned();
     let found = hub
@@ -107,29 +110,36 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         Ok(Some(Tracked::Booking(booking))) => {
             private_page(StatusCode::OK, render_booking(&hub, &token, &booking, lang))
         }
-        Ok(None) => not_found(w, lang),
+        Ok(None) => not_found(lang),
         Err(e) => {
             tracing::error!(error = %e, "tracking page: the database failed");
             private_page(
                 StatusCode::SERVICE_UNAVAILABLE,
-                message_page(w, w.title, "—", lang),
+                message_page(t!(lang, "诉求办理进度"), "—", lang),
             )
         }
     }
 }
 
 /// The one answer for every code that leads nowhere.
-fn not_found(w: &TrackingWords, lang: Language) -> Response {
+fn not_found(lang: Language) -> Response {
     private_page(
         StatusCode::NOT_FOUND,
-        message_page(w, w.not_found_title, w.not_found, lang),
+        message_page(
+            t!(lang, "未找到该查询码"),
+            t!(
+                lang,
+                "请核对凭条上的查询码后重试，或到任一服务站扫描凭条查询。"
+            ),
+            lang,
+        ),
     )
 }
 
-fn message_page(w: &TrackingWords, title: &str, message: &str, lang: Language) -> String {
+fn message_page(title: &str, message: &str, lang: Language) -> String {
     format!(
         "{}<main>\n{}<h1>{}</h1>\n<p>{}</p>\n</main>\n{PAGE_END}",
-        page_start(w.html_lang, title, "", "tracking"),
+        page_start(lang, title, "", "tracking"),
         language_switch(lang),
         escape(title),
         escape(message),
@@ -140,11 +150,11 @@ fn message_page(w: &TrackingWords, title: &str, message: &str, lang: Language) -
 /// coloured) with who handles it and by when, then the timeline (newest first, the
 /// departments' notes in full), then the case's particulars, then the small print.
 fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Language) -> String {
-    let w = words::tracking(lang);
+    let title = t!(lang, "诉求办理进度");
     let service = hub.config().catalogue.service(&p.service);
     // The name a resident knows the station by; its id only when it has no name.
     let station = escape(hub.station_name(&p.station_id).unwrap_or(&p.station_id));
-    let mut html = page_start(w.html_lang, w.title, "", "tracking");
+    let mut html = page_start(lang, title, "", "tracking");
     html.push_str("<main>\n");
     html.push_str(&language_switch(lang));
     let _ = write!(
@@ -156,20 +166,20 @@ fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Languag
          <dt>{department_label}</dt><dd>{department}</dd>\n\
          <dt>{expected_label}</dt><dd>{expected}</dd>\n</dl>\n</section>\n\
          <section id=\"timeline\">\n<h2>{timeline}</h2>\n<ol class=\"timeline\">\n",
-        title = escape(w.title),
-        code_label = escape(w.code),
+        title = escape(title),
+        code_label = escape(t!(lang, "查询码")),
         code = escape(&token.grouped()),
         tone = tone(p.state),
-        state_label = escape(w.current_state),
+        state_label = escape(t!(lang, "当前状态")),
         state = escape(state_label(p.state, lang)),
-        department_label = escape(w.department),
-        department = escape(p.department.as_deref().unwrap_or(w.no_department)),
-        expected_label = escape(w.expected),
+        department_label = escape(t!(lang, "hub" => "承办部门")),
+        department = escape(p.department.as_deref().unwrap_or(t!(lang, "尚未分派"))),
+        expected_label = escape(t!(lang, "预计办结")),
         expected = p
             .expected_at
             .map(china_time)
-            .unwrap_or_else(|| escape(w.no_expected)),
-        timeline = escape(w.timeline),
+            .unwrap_or_else(|| escape(t!(lang, "尚未确定"))),
+        timeline = escape(t!(lang, "办理记录")),
     );
     for (i, step) in p.timeline.iter().rev().enumerate() {
         let latest = if i == 0 { " latest" } else { "" };
@@ -190,7 +200,7 @@ fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Languag
             let _ = writeln!(
                 html,
                 "<p class=\"small\">{}<span class=\"nowrap\">{}</span></p>",
-                escape(w.expected_in_step),
+                escape(t!(lang, "预计办结：")),
                 china_time(expected)
             );
         }
@@ -202,16 +212,14 @@ fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Languag
          <dt>{service_label}</dt><dd>{service}</dd>\n\
          <dt>{station_label}</dt><dd>{station}</dd>\n\
          <dt>{filed_label}</dt><dd>{filed}</dd>\n</dl>\n</section>\n\
-         <footer>\n<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
-         </main>\n{PAGE_END}",
-        details = escape(w.details),
-        service_label = escape(w.service),
+         <footer>\n{small_print}</footer>\n</main>\n{PAGE_END}",
+        details = escape(t!(lang, "诉求信息")),
+        service_label = escape(t!(lang, "诉求类型")),
         service = escape(&service_line(service, &p.subtype, lang)),
-        station_label = escape(w.station),
-        filed_label = escape(w.filed),
+        station_label = escape(t!(lang, "受理站点")),
+        filed_label = escape(t!(lang, "提交时间")),
         filed = china_time(p.filed_at),
-        zone = escape(w.zone),
-        privacy = escape(w.privacy),
+        small_print = small_print(lang),
     );
     html
 }
@@ -227,8 +235,7 @@ fn render_ticket(
     lang: Language,
     now: DateTime<Utc>,
 ) -> String {
-    let w = words::tracking(lang);
-    let q = words::queue(lang);
+    let title = t!(lang, "排队进度");
     let t = &view.status;
     let open = matches!(t.state, TicketState::Waiting | TicketState::Called);
     let earlier_day = china_day(t.taken_at).1 <= now;
@@ -244,7 +251,7 @@ fn render_ticket(
         TicketState::Served => "finished",
         TicketState::NoShow => "unresolved",
     };
-    let mut html = page_start(w.html_lang, q.ticket_title, &refresh, "tracking");
+    let mut html = page_start(lang, title, &refresh, "tracking");
     html.push_str("<main>\n");
     html.push_str(&language_switch(lang));
     let _ = write!(
@@ -252,8 +259,8 @@ fn render_ticket(
         "<h1>{title}</h1>\n<section id=\"ticket\" class=\"card status {tone}\">\n\
          <p class=\"label\">{number_label}</p>\n<p class=\"ticket-number\">{number}</p>\n\
          <p class=\"state\">{state}</p>\n",
-        title = escape(q.ticket_title),
-        number_label = escape(q.your_number),
+        title = escape(title),
+        number_label = escape(t!(lang, "您的号码")),
         number = escape(&t.ticket),
         state = escape(&words::ticket_state(t.state, t.counter, lang)),
     );
@@ -267,12 +274,16 @@ fn render_ticket(
         }
         let wait = match (t.wait_min, t.wait_max) {
             (Some(min), Some(max)) => words::wait_range(min, max, lang),
-            _ => q.no_estimate.to_owned(),
+            _ => t!(lang, "本站的历史记录还不够，暂时无法估计等候时间。").to_owned(),
         };
         let _ = writeln!(html, "<p class=\"wait\">{}</p>", escape(&wait));
     }
     if open && earlier_day {
-        let _ = writeln!(html, "<p class=\"small\">{}</p>", escape(q.earlier_day));
+        let _ = writeln!(
+            html,
+            "<p class=\"small\">{}</p>",
+            escape(t!(lang, "这是之前某天的号码，本页显示它最后的状态。"))
+        );
     }
     let _ = write!(
         html,
@@ -281,28 +292,26 @@ fn render_ticket(
          <dt>{taken_label}</dt><dd>{taken}</dd>\n\
          <dt>{updated_label}</dt><dd>{updated}</dd>\n\
          <dt>{code_label}</dt><dd>{code}</dd>\n</dl>\n</section>\n<footer>\n",
-        station_label = escape(q.station),
+        station_label = escape(t!(lang, "服务站")),
         station = escape(
             hub.station_name(&view.station_id)
                 .unwrap_or(&view.station_id)
         ),
-        taken_label = escape(q.taken),
+        taken_label = escape(t!(lang, "取号时间")),
         taken = china_time(t.taken_at),
-        updated_label = escape(q.updated),
+        updated_label = escape(t!(lang, "更新时间")),
         updated = china_time(view.updated_at),
-        code_label = escape(q.code),
+        code_label = escape(t!(lang, "hub" => "查询码")),
         code = escape(&token.grouped()),
     );
     if live {
-        let _ = writeln!(html, "<p class=\"small\">{}</p>", escape(q.refreshes));
+        let _ = writeln!(
+            html,
+            "<p class=\"small\">{}</p>",
+            escape(&t!(lang, "本页每 {} 秒自动刷新。", TICKET_REFRESH_S))
+        );
     }
-    let _ = write!(
-        html,
-        "<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
-         </main>\n{PAGE_END}",
-        zone = escape(w.zone),
-        privacy = escape(w.privacy),
-    );
+    let _ = write!(html, "{}</footer>\n</main>\n{PAGE_END}", small_print(lang));
     html
 }
 
@@ -315,8 +324,7 @@ fn render_booking(
     view: &BookingView,
     lang: Language,
 ) -> String {
-    let w = words::tracking(lang);
-    let q = words::queue(lang);
+    let title = t!(lang, "预约凭条");
     let b = &view.status;
     let (date, day) = china_date(b.start);
     let end = if china_date(b.end).0 == date {
@@ -324,25 +332,21 @@ fn render_booking(
     } else {
         china_time(b.end)
     };
-    let when = match lang {
-        Language::Zh => format!(
-            "{date}（{}）{}–{end}",
-            words::weekday(day, lang),
-            china_clock(b.start)
-        ),
-        Language::En => format!(
-            "{} {date}, {}–{end}",
-            words::weekday(day, lang),
-            china_clock(b.start)
-        ),
-    };
+    let when = t!(
+        lang,
+        "{0}（{1}）{2}–{3}",
+        date,
+        words::weekday(day, lang),
+        china_clock(b.start),
+        end
+    );
     let tone = match b.state {
         BookingState::Booked => "open",
         BookingState::CheckedIn => "done",
         BookingState::Cancelled => "unresolved",
     };
     let with = words::booking_service(b.role, &b.lane, &hub.config().catalogue, lang);
-    let mut html = page_start(w.html_lang, q.booking_title, "", "tracking");
+    let mut html = page_start(lang, title, "", "tracking");
     html.push_str("<main>\n");
     html.push_str(&language_switch(lang));
     let _ = write!(
@@ -352,21 +356,21 @@ fn render_booking(
          <p class=\"state\">{state}</p>\n<dl>\n\
          <dt>{with_label}</dt><dd>{with}</dd>\n\
          <dt>{station_label}</dt><dd>{station}</dd>\n</dl>\n</section>\n",
-        title = escape(q.booking_title),
-        when_label = escape(q.appointment),
+        title = escape(title),
+        when_label = escape(t!(lang, "hub" => "预约时间")),
         when = escape(&when),
         state = escape(words::booking_state(b.state, lang)),
-        with_label = escape(q.with),
+        with_label = escape(t!(lang, "预约对象")),
         with = escape(&with),
-        station_label = escape(q.station),
+        station_label = escape(t!(lang, "服务站")),
         station = escape(
             hub.station_name(&view.station_id)
                 .unwrap_or(&view.station_id)
         ),
     );
     let advice = match b.state {
-        BookingState::Booked => Some(q.arrival),
-        BookingState::Cancelled => Some(q.cancelled),
+        BookingState::Booked => Some(t!(lang, "请提前到达服务站，在服务站扫描本凭条签到。")),
+        BookingState::Cancelled => Some(t!(lang, "这个预约已取消。如需办理，请重新预约。")),
         BookingState::CheckedIn => None,
     };
     if let Some(advice) = advice {
@@ -377,16 +381,27 @@ fn render_booking(
         "<section id=\"details\">\n<dl class=\"card\">\n\
          <dt>{updated_label}</dt><dd>{updated}</dd>\n\
          <dt>{code_label}</dt><dd>{code}</dd>\n</dl>\n</section>\n\
-         <footer>\n<p class=\"small\">{zone}</p>\n<p class=\"small\">{privacy}</p>\n</footer>\n\
-         </main>\n{PAGE_END}",
-        updated_label = escape(q.updated),
+         <footer>\n{small_print}</footer>\n</main>\n{PAGE_END}",
+        updated_label = escape(t!(lang, "更新时间")),
         updated = china_time(view.updated_at),
-        code_label = escape(q.code),
+        code_label = escape(t!(lang, "hub" => "查询码")),
         code = escape(&token.grouped()),
-        zone = escape(w.zone),
-        privacy = escape(w.privacy),
+        small_print = small_print(lang),
     );
     html
+}
+
+/// The small print at the foot of every page: the time zone, and that the page shows nothing
+/// personal.
+fn small_print(lang: Language) -> String {
+    format!(
+        "<p class=\"small\">{}</p>\n<p class=\"small\">{}</p>\n",
+        escape(t!(lang, "本页时间均为北京时间（UTC+8）。")),
+        escape(t!(
+            lang,
+            "本页不显示任何个人信息。持有凭条上查询码的人都能打开本页，请妥善保管凭条。"
+        )),
+    )
 }
 
 /// The colour family of a state: still open, resolved, or closed without a solution.
@@ -434,5 +449,118 @@ mod tests {
         assert_eq!(percent_decode("%E6%9F%A5"), "查");
         assert_eq!(percent_decode("%ZZ%4"), "%ZZ%4");
         assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
+
+    /// Needs the Traditional catalogue brought up to date (`scripts/make-zh-hant`).
+    #[test]
+    fn every_page_reads_in_traditional_chinese_and_offers_every_language() {
+        use protocol::{BookingStatus, TicketStatus, TimelineEntry};
+
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let hub = HubState::open(crate::HubConfig::new(dir.path())).expect("the hub opens");
+        let token = TrackingToken::from_random([7; 10]);
+        let at = DateTime::parse_from_rfc3339("2030-03-11T02:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let step = |state| TimelineEntry {
+            at,
+            state,
+            note: None,
+            department: None,
+            expected_at: None,
+        };
+        let case = CaseProgress {
+            token: token.as_str().to_owned(),
+            state: CaseState::Resolved,
+            station_id: "mall-1".to_owned(),
+            service: "complaint".to_owned(),
+            subtype: "noise".to_owned(),
+            filed_at: at,
+            department: None,
+            expected_at: None,
+            timeline: vec![step(CaseState::Received), step(CaseState::Resolved)],
+        };
+        let ticket = TicketView {
+            station_id: "mall-1".to_owned(),
+            status: TicketStatus {
+                token: token.as_str().to_owned(),
+                ticket: "A003".to_owned(),
+                lane: "A".to_owned(),
+                state: TicketState::Waiting,
+                ahead: Some(2),
+                wait_min: None,
+                wait_max: None,
+                counter: None,
+                taken_at: at,
+            },
+            updated_at: at,
+        };
+        let booking = BookingView {
+            station_id: "mall-1".to_owned(),
+            status: BookingStatus {
+                token: token.as_str().to_owned(),
+                lane: "C".to_owned(),
+                role: None,
+                start: at,
+                end: at + chrono::Duration::minutes(30),
+                state: BookingState::Booked,
+            },
+            updated_at: at,
+        };
+
+        let lang = Language::ZhHant;
+        let pages = [
+            render(&hub, &token, &case, lang),
+            render_ticket(&hub, &token, &ticket, lang, at),
+            render_booking(&hub, &token, &booking, lang),
+        ];
+        let [case_page, ticket_page, booking_page] = &pages;
+        for page in &pages {
+            assert!(page.contains("<html lang=\"zh-Hant\">"), "{page}");
+            assert!(page.contains("<strong>繁體中文</strong>"), "{page}");
+            assert!(page.contains("<a href=\"?lang=zh\" hreflang=\"zh\">简体中文</a>"));
+            assert!(page.contains("<a href=\"?lang=en\" hreflang=\"en\">English</a>"));
+            assert!(page.contains("本頁時間均為北京時間（UTC+8）。"), "{page}");
+        }
+        for shown in ["訴求辦理進度", "已辦結", "查詢碼", "辦理記錄", "尚未分派"]
+        {
+            assert!(case_page.contains(shown), "`{shown}` missing: {case_page}");
+        }
+        for shown in [
+            "排隊進度",
+            "等候中",
+            "您前面還有 2 人",
+            "暫時無法估計等候時間",
+        ] {
+            assert!(
+                ticket_page.contains(shown),
+                "`{shown}` missing: {ticket_page}"
+            );
+        }
+        for shown in [
+            "預約憑條",
+            "2030-03-11（週一）10:00–10:30",
+            "服務 C",
+            "請提前到達服務站",
+        ] {
+            assert!(
+                booking_page.contains(shown),
+                "`{shown}` missing: {booking_page}"
+            );
+        }
+
+        // Simplified Chinese and English say what they always said.
+        let zh = render_booking(&hub, &token, &booking, Language::Zh);
+        assert!(
+            zh.contains("<html lang=\"zh-CN\">") && zh.contains("2030-03-11（周一）10:00–10:30")
+        );
+        let en = render_booking(&hub, &token, &booking, Language::En);
+        assert!(en.contains("<html lang=\"en\">") && en.contains("Mon 2030-03-11, 10:00–10:30"));
+        assert!(en.contains("<strong>English</strong>"), "{en}");
+        let missed = domain::words::missed();
+        assert!(
+            missed.is_empty(),
+            "words missing from a catalogue: {missed:?}"
+        );
     }
 }

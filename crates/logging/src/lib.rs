@@ -13,7 +13,7 @@
 //! - Elsewhere a line has a UTC time and a level, coloured only on a terminal.
 //!
 //! This crate does not decide what is logged, and it never sees a resident's data: keeping
-//! personal data out of every message and field is the callers' rule (`tests/log_canary.rs`).
+//! personal data out of every message and field is the callers' rule (`tests/kiosk_headless/log_canary.rs`).
 
 use std::ffi::OsStr;
 use std::fmt;

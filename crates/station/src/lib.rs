@@ -5,6 +5,7 @@
 //! - [`config`]: `kiosk.toml` over the built-in demo station, and the `KIOSK_*` overrides.
 //! - [`store`]: the one SQLite database: cases, print jobs, the outbox, queues, bookings.
 //! - [`kiosk`]: the operations, one function each.
+//! - `test_support` (feature `test-support`): fixtures for the tests and benchmarks.
 //! - [`upstream`]: the HTTP client to the district's hub (native protocol) or any Open311 server.
 //!
 //! **Invariant:** nothing is acknowledged (a code shown, a slip printed) that is not committed.
@@ -13,4 +14,6 @@
 pub mod config;
 pub mod kiosk;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod upstream;

@@ -11,7 +11,7 @@
 //! | `kiosk_station_id` | the filing station (else `open311`) |
 //! | `kiosk_subtype` | the sub-type (else `unspecified`) |
 //! | `kiosk_risk` | `normal`, `elevated` or `high` (a red alert) |
-//! | `kiosk_language` | `zh` or `en` |
+//! | `kiosk_language` | `zh`, `zh-Hant` or `en` |
 //! | `kiosk_filed_at` | when the kiosk committed the case (else now) |
 //! | `kiosk_consent_version` | the privacy notice accepted (else `open311`) |
 //! | `kiosk_anonymous` | `true`/`false` (else: anonymous when there is no phone) |
@@ -167,11 +167,10 @@ pub(crate) fn new_case(
     };
     let language = match attribute("kiosk_language") {
         None => Language::Zh,
-        Some(l) => match l.as_str() {
-            "zh" => Language::Zh,
-            "en" => Language::En,
-            _ => return Err("attribute[kiosk_language]: zh or en".into()),
-        },
+        Some(l) => Language::ALL
+            .into_iter()
+            .find(|language| language.code() == l)
+            .ok_or("attribute[kiosk_language]: zh, zh-Hant or en")?,
     };
     let filed_at = match attribute("kiosk_filed_at") {
         None => now,
@@ -376,6 +375,26 @@ mod tests {
                 .unwrap_or_else(|| panic!("{pairs:?} was accepted"));
             assert!(e.contains(named), "`{e}` does not name {named}");
         }
+    }
+
+    #[test]
+    fn every_language_a_kiosk_speaks_is_accepted_by_its_code() {
+        for language in Language::ALL {
+            let new = build(&[
+                ("service_code", "legal"),
+                ("address_string", "x"),
+                ("attribute[kiosk_language]", language.code()),
+            ])
+            .unwrap();
+            assert_eq!(new.submission.language, language);
+        }
+        let e = build(&[
+            ("service_code", "legal"),
+            ("address_string", "x"),
+            ("attribute[kiosk_language]", "fr"),
+        ])
+        .unwrap_err();
+        assert!(e.contains("kiosk_language"), "{e}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use crate::server::HubState;
 use crate::store::open311::RequestRecord;
 use crate::xml::XmlWriter;
-use domain::{Catalogue, Service};
+use domain::{Catalogue, Language, Service};
 
 use super::intake::KIOSK_ATTRIBUTES;
 
@@ -225,10 +225,11 @@ pub(crate) fn service_definition(service: &Service, format: Format) -> String {
                     "singlevaluelist",
                     "The resident's language",
                     "",
-                    Some(vec![
-                        ("zh".to_owned(), "中文".to_owned()),
-                        ("en".to_owned(), "English".to_owned()),
-                    ]),
+                    Some(
+                        Language::ALL
+                            .map(|l| (l.code().to_owned(), l.own_name().to_owned()))
+                            .to_vec(),
+                    ),
                 ),
                 "kiosk_filed_at" => (
                     "datetime",

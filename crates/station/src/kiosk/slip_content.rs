@@ -1,13 +1,14 @@
 //! What a case's slip says: the words, in the resident's language, handed to the printer's
 //! layout. No personal data ever gets here: no phone, no name, no description.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Datelike, Local, Utc};
 
 use crate::config::KioskConfig;
 use crate::store::{StoredBooking, StoredTicket};
 use domain::queue::TicketKind;
 use domain::{
-    lane_words, names_role, qr_payload, tracking_url, Case, Language, Service, Shown, TrackingToken,
+    lane_words, names_role, qr_payload, t, tracking_url, Case, Language, Service, Shown,
+    TrackingToken,
 };
 use slip::layout::{SlipContent, SlipFeature};
 
@@ -67,55 +68,24 @@ fn ticket_feature(
     wait: Option<(u32, u32)>,
     language: Language,
 ) -> SlipFeature {
-    let zh = language == Language::Zh;
     let mut lines = Vec::new();
     if ahead == Some(0) {
-        lines.push(
-            if zh {
-                "下一位就是您"
-            } else {
-                "You are next"
-            }
-            .to_owned(),
-        );
+        lines.push(t!(language, "下一位就是您").to_owned());
     } else if let Some(a) = ahead {
-        lines.push(match (zh, wait) {
-            (true, Some((lo, hi))) => format!("前面还有 {a} 人 · 约 {lo}–{hi} 分钟"),
-            (true, None) => format!("前面还有 {a} 人"),
-            (false, Some((lo, hi))) => format!("{a} ahead of you · about {lo}–{hi} min"),
-            (false, None) => format!("{a} ahead of you"),
+        lines.push(match wait {
+            Some((lo, hi)) => t!(language, "前面还有 {} 人 · 约 {}–{} 分钟", a, lo, hi),
+            None => t!(language, "前面还有 {} 人", a),
         });
     }
     if wait.is_none() && ahead.is_some_and(|a| a > 0) {
-        lines.push(
-            if zh {
-                "等候时间暂时无法估计"
-            } else {
-                "Not enough history yet to estimate the wait"
-            }
-            .to_owned(),
-        );
+        lines.push(t!(language, "等候时间暂时无法估计").to_owned());
     }
     if matches!(ticket.kind, TicketKind::Appointment { .. }) {
-        lines.push(
-            if zh {
-                "预约已签到"
-            } else {
-                "Appointment checked in"
-            }
-            .to_owned(),
-        );
+        lines.push(t!(language, "预约已签到").to_owned());
     }
-    lines.push(
-        if zh {
-            "请留意叫号屏和广播"
-        } else {
-            "Watch the screen for your number"
-        }
-        .to_owned(),
-    );
+    lines.push(t!(language, "请留意叫号屏和广播").to_owned());
     SlipFeature {
-        label: if zh { "您的号码" } else { "Your number" }.to_owned(),
+        label: t!(language, "您的号码").to_owned(),
         big: ticket.label.clone(),
         lines,
     }
@@ -137,7 +107,6 @@ pub fn ticket_slip_content(
         content.feature = Some(feature);
         return content;
     }
-    let zh = language == Language::Zh;
     let service_line = match config
         .catalogue
         .service(&ticket.service)
@@ -157,18 +126,9 @@ pub fn ticket_slip_content(
         ticket.taken_at,
     );
     content.feature = Some(feature);
-    content.code_label = if zh { "排队码" } else { "Queue code" }.to_owned();
-    content.qr_caption = if zh {
-        "手机扫码查看排队进度"
-    } else {
-        "Scan with a phone to see your place"
-    }
-    .to_owned();
-    content.next_steps = vec![if zh {
-        "过号请到服务台重新取号。".to_owned()
-    } else {
-        "If you miss your call, ask at the desk.".to_owned()
-    }];
+    content.code_label = t!(language, "排队码").to_owned();
+    content.qr_caption = t!(language, "手机扫码查看排队进度").to_owned();
+    content.next_steps = vec![t!(language, "过号请到服务台重新取号。").to_owned()];
     content
 }
 
@@ -180,7 +140,6 @@ pub fn booking_slip_content(
     config: &KioskConfig,
     language: Language,
 ) -> SlipContent {
-    let zh = language == Language::Zh;
     let service = config.catalogue.service(&booking.service);
     let lane = service.map(|s| s.lane.to_string()).unwrap_or_default();
     // A discreet service's lane is already the service line: no second "服务 D".
@@ -195,8 +154,13 @@ pub fn booking_slip_content(
     let local = booking
         .start
         .with_timezone(&super::queue::station_offset(booking.start));
-    let big = if zh {
-        local.format("%-m月%-d日 %H:%M").to_string()
+    // Chinese (either script) writes the date in its words, "12月5日"; English as "5 Dec".
+    let big = if language.is_chinese() {
+        format!(
+            "{} {}",
+            t!(language, "{}月{}日", local.month(), local.day()),
+            local.format("%H:%M")
+        )
     } else {
         local.format("%-d %b %H:%M").to_string()
     };
@@ -213,29 +177,22 @@ pub fn booking_slip_content(
         booking.created_at,
     );
     content.feature = Some(SlipFeature {
-        label: if zh { "预约时间" } else { "Appointment" }.to_owned(),
+        label: t!(language, "slip" => "预约时间").to_owned(),
         big,
         lines: who
             .into_iter()
-            .chain([if zh {
-                format!("请于前 {early} 分钟至后 {late} 分钟内到站扫描本单签到")
-            } else {
-                format!("Scan this slip at the station from {early} min before to {late} min after")
-            }])
+            .chain([t!(
+                language,
+                "请于前 {} 分钟至后 {} 分钟内到站扫描本单签到",
+                early,
+                late
+            )])
             .collect(),
     });
-    content.code_label = if zh { "预约码" } else { "Booking code" }.to_owned();
-    content.qr_caption = if zh {
-        "手机扫码查看预约"
-    } else {
-        "Scan with a phone to see your appointment"
-    }
-    .to_owned();
-    content.next_steps = vec![if zh {
-        "不能来请在服务站扫描本单取消，把时间留给别人。".to_owned()
-    } else {
-        "If you cannot come, scan this slip at the station to cancel it.".to_owned()
-    }];
+    content.code_label = t!(language, "预约码").to_owned();
+    content.qr_caption = t!(language, "手机扫码查看预约").to_owned();
+    content.next_steps =
+        vec![t!(language, "不能来请在服务站扫描本单取消，把时间留给别人。").to_owned()];
     content
 }
 
@@ -247,7 +204,6 @@ fn build(
     token: &TrackingToken,
     at: DateTime<Utc>,
 ) -> SlipContent {
-    let zh = language == Language::Zh;
     SlipContent {
         heading: config.station.network.get(language).to_owned(),
         station_name: config.station.name.get(language).to_owned(),
@@ -256,21 +212,190 @@ fn build(
             .with_timezone(&Local)
             .format("%Y-%m-%d %H:%M")
             .to_string(),
-        code_label: if zh { "查询码" } else { "Tracking code" }.to_owned(),
+        code_label: t!(language, "查询码").to_owned(),
         code: token.grouped(),
         qr_payload: qr_payload(&tracking_url(&config.upstream.tracking_base_url, token)),
-        qr_caption: if zh {
-            "手机扫码查看办理进度"
-        } else {
-            "Scan with a phone to follow your case"
-        }
-        .to_owned(),
+        qr_caption: t!(language, "手机扫码查看办理进度").to_owned(),
         feature: None,
         next_steps: vec![next_steps],
-        hotline: if zh {
-            format!("服务热线 {}", config.station.hotline)
-        } else {
-            format!("Hotline {}", config.station.hotline)
-        },
+        hotline: t!(language, "服务热线 {}", config.station.hotline),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::case::{IntakeRules, NewCaseIdentity};
+    use domain::CaseDraft;
+    use protocol::TicketState;
+
+    fn noise_case(config: &KioskConfig, language: Language) -> Case {
+        let rules = IntakeRules {
+            catalogue: &config.catalogue,
+            risk: &config.risk,
+            consent_version: &config.consent.version,
+        };
+        let draft = CaseDraft {
+            service: "complaint".into(),
+            subtype: Some("noise".into()),
+            description: "楼上装修，晚上很吵。".into(),
+            anonymous: true,
+            consent_version: Some(config.consent.version.clone()),
+            language,
+            ..CaseDraft::default()
+        };
+        let identity = NewCaseIdentity {
+            id: uuid::Uuid::now_v7(),
+            token: TrackingToken::from_random([7; domain::token::RANDOM_BYTES]),
+            created_at: Utc::now(),
+            station_id: config.station.id.clone(),
+        };
+        Case::from_draft(&draft, &rules, identity).expect("a valid case")
+    }
+
+    fn walk_in(language: Language) -> StoredTicket {
+        StoredTicket {
+            id: 1,
+            token: TrackingToken::from_random([9; domain::token::RANDOM_BYTES]).to_string(),
+            day: Utc::now().date_naive(),
+            lane: "A".into(),
+            number: 12,
+            label: "A012".into(),
+            service: "complaint".into(),
+            kind: TicketKind::Walkin,
+            booking_id: None,
+            case_id: None,
+            state: TicketState::Waiting,
+            passed_over: 0,
+            calls: 0,
+            counter: None,
+            language: language.code().into(),
+            taken_at: Utc::now(),
+            called_at: None,
+            done_at: None,
+        }
+    }
+
+    /// Every word of a slip, one string.
+    fn words(content: &SlipContent) -> String {
+        let mut all = vec![
+            content.heading.clone(),
+            content.station_name.clone(),
+            content.service_line.clone(),
+            content.code_label.clone(),
+            content.qr_caption.clone(),
+            content.hotline.clone(),
+        ];
+        all.extend(content.next_steps.iter().cloned());
+        if let Some(f) = &content.feature {
+            all.push(f.label.clone());
+            all.extend(f.lines.iter().cloned());
+        }
+        all.join("\n")
+    }
+
+    #[test]
+    fn a_case_slip_in_traditional_chinese_says_its_words_in_traditional_characters() {
+        let config = KioskConfig::builtin();
+        let case = noise_case(&config, Language::ZhHant);
+        let hant = words(&slip_content(&case, &config, Language::ZhHant));
+        assert!(hant.contains("查詢碼"), "{hant}");
+        assert!(hant.contains("進度"), "{hant}");
+        assert!(hant.contains("服務熱線"), "{hant}");
+        // Its Simplified twin is unchanged.
+        let hans = words(&slip_content(&case, &config, Language::Zh));
+        assert!(
+            hans.contains("查询码") && hans.contains("办理进度"),
+            "{hans}"
+        );
+        assert!(hans.contains("服务热线"), "{hans}");
+    }
+
+    #[test]
+    fn a_ticket_slip_in_traditional_chinese_says_its_words_in_traditional_characters() {
+        let config = KioskConfig::builtin();
+        let ticket = walk_in(Language::ZhHant);
+        let content = ticket_slip_content(
+            &ticket,
+            None,
+            Some(3),
+            Some((5, 9)),
+            &config,
+            Language::ZhHant,
+        );
+        let hant = words(&content);
+        assert!(hant.contains("您的號碼"), "{hant}");
+        assert!(hant.contains("排隊進度"), "{hant}");
+        assert!(hant.contains("前面還有 3 人"), "{hant}");
+        assert_eq!(content.code_label, "排隊碼");
+        let english = words(&ticket_slip_content(
+            &ticket,
+            None,
+            Some(3),
+            None,
+            &config,
+            Language::En,
+        ));
+        assert!(english.contains("3 ahead of you\n"), "{english}");
+        assert!(
+            english.contains("Scan with a phone to see your place"),
+            "{english}"
+        );
+        let missed = domain::words::missed();
+        assert!(
+            !missed.iter().any(|(l, _)| *l != Language::Zh),
+            "words missing from a catalogue: {missed:?}"
+        );
+    }
+
+    #[test]
+    fn a_booking_slip_labels_its_time_in_each_language() {
+        let config = KioskConfig::builtin();
+        let start = "2030-12-05T01:30:00Z".parse::<DateTime<Utc>>().unwrap();
+        let booking = StoredBooking {
+            id: "b1".into(),
+            token: TrackingToken::from_random([3; domain::token::RANDOM_BYTES]).to_string(),
+            service: "legal".into(),
+            provider: "zhang".into(),
+            slot_id: "s1".into(),
+            start,
+            end: start + chrono::Duration::minutes(30),
+            phone: None,
+            state: protocol::BookingState::Booked,
+            language: "zh-Hant".into(),
+            created_at: Utc::now(),
+        };
+        let feature = |language| {
+            booking_slip_content(&booking, None, &config, language)
+                .feature
+                .expect("a booking slip has its time")
+        };
+        let local = start.with_timezone(&crate::kiosk::queue::station_offset(start));
+        let (hant, hans, en) = (
+            feature(Language::ZhHant),
+            feature(Language::Zh),
+            feature(Language::En),
+        );
+        assert_eq!(hant.label, "預約時間");
+        assert_eq!(hans.label, "预约时间");
+        assert_eq!(
+            en.label, "Appointment",
+            "the slip's own word, not the screen's"
+        );
+        assert_eq!(hans.big, local.format("%-m月%-d日 %H:%M").to_string());
+        assert_eq!(
+            hant.big, hans.big,
+            "Traditional writes the date the Chinese way"
+        );
+        assert_eq!(en.big, local.format("%-d %b %H:%M").to_string());
+        assert!(
+            hant.lines.iter().any(|l| l.contains("簽到")),
+            "{:?}",
+            hant.lines
+        );
+        assert_eq!(
+            en.lines.last().map(String::as_str),
+            Some("Scan this slip at the station from 30 min before to 15 min after")
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! The store against real SQLite files in temporary directories: connection settings,
 //! migrations, what opening a bad file does, the intake's outbox priority, token collisions,
 //! round trips, and the print queue's order. Faults injected into the intake transaction, a full
-//! disk, an unwritable directory and killed processes are in `tests/store_faults.rs`.
+//! disk, an unwritable directory and killed processes are in `tests/kiosk_headless/store_faults.rs`.
 
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! The hub as an Open311 GeoReport v2 server: services, idempotent requests from kiosks,
 //! status, token lookup, JSON and well-formed XML, errors in Open311's format.
 
-mod hub_common;
+use crate::hub_common;
 
 use domain::TrackingToken;
 use hub_common::*;

@@ -1,7 +1,7 @@
 //! The operators' page: every station's health, red alerts for open high-risk cases, and cases
 //! past their expected date, behind the operator token.
 
-mod hub_common;
+use crate::hub_common;
 
 use chrono::Duration;
 use domain::{RiskAssessment, RiskLevel, RiskReason, TrackingToken};

@@ -4,8 +4,8 @@
 //! each fault the same invariants must hold: every case has its print job and its outbox row,
 //! nothing is orphaned, the file is sound, and every acknowledged case is there exactly once.
 
-mod common;
-mod exec;
+use crate::common;
+use crate::exec;
 
 use std::cell::Cell;
 use std::collections::HashSet;
@@ -17,11 +17,12 @@ use std::process::{Command, Stdio};
 use chrono::Utc;
 use common::config_in;
 use domain::case::{IntakeRules, NewCaseIdentity};
-use domain::{Answer, Case, CaseDraft, TrackingToken};
+use domain::{Case, TrackingToken};
 use rusqlite::ffi;
 use station::config::KioskConfig;
 use station::kiosk::{new_token, Kiosk, KioskError};
 use station::store::{Store, StoreError, DB_FILE};
+use station::test_support::noise_complaint;
 use tempfile::TempDir;
 use uuid::Uuid;
 
@@ -77,21 +78,6 @@ fn copies_of(store: &Store, token: &TrackingToken) -> i64 {
         .unwrap()
 }
 
-fn draft(config: &KioskConfig, description: &str) -> CaseDraft {
-    CaseDraft {
-        service: "complaint".into(),
-        subtype: Some("noise".into()),
-        answers: vec![Answer {
-            question: "source".into(),
-            value: "renovation".into(),
-        }],
-        description: description.into(),
-        phone: "13800138000".into(),
-        consent_version: Some(config.consent.version.clone()),
-        ..CaseDraft::default()
-    }
-}
-
 /// A new case built the way `Kiosk::file_case` builds one.
 fn new_case(config: &KioskConfig, description: &str) -> Case {
     let rules = IntakeRules {
@@ -105,7 +91,7 @@ fn new_case(config: &KioskConfig, description: &str) -> Case {
         created_at: Utc::now(),
         station_id: config.station.id.clone(),
     };
-    Case::from_draft(&draft(config, description), &rules, identity).unwrap()
+    Case::from_draft(&noise_complaint(description), &rules, identity).unwrap()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -371,7 +357,7 @@ fn a_full_disk_is_reported_as_full_and_loses_nothing_acknowledged() {
         )
         .unwrap();
     assert_eq!(limit, pages + 20);
-    let long = draft(&config, &"楼上装修噪音很大".repeat(500));
+    let long = noise_complaint(&"楼上装修噪音很大".repeat(500));
     let mut acknowledged = Vec::new();
     let err = loop {
         match kiosk.file_case(&long) {

@@ -9,8 +9,8 @@
 //! `LOG_CANARY_CHILD` set and `KIOSK_LOG=debug` (the child sets up the log as the kiosk's binary
 //! does, files the case and waits for the failed deliveries), and reads what the child printed.
 
-mod common;
-mod exec;
+use crate::common;
+use crate::exec;
 
 use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -39,7 +39,7 @@ fn no_personal_data_reaches_the_log() {
     let output = exec::program(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "no_personal_data_reaches_the_log",
+            &exec::test_name(module_path!(), "no_personal_data_reaches_the_log"),
             "--nocapture",
             "--test-threads=1",
         ])

@@ -4,7 +4,7 @@
 //! upstream has not acknowledged keeps everything; the backup writes checked copies and keeps
 //! `[backup] keep` of them.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ use domain::{Answer, CaseDraft, Language};
 use station::config::KioskConfig;
 use station::kiosk::Kiosk;
 use station::store::{Erased, Store, DB_FILE};
+use station::test_support::noise_complaint;
 
 fn config(dir: &Path, keep: u32) -> Arc<KioskConfig> {
     let mut c = (*common::config_in(dir)).clone();
@@ -21,10 +22,9 @@ fn config(dir: &Path, keep: u32) -> Arc<KioskConfig> {
     Arc::new(c)
 }
 
-/// A wage complaint whose description, phone and employer (a typed answer) carry `marker`.
-fn draft(marker: &str, phone: &str) -> CaseDraft {
+/// A wage complaint whose employer and description carry `marker`, to find them in the files.
+fn wage_case(marker: &str, phone: &str) -> CaseDraft {
     CaseDraft {
-        service: "complaint".into(),
         subtype: Some("wages_owed".into()),
         answers: vec![
             Answer {
@@ -36,11 +36,8 @@ fn draft(marker: &str, phone: &str) -> CaseDraft {
                 value: format!("{marker}-employer"),
             },
         ],
-        description: format!("{marker}-description: 老板拖欠三个月工资"),
         phone: phone.into(),
-        consent_version: Some(KioskConfig::builtin().consent.version),
-        language: Language::Zh,
-        ..CaseDraft::default()
+        ..noise_complaint(&format!("{marker}-description: 老板拖欠三个月工资"))
     }
 }
 
@@ -67,13 +64,13 @@ fn personal_data_is_erased_from_the_disk_after_the_retention_period_and_only_the
 
     // Acknowledged by upstream a day past the retention period, within it, and never.
     let old = kiosk
-        .file_case(&draft("MARKER-OLD", "13800000001"))
+        .file_case(&wage_case("MARKER-OLD", "13800000001"))
         .unwrap();
     let recent = kiosk
-        .file_case(&draft("MARKER-RECENT", "13800000002"))
+        .file_case(&wage_case("MARKER-RECENT", "13800000002"))
         .unwrap();
     let pending = kiosk
-        .file_case(&draft("MARKER-PENDING", "13800000003"))
+        .file_case(&wage_case("MARKER-PENDING", "13800000003"))
         .unwrap();
     let store = kiosk.store();
     store
@@ -175,7 +172,7 @@ fn backups_are_checked_copies_and_the_oldest_go_first() {
     let config = config(dir.path(), 2);
     let mut kiosk = Kiosk::open(config.clone()).unwrap();
     let filed = kiosk
-        .file_case(&draft("MARKER-BACKUP", "13800000009"))
+        .file_case(&wage_case("MARKER-BACKUP", "13800000009"))
         .unwrap();
     let t0 = Utc::now();
     let mut reports = Vec::new();

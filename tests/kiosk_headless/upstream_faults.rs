@@ -4,7 +4,7 @@
 //! in front of it (it answers 500, garbage, late or never, or forwards a case and withholds the
 //! hub's answer). Whatever happens, a case filed is kept, waits, and reaches the hub exactly once.
 
-mod exec;
+use crate::exec;
 
 use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use domain::{Answer, CaseDraft, RiskLevel};
+use domain::RiskLevel;
 use hub::{self, HubConfig, RunningHub};
 use serde_json::Value;
 use station::config::{KioskConfig, UpstreamKind};
 use station::kiosk::{Filed, Kiosk};
+use station::test_support::noise_complaint;
 use station::upstream::client::Upstream;
 use tempfile::TempDir;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -50,24 +51,9 @@ fn kiosk_in(dir: &Path) -> Kiosk {
     Kiosk::open(Arc::new(config)).expect("the kiosk opens its database")
 }
 
-fn draft(description: &str) -> CaseDraft {
-    CaseDraft {
-        service: "complaint".into(),
-        subtype: Some("noise".into()),
-        answers: vec![Answer {
-            question: "source".into(),
-            value: "renovation".into(),
-        }],
-        description: description.into(),
-        phone: "13800138000".into(),
-        consent_version: Some(KioskConfig::builtin().consent.version),
-        ..CaseDraft::default()
-    }
-}
-
 fn file(kiosk: &mut Kiosk, description: &str) -> Filed {
     kiosk
-        .file_case(&draft(description))
+        .file_case(&noise_complaint(description))
         .expect("the kiosk files the case")
 }
 

@@ -9,7 +9,7 @@
 //! skips. `UPDATE_DOC_IMAGES=1` writes the screenshots to `docs/images/` (`tracking-phone-zh`,
 //! `tracking-phone-en`, `operator`); otherwise they go to a temporary directory.
 
-mod hub_common;
+use crate::hub_common;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! Chinese and English, forgiving about how the code is written, one answer for every code
 //! that leads nowhere, and a rate limit per client.
 
-mod hub_common;
+use crate::hub_common;
 
 use domain::TrackingToken;
 use hub::RateLimit;

@@ -6,7 +6,7 @@
 //! the backend stops is printed, or left waiting in the database and printed at the next start:
 //! never lost.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! exactly `slip bytes`, and a paper-out is waited through, refilled, suppressed when stale and
 //! reprinted.
 
-mod exec;
+use crate::exec;
 
 use std::path::Path;
 use std::process::Output;

@@ -201,6 +201,44 @@ fn a_slip_between_status_checks_is_recorded_as_one_job_whose_text_qr_and_png_mat
     assert_eq!(emulator.received().len(), slip.len() + 8 * 3);
 }
 
+/// A slip in Traditional Chinese goes to every built-in profile as GB18030 (which holds the
+/// Traditional characters, GB2312 does not) and reads back, character for character, from what
+/// the printer received.
+#[test]
+fn a_traditional_chinese_slip_prints_on_every_profile_and_reads_back() {
+    let content = sample_slip_content(&KioskConfig::builtin(), Language::ZhHant);
+    for profile in slip::builtin_profiles() {
+        let slip = encode(&layout(&content, &profile), &profile);
+        let emulator = start(Script::Ready);
+        let mut port = connect(&emulator);
+        port.write_all(&slip).expect("the slip is written");
+        assert_eq!(ask_all(port.as_mut()).state(), PrinterState::Ready);
+        let jobs = emulator.jobs();
+        assert_eq!(jobs.len(), 1, "{}", profile.id);
+        let printed = jobs[0].printout.text_lines().join("\n");
+        for word in ["查詢碼", "進度", "服務熱線", "群眾訴求服務站"] {
+            assert!(
+                printed.contains(word),
+                "{}: no {word} in\n{printed}",
+                profile.id
+            );
+        }
+        for simplified in ["查询码", "进度", "服务热线"] {
+            assert!(
+                !printed.contains(simplified),
+                "{}: {simplified} in\n{printed}",
+                profile.id
+            );
+        }
+        assert!(
+            !printed.contains('\u{3013}'),
+            "{}: a character did not encode",
+            profile.id
+        );
+        assert_eq!(jobs[0].printout.qr_payloads().len(), 1, "{}", profile.id);
+    }
+}
+
 #[test]
 fn paper_out_after_three_lines_loses_the_rest_until_staff_refill_the_paper() {
     let emulator = start(Script::PaperOutAfterLines(3));

@@ -7,8 +7,8 @@
 //! one after another on the shared data directory and prints each acknowledged code. The first
 //! children are killed while the database is still being created and migrated.
 
-mod common;
-mod exec;
+use crate::common;
+use crate::exec;
 
 use std::collections::HashSet;
 use std::process::Stdio;
@@ -72,7 +72,10 @@ fn every_acknowledged_case_survives_hundreds_of_random_kills_exactly_once() {
         exec::program(std::env::current_exe().unwrap())
             .args([
                 "--exact",
-                "every_acknowledged_case_survives_hundreds_of_random_kills_exactly_once",
+                &exec::test_name(
+                    module_path!(),
+                    "every_acknowledged_case_survives_hundreds_of_random_kills_exactly_once",
+                ),
                 "--nocapture",
             ])
             .env(CHILD, dir)

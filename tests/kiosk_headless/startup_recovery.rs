@@ -3,7 +3,7 @@
 //! a damaged one aside byte for byte (never deletes it), starts a fresh one that takes cases, and
 //! leaves a notice for staff until they acknowledge it (audited). A sound database is left alone.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
@@ -12,14 +12,14 @@ use common::config_in;
 use domain::CaseDraft;
 use station::kiosk::Kiosk;
 use station::store::DB_FILE;
+use station::test_support::noise_complaint;
 
-fn draft(description: &str) -> CaseDraft {
+fn legal_advice(description: &str) -> CaseDraft {
     CaseDraft {
         service: "legal".into(),
-        description: description.into(),
-        phone: "13800138000".into(),
-        consent_version: Some(station::config::KioskConfig::builtin().consent.version),
-        ..CaseDraft::default()
+        subtype: None,
+        answers: Vec::new(),
+        ..noise_complaint(description)
     }
 }
 
@@ -48,7 +48,7 @@ fn assert_recovered(dir: &Path, config: std::sync::Arc<station::config::KioskCon
         .quick_check()
         .expect("the fresh database is sound");
     kiosk
-        .file_case(&draft("the fresh database takes cases"))
+        .file_case(&legal_advice("the fresh database takes cases"))
         .expect("a case is filed on the fresh database");
     let notices = kiosk.notices().unwrap();
     assert_eq!(notices.len(), 1, "{notices:?}");
@@ -99,7 +99,7 @@ fn a_database_with_a_damaged_page_fails_quick_check_and_is_moved_aside() {
         let mut kiosk = Kiosk::open(config.clone()).unwrap();
         let long = "楼上装修噪音，每天到晚上十一点。".repeat(40);
         for _ in 0..60 {
-            kiosk.file_case(&draft(&long)).unwrap();
+            kiosk.file_case(&legal_advice(&long)).unwrap();
         }
     }
     let path = dir.path().join(DB_FILE);
@@ -130,7 +130,7 @@ fn a_sound_database_is_left_alone() {
     let config = config_in(dir.path());
     let filed = Kiosk::open(config.clone())
         .unwrap()
-        .file_case(&draft("kept"))
+        .file_case(&legal_advice("kept"))
         .unwrap();
     let (kiosk, moved) = Kiosk::open_at_start(config, Utc::now()).unwrap();
     assert_eq!(moved, None);

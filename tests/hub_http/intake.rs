@@ -1,6 +1,6 @@
 //! Kiosks file cases with the hub: idempotent intake, station tokens, progress, heartbeats.
 
-mod hub_common;
+use crate::hub_common;
 
 use hub_common::*;
 use serde_json::Value;

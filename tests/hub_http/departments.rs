@@ -1,7 +1,7 @@
 //! Departments move cases on: status events with a note, a department and an expected date,
 //! seen in the progress API and on the tracking page.
 
-mod hub_common;
+use crate::hub_common;
 
 use hub_common::*;
 use serde_json::{json, Value};

@@ -6,6 +6,7 @@ use chrono::Utc;
 use domain::case::{IntakeRules, NewCaseIdentity, MAX_DESCRIPTION_CHARS};
 use domain::{Answer, Case, CaseDraft, CaseError, RiskLevel, RiskReason, TrackingToken};
 use station::config::KioskConfig;
+use station::test_support::noise_complaint;
 use uuid::Uuid;
 
 fn file(draft: &CaseDraft) -> Result<Case, CaseError> {
@@ -27,13 +28,13 @@ fn file(draft: &CaseDraft) -> Result<Case, CaseError> {
     )
 }
 
-fn draft(service: &str, subtype: &str) -> CaseDraft {
+/// A case of `service`/`subtype` with no answers and no description yet.
+fn filing(service: &str, subtype: &str) -> CaseDraft {
     CaseDraft {
         service: service.into(),
         subtype: Some(subtype.into()),
-        phone: "13800138000".into(),
-        consent_version: Some(KioskConfig::builtin().consent.version),
-        ..CaseDraft::default()
+        answers: Vec::new(),
+        ..noise_complaint("")
     }
 }
 
@@ -46,7 +47,7 @@ fn answer(q: &str, v: &str) -> Answer {
 
 #[test]
 fn a_complete_draft_becomes_a_case_with_its_texts_cleaned() {
-    let mut d = draft("complaint", "noise");
+    let mut d = filing("complaint", "noise");
     d.description = "  楼上装修噪音\u{1b}[0m\r\n每天到晚上十一点\u{0}  ".into();
     d.phone = "+86 138-0013-8000".into();
     d.answers = vec![answer("when", "night"), answer("source", "renovation")];
@@ -68,7 +69,7 @@ fn a_complete_draft_becomes_a_case_with_its_texts_cleaned() {
 
 #[test]
 fn the_description_may_be_exactly_the_limit_but_not_one_more() {
-    let mut d = draft("complaint", "other");
+    let mut d = filing("complaint", "other");
     d.description = "噪".repeat(MAX_DESCRIPTION_CHARS);
     assert!(file(&d).is_ok());
     d.description.push('噪');
@@ -83,14 +84,14 @@ fn the_description_may_be_exactly_the_limit_but_not_one_more() {
 
 #[test]
 fn a_description_of_only_control_characters_is_no_description() {
-    let mut d = draft("complaint", "other");
+    let mut d = filing("complaint", "other");
     d.description = "\u{1}\u{1b}\u{7f}\n\t ".into();
     assert_eq!(file(&d).unwrap().description, None);
 }
 
 #[test]
 fn anonymity_is_allowed_only_where_the_service_allows_it() {
-    let mut complaint = draft("complaint", "other");
+    let mut complaint = filing("complaint", "other");
     complaint.phone.clear();
     let case = file(&complaint).unwrap();
     assert!(case.anonymous && case.phone.is_none());
@@ -99,7 +100,7 @@ fn anonymity_is_allowed_only_where_the_service_allows_it() {
     complaint.phone = "13800138000".into();
     assert_eq!(file(&complaint).unwrap_err(), CaseError::AnonymousWithPhone);
 
-    let mut legal = draft("legal", "labour");
+    let mut legal = filing("legal", "labour");
     legal.phone.clear();
     assert!(
         matches!(file(&legal), Err(CaseError::PhoneRequired { service }) if service == "legal")
@@ -112,7 +113,7 @@ fn anonymity_is_allowed_only_where_the_service_allows_it() {
 
 #[test]
 fn an_invalid_phone_is_refused_with_the_field_named() {
-    let mut d = draft("mediation", "neighbour");
+    let mut d = filing("mediation", "neighbour");
     d.phone = "1234".into();
     let err = file(&d).unwrap_err();
     assert!(matches!(err, CaseError::Phone(_)));
@@ -121,19 +122,19 @@ fn an_invalid_phone_is_refused_with_the_field_named() {
 
 #[test]
 fn unknown_services_subtypes_questions_and_options_are_named() {
-    let err = file(&draft("parking", "other")).unwrap_err();
+    let err = file(&filing("parking", "other")).unwrap_err();
     assert!(
         err.to_string().contains("`parking`") && err.to_string().contains("complaint"),
         "{err}"
     );
 
-    let err = file(&draft("complaint", "potholes")).unwrap_err();
+    let err = file(&filing("complaint", "potholes")).unwrap_err();
     assert!(
         matches!(&err, CaseError::UnknownSubtype { known, .. } if known.contains(&"noise".to_string())),
         "{err}"
     );
 
-    let mut d = draft("complaint", "noise");
+    let mut d = filing("complaint", "noise");
     d.answers = vec![answer("workers", "30_plus")];
     assert_eq!(
         file(&d).unwrap_err(),
@@ -158,14 +159,14 @@ fn unknown_services_subtypes_questions_and_options_are_named() {
 
 #[test]
 fn without_a_subtype_a_case_is_filed_under_other() {
-    let mut d = draft("assistance", "other");
+    let mut d = filing("assistance", "other");
     d.subtype = None;
     assert_eq!(file(&d).unwrap().subtype, "other");
 }
 
 #[test]
 fn a_text_answer_is_cleaned_bounded_and_dropped_when_empty() {
-    let mut d = draft("complaint", "wages_owed");
+    let mut d = filing("complaint", "wages_owed");
     d.answers = vec![answer("employer", " 某某\n劳务公司\u{1b} ")];
     assert_eq!(
         file(&d).unwrap().answers,
@@ -185,7 +186,7 @@ fn a_text_answer_is_cleaned_bounded_and_dropped_when_empty() {
 
 #[test]
 fn consent_to_the_notice_in_force_is_required() {
-    let mut d = draft("complaint", "other");
+    let mut d = filing("complaint", "other");
     d.consent_version = None;
     assert_eq!(file(&d).unwrap_err(), CaseError::ConsentMissing);
     d.consent_version = Some("2019-01".into());
@@ -194,7 +195,7 @@ fn consent_to_the_notice_in_force_is_required() {
 
 #[test]
 fn many_workers_owed_wages_or_words_of_self_harm_make_a_case_high_risk() {
-    let mut d = draft("complaint", "wages_owed");
+    let mut d = filing("complaint", "wages_owed");
     d.answers = vec![answer("workers", "30_plus")];
     let case = file(&d).unwrap();
     assert_eq!(case.risk.level, RiskLevel::High);
@@ -204,7 +205,7 @@ fn many_workers_owed_wages_or_words_of_self_harm_make_a_case_high_risk() {
         level: RiskLevel::High
     }));
 
-    let mut d = draft("counselling", "stress");
+    let mut d = filing("counselling", "stress");
     d.description = "最近压力很大，有时候不想活了".into();
     let case = file(&d).unwrap();
     assert_eq!(case.risk.level, RiskLevel::High);
@@ -212,7 +213,7 @@ fn many_workers_owed_wages_or_words_of_self_harm_make_a_case_high_risk() {
         matches!(&case.risk.reasons[0], RiskReason::Keyword { keyword, .. } if keyword == "不想活")
     );
 
-    let mut d = draft("complaint", "wages_owed");
+    let mut d = filing("complaint", "wages_owed");
     d.answers = vec![answer("employer", "他说要杀了我")];
     assert_eq!(
         file(&d).unwrap().risk.level,
@@ -223,7 +224,7 @@ fn many_workers_owed_wages_or_words_of_self_harm_make_a_case_high_risk() {
 
 #[test]
 fn an_elder_alone_raises_the_case_to_elevated() {
-    let mut d = draft("assistance", "elderly");
+    let mut d = filing("assistance", "elderly");
     d.answers = vec![answer("care", "yes_safe")];
     assert_eq!(file(&d).unwrap().risk.level, RiskLevel::Elevated);
 }
@@ -233,7 +234,7 @@ fn an_elder_alone_raises_the_case_to_elevated() {
 /// nothing else.
 #[test]
 fn redact_masks_the_phone_and_the_description_and_keeps_the_rest() {
-    let mut d = draft("complaint", "noise");
+    let mut d = filing("complaint", "noise");
     d.description = "王小明家楼上每天半夜装修 the renovation starts at midnight".into();
     d.phone = "13912345678".into();
     d.answers = vec![answer("source", "renovation")];

@@ -4,19 +4,19 @@
 //! state is read back from the public tracking page, from `grievance-kiosk case show` and from
 //! the kiosk's own lookup (the Track screen's, tested by taps in `ui_track.rs`).
 
-mod exec;
-mod hub_common;
+use crate::exec;
 
 use std::path::Path;
 use std::process::Output;
 use std::sync::Arc;
 
-use domain::{Answer, CaseDraft};
+use domain::CaseDraft;
 use hub::{self, HubConfig, RateLimit, RunningHub, Secret};
 use protocol::CaseState;
 use serde_json::{json, Value};
 use station::config::{KioskConfig, UpstreamKind};
 use station::kiosk::{Kiosk, Progress};
+use station::test_support::noise_complaint;
 use station::upstream::client::Upstream;
 
 const STATION: &str = "station-a";
@@ -87,18 +87,11 @@ fn upstream_of(config: &KioskConfig) -> Upstream {
     )
 }
 
-fn draft(config: &KioskConfig) -> CaseDraft {
+/// The resident's case: a noise complaint with a phone number and a name in its description.
+fn resident_case() -> CaseDraft {
     CaseDraft {
-        service: "complaint".into(),
-        subtype: Some("noise".into()),
-        answers: vec![Answer {
-            question: "source".into(),
-            value: "renovation".into(),
-        }],
-        description: DESCRIPTION.into(),
         phone: PHONE.into(),
-        consent_version: Some(config.consent.version.clone()),
-        ..CaseDraft::default()
+        ..noise_complaint(DESCRIPTION)
     }
 }
 
@@ -151,7 +144,7 @@ async fn a_case_filed_at_the_kiosk_is_resolved_by_a_department_and_the_citizen_s
     let mut kiosk = Kiosk::open(config.clone()).unwrap();
 
     // Filed through the kiosk's core, delivered by its outbox.
-    let filed = kiosk.file_case(&draft(&config)).unwrap();
+    let filed = kiosk.file_case(&resident_case()).unwrap();
     let token = filed.case.token.as_str().to_owned();
     let report = kiosk
         .drain_outbox(&upstream_of(&config), false)
@@ -284,12 +277,12 @@ async fn the_kiosks_heartbeat_reaches_the_operator_page_with_its_backlog_and_a_r
     let upstream = upstream_of(&config);
 
     // A high-risk case is delivered; an ordinary one waits (it was filed after the drain).
-    let mut urgent = draft(&config);
+    let mut urgent = resident_case();
     urgent.description = "我不想活了".into();
     let filed = kiosk.file_case(&urgent).unwrap();
     assert_eq!(filed.case.risk.level.as_str(), "high");
     kiosk.drain_outbox(&upstream, false).await.unwrap();
-    kiosk.file_case(&draft(&config)).unwrap();
+    kiosk.file_case(&resident_case()).unwrap();
 
     let beat = kiosk
         .heartbeat(
@@ -465,7 +458,7 @@ async fn in_open311_mode_the_kiosk_forwards_to_the_hubs_open311_server_and_reads
         OPEN311_KEY,
     );
     let mut kiosk = Kiosk::open(config.clone()).unwrap();
-    let filed = kiosk.file_case(&draft(&config)).unwrap();
+    let filed = kiosk.file_case(&resident_case()).unwrap();
     let token = filed.case.token.as_str().to_owned();
 
     let report = kiosk

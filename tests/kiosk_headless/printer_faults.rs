@@ -2,7 +2,7 @@
 //! the issue, caused for real. In every case the case is kept, the job's state and reason are
 //! right, and no stale backlog prints after recovery.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -11,12 +11,11 @@ use common::config_in;
 use devices::emulator::{Emulator, Script};
 use devices::printer::serial::{SerialPrinter, Timeouts};
 use devices::printer::transport::PrinterLink;
-use domain::{CaseDraft, Channel, Language};
 use slip::profile::{builtin, PrinterProfile};
 use slip::status::PrinterState;
-use station::config::KioskConfig;
 use station::kiosk::{Filed, Kiosk, PrintPass};
 use station::store::PrintJobState;
+use station::test_support::noise_complaint;
 
 const TIMEOUTS: Timeouts = Timeouts {
     answer: Duration::from_millis(200),
@@ -60,22 +59,11 @@ fn rig(script: Script) -> Rig {
     }
 }
 
-fn draft(description: &str) -> CaseDraft {
-    CaseDraft {
-        service: "complaint".into(),
-        subtype: Some("noise".into()),
-        description: description.into(),
-        phone: "13800138000".into(),
-        consent_version: Some(KioskConfig::builtin().consent.version),
-        language: Language::Zh,
-        channel: Channel::Kiosk,
-        ..CaseDraft::default()
-    }
-}
-
 impl Rig {
     fn file(&mut self) -> Filed {
-        self.kiosk.file_case(&draft("楼上装修噪音")).unwrap()
+        self.kiosk
+            .file_case(&noise_complaint("楼上装修噪音"))
+            .unwrap()
     }
 
     fn pass(&mut self) -> PrintPass {
@@ -287,7 +275,9 @@ fn a_residents_control_bytes_never_reach_the_printer() {
     let mut r = rig(Script::Ready);
     let filed = r
         .kiosk
-        .file_case(&draft("噪音\u{1b}@\u{1d}V\u{0}\u{10}\u{4}\u{1}\u{9b}"))
+        .file_case(&noise_complaint(
+            "噪音\u{1b}@\u{1d}V\u{0}\u{10}\u{4}\u{1}\u{9b}",
+        ))
         .unwrap();
     r.pass();
     assert_eq!(r.job(&filed).0, PrintJobState::Printed);

@@ -4,7 +4,7 @@
 //! and is named in `STATUS=`, so systemd restarts the kiosk; when it beats again petting resumes.
 //! The real backend's print queue and outbox beat on their own.
 
-mod common;
+use crate::common;
 
 use std::os::linux::net::SocketAddrExt;
 use std::os::unix::net::{SocketAddr, UnixDatagram};

@@ -3,7 +3,7 @@
 //! page; the district sets a station's roster and the station reads it. Also the kiosk's
 //! client calls for both, against the real hub.
 
-mod hub_common;
+use crate::hub_common;
 
 use chrono::{DateTime, Duration, Utc};
 use domain::TrackingToken;

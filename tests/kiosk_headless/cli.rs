@@ -4,7 +4,7 @@
 //! bytes are checked byte by byte, by the project's own interpreter, and by decoding its QR code
 //! from the rendered PNG.
 
-mod exec;
+use crate::exec;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -950,7 +950,7 @@ fn staff_call_leaves_one_open_call() {
 fn doctor_names_the_placeholders_left_in_the_reference_config() {
     use std::os::unix::fs::PermissionsExt;
     let station = Station::new();
-    let reference = include_str!("../firmware-config/kiosk.toml");
+    let reference = include_str!("../../firmware-config/kiosk.toml");
     let path = station.data_dir().join("kiosk.toml");
     station.with_config(reference);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();

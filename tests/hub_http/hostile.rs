@@ -2,7 +2,7 @@
 //! and HTML in every text field, control characters. Each is refused with the field named, or
 //! stored verbatim and shown escaped; nothing is half-written.
 
-mod hub_common;
+use crate::hub_common;
 
 use domain::{RiskAssessment, RiskLevel, RiskReason};
 use hub_common::*;

@@ -1,0 +1,16 @@
+//! The district hub over HTTP, as kiosks, Open311 clients, operators and browsers meet it.
+//!
+//! One test binary of modules, so the suite links once for all of them (issue 15); each
+//! module is one former test file, its doc comment says what it checks.
+
+#[path = "../hub_common/mod.rs"]
+mod hub_common;
+
+mod departments;
+mod hostile;
+mod intake;
+mod open311;
+mod operator;
+mod pages_browser;
+mod queue;
+mod tracking;

@@ -1,4 +1,4 @@
-//! Every screen fits its window in every variant: portrait and landscape, Chinese and English,
+//! Every screen fits its window in every variant: portrait and landscape, every language,
 //! normal and elderly mode. The controls a resident needs to go on (Back, Home, Next, Submit,
 //! the keypad, "show my code", …) must lie wholly inside the window, laid out with the real
 //! font by the software renderer; a screen whose Next button falls off the bottom strands the
@@ -12,7 +12,8 @@ use i_slint_backend_testing::{AccessibleRole, ElementQuery};
 use slint::ComponentHandle;
 use station::config::KioskConfig;
 
-/// Controls that must always be reachable, in both languages (Chinese, English).
+/// Controls that must always be reachable, by their Chinese and English labels (Traditional:
+/// the Chinese's translation in its catalogue).
 const ESSENTIAL: &[(&str, &str)] = &[
     ("返回", "Back"),
     ("首页", "Start"),
@@ -30,8 +31,10 @@ const ESSENTIAL: &[(&str, &str)] = &[
     ("查看我的查询码", "Show my tracking code"),
     ("我还在，继续", "I'm here, continue"),
     ("清除，回到首页", "Clear and go back to start"),
+    // The language switch, each named in itself.
     ("简体", "简体"),
     ("繁體", "繁體"),
+    ("English", "English"),
     ("长辈模式", "Large text"),
     ("查询", "Search"),
     ("查另一个", "Track another"),
@@ -86,10 +89,12 @@ fn check(config: &Arc<KioskConfig>, shot: &Shot, problems: &mut Vec<String>) -> 
             };
             let essential = ESSENTIAL.iter().any(|(zh, en)| {
                 label
-                    == if shot.language == Language::Zh {
-                        *zh
-                    } else {
-                        *en
+                    == match shot.language {
+                        Language::Zh => *zh,
+                        Language::ZhHant => {
+                            domain::words::translation(Language::ZhHant, zh).unwrap_or(zh)
+                        }
+                        Language::En => *en,
                     }
             });
             if !essential {
@@ -152,7 +157,7 @@ fn every_control_a_resident_needs_is_inside_the_window_in_every_variant() {
     let mut shots = Vec::new();
     for screen in ScreenName::ALL {
         for size in [(1080, 1920), (1920, 1080)] {
-            for language in [Language::Zh, Language::En] {
+            for language in Language::ALL {
                 for elderly in [false, true] {
                     shots.push(Shot {
                         screen,

@@ -130,11 +130,13 @@ const FORWARD: &[&str] = &[
 /// Pinyin that the built-in dictionary turns into words.
 const PINYIN: &[&str] = &["gongzi", "tuoqian", "zhuangxiu", "louxia", "zaoyin"];
 
+/// A control's label in the language on screen: the English given, or the Chinese, in
+/// Traditional characters from its catalogue when the resident chose 繁體.
 fn words(app: &AppWindow, zh: &'static str, en: &'static str) -> &'static str {
-    if app.global::<Api>().get_language() == "en" {
-        en
-    } else {
-        zh
+    match app.global::<Api>().get_language().as_str() {
+        "en" => en,
+        "zh-Hant" => domain::words::translation(domain::Language::ZhHant, zh).unwrap_or(zh),
+        _ => zh,
     }
 }
 
@@ -730,6 +732,8 @@ fn random_taps_in_every_flow_then_the_idle_reset_leave_a_new_session_and_nothing
             // Some residents first switch the language or the text size.
             if rng.chance(20) {
                 tap(&app, "English");
+            } else if rng.chance(20) {
+                tap(&app, "繁體");
             }
             if rng.chance(20) {
                 tap(&app, words(&app, "长辈模式", "Large text"));

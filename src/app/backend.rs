@@ -346,7 +346,9 @@ impl Backend {
     pub fn test_print(&self) -> oneshot::Receiver<Result<TestPrint, KioskError>> {
         let config = self.config.clone();
         self.with_printer(move |kiosk, printer, profile, _| {
-            let outcome = station::kiosk::test_print(&config, printer, profile).outcome;
+            let outcome =
+                station::kiosk::test_print(&config, printer, profile, config.ui.default_language)
+                    .outcome;
             let detail = match &outcome {
                 Ok(()) => "printed".to_owned(),
                 Err(why) => format!("not printed: {why}"),

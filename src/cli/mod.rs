@@ -149,6 +149,10 @@ enum PrinterCommand {
     },
     /// Print a sample slip and say whether the printer reported it printed.
     Test {
+        /// The sample slip's language (zh-Hant checks a new model's font for Traditional
+        /// characters).
+        #[arg(long, value_enum, default_value = "zh")]
+        lang: LangArg,
         #[arg(long)]
         json: bool,
     },
@@ -808,9 +812,9 @@ fn printer_cmd(config: Arc<KioskConfig>, cmd: PrinterCommand) -> anyhow::Result<
             }
             Ok(())
         }
-        PrinterCommand::Test { json } => {
+        PrinterCommand::Test { lang, json } => {
             let TestPrint { bytes, outcome } =
-                station::kiosk::test_print(&config, printer.as_mut(), &profile);
+                station::kiosk::test_print(&config, printer.as_mut(), &profile, lang.into());
             if json {
                 output::print(&output::PrinterTest {
                     bytes,

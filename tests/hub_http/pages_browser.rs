@@ -373,6 +373,12 @@ async fn the_tracking_page_in_a_phone_browser_shows_progress_and_nothing_persona
             hub.url(&format!("{path}?lang=en")),
             vec!["--accept-lang=zh-CN,zh".to_owned()],
         ),
+        // Traditional, as a phone set to Hong Kong Chinese asks for it.
+        (
+            "zh-Hant",
+            hub.url(&path),
+            vec!["--accept-lang=zh-HK,zh;q=0.8".to_owned()],
+        ),
     ];
     for (lang, url, flags) in renders {
         let shot = images.join(format!("tracking-phone-{lang}.png"));
@@ -398,7 +404,20 @@ async fn the_tracking_page_in_a_phone_browser_shows_progress_and_nothing_persona
             "{what}: {dom}"
         );
         assert!(dom.contains("name=\"viewport\""), "{what}: {dom}");
+        let hant = |zh: &'static str| {
+            let words = domain::words::translation(domain::Language::ZhHant, zh).unwrap_or(zh);
+            assert_ne!(words, zh, "{zh} has its Traditional form");
+            words
+        };
         let (state, timeline, received, in_progress, station_label, expected_label) = match lang {
+            "zh-Hant" => (
+                hant("已办结"),
+                hant("办理记录"),
+                "已收到",
+                hant("办理中"),
+                hant("受理站点"),
+                hant("预计办结"),
+            ),
             "zh" => (
                 "已办结",
                 "办理记录",

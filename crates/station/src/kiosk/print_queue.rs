@@ -76,14 +76,17 @@ pub struct TestPrint {
     pub outcome: Result<(), TestPrintFailure>,
 }
 
-/// Prints the sample slip (in Chinese) on `printer`: printed, or why not. Nothing is stored.
+/// Prints the sample slip in `language` on `printer`: printed, or why not. Nothing is stored.
+/// (A Traditional Chinese sample shows whether a new model's font holds the characters GB2312
+/// lacks.)
 pub fn test_print(
     config: &KioskConfig,
     printer: &mut dyn PrinterLink,
     profile: &PrinterProfile,
+    language: domain::Language,
 ) -> TestPrint {
     let before = printer.status().state();
-    let content = super::sample_slip_content(config, domain::Language::Zh);
+    let content = super::sample_slip_content(config, language);
     let bytes = slip::escpos::encode(&slip::layout::layout(&content, profile), profile);
     let outcome = if !before.can_print() {
         Err(TestPrintFailure::NotReady(before))

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 use slint::{ComponentHandle, Image, Model, ModelRc, SharedString, VecModel};
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Utc};
 
 use super::appointments::{Book, BookingInfo, OpenNow};
 use super::controller::{CodeCheck, Flow, Session, State};
@@ -649,15 +649,7 @@ fn who_words(
 }
 
 fn weekday_words(date: NaiveDate, lang: Language) -> &'static str {
-    match date.weekday() {
-        Weekday::Mon => t!(lang, "周一"),
-        Weekday::Tue => t!(lang, "周二"),
-        Weekday::Wed => t!(lang, "周三"),
-        Weekday::Thu => t!(lang, "周四"),
-        Weekday::Fri => t!(lang, "周五"),
-        Weekday::Sat => t!(lang, "周六"),
-        Weekday::Sun => t!(lang, "周日"),
-    }
+    domain::weekday_words(date.weekday(), lang)
 }
 
 /// "今天", "明天", or the day of the week.

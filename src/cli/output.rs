@@ -997,18 +997,7 @@ mod tests {
             },
             &["candidates"],
         );
-        let codes: Vec<&str> = [
-            PrinterState::Ready,
-            PrinterState::NearEnd,
-            PrinterState::PaperOut,
-            PrinterState::CoverOpen,
-            PrinterState::Offline,
-            PrinterState::Error,
-            PrinterState::Unknown,
-        ]
-        .iter()
-        .map(Code::code)
-        .collect();
+        let codes: Vec<&str> = PrinterState::ALL.iter().map(Code::code).collect();
         assert_eq!(
             codes,
             [

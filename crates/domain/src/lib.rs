@@ -19,5 +19,5 @@ pub use catalogue::{
 };
 pub use phone::Phone;
 pub use risk::{RiskAssessment, RiskLevel, RiskReason, RiskRules};
-pub use text::{Language, Localized};
+pub use text::{weekday_words, Language, Localized};
 pub use token::{qr_payload, tracking_url, TokenError, TrackingToken};

@@ -100,6 +100,20 @@ impl Localized {
     }
 }
 
+/// A day of the week, short (`周一`, `Mon`), as the screens, slips and pages write it.
+pub fn weekday_words(day: chrono::Weekday, language: Language) -> &'static str {
+    use chrono::Weekday;
+    match day {
+        Weekday::Mon => crate::t!(language, "周一"),
+        Weekday::Tue => crate::t!(language, "周二"),
+        Weekday::Wed => crate::t!(language, "周三"),
+        Weekday::Thu => crate::t!(language, "周四"),
+        Weekday::Fri => crate::t!(language, "周五"),
+        Weekday::Sat => crate::t!(language, "周六"),
+        Weekday::Sun => crate::t!(language, "周日"),
+    }
+}
+
 /// Removes what must never be stored or shown from text a resident typed: control characters
 /// (C0 except the line break, DEL, C1), bidirectional overrides and isolates (they can make text
 /// read differently from what it is), and zero-width spaces. Tabs become spaces, `\r\n` and `\r`

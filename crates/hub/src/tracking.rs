@@ -336,7 +336,7 @@ fn render_booking(
         lang,
         "{0}（{1}）{2}–{3}",
         date,
-        words::weekday(day, lang),
+        domain::weekday_words(day, lang),
         china_clock(b.start),
         end
     );

@@ -3,8 +3,6 @@
 //! Chinese. Every word comes from the translation catalogues ([`domain::words`]) through
 //! [`t!`], its Simplified Chinese being the message id.
 
-use chrono::Weekday;
-
 use domain::roster::Role;
 use domain::{lane_words, t, Catalogue, Language, Service, Shown};
 use protocol::{BookingState, CaseState, PrinterReport, TicketState};
@@ -149,19 +147,6 @@ pub(crate) fn booking_service(
     }
 }
 
-/// A day of the week, short.
-pub(crate) fn weekday(day: Weekday, lang: Language) -> &'static str {
-    match day {
-        Weekday::Mon => t!(lang, "周一"),
-        Weekday::Tue => t!(lang, "周二"),
-        Weekday::Wed => t!(lang, "周三"),
-        Weekday::Thu => t!(lang, "周四"),
-        Weekday::Fri => t!(lang, "周五"),
-        Weekday::Sat => t!(lang, "周六"),
-        Weekday::Sun => t!(lang, "周日"),
-    }
-}
-
 /// A duration in the largest sensible unit: `45 min`, `3 h 5 min`, `2 d 4 h`.
 pub(crate) fn duration(seconds: i64, lang: Language) -> String {
     let minutes = seconds.max(0) / 60;
@@ -273,7 +258,7 @@ mod tests {
         assert_eq!(ahead(3, lang), "您前面還有 3 人");
         assert_eq!(wait_range(10, 20, lang), "預計還要等約 10–20 分鐘");
         assert_eq!(booking_state(BookingState::Cancelled, lang), "已取消");
-        assert_eq!(weekday(Weekday::Mon, lang), "週一");
+        assert_eq!(domain::weekday_words(chrono::Weekday::Mon, lang), "週一");
         assert_eq!(duration(3 * 3600 + 5 * 60, lang), "3小時 5分鐘");
         let missed = domain::words::missed();
         assert!(

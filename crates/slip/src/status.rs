@@ -33,6 +33,17 @@ pub enum PrinterState {
 }
 
 impl PrinterState {
+    /// Every state, in the order declared.
+    pub const ALL: [PrinterState; 7] = [
+        PrinterState::Ready,
+        PrinterState::NearEnd,
+        PrinterState::PaperOut,
+        PrinterState::CoverOpen,
+        PrinterState::Offline,
+        PrinterState::Error,
+        PrinterState::Unknown,
+    ];
+
     /// The name used on the command line and in `--json` (`ready`, `near_end`, …).
     pub fn as_str(self) -> &'static str {
         match self {

@@ -451,15 +451,7 @@ mod tests {
 
     #[test]
     fn a_heartbeat_reports_each_printer_state_in_the_devices_own_word() {
-        let states = [
-            PrinterState::Ready,
-            PrinterState::NearEnd,
-            PrinterState::PaperOut,
-            PrinterState::CoverOpen,
-            PrinterState::Offline,
-            PrinterState::Error,
-            PrinterState::Unknown,
-        ];
+        let states = PrinterState::ALL;
         for state in states {
             assert_eq!(printer_report(Some(state)).as_str(), state.as_str());
         }

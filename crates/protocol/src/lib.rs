@@ -80,6 +80,22 @@ pub enum CaseState {
 }
 
 impl CaseState {
+    /// Every state, in a case's usual order.
+    pub const ALL: [CaseState; 7] = [
+        CaseState::Received,
+        CaseState::Acknowledged,
+        CaseState::Assigned,
+        CaseState::InProgress,
+        CaseState::Resolved,
+        CaseState::ClosedUnresolved,
+        CaseState::Reopened,
+    ];
+
+    /// The state a code names (`in_progress`), exactly as [`CaseState::as_str`] writes it.
+    pub fn parse(code: &str) -> Option<CaseState> {
+        CaseState::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CaseState::Received => "received",

@@ -138,17 +138,8 @@ fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
 /// A richer state named at the start of `status_notes` (`in_progress: …`), else what
 /// `open`/`closed` says.
 fn state_of(status: Option<&str>, notes: Option<&str>) -> (CaseState, Option<String>) {
-    let states = [
-        CaseState::Received,
-        CaseState::Acknowledged,
-        CaseState::Assigned,
-        CaseState::InProgress,
-        CaseState::Resolved,
-        CaseState::ClosedUnresolved,
-        CaseState::Reopened,
-    ];
     if let Some(notes) = notes {
-        for s in states {
+        for s in CaseState::ALL {
             if let Some(rest) = notes.strip_prefix(s.as_str()) {
                 if rest.is_empty() || rest.starts_with(':') {
                     let note = rest.trim_start_matches(':').trim();

@@ -2,7 +2,7 @@
 //! SQLite file, the outbox delivers it to the real hub on a loopback port (natively or through
 //! the hub's Open311 server), a department moves it on through the department API, and the new
 //! state is read back from the public tracking page, from `grievance-kiosk case show` and from
-//! the kiosk's own lookup (the Track screen's, tested by taps in `ui_track.rs`).
+//! the kiosk's own lookup (the Track screen's, tested by taps in `screen/track.rs`).
 
 use crate::exec;
 

@@ -1,7 +1,7 @@
 //! Back never loses what the resident entered, and the language switches at runtime, on the
 //! real UI.
 
-mod common;
+use crate::common;
 
 use common::*;
 use grievance_kiosk::app::ui::{Api, Screen};
@@ -21,9 +21,7 @@ fn selected_options(app: &grievance_kiosk::app::ui::AppWindow) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn back_keeps_every_answer_and_the_language_switches_at_runtime() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn back_keeps_every_answer_and_the_language_switches_at_runtime() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _controller) = kiosk_window(config_in(dir.path()));
 

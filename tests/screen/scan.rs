@@ -6,7 +6,7 @@
 //! every answer and shows a notice instead. Real UI (testing backend), real backend, a case
 //! filed through the kiosk core first and delivered to the in-process hub.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::sync::Arc;
@@ -55,9 +55,7 @@ fn wedge_types(app: &AppWindow, text: &str) {
     key(app, Key::Return);
 }
 
-#[test]
-fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_track() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_track() {
     let dir = tempfile::tempdir().unwrap();
     // The scanner: the master side of a pseudo-terminal; the kiosk opens the slave by a stable
     // name, as udev names a real one.

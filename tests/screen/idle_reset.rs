@@ -1,7 +1,7 @@
 //! The idle reset (DESIGN.md §3.8): after the idle timeout the kiosk asks "still there?"; a tap
 //! keeps everything; no answer clears every field and returns Home in the default language.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 
@@ -11,9 +11,7 @@ use grievance_kiosk::app::ui::{Api, PrintState, Screen};
 use i_slint_backend_testing::mock_elapsed_time;
 use slint::{ComponentHandle, Model};
 
-#[test]
-fn the_idle_reset_asks_first_then_clears_every_field() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn the_idle_reset_asks_first_then_clears_every_field() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(dir.path());
     let idle = u64::from(config.ui.idle_timeout_s);

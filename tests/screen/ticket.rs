@@ -5,7 +5,7 @@
 //! no history yet, that the wait cannot be estimated. The ticket is in the database as a
 //! priority ticket, and its slip prints.
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use common::*;
@@ -14,9 +14,7 @@ use grievance_kiosk::app::ui::{Api, Screen, TicketState};
 use slint::{ComponentHandle, Model};
 use station::kiosk::Kiosk;
 
-#[test]
-fn a_resident_takes_a_priority_number_by_taps() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn a_resident_takes_a_priority_number_by_taps() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(dir.path());
     {

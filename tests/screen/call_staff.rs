@@ -4,7 +4,7 @@
 //! coming. Pressing again while the call is open adds nothing; after staff acknowledged it and
 //! the visit ended, the next resident can call again.
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use common::*;
@@ -15,9 +15,7 @@ use station::kiosk::Kiosk;
 const CALL: &str = "呼叫工作人员";
 const CALLED: &str = "已呼叫工作人员";
 
-#[test]
-fn the_call_staff_button_calls_staff_once_until_they_acknowledge() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn the_call_staff_button_calls_staff_once_until_they_acknowledge() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(dir.path());
     let (app, _controller) = kiosk_window(config.clone());

@@ -2,7 +2,7 @@
 //! kiosk window on the same data directory (the kiosk restarted) still says it is locked, and
 //! the correct PIN is refused while it lasts.
 
-mod common;
+use crate::common;
 
 use chrono::Utc;
 use common::*;
@@ -13,9 +13,7 @@ use station::kiosk::{Kiosk, PinCheck};
 const PIN: &str = "240517";
 const WRONG: &str = "135790";
 
-#[test]
-fn five_wrong_pins_lock_the_staff_mode_across_a_restart() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn five_wrong_pins_lock_the_staff_mode_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(dir.path());
     Kiosk::open(config.clone())

@@ -4,7 +4,7 @@
 //! check character is verified as they type) and sees "resolved" with the department's note.
 //! With the hub gone, the same lookup shows the last known state and says so.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -21,9 +21,7 @@ const STATION: &str = "station-a";
 const STATION_TOKEN: &str = "token-of-station-a-0001";
 const DEPARTMENT_TOKEN: &str = "token-of-housing-dept-03";
 
-#[test]
-fn a_resident_types_the_code_and_sees_the_department_resolved_it() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn a_resident_types_the_code_and_sees_the_department_resolved_it() {
     let hub_dir = tempfile::tempdir().unwrap();
     let kiosk_dir = tempfile::tempdir().unwrap();
 

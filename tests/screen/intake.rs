@@ -2,7 +2,7 @@
 //! (testing backend), with the real backend behind it: the case lands in the SQLite file with
 //! its print job and outbox row, and the virtual printer prints its slip.
 
-mod common;
+use crate::common;
 
 use common::*;
 use domain::TrackingToken;
@@ -70,9 +70,7 @@ const VISITS: &[Visit] = &[
     },
 ];
 
-#[test]
-fn a_resident_files_each_of_the_five_services_by_taps_alone() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn a_resident_files_each_of_the_five_services_by_taps_alone() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(dir.path());
     let (app, _controller) = kiosk_window(config);

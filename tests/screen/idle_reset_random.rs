@@ -12,7 +12,7 @@
 //! nobody touches the screen until the idle reset. The seed is fixed, so a failure replays;
 //! `UI_RANDOM_SEED` picks another.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
@@ -665,9 +665,7 @@ fn assert_fresh(
     }
 }
 
-#[test]
-fn random_taps_in_every_flow_then_the_idle_reset_leave_a_new_session_and_nothing_shown() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn random_taps_in_every_flow_then_the_idle_reset_leave_a_new_session_and_nothing_shown() {
     let seed = std::env::var("UI_RANDOM_SEED")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -2,15 +2,13 @@
 //! build the pinyin (shown cut into syllables; the apostrophe key cuts it too), a tapped
 //! candidate goes into the description, and the case is stored with the words picked.
 
-mod common;
+use crate::common;
 
 use common::*;
 use grievance_kiosk::app::ui::{Api, Screen};
 use slint::ComponentHandle;
 
-#[test]
-fn a_resident_writes_chinese_with_pinyin() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn a_resident_writes_chinese_with_pinyin() {
     let dir = tempfile::tempdir().unwrap();
     let config = config_in(dir.path());
     let (app, _controller) = kiosk_window(config);

@@ -3,7 +3,7 @@
 //! the slip prints and the screen follows it. Real UI, real backend, the printer emulator on a
 //! pseudo-terminal.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -12,9 +12,7 @@ use devices::emulator::{Emulator, Script};
 use grievance_kiosk::app::ui::{Api, PrintState, Screen};
 use slint::ComponentHandle;
 
-#[test]
-fn with_the_printer_out_of_paper_the_resident_still_files_and_sees_the_code() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn with_the_printer_out_of_paper_the_resident_still_files_and_sees_the_code() {
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("printer");
     let printer = Emulator::start(Script::PaperOut, 576, false, Some(&link)).unwrap();

@@ -2,16 +2,14 @@
 //! everything they entered, nothing half-written is left behind, and pressing Submit again
 //! once the fault is gone files the case exactly once.
 
-mod common;
+use crate::common;
 
 use common::*;
 use grievance_kiosk::app::ui::{Api, Problem, Screen};
 use slint::ComponentHandle;
 use station::store::Store;
 
-#[test]
-fn a_refused_commit_keeps_the_resident_on_review_with_everything_kept() {
-    i_slint_backend_testing::init_integration_test_with_mock_time();
+pub fn a_refused_commit_keeps_the_resident_on_review_with_everything_kept() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _controller) = kiosk_window(config_in(dir.path()));
     let data = dir.path().to_owned();

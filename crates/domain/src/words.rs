@@ -50,29 +50,23 @@ static MISSED: Mutex<BTreeSet<(Language, String)>> = Mutex::new(BTreeSet::new())
 /// The words `msgid` (Simplified Chinese) in `language`: the catalogue's translation, or the
 /// Chinese itself when the catalogue has none (which is a bug, recorded for [`missed`]).
 pub fn lookup(language: Language, msgid: &str) -> &str {
-    if let Some(found) = translation(language, msgid) {
-        return found;
-    }
-    if language != Language::Zh {
-        MISSED
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert((language, msgid.to_owned()));
-    }
-    msgid
+    translation(language, msgid).unwrap_or_else(|| missing(language, msgid, msgid))
 }
 
 /// [`lookup`] of `msgid` in the context `context`.
 pub fn lookup_in<'a>(language: Language, context: &str, msgid: &'a str) -> &'a str {
     let key = format!("{context}{CONTEXT_SEPARATOR}{msgid}");
-    if let Some(found) = translation(language, &key) {
-        return found;
-    }
+    translation(language, &key).unwrap_or_else(|| missing(language, &key, msgid))
+}
+
+/// A lookup that found nothing: remembered for [`missed`] (Chinese, the source, never misses),
+/// and the Chinese `msgid` shown instead.
+fn missing<'a>(language: Language, key: &str, msgid: &'a str) -> &'a str {
     if language != Language::Zh {
         MISSED
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert((language, key));
+            .insert((language, key.to_owned()));
     }
     msgid
 }

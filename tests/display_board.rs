@@ -1,14 +1,23 @@
 //! The now-serving display's board, read from the real database the way the display's reader
 //! thread reads it, and rendered with the software renderer: the newest call large, the earlier
 //! ones newest first, people waiting per lane, a recall that chimes again, and nothing but ticket
-//! numbers and counters (never a service in words: counselling is only its lane letter).
+//! numbers and counters (never a service in words: counselling is only its lane letter). Each
+//! call is spoken after the chime in every language the station asks for, through the `files`
+//! output, so the tests hear it as WAV files and no sound card plays; a served ticket leaves the
+//! "now calling" panel and says nothing.
 
 mod common;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use chrono::Utc;
+use devices::speech::{Espeak, Played, Speaker, Spoken, Wav};
+use domain::spoken::SpokenLanguage;
 use domain::Language;
-use grievance_kiosk::app::display::{read_board, render};
+use grievance_kiosk::app::display::{read_board, render, Announcer};
 use grievance_kiosk::app::screenshot::install_headless;
+use station::config::VoiceOutput;
 use station::kiosk::Kiosk;
 
 #[test]
@@ -112,4 +121,145 @@ fn a_high_risk_case_calls_staff_on_the_board_until_they_acknowledge_it() {
 
     assert!(k.clear_notice(notices[0].id, now).unwrap());
     assert!(!read_board(&k, &config, now).unwrap().staff_called);
+}
+
+/// The next report of the display's speech thread; a generous limit turns a hang into a
+/// failure (it is not a measure of speed).
+fn next(spoken: &std::sync::mpsc::Receiver<Spoken>) -> Spoken {
+    spoken
+        .recv_timeout(Duration::from_secs(120))
+        .expect("the speech thread reports each utterance")
+}
+
+#[test]
+fn each_call_is_spoken_after_the_chime_in_every_call_language_and_a_served_ticket_leaves_the_panel()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = (*common::config_in(dir.path())).clone();
+    config.voice.output = VoiceOutput::Files;
+    config.voice.call_languages = vec![
+        SpokenLanguage::Mandarin,
+        SpokenLanguage::Cantonese,
+        SpokenLanguage::English,
+    ];
+    let config = Arc::new(config);
+    let mut k = Kiosk::open(config.clone()).unwrap();
+    let now = Utc::now();
+    for service in ["legal", "counselling"] {
+        k.take_ticket(service, false, None, Language::Zh, now)
+            .unwrap();
+    }
+    k.call_next(1, Some("counselling"), now).unwrap();
+
+    // The display starts: what was called before it is shown, not announced.
+    let (speaker, spoken) = Speaker::start_reporting(
+        Arc::new(Espeak::new()),
+        config.speech_sink(),
+        config.speech_settings(),
+    );
+    let mut announcer = Announcer::new(&config, Some(speaker));
+    let first = announcer.on_board(&read_board(&k, &config, now).unwrap());
+    assert_eq!((first.flash, first.spoken), (false, 0));
+
+    let called = k.call_next(2, Some("legal"), now).unwrap();
+    let label = called.ticket.label.clone();
+    let board = read_board(&k, &config, now).unwrap();
+    assert_eq!(board.current.as_ref().unwrap().label, label);
+    let announced = announcer.on_board(&board);
+    assert!(announced.flash);
+    assert_eq!(announced.spoken, 3, "one utterance per call language");
+
+    let chime = next(&spoken);
+    assert_eq!(chime.label, "chime");
+    let spaced: String = label.chars().map(|c| format!("{c} ")).collect();
+    let spaced = spaced.trim_end();
+    let mut files = Vec::new();
+    for (language, sentence) in [
+        ("zh", format!("请 {spaced} 号到 2 号窗口")),
+        ("yue", format!("請 {spaced} 號到 2 號窗口")),
+        ("en", format!("Number {spaced}, please go to counter 2.")),
+    ] {
+        let said = next(&spoken);
+        assert_eq!(said.label, language);
+        assert_eq!(said.text.as_deref(), Some(sentence.as_str()));
+        let Ok(Played::File(path)) = &said.outcome else {
+            panic!("{language}: {:?}", said.outcome);
+        };
+        assert!(
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .ends_with(&format!("-{language}.wav")),
+            "{}",
+            path.display()
+        );
+        let wav = Wav::parse(&std::fs::read(path).unwrap()).unwrap();
+        let secs = wav.duration().as_secs_f64();
+        assert!((1.0..10.0).contains(&secs), "{language}: {secs:.2} s");
+        assert!(wav.rms() > 800.0, "{language}: RMS {:.0}", wav.rms());
+        files.push(path.clone());
+        // Never a name or a service: the legal lane is only its letter.
+        for word in ["法律", "律师", "legal", "Legal", "张", "Zhang"] {
+            assert!(!sentence.contains(word), "{word} in {sentence}");
+        }
+    }
+    let mut written: Vec<_> = std::fs::read_dir(dir.path().join("speech"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_string_lossy().contains("chime"))
+        .collect();
+    written.sort();
+    assert_eq!(written, files, "one file per language, in order");
+
+    // Served: the panel empties, the call moves to the list, and nothing new is said or flashed.
+    let ticket = k.ticket_or_counter(None, Some(2), now).unwrap();
+    k.done(&ticket, now).unwrap();
+    let served = read_board(&k, &config, now).unwrap();
+    assert_eq!(served.current, None, "nobody is being called now");
+    assert_eq!(served.recent[0].label, label);
+    assert_eq!(served.recent.len(), 2);
+    let after = announcer.on_board(&served);
+    assert_eq!((after.flash, after.spoken), (false, 0));
+    install_headless();
+    render(&config, &k, (1920, 1080), now).unwrap();
+
+    // A recall of counter 1 is a new call: announced again, in every language.
+    k.recall(1, now).unwrap();
+    let recalled = announcer.on_board(&read_board(&k, &config, now).unwrap());
+    assert_eq!((recalled.flash, recalled.spoken), (true, 3));
+    let labels: Vec<String> = (0..4).map(|_| next(&spoken).label).collect();
+    assert_eq!(labels, ["chime", "zh", "yue", "en"]);
+}
+
+#[test]
+fn a_station_without_voice_only_chimes_and_one_without_sound_says_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = (*common::config_in(dir.path())).clone();
+    config.voice.output = VoiceOutput::Files;
+    config.voice.enabled = false;
+    let mut k = Kiosk::open(Arc::new(config.clone())).unwrap();
+    let now = Utc::now();
+    k.take_ticket("complaint", false, None, Language::Zh, now)
+        .unwrap();
+    let (speaker, spoken) = Speaker::start_reporting(
+        Arc::new(Espeak::new()),
+        config.speech_sink(),
+        config.speech_settings(),
+    );
+    let mut announcer = Announcer::new(&config, Some(speaker));
+    announcer.on_board(&read_board(&k, &config, now).unwrap());
+    k.call_next(1, None, now).unwrap();
+    let announced = announcer.on_board(&read_board(&k, &config, now).unwrap());
+    assert_eq!((announced.flash, announced.spoken), (true, 0));
+    assert_eq!(next(&spoken).label, "chime");
+    drop(announcer);
+    // The speech thread ends once its last handle is gone: nothing else was queued.
+    assert!(spoken.recv().is_err());
+
+    // No speaker at all (`display --quiet`, or `output = "none"`): the flash only.
+    let mut quiet = Announcer::new(&config, None);
+    quiet.on_board(&read_board(&k, &config, now).unwrap());
+    k.recall(1, now).unwrap();
+    let announced = quiet.on_board(&read_board(&k, &config, now).unwrap());
+    assert_eq!((announced.flash, announced.spoken), (true, 0));
 }

@@ -2,11 +2,12 @@
 //! split of the kiosk's, showing the ticket just called with its counter, the last few calls and
 //! how many wait per lane. It reads the kiosk's database (the same file the touchscreen and the
 //! staff console write) from a thread once a second, so it runs as its own process beside the
-//! kiosk and never blocks its UI thread; each new call (or recall) flashes the number and plays
-//! a chime. It never shows a name or a service in words: ticket numbers and counters only.
+//! kiosk and never blocks its UI thread; each new call (or recall) flashes the number, plays a
+//! chime and is spoken in each of `[voice] call_languages` ("请 B 0 0 1 号到 2 号窗口"), one
+//! after the other on the speech thread ([`Announcer`]). It never shows or says a name or a
+//! service: ticket numbers and counters only. Once the ticket called last is served (or marked a
+//! no-show, or moved), the "now calling" panel empties and the call joins the list beside it.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +16,10 @@ use chrono::{DateTime, Utc};
 use slint::{ComponentHandle, ModelRc, SharedString, VecModel};
 
 use super::ui::{CallRow, NowServingWindow};
-use station::config::KioskConfig;
+use devices::speech::{Speaker, Utterance, Wav};
+use domain::spoken::{call_sentence, SpokenLanguage};
+use protocol::TicketState;
+use station::config::{KioskConfig, VoiceConfig};
 use station::kiosk::{Kiosk, KioskError};
 use station::store::QueueCall;
 
@@ -26,9 +30,10 @@ pub const RECENT: usize = 5;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Board {
     pub station: String,
-    /// The newest call (ticket and counter).
+    /// The newest call (ticket and counter), while its ticket is still called: once served, a
+    /// no-show or moved to another lane, the panel is empty.
     pub current: Option<QueueCall>,
-    /// The calls before it, newest first.
+    /// The other calls of the day, newest first (at most [`RECENT`]).
     pub recent: Vec<QueueCall>,
     /// People waiting per lane, `A 3   B 1`.
     pub waiting: String,
@@ -46,7 +51,15 @@ pub fn read_board(
     now: DateTime<Utc>,
 ) -> Result<Board, KioskError> {
     let mut calls = kiosk.last_calls(RECENT as u32 + 1, now)?;
-    let current = (!calls.is_empty()).then(|| calls.remove(0));
+    let still_called = match calls.first() {
+        // (A ticket not found is not called; a database error shows in the reads below.)
+        Some(newest) => kiosk
+            .find_ticket(&newest.label, now)
+            .is_ok_and(|t| t.state == TicketState::Called && t.counter == Some(newest.counter)),
+        None => false,
+    };
+    let current = still_called.then(|| calls.remove(0));
+    calls.truncate(RECENT);
     let waiting = kiosk
         .queue_lengths(now)?
         .iter()
@@ -101,21 +114,25 @@ fn show(window: &NowServingWindow, board: &Board, flash: bool, now: DateTime<Utc
     window.set_staff_called(board.staff_called);
 }
 
-/// Opens the display window and keeps it up to date until it is closed.
-pub fn run(config: Arc<KioskConfig>, chime: bool) -> anyhow::Result<()> {
+/// Opens the display window and keeps it up to date until it is closed. `sound` false: no
+/// chime and nothing spoken, only the flash.
+pub fn run(config: Arc<KioskConfig>, sound: bool) -> anyhow::Result<()> {
     let window = NowServingWindow::new().context(
         "cannot open the display window (is there a display? DISPLAY or WAYLAND_DISPLAY must be set)",
     )?;
     let weak = window.as_weak();
-    let chime = chime.then(|| Chime::new(&config.data_dir));
+    let speaker = if sound {
+        super::voice::station_speaker(&config)
+    } else {
+        None
+    };
+    let mut announcer = Announcer::new(&config, speaker);
     let reader_config = config.clone();
     std::thread::Builder::new()
         .name("display-reader".into())
         .spawn(move || {
             let mut kiosk: Option<Kiosk> = None;
-            let mut seen: Option<i64> = None;
             let mut flash = false;
-            let mut staff_called = false;
             let mut complained = false;
             loop {
                 if kiosk.is_none() {
@@ -133,15 +150,9 @@ pub fn run(config: Arc<KioskConfig>, chime: bool) -> anyhow::Result<()> {
                     match read_board(k, &reader_config, now) {
                         Ok(board) => {
                             complained = false;
-                            let called_now = board.staff_called && !staff_called;
-                            staff_called = board.staff_called;
-                            if seen.is_some_and(|s| board.last_call_id > s) || called_now {
+                            if announcer.on_board(&board).flash {
                                 flash = !flash;
-                                if let Some(c) = &chime {
-                                    c.play();
-                                }
                             }
-                            seen = Some(board.last_call_id);
                             let weak = weak.clone();
                             let shown = slint::invoke_from_event_loop(move || {
                                 if let Some(w) = weak.upgrade() {
@@ -170,49 +181,81 @@ pub fn run(config: Arc<KioskConfig>, chime: bool) -> anyhow::Result<()> {
         .context("the display window stopped unexpectedly")
 }
 
-/// The chime: a two-note "ding-dong" written once as a WAV file and played with `aplay` (ALSA's
-/// player, on every Debian system with sound). Without `aplay` the display says so once and
-/// only flashes.
-pub struct Chime {
-    path: Option<PathBuf>,
+/// What the display does about a board it has just read: a new call (or recall) flashes the
+/// number, then the chime and the call in each of `[voice] call_languages` go to the speech
+/// thread, in that order, so they never talk over each other; staff newly called flashes and
+/// chimes. The calls made before the display started are not announced.
+pub struct Announcer {
+    speaker: Option<Speaker>,
+    chime: Wav,
+    /// The languages each call is said in (empty when `[voice] enabled = false`: chime only).
+    languages: Vec<SpokenLanguage>,
+    voice: VoiceConfig,
+    seen: Option<i64>,
+    staff_called: bool,
 }
 
-impl Chime {
-    pub fn new(data_dir: &Path) -> Chime {
-        let path = data_dir.join("chime.wav");
-        let written = std::fs::create_dir_all(data_dir)
-            .and_then(|_| std::fs::File::create(&path))
-            .and_then(|mut f| f.write_all(&chime_wav()));
-        match written {
-            Ok(()) => Chime { path: Some(path) },
-            Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e, "display: no chime");
-                Chime { path: None }
-            }
+/// What one board brought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announced {
+    /// Something new: the number flashes.
+    pub flash: bool,
+    /// Utterances queued (the chime not counted).
+    pub spoken: usize,
+}
+
+impl Announcer {
+    /// The announcer of `config`'s station, with the sound going to `speaker` (`None`: the
+    /// flash only).
+    pub fn new(config: &KioskConfig, speaker: Option<Speaker>) -> Announcer {
+        Announcer {
+            speaker,
+            chime: chime_sound(),
+            languages: if config.voice.enabled {
+                config.voice.call_languages.clone()
+            } else {
+                Vec::new()
+            },
+            voice: config.voice.clone(),
+            seen: None,
+            staff_called: false,
         }
     }
 
-    pub fn play(&self) {
-        let Some(path) = &self.path else { return };
-        let spawned = std::process::Command::new("aplay")
-            .arg("-q")
-            .arg(path)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn();
-        match spawned {
-            // Reap it on a thread so no zombie is left.
-            Ok(mut child) => {
-                std::thread::spawn(move || child.wait());
+    /// Takes the board just read and announces what is new on it.
+    pub fn on_board(&mut self, board: &Board) -> Announced {
+        let new_calls = match self.seen {
+            Some(seen) if board.last_call_id > seen => {
+                usize::try_from(board.last_call_id - seen).unwrap_or(usize::MAX)
             }
-            Err(e) => tracing::warn!(error = %e, "display: cannot play the chime with aplay"),
+            _ => 0,
+        };
+        self.seen = Some(board.last_call_id);
+        let staff_called_now = board.staff_called && !self.staff_called;
+        self.staff_called = board.staff_called;
+        let flash = new_calls > 0 || staff_called_now;
+        let mut spoken = 0;
+        if let (true, Some(speaker)) = (flash, &self.speaker) {
+            speaker.play("chime", self.chime.clone());
+            // The newest calls, oldest first (the board holds the last few).
+            let calls: Vec<&QueueCall> = board.current.iter().chain(&board.recent).collect();
+            for call in calls.into_iter().take(new_calls).rev() {
+                for &language in &self.languages {
+                    let queued = speaker.say(Utterance {
+                        text: call_sentence(language, &call.label, call.counter),
+                        voice: self.voice.voice(language).to_owned(),
+                        label: language.code().to_owned(),
+                    });
+                    spoken += usize::from(queued);
+                }
+            }
         }
+        Announced { flash, spoken }
     }
 }
 
-/// A 16-bit mono WAV at 22 050 Hz: E5 then C5, each fading out.
-pub fn chime_wav() -> Vec<u8> {
+/// The chime: a two-note "ding-dong", E5 then C5, each fading out; 16-bit mono at 22 050 Hz.
+pub fn chime_sound() -> Wav {
     const RATE: u32 = 22_050;
     let mut samples: Vec<i16> = Vec::new();
     for (freq, secs) in [(659.25f32, 0.45f32), (523.25, 0.75)] {
@@ -224,24 +267,15 @@ pub fn chime_wav() -> Vec<u8> {
             samples.push((v * f32::from(i16::MAX)) as i16);
         }
     }
-    let data_len = (samples.len() * 2) as u32;
-    let mut out = Vec::with_capacity(44 + data_len as usize);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    out.extend_from_slice(&1u16.to_le_bytes()); // mono
-    out.extend_from_slice(&RATE.to_le_bytes());
-    out.extend_from_slice(&(RATE * 2).to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&s.to_le_bytes());
+    Wav {
+        sample_rate: RATE,
+        samples,
     }
-    out
+}
+
+/// The chime as a WAV file.
+pub fn chime_wav() -> Vec<u8> {
+    chime_sound().to_bytes()
 }
 
 /// Renders the board of `kiosk`'s database headlessly (software renderer) at `size`: RGBA

@@ -37,7 +37,7 @@ use station::store::PrintJobState;
         Configuration: --config FILE or KIOSK_CONFIG, then the environment variables \
         KIOSK_DATA_DIR, KIOSK_STATION_ID, KIOSK_PRINTER_PORT, KIOSK_PRINTER_PROFILE, \
         KIOSK_PRINTER_BAUD, KIOSK_UPSTREAM_URL, KIOSK_UPSTREAM_KIND, KIOSK_UPSTREAM_TOKEN, \
-        KIOSK_TRACKING_BASE_URL, KIOSK_SCANNER_PORT."
+        KIOSK_TRACKING_BASE_URL, KIOSK_SCANNER_PORT, KIOSK_VOICE_OUTPUT."
 )]
 pub struct Cli {
     /// The station's kiosk.toml (only the keys that differ from the built-in demo station).
@@ -76,8 +76,11 @@ enum Command {
     #[command(subcommand)]
     Ime(ImeCommand),
     /// The now-serving display: a window for a second screen with the ticket just called,
-    /// its counter and the last calls, and a chime (played with `aplay`).
+    /// its counter and the last calls, a chime and each call spoken (`[voice]`, through `aplay`).
     Display(DisplayArgs),
+    /// Speak TEXT with the station's voice (`[voice]`): into a WAV file with --out, else on
+    /// the station's sound card (or its `files` directory).
+    Say(SayArgs),
     /// Check the configuration, the database, the fonts and the printer.
     Doctor,
     /// Erase the personal data kept longer than `[privacy] retention_days` (daily, from the
@@ -117,12 +120,31 @@ enum ImeCommand {
 
 #[derive(clap::Args)]
 struct DisplayArgs {
-    /// No chime, only the flash.
+    /// No chime and no spoken calls, only the flash.
     #[arg(long)]
     quiet: bool,
     /// Render the board once to this PNG instead of opening a window (no display needed).
     #[arg(long, value_name = "FILE.png")]
     screenshot: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct SayArgs {
+    /// What to say (plain text; at most 1000 characters).
+    text: String,
+    /// zh (Mandarin), yue (Cantonese) or en, in the station's voice for it (`[voice]`).
+    #[arg(long, value_parser = spoken_language, default_value = "zh")]
+    lang: domain::spoken::SpokenLanguage,
+    /// Write the speech to this WAV file instead of playing it.
+    #[arg(long, value_name = "FILE.wav")]
+    out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn spoken_language(s: &str) -> Result<domain::spoken::SpokenLanguage, String> {
+    domain::spoken::SpokenLanguage::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a spoken language (zh, yue or en)"))
 }
 
 #[derive(Subcommand)]
@@ -348,6 +370,7 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Staff(cmd)) => queue::staff(config, cmd),
         Some(Command::Ime(cmd)) => ime_cmd(&config, cmd),
         Some(Command::Display(args)) => display_cmd(config, args),
+        Some(Command::Say(args)) => say_cmd(&config, args),
         Some(Command::Doctor) => doctor_cmd(config),
         Some(Command::EraseExpired { json }) => erase_expired_cmd(config, json),
         Some(Command::Backup { json }) => backup_cmd(config, json),
@@ -398,6 +421,55 @@ fn display_cmd(config: Arc<KioskConfig>, args: DisplayArgs) -> anyhow::Result<()
         crate::app::display::render(&config, &kiosk, (1920, 1080), chrono::Utc::now())?;
     screenshot::write_png(&out, w, h, &rgba)?;
     println!("{}", out.display());
+    Ok(())
+}
+
+/// `say`: TEXT in the station's voice, into a WAV file or out of its sound card, the way the
+/// display speaks a call (docs/voice.md).
+fn say_cmd(config: &KioskConfig, args: SayArgs) -> anyhow::Result<()> {
+    use devices::speech::{self, Espeak, Played, Sink};
+    let voice = config.voice.voice(args.lang);
+    let wav = speech::synthesize(&Espeak::new(), &args.text, voice, config.speech_settings())
+        .with_context(|| format!("cannot say it in `{}` (voice `{voice}`)", args.lang))?;
+    let played = match &args.out {
+        Some(out) => {
+            std::fs::write(out, wav.to_bytes())
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            Played::File(out.clone())
+        }
+        None => {
+            let sink = config.speech_sink();
+            if sink == Sink::None {
+                bail!(
+                    "the station's sound is off (`[voice] output = \"none\"` or \
+                     KIOSK_VOICE_OUTPUT=none): nothing played; write it with --out FILE.wav"
+                );
+            }
+            speech::send(&sink, args.lang.code(), &wav)?
+        }
+    };
+    let duration_ms = wav.duration().as_millis() as u64;
+    if args.json {
+        return output::print(&output::Said {
+            device: (played == Played::Device).then(|| config.voice.device.clone()),
+            duration_ms,
+            file: match &played {
+                Played::File(path) => Some(path.clone()),
+                _ => None,
+            },
+            language: args.lang.code(),
+            voice: voice.to_owned(),
+        });
+    }
+    let whither = match &played {
+        Played::File(path) => format!("wrote {}", path.display()),
+        _ => format!("played on {}", config.voice.device),
+    };
+    eprintln!(
+        "{whither} ({:.1} s, {}, voice {voice})",
+        duration_ms as f64 / 1000.0,
+        args.lang
+    );
     Ok(())
 }
 

@@ -387,6 +387,22 @@ pub(super) struct BackupDone {
     pub removed: Vec<PathBuf>,
 }
 
+/// `say --json`: the speech made, and where it went.
+#[derive(Debug, Serialize)]
+pub(super) struct Said {
+    /// The ALSA device it was played on; `null` when it was written to a file.
+    pub device: Option<String>,
+    /// How long it speaks, in milliseconds.
+    pub duration_ms: u64,
+    /// The WAV file written (`--out`, or the station's `files` output); `null` when played.
+    #[serde(serialize_with = "opt_path")]
+    pub file: Option<PathBuf>,
+    /// `zh`, `yue` or `en`.
+    pub language: &'static str,
+    /// The engine's voice that spoke it (`[voice] zh_voice`, `yue_voice`, `en_voice`).
+    pub voice: String,
+}
+
 /// `booking slots --json`: one line per slot a resident could book.
 #[derive(Debug, Serialize)]
 pub(super) struct BookingSlot {
@@ -935,6 +951,13 @@ mod tests {
         same_as_sorted(&StaffCall {
             new: true,
             since: at(8),
+        });
+        same_as_sorted(&Said {
+            device: None,
+            duration_ms: 3276,
+            file: Some(PathBuf::from("call.wav")),
+            language: "zh",
+            voice: "cmn-latn-pinyin".into(),
         });
     }
 

@@ -22,6 +22,7 @@ mod kill_loop;
 mod log_canary;
 mod printer_faults;
 mod queue_rules;
+mod say_cli;
 mod startup_recovery;
 mod store_faults;
 mod translations;

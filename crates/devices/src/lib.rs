@@ -6,6 +6,7 @@
 //! - [`emulator`]: a printer on a pseudo-terminal with scripted faults, for tests and
 //!   `grievance-kiosk printer emulate`.
 //! - [`scanner`]: the serial barcode scanner: lines in, scans out, through unplugs and garbage.
+//! - [`speech`]: text to speech (eSpeak NG) and its sinks: ALSA, numbered WAV files, none.
 //! - [`systemd`]: the notify protocol and the watchdog.
 //! - [`stop_signal`]: SIGTERM and SIGINT as a request to stop in order.
 //!
@@ -16,5 +17,6 @@ pub mod emulator;
 pub mod printer;
 pub mod scanner;
 pub mod serial_line;
+pub mod speech;
 pub mod stop_signal;
 pub mod systemd;

@@ -9,6 +9,7 @@ pub mod phone;
 pub mod queue;
 pub mod risk;
 pub mod roster;
+pub mod spoken;
 pub mod text;
 pub mod token;
 pub mod words;

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use domain::queue::QueueRules;
 use domain::roster::{BookingRules, Provider, Roster};
+use domain::spoken::SpokenLanguage;
 use domain::{Catalogue, Language, Localized, RiskRules};
 use slip::profile::{
     builtin_profiles, FlowControl, Parity, PrinterProfile, SerialSettings, BAUD_RATES,
@@ -40,6 +41,7 @@ pub struct KioskConfig {
     pub ime: ImeConfig,
     pub privacy: PrivacyConfig,
     pub backup: BackupConfig,
+    pub voice: VoiceConfig,
     /// The station's roster from the configuration (the hub's, when it sets one, replaces it
     /// at run time: see `kiosk::Kiosk::roster`).
     pub roster: Roster,
@@ -121,6 +123,64 @@ pub struct PrivacyConfig {
 pub struct BackupConfig {
     /// How many daily copies `<data_dir>/backups` keeps (the oldest go first).
     pub keep: u32,
+}
+
+/// `[voice]`: speech (docs/voice.md): the display speaks each call, the touchscreen reads
+/// screens aloud.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceConfig {
+    /// Off: nothing is spoken anywhere (the display still chimes).
+    pub enabled: bool,
+    /// Where the station's sound goes (speech and the display's chime).
+    pub output: VoiceOutput,
+    /// The ALSA device (`aplay -L` lists them).
+    pub device: String,
+    /// Percent of full level, 0–100.
+    pub volume: u32,
+    /// Percent of the voice's normal speed, 50–200.
+    pub rate: u32,
+    /// The languages the display speaks each call in, in order.
+    pub call_languages: Vec<SpokenLanguage>,
+    /// The engine's voice for Mandarin, Cantonese and English ([`VoiceConfig::voice`]).
+    pub zh_voice: String,
+    pub yue_voice: String,
+    pub en_voice: String,
+}
+
+impl VoiceConfig {
+    /// The engine's voice that speaks `language`.
+    pub fn voice(&self, language: SpokenLanguage) -> &str {
+        match language {
+            SpokenLanguage::Mandarin => &self.zh_voice,
+            SpokenLanguage::Cantonese => &self.yue_voice,
+            SpokenLanguage::English => &self.en_voice,
+        }
+    }
+}
+
+/// `[voice] output`: where sound goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VoiceOutput {
+    /// The ALSA device `[voice] device`, through `aplay`.
+    Alsa,
+    /// Numbered WAV files under `<data_dir>/speech/`: a station checked without speakers, and
+    /// the tests.
+    Files,
+    /// Silent.
+    None,
+}
+
+impl VoiceOutput {
+    fn parse(s: &str) -> Option<VoiceOutput> {
+        match s.trim() {
+            "alsa" => Some(VoiceOutput::Alsa),
+            "files" => Some(VoiceOutput::Files),
+            "none" => Some(VoiceOutput::None),
+            _ => None,
+        }
+    }
 }
 
 /// `[ime]`: the on-screen keyboard's pinyin input.
@@ -238,8 +298,23 @@ struct Overlay {
     ime: Option<ImeOverlay>,
     privacy: Option<PrivacyOverlay>,
     backup: Option<BackupOverlay>,
+    voice: Option<VoiceOverlay>,
     providers: Option<Vec<Provider>>,
     services: Option<Catalogue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoiceOverlay {
+    enabled: Option<bool>,
+    output: Option<VoiceOutput>,
+    device: Option<String>,
+    volume: Option<u32>,
+    rate: Option<u32>,
+    call_languages: Option<Vec<SpokenLanguage>>,
+    zh_voice: Option<String>,
+    yue_voice: Option<String>,
+    en_voice: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -370,6 +445,7 @@ struct Complete {
     ime: ImeConfig,
     privacy: PrivacyConfig,
     backup: BackupConfig,
+    voice: VoiceConfig,
     providers: Vec<Provider>,
 }
 
@@ -400,6 +476,7 @@ impl KioskConfig {
             ime: c.ime,
             privacy: c.privacy,
             backup: c.backup,
+            voice: c.voice,
             roster: Roster {
                 providers: c.providers,
             },
@@ -552,6 +629,18 @@ impl KioskConfig {
         if let Some(b) = overlay.backup {
             set(&mut self.backup.keep, b.keep);
         }
+        if let Some(v) = overlay.voice {
+            let t = &mut self.voice;
+            set(&mut t.enabled, v.enabled);
+            set(&mut t.output, v.output);
+            set(&mut t.device, v.device);
+            set(&mut t.volume, v.volume);
+            set(&mut t.rate, v.rate);
+            set(&mut t.call_languages, v.call_languages);
+            set(&mut t.zh_voice, v.zh_voice);
+            set(&mut t.yue_voice, v.yue_voice);
+            set(&mut t.en_voice, v.en_voice);
+        }
         let services_replaced = overlay.services.is_some();
         set(&mut self.catalogue, overlay.services);
         match overlay.providers {
@@ -624,6 +713,14 @@ impl KioskConfig {
         }
         if let Some(v) = get("KIOSK_TRACKING_BASE_URL") {
             self.upstream.tracking_base_url = v;
+        }
+        if let Some(v) = get("KIOSK_VOICE_OUTPUT") {
+            self.voice.output = VoiceOutput::parse(&v).ok_or_else(|| {
+                bad(
+                    "KIOSK_VOICE_OUTPUT",
+                    format!("`{v}` is not a voice output (expected `alsa`, `files` or `none`)"),
+                )
+            })?;
         }
         Ok(())
     }
@@ -856,7 +953,86 @@ impl KioskConfig {
             .map(|s| s.id.as_str())
             .collect();
         self.roster.validate(&services)?;
+        self.validate_voice()
+    }
+
+    fn validate_voice(&self) -> Result<(), (String, String)> {
+        let fail = |key: &str, problem: String| Err((key.to_owned(), problem));
+        let v = &self.voice;
+        let device_ok = !v.device.is_empty()
+            && v.device.len() <= 128
+            && !v.device.starts_with('-')
+            && !v
+                .device
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control());
+        if !device_ok {
+            return fail(
+                "voice.device",
+                format!(
+                    "`{}` is not an ALSA device name (such as `default` or \
+                     `plughw:CARD=Device,DEV=0`; `aplay -L` lists them)",
+                    v.device
+                ),
+            );
+        }
+        if v.volume > 100 {
+            return fail(
+                "voice.volume",
+                format!("{}: expected 0–100 (percent)", v.volume),
+            );
+        }
+        if !(50..=200).contains(&v.rate) {
+            return fail(
+                "voice.rate",
+                format!(
+                    "{}: expected 50–200 (percent of the voice's normal speed)",
+                    v.rate
+                ),
+            );
+        }
+        for (i, language) in v.call_languages.iter().enumerate() {
+            if v.call_languages[..i].contains(language) {
+                return fail(
+                    "voice.call_languages",
+                    format!("`{language}` is listed twice"),
+                );
+            }
+        }
+        for language in SpokenLanguage::ALL {
+            let voice = v.voice(language);
+            if !devices::speech::is_voice_name(voice) {
+                return fail(
+                    &format!("voice.{}_voice", language.code()),
+                    format!(
+                        "`{voice}` is not a voice name (letters, digits, - _ + /; \
+                         `espeak-ng --voices` lists them)"
+                    ),
+                );
+            }
+        }
         Ok(())
+    }
+
+    /// Where the station's sound goes: the ALSA device, `<data_dir>/speech/`, or nowhere.
+    pub fn speech_sink(&self) -> devices::speech::Sink {
+        match self.voice.output {
+            VoiceOutput::Alsa => devices::speech::Sink::Alsa {
+                device: self.voice.device.clone(),
+            },
+            VoiceOutput::Files => devices::speech::Sink::Files {
+                dir: self.data_dir.join("speech"),
+            },
+            VoiceOutput::None => devices::speech::Sink::None,
+        }
+    }
+
+    /// How the station speaks: `[voice] rate` and `volume`.
+    pub fn speech_settings(&self) -> devices::speech::Settings {
+        devices::speech::Settings {
+            rate: self.voice.rate,
+            volume: self.voice.volume,
+        }
     }
 
     /// Built-in printer profiles followed by the station's own.

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::*;
+use domain::spoken::SpokenLanguage;
 use domain::QuestionKind;
 
 /// A station file on disk, in its own temporary directory.
@@ -617,4 +618,90 @@ fn the_pinyin_dictionary_and_fuzzy_pairs_are_set_in_ime_and_a_wrong_key_is_named
     let (err, message) = invalid("[ime]\n\ndictonary = \"x.dict\"\n");
     assert_line(&err, &message, 3);
     assert!(message.contains("dictonary"), "{message}");
+}
+
+#[test]
+fn the_voice_speaks_mandarin_calls_on_the_default_card_unless_the_station_says_otherwise() {
+    let builtin = KioskConfig::builtin();
+    let v = &builtin.voice;
+    assert!(v.enabled);
+    assert_eq!(v.output, VoiceOutput::Alsa);
+    assert_eq!(v.call_languages, vec![SpokenLanguage::Mandarin]);
+    assert_eq!(v.voice(SpokenLanguage::Mandarin), "cmn-latn-pinyin");
+    assert_eq!(
+        builtin.speech_sink(),
+        devices::speech::Sink::Alsa {
+            device: "default".into()
+        }
+    );
+
+    let config = load_file(
+        "data_dir = \"/srv/kiosk\"\n[voice]\ncall_languages = [\"zh\", \"yue\"]\nvolume = 55\nrate = 80\n\
+         output = \"files\"\nyue_voice = \"yue\"\n",
+    )
+    .expect("the file loads");
+    assert_eq!(
+        config.voice.call_languages,
+        vec![SpokenLanguage::Mandarin, SpokenLanguage::Cantonese]
+    );
+    assert_eq!(
+        config.speech_settings(),
+        devices::speech::Settings {
+            rate: 80,
+            volume: 55
+        }
+    );
+    assert_eq!(
+        config.speech_sink(),
+        devices::speech::Sink::Files {
+            dir: PathBuf::from("/srv/kiosk/speech")
+        }
+    );
+    // A voice the file does not name stays the built-in one.
+    assert_eq!(config.voice.zh_voice, "cmn-latn-pinyin");
+
+    // The environment silences a station (the tests' harness, a night without sound).
+    let quiet = load_with(None, &env(&[("KIOSK_VOICE_OUTPUT", "none")])).unwrap();
+    assert_eq!(quiet.speech_sink(), devices::speech::Sink::None);
+    let err = load_with(None, &env(&[("KIOSK_VOICE_OUTPUT", "loud")])).unwrap_err();
+    assert!(err.to_string().contains("KIOSK_VOICE_OUTPUT"), "{err}");
+}
+
+#[test]
+fn a_wrong_voice_setting_names_its_key_and_line() {
+    for (text, key, line, says) in [
+        ("[voice]\nvolume = 150\n", "voice.volume", 2, "0–100"),
+        ("[voice]\n\nrate = 20\n", "voice.rate", 3, "50–200"),
+        (
+            "[voice]\ncall_languages = [\"zh\", \"zh\"]\n",
+            "voice.call_languages",
+            2,
+            "twice",
+        ),
+        (
+            "[voice]\ndevice = \"-D hw:0\"\n",
+            "voice.device",
+            2,
+            "aplay -L",
+        ),
+        (
+            "[voice]\nen_voice = \"en us\"\n",
+            "voice.en_voice",
+            2,
+            "espeak-ng --voices",
+        ),
+    ] {
+        let (err, message) = invalid(text);
+        assert_line(&err, &message, line);
+        assert!(message.contains(&format!("`{key}`")), "{message}");
+        assert!(message.contains(says), "{message}");
+    }
+    // What serde refuses names its key too: a language nobody speaks, an output that is none
+    // of the three, a key that does not exist.
+    let (_, message) = invalid("[voice]\ncall_languages = [\"fr\"]\n");
+    assert!(message.contains("call_languages"), "{message}");
+    let (_, message) = invalid("[voice]\noutput = \"speakers\"\n");
+    assert!(message.contains("output"), "{message}");
+    let (err, message) = invalid("[voice]\nde_voice = \"de\"\n");
+    assert_line(&err, &message, 2);
 }

@@ -29,6 +29,7 @@ const ESSENTIAL: &[(&str, &str)] = &[
     ("取消", "Cancel"),
     ("完成，回到首页", "Done, back to start"),
     ("查看我的查询码", "Show my tracking code"),
+    ("继续填写我的诉求", "Go on with my request"),
     ("我还在，继续", "I'm here, continue"),
     ("清除，回到首页", "Clear and go back to start"),
     // The language switch, each named in itself.

@@ -39,7 +39,7 @@ use super::qr::qr_image;
 use super::staff::Staff;
 use super::ui::{AppWindow, PrintState, Problem, ScanProblem, Screen};
 use super::view::{collect_typed, problem_of, problem_of_case, render, screen_of};
-use super::wizard::{Move, Step, Wizard};
+use super::wizard::{Alarm, Move, Step, Wizard};
 use devices::scanner::{Scan, MAX_LINE};
 use domain::{CaseError, Language, RiskLevel, Service, TokenError, TrackingToken};
 use ime::{Dictionary, DictionaryError};
@@ -224,6 +224,7 @@ impl Flow {
     pub(crate) fn screen(&self) -> Screen {
         match self {
             Flow::Home(_) => Screen::Home,
+            Flow::Intake(intake) if intake.wizard.alarm() == Alarm::Showing => Screen::HighRisk,
             Flow::Intake(intake) => screen_of(intake.wizard.step()),
             Flow::Filed(result) if result.high_risk && !result.code_asked => Screen::HighRisk,
             Flow::Filed(_) => Screen::Result,
@@ -639,6 +640,7 @@ impl Controller {
         on!(on_accept_consent, |c| c.next());
         on!(on_submit, |c| c.next());
         on!(on_show_code, |c| c.show_code());
+        on!(on_dismiss_alarm, |c| c.dismiss_alarm());
         on!(on_finish, |c| c.go_home());
         on!(on_set_language, |c, code: SharedString| {
             if let Some(language) = Language::parse(&code) {
@@ -727,9 +729,30 @@ impl Controller {
     }
 
     pub fn choose_option(&self, question: &str, option: &str) {
+        let alarm = self.update(|st| {
+            let config = st.station.config.clone();
+            let Flow::Intake(intake) = &mut st.session.flow else {
+                return false;
+            };
+            intake.wizard.toggle_option(question, option);
+            intake.wizard.judge(&config)
+        });
+        self.alarm_raised(alarm);
+    }
+
+    /// The intake just became high-risk and the emergency numbers came up: staff are called to
+    /// the kiosk at once (the same notice as the call-staff button), before the case is filed.
+    fn alarm_raised(&self, raised: bool) {
+        if raised {
+            self.call_staff();
+        }
+    }
+
+    /// "Go on with my case" from the emergency numbers.
+    pub fn dismiss_alarm(&self) {
         self.update(|st| {
             if let Flow::Intake(intake) = &mut st.session.flow {
-                intake.wizard.toggle_option(question, option);
+                intake.wizard.dismiss_alarm();
             }
         });
     }
@@ -748,16 +771,21 @@ impl Controller {
     }
 
     pub fn close_text_entry(&self, keep: bool) {
-        self.update(|st| {
+        let alarm = self.update(|st| {
             st.session.composer.clear_typing();
-            if let Flow::Intake(intake) = &mut st.session.flow {
-                if let Some(entry) = intake.text_entry.take() {
-                    if keep {
-                        intake.wizard.set_text_answer(&entry.question, &entry.value);
-                    }
+            let config = st.station.config.clone();
+            let Flow::Intake(intake) = &mut st.session.flow else {
+                return false;
+            };
+            match intake.text_entry.take() {
+                Some(entry) if keep => {
+                    intake.wizard.set_text_answer(&entry.question, &entry.value);
+                    intake.wizard.judge(&config)
                 }
+                _ => false,
             }
         });
+        self.alarm_raised(alarm);
     }
 
     /// Next (and Submit, and "I agree": the wizard knows which step it is on).
@@ -766,7 +794,7 @@ impl Controller {
     }
 
     pub fn file_anonymously(&self) {
-        self.navigate(|wizard, service, _| wizard.file_anonymously(service));
+        self.navigate(|wizard, service, config| wizard.file_anonymously(service, config));
     }
 
     pub fn back(&self) {
@@ -799,8 +827,15 @@ impl Controller {
                 Err(e) => st.session.problem = problem_of_case(e),
                 Ok(_) => {}
             }
-            moved.ok()
+            // What the step let through (a description, a sub-type) may make the case
+            // high-risk: the emergency numbers come before the step it led to.
+            let alarm = matches!(moved, Ok(Move::Stay)) && intake.wizard.judge(&config);
+            Some((moved.ok(), alarm))
         });
+        let Some((moved, alarm)) = moved else {
+            return;
+        };
+        self.alarm_raised(alarm);
         match moved {
             Some(Move::Home) => self.go_home(),
             Some(Move::Submit) => self.submit(),
@@ -833,7 +868,13 @@ impl Controller {
             match result {
                 // The draft held personal data; the case is durable now, so it goes.
                 Ok(filed) => {
-                    let result = ResultView::of(&filed, &st.station, st.session.language);
+                    let mut result = ResultView::of(&filed, &st.station, st.session.language);
+                    // The resident saw the emergency numbers during the intake: the code now
+                    // (its screen repeats the numbers).
+                    result.code_asked = st
+                        .session
+                        .intake()
+                        .is_some_and(|i| i.wizard.alarm() != Alarm::Quiet);
                     st.session.enter(Flow::Filed(result));
                 }
                 Err(e) => st.session.problem = problem_of(&e),

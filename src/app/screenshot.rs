@@ -44,7 +44,10 @@ pub enum ScreenName {
     Consent,
     Review,
     Result,
+    /// The emergency numbers, the moment an answer made the case high-risk.
     HighRisk,
+    /// The result of a high-risk case: the code, with the emergency numbers repeated.
+    ResultHighRisk,
     StillThere,
     /// Home while the printer is out of paper.
     HomePrinterOut,
@@ -97,7 +100,7 @@ pub enum ScreenName {
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 40] = [
+    pub const ALL: [ScreenName; 41] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
@@ -109,6 +112,7 @@ impl ScreenName {
         ScreenName::Review,
         ScreenName::Result,
         ScreenName::HighRisk,
+        ScreenName::ResultHighRisk,
         ScreenName::StillThere,
         ScreenName::HomePrinterOut,
         ScreenName::ResultPrinterOut,
@@ -153,6 +157,7 @@ impl ScreenName {
             ScreenName::Review => "review",
             ScreenName::Result => "result",
             ScreenName::HighRisk => "high-risk",
+            ScreenName::ResultHighRisk => "result-high-risk",
             ScreenName::StillThere => "still-there",
             ScreenName::HomePrinterOut => "home-printer-out",
             ScreenName::ResultPrinterOut => "result-printer-out",
@@ -323,7 +328,7 @@ fn tour(
     // What a resident types and a department writes is sample content, not the kiosk's words:
     // Chinese (as the pinyin keyboard writes it) for either script.
     let zh = shot.language.is_chinese();
-    let high_risk = shot.screen == S::HighRisk;
+    let high_risk = matches!(shot.screen, S::HighRisk | S::ResultHighRisk);
     let printer_out = matches!(shot.screen, S::HomePrinterOut | S::ResultPrinterOut);
     if printer_out {
         c.event(BackendEvent::Printer(PrinterState::PaperOut));
@@ -372,8 +377,12 @@ fn tour(
     }
     c.choose_subtype("wages_owed");
     c.choose_option("amount", "5k_20k");
-    c.choose_option("workers", if high_risk { "30_plus" } else { "2_9" });
     c.choose_option("since", "1_3m");
+    c.choose_option("workers", if high_risk { "30_plus" } else { "2_9" });
+    if shot.screen == S::HighRisk {
+        return Ok(());
+    }
+    c.dismiss_alarm();
     if shot.screen == S::Questions {
         return Ok(());
     }
@@ -432,7 +441,7 @@ fn tour(
     if shot.screen == S::Review {
         return Ok(());
     }
-    // Result and high-risk: file the reviewed draft for real and print its slip virtually.
+    // The results: file the reviewed draft for real and print its slip virtually.
     c.next();
     if c.with_state(|s| s.session.intake().is_some()) {
         return Err(anyhow!("the tour's case was not filed"));

@@ -20,7 +20,7 @@ use super::ui::{
     ScanProblem, Screen, ServiceTile, SlotChip, StaffBooking, StaffLane, StaffNotice,
     StaffProvider, Theme, TicketState, TimelineRow, TrackCheck,
 };
-use super::wizard::Step;
+use super::wizard::{Alarm, Step};
 use domain::queue::TicketKind;
 use domain::roster::{Provider, Role};
 use domain::{
@@ -253,6 +253,7 @@ fn render_wizard(api: &Api<'_>, state: &State) {
         api.set_step(0);
         api.set_service_name(s(""));
         api.set_anonymous_allowed(false);
+        api.set_alarm_in_intake(false);
         update(api.get_subtypes(), Vec::new(), |m| api.set_subtypes(m));
         update(api.get_questions(), Vec::new(), |m| api.set_questions(m));
         update(api.get_review(), Vec::new(), |m| api.set_review(m));
@@ -267,7 +268,8 @@ fn render_wizard(api: &Api<'_>, state: &State) {
     );
     api.set_step(wizard.step_index() as i32);
     api.set_service_name(s(service.name.get(lang)));
-    api.set_anonymous_allowed(service.anonymous_allowed);
+    api.set_anonymous_allowed(wizard.may_skip_phone(service, &state.station.config));
+    api.set_alarm_in_intake(wizard.alarm() == Alarm::Showing);
     update(
         api.get_subtypes(),
         service
@@ -424,12 +426,14 @@ fn render_result(api: &Api<'_>, state: &State) {
             api.set_qr(result.qr.clone());
             api.set_print_state(result.print);
             api.set_next_steps(s(&result.next_steps));
+            api.set_result_high_risk(result.high_risk);
         }
         None => {
             api.set_code(s(""));
             api.set_qr(Image::default());
             api.set_print_state(PrintState::None);
             api.set_next_steps(s(""));
+            api.set_result_high_risk(false);
         }
     }
 }

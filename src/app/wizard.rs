@@ -5,8 +5,8 @@
 //! Checks use the same domain functions as filing ([`domain::case`]), so a step never
 //! accepts what filing would refuse.
 
-use domain::case::{validate_answers, validate_contact, validate_description};
-use domain::{Answer, CaseDraft, CaseError, Channel, Language, Service};
+use domain::case::{assess_draft, validate_answers, validate_contact, validate_description};
+use domain::{Answer, CaseDraft, CaseError, Channel, Language, RiskLevel, Service};
 use station::config::KioskConfig;
 
 /// A step of the intake after the service was chosen on Home.
@@ -31,11 +31,26 @@ pub enum Move {
     Submit,
 }
 
+/// The emergency numbers during an intake (DESIGN.md §3.3, safety first): they come up the
+/// moment what the resident told makes the case high-risk, before any further step, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Alarm {
+    /// Nothing told so far makes the case high-risk.
+    #[default]
+    Quiet,
+    /// The case just became high-risk: the emergency numbers are on screen, over the step.
+    Showing,
+    /// The resident saw them and went on with the case; the draft is still high-risk (they do
+    /// not come up again), and the phone step may be skipped.
+    Shown,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wizard {
     pub draft: CaseDraft,
     steps: Vec<Step>,
     current: usize,
+    alarm: Alarm,
 }
 
 impl Wizard {
@@ -51,6 +66,7 @@ impl Wizard {
             draft,
             steps: Vec::new(),
             current: 0,
+            alarm: Alarm::Quiet,
         };
         if service.subtypes.len() == 1 {
             wizard.draft.subtype = Some(service.subtypes[0].id.clone());
@@ -69,6 +85,38 @@ impl Wizard {
 
     pub fn step_index(&self) -> usize {
         self.current
+    }
+
+    pub fn alarm(&self) -> Alarm {
+        self.alarm
+    }
+
+    /// Judges the draft as it stands (after an answer, a text, a step): the first time it is
+    /// high-risk the emergency numbers come up, and this returns true (the caller calls staff).
+    /// Filing judges with the same function, so a filed high-risk case always had its alarm.
+    pub fn judge(&mut self, config: &KioskConfig) -> bool {
+        if self.alarm != Alarm::Quiet {
+            return false;
+        }
+        if self.risk(config) == RiskLevel::High {
+            self.alarm = Alarm::Showing;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// "Go on with my case" (or Back) from the emergency numbers: the step they covered.
+    pub fn dismiss_alarm(&mut self) {
+        if self.alarm == Alarm::Showing {
+            self.alarm = Alarm::Shown;
+        }
+    }
+
+    /// Whether the contact step offers to go on without a phone: where the service allows
+    /// anonymity, and for a high-risk draft whatever the service.
+    pub fn may_skip_phone(&self, service: &Service, config: &KioskConfig) -> bool {
+        service.anonymous_allowed || self.risk(config) == RiskLevel::High
     }
 
     /// The sub-type is chosen: the steps after it follow from it, and answers that belonged to
@@ -140,6 +188,10 @@ impl Wizard {
 
     /// Next: checks the current step and moves on, or says what the resident must fix.
     pub fn next(&mut self, service: &Service, config: &KioskConfig) -> Result<Move, CaseError> {
+        if self.alarm == Alarm::Showing {
+            // Nothing moves on under the emergency numbers.
+            return Ok(Move::Stay);
+        }
         match self.step() {
             Step::Subtype => {
                 let Some(subtype) = self.draft.subtype.clone() else {
@@ -157,7 +209,7 @@ impl Wizard {
             }
             Step::Contact => {
                 self.draft.anonymous = false;
-                validate_contact(service, &self.draft.phone, false)?;
+                validate_contact(service, &self.draft.phone, false, self.risk(config))?;
             }
             Step::Consent => {
                 self.draft.consent_version = Some(config.consent.version.clone());
@@ -168,21 +220,34 @@ impl Wizard {
     }
 
     /// "Stay anonymous" on the contact step, where the service allows it.
-    pub fn file_anonymously(&mut self, service: &Service) -> Result<Move, CaseError> {
-        validate_contact(service, "", true)?;
+    pub fn file_anonymously(
+        &mut self,
+        service: &Service,
+        config: &KioskConfig,
+    ) -> Result<Move, CaseError> {
+        validate_contact(service, "", true, self.risk(config))?;
         self.draft.phone.clear();
         self.draft.anonymous = true;
         Ok(self.forward())
     }
 
-    /// Back: one step back, or Home from the first step. Nothing entered is lost.
+    /// Back: one step back, or Home from the first step. Nothing entered is lost. Over the
+    /// emergency numbers, Back returns to the step they covered.
     pub fn back(&mut self) -> Move {
-        if self.current == 0 {
+        if self.alarm == Alarm::Showing {
+            self.dismiss_alarm();
+            Move::Stay
+        } else if self.current == 0 {
             Move::Home
         } else {
             self.current -= 1;
             Move::Stay
         }
+    }
+
+    /// The draft's risk as filing will judge it.
+    fn risk(&self, config: &KioskConfig) -> RiskLevel {
+        assess_draft(&self.draft, &config.catalogue, &config.risk).level
     }
 
     fn forward(&mut self) -> Move {
@@ -321,7 +386,7 @@ mod tests {
             Err(CaseError::PhoneRequired { .. })
         ));
         assert!(matches!(
-            w.file_anonymously(legal),
+            w.file_anonymously(legal, &config),
             Err(CaseError::AnonymousNotAllowed { .. })
         ));
         w.draft.phone = "1380013800".into();
@@ -337,7 +402,7 @@ mod tests {
         w.choose_subtype(complaint, "other").unwrap();
         w.next(complaint, &config).unwrap();
         w.draft.phone = "138".into();
-        assert_eq!(w.file_anonymously(complaint), Ok(Move::Stay));
+        assert_eq!(w.file_anonymously(complaint, &config), Ok(Move::Stay));
         assert!(w.draft.anonymous);
         assert_eq!(w.draft.phone, "");
         assert_eq!(w.step(), Step::Consent);
@@ -355,5 +420,52 @@ mod tests {
             Err(CaseError::DescriptionTooLong { chars: 4001, .. })
         ));
         assert_eq!(w.step(), Step::Description);
+    }
+
+    #[test]
+    fn a_high_risk_answer_raises_the_alarm_once_and_back_returns_to_its_step() {
+        let config = config();
+        let counselling = service(&config, "counselling");
+        let mut w = Wizard::start(counselling, Language::Zh);
+        w.choose_subtype(counselling, "stress").unwrap();
+        assert_eq!(w.step(), Step::Questions);
+        w.toggle_option("self_harm", "sometimes");
+        assert!(!w.judge(&config), "elevated is no alarm");
+        assert_eq!(w.alarm(), Alarm::Quiet);
+        w.toggle_option("self_harm", "often");
+        assert!(
+            w.judge(&config),
+            "high: the alarm comes up and staff are called"
+        );
+        assert_eq!(w.alarm(), Alarm::Showing);
+        assert!(!w.judge(&config), "only once");
+        assert_eq!(w.back(), Move::Stay);
+        assert_eq!(w.alarm(), Alarm::Shown);
+        assert_eq!(w.step(), Step::Questions, "back to the step it covered");
+    }
+
+    #[test]
+    fn a_high_risk_case_may_skip_the_phone_where_the_service_needs_one() {
+        let config = config();
+        let legal = service(&config, "legal");
+        let mut w = Wizard::start(legal, Language::Zh);
+        w.choose_subtype(legal, "labour").unwrap();
+        while w.step() != Step::Description {
+            w.next(legal, &config).unwrap();
+        }
+        assert!(!w.may_skip_phone(legal, &config));
+        w.draft.description = "老板说要砍人".into();
+        w.next(legal, &config).unwrap();
+        assert!(w.judge(&config));
+        assert_eq!(
+            w.step(),
+            Step::Contact,
+            "the numbers cover the step Next led to"
+        );
+        w.dismiss_alarm();
+        assert!(w.may_skip_phone(legal, &config));
+        assert_eq!(w.file_anonymously(legal, &config), Ok(Move::Stay));
+        assert_eq!(w.step(), Step::Consent);
+        assert!(w.draft.anonymous);
     }
 }

@@ -226,7 +226,7 @@ enum CaseCommand {
         /// A mainland mobile, or a landline with area code.
         #[arg(long, default_value = "")]
         phone: String,
-        /// File without a phone number (only where the service allows it).
+        /// File without a phone number (where the service allows it, and for any high-risk case).
         #[arg(long)]
         anonymous: bool,
         /// An answer to a structured question, QUESTION=OPTION (repeatable).

@@ -222,6 +222,73 @@ fn many_workers_owed_wages_or_words_of_self_harm_make_a_case_high_risk() {
     );
 }
 
+/// A resident in danger is never held back by the phone step: a high-risk case of a service
+/// that otherwise needs a phone may go without one, and is filed as anonymous.
+#[test]
+fn a_high_risk_case_may_be_filed_without_a_phone_even_where_one_is_required() {
+    let mut legal = filing("legal", "labour");
+    legal.phone.clear();
+    legal.anonymous = true;
+    legal.description = "老板说要杀了我".into();
+    let case = file(&legal).unwrap();
+    assert_eq!(case.risk.level, RiskLevel::High);
+    assert!(case.anonymous && case.phone.is_none());
+
+    legal.description = "老板拖欠工资".into();
+    assert!(
+        matches!(file(&legal), Err(CaseError::AnonymousNotAllowed { service }) if service == "legal"),
+        "an elevated case still needs its phone"
+    );
+}
+
+/// The wizard asks `assess_draft` after every answer and text; filing judges the same draft
+/// with the same rule. For every option and keyword of the built-in station that raises a
+/// case, both agree.
+#[test]
+fn the_intake_judges_a_draft_as_filing_will_for_every_trigger() {
+    use domain::case::assess_draft;
+    let config = KioskConfig::builtin();
+    let mut drafts = Vec::new();
+    for service in &config.catalogue.services {
+        for subtype in &service.subtypes {
+            for question in service.questions_for(subtype) {
+                if let domain::QuestionKind::Choice { options } = &question.kind {
+                    for option in options {
+                        let mut d = filing(&service.id, &subtype.id);
+                        d.answers = vec![answer(&question.id, &option.id)];
+                        drafts.push((d, option.risk().unwrap_or_default()));
+                    }
+                }
+            }
+        }
+    }
+    for keyword in &config.risk.high_keywords {
+        let mut d = filing("complaint", "other");
+        d.description = format!("邻居说：{keyword}！");
+        drafts.push((d, RiskLevel::High));
+    }
+    assert!(drafts.iter().filter(|(_, l)| *l == RiskLevel::High).count() > 40);
+    for (draft, expected) in &drafts {
+        let assessed = assess_draft(draft, &config.catalogue, &config.risk);
+        let filed = file(draft).unwrap().risk;
+        assert_eq!(assessed, filed, "{draft:?}");
+        assert!(assessed.level >= *expected, "{draft:?}: {assessed:?}");
+    }
+    // Answers to questions not asked for the sub-type, or an unknown service, are no risk.
+    let mut d = filing("complaint", "noise");
+    d.answers = vec![answer("workers", "30_plus")];
+    assert_eq!(
+        assess_draft(&d, &config.catalogue, &config.risk).level,
+        RiskLevel::Normal
+    );
+    d.service = "nonsense".into();
+    d.description = "自杀".into();
+    assert_eq!(
+        assess_draft(&d, &config.catalogue, &config.risk).level,
+        RiskLevel::Normal
+    );
+}
+
 #[test]
 fn an_elder_alone_raises_the_case_to_elevated() {
     let mut d = filing("assistance", "elderly");

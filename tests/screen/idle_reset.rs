@@ -28,7 +28,7 @@ pub fn the_idle_reset_asks_first_then_clears_every_field() {
         tap(&app, "Large text");
         tap(&app, "Complaints");
         tap(&app, "Wages owed");
-        tap(&app, "30 or more");
+        tap(&app, "10 – 29");
         // Elderly mode's bigger chips push the last question below the fold.
         swipe_up(&app);
         tap(&app, "Tap here to write");

@@ -90,6 +90,13 @@ pub fn a_resident_files_each_of_the_five_services_by_taps_alone() {
             for option in visit.options {
                 tap(&app, option);
             }
+            if visit.expect_high_risk {
+                // Safety first: the emergency numbers come the moment the answer is given.
+                assert_eq!(screen(&app), Screen::HighRisk, "{}", visit.service);
+                assert!(is_on_screen(&app, "心理援助热线 12356"));
+                tap(&app, "继续填写我的诉求");
+                assert_eq!(screen(&app), Screen::Questions);
+            }
             tap(&app, "下一步");
             assert_eq!(screen(&app), Screen::Description);
             type_on_keyboard(&app, visit.typed);
@@ -120,17 +127,14 @@ pub fn a_resident_files_each_of_the_five_services_by_taps_alone() {
                 "the case to be filed",
             )
             .await;
-            if visit.expect_high_risk {
-                assert_eq!(
-                    screen(&app),
-                    Screen::HighRisk,
-                    "{}: emergency numbers first",
-                    visit.service
-                );
-                assert!(is_on_screen(&app, "心理援助热线 12356"));
-                tap(&app, "查看我的查询码");
-            }
+            // The numbers were seen during the intake: the code comes now, with them repeated.
             assert_eq!(screen(&app), Screen::Result);
+            assert_eq!(
+                is_on_screen(&app, "心理援助热线 12356"),
+                visit.expect_high_risk,
+                "{}: the numbers on the result",
+                visit.service
+            );
             let code = app.global::<Api>().get_code().to_string();
             let token = TrackingToken::parse(&code).expect("the screen shows a valid code");
             until(

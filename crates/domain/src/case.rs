@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::catalogue::{Catalogue, QuestionKind, Service};
+use super::catalogue::{Catalogue, QuestionKind, Service, SubType};
 use super::phone::{Phone, PhoneError};
-use super::risk::{triage, RiskAssessment, RiskRules};
+use super::risk::{triage, RiskAssessment, RiskLevel, RiskRules};
 use super::text::{char_count, clean_line, clean_text, Language};
 use super::token::TrackingToken;
 
@@ -198,7 +198,15 @@ impl Case {
             })?;
         let answers = validate_answers(service, subtype_id, &draft.answers)?;
         let description = validate_description(&draft.description)?;
-        let (phone, anonymous) = validate_contact(service, &draft.phone, draft.anonymous)?;
+        let risk = judge(
+            service,
+            subtype,
+            &answers,
+            description.as_deref(),
+            rules.risk,
+        );
+        let (phone, anonymous) =
+            validate_contact(service, &draft.phone, draft.anonymous, risk.level)?;
         let consent_version = match &draft.consent_version {
             None => return Err(CaseError::ConsentMissing),
             Some(v) if v != rules.consent_version => {
@@ -209,17 +217,6 @@ impl Case {
             }
             Some(v) => v.clone(),
         };
-        let mut texts: Vec<&str> = answers
-            .iter()
-            .filter(|a| {
-                service
-                    .questions_for(subtype)
-                    .any(|q| q.id == a.question && matches!(q.kind, QuestionKind::Text { .. }))
-            })
-            .map(|a| a.value.as_str())
-            .collect();
-        texts.extend(description.as_deref());
-        let risk = triage(service.questions_for(subtype), &answers, &texts, rules.risk);
         Ok(Case {
             id: identity.id,
             token: identity.token,
@@ -237,6 +234,50 @@ impl Case {
             created_at: identity.created_at,
         })
     }
+}
+
+/// The risk of what a resident has told so far: the answers to the questions asked and every
+/// text they typed (text answers and the description). Filing judges with this very function,
+/// so the intake shows the emergency numbers exactly when the filed case will be high-risk.
+fn judge(
+    service: &Service,
+    subtype: &SubType,
+    answers: &[Answer],
+    description: Option<&str>,
+    rules: &RiskRules,
+) -> RiskAssessment {
+    let mut texts: Vec<&str> = answers
+        .iter()
+        .filter(|a| {
+            service
+                .questions_for(subtype)
+                .any(|q| q.id == a.question && matches!(q.kind, QuestionKind::Text { .. }))
+        })
+        .map(|a| a.value.as_str())
+        .collect();
+    texts.extend(description);
+    triage(service.questions_for(subtype), answers, &texts, rules)
+}
+
+/// The risk of a draft still being filled in (the wizard asks after every answer and text):
+/// answers to questions not asked for its sub-type and anything filing would refuse are left
+/// out, never an error. A draft without a known service or sub-type is `Normal`.
+pub fn assess_draft(draft: &CaseDraft, catalogue: &Catalogue, rules: &RiskRules) -> RiskAssessment {
+    let Some(service) = catalogue.service(&draft.service) else {
+        return RiskAssessment::default();
+    };
+    let Some(subtype) = service.subtype(draft.subtype.as_deref().unwrap_or("other")) else {
+        return RiskAssessment::default();
+    };
+    let answers: Vec<Answer> = draft
+        .answers
+        .iter()
+        .filter(|a| service.questions_for(subtype).any(|q| q.id == a.question))
+        .cloned()
+        .collect();
+    let description = clean_text(&draft.description);
+    let description = (!description.is_empty()).then_some(description.as_str());
+    judge(service, subtype, &answers, description, rules)
 }
 
 pub(crate) fn find_service<'a>(
@@ -265,17 +306,20 @@ pub fn validate_description(text: &str) -> Result<Option<String>, CaseError> {
 }
 
 /// Decides the contact: a valid phone, or anonymity where the service allows it. A case of a
-/// service that allows anonymity and has no phone is anonymous.
+/// service that allows anonymity and has no phone is anonymous. A high-risk case may always go
+/// without a phone: a resident in danger is never held back by a form (staff at the station
+/// were called when the risk showed).
 pub fn validate_contact(
     service: &Service,
     phone: &str,
     anonymous: bool,
+    risk: RiskLevel,
 ) -> Result<(Option<Phone>, bool), CaseError> {
     let phone = phone.trim();
     match (phone.is_empty(), anonymous) {
         (false, true) => Err(CaseError::AnonymousWithPhone),
         (false, false) => Ok((Some(Phone::parse(phone)?), false)),
-        (true, _) if service.anonymous_allowed => Ok((None, true)),
+        (true, _) if service.anonymous_allowed || risk == RiskLevel::High => Ok((None, true)),
         (true, true) => Err(CaseError::AnonymousNotAllowed {
             service: service.id.clone(),
         }),

@@ -121,6 +121,13 @@ pub struct Choice {
     pub(crate) risk: Option<RiskLevel>,
 }
 
+impl Choice {
+    /// The level choosing this option raises a case to, if any.
+    pub fn risk(&self) -> Option<RiskLevel> {
+        self.risk
+    }
+}
+
 /// A catalogue that does not hang together; `path` names the offending entry
 /// (`services[1].subtypes[0].id`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -33,6 +33,9 @@ pub struct SlipContent {
     pub qr_caption: String,
     /// Paragraphs saying what happens next.
     pub next_steps: Vec<String>,
+    /// A high-risk case's emergency numbers, printed bold between rules: a heading ("紧急求助"),
+    /// then one line a number ("110 报警"). Empty on every other slip.
+    pub emergency: Vec<String>,
     /// e.g. "服务热线 12345".
     pub hotline: String,
 }
@@ -206,6 +209,18 @@ pub fn layout(content: &SlipContent, profile: &PrinterProfile) -> Vec<Block> {
             Align::Left,
             false,
         );
+    }
+    if !content.emergency.is_empty() {
+        blocks.push(Block::Rule);
+        for line in &content.emergency {
+            lines(
+                &mut blocks,
+                wrapped(line, TextSize::Normal),
+                TextSize::Normal,
+                Align::Left,
+                true,
+            );
+        }
     }
     blocks.push(Block::Rule);
     lines(
@@ -436,6 +451,7 @@ pub(crate) mod tests {
                 "您的诉求已登记，工作人员将在三个工作日内联系您或转交相关部门办理。".into(),
                 "请妥善保管本凭条，凭查询码可随时查看办理进度。".into(),
             ],
+            emergency: Vec::new(),
             hotline: "服务热线 12345".into(),
         }
     }

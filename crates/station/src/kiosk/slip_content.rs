@@ -7,7 +7,7 @@ use crate::config::KioskConfig;
 use crate::store::{StoredBooking, StoredTicket};
 use domain::queue::TicketKind;
 use domain::{
-    lane_words, names_role, qr_payload, t, tracking_url, Case, Language, Service, Shown,
+    lane_words, names_role, qr_payload, t, tracking_url, Case, Language, RiskLevel, Service, Shown,
     TrackingToken,
 };
 use slip::layout::{SlipContent, SlipFeature};
@@ -22,14 +22,31 @@ pub fn slip_content(case: &Case, config: &KioskConfig, language: Language) -> Sl
     let next_steps = service
         .map(|s| s.next_steps.get(language).to_owned())
         .unwrap_or_default();
-    build(
+    let mut content = build(
         config,
         language,
         service_line,
         next_steps,
         &case.token,
         case.created_at,
-    )
+    );
+    if case.risk.level == RiskLevel::High {
+        content.emergency = emergency_lines(config, language);
+    }
+    content
+}
+
+/// The emergency numbers as a high-risk case's slip prints them: a heading, then each number
+/// with its name, in the station's order.
+pub fn emergency_lines(config: &KioskConfig, language: Language) -> Vec<String> {
+    std::iter::once(t!(language, "紧急求助电话").to_owned())
+        .chain(
+            config
+                .emergency
+                .iter()
+                .map(|e| format!("{}  {}", e.number, e.label.get(language))),
+        )
+        .collect()
 }
 
 /// A slip for a made-up case, for `slip render --sample` and `printer test`.
@@ -218,6 +235,7 @@ fn build(
         qr_caption: t!(language, "手机扫码查看办理进度").to_owned(),
         feature: None,
         next_steps: vec![next_steps],
+        emergency: Vec::new(),
         hotline: t!(language, "服务热线 {}", config.station.hotline),
     }
 }
@@ -230,6 +248,10 @@ mod tests {
     use protocol::TicketState;
 
     fn noise_case(config: &KioskConfig, language: Language) -> Case {
+        case_saying(config, language, "楼上装修，晚上很吵。")
+    }
+
+    fn case_saying(config: &KioskConfig, language: Language, description: &str) -> Case {
         let rules = IntakeRules {
             catalogue: &config.catalogue,
             risk: &config.risk,
@@ -238,7 +260,7 @@ mod tests {
         let draft = CaseDraft {
             service: "complaint".into(),
             subtype: Some("noise".into()),
-            description: "楼上装修，晚上很吵。".into(),
+            description: description.into(),
             anonymous: true,
             consent_version: Some(config.consent.version.clone()),
             language,
@@ -287,11 +309,39 @@ mod tests {
             content.hotline.clone(),
         ];
         all.extend(content.next_steps.iter().cloned());
+        all.extend(content.emergency.iter().cloned());
         if let Some(f) = &content.feature {
             all.push(f.label.clone());
             all.extend(f.lines.iter().cloned());
         }
         all.join("\n")
+    }
+
+    #[test]
+    fn a_high_risk_case_slip_carries_every_emergency_number_and_no_other_slip_does() {
+        let config = KioskConfig::builtin();
+        for language in Language::ALL {
+            let case = case_saying(&config, language, "他说要杀了我");
+            assert_eq!(case.risk.level, RiskLevel::High);
+            let printed = words(&slip_content(&case, &config, language));
+            assert!(
+                config.emergency.len() >= 4,
+                "110, 120, 12356 and the station's own"
+            );
+            for e in &config.emergency {
+                assert!(
+                    printed.contains(&format!("{}  {}", e.number, e.label.get(language))),
+                    "{language:?}: {} missing from\n{printed}",
+                    e.number
+                );
+            }
+            let calm = words(&slip_content(
+                &noise_case(&config, language),
+                &config,
+                language,
+            ));
+            assert!(!calm.contains(&config.emergency[0].number), "{calm}");
+        }
     }
 
     #[test]

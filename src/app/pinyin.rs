@@ -2,13 +2,18 @@
 //! the station's [`PinyinDictionary`] (loaded once, shared by every resident) and one resident's
 //! [`Composer`]: the letters typed so far, the candidates the engine ([`ime`]) offers for
 //! them, the page of candidates on screen, and what this resident picked (ranked first next
-//! time). The composer is part of the resident's session, so a new session forgets all of it.
+//! time). After a pick that leaves no pinyin, the bar offers the words likely to come next
+//! (工资 → 三个月, 被拖欠 …); tapping one writes it, and offers what may follow it in turn.
+//! The composer is part of the resident's session, so a new session forgets all of it.
 //! Plain Rust; the controller feeds it keys and sends what it returns to the focused text field.
 
 use ime::{Candidate, Dictionary, DictionaryError, Options, Session, MAX_INPUT};
 
 /// Candidates on one page at most.
 pub const MAX_PER_PAGE: usize = 8;
+
+/// Words predicted after a pick, at most (a few pages).
+const MAX_PREDICTED: usize = 24;
 
 /// How many characters one page of candidates may hold (a word costs its characters and one
 /// for its button's margins), so that the bar fits beside the page buttons at the keyboard's
@@ -58,12 +63,21 @@ impl PinyinDictionary {
         self.dict.is_some()
     }
 
-    fn suggest(&self, typed: &str, learned: &Session) -> Vec<Candidate> {
+    /// The candidates for `typed`, written after `previous`.
+    fn suggest(&self, typed: &str, previous: &str, learned: &Session) -> Vec<Candidate> {
         match &self.dict {
             Some(d) if !typed.is_empty() => {
                 let options = Options { fuzzy: self.fuzzy };
-                d.suggest(typed, options, learned)
+                d.suggest_after(typed, previous, options, learned)
             }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The words likely to follow `previous`.
+    fn predict(&self, previous: &str) -> Vec<Candidate> {
+        match &self.dict {
+            Some(d) if !previous.is_empty() => d.predict(previous, MAX_PREDICTED),
             _ => Vec::new(),
         }
     }
@@ -75,6 +89,11 @@ pub struct Composer {
     /// Pinyin (else letters go straight in).
     pub(crate) pinyin_mode: bool,
     typed: String,
+    /// The word the composer wrote last, while nothing else went into the text after it: what
+    /// the next word is predicted and ranked after.
+    previous: String,
+    /// The candidates for `typed`, or, while nothing is typed, the words predicted after
+    /// `previous`.
     candidates: Vec<Candidate>,
     /// Where the page on screen starts, and where the pages before it started.
     page_start: usize,
@@ -123,6 +142,8 @@ impl Composer {
             return Vec::new();
         }
         if self.typed.is_empty() {
+            // Anything else written ends the sentence the predictions were for.
+            self.forget_previous();
             return vec![text.to_owned()];
         }
         match text {
@@ -143,26 +164,35 @@ impl Composer {
             " " if !self.candidates.is_empty() => self.pick(dict, 0).into_iter().collect(),
             _ => {
                 let raw = self.take_typed();
+                self.previous.clear();
                 vec![raw, text.to_owned()]
             }
         }
     }
 
-    /// The resident tapped the candidate `index` of the page on screen: its word goes to the
-    /// text, and what it did not use of the pinyin stays.
+    /// The resident tapped the candidate `index` of the page on screen (a word for the pinyin,
+    /// or a word predicted): its word goes to the text, and what it did not use of the pinyin
+    /// stays; when none stays, the bar offers what may come next.
     pub fn pick(&mut self, dict: &PinyinDictionary, index: usize) -> Option<String> {
         let candidate = self.page().get(index)?.clone();
         self.learned.picked(&candidate.word);
         let rest = self.typed.get(candidate.consumed..).unwrap_or("");
         self.typed = rest.trim_start_matches('\'').to_owned();
+        self.previous = candidate.word.clone();
         self.suggest(dict);
         Some(candidate.word)
+    }
+
+    /// Whether the bar shows words predicted after the last pick (nothing typed).
+    pub fn predicting(&self) -> bool {
+        self.typed.is_empty() && !self.candidates.is_empty()
     }
 
     /// Pinyin to ABC and back; the pinyin not yet turned into words goes in as letters.
     pub fn toggle(&mut self) -> Option<String> {
         self.pinyin_mode = !self.pinyin_mode;
         let raw = self.take_typed();
+        self.previous.clear();
         (!raw.is_empty()).then_some(raw)
     }
 
@@ -192,9 +222,18 @@ impl Composer {
         self.page_end(elderly) < self.candidates.len()
     }
 
-    /// Forgets what is being typed (a new field, a new screen); what was picked stays.
+    /// Forgets what is being typed and what was predicted (a new field, a new screen); what was
+    /// picked stays.
     pub fn clear_typing(&mut self) {
         self.take_typed();
+        self.previous.clear();
+    }
+
+    fn forget_previous(&mut self) {
+        self.previous.clear();
+        self.page_start = 0;
+        self.pages_back.clear();
+        self.candidates.clear();
     }
 
     fn take_typed(&mut self) -> String {
@@ -230,7 +269,11 @@ impl Composer {
     fn suggest(&mut self, dict: &PinyinDictionary) {
         self.page_start = 0;
         self.pages_back.clear();
-        self.candidates = dict.suggest(&self.typed, &self.learned);
+        self.candidates = if self.typed.is_empty() {
+            dict.predict(&self.previous)
+        } else {
+            dict.suggest(&self.typed, &self.previous, &self.learned)
+        };
     }
 }
 
@@ -240,7 +283,7 @@ mod tests {
 
     fn dictionary() -> PinyinDictionary {
         let mut d = PinyinDictionary::new(false);
-        d.loaded(Dictionary::parse(ime::BUILTIN));
+        d.loaded(Dictionary::builtin());
         d
     }
 
@@ -284,6 +327,42 @@ mod tests {
             c.key(&d, k);
         }
         assert_eq!(c.shown(&d), "gong zi t");
+    }
+
+    #[test]
+    fn after_a_pick_the_bar_predicts_the_next_word_and_a_tap_writes_it() {
+        let d = dictionary();
+        let mut c = Composer::new(true);
+        for k in ["g", "o", "n", "g", "z", "i"] {
+            c.key(&d, k);
+        }
+        let i = c
+            .page_words(false)
+            .iter()
+            .position(|w| w.word == "工资")
+            .expect("工资 on the first page");
+        assert_eq!(c.pick(&d, i).as_deref(), Some("工资"));
+        assert_eq!(c.typed(), "");
+        assert!(c.predicting(), "nothing typed: the bar predicts");
+        let predicted: Vec<String> = c.page_words(false).iter().map(|w| w.word.clone()).collect();
+        let i = predicted
+            .iter()
+            .position(|w| w == "三个月")
+            .unwrap_or_else(|| panic!("三个月 after 工资: {predicted:?}"));
+        // A predicted word uses no pinyin: the tap writes it whole, and predicts again.
+        assert_eq!(c.pick(&d, i).as_deref(), Some("三个月"));
+        assert_eq!(c.typed(), "");
+        assert!(c.predicting(), "{:?}", c.page_words(false));
+        // Letters replace the predictions with candidates; the word before still counts.
+        c.key(&d, "m");
+        assert!(!c.predicting());
+        assert_eq!(c.typed(), "m");
+        c.key(&d, "\u{8}");
+        assert!(c.predicting(), "the pinyin gone, the predictions are back");
+        // Anything else written (a comma) ends the sentence: no predictions.
+        assert_eq!(c.key(&d, "，"), vec!["，".to_owned()]);
+        assert!(!c.predicting());
+        assert!(c.page_words(false).is_empty());
     }
 
     #[test]

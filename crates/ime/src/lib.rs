@@ -5,19 +5,32 @@
 //! `scripts/make-ime-dict.py`; `Dictionary::load` is the one function that touches a file) and
 //! [`Dictionary::suggest`] answers a keystroke with no I/O.
 //!
-//! The input is split into tokens, every way it can be: a whole syllable (`zhong`), or the
+//! The input is cut into tokens, every way it can be: a whole syllable (`zhong`), or the
 //! first letter of one (an abbreviation, `zg` → 中国, `gzqf` → 工资欠发), or, at the end, the start
 //! of one still being typed (`gongz` → 工资). An apostrophe forces a boundary (`xi'an` → 西安,
 //! while `xian` offers 先 and 西安 both). A word matches when each of its syllables matches its
-//! token. Candidates are ranked: words that use the whole input before words that use a part
-//! of it (committed piece by piece), words spelled in whole syllables before abbreviations, then
-//! by frequency, with a boost for what this resident already picked in this session
-//! ([`Session`], cleared with the idle reset: what someone typed is personal data).
+//! token. The words that can start at each position form a lattice ([`lattice`]): each word
+//! scored by its probability, less a penalty for each syllable typed by its initial only, and
+//! each pair of neighbours by how likely the second is after the first ([`model`]: word pairs
+//! from jieba's compounds and sentences residents say, and character pairs from Pinyin2Hanzi).
+//!
+//! Candidates: first what uses the whole input, best first: the best sentence through the
+//! lattice (`laobantuoqiangongzi` → 老板拖欠工资, `lbtqgz` too), the second best, and every word
+//! that matches the whole input by itself; then words that use a leading part of it (committed
+//! piece by piece), longer first. Within each, what this resident already picked in this session
+//! comes first ([`Session`], cleared with the idle reset: what someone typed is personal data).
+//! [`Dictionary::suggest_after`] takes the word just written into account, and
+//! [`Dictionary::predict`] offers the words likely to follow it before anything is typed.
 //! Fuzzy pairs common in southern speech (z/zh, c/ch, s/sh, n/l, an/ang, en/eng, in/ing) are an
 //! option ([`Options::fuzzy`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+
+mod lattice;
+mod model;
+
+use model::Transitions;
 
 /// The longest input considered (letters and apostrophes); more is ignored.
 pub const MAX_INPUT: usize = 48;
@@ -49,6 +62,9 @@ struct Entry {
     /// Syllable ids, one per character.
     syllables: Box<[u16]>,
     freq: u32,
+    /// Which word it is, for the transitions: the same for each reading of a word the
+    /// transitions name (the index of its first entry), else the entry's own index.
+    word_id: u32,
 }
 
 /// The loaded dictionary.
@@ -63,6 +79,16 @@ pub struct Dictionary {
     /// Every proper start of a syllable (`zh`, `zho`, `zhon` for `zhong`), for the syllable
     /// still being typed and the abbreviations: looked up, not searched, on every keystroke.
     starts: HashSet<Box<str>>,
+    /// Every start of a key of `by_initials` (`z`, `zg`, `zgr` for 中国人): a run of tokens
+    /// is matched further only while some word can still come of it.
+    initials_prefixes: HashSet<u64>,
+    /// The natural log of the sum of all frequencies: a word's log-probability is its own
+    /// frequency's less this.
+    ln_total: f32,
+    /// The most syllables a word has.
+    longest: usize,
+    /// Which word follows which (none until [`Dictionary::with_transitions`]).
+    model: Transitions,
 }
 
 /// How the input method behaves.
@@ -109,18 +135,35 @@ enum Token {
 /// The dictionary shipped with the kiosk (`crates/ime/pinyin.dict`, compiled in).
 pub const BUILTIN: &str = include_str!("../pinyin.dict");
 
+/// Which word follows which, shipped with the kiosk (`crates/ime/pinyin.bigrams`, compiled in):
+/// used with the built-in dictionary and with a station's own.
+pub const BUILTIN_TRANSITIONS: &str = include_str!("../pinyin.bigrams");
+
 impl Dictionary {
-    /// The dictionary shipped with the kiosk.
+    /// The dictionary shipped with the kiosk, with its transitions.
     pub fn builtin() -> Result<Dictionary, DictionaryError> {
-        Dictionary::parse(BUILTIN)
+        Dictionary::parse(BUILTIN)?.with_transitions(BUILTIN_TRANSITIONS)
     }
 
-    /// The dictionary a station configured (`[ime] dictionary`), else the built-in one.
+    /// The dictionary a station configured (`[ime] dictionary`), else the built-in one; either
+    /// with the built-in transitions (those between words the station's file has).
     pub fn configured(path: Option<&Path>) -> Result<Dictionary, DictionaryError> {
         match path {
-            Some(p) => Dictionary::load(p),
+            Some(p) => Dictionary::load(p)?.with_transitions(BUILTIN_TRANSITIONS),
             None => Dictionary::builtin(),
         }
+    }
+
+    /// Adds the transitions (the format of `crates/ime/pinyin.bigrams`, see [`model`]); a
+    /// damaged line is refused with its number, a pair of words this dictionary lacks skipped.
+    pub fn with_transitions(mut self, text: &str) -> Result<Dictionary, DictionaryError> {
+        self.model = Transitions::parse(text, &mut self.entries)?;
+        Ok(self)
+    }
+
+    /// Whether transitions were added.
+    pub fn has_transitions(&self) -> bool {
+        !self.model.is_empty()
     }
 
     /// Reads the dictionary file.
@@ -146,11 +189,13 @@ impl Dictionary {
                 line: i + 1,
                 problem,
             };
-            let fields: Vec<&str> = line.split('\t').collect();
-            let [reading, word, freq] = fields[..] else {
+            let mut fields = line.split('\t');
+            let (Some(reading), Some(word), Some(freq), None) =
+                (fields.next(), fields.next(), fields.next(), fields.next())
+            else {
                 return Err(corrupt(format!(
                     "expected `syllables<TAB>word<TAB>frequency`, found {} field(s)",
-                    fields.len()
+                    line.split('\t').count()
                 )));
             };
             let freq: u32 = freq
@@ -176,11 +221,20 @@ impl Dictionary {
                 word: word.into(),
                 syllables: ids.into(),
                 freq,
+                word_id: d.entries.len() as u32,
             });
         }
         if d.entries.is_empty() {
             return Err(DictionaryError::Empty);
         }
+        let total: f64 = d.entries.iter().map(|e| f64::from(e.freq)).sum();
+        d.ln_total = (total + 1.0).ln() as f32;
+        d.longest = d
+            .entries
+            .iter()
+            .map(|e| e.syllables.len())
+            .max()
+            .unwrap_or(1);
         let mut by_initials: HashMap<Box<str>, Vec<u32>> = HashMap::new();
         for (i, e) in d.entries.iter().enumerate() {
             let key: String = e
@@ -193,6 +247,13 @@ impl Dictionary {
         for list in by_initials.values_mut() {
             list.sort_by_key(|&i| std::cmp::Reverse(d.entries[i as usize].freq));
         }
+        let mut initials_prefixes = HashSet::new();
+        for key in by_initials.keys() {
+            for end in 1..=key.len() {
+                initials_prefixes.insert(pack(&key[..end]));
+            }
+        }
+        d.initials_prefixes = initials_prefixes;
         d.by_initials = by_initials;
         let mut starts = HashSet::new();
         for syl in &d.syllables {
@@ -282,81 +343,9 @@ impl Dictionary {
         out
     }
 
-    /// Every way to cut `input` (lowercase letters and apostrophes) into tokens; each way with
-    /// the byte length each token covers. At most a few dozen ways, longest syllables first.
-    fn tokenize(&self, input: &str, fuzzy: bool) -> Vec<Vec<(Token, usize)>> {
-        let bytes = input.as_bytes();
-        let mut out = Vec::new();
-        let mut current = Vec::new();
-        self.cut(input, bytes, 0, fuzzy, &mut current, &mut out);
-        out
-    }
-
-    fn cut(
-        &self,
-        input: &str,
-        bytes: &[u8],
-        at: usize,
-        fuzzy: bool,
-        current: &mut Vec<(Token, usize)>,
-        out: &mut Vec<Vec<(Token, usize)>>,
-    ) {
-        if out.len() >= 32 {
-            return;
-        }
-        let mut at = at;
-        let mut skipped = 0;
-        while at < bytes.len() && bytes[at] == b'\'' {
-            at += 1;
-            skipped += 1;
-        }
-        if at >= bytes.len() {
-            if !current.is_empty() {
-                if let Some(last) = current.last_mut() {
-                    last.1 += skipped;
-                }
-                out.push(current.clone());
-            }
-            return;
-        }
-        let end_of_run = bytes[at..]
-            .iter()
-            .position(|&b| b == b'\'')
-            .map_or(bytes.len(), |p| at + p);
-        // Whole syllables, longest first.
-        for len in (1..=6.min(end_of_run - at)).rev() {
-            let s = &input[at..at + len];
-            let ids = self.fuzzy_ids(s, fuzzy);
-            if !ids.is_empty() {
-                current.push((Token::Full(ids), len + skipped));
-                self.cut(input, bytes, at + len, fuzzy, current, out);
-                current.pop();
-            }
-        }
-        // A single letter standing for a syllable (an abbreviation), anywhere; also a letter
-        // that is a syllable itself (n, m, a, e, o), so that `nmg` can be 农民工.
-        let letter = &input[at..at + 1];
-        if self.is_syllable_start(letter) {
-            current.push((Token::Prefix(letter.to_owned()), 1 + skipped));
-            self.cut(input, bytes, at + 1, fuzzy, current, out);
-            current.pop();
-        }
-        // At the very end, a syllable still being typed.
-        let rest = &input[at..];
-        if end_of_run == bytes.len()
-            && rest.len() > 1
-            && !self.is_syllable(rest)
-            && self.is_syllable_start(rest)
-        {
-            current.push((Token::Prefix(rest.to_owned()), rest.len() + skipped));
-            out.push(current.clone());
-            current.pop();
-        }
-    }
-
-    fn matches(&self, e: &Entry, tokens: &[(Token, usize)]) -> bool {
+    fn matches<'t>(&self, e: &Entry, tokens: impl ExactSizeIterator<Item = &'t Token>) -> bool {
         e.syllables.len() == tokens.len()
-            && e.syllables.iter().zip(tokens).all(|(&s, (t, _))| match t {
+            && e.syllables.iter().zip(tokens).all(|(&s, t)| match t {
                 Token::Full(ids) => ids.contains(&s),
                 Token::Prefix(p) => self.syllables[s as usize].starts_with(p.as_str()),
             })
@@ -437,70 +426,90 @@ impl Dictionary {
 
     /// The ranked candidates for what has been typed (see the module documentation).
     pub fn suggest(&self, typed: &str, options: Options, session: &Session) -> Vec<Candidate> {
+        self.suggest_after(typed, "", options, session)
+    }
+
+    /// The ranked candidates for what has been typed right after `previous` (what was written
+    /// just before, such as the word just picked; "" for nothing): the first word is ranked by
+    /// how likely it is to follow.
+    pub fn suggest_after(
+        &self,
+        typed: &str,
+        previous: &str,
+        options: Options,
+        session: &Session,
+    ) -> Vec<Candidate> {
         let input: String = typed
             .chars()
             .filter(|c| c.is_ascii_alphabetic() || *c == '\'')
             .map(|c| c.to_ascii_lowercase())
             .take(MAX_INPUT)
             .collect();
-        if input.trim_matches('\'').is_empty() {
+        let body = input.trim_matches('\'');
+        if body.is_empty() {
             return Vec::new();
         }
-        // (group, score, word, consumed): group 0 whole input in whole syllables, 1 whole
-        // input with abbreviations, 2 part of the input.
-        let mut scored: Vec<(u8, u64, &str, usize)> = Vec::new();
-        let mut seen_part: HashSet<(usize, usize, bool)> = HashSet::new();
-        for tokens in self.tokenize(&input, options.fuzzy) {
-            let abbreviated = tokens.iter().any(|(t, _)| matches!(t, Token::Prefix(_)));
-            // The whole input, then ever shorter leading parts of it.
-            for n in (1..=tokens.len()).rev() {
-                let part = &tokens[..n];
-                let consumed: usize = part.iter().map(|(_, l)| l).sum();
-                let whole = n == tokens.len();
-                let part_abbreviated = part.iter().any(|(t, _)| matches!(t, Token::Prefix(_)));
-                if !whole && part_abbreviated && n > 1 {
-                    continue;
-                }
-                // A leading part is looked up once, whatever the cuts after it: the same letters
-                // cut the same way give the same words.
-                if !whole && !seen_part.insert((consumed, n, part_abbreviated)) {
-                    continue;
-                }
-                let group = match (whole, abbreviated) {
-                    (true, false) => 0,
-                    (true, true) => 1,
-                    _ => 2,
-                };
-                for key in self.keys(part) {
-                    let Some(list) = self.by_initials.get(key.as_str()) else {
-                        continue;
-                    };
-                    for &i in list {
-                        let e = &self.entries[i as usize];
-                        if self.matches(e, part) {
-                            let boost = session.picked.get(&*e.word).copied().unwrap_or(0);
-                            let score = u64::from(e.freq) + u64::from(boost) * 10_000_000;
-                            scored.push((group, score, &e.word, consumed));
-                        }
-                    }
-                }
+        // Apostrophes at either end are no syllable's: those before count into the first word,
+        // those after into a word that reaches the end.
+        let lead = input.len() - input.trim_start_matches('\'').len();
+        let consumed = |end: usize| {
+            if end == body.len() {
+                input.len()
+            } else {
+                lead + end
             }
+        };
+        let context = self.model.before(previous, self.longest);
+        let lattice = self.lattice(body, options.fuzzy, context);
+        // (whole input?, consumed, typed by initials?, picked, score, word)
+        let mut scored: Vec<(bool, usize, bool, u32, f32, String)> = Vec::new();
+        let picked = |word: &str| session.picked.get(word).copied().unwrap_or(0);
+        for s in self
+            .sentences(&lattice, body.len())
+            .into_iter()
+            .filter(|s| s.entries.len() > 1)
+            .take(2)
+        {
+            let word: String = s
+                .entries
+                .iter()
+                .map(|&i| &*self.entries[i as usize].word)
+                .collect();
+            scored.push((true, input.len(), s.initials, 0, s.score, word));
         }
-        // Group first; within a group longer words (more input used), then the score.
+        for e in &lattice.first {
+            let entry = &self.entries[e.entry as usize];
+            let whole = e.end == body.len();
+            // A word of a leading part typed by initials is left out (`nih` is not 拟合 in
+            // `nihao`): the sentence through the whole input covers it.
+            if !whole && e.initials && entry.syllables.len() > 1 {
+                continue;
+            }
+            let score = e.score + self.bonus(context, e.entry);
+            scored.push((
+                whole,
+                consumed(e.end),
+                e.initials,
+                picked(&entry.word),
+                score,
+                entry.word.to_string(),
+            ));
+        }
+        // The whole input first; then longer words (more input used); whole syllables before
+        // initials (`san` is 三 before 上岸); what this resident picked; the score.
         scored.sort_by(|a, b| {
-            a.0.cmp(&b.0)
-                .then(b.3.cmp(&a.3))
+            b.0.cmp(&a.0)
                 .then(b.1.cmp(&a.1))
-                .then(a.2.cmp(b.2))
+                .then(a.2.cmp(&b.2))
+                .then(b.3.cmp(&a.3))
+                .then(b.4.total_cmp(&a.4))
+                .then(a.5.cmp(&b.5))
         });
         let mut seen = HashSet::new();
         let mut out = Vec::new();
-        for (_, _, word, consumed) in scored {
-            if seen.insert(word) {
-                out.push(Candidate {
-                    word: word.to_owned(),
-                    consumed,
-                });
+        for (_, consumed, _, _, _, word) in scored {
+            if seen.insert(word.clone()) {
+                out.push(Candidate { word, consumed });
                 if out.len() >= MAX_CANDIDATES {
                     break;
                 }
@@ -509,11 +518,35 @@ impl Dictionary {
         out
     }
 
+    /// The words likely to follow `previous` (what was just written: a word, or a longer text
+    /// whose last word counts), likeliest first, `limit` at most; each uses no input
+    /// (`consumed` 0). Nothing when the transitions know no word `previous` ends with.
+    pub fn predict(&self, previous: &str, limit: usize) -> Vec<Candidate> {
+        let Some(word) = self.model.before(previous, self.longest).word else {
+            return Vec::new();
+        };
+        self.model
+            .followers(word)
+            .iter()
+            .take(limit)
+            .map(|&(next, _)| Candidate {
+                word: self.entries[next as usize].word.to_string(),
+                consumed: 0,
+            })
+            .collect()
+    }
+
     /// The initials keys a run of tokens can have.
-    fn keys(&self, tokens: &[(Token, usize)]) -> Vec<String> {
+    fn keys<'t>(&self, tokens: impl Iterator<Item = &'t Token>) -> Vec<String> {
         let mut keys = vec![String::new()];
-        for (t, _) in tokens {
+        for t in tokens {
             let letters = self.token_initials(t);
+            if letters.len() == 1 {
+                for k in &mut keys {
+                    k.push(letters[0] as char);
+                }
+                continue;
+            }
             let mut next = Vec::with_capacity(keys.len() * letters.len());
             for k in &keys {
                 for &l in &letters {
@@ -529,6 +562,15 @@ impl Dictionary {
         }
         keys
     }
+}
+
+/// A run of up to twelve lower-case letters as a number (five bits a letter), to keep a large
+/// set of short keys small.
+fn pack(letters: &str) -> u64 {
+    letters
+        .bytes()
+        .take(12)
+        .fold(0, |acc, b| (acc << 5) | u64::from(b - b'a' + 1))
 }
 
 #[cfg(test)]

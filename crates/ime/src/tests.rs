@@ -111,7 +111,14 @@ fn bad_input_gives_no_candidates_and_no_panic() {
     let long = "nihao".repeat(200);
     let c = words(&d, &long, Options::default());
     assert!(c.len() <= MAX_CANDIDATES);
-    assert_eq!(c[0], "你好", "a long input still offers its first word");
+    assert!(
+        c[0].starts_with("你好你好"),
+        "a long input is still written as a sentence: {c:?}"
+    );
+    assert!(
+        c.contains(&"你好".to_owned()),
+        "and its first word is offered on its own"
+    );
 }
 
 #[test]
@@ -151,5 +158,177 @@ fn the_typed_pinyin_is_shown_cut_into_syllables() {
         ("", ""),
     ] {
         assert_eq!(d.spell(typed), shown, "{typed}");
+    }
+}
+
+/// A few words and the transitions between them, to show the sentence rules on their own.
+const SMALL_WORDS: &str = "san\t三\t4000\n\
+san\t伞\t5000\n\
+ge\t个\t9000\n\
+ge\t各\t8000\n\
+yue\t月\t6000\n\
+yue\t越\t7000\n\
+ge yu\t戈语\t4\n\
+lao ban\t老板\t3000\n\
+tuo qian\t拖欠\t250\n\
+gong zi\t工资\t5000\n\
+gong zi\t公子\t1800\n\
+bei\t被\t9000\n\
+bei\t杯\t9500\n\
+mei fa\t没发\t300\n";
+
+const SMALL_TRANSITIONS: &str = "# test\n\
+w\t老板\t拖欠\t200000\n\
+w\t工资\t被\t300000\n\
+w\t工资\t没发\t300000\n\
+c\t三\t个\t150\n\
+c\t个\t月\t1100\n";
+
+fn small_model(transitions: bool) -> Dictionary {
+    let d = Dictionary::parse(SMALL_WORDS).unwrap();
+    if transitions {
+        d.with_transitions(SMALL_TRANSITIONS).unwrap()
+    } else {
+        d
+    }
+}
+
+#[test]
+fn syllables_with_no_word_for_them_all_are_written_as_the_likeliest_sentence() {
+    // Without transitions, each syllable's most frequent character: 伞个越.
+    assert_eq!(
+        words(&small_model(false), "sangeyue", Options::default())[0],
+        "伞个越"
+    );
+    // Characters that go together (三个, 个月) outweigh frequency alone.
+    let d = small_model(true);
+    let got = words(&d, "sangeyue", Options::default());
+    assert_eq!(got[0], "三个月", "{got:?}");
+    // A sentence of common words before a rare word that matches the whole input.
+    let got = words(&d, "geyue", Options::default());
+    let at = |w: &str| got.iter().position(|g| g == w);
+    assert!(at("个月") < at("戈语"), "{got:?}");
+    // Words in a row, in whole syllables or by their initials.
+    assert_eq!(
+        words(&d, "laobantuoqiangongzi", Options::default())[0],
+        "老板拖欠工资"
+    );
+    assert_eq!(words(&d, "lbtqgz", Options::default())[0], "老板拖欠工资");
+    // The sentence uses the whole input; its words come after it, longest first, to be taken
+    // one at a time.
+    let c = d.suggest("laobantuoqian", Options::default(), &Session::default());
+    assert_eq!(c[0].word, "老板拖欠");
+    assert_eq!(c[0].consumed, 13);
+    let laoban = c
+        .iter()
+        .find(|c| c.word == "老板")
+        .expect("老板 on its own");
+    assert_eq!(laoban.consumed, 6);
+}
+
+#[test]
+fn the_word_just_written_ranks_what_follows_it() {
+    let d = small_model(true);
+    assert_eq!(words(&d, "bei", Options::default())[0], "杯");
+    // 被 often follows 工资 (工资被拖欠): right after it, `bei` is 被 first.
+    let after = d.suggest_after("bei", "工资", Options::default(), &Session::default());
+    assert_eq!(after[0].word, "被");
+    // The last word of a longer text counts.
+    let after = d.suggest_after(
+        "bei",
+        "老板拖欠工资",
+        Options::default(),
+        &Session::default(),
+    );
+    assert_eq!(after[0].word, "被");
+}
+
+#[test]
+fn after_a_word_the_words_that_follow_it_are_predicted() {
+    let d = small_model(true);
+    let next: Vec<String> = d.predict("工资", 5).into_iter().map(|c| c.word).collect();
+    assert_eq!(next, ["没发", "被"], "likeliest, then longer, first");
+    assert!(d.predict("工资", 5).iter().all(|c| c.consumed == 0));
+    assert_eq!(d.predict("工资", 1).len(), 1);
+    // The last word of a longer text counts.
+    assert_eq!(d.predict("老板拖欠工资", 5).len(), 2);
+    assert_eq!(d.predict("老板", 5)[0].word, "拖欠");
+    // Nothing known, nothing predicted.
+    assert!(d.predict("月", 5).is_empty());
+    assert!(d.predict("", 5).is_empty());
+    assert!(small_model(false).predict("工资", 5).is_empty());
+}
+
+#[test]
+fn damaged_transitions_are_refused_with_the_line() {
+    let d = || Dictionary::parse(SMALL_WORDS).unwrap();
+    for (text, line) in [
+        ("w\t工资\t被\n", 1),
+        ("# c\nw\t工资\t被\t0\n", 2),
+        ("w\t工资\t被\t2000000\n", 1),
+        ("c\t三个\t月\t20\n", 1),
+        ("x\t三\t个\t20\n", 1),
+        ("c\t三\t个\tmany\n", 1),
+    ] {
+        match d().with_transitions(text) {
+            Err(DictionaryError::Corrupt { line: l, .. }) => assert_eq!(l, line, "{text:?}"),
+            other => panic!("{text:?}: {other:?}"),
+        }
+    }
+    // Words the dictionary lacks (a station's own, smaller one) are skipped, not refused.
+    let d = d().with_transitions("w\t工资\t加班费\t5000\n").unwrap();
+    assert!(d.predict("工资", 5).is_empty());
+}
+
+/// The dictionary the kiosk ships, parsed once for the tests below.
+fn builtin() -> &'static Dictionary {
+    static BUILTIN_DICT: std::sync::OnceLock<Dictionary> = std::sync::OnceLock::new();
+    BUILTIN_DICT.get_or_init(|| Dictionary::builtin().expect("the built-in dictionary loads"))
+}
+
+#[test]
+fn the_shipped_dictionary_writes_what_residents_say() {
+    let d = builtin();
+    assert!(d.has_transitions());
+    // The issue's examples: 三 was sixth for `sangeyue`, 戈语 first for `geyue`, 了 for `lbtqgz`.
+    assert_eq!(words(d, "sangeyue", Options::default())[0], "三个月");
+    let geyue = words(d, "geyue", Options::default());
+    let at = |w: &str| geyue.iter().position(|g| g == w);
+    assert!(at("个月").is_some() && at("个月") < at("戈语"), "{geyue:?}");
+    let lbtqgz = words(d, "lbtqgz", Options::default());
+    assert!(
+        lbtqgz.iter().take(5).any(|w| w == "老板拖欠工资"),
+        "{lbtqgz:?}"
+    );
+    assert_eq!(
+        words(d, "laobantuoqiangongzi", Options::default())[0],
+        "老板拖欠工资"
+    );
+    for (pinyin, phrase) in [
+        ("shanggeyue", "上个月"),
+        ("haojici", "好几次"),
+        ("meirenguan", "没人管"),
+        ("bugeiqian", "不给钱"),
+        ("meitianwanshang", "每天晚上"),
+    ] {
+        assert_eq!(words(d, pinyin, Options::default())[0], phrase, "{pinyin}");
+    }
+}
+
+#[test]
+fn the_shipped_dictionary_predicts_a_sensible_next_word() {
+    let d = builtin();
+    for (word, expected) in [
+        ("工资", &["三个月", "被拖欠", "到现在"][..]),
+        ("老板", &["拖着不给", "跑路", "不给"][..]),
+        ("楼上", &["每天晚上", "天天晚上", "半夜"][..]),
+        ("房东", &["不给", "不管", "突然"][..]),
+        ("希望", &["政府", "尽快处理"][..]),
+    ] {
+        let next: Vec<String> = d.predict(word, 8).into_iter().map(|c| c.word).collect();
+        assert!(
+            expected.iter().all(|e| next.iter().any(|n| n == e)),
+            "after {word}: {next:?}, expected {expected:?} among them"
+        );
     }
 }

@@ -30,6 +30,8 @@ const ESSENTIAL: &[(&str, &str)] = &[
     ("完成，回到首页", "Done, back to start"),
     ("查看我的查询码", "Show my tracking code"),
     ("继续填写我的诉求", "Go on with my request"),
+    // Help, on every resident's screen (checked below).
+    ("求助", "Help"),
     ("我还在，继续", "I'm here, continue"),
     ("清除，回到首页", "Clear and go back to start"),
     // The language switch, each named in itself.
@@ -84,6 +86,29 @@ fn check(config: &Arc<KioskConfig>, shot: &Shot, problems: &mut Vec<String>) -> 
             .match_descendants()
             .match_accessible_role(AccessibleRole::Button)
             .find_all();
+        // Help is on every screen a resident sees, in every mode (the header's, which says
+        // staff are coming once pressed).
+        let help = match shot.language {
+            Language::En => ["Help", "Staff called"],
+            _ => ["求助", "已呼叫工作人员"]
+                .map(|zh| domain::words::translation(shot.language, zh).unwrap_or(zh)),
+        };
+        let residents = !shot.screen.name().starts_with("staff-");
+        if residents
+            && !buttons.iter().any(|b| {
+                b.accessible_label()
+                    .is_some_and(|l| help.contains(&l.as_str()))
+            })
+        {
+            problems.push(format!(
+                "{} {:?} {}×{}{}: no Help button",
+                shot.screen.name(),
+                shot.language,
+                shot.size.0,
+                shot.size.1,
+                if shot.elderly { " elderly" } else { "" },
+            ));
+        }
         for button in buttons {
             let Some(label) = button.accessible_label() else {
                 continue;

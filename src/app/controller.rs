@@ -36,9 +36,11 @@ use super::appointments::{look_up, Book, Booked, Looked, OpenNow, ScannedBooking
 use super::backend::{Backend, BackendEvent, TestPrint};
 use super::pinyin::{Composer, PinyinDictionary};
 use super::qr::qr_image;
+use super::read_aloud;
 use super::staff::Staff;
 use super::ui::{AppWindow, PrintState, Problem, ScanProblem, Screen};
 use super::view::{collect_typed, problem_of, problem_of_case, render, screen_of};
+use super::voice::Voice;
 use super::wizard::{Alarm, Move, Step, Wizard};
 use devices::scanner::{Scan, MAX_LINE};
 use domain::{CaseError, Language, RiskLevel, Service, TokenError, TrackingToken};
@@ -106,11 +108,14 @@ pub struct Station {
     pub(crate) open_now: Option<OpenNow>,
     /// The keyboard's pinyin dictionary (its `problem` is for the staff console).
     pub(crate) pinyin: PinyinDictionary,
+    /// The station speaks: the screens offer "读给我听".
+    pub(crate) voice_on: bool,
 }
 
 impl Station {
     fn new(config: Arc<KioskConfig>) -> Station {
         Station {
+            voice_on: false,
             pinyin: PinyinDictionary::new(config.ime.fuzzy),
             config,
             printer: None,
@@ -446,6 +451,10 @@ pub struct Controller {
     refresh: Timer,
     /// Bumped whenever a session starts, so that an answer for a resident who left is dropped.
     visit: Cell<u64>,
+    /// Reads screens aloud ("读给我听", elderly mode, a long press); silent until `set_voice`.
+    voice: RefCell<Voice>,
+    /// The screen last drawn, so that elderly mode reads each new screen once.
+    shown: Cell<Option<Screen>>,
     me: Weak<Controller>,
 }
 
@@ -481,6 +490,7 @@ impl Controller {
         ops: Box<dyn Operations>,
     ) -> Rc<Controller> {
         let language = config.ui.default_language;
+        let voice = RefCell::new(Voice::silent(&config));
         let controller = Rc::new_cyclic(|me| Controller {
             app: app.as_weak(),
             state: RefCell::new(State {
@@ -494,6 +504,8 @@ impl Controller {
             notice: Timer::default(),
             refresh: Timer::default(),
             visit: Cell::new(0),
+            voice,
+            shown: Cell::new(None),
             me: me.clone(),
         });
         controller.connect(app);
@@ -531,6 +543,17 @@ impl Controller {
         let result = change(&mut st);
         if let Some(app) = &app {
             render(app, &st);
+        }
+        let screen = st.session.screen();
+        if self.shown.replace(Some(screen)) != Some(screen) {
+            // A new screen: what was being read belongs to the one before. Elderly mode reads
+            // the new one by itself.
+            let voice = self.voice.borrow();
+            voice.cancel();
+            if st.session.elderly {
+                let words = read_aloud::screen_words(&st);
+                voice.say(voice.language_for(st.session.language), &words);
+            }
         }
         result
     }
@@ -641,6 +664,8 @@ impl Controller {
         on!(on_submit, |c| c.next());
         on!(on_show_code, |c| c.show_code());
         on!(on_dismiss_alarm, |c| c.dismiss_alarm());
+        on!(on_read_aloud, |c| c.read_aloud());
+        on!(on_read_out, |c, text: SharedString| c.read_out(&text));
         on!(on_finish, |c| c.go_home());
         on!(on_set_language, |c, code: SharedString| {
             if let Some(language) = Language::parse(&code) {
@@ -1212,6 +1237,37 @@ impl Controller {
                 intake.wizard.draft.language = language;
             }
         });
+    }
+
+    /// The voice the screens are read with (the station's, from `[voice]`).
+    pub fn set_voice(&self, voice: Voice) {
+        self.update(|st| st.station.voice_on = voice.is_on());
+        *self.voice.borrow_mut() = voice;
+    }
+
+    /// Offers "读给我听" whatever the voice (screenshots show the screens of a station that
+    /// speaks, without a sound).
+    pub(crate) fn show_read_aloud(&self, shown: bool) {
+        self.update(|st| st.station.voice_on = shown);
+    }
+
+    /// "读给我听": the screen's title and choices, from the start.
+    pub fn read_aloud(&self) {
+        let st = self.state.borrow();
+        let voice = self.voice.borrow();
+        voice.cancel();
+        voice.say(
+            voice.language_for(st.session.language),
+            &read_aloud::screen_words(&st),
+        );
+    }
+
+    /// A long press on a button: its words, instead of whatever was being read.
+    pub fn read_out(&self, text: &str) {
+        let language = self.state.borrow().session.language;
+        let voice = self.voice.borrow();
+        voice.cancel();
+        voice.say(voice.language_for(language), text);
     }
 
     /// The elderly mode's "call staff" button: the same `Kiosk::call_staff` as `staff call`;

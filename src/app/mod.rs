@@ -18,6 +18,7 @@ pub mod controller;
 pub mod display;
 pub mod pinyin;
 pub mod qr;
+pub(crate) mod read_aloud;
 pub mod screenshot;
 pub mod staff;
 pub(crate) mod tasks;
@@ -64,7 +65,9 @@ pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
     let backend = backend::Backend::start(config.clone())
         .with_context(|| format!("cannot start the kiosk in {}", config.data_dir.display()))?;
     let liveness = backend.0.liveness();
+    let voice = voice::Voice::from_config(&config);
     let controller = controller::Controller::new(&app, config, backend);
+    controller.set_voice(voice);
     let _supervised = supervise(liveness);
     app.run().context("the kiosk window stopped unexpectedly")?;
     drop(controller);

@@ -288,6 +288,8 @@ pub fn with_screen(
     super::view::fit_to_panel(app.window());
     let ops = AtOnce::for_shot(&config, shot)?;
     let controller = Controller::with_operations(&app, config.clone(), Box::new(ops));
+    // The screens as a station that speaks shows them ("读给我听"), without a sound.
+    controller.show_read_aloud(config.voice.enabled);
     controller.set_language(shot.language);
     controller.set_elderly(shot.elderly);
     tour(&app, &controller, &config, shot)?;

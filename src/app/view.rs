@@ -118,6 +118,7 @@ pub fn render(app: &AppWindow, state: &State) {
     api.set_language(s(lang.code()));
     api.set_elderly(session.elderly);
     api.set_staff_called(session.staff_called);
+    api.set_voice_on(state.station.voice_on);
     api.set_screen(session.screen());
     api.set_problem(session.problem);
     api.set_busy(session.busy);

@@ -20,6 +20,7 @@ mod intake;
 mod pinyin;
 mod pinyin_fallback;
 mod printer_out;
+mod read_aloud;
 mod safety_first;
 mod scan;
 mod staff;
@@ -41,6 +42,7 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("pinyin::a_resident_writes_chinese_with_pinyin", pinyin::a_resident_writes_chinese_with_pinyin),
     ("pinyin_fallback::an_empty_dictionary_file_leaves_letters_and_tells_staff", pinyin_fallback::an_empty_dictionary_file_leaves_letters_and_tells_staff),
     ("printer_out::with_the_printer_out_of_paper_the_resident_still_files_and_sees_the_code", printer_out::with_the_printer_out_of_paper_the_resident_still_files_and_sees_the_code),
+    ("read_aloud::the_screen_is_read_aloud_on_request_a_held_button_says_itself_and_elderly_mode_reads_each_screen", read_aloud::the_screen_is_read_aloud_on_request_a_held_button_says_itself_and_elderly_mode_reads_each_screen),
     ("safety_first::every_high_risk_answer_and_keyword_brings_the_emergency_numbers_before_any_other_step", safety_first::every_high_risk_answer_and_keyword_brings_the_emergency_numbers_before_any_other_step),
     ("scan::a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_track", scan::a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_track),
     ("staff::staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served", staff::staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served),

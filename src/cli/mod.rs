@@ -116,6 +116,23 @@ enum ImeCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The candidates for one handwritten character, best first. Reads its strokes as JSON on
+    /// standard input: `{"width": W, "height": H, "strokes": [[[x, y], …], …]}`, the pad's size
+    /// and each stroke's points in the order drawn, y growing downward.
+    Handwrite(HandwriteArgs),
+}
+
+#[derive(clap::Args)]
+struct HandwriteArgs {
+    /// How many candidates to print.
+    #[arg(long, default_value_t = 10)]
+    limit: usize,
+    /// A zinnia model file instead of Debian's tegaki-zinnia-simplified-chinese
+    /// (/usr/share/tegaki/models/zinnia/handwriting-zh_CN.model).
+    #[arg(long, value_name = "FILE")]
+    model: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -379,13 +396,16 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
 
 fn ime_cmd(config: &KioskConfig, cmd: ImeCommand) -> anyhow::Result<()> {
     use ime::{Dictionary, Options, Session};
-    let ImeCommand::Suggest {
-        pinyin,
-        fuzzy,
-        limit,
-        dictionary,
-        json,
-    } = cmd;
+    let (pinyin, fuzzy, limit, dictionary, json) = match cmd {
+        ImeCommand::Suggest {
+            pinyin,
+            fuzzy,
+            limit,
+            dictionary,
+            json,
+        } => (pinyin, fuzzy, limit, dictionary, json),
+        ImeCommand::Handwrite(args) => return handwrite_cmd(args),
+    };
     let dict = Dictionary::configured(dictionary.as_deref().or(config.ime.dictionary.as_deref()))?;
     let fuzzy = fuzzy || config.ime.fuzzy;
     let candidates = dict.suggest(&pinyin, Options { fuzzy }, &Session::default());
@@ -406,6 +426,64 @@ fn ime_cmd(config: &KioskConfig, cmd: ImeCommand) -> anyhow::Result<()> {
         }
         if shown.is_empty() {
             println!("no candidates for `{pinyin}`");
+        }
+    }
+    Ok(())
+}
+
+/// One character's strokes, as `ime handwrite` reads them on standard input.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandwrittenInk {
+    width: f32,
+    height: f32,
+    strokes: Vec<Vec<(f32, f32)>>,
+}
+
+/// The most `ime handwrite` reads from standard input (the most points a character may have
+/// take a tenth of it).
+const HANDWRITING_INPUT_MAX: u64 = 1 << 20;
+
+fn handwrite_cmd(args: HandwriteArgs) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut input = String::new();
+    std::io::stdin()
+        .lock()
+        .take(HANDWRITING_INPUT_MAX + 1)
+        .read_to_string(&mut input)
+        .context("cannot read the strokes from standard input")?;
+    if input.len() as u64 > HANDWRITING_INPUT_MAX {
+        bail!("the strokes on standard input are over {HANDWRITING_INPUT_MAX} bytes");
+    }
+    let ink: HandwrittenInk = serde_json::from_str(&input).context(
+        "standard input is not one character's strokes, \
+         {\"width\": W, \"height\": H, \"strokes\": [[[x, y], …], …]}",
+    )?;
+    let ink = handwriting::Ink {
+        width: ink.width,
+        height: ink.height,
+        strokes: ink.strokes,
+    };
+    let model = args
+        .model
+        .unwrap_or_else(|| PathBuf::from(handwriting::DEFAULT_MODEL));
+    let recognizer = handwriting::load(&model)?;
+    let candidates = recognizer
+        .classify(&ink, args.limit)
+        .context("the strokes on standard input")?;
+    if args.json {
+        output::print(&output::Handwriting {
+            candidates: candidates
+                .into_iter()
+                .map(|c| output::HandwritingCandidate {
+                    character: c.character,
+                    score: c.score,
+                })
+                .collect(),
+        })?;
+    } else {
+        for (i, c) in candidates.iter().enumerate() {
+            println!("{:>2}. {}  {:.3}", i + 1, c.character, c.score);
         }
     }
     Ok(())

@@ -363,6 +363,22 @@ pub(super) struct ImeSuggestion {
     pub consumed: Vec<usize>,
 }
 
+/// `ime handwrite --json`: the characters one handwritten character may be.
+#[derive(Debug, Serialize)]
+pub(super) struct Handwriting {
+    /// The candidates, best first (DESIGN §9: scripts read it).
+    pub candidates: Vec<HandwritingCandidate>,
+}
+
+/// One candidate of [`Handwriting`].
+#[derive(Debug, Serialize)]
+pub(super) struct HandwritingCandidate {
+    /// The character.
+    pub character: String,
+    /// The recogniser's score: higher is likelier; scores compare within one answer only.
+    pub score: f32,
+}
+
 /// `erase-expired --json`: what the erasure of old personal data erased.
 #[derive(Debug, Serialize)]
 pub(super) struct Erasure {
@@ -860,6 +876,15 @@ mod tests {
             candidates: vec!["你好".into()],
             consumed: vec![5],
         });
+        assert_eq!(
+            same_as_sorted(&Handwriting {
+                candidates: vec![HandwritingCandidate {
+                    character: "工".into(),
+                    score: 0.5,
+                }],
+            }),
+            r#"{"candidates":[{"character":"工","score":0.5}]}"#
+        );
         same_as_sorted(&Erasure {
             bookings: 1,
             cases: 2,
@@ -1020,6 +1045,7 @@ mod tests {
             },
             &["candidates"],
         );
+        has(&Handwriting { candidates: vec![] }, &["candidates"]);
         let codes: Vec<&str> = PrinterState::ALL.iter().map(Code::code).collect();
         assert_eq!(
             codes,

@@ -21,6 +21,9 @@ const ABBREVIATED: f32 = 1.5;
 const LONE_INITIAL: f32 = 5.0;
 /// The syllable still being typed, at the very end.
 const TYPING: f32 = 0.5;
+/// A syllable matched through a fuzzy pair (`shang` typed as `san`) when the letters typed are
+/// a syllable too: what was typed is likelier what was meant.
+const FUZZY: f32 = 1.0;
 /// Paths kept at each position.
 const BEAM: usize = 4;
 /// Words kept for one cut of the letters inside the input (at the start, all the candidates
@@ -62,6 +65,9 @@ struct Piece {
     token: Token,
     end: usize,
     kind: Kind,
+    /// The syllable typed, when the letters are one (with fuzzy pairs the token may stand for
+    /// others too).
+    exact: Option<u16>,
 }
 
 /// The lattice of one input.
@@ -213,6 +219,7 @@ impl Dictionary {
             let ids = self.fuzzy_ids(&body[q..q + len], fuzzy);
             if !ids.is_empty() {
                 pieces.push(Piece {
+                    exact: self.syllable_ids.get(&body[q..q + len]).copied(),
                     token: Token::Full(ids),
                     end: q + len,
                     kind: Kind::Whole,
@@ -223,6 +230,7 @@ impl Dictionary {
         let letter = &body[q..q + 1];
         if self.is_syllable_start(letter) {
             pieces.push(Piece {
+                exact: None,
                 token: Token::Prefix(letter.to_owned()),
                 end: q + 1,
                 kind: if q + 1 == n {
@@ -236,6 +244,7 @@ impl Dictionary {
         if run_end == n && rest.len() > 1 && !self.is_syllable(rest) && self.is_syllable_start(rest)
         {
             pieces.push(Piece {
+                exact: None,
                 token: Token::Prefix(rest.to_owned()),
                 end: n,
                 kind: Kind::Typing,
@@ -259,10 +268,11 @@ impl Dictionary {
                     for &i in list {
                         let e = &self.entries[i as usize];
                         if self.matches(e, seq.iter().map(|p| &p.token)) {
+                            let fuzzy = if fuzzy { fuzzy_penalty(seq, e) } else { 0.0 };
                             out.push(Edge {
                                 entry: i,
                                 end,
-                                score: self.lp(e) - penalty,
+                                score: self.lp(e) - penalty - fuzzy,
                                 initials,
                             });
                             found += 1;
@@ -279,6 +289,15 @@ impl Dictionary {
             seq.pop();
         }
     }
+}
+
+/// What matching a word's syllables through fuzzy pairs costs.
+fn fuzzy_penalty(seq: &[Piece], e: &Entry) -> f32 {
+    seq.iter()
+        .zip(e.syllables.iter())
+        .filter(|(p, &s)| p.exact.is_some_and(|x| x != s))
+        .count() as f32
+        * FUZZY
 }
 
 /// What typing a word by these tokens costs.

@@ -292,6 +292,9 @@ fn the_shipped_dictionary_writes_what_residents_say() {
     assert!(d.has_transitions());
     // The examples: 三 was sixth for `sangeyue`, 戈语 first for `geyue`, 了 for `lbtqgz`.
     assert_eq!(words(d, "sangeyue", Options::default())[0], "三个月");
+    // With fuzzy pairs `san` may be `shang` too, but what was typed comes first (上个月 next).
+    let fuzzy = words(d, "sangeyue", Options { fuzzy: true });
+    assert_eq!(fuzzy[0], "三个月", "{fuzzy:?}");
     let geyue = words(d, "geyue", Options::default());
     let at = |w: &str| geyue.iter().position(|g| g == w);
     assert!(at("个月").is_some() && at("个月") < at("戈语"), "{geyue:?}");

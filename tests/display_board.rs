@@ -113,7 +113,9 @@ fn a_high_risk_case_calls_staff_on_the_board_until_they_acknowledge_it() {
     let red = (0..w)
         .step_by(8)
         .filter(|&x| {
-            let i = (((h - 40) * w + x) * 4) as usize;
+            // Inside the band, which sits under the rest (in the board's bottom padding's
+            // place minus its own height), not over it.
+            let i = (((h - 100) * w + x) * 4) as usize;
             rgba[i] > 180 && rgba[i + 1] < 80 && rgba[i + 2] < 80
         })
         .count();

@@ -5,7 +5,8 @@
 //! asked through [`Controller::work`] off the UI thread.
 //!
 //! - Take a number: the lane's service, then "elderly, disabled or pregnant?" (priority,
-//!   self-declared), then `Kiosk::take_ticket`; the ticket screen shows the number, how many are
+//!   self-declared; not asked in elderly mode, whose numbers are priority ones), then
+//!   `Kiosk::take_ticket`; the ticket screen shows the number, how many are
 //!   ahead and the wait range, and asks again every few seconds. From a case's result screen
 //!   the number is taken for the case (`take_ticket(…, Some(code))`, one slip for both).
 //! - Book: the services someone gives appointments for (`bookable_services`), the slots of the
@@ -21,7 +22,7 @@ use super::controller::{Controller, Flow, Session, TakeNumber};
 use super::qr::qr_image;
 use super::ui::{BookingNote, PrintState, Problem, Screen};
 use domain::roster::{self, Provider, SlotError, TimeOfDay};
-use domain::{qr_payload, Phone, TrackingToken};
+use domain::{qr_payload, Language, Phone, TrackingToken};
 use station::kiosk::{
     station_day, station_offset, CodeKind, Kiosk, KioskError, LaneView, QueueError, SlotView,
     TicketView,
@@ -265,16 +266,32 @@ impl Controller {
         self.refresh_open_now();
     }
 
+    /// The lane's service is chosen: "elderly, disabled or pregnant?" comes next, except in
+    /// elderly mode (长辈模式), whose resident is not asked again: the number is a priority one.
     pub fn choose_lane(&self, service: &str) {
-        self.update(|st| {
+        let asked = self.update(|st| {
             if st.station.config.catalogue.service(service).is_none() {
-                return;
+                return None;
             }
-            if let Flow::TakeNumber(take) = &mut st.session.flow {
+            let session = &mut st.session;
+            let Flow::TakeNumber(take) = &mut session.flow else {
+                return None;
+            };
+            session.problem = Problem::None;
+            if !session.elderly {
                 take.lane = Some(service.to_owned());
-                st.session.problem = Problem::None;
+                return None;
             }
+            // Elderly mode: the lanes stay on screen while the priority number is taken.
+            if session.busy {
+                return None;
+            }
+            session.busy = true;
+            Some((service.to_owned(), session.language))
         });
+        if let Some((service, language)) = asked {
+            self.take_ticket(service, true, language);
+        }
     }
 
     /// The answer to "elderly, disabled or pregnant?": takes the ticket.
@@ -294,9 +311,12 @@ impl Controller {
             session.busy = true;
             Some(asked)
         });
-        let Some((service, language)) = asked else {
-            return;
-        };
+        if let Some((service, language)) = asked {
+            self.take_ticket(service, priority, language);
+        }
+    }
+
+    fn take_ticket(&self, service: String, priority: bool, language: Language) {
         self.work(
             true,
             move |k| k.take_ticket(&service, priority, None, language, Utc::now()),

@@ -51,6 +51,7 @@ use devices::printer::transport::PrinterLink;
 use devices::scanner::Scan;
 use devices::systemd::Liveness;
 use domain::CaseDraft;
+use handwriting::{ModelError, Recognizer};
 use hub::RunningHub;
 use ime::{Dictionary, DictionaryError};
 use slip::profile::PrinterProfile;
@@ -441,6 +442,30 @@ impl Operations for Backend {
         }
         on_ui_thread(rx, move |dict| {
             reply(dict.unwrap_or_else(|| Err(stopped(shown, "the loading thread stopped".into()))))
+        });
+    }
+
+    fn load_handwriting(&self, reply: Reply<Result<Arc<Recognizer>, ModelError>>) {
+        let path = self.config.ime.handwriting_model.clone();
+        let stopped = |path: &std::path::Path, reason: String| ModelError::Unreadable {
+            path: path.display().to_string(),
+            reason,
+        };
+        let (tx, rx) = oneshot::channel();
+        let spawned = {
+            let path = path.clone();
+            std::thread::Builder::new()
+                .name("handwriting-model".into())
+                .spawn(move || {
+                    let _ = tx.send(handwriting::load(&path).map(Arc::new));
+                })
+        };
+        if let Err(e) = spawned {
+            reply(Err(stopped(&path, e.to_string())));
+            return;
+        }
+        on_ui_thread(rx, move |model| {
+            reply(model.unwrap_or_else(|| Err(stopped(&path, "the loading thread stopped".into()))))
         });
     }
 

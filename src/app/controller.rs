@@ -34,7 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::appointments::{look_up, Book, Booked, Looked, OpenNow, ScannedBooking, TicketShown};
 use super::backend::{Backend, BackendEvent, TestPrint};
-use super::pinyin::{Composer, PinyinDictionary};
+use super::pinyin::{Composer, Pen, PinyinDictionary};
 use super::qr::qr_image;
 use super::read_aloud;
 use super::staff::Staff;
@@ -44,9 +44,10 @@ use super::voice::Voice;
 use super::wizard::{Alarm, Move, Step, Wizard};
 use devices::scanner::{Scan, MAX_LINE};
 use domain::{CaseError, Language, RiskLevel, Service, TokenError, TrackingToken};
+use handwriting::{ModelError, Recognizer};
 use ime::{Dictionary, DictionaryError};
 use slip::status::PrinterState;
-use station::config::KioskConfig;
+use station::config::{KioskConfig, DONE_PROMPT_S};
 use station::kiosk::{DrainReport, Filed, Kiosk, KioskError, LaneView, PrintOutcome, Tracked};
 use station::store::PrintJobState;
 
@@ -81,6 +82,8 @@ pub(crate) trait Operations {
     fn track(&self, code: String, reply: Reply<Result<Tracked, KioskError>>);
     /// Loads the station's pinyin dictionary; until it comes, the keys type letters.
     fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>);
+    /// Loads the handwriting pad's model; until it comes (or if it cannot), no pad is offered.
+    fn load_handwriting(&self, reply: Reply<Result<Arc<Recognizer>, ModelError>>);
     /// Staff's printer and outbox actions. `None`: the worker stopped before answering.
     fn paper_refilled(&self, reply: Reply<Option<Result<(), KioskError>>>);
     fn test_print(&self, reply: Reply<Option<Result<TestPrint, KioskError>>>);
@@ -184,6 +187,15 @@ impl Session {
     /// The screen the flow is on.
     pub fn screen(&self) -> Screen {
         self.flow.screen()
+    }
+
+    /// The screen shows something done and kept: a case filed (its code), a number taken, a
+    /// booking made. Leaving it loses nothing.
+    pub fn finished(&self) -> bool {
+        matches!(
+            self.screen(),
+            Screen::Result | Screen::Ticket | Screen::BookDone
+        )
     }
 
     /// Moves to another flow: the last one's data and its problem go.
@@ -337,6 +349,65 @@ impl Track {
         self.scan = ScanProblem::None;
         self.check = CodeCheck::of(text);
     }
+
+    /// The characters of the code as typed, without the spaces and dashes between groups: what
+    /// the code's slots show (upper case, as on the slip).
+    pub(crate) fn characters(&self) -> Vec<char> {
+        self.code
+            .chars()
+            .filter(|c| !is_separator(*c))
+            .map(|c| c.to_ascii_uppercase())
+            .collect()
+    }
+
+    /// A key of the code keypad: a character of a code, or Delete (`"\u{8}"`). A code has
+    /// [`CODE_CHARACTERS`] characters, so a character past them is not taken. True when this
+    /// key typed the last character and the check is right: the search starts by itself.
+    pub(crate) fn keyed(&mut self, key: &str) -> bool {
+        if key == "\u{8}" {
+            let mut code = self.code.trim_end_matches(is_separator).to_owned();
+            code.pop();
+            self.edited(&code);
+            return false;
+        }
+        if self.characters().len() >= CODE_CHARACTERS {
+            return false;
+        }
+        let code = format!("{}{}", self.code, key);
+        self.edited(&code);
+        self.check == CodeCheck::Ok
+    }
+
+    /// A key a keyboard-wedge scanner (or any keyboard) typed on Track: a character is added
+    /// as it is (the check reads scanned codes and tracking URLs), Backspace deletes; modifier,
+    /// arrow and function keys (control or private-use characters) are not text. Enter is the
+    /// caller's. What is typed is bounded like a scanned line.
+    pub(crate) fn typed(&mut self, text: &str) {
+        if text == "\u{8}" {
+            let mut code = self.code.clone();
+            code.pop();
+            self.edited(&code);
+            return;
+        }
+        let printable = |c: &char| !c.is_control() && !('\u{E000}'..='\u{F8FF}').contains(c);
+        let mut code = self.code.clone();
+        for c in text.chars().filter(printable) {
+            if code.len() + c.len_utf8() <= MAX_LINE {
+                code.push(c);
+            }
+        }
+        if code != self.code {
+            self.edited(&code);
+        }
+    }
+}
+
+/// Characters in a tracking code: 16 and the check character.
+pub(crate) const CODE_CHARACTERS: usize = 17;
+
+/// What may stand between the groups of a typed code (the token's parser skips them too).
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '-' | '‐' | '–' | '—' | '－' | '_')
 }
 
 /// How a typed code checks.
@@ -426,11 +497,26 @@ impl Wedge {
 impl State {
     /// Whether the keyboard composes pinyin now: a text field for the resident's words is
     /// showing (not the tracking code's).
+    /// Seconds without a touch before "still there?", and how long the question waits: shorter
+    /// on a finished screen (its code is on the slip; the next resident should not find it).
+    pub(crate) fn idle_times(&self) -> (u32, u32) {
+        let ui = &self.station.config.ui;
+        if self.session.finished() {
+            (ui.done_timeout_s - DONE_PROMPT_S, DONE_PROMPT_S)
+        } else {
+            (
+                self.station.config.idle_timeout_s(self.session.elderly),
+                ui.still_there_s,
+            )
+        }
+    }
+
     pub(crate) fn composing(&self) -> bool {
         let words = self.session.intake().is_some_and(|intake| {
             intake.text_entry.is_some() || intake.wizard.step() == Step::Description
         });
-        words && self.session.composer.active(&self.station.pinyin)
+        let composer = &self.session.composer;
+        words && (composer.active(&self.station.pinyin) || composer.writing)
     }
 }
 
@@ -515,6 +601,12 @@ impl Controller {
                 c.update(|st| st.station.pinyin.loaded(dict));
             }
         }));
+        let weak = Rc::downgrade(&controller);
+        controller.ops.load_handwriting(Box::new(move |model| {
+            if let Some(c) = weak.upgrade() {
+                c.update(|st| st.station.pinyin.handwriting_loaded(model));
+            }
+        }));
         apply_language(language);
         controller.update(|_| ());
         let weak = Rc::downgrade(&controller);
@@ -546,6 +638,8 @@ impl Controller {
         }
         let screen = st.session.screen();
         if self.shown.replace(Some(screen)) != Some(screen) {
+            // A finished screen waits less than one being filled in.
+            self.arm_idle(st.idle_times().0);
             // A new screen: what was being read belongs to the one before. Elderly mode reads
             // the new one by itself.
             let voice = self.voice.borrow();
@@ -665,6 +759,15 @@ impl Controller {
         on!(on_show_code, |c| c.show_code());
         on!(on_dismiss_alarm, |c| c.dismiss_alarm());
         on!(on_read_aloud, |c| c.read_aloud());
+        on!(on_ime_write_toggle, |c| c.ime_write_toggle());
+        on!(on_ime_clear_ink, |c| c.ime_clear_ink());
+        on!(on_ime_pen, |c,
+                         kind: i32,
+                         x: f32,
+                         y: f32,
+                         width: f32,
+                         height: f32| c
+            .ime_pen(kind, x, y, width, height));
         on!(on_read_out, |c, text: SharedString| c.read_out(&text));
         on!(on_finish, |c| c.go_home());
         on!(on_set_language, |c, code: SharedString| {
@@ -685,6 +788,9 @@ impl Controller {
         on!(on_track_edited, |c, text: SharedString| c
             .track_edited(&text));
         on!(on_track_submit, |c| c.track_submit());
+        on!(on_track_key, |c, key: SharedString| c.track_key(&key));
+        on!(on_track_clear, |c| c.track_clear());
+        on!(on_track_typed, |c, text: SharedString| c.track_typed(&text));
         on!(on_scanner_key, |c, text: SharedString| c.scanner_key(&text));
         on!(on_dismiss_scan_held, |c| c.dismiss_scan_held());
         on!(on_open_take_number, |c| c.open_take_number());
@@ -977,8 +1083,64 @@ impl Controller {
         });
     }
 
+    /// A key of the code keypad (a character, or `"\u{8}"` to delete). The key that completes
+    /// the code with the right check character starts the search: no Search press is needed.
+    /// Nothing is typed while a lookup is under way.
+    pub fn track_key(&self, key: &str) {
+        let complete = self.update(|st| {
+            if st.session.busy {
+                return None;
+            }
+            let Flow::Track(track) = &mut st.session.flow else {
+                return None;
+            };
+            track
+                .keyed(key)
+                .then(|| TrackingToken::from_scan(&track.code).ok())
+                .flatten()
+        });
+        if let Some(token) = complete {
+            self.lookup(token.as_str().to_owned());
+        }
+    }
+
+    /// The keypad's Clear: the code starts again.
+    pub fn track_clear(&self) {
+        self.update(|st| {
+            if st.session.busy {
+                return;
+            }
+            if let Flow::Track(track) = &mut st.session.flow {
+                track.edited("");
+            }
+        });
+    }
+
+    /// A key typed on Track by a keyboard-wedge scanner: the scanned line builds up, and its
+    /// Enter looks it up as Search does.
+    pub fn track_typed(&self, text: &str) {
+        if text == "\n" || text == "\r" {
+            self.track_submit();
+            return;
+        }
+        self.update(|st| {
+            if st.session.busy {
+                return;
+            }
+            if let Flow::Track(track) = &mut st.session.flow {
+                track.typed(text);
+            }
+        });
+    }
+
+    /// Search (or a wedge scanner's Enter): looks the code up. While a lookup is under way
+    /// (one the last key started by itself) it does nothing, so a Search pressed out of habit
+    /// never starts a second one.
     pub fn track_submit(&self) {
         let token = self.update(|st| {
+            if st.session.busy {
+                return None;
+            }
             let Flow::Track(track) = &mut st.session.flow else {
                 return None;
             };
@@ -1224,6 +1386,34 @@ impl Controller {
         }
     }
 
+    /// The handwriting pad ⇄ the keys.
+    pub fn ime_write_toggle(&self) {
+        if let Some(raw) = self.update(|st| st.session.composer.toggle_writing()) {
+            self.type_texts(&[raw]);
+        }
+    }
+
+    /// A finger on the handwriting pad (`kind` 0 down, 1 moving, 2 up; the pad's size comes
+    /// with the first point of a stroke).
+    pub fn ime_pen(&self, kind: i32, x: f32, y: f32, width: f32, height: f32) {
+        let pen = match kind {
+            0 => Pen::Down {
+                x,
+                y,
+                width,
+                height,
+            },
+            1 => Pen::Move { x, y },
+            _ => Pen::Up,
+        };
+        self.update(|st| st.session.composer.pen(&st.station.pinyin, pen));
+    }
+
+    /// "重写": the pad wiped.
+    pub fn ime_clear_ink(&self) {
+        self.update(|st| st.session.composer.clear_ink());
+    }
+
     // ---- settings ---------------------------------------------------------------------------
 
     pub fn set_language(&self, language: Language) {
@@ -1298,16 +1488,18 @@ impl Controller {
     pub fn activity(&self) {
         let (timeout, prompting) = {
             let st = self.state.borrow();
-            (
-                st.station.config.idle_timeout_s(st.session.elderly),
-                st.session.still_there.is_some(),
-            )
+            (st.idle_times().0, st.session.still_there.is_some())
         };
         if prompting {
             self.give_up.stop();
             self.countdown.stop();
             self.update(|st| st.session.still_there = None);
         }
+        self.arm_idle(timeout);
+    }
+
+    /// Starts the idle clock again: `timeout` seconds from now the kiosk asks "still there?".
+    fn arm_idle(&self, timeout: u32) {
         let weak = self.me.clone();
         self.idle.start(
             TimerMode::SingleShot,
@@ -1328,7 +1520,7 @@ impl Controller {
             (
                 st.session.screen() == Screen::Home,
                 st.session == Session::new(config.ui.default_language, false),
-                config.ui.still_there_s,
+                st.idle_times().1,
             )
         };
         if at_home {

@@ -7,6 +7,9 @@
 //! The composer is part of the resident's session, so a new session forgets all of it.
 //! Plain Rust; the controller feeds it keys and sends what it returns to the focused text field.
 
+use std::sync::Arc;
+
+use handwriting::{Ink, ModelError, Recognizer, MAX_POINTS, MAX_STROKES};
 use ime::{Candidate, Dictionary, DictionaryError, Options, Session, MAX_INPUT};
 
 /// Candidates on one page at most.
@@ -14,6 +17,12 @@ pub const MAX_PER_PAGE: usize = 8;
 
 /// Words predicted after a pick, at most (a few pages).
 const MAX_PREDICTED: usize = 24;
+
+/// Characters the handwriting pad offers for what was drawn, at most (a few pages).
+const MAX_RECOGNIZED: usize = 20;
+
+/// The characters written last that predictions look back on, at most.
+const MAX_PREVIOUS: usize = 4;
 
 /// How many characters one page of candidates may hold (a word costs its characters and one
 /// for its button's margins), so that the bar fits beside the page buttons at the keyboard's
@@ -35,6 +44,10 @@ pub struct PinyinDictionary {
     pub(crate) problem: Option<String>,
     /// Southern fuzzy pairs (`[ime] fuzzy`).
     fuzzy: bool,
+    /// The handwriting pad's recognizer, once its model has loaded.
+    handwriting: Option<Arc<Recognizer>>,
+    /// Why the handwriting model could not be loaded, for staff.
+    pub(crate) handwriting_problem: Option<String>,
 }
 
 impl PinyinDictionary {
@@ -63,6 +76,45 @@ impl PinyinDictionary {
         self.dict.is_some()
     }
 
+    /// The handwriting model arrived (or could not be loaded: the pad is not offered).
+    pub fn handwriting_loaded(&mut self, model: Result<Arc<Recognizer>, ModelError>) {
+        match model {
+            Ok(m) => {
+                self.handwriting = Some(m);
+                self.handwriting_problem = None;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "handwriting: the pad is not offered");
+                self.handwriting_problem = Some(e.to_string());
+            }
+        }
+    }
+
+    /// Whether the keyboard offers the handwriting pad.
+    pub fn handwriting_ready(&self) -> bool {
+        self.handwriting.is_some()
+    }
+
+    /// The characters `ink` may be, best first (none for ink the recognizer refuses).
+    fn recognize(&self, ink: &Ink) -> Vec<Candidate> {
+        let Some(recognizer) = &self.handwriting else {
+            return Vec::new();
+        };
+        match recognizer.classify(ink, MAX_RECOGNIZED) {
+            Ok(found) => found
+                .into_iter()
+                .map(|c| Candidate {
+                    word: c.character,
+                    consumed: 0,
+                })
+                .collect(),
+            Err(e) => {
+                tracing::debug!(error = %e, "handwriting: ink refused");
+                Vec::new()
+            }
+        }
+    }
+
     /// The candidates for `typed`, written after `previous`.
     fn suggest(&self, typed: &str, previous: &str, learned: &Session) -> Vec<Candidate> {
         match &self.dict {
@@ -74,12 +126,20 @@ impl PinyinDictionary {
         }
     }
 
-    /// The words likely to follow `previous`.
+    /// The words likely to follow `previous`: after the longest of its last few characters
+    /// that the model knows something to follow (characters written one by one on the pad
+    /// make a word together: 工, 资 → 工资 → 三个月).
     fn predict(&self, previous: &str) -> Vec<Candidate> {
-        match &self.dict {
-            Some(d) if !previous.is_empty() => d.predict(previous, MAX_PREDICTED),
-            _ => Vec::new(),
-        }
+        let Some(d) = &self.dict else {
+            return Vec::new();
+        };
+        let chars: Vec<char> = previous.chars().collect();
+        (1..=chars.len().min(MAX_PREVIOUS))
+            .rev()
+            .map(|n| chars[chars.len() - n..].iter().collect::<String>())
+            .map(|tail| d.predict(&tail, MAX_PREDICTED))
+            .find(|found| !found.is_empty())
+            .unwrap_or_default()
     }
 }
 
@@ -100,6 +160,29 @@ pub struct Composer {
     pages_back: Vec<usize>,
     /// What this resident picked.
     learned: Session,
+    /// The handwriting pad is up instead of the letters.
+    pub(crate) writing: bool,
+    /// The character being drawn on the pad: its strokes, and the pad's size.
+    strokes: Vec<Vec<(f32, f32)>>,
+    pad: (f32, f32),
+}
+
+/// A finger on the handwriting pad, in the pad's coordinates (y downward).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Pen {
+    /// A stroke starts; the pad is `width` × `height`.
+    Down {
+        x: f32,
+        y: f32,
+        width: f32,
+        height: f32,
+    },
+    Move {
+        x: f32,
+        y: f32,
+    },
+    /// The stroke ends: what was drawn is recognized.
+    Up,
 }
 
 impl Composer {
@@ -112,7 +195,89 @@ impl Composer {
 
     /// Whether letters are composed into pinyin now.
     pub fn active(&self, dict: &PinyinDictionary) -> bool {
-        dict.ready() && self.pinyin_mode
+        dict.ready() && self.pinyin_mode && !self.writing
+    }
+
+    /// The handwriting pad instead of the letters, and back. The pinyin not yet turned into
+    /// words goes in as letters.
+    pub fn toggle_writing(&mut self) -> Option<String> {
+        self.writing = !self.writing;
+        self.strokes.clear();
+        let raw = self.take_typed();
+        self.previous.clear();
+        (!raw.is_empty()).then_some(raw)
+    }
+
+    /// The finger on the pad. A stroke ends in recognition: the bar offers the characters
+    /// the ink may be, best first.
+    pub fn pen(&mut self, dict: &PinyinDictionary, pen: Pen) {
+        if !self.writing {
+            return;
+        }
+        let points: usize = self.strokes.iter().map(Vec::len).sum();
+        match pen {
+            Pen::Down {
+                x,
+                y,
+                width,
+                height,
+            } => {
+                if self.strokes.len() < MAX_STROKES && points < MAX_POINTS {
+                    self.pad = (width, height);
+                    self.strokes.push(vec![(x, y)]);
+                }
+            }
+            Pen::Move { x, y } => {
+                if points < MAX_POINTS {
+                    if let Some(stroke) = self.strokes.last_mut() {
+                        stroke.push((x, y));
+                    }
+                }
+            }
+            Pen::Up => self.recognize(dict),
+        }
+    }
+
+    /// "重写": the pad is wiped, and what it offered goes.
+    pub fn clear_ink(&mut self) {
+        self.strokes.clear();
+        self.take_typed();
+    }
+
+    /// Whether anything is drawn on the pad.
+    pub fn inked(&self) -> bool {
+        !self.strokes.is_empty()
+    }
+
+    /// The strokes on the pad as path commands in its coordinates (`M x y L x y …`), for the
+    /// screen to draw.
+    pub fn ink_path(&self) -> String {
+        let mut path = String::new();
+        for stroke in &self.strokes {
+            for (i, (x, y)) in stroke.iter().enumerate() {
+                let verb = if i == 0 { 'M' } else { 'L' };
+                path.push_str(&format!("{verb} {x:.1} {y:.1} "));
+            }
+            // A dot is a stroke too: a tiny line, so that it shows.
+            if let [(x, y)] = stroke.as_slice() {
+                path.push_str(&format!("L {:.1} {:.1} ", x + 0.5, y + 0.5));
+            }
+        }
+        path.trim_end().to_owned()
+    }
+
+    fn recognize(&mut self, dict: &PinyinDictionary) {
+        self.page_start = 0;
+        self.pages_back.clear();
+        self.candidates = if self.strokes.is_empty() {
+            dict.predict(&self.previous)
+        } else {
+            dict.recognize(&Ink {
+                width: self.pad.0,
+                height: self.pad.1,
+                strokes: self.strokes.clone(),
+            })
+        };
     }
 
     pub fn typed(&self) -> &str {
@@ -130,6 +295,16 @@ impl Composer {
     /// A key of the keyboard; returns what goes to the text field, in order (nothing when the
     /// key went into the pinyin).
     pub fn key(&mut self, dict: &PinyinDictionary, text: &str) -> Vec<String> {
+        if self.writing {
+            // Delete takes back the last stroke while a character is being drawn.
+            if text == "\u{8}" && self.inked() {
+                self.strokes.pop();
+                self.recognize(dict);
+                return Vec::new();
+            }
+            self.forget_previous();
+            return vec![text.to_owned()];
+        }
         if !self.active(dict) {
             return vec![text.to_owned()];
         }
@@ -175,10 +350,21 @@ impl Composer {
     /// stays; when none stays, the bar offers what may come next.
     pub fn pick(&mut self, dict: &PinyinDictionary, index: usize) -> Option<String> {
         let candidate = self.page().get(index)?.clone();
+        // A character picked off the pad: the pad is clean for the next one.
+        self.strokes.clear();
         self.learned.picked(&candidate.word);
         let rest = self.typed.get(candidate.consumed..).unwrap_or("");
         self.typed = rest.trim_start_matches('\'').to_owned();
-        self.previous = candidate.word.clone();
+        if self.writing {
+            // One character at a time: what follows is predicted after them together.
+            self.previous.push_str(&candidate.word);
+            let chars = self.previous.chars().count();
+            if chars > MAX_PREVIOUS {
+                self.previous = self.previous.chars().skip(chars - MAX_PREVIOUS).collect();
+            }
+        } else {
+            self.previous = candidate.word.clone();
+        }
         self.suggest(dict);
         Some(candidate.word)
     }

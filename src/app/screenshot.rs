@@ -24,6 +24,7 @@ use super::ui::{Api, AppWindow};
 use devices::printer::transport::VirtualPrinter;
 use devices::scanner::Scan;
 use domain::{Language, TrackingToken};
+use handwriting::{ModelError, Recognizer};
 use ime::{Dictionary, DictionaryError};
 use protocol::{CaseProgress, CaseState, TimelineEntry};
 use slip::status::PrinterState;
@@ -40,6 +41,8 @@ pub enum ScreenName {
     Description,
     /// The description with `gongz` typed on the pinyin keyboard, its candidates showing.
     KeyboardPinyin,
+    /// The description with 工 written on the handwriting pad, its candidates showing.
+    KeyboardHandwriting,
     Contact,
     Consent,
     Review,
@@ -100,13 +103,14 @@ pub enum ScreenName {
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 41] = [
+    pub const ALL: [ScreenName; 42] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
         ScreenName::TextEntry,
         ScreenName::Description,
         ScreenName::KeyboardPinyin,
+        ScreenName::KeyboardHandwriting,
         ScreenName::Contact,
         ScreenName::Consent,
         ScreenName::Review,
@@ -152,6 +156,7 @@ impl ScreenName {
             ScreenName::TextEntry => "text-entry",
             ScreenName::Description => "description",
             ScreenName::KeyboardPinyin => "keyboard-pinyin",
+            ScreenName::KeyboardHandwriting => "keyboard-handwriting",
             ScreenName::Contact => "contact",
             ScreenName::Consent => "consent",
             ScreenName::Review => "review",
@@ -415,6 +420,21 @@ fn tour(
         .into(),
     );
     if shot.screen == S::Description {
+        return Ok(());
+    }
+    if shot.screen == S::KeyboardHandwriting {
+        c.ime_write_toggle();
+        // 工 as a finger writes it on a 600 × 400 pad: across, down, across.
+        for stroke in [
+            [(220.0, 120.0), (300.0, 118.0), (380.0, 120.0)],
+            [(300.0, 120.0), (300.0, 200.0), (300.0, 290.0)],
+            [(180.0, 290.0), (300.0, 288.0), (420.0, 292.0)],
+        ] {
+            for (i, (x, y)) in stroke.into_iter().enumerate() {
+                c.ime_pen(i32::from(i > 0), x, y, 600.0, 400.0);
+            }
+            c.ime_pen(2, 0.0, 0.0, 600.0, 400.0);
+        }
         return Ok(());
     }
     if shot.screen == S::KeyboardPinyin {
@@ -829,12 +849,17 @@ struct AtOnce {
     dictionary: Option<Option<PathBuf>>,
     /// What upstream says of the case looked up.
     tracked: Option<Tracked>,
+    /// The handwriting model, for the shots whose keyboard offers the pad.
+    handwriting: Option<PathBuf>,
 }
 
 impl AtOnce {
     fn for_shot(config: &Arc<KioskConfig>, shot: &Shot) -> anyhow::Result<AtOnce> {
         use ScreenName as S;
-        let pinyin = matches!(shot.screen, S::TextEntry | S::KeyboardPinyin);
+        let pinyin = matches!(
+            shot.screen,
+            S::TextEntry | S::KeyboardPinyin | S::KeyboardHandwriting
+        );
         let console = matches!(
             shot.screen,
             S::StaffQueues
@@ -852,6 +877,11 @@ impl AtOnce {
             dictionary: (pinyin || (console && own_dictionary))
                 .then(|| config.ime.dictionary.clone()),
             tracked,
+            handwriting: matches!(
+                shot.screen,
+                S::Description | S::KeyboardPinyin | S::KeyboardHandwriting
+            )
+            .then(|| config.ime.handwriting_model.clone()),
         })
     }
 }
@@ -869,6 +899,12 @@ impl Operations for AtOnce {
     fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>) {
         if let Some(path) = &self.dictionary {
             reply(Dictionary::configured(path.as_deref()));
+        }
+    }
+
+    fn load_handwriting(&self, reply: Reply<Result<Arc<Recognizer>, ModelError>>) {
+        if let Some(path) = &self.handwriting {
+            reply(handwriting::load(path).map(Arc::new));
         }
     }
 

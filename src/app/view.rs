@@ -132,6 +132,7 @@ pub fn render(app: &AppWindow, state: &State) {
                 id: s(&svc.id),
                 name: s(svc.name.get(lang)),
                 hint: s(svc.hint.get(lang)),
+                colour: colour_of(config, &svc.id),
             })
             .collect(),
         |m| api.set_services(m),
@@ -167,6 +168,7 @@ pub fn render(app: &AppWindow, state: &State) {
     api.set_still_there(session.still_there.is_some());
     render_ime(&api, state);
     api.set_still_there_seconds(session.still_there.unwrap_or(0) as i32);
+    api.set_still_there_done(session.finished());
 }
 
 /// Copies what the resident typed into the fields on screen (the description, the phone, a
@@ -225,6 +227,9 @@ fn render_ime(api: &Api<'_>, state: &State) {
     let composer = &session.composer;
     api.set_ime_ready(dict.ready());
     api.set_ime_pinyin(composer.pinyin_mode);
+    api.set_ime_hand_ready(dict.handwriting_ready());
+    api.set_ime_writing(composer.writing && dict.handwriting_ready());
+    api.set_ime_ink(s(&composer.ink_path()));
     api.set_ime_typed(s(&composer.shown(dict)));
     update(
         api.get_ime_candidates(),
@@ -367,7 +372,9 @@ fn render_wizard(api: &Api<'_>, state: &State) {
         }
     });
     review.push(match domain::Phone::parse(&wizard.draft.phone) {
-        _ if wizard.draft.anonymous => ReviewRow {
+        // Next with no phone where anonymity is allowed files anonymously too: say so, never
+        // an empty phone row.
+        _ if wizard.draft.anonymous || wizard.draft.phone.trim().is_empty() => ReviewRow {
             kind: ReviewKind::Anonymous,
             label: s(""),
             value: s(""),
@@ -483,6 +490,18 @@ fn render_track(api: &Api<'_>, state: &State) {
     }));
     api.set_track_not_found(track.is_some_and(|t| t.not_found));
     api.set_track_scan_problem(track.map_or(ScanProblem::None, |t| t.scan));
+    // The code's slots: its characters as typed, one each, and the same grouped for reading.
+    let characters = track.map(|t| t.characters()).unwrap_or_default();
+    update(
+        api.get_track_code_chars(),
+        characters.iter().map(|c| s(&c.to_string())).collect(),
+        |m| api.set_track_code_chars(m),
+    );
+    api.set_track_code_grouped(s(&characters
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")));
     let Some(tracked) = track.and_then(|t| t.tracked.as_ref()) else {
         api.set_track_result_code(s(""));
         api.set_track_freshness(Freshness::Live);
@@ -515,31 +534,44 @@ fn render_track(api: &Api<'_>, state: &State) {
         Progress::Unknown(_) => (None, Freshness::Unknown, None),
     };
     api.set_track_freshness(freshness);
-    api.set_track_as_of(s(&as_of.map(local_time).unwrap_or_default()));
+    api.set_track_as_of(s(&as_of
+        .map(|at| track_time_words(at, lang))
+        .unwrap_or_default()));
     api.set_track_stage(progress.map_or(CaseStage::Received, |p| stage_of(p.state)));
-    // The service in words: a discreet one only by its lane, as on the slip.
-    let service_id = tracked
+    // The service and its sub-type in words, as the tracking page says them: a discreet
+    // service only by its lane, as on the slip.
+    let (service_id, subtype) = tracked
         .local
         .as_ref()
-        .map(|l| l.case.service.clone())
-        .or_else(|| progress.map(|p| p.service.clone()))
+        .map(|l| (l.case.service.as_str(), l.case.subtype.as_str()))
+        .or_else(|| progress.map(|p| (p.service.as_str(), p.subtype.as_str())))
         .unwrap_or_default();
-    let service = catalogue
-        .service(&service_id)
-        .map(|svc| service_words(Some(svc), &service_id, lang));
+    let service = catalogue.service(service_id).map(|svc| {
+        let named = service_words(Some(svc), service_id, lang);
+        match (svc.shown(), svc.subtype(subtype)) {
+            (Shown::Named(_), Some(sub)) => format!("{named} · {}", sub.name.get(lang)),
+            _ => named,
+        }
+    });
     api.set_track_service(s(&service.unwrap_or_default()));
     let filed = tracked
         .local
         .as_ref()
         .map(|l| l.case.created_at)
         .or_else(|| progress.map(|p| p.filed_at));
-    api.set_track_filed(s(&filed.map(local_time).unwrap_or_default()));
+    api.set_track_filed(s(&filed
+        .map(|at| track_time_words(at, lang))
+        .unwrap_or_default()));
+    // Who handles it and by when, as the tracking page says them: "not yet" until the
+    // district has said (and nothing at all before it has the case).
     api.set_track_department(s(progress
-        .and_then(|p| p.department.as_deref())
+        .map(|p| p.department.as_deref().unwrap_or(t!(lang, "尚未分派")))
         .unwrap_or("")));
     api.set_track_expected(s(&progress
-        .and_then(|p| p.expected_at)
-        .map(local_time)
+        .map(|p| match p.expected_at {
+            Some(at) => track_date_words(at, lang),
+            None => t!(lang, "尚未确定").to_owned(),
+        })
         .unwrap_or_default()));
     // Newest first: the resident wants to know where it stands now.
     let rows = progress
@@ -549,7 +581,7 @@ fn render_track(api: &Api<'_>, state: &State) {
                 .rev()
                 .map(|t| TimelineRow {
                     stage: stage_of(t.state),
-                    when: s(&local_time(t.at)),
+                    when: s(&track_time_words(t.at, lang)),
                     note: s(t.note.as_deref().unwrap_or("")),
                     department: s(t.department.as_deref().unwrap_or("")),
                 })
@@ -559,6 +591,22 @@ fn render_track(api: &Api<'_>, state: &State) {
     update(api.get_track_timeline(), rows, |m| {
         api.set_track_timeline(m)
     });
+}
+
+/// A day as a resident reads it, in the station's time: "12月8日（周二）", "Tue 8 Dec".
+fn track_date_words(at: DateTime<Utc>, lang: Language) -> String {
+    let date = at.with_timezone(&station_offset(at)).date_naive();
+    let weekday = weekday_words(date, lang);
+    if lang.is_chinese() {
+        t!(lang, "{}（{}）", date_words(date, lang), weekday)
+    } else {
+        format!("{weekday} {}", date_words(date, lang))
+    }
+}
+
+/// A day and its time: "12月8日（周二） 09:30", "Tue 8 Dec 09:30".
+fn track_time_words(at: DateTime<Utc>, lang: Language) -> String {
+    format!("{} {}", track_date_words(at, lang), clock(at))
 }
 
 /// The problem banner a failed submit shows.
@@ -676,6 +724,28 @@ fn date_words(date: NaiveDate, lang: Language) -> String {
 }
 
 /// When an appointment is, for a resident: "明天，11月28日 09:00–09:30".
+/// The arrival window of an appointment at `start` in clock times, "08:30–09:15": from the
+/// earliest check-in to the latest, held together so that a line never breaks inside it.
+fn arrival_window(start: DateTime<Utc>, config: &KioskConfig) -> String {
+    let early = chrono::Duration::minutes(i64::from(config.appointments.arrival_early_min));
+    let late = chrono::Duration::minutes(i64::from(config.appointments.arrival_late_min));
+    format!(
+        "{}\u{2060}–\u{2060}{}",
+        clock(start - early),
+        clock(start + late)
+    )
+}
+
+/// A service's colour, the same on every screen: its place in the catalogue.
+fn colour_of(config: &KioskConfig, service: &str) -> i32 {
+    config
+        .catalogue
+        .services
+        .iter()
+        .position(|s| s.id == service)
+        .unwrap_or(0) as i32
+}
+
 fn when_words(start: DateTime<Utc>, end: DateTime<Utc>, lang: Language) -> String {
     let offset = station_offset(start);
     let (from, to) = (start.with_timezone(&offset), end.with_timezone(&offset));
@@ -766,6 +836,7 @@ fn render_queue(api: &Api<'_>, state: &State) {
                 id: s(&svc.id),
                 name: s(svc.name.get(lang)),
                 lane: s(&svc.lane.to_string()),
+                colour: colour_of(&state.station.config, &svc.id),
                 waiting: lanes
                     .iter()
                     .find(|l| l.service == svc.id)
@@ -841,12 +912,19 @@ fn render_booking(api: &Api<'_>, state: &State) {
     let lang = state.session.language;
     let config: &KioskConfig = &state.station.config;
     let catalogue = &config.catalogue;
-    api.set_arrival_early(config.appointments.arrival_early_min as i32);
-    api.set_arrival_late(config.appointments.arrival_late_min as i32);
     let (bookable, draft) = match &state.session.flow {
         Flow::Book(book) => (book.bookable.as_slice(), book.draft.as_ref()),
         _ => (&[][..], None),
     };
+    // When to come, as clock times ("08:30–09:15"), for the slot chosen or the booking shown.
+    let start = match &state.session.flow {
+        Flow::Booked(booked) => Some(booked.info.booking.start),
+        Flow::Booking(scanned) => Some(scanned.info.booking.start),
+        _ => draft.and_then(|d| d.chosen()).map(|v| v.slot.start),
+    };
+    api.set_arrival_window(s(&start
+        .map(|at| arrival_window(at, config))
+        .unwrap_or_default()));
     update(
         api.get_bookable(),
         bookable
@@ -856,6 +934,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
                 id: s(&svc.id),
                 name: s(svc.name.get(lang)),
                 hint: s(svc.hint.get(lang)),
+                colour: colour_of(config, &svc.id),
             })
             .collect(),
         |m| api.set_bookable(m),

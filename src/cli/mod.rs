@@ -127,10 +127,11 @@ struct HandwriteArgs {
     /// How many candidates to print.
     #[arg(long, default_value_t = 10)]
     limit: usize,
-    /// A zinnia model file instead of Debian's tegaki-zinnia-simplified-chinese
-    /// (/usr/share/tegaki/models/zinnia/handwriting-zh_CN.model).
+    /// A zinnia model file instead of Debian's: tegaki-zinnia-simplified-chinese, with
+    /// tegaki-zinnia-japanese as its second opinion (/usr/share/tegaki/models/zinnia/
+    /// handwriting-zh_CN.model and handwriting-ja.model). Again for a second opinion.
     #[arg(long, value_name = "FILE")]
-    model: Option<PathBuf>,
+    model: Vec<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -375,6 +376,8 @@ pub fn main(cli: Cli) -> anyhow::Result<()> {
         KioskConfig::load(cli.config.as_deref(), |name| std::env::var(name).ok())
             .context("configuration")?,
     );
+    // Every local time in the station's zone, whatever the board's clock says.
+    config.apply_time_zone().context("configuration")?;
     match cli.command {
         None => crate::app::run(config),
         Some(Command::Case(cmd)) => case(config, cmd),
@@ -464,10 +467,11 @@ fn handwrite_cmd(args: HandwriteArgs) -> anyhow::Result<()> {
         height: ink.height,
         strokes: ink.strokes,
     };
-    let model = args
-        .model
-        .unwrap_or_else(|| PathBuf::from(handwriting::DEFAULT_MODEL));
-    let recognizer = handwriting::load(&model)?;
+    let mut models = args.model;
+    if models.is_empty() {
+        models = handwriting::DEFAULT_MODELS.map(PathBuf::from).to_vec();
+    }
+    let recognizer = handwriting::load_all(&models)?;
     let candidates = recognizer
         .classify(&ink, args.limit)
         .context("the strokes on standard input")?;

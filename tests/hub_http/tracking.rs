@@ -94,7 +94,7 @@ async fn a_counselling_case_never_names_its_service() {
         assert!(!html.contains("心理"), "{html}");
         assert!(!html.to_lowercase().contains("counsel"), "{html}");
         assert!(
-            html.contains("服务 D") || html.contains("Service D"),
+            html.contains("D 队") || html.contains("Lane D"),
             "{html}"
         );
     }

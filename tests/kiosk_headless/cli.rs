@@ -1425,3 +1425,67 @@ fn erase_expired_and_backup_report_what_they_did() {
             &["privacy.retention_days", "line 2", "1–3650"],
         );
 }
+
+/// The station's time zone (issue 16): on a board whose clock is on UTC, a slip shows the
+/// station's time (`[station] time_zone`, Asia/Shanghai by default), as the hub's pages do; a
+/// zone the system does not know is refused at start, by name.
+#[test]
+fn times_are_the_station_s_whatever_the_board_s_clock_says() {
+    let station = Station::new();
+    let before = chrono::Utc::now();
+    let token = {
+        let mut command = station.command(&[
+            "case",
+            "new",
+            "--service",
+            "complaint",
+            "--subtype",
+            "noise",
+            "--anonymous",
+            "--json",
+        ]);
+        let out = command.env("TZ", "UTC").output().expect("the binary runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let filed: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        filed["token"].as_str().expect("a token").to_owned()
+    };
+    let after = chrono::Utc::now();
+    let bytes = std::fs::read(
+        station
+            .data_dir()
+            .join("slips")
+            .join(format!("{token}.bin")),
+    )
+    .expect("the slip's bytes");
+    let printed = interpret(&bytes).text_lines().join("\n");
+    let shanghai = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+    let stamps: Vec<String> = [before, after]
+        .iter()
+        .map(|t| {
+            t.with_timezone(&shanghai)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        stamps.iter().any(|s| printed.contains(s.as_str())),
+        "the slip says the time in Shanghai ({stamps:?}):\n{printed}"
+    );
+
+    let config = station.data_dir().join("kiosk.toml");
+    std::fs::write(&config, "[station]\ntime_zone = \"Mars/Olympus_Mons\"\n").unwrap();
+    let line = station.fails(
+        &["--config", config.to_str().unwrap(), "doctor"],
+        &["station.time_zone", "Mars/Olympus_Mons", "tzdata"],
+    );
+    assert!(line.starts_with("error:"), "{line}");
+    std::fs::write(&config, "[station]\ntime_zone = \"../etc/passwd\"\n").unwrap();
+    station.fails(
+        &["--config", config.to_str().unwrap(), "doctor"],
+        &["station.time_zone", "../etc/passwd"],
+    );
+}

@@ -17,6 +17,7 @@ pub fn the_idle_reset_asks_first_then_clears_every_field() {
     let idle = u64::from(config.ui.idle_timeout_s);
     let elderly_idle = u64::from(config.ui.elderly_idle_timeout_s);
     let prompt = u64::from(config.ui.still_there_s);
+    let config_done = config.ui.done_timeout_s;
     let fresh = Session::new(config.ui.default_language, false);
     let (app, controller) = kiosk_window(config);
 
@@ -89,17 +90,31 @@ pub fn the_idle_reset_asks_first_then_clears_every_field() {
         tap(&app, "不写了，下一步");
         assert_eq!(api.get_phone(), "");
 
-        // On the result screen too: the code and QR do not wait for the next resident.
+        // On the result screen too, sooner: the code and QR do not wait for the next resident,
+        // and the question does not threaten to clear what is already filed.
         tap(&app, "不留电话，匿名反映");
         tap(&app, "我已了解，同意");
         tap(&app, "提交");
         until(|| screen(&app) == Screen::Result, "the case to be filed").await;
         assert!(!api.get_code().is_empty());
-        mock_elapsed_time(Duration::from_secs(idle + 1));
-        for _ in 0..=prompt {
+        let done = u64::from(config_done);
+        let done_prompt = u64::from(station::config::DONE_PROMPT_S);
+        mock_elapsed_time(Duration::from_secs(done - done_prompt + 1));
+        assert!(
+            api.get_still_there(),
+            "a finished screen asks after {done} s less its question"
+        );
+        assert!(api.get_still_there_done(), "and says nothing is lost");
+        assert!(is_on_screen(&app, "完成，回到首页"));
+        assert!(!is_on_screen(&app, "清除，回到首页"));
+        for _ in 0..done_prompt {
             mock_elapsed_time(Duration::from_secs(1));
         }
-        assert_eq!(screen(&app), Screen::Home);
+        assert_eq!(
+            screen(&app),
+            Screen::Home,
+            "Home {done} s after the last touch"
+        );
         assert_eq!(api.get_code(), "");
 
         // Someone switched Home to English and large text, then walked away: after the idle

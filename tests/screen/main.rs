@@ -14,6 +14,7 @@ mod common;
 mod back_and_language;
 mod booking;
 mod call_staff;
+mod handwriting;
 mod idle_reset;
 mod idle_reset_random;
 mod intake;
@@ -36,6 +37,8 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("back_and_language::back_keeps_every_answer_and_the_language_switches_at_runtime", back_and_language::back_keeps_every_answer_and_the_language_switches_at_runtime),
     ("booking::a_resident_books_a_slot_by_taps_and_gets_its_code", booking::a_resident_books_a_slot_by_taps_and_gets_its_code),
     ("call_staff::the_call_staff_button_calls_staff_once_until_they_acknowledge", call_staff::the_call_staff_button_calls_staff_once_until_they_acknowledge),
+    ("handwriting::a_resident_writes_by_hand_on_the_pad_and_files_it", handwriting::a_resident_writes_by_hand_on_the_pad_and_files_it),
+    ("handwriting::taps_for_a_sentence_by_pinyin_and_by_hand", handwriting::taps_for_a_sentence_by_pinyin_and_by_hand),
     ("idle_reset::the_idle_reset_asks_first_then_clears_every_field", idle_reset::the_idle_reset_asks_first_then_clears_every_field),
     ("idle_reset_random::random_taps_in_every_flow_then_the_idle_reset_leave_a_new_session_and_nothing_shown", idle_reset_random::random_taps_in_every_flow_then_the_idle_reset_leave_a_new_session_and_nothing_shown),
     ("intake::a_resident_files_each_of_the_five_services_by_taps_alone", intake::a_resident_files_each_of_the_five_services_by_taps_alone),
@@ -49,7 +52,8 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("staff_lockout::five_wrong_pins_lock_the_staff_mode_across_a_restart", staff_lockout::five_wrong_pins_lock_the_staff_mode_across_a_restart),
     ("storage_fault::a_refused_commit_keeps_the_resident_on_review_with_everything_kept", storage_fault::a_refused_commit_keeps_the_resident_on_review_with_everything_kept),
     ("ticket::a_resident_takes_a_priority_number_by_taps", ticket::a_resident_takes_a_priority_number_by_taps),
-    ("track::a_resident_types_the_code_and_sees_the_department_resolved_it", track::a_resident_types_the_code_and_sees_the_department_resolved_it),
+    ("track::a_resident_taps_the_code_and_the_search_starts_by_itself", track::a_resident_taps_the_code_and_the_search_starts_by_itself),
+    ("track::the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_it", track::the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_it),
 ];
 
 fn main() {

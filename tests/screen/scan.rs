@@ -1,8 +1,9 @@
 //! A resident scans a slip: with the serial scanner (a pseudo-terminal the kiosk opens by name,
 //! as `KIOSK_SCANNER_PORT` would give it), from Home, the case's progress opens; a scan of
 //! something else, or of garbage that is not even text, says so on "Track my case"; a
-//! keyboard-wedge scanner's key events type a code and Enter on Track, and work from Home too;
-//! the on-screen keyboard still types on Track; and a scan in the middle of an intake keeps
+//! keyboard-wedge scanner's key events type a code and Enter on Track (without Enter, Search
+//! looks it up), and work from Home too; the code keypad still types on Track and looks the
+//! code up by itself; and a scan in the middle of an intake keeps
 //! every answer and shows a notice instead. Real UI (testing backend), real backend, a case
 //! filed through the kiosk core first and delivered to the in-process hub.
 
@@ -110,7 +111,7 @@ pub fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_
             value_of(&app, "办理状态").as_deref(),
             Some("已收到，等待受理")
         );
-        assert_eq!(api.get_track_service(), "投诉建议");
+        assert_eq!(api.get_track_service(), "投诉建议 · 噪音扰民");
 
         // Something that is not a tracking code: Track says so.
         tap(&app, "完成，回到首页");
@@ -146,20 +147,36 @@ pub fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_
         .await;
         assert_eq!(api.get_track_result_code(), token.grouped().as_str());
 
-        // The on-screen keyboard still types on Track, and 查询 looks the code up.
+        // A wedge scanner's code without its Enter waits for Search, as a typed one would.
         tap(&app, "查另一个");
         assert_eq!(screen(&app), Screen::Track);
-        type_on_keyboard(&app, &token.as_str().to_lowercase());
+        for c in token.as_str().chars() {
+            key(&app, c.to_string());
+        }
         assert_eq!(
             value_of(&app, "查询码检查").as_deref(),
             Some("查询码正确，请按“查询”。")
         );
+        assert_eq!(value_of(&app, "查询码").as_deref(), Some(token.grouped().as_str()));
         tap(&app, "查询");
         until(
             || screen(&app) == Screen::TrackResult,
-            "the code typed on the screen to be looked up",
+            "the code typed by the scanner to be looked up on Search",
         )
         .await;
+
+        // The code keypad types on Track too, and its last key looks the code up by itself.
+        tap(&app, "查另一个");
+        assert_eq!(screen(&app), Screen::Track);
+        for c in token.as_str().chars() {
+            tap(&app, &c.to_string());
+        }
+        until(
+            || screen(&app) == Screen::TrackResult,
+            "the code tapped on the keypad to be looked up",
+        )
+        .await;
+        assert_eq!(api.get_track_result_code(), token.grouped().as_str());
 
         // A keyboard-wedge scanner at Home, where no field has the focus: the line it types is
         // a scan like the serial scanner's.

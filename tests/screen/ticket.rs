@@ -3,7 +3,8 @@
 //! people are already waiting in that lane (one with priority, who stays ahead; one walk-in,
 //! whom priority passes), so the ticket screen says one person is ahead, and, the lane having
 //! no history yet, that the wait cannot be estimated. The ticket is in the database as a
-//! priority ticket, and its slip prints.
+//! priority ticket, and its slip prints. In elderly mode the question is not asked: the number is
+//! a priority one.
 
 use crate::common;
 
@@ -78,5 +79,25 @@ pub fn a_resident_takes_a_priority_number_by_taps() {
         .await;
         tap(&app, "完成，回到首页");
         assert_eq!(screen(&app), Screen::Home);
+
+        // In elderly mode the resident is not asked whether they are elderly: the number is a
+        // priority one straight away.
+        tap(&app, "长辈模式");
+        tap(&app, "取号排队");
+        tap(&app, "纠纷调处");
+        assert_ne!(
+            screen(&app),
+            Screen::Priority,
+            "no question in elderly mode"
+        );
+        until(
+            || screen(&app) == Screen::Ticket,
+            "the elderly resident's ticket",
+        )
+        .await;
+        assert_eq!(value_of(&app, "您的号码").as_deref(), Some("B004"));
+        let kiosk = Kiosk::open(config.clone()).unwrap();
+        let stored = kiosk.find_ticket("B004", Utc::now()).unwrap();
+        assert_eq!(stored.kind, domain::queue::TicketKind::Priority);
     });
 }

@@ -1,27 +1,83 @@
 //! "Track my case" on the touchscreen, by taps, against the real hub on a loopback port: a
 //! case filed at this kiosk reaches the hub through the kiosk's own outbox task, a department
-//! resolves it, and the resident types the code from the slip on the on-screen keyboard (the
-//! check character is verified as they type) and sees "resolved" with the department's note.
+//! takes it on with a date, and the resident taps the code from the slip on the code keypad: it
+//! shows grouped 4-4-4-4-1 as it is typed, a wrong check character says so and searches
+//! nothing, and the right one starts the search by itself. The result says what the tracking
+//! page says (service, department, expected date), with the date in words in each language.
 //! With the hub gone, the same lookup shows the last known state and says so.
+//!
+//! And the keypad itself, in portrait and landscape, normal and elderly, and on a 1280×800
+//! panel: only the characters a code can contain, every key at least a touch target and inside
+//! the window, and no button of the result under a key or Search, so that a second tap just
+//! after the search started by itself lands on nothing.
 
 use crate::common;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use common::*;
 use domain::{Answer, CaseDraft};
-use grievance_kiosk::app::ui::{Api, Screen};
+use grievance_kiosk::app::ui::{Api, AppWindow, Screen};
 use hub::{self, HubConfig, Secret};
+use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
 use slint::ComponentHandle;
 use station::config::{KioskConfig, UpstreamKind};
 use station::kiosk::Kiosk;
 use station::store::Store;
+use station::test_support::noise_complaint;
 
 const STATION: &str = "station-a";
 const STATION_TOKEN: &str = "token-of-station-a-0001";
 const DEPARTMENT_TOKEN: &str = "token-of-housing-dept-03";
 
-pub fn a_resident_types_the_code_and_sees_the_department_resolved_it() {
+/// What a tracking code can contain: the digits and Crockford's letters.
+const CODE_ALPHABET: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// Taps `code` on the code keypad, one key per character.
+fn tap_code(app: &AppWindow, code: &str) {
+    for c in code.chars() {
+        tap(app, &c.to_string());
+    }
+}
+
+/// The buttons on screen labelled `label`.
+fn buttons(app: &AppWindow, label: &str) -> Vec<ElementHandle> {
+    ElementHandle::find_by_accessible_label(app, label)
+        .filter(|e| e.is_valid() && e.accessible_role() == Some(AccessibleRole::Button))
+        .collect()
+}
+
+/// The keys of the keyboards and keypads on screen, by label, each once (the query can reach
+/// one element along more than one path).
+fn keys(app: &AppWindow) -> Vec<(String, ElementHandle)> {
+    let mut seen = BTreeSet::new();
+    ElementQuery::from_root(app)
+        .match_descendants()
+        .match_accessible_role(AccessibleRole::Button)
+        .find_all()
+        .into_iter()
+        .filter(|e| e.is_valid() && e.type_name().as_deref() == Some("Key"))
+        .map(|e| (e.accessible_label().unwrap_or_default().to_string(), e))
+        .filter(|(label, e)| {
+            let (x, y, _, _) = rect(e);
+            seen.insert((label.clone(), x as i32, y as i32))
+        })
+        .collect()
+}
+
+/// Where an element lies: x, y, width, height (logical pixels).
+fn rect(e: &ElementHandle) -> (f32, f32, f32, f32) {
+    let (pos, size) = (e.absolute_position(), e.size());
+    (pos.x, pos.y, size.width, size.height)
+}
+
+/// The track check's sentence.
+fn check(app: &AppWindow) -> String {
+    value_of(app, "查询码检查").unwrap_or_default()
+}
+
+pub fn a_resident_taps_the_code_and_the_search_starts_by_itself() {
     let hub_dir = tempfile::tempdir().unwrap();
     let kiosk_dir = tempfile::tempdir().unwrap();
 
@@ -64,12 +120,15 @@ pub fn a_resident_types_the_code_and_sees_the_department_resolved_it() {
             ..CaseDraft::default()
         })
         .unwrap();
-    let token = filed.case.token.as_str().to_owned();
+    let token = filed.case.token.clone();
+    let code = token.as_str().to_owned();
+    let grouped = token.grouped();
 
     let data = kiosk_dir.path().to_owned();
     let (app, _controller) = kiosk_window(config.clone());
     let mut hub = Some(hub);
     run_scenario(async move {
+        let api = app.global::<Api>();
         // The kiosk's outbox task delivers it on its own.
         until(
             || {
@@ -83,54 +142,118 @@ pub fn a_resident_types_the_code_and_sees_the_department_resolved_it() {
             "the outbox to deliver the case",
         )
         .await;
-        let resolved = hub_runtime.block_on(async {
+        // The housing department takes it on, to be done by Tuesday 9 December 2031 (noon UTC:
+        // the same day wherever the test runs, from UTC−11 to UTC+11).
+        let taken_on = hub_runtime.block_on(async {
             reqwest::Client::new()
-                .post(format!("{base}/api/v1/departments/cases/{token}/events"))
+                .post(format!("{base}/api/v1/departments/cases/{code}/events"))
                 .bearer_auth(DEPARTMENT_TOKEN)
                 .json(&serde_json::json!({
-                    "state": "resolved", "department": "区住建局", "note": "已协调施工方调整时间"
+                    "state": "in_progress", "department": "区住建局",
+                    "note": "已协调施工方调整时间", "expected_at": "2031-12-09T12:00:00Z"
                 }))
                 .send()
                 .await
                 .unwrap()
                 .status()
         });
-        assert_eq!(resolved, 201);
+        assert_eq!(taken_on, 201);
 
         tap(&app, "查询办理进度");
         assert_eq!(screen(&app), Screen::Track);
-        // A typo is caught as it is typed: the last character swapped for another.
-        let code = token.to_lowercase();
-        let (body, last) = code.split_at(code.len() - 1);
-        type_on_keyboard(&app, body);
-        assert!(
-            value_of(&app, "查询码检查").is_some_and(|v| v.contains("还差 1 位")),
-            "{:?}",
-            value_of(&app, "查询码检查")
-        );
+        assert_eq!(check(&app), "查询码在凭条上，共 17 位字母和数字。");
+
+        // The keypad has every character a code can contain, and nothing else: no I, L, O or
+        // U (a code never has them), no lower case.
+        for c in CODE_ALPHABET.chars() {
+            assert_eq!(buttons(&app, &c.to_string()).len(), 1, "the key {c}");
+        }
+        for c in "ILOU".chars().chain('a'..='z') {
+            assert!(
+                buttons(&app, &c.to_string()).is_empty(),
+                "{c} is no character of a code, yet it has a key"
+            );
+        }
+
+        // The code shows grouped as it is typed; the state keeps the characters alone.
+        tap_code(&app, &code[..6]);
+        assert_eq!(value_of(&app, "查询码").as_deref(), Some(&grouped[..7]));
+        assert_eq!(api.get_track_code(), &code[..6]);
+        assert_eq!(check(&app), "还差 11 位。");
+        tap_code(&app, &code[6..16]);
+        assert_eq!(value_of(&app, "查询码").as_deref(), Some(&grouped[..19]));
+        assert_eq!(check(&app), "还差 1 位。");
+
+        // A wrong check character says so at once, and nothing is looked up.
+        let last = &code[16..];
         let wrong = if last == "0" { "1" } else { "0" };
-        type_on_keyboard(&app, wrong);
-        assert!(
-            value_of(&app, "查询码检查").is_some_and(|v| v.contains("输错")),
-            "{:?}",
-            value_of(&app, "查询码检查")
+        tap(&app, wrong);
+        assert_eq!(
+            check(&app),
+            "查询码好像有一位输错了，请对照凭条检查一下。"
         );
+        assert!(!api.get_busy(), "a wrong code starts no search");
+        assert_eq!(screen(&app), Screen::Track);
+        assert_eq!(
+            buttons(&app, "查询")[0].accessible_enabled(),
+            Some(false),
+            "Search waits for a right code"
+        );
+        // The code is whole: a further character is not taken.
+        tap(&app, "7");
+        assert_eq!(api.get_track_code().len(), 17);
+        assert_eq!(
+            value_of(&app, "查询码"),
+            Some(format!("{}-{wrong}", &grouped[..19]))
+        );
+
+        // Delete, and the right character: the search starts by itself.
         tap(&app, "删除");
-        type_on_keyboard(&app, last);
-        assert!(value_of(&app, "查询码检查").is_some_and(|v| v.contains("正确")));
-        tap(&app, "查询");
+        assert_eq!(check(&app), "还差 1 位。");
+        tap(&app, last);
+        assert!(api.get_busy(), "the search started without a press");
+        assert_eq!(value_of(&app, "查询码").as_deref(), Some(grouped.as_str()));
+        // Search is there for a resident who presses it anyway, and waits.
+        let search = &buttons(&app, "查询")[0];
+        assert_eq!(search.accessible_enabled(), Some(false));
+        search.invoke_accessible_default_action();
         until(
             || screen(&app) == Screen::TrackResult,
             "the lookup to answer",
         )
         .await;
-        assert_eq!(value_of(&app, "办理状态").as_deref(), Some("已办结"));
+
+        // What the tracking page says: where it stands, the service, who handles it and by
+        // when, in words.
+        assert_eq!(value_of(&app, "办理状态").as_deref(), Some("正在办理"));
+        assert_eq!(
+            value_of(&app, "事项").as_deref(),
+            Some("投诉建议 · 噪音扰民")
+        );
+        assert_eq!(value_of(&app, "承办部门").as_deref(), Some("区住建局"));
+        assert_eq!(
+            value_of(&app, "预计办结").as_deref(),
+            Some("12月9日（周二）")
+        );
         assert!(is_on_screen(&app, "已协调施工方调整时间"), "the note shows");
-        assert!(is_on_screen(&app, "区住建局"), "the department shows");
         assert!(
             !is_on_screen(&app, "楼上装修太吵"),
             "no description on screen"
         );
+        // In the resident's language.
+        tap(&app, "English");
+        assert_eq!(value_of(&app, "Expected by").as_deref(), Some("Tue 9 Dec"));
+        assert_eq!(value_of(&app, "Department").as_deref(), Some("区住建局"));
+        assert_eq!(
+            value_of(&app, "Service").as_deref(),
+            Some("Complaints · Noise")
+        );
+        tap(&app, "繁體");
+        assert_eq!(
+            value_of(&app, "預計辦結").as_deref(),
+            Some("12月9日（週二）")
+        );
+        tap(&app, "简体");
 
         // The hub goes away: the same lookup shows what was last known, and says so.
         hub_runtime
@@ -138,15 +261,16 @@ pub fn a_resident_types_the_code_and_sees_the_department_resolved_it() {
             .unwrap();
         tap(&app, "查另一个");
         assert_eq!(screen(&app), Screen::Track);
-        assert_eq!(app.global::<Api>().get_track_code(), "");
-        type_on_keyboard(&app, &code);
-        tap(&app, "查询");
+        assert_eq!(api.get_track_code(), "");
+        assert_eq!(value_of(&app, "查询码").unwrap_or_default(), "");
+        tap_code(&app, &code);
         until(
             || screen(&app) == Screen::TrackResult,
             "the offline lookup to answer",
         )
         .await;
-        assert_eq!(value_of(&app, "办理状态").as_deref(), Some("已办结"));
+        assert_eq!(value_of(&app, "办理状态").as_deref(), Some("正在办理"));
+        assert_eq!(value_of(&app, "承办部门").as_deref(), Some("区住建局"));
         assert!(
             value_of(&app, "状态说明").is_some_and(|v| v.contains("现在连不上")),
             "{:?}",
@@ -154,5 +278,117 @@ pub fn a_resident_types_the_code_and_sees_the_department_resolved_it() {
         );
         tap(&app, "完成，回到首页");
         assert_eq!(screen(&app), Screen::Home);
+    });
+}
+
+/// The variants a kiosk may show Track in: window size, elderly mode.
+const VARIANTS: &[((u32, u32), bool)] = &[
+    ((1080, 1920), false),
+    ((1080, 1920), true),
+    ((1920, 1080), false),
+    ((1920, 1080), true),
+    // A smaller panel, scaled to fit as on the board.
+    ((1280, 800), true),
+];
+
+pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_in(dir.path());
+    let filed = Kiosk::open(config.clone())
+        .unwrap()
+        .file_case(&noise_complaint("楼上装修，每天到晚上十一点"))
+        .expect("the case is filed");
+    let code = filed.case.token.as_str().to_owned();
+    let (app, _controller) = kiosk_window(config.clone());
+
+    run_scenario(async move {
+        let api = app.global::<Api>();
+        let kiosk = Kiosk::open(config.clone()).unwrap();
+        until(
+            || kiosk.outbox_counts().unwrap().delivered == 1,
+            "the case to reach the in-process hub",
+        )
+        .await;
+        let expected_keys: BTreeSet<String> = CODE_ALPHABET
+            .chars()
+            .map(String::from)
+            .chain(["删除".to_owned(), "清空".to_owned()])
+            .collect();
+        for &((width, height), elderly) in VARIANTS {
+            let variant = format!("{width}×{height}{}", if elderly { " elderly" } else { "" });
+            // A panel smaller than the design is scaled to fit (`view::fit_to_panel`), so the
+            // screen is laid out at the panel's size over that scale. (The testing backend takes
+            // that size itself: its windows have no scale of their own.)
+            let scale = grievance_kiosk::app::view::panel_scale(width, height);
+            let (w, h) = (
+                (width as f32 / scale).round(),
+                (height as f32 / scale).round(),
+            );
+            app.window()
+                .set_size(slint::PhysicalSize::new(w as u32, h as u32));
+            if api.get_elderly() != elderly {
+                tap(&app, "长辈模式");
+            }
+            assert_eq!(api.get_elderly(), elderly);
+            tap(&app, "查询办理进度");
+            assert_eq!(screen(&app), Screen::Track);
+
+            // Only the code's characters, Delete and Clear; each at least a touch target and
+            // wholly inside the window.
+            let touch = 100.0 * if elderly { 1.35 } else { 1.0 };
+            let on_screen = keys(&app);
+            let labels: BTreeSet<String> = on_screen.iter().map(|(l, _)| l.clone()).collect();
+            assert_eq!(labels, expected_keys, "{variant}");
+            assert_eq!(on_screen.len(), expected_keys.len(), "{variant}");
+            let mut under_a_finger = Vec::new();
+            for (label, key) in &on_screen {
+                let (x, y, kw, kh) = rect(key);
+                assert!(
+                    kw >= touch - 0.5 && kh >= touch - 0.5,
+                    "{variant}: key {label} is {kw}×{kh}, smaller than {touch}"
+                );
+                assert!(
+                    x >= -0.5 && y >= -0.5 && x + kw <= w + 0.5 && y + kh <= h + 0.5,
+                    "{variant}: key {label} at ({x}, {y}) {kw}×{kh} is not inside {w}×{h}"
+                );
+                under_a_finger.push((label.clone(), x + kw / 2.0, y + kh / 2.0));
+            }
+            let search = rect(&buttons(&app, "查询")[0]);
+            under_a_finger.push((
+                "查询".to_owned(),
+                search.0 + search.2 / 2.0,
+                search.1 + search.3 / 2.0,
+            ));
+
+            // The last key starts the search; a second tap anywhere a key or Search was finds
+            // no button of the result (but the bar that scrolls the steps).
+            tap_code(&app, &code);
+            until(
+                || screen(&app) == Screen::TrackResult,
+                "the lookup to answer",
+            )
+            .await;
+            for button in ElementQuery::from_root(&app)
+                .match_descendants()
+                .match_accessible_role(AccessibleRole::Button)
+                .find_all()
+                .into_iter()
+                .filter(|e| e.is_valid())
+            {
+                let label = button.accessible_label().unwrap_or_default().to_string();
+                if label == "下面还有，点这里往下看" {
+                    continue;
+                }
+                let (x, y, bw, bh) = rect(&button);
+                for (what, cx, cy) in &under_a_finger {
+                    assert!(
+                        !(*cx >= x && *cx <= x + bw && *cy >= y && *cy <= y + bh),
+                        "{variant}: `{label}` of the result lies under Track's `{what}`"
+                    );
+                }
+            }
+            tap(&app, "完成，回到首页");
+            assert_eq!(screen(&app), Screen::Home);
+        }
     });
 }

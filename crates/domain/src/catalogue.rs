@@ -228,7 +228,7 @@ impl Catalogue {
 
 /// How a service is named where others can see it: a screen, a slip, the now-serving display,
 /// the hub's pages. This is the one place the rule is written: a discreet service (counselling)
-/// is named by its lane letter only ("服务 D"), and its provider's role not at all, so that a
+/// is named by its lane letter only ("D 队"), and its provider's role not at all, so that a
 /// slip left on a counter or a glance over a shoulder tells nobody what the resident came for.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Shown<'a> {
@@ -238,9 +238,9 @@ pub enum Shown<'a> {
     Lane(char),
 }
 
-/// A lane in words, where it stands in for a discreet service: `服务 D` / `Service D`.
+/// A lane in words, where it stands in for a discreet service: `D 队` / `Lane D`.
 pub fn lane_words(lane: impl std::fmt::Display, language: Language) -> String {
-    crate::t!(language, "服务 {}", lane)
+    crate::t!(language, "{} 队", lane)
 }
 
 /// Whether a provider's role ("lawyer") may be named beside `service`: not for a discreet

@@ -80,7 +80,7 @@ pub(crate) fn printer_state(code: &str, lang: Language) -> &str {
 }
 
 /// What a public page may say a case is about. A discreet service (counselling) shows only its
-/// lane letter, as on the slip ("服务 D"), so a phone screen seen over a shoulder tells
+/// lane letter, as on the slip ("D 队"), so a phone screen seen over a shoulder tells
 /// nobody what the resident came for; the sub-type is then left out too.
 pub(crate) fn service_line(service: Option<&Service>, subtype: &str, lang: Language) -> String {
     let Some(service) = service else {
@@ -134,7 +134,7 @@ pub(crate) fn booking_state(state: BookingState, lang: Language) -> &'static str
 
 /// Whom a booking is with, as a public page may say it: the role in words, or for a discreet
 /// service (no role sent, or a lane the hub's catalogue marks discreet) only the lane letter,
-/// `服务 D` / `Service D`, as on the slip.
+/// `D 队` / `Lane D`, as on the slip.
 pub(crate) fn booking_service(
     role: Option<Role>,
     lane: &str,

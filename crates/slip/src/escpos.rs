@@ -138,6 +138,7 @@ impl Encoder<'_> {
                 TextSize::Double => 0x11,
                 TextSize::Tall => 0x01,
                 TextSize::Wide => 0x10,
+                TextSize::Triple => 0x22,
             };
             self.out.extend([GS, b'!', n]);
             self.size = size;

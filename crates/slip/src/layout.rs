@@ -68,6 +68,8 @@ pub enum TextSize {
     Tall,
     /// 2 wide × 1 high, `GS ! 0x10`.
     Wide,
+    /// 3×3, `GS ! 0x22`: a queue number, the thing a resident looks for on the slip.
+    Triple,
 }
 
 impl TextSize {
@@ -76,6 +78,7 @@ impl TextSize {
         match self {
             TextSize::Normal | TextSize::Tall => 1,
             TextSize::Double | TextSize::Wide => 2,
+            TextSize::Triple => 3,
         }
     }
 }
@@ -159,13 +162,14 @@ pub fn layout(content: &SlipContent, profile: &PrinterProfile) -> Vec<Block> {
             Align::Center,
             false,
         );
-        lines(
-            &mut blocks,
-            wrapped(&f.big, TextSize::Double),
-            TextSize::Double,
-            Align::Center,
-            true,
-        );
+        // A ticket's number is the largest thing on the slip; an appointment's date and time
+        // stay double (they are longer).
+        let big = if f.big.chars().count() * TextSize::Triple.width_factor() <= columns / 2 {
+            TextSize::Triple
+        } else {
+            TextSize::Double
+        };
+        lines(&mut blocks, wrapped(&f.big, big), big, Align::Center, true);
         for line in &f.lines {
             lines(
                 &mut blocks,
@@ -184,11 +188,18 @@ pub fn layout(content: &SlipContent, profile: &PrinterProfile) -> Vec<Block> {
         Align::Center,
         false,
     );
+    // Under a number the code is small: it is for the QR's reader and for staff, not to look
+    // for.
+    let code_size = if content.feature.is_some() {
+        TextSize::Normal
+    } else {
+        TextSize::Double
+    };
     let code = wrap_code(
         &printable_text(&content.code, profile),
-        columns / TextSize::Double.width_factor(),
+        columns / code_size.width_factor(),
     );
-    lines(&mut blocks, code, TextSize::Double, Align::Center, false);
+    lines(&mut blocks, code, code_size, Align::Center, false);
     if !content.qr_payload.is_empty() {
         blocks.push(Block::Qr {
             data: content.qr_payload.clone(),

@@ -64,6 +64,10 @@ pub struct Station {
     pub(crate) address: Localized,
     pub network: Localized,
     pub(crate) hotline: String,
+    /// The station's time zone, an IANA name (`Asia/Shanghai`): every time the kiosk shows or
+    /// prints is in it, whatever the board's clock is set to. The kiosk runs with `TZ` set to
+    /// it ([`KioskConfig::apply_time_zone`]).
+    pub time_zone: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -73,7 +77,17 @@ pub struct UiConfig {
     pub idle_timeout_s: u32,
     pub elderly_idle_timeout_s: u32,
     pub still_there_s: u32,
+    /// A finished screen (a case filed, a number taken, a booking made) returns Home this many
+    /// seconds after the last touch: its code is on the slip, and the next resident should not
+    /// find it. The last [`DONE_PROMPT_S`] of them ask "still there?".
+    pub done_timeout_s: u32,
 }
+
+/// Where the system keeps its time zones.
+const ZONEINFO: &str = "/usr/share/zoneinfo";
+
+/// The seconds a finished screen asks "still there?" before it returns Home.
+pub const DONE_PROMPT_S: u32 = 10;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -194,6 +208,9 @@ pub struct ImeConfig {
     pub dictionary: Option<PathBuf>,
     /// Accept z/zh, c/ch, s/sh, n/l, an/ang, en/eng, in/ing for each other.
     pub fuzzy: bool,
+    /// The handwriting pad's recognizer model (a zinnia model file). Missing or damaged, the
+    /// pad is not offered (pinyin and letters still are) and staff are told.
+    pub handwriting_model: PathBuf,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -359,6 +376,7 @@ struct BackupOverlay {
 struct ImeOverlay {
     dictionary: Option<PathBuf>,
     fuzzy: Option<bool>,
+    handwriting_model: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -369,6 +387,7 @@ struct StationOverlay {
     address: Option<Localized>,
     network: Option<Localized>,
     hotline: Option<String>,
+    time_zone: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -378,6 +397,7 @@ struct UiOverlay {
     idle_timeout_s: Option<u32>,
     elderly_idle_timeout_s: Option<u32>,
     still_there_s: Option<u32>,
+    done_timeout_s: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -542,6 +562,7 @@ impl KioskConfig {
             set(&mut self.station.address, s.address);
             set(&mut self.station.network, s.network);
             set(&mut self.station.hotline, s.hotline);
+            set(&mut self.station.time_zone, s.time_zone);
         }
         if let Some(u) = overlay.ui {
             set(&mut self.ui.default_language, u.default_language);
@@ -551,6 +572,7 @@ impl KioskConfig {
                 u.elderly_idle_timeout_s,
             );
             set(&mut self.ui.still_there_s, u.still_there_s);
+            set(&mut self.ui.done_timeout_s, u.done_timeout_s);
         }
         if let Some(c) = overlay.consent {
             set(&mut self.consent.version, c.version);
@@ -622,6 +644,7 @@ impl KioskConfig {
                 self.ime.dictionary = i.dictionary;
             }
             set(&mut self.ime.fuzzy, i.fuzzy);
+            set(&mut self.ime.handwriting_model, i.handwriting_model);
         }
         if let Some(p) = overlay.privacy {
             set(&mut self.privacy.retention_days, p.retention_days);
@@ -749,6 +772,20 @@ impl KioskConfig {
         if self.station.name.zh.trim().is_empty() || self.station.name.en.trim().is_empty() {
             return fail("station.name", "needs both `zh` and `en`".into());
         }
+        let zone = &self.station.time_zone;
+        let zone_ok = !zone.is_empty()
+            && zone.len() <= 64
+            && !zone.starts_with('/')
+            && !zone.split('/').any(|part| part.is_empty() || part == "..")
+            && zone
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b));
+        if !zone_ok {
+            return fail(
+                "station.time_zone",
+                format!("`{zone}` is not a time zone name: use one such as \"Asia/Shanghai\""),
+            );
+        }
         if !(1..=3650).contains(&self.privacy.retention_days) {
             return fail(
                 "privacy.retention_days",
@@ -782,6 +819,16 @@ impl KioskConfig {
             return fail(
                 "ui.still_there_s",
                 format!("{} seconds: expected 5–300", self.ui.still_there_s),
+            );
+        }
+        if !(DONE_PROMPT_S + 5..=600).contains(&self.ui.done_timeout_s) {
+            return fail(
+                "ui.done_timeout_s",
+                format!(
+                    "{} seconds: expected {}–600",
+                    self.ui.done_timeout_s,
+                    DONE_PROMPT_S + 5
+                ),
             );
         }
         if self.consent.version.trim().is_empty() {
@@ -1059,6 +1106,29 @@ impl KioskConfig {
             .into_iter()
             .find(|p| p.id == self.printer.profile)
             .unwrap_or_else(|| builtin_profiles().remove(0))
+    }
+
+    /// Makes the station's time zone the process's (`TZ`), so that every local time (screens,
+    /// slips, the command line) is the station's whatever the board's clock says. Call it once,
+    /// at start, before any thread is started. Fails when the system has no such zone
+    /// (Debian's `tzdata` holds them).
+    pub fn apply_time_zone(&self) -> Result<(), ConfigError> {
+        let zone = &self.station.time_zone;
+        let file = Path::new(ZONEINFO).join(zone);
+        if !file.is_file() {
+            return Err(ConfigError::Invalid {
+                origin: "the configuration".into(),
+                line: None,
+                problem: format!(
+                    "station.time_zone: `{zone}` is not a time zone this system knows ({} is \
+                     missing; install tzdata)",
+                    file.display()
+                ),
+            });
+        }
+        // Before any thread is started, so nothing reads the environment meanwhile.
+        std::env::set_var("TZ", zone);
+        Ok(())
     }
 
     pub fn idle_timeout_s(&self, elderly: bool) -> u32 {

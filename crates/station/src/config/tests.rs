@@ -259,6 +259,17 @@ fn an_idle_timeout_out_of_range_names_its_line() {
     );
 }
 
+#[test]
+fn a_done_timeout_shorter_than_its_question_names_its_line() {
+    let (err, message) = invalid("[ui]\ndone_timeout_s = 8\n");
+    assert_line(&err, &message, 2);
+    assert!(message.contains("ui.done_timeout_s"), "{message}");
+    assert!(
+        message.contains("15–600"),
+        "the allowed range is said: {message}"
+    );
+}
+
 /// A complete service entry in TOML with this id and lane.
 fn service_toml(id: &str, lane: &str) -> String {
     format!(

@@ -66,7 +66,7 @@ pub fn sample_slip_content(config: &KioskConfig, language: Language) -> SlipCont
     build(config, language, line, steps, &token, Utc::now())
 }
 
-/// "投诉建议 · 噪音"; for a discreet service only its lane ("服务 D"), so that a slip left on a
+/// "投诉建议 · 噪音"; for a discreet service only its lane ("D 队"), so that a slip left on a
 /// counter tells nobody what the resident came for.
 fn service_line(service: &Service, subtype: &str, language: Language) -> String {
     if let Shown::Lane(lane) = service.shown() {
@@ -159,7 +159,7 @@ pub fn booking_slip_content(
 ) -> SlipContent {
     let service = config.catalogue.service(&booking.service);
     let lane = service.map(|s| s.lane.to_string()).unwrap_or_default();
-    // A discreet service's lane is already the service line: no second "服务 D".
+    // A discreet service's lane is already the service line: no second "D 队".
     let who = match (names_role(service), role) {
         (true, Some(r)) => Some(r.word(language).to_owned()),
         _ => None,
@@ -200,9 +200,9 @@ pub fn booking_slip_content(
             .into_iter()
             .chain([t!(
                 language,
-                "请于前 {} 分钟至后 {} 分钟内到站扫描本单签到",
-                early,
-                late
+                "请在 {}–{} 到站扫描本单签到",
+                (local - chrono::Duration::minutes(i64::from(early))).format("%H:%M"),
+                (local + chrono::Duration::minutes(i64::from(late))).format("%H:%M")
             )])
             .collect(),
     });
@@ -443,9 +443,13 @@ mod tests {
             "{:?}",
             hant.lines
         );
-        assert_eq!(
-            en.lines.last().map(String::as_str),
-            Some("Scan this slip at the station from 30 min before to 15 min after")
+        // The arrival window in clock times: 30 minutes before to 15 after, by the built-in
+        // station's rules.
+        let window = format!(
+            "Come between {} and {} and scan this slip to check in",
+            (local - chrono::Duration::minutes(30)).format("%H:%M"),
+            (local + chrono::Duration::minutes(15)).format("%H:%M")
         );
+        assert_eq!(en.lines.last(), Some(&window));
     }
 }

@@ -112,6 +112,9 @@ pub fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_
             Some("已收到，等待受理")
         );
         assert_eq!(api.get_track_service(), "投诉建议 · 噪音扰民");
+        // As the tracking page says until the district has: no department, no date yet.
+        assert_eq!(value_of(&app, "承办部门").as_deref(), Some("尚未分派"));
+        assert_eq!(value_of(&app, "预计办结").as_deref(), Some("尚未确定"));
 
         // Something that is not a tracking code: Track says so.
         tap(&app, "完成，回到首页");
@@ -157,7 +160,10 @@ pub fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_
             value_of(&app, "查询码检查").as_deref(),
             Some("查询码正确，请按“查询”。")
         );
-        assert_eq!(value_of(&app, "查询码").as_deref(), Some(token.grouped().as_str()));
+        assert_eq!(
+            value_of(&app, "查询码").as_deref(),
+            Some(token.grouped().as_str())
+        );
         tap(&app, "查询");
         until(
             || screen(&app) == Screen::TrackResult,

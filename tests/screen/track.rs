@@ -18,10 +18,11 @@ use std::sync::Arc;
 
 use common::*;
 use domain::{Answer, CaseDraft};
-use grievance_kiosk::app::ui::{Api, AppWindow, Screen};
+use grievance_kiosk::app::ui::{Api, AppWindow, ScanProblem, Screen};
 use hub::{self, HubConfig, Secret};
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
-use slint::ComponentHandle;
+use slint::platform::{Key, WindowEvent};
+use slint::{ComponentHandle, SharedString};
 use station::config::{KioskConfig, UpstreamKind};
 use station::kiosk::Kiosk;
 use station::store::Store;
@@ -64,6 +65,17 @@ fn keys(app: &AppWindow) -> Vec<(String, ElementHandle)> {
             seen.insert((label.clone(), x as i32, y as i32))
         })
         .collect()
+}
+
+/// A keyboard-wedge scanner typing `text` and Enter (a scanner sends the keys a keyboard does).
+fn wedge_types(app: &AppWindow, text: &str) {
+    let keys = text.chars().map(|c| SharedString::from(c.to_string()));
+    for key in keys.chain([Key::Return.into()]) {
+        app.window()
+            .dispatch_event(WindowEvent::KeyPressed { text: key.clone() });
+        app.window()
+            .dispatch_event(WindowEvent::KeyReleased { text: key });
+    }
 }
 
 /// Where an element lies: x, y, width, height (logical pixels).
@@ -188,10 +200,7 @@ pub fn a_resident_taps_the_code_and_the_search_starts_by_itself() {
         let last = &code[16..];
         let wrong = if last == "0" { "1" } else { "0" };
         tap(&app, wrong);
-        assert_eq!(
-            check(&app),
-            "查询码好像有一位输错了，请对照凭条检查一下。"
-        );
+        assert_eq!(check(&app), "查询码好像有一位输错了，请对照凭条检查一下。");
         assert!(!api.get_busy(), "a wrong code starts no search");
         assert_eq!(screen(&app), Screen::Track);
         assert_eq!(
@@ -281,14 +290,17 @@ pub fn a_resident_taps_the_code_and_the_search_starts_by_itself() {
     });
 }
 
-/// The variants a kiosk may show Track in: window size, elderly mode.
-const VARIANTS: &[((u32, u32), bool)] = &[
-    ((1080, 1920), false),
-    ((1080, 1920), true),
-    ((1920, 1080), false),
-    ((1920, 1080), true),
+/// The variants a kiosk may show Track in: window size, elderly mode, English (the longest
+/// words) or Chinese.
+const VARIANTS: &[((u32, u32), bool, bool)] = &[
+    ((1080, 1920), false, false),
+    ((1080, 1920), true, false),
+    ((1080, 1920), true, true),
+    ((1920, 1080), false, false),
+    ((1920, 1080), true, false),
+    ((1920, 1080), true, true),
     // A smaller panel, scaled to fit as on the board.
-    ((1280, 800), true),
+    ((1280, 800), true, true),
 ];
 
 pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_it() {
@@ -309,13 +321,13 @@ pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_i
             "the case to reach the in-process hub",
         )
         .await;
-        let expected_keys: BTreeSet<String> = CODE_ALPHABET
-            .chars()
-            .map(String::from)
-            .chain(["删除".to_owned(), "清空".to_owned()])
-            .collect();
-        for &((width, height), elderly) in VARIANTS {
-            let variant = format!("{width}×{height}{}", if elderly { " elderly" } else { "" });
+        for &((width, height), elderly, english) in VARIANTS {
+            let variant = format!(
+                "{width}×{height}{}{}",
+                if elderly { " elderly" } else { "" },
+                if english { " English" } else { "" }
+            );
+            let say = |zh: &'static str, en: &'static str| if english { en } else { zh };
             // A panel smaller than the design is scaled to fit (`view::fit_to_panel`), so the
             // screen is laid out at the panel's size over that scale. (The testing backend takes
             // that size itself: its windows have no scale of their own.)
@@ -326,15 +338,28 @@ pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_i
             );
             app.window()
                 .set_size(slint::PhysicalSize::new(w as u32, h as u32));
+            tap(&app, say("简体", "English"));
             if api.get_elderly() != elderly {
-                tap(&app, "长辈模式");
+                tap(&app, say("长辈模式", "Large text"));
             }
             assert_eq!(api.get_elderly(), elderly);
-            tap(&app, "查询办理进度");
+            tap(&app, say("查询办理进度", "Track my case"));
             assert_eq!(screen(&app), Screen::Track);
+            // The longest the screen gets: a keyboard-wedge scanner read something else, and
+            // the message saying so takes two lines.
+            wedge_types(&app, "https://pay.example.com/qr/2810aa5b");
+            assert_eq!(api.get_track_scan_problem(), ScanProblem::NotOurs);
 
             // Only the code's characters, Delete and Clear; each at least a touch target and
             // wholly inside the window.
+            let expected_keys: BTreeSet<String> = CODE_ALPHABET
+                .chars()
+                .map(String::from)
+                .chain([
+                    say("删除", "Delete").into(),
+                    say("清空", "Clear all").into(),
+                ])
+                .collect();
             let touch = 100.0 * if elderly { 1.35 } else { 1.0 };
             let on_screen = keys(&app);
             let labels: BTreeSet<String> = on_screen.iter().map(|(l, _)| l.clone()).collect();
@@ -353,9 +378,9 @@ pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_i
                 );
                 under_a_finger.push((label.clone(), x + kw / 2.0, y + kh / 2.0));
             }
-            let search = rect(&buttons(&app, "查询")[0]);
+            let search = rect(&buttons(&app, say("查询", "Search"))[0]);
             under_a_finger.push((
-                "查询".to_owned(),
+                "Search".to_owned(),
                 search.0 + search.2 / 2.0,
                 search.1 + search.3 / 2.0,
             ));
@@ -368,6 +393,7 @@ pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_i
                 "the lookup to answer",
             )
             .await;
+            let scroll_bar = say("下面还有，点这里往下看", "More below: tap here to see it");
             for button in ElementQuery::from_root(&app)
                 .match_descendants()
                 .match_accessible_role(AccessibleRole::Button)
@@ -376,7 +402,7 @@ pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_i
                 .filter(|e| e.is_valid())
             {
                 let label = button.accessible_label().unwrap_or_default().to_string();
-                if label == "下面还有，点这里往下看" {
+                if label == scroll_bar {
                     continue;
                 }
                 let (x, y, bw, bh) = rect(&button);
@@ -387,7 +413,7 @@ pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_i
                     );
                 }
             }
-            tap(&app, "完成，回到首页");
+            tap(&app, say("完成，回到首页", "Done, back to start"));
             assert_eq!(screen(&app), Screen::Home);
         }
     });

@@ -1,10 +1,16 @@
-//! How long recognition takes, in release: every character of the test set (`tests/support`)
-//! recognised after each of its strokes, as the pad does while a resident writes, and once whole.
+//! How long recognition takes, in release, and how often it is right: every character of the
+//! test set (`tests/support`) recognised after each of its strokes, as the pad does while a
+//! resident writes, and once whole.
 //!
-//! `cargo run --release -p handwriting --example latency -- [--model FILE] [--seed N]
-//! [--dump FILE]` prints the median, the 99th percentile and the slowest, and the share of the
-//! set in the first five; `--dump` writes each character's ink and first ten candidates as JSON
-//! lines for `scripts/check-handwriting`, which asks libzinnia the same.
+//! `cargo run --release -p handwriting --example latency -- [--model FILE]… [--seed N]
+//! [--set FILE] [--dump FILE]` prints the median, the 99th percentile and the slowest, and the
+//! share of the set in the first five (and, for comparison, of the first model alone as zinnia
+//! answers). `--model`, given once or more, replaces `handwriting::DEFAULT_MODELS` (the first is
+//! the first model, the others its second opinions); `--seed` draws the set with another seed;
+//! `--set` takes other characters (a strokes file as `scripts/make-handwriting-testdata
+//! --outside` writes one) instead of the test set's; `--dump` writes each character's ink and
+//! the first model's own first ten candidates (`Recognizer::zinnia`) as JSON lines for
+//! `scripts/check-handwriting`, which asks libzinnia the same.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -13,40 +19,46 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use handwriting::{load, Ink, DEFAULT_MODEL};
+use handwriting::{load_all, Ink, DEFAULT_MODELS};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut model = PathBuf::from(DEFAULT_MODEL);
+    let mut models: Vec<PathBuf> = Vec::new();
     let mut seed = support::SEED;
+    let mut set = None;
     let mut dump = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
-            "--model" => model = PathBuf::from(value()?),
+            "--model" => models.push(PathBuf::from(value()?)),
             "--seed" => seed = value()?.parse()?,
+            "--set" => set = Some(PathBuf::from(value()?)),
             "--dump" => dump = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
+    if models.is_empty() {
+        models = DEFAULT_MODELS.iter().map(PathBuf::from).collect();
+    }
 
     let started = Instant::now();
-    let recognizer = load(&model)?;
+    let recognizer = load_all(&models)?;
     println!(
-        "loaded {} characters in {:?}",
+        "loaded {} model(s), {} characters, in {:?}",
+        recognizer.models(),
         recognizer.len(),
         started.elapsed()
     );
 
-    let mut rng = support::Rng(seed);
-    let set: Vec<(String, Ink)> = support::fixture()
-        .into_iter()
-        .map(|(c, strokes)| (c, support::as_a_finger_draws(&strokes, 1024.0, &mut rng)))
-        .collect();
+    let characters = match &set {
+        Some(path) => support::characters(&std::fs::read_to_string(path)?),
+        None => support::fixture(),
+    };
+    let set = support::drawn(characters, seed);
 
     let mut per_stroke = Vec::new();
     let mut whole = Vec::new();
-    let mut top_five = 0;
+    let (mut top_five, mut first, mut alone) = (0, 0, 0);
     let mut out = match &dump {
         Some(path) => Some(std::io::BufWriter::new(std::fs::File::create(path)?)),
         None => None,
@@ -64,29 +76,37 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             if n == ink.strokes.len() {
                 whole.push(took);
                 top_five += candidates.iter().take(5).any(|c| &c.character == character) as usize;
-                if let Some(out) = &mut out {
-                    let line = format!(
-                        "{{\"character\":\"{character}\",\"width\":{},\"height\":{},\"strokes\":{},\"candidates\":[{}]}}",
-                        ink.width,
-                        ink.height,
-                        points(&ink.strokes),
-                        candidates
-                            .iter()
-                            .map(|c| format!("[\"{}\",{:?}]", c.character, c.score))
-                            .collect::<Vec<_>>()
-                            .join(",")
-                    );
-                    writeln!(out, "{line}")?;
-                }
+                first += candidates
+                    .first()
+                    .is_some_and(|c| &c.character == character) as usize;
             }
+        }
+        let zinnia = recognizer.zinnia(ink, 10)?;
+        alone += zinnia.iter().take(5).any(|c| &c.character == character) as usize;
+        if let Some(out) = &mut out {
+            let line = format!(
+                "{{\"character\":\"{character}\",\"width\":{},\"height\":{},\"strokes\":{},\"candidates\":[{}]}}",
+                ink.width,
+                ink.height,
+                points(&ink.strokes),
+                zinnia
+                    .iter()
+                    .map(|c| format!("[\"{}\",{:?}]", c.character, c.score))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            writeln!(out, "{line}")?;
         }
     }
     report("per stroke", &mut per_stroke);
     report("whole character", &mut whole);
+    let share = |n: usize| 100.0 * n as f64 / set.len() as f64;
     println!(
-        "in the first five: {top_five}/{} ({:.1} %), seed {seed}",
+        "in the first five: {top_five}/{} ({:.1} %), first {first} ({:.1} %); the first model alone as zinnia: {alone} ({:.1} %); seed {seed}",
         set.len(),
-        100.0 * top_five as f64 / set.len() as f64
+        share(top_five),
+        share(first),
+        share(alone),
     );
     Ok(())
 }

@@ -26,6 +26,8 @@ const COUNT_END: u32 = COUNT + MAX_STROKES as u32 + 1;
 /// A model that cannot be used, with what is wrong; the pad is then not offered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ModelError {
+    #[error("no handwriting model was given")]
+    NoModel,
     #[error("cannot read the handwriting model {path}: {reason}")]
     Unreadable { path: String, reason: String },
     #[error("the handwriting model {path} is not usable: {problem}")]
@@ -53,14 +55,18 @@ pub enum ModelError {
     Trailing { extra: usize },
 }
 
-/// The parsed model: every character's bias and weights, the weights of all characters in one
-/// array, each keyed by its slot in the dense feature array ([`slot`]).
+/// The parsed model: every character's bias, and the weights of all characters by feature: for
+/// each slot of an ink's features ([`slot`]), which characters weigh it and how much. Scoring
+/// then reads only the weights of the features the ink has (a few hundred of 128 000 slots), not
+/// every weight of every character, and adds each character's products in the same order as
+/// before, increasing feature number, so the sums are the same to the bit (a feature the ink does
+/// not have added nothing but zeros).
 pub(crate) struct Model {
     labels: Vec<Box<str>>,
     biases: Vec<f32>,
-    /// Character `c`'s weights are `starts[c]..starts[c + 1]`.
+    /// Slot `s`'s weights are `starts[s]..starts[s + 1]` of `characters` and `weights`.
     starts: Vec<usize>,
-    slots: Vec<u32>,
+    characters: Vec<u32>,
     weights: Vec<f32>,
 }
 
@@ -138,14 +144,11 @@ impl Model {
         if count > (size - 12) / (LABEL_BYTES + 4 + 8) {
             return Err(r.damaged("it lists more characters than the file can hold"));
         }
-        let mut model = Model {
-            labels: Vec::with_capacity(count),
-            biases: Vec::with_capacity(count),
-            starts: Vec::with_capacity(count + 1),
-            slots: Vec::with_capacity((size - 12) / 8),
-            weights: Vec::with_capacity((size - 12) / 8),
-        };
-        model.starts.push(0);
+        let mut labels: Vec<Box<str>> = Vec::with_capacity(count);
+        let mut biases = Vec::with_capacity(count);
+        // Checked first, and counted by slot; then read again into place.
+        let mut per_slot = vec![0usize; SLOTS + 1];
+        let mut weights_at = Vec::with_capacity(count);
         for character in 0..count {
             r.character = character;
             let mut raw = [0u8; LABEL_BYTES];
@@ -158,12 +161,13 @@ impl Model {
             if label.is_empty() {
                 return Err(r.damaged("a label is empty"));
             }
-            model.labels.push(label.into());
+            labels.push(label.into());
             let bias = f32::from_le_bytes(r.word("the file ends before a character's bias")?);
             if !bias.is_finite() {
                 return Err(r.damaged("a bias is not a number"));
             }
-            model.biases.push(bias);
+            biases.push(bias);
+            weights_at.push(r.at);
             let mut previous: i32 = -1;
             loop {
                 let index =
@@ -181,18 +185,45 @@ impl Model {
                 }
                 previous = index;
                 if let Some(slot) = slot(index as u32) {
-                    model.slots.push(slot);
-                    model.weights.push(weight);
+                    per_slot[slot as usize + 1] += 1;
                 }
             }
-            model.starts.push(model.slots.len());
         }
         if r.at != size {
             return Err(ModelError::Trailing { extra: size - r.at });
         }
-        model.slots.shrink_to_fit();
-        model.weights.shrink_to_fit();
-        Ok(model)
+        let mut starts = per_slot;
+        for s in 1..starts.len() {
+            starts[s] += starts[s - 1];
+        }
+        let total = starts[SLOTS];
+        let mut characters = vec![0u32; total];
+        let mut weights = vec![0.0f32; total];
+        let mut next = starts.clone();
+        let word = |at: usize| [bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]];
+        for (character, &from) in weights_at.iter().enumerate() {
+            let mut at = from;
+            loop {
+                let index = i32::from_le_bytes(word(at));
+                if index == -1 {
+                    break;
+                }
+                if let Some(slot) = slot(index as u32) {
+                    let i = &mut next[slot as usize];
+                    characters[*i] = character as u32;
+                    weights[*i] = f32::from_le_bytes(word(at + 4));
+                    *i += 1;
+                }
+                at += 8;
+            }
+        }
+        Ok(Model {
+            labels,
+            biases,
+            starts,
+            characters,
+            weights,
+        })
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -203,9 +234,31 @@ impl Model {
         self.labels.iter().map(|l| &**l)
     }
 
-    /// The `limit` best characters for these features (sorted by number, as `extract` gives).
+    pub(crate) fn label(&self, character: usize) -> &str {
+        &self.labels[character]
+    }
+
+    /// The `limit` best characters for these features (sorted by number, as `extract` gives),
+    /// best first, as zinnia ranks them.
     pub(crate) fn rank(&self, features: &[Feature], limit: usize) -> Vec<Candidate> {
-        let mut dense = vec![0.0f32; SLOTS];
+        self.best(features, limit, None)
+            .into_iter()
+            .map(|(score, c)| Candidate {
+                character: self.labels[c].to_string(),
+                score,
+            })
+            .collect()
+    }
+
+    /// The `limit` best characters' scores and numbers, best first; with `only`, of the
+    /// characters it marks alone (the others are not scored).
+    pub(crate) fn best(
+        &self,
+        features: &[Feature],
+        limit: usize,
+        only: Option<&[bool]>,
+    ) -> Vec<(f32, usize)> {
+        let mut sums = vec![0.0f64; self.len()];
         let mut previous = None;
         for f in features {
             // Of two features with one number only the first counts (see `features::extract`).
@@ -213,19 +266,20 @@ impl Model {
                 continue;
             }
             previous = Some(f.index);
-            if let Some(slot) = slot(f.index) {
-                dense[slot as usize] = f.value;
+            let Some(slot) = slot(f.index) else {
+                continue;
+            };
+            let range = self.starts[slot as usize]..self.starts[slot as usize + 1];
+            for (&c, &weight) in self.characters[range.clone()]
+                .iter()
+                .zip(&self.weights[range])
+            {
+                sums[c as usize] += f64::from(weight * f.value);
             }
         }
         let mut scores: Vec<(f32, usize)> = (0..self.len())
-            .map(|c| {
-                let range = self.starts[c]..self.starts[c + 1];
-                let mut sum = 0.0f64;
-                for (&slot, &weight) in self.slots[range.clone()].iter().zip(&self.weights[range]) {
-                    sum += f64::from(weight * dense[slot as usize]);
-                }
-                ((f64::from(self.biases[c]) + sum) as f32, c)
-            })
+            .filter(|&c| only.is_none_or(|only| only[c]))
+            .map(|c| ((f64::from(self.biases[c]) + sums[c]) as f32, c))
             .collect();
         let best_first =
             |a: &(f32, usize), b: &(f32, usize)| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1));
@@ -239,12 +293,6 @@ impl Model {
         }
         scores.sort_unstable_by(best_first);
         scores
-            .into_iter()
-            .map(|(score, c)| Candidate {
-                character: self.labels[c].to_string(),
-                score,
-            })
-            .collect()
     }
 }
 

@@ -2,19 +2,28 @@
 //! kiosk's pad, made the same way every run from a seed (shared by `tests/accuracy.rs` and
 //! `examples/latency.rs`).
 //!
+//! The pad is the kiosk's: it takes the letters' place on the keyboard (`ui/widgets/keyboard.slint`:
+//! four rows of keys high, as wide as the keyboard less the two buttons beside it), so it is
+//! wider than high: about 2:1 upright, 3:1 on a landscape screen, 3:2 in the screenshots' tour.
+//! Each character gets a pad [`PAD`] px high and 1.5 to 3 times as wide, and a light cross marks
+//! its centre.
+//!
 //! The fixture's strokes are a font's centre lines, perfect; a finger is not. Each character is
-//! placed on a 320 × 320 pad at 72–92 % of its size, a little off centre, turned up to 4°, and
-//! squeezed or stretched up to 6 % one way; each stroke is shifted up to 1.5 % of the pad as a
-//! whole and wobbles along its length (up to 1.2 % of the pad); the touchscreen reports a point
-//! every 3–9 px along the way (so a corner between two reports is cut), each off by a little
-//! noise (σ 0.5 px), in whole pixels.
+//! written at 72–92 % of the pad's height, near the cross (within 4 % of the height up or down,
+//! 10 % left or right, where there is room), turned up to 4°, and squeezed or stretched up to 6 %
+//! one way; each stroke is shifted up to 1.5 % of the pad's height as a whole and wobbles along
+//! its length (up to 1.2 %); the touchscreen reports a point every 3–9 px along the way (so a
+//! corner between two reports is cut), each off by a little noise (σ 0.5 px), in whole pixels.
 
 #![allow(dead_code)]
 
 use handwriting::Ink;
 
-/// The pad's side, in pixels.
+/// The pad's height, in pixels.
 pub const PAD: f32 = 320.0;
+
+/// The pad is this many times as wide as it is high, at least and at most.
+pub const ASPECT: (f64, f64) = (1.5, 3.0);
 
 /// The seed of the one test set every run uses.
 pub const SEED: u64 = 0x6772_6965_7661_6e63;
@@ -24,8 +33,13 @@ pub type Strokes = Vec<Vec<(f32, f32)>>;
 
 /// The fixture: each character with its strokes in a 1024 × 1024 box, y down.
 pub fn fixture() -> Vec<(String, Strokes)> {
-    let text = include_str!("../../testdata/strokes.json");
-    let json: serde_json::Value = serde_json::from_str(text).expect("testdata/strokes.json");
+    characters(include_str!("../../testdata/strokes.json"))
+}
+
+/// The characters of a file such as `testdata/strokes.json` (as
+/// `scripts/make-handwriting-testdata` writes them).
+pub fn characters(text: &str) -> Vec<(String, Strokes)> {
+    let json: serde_json::Value = serde_json::from_str(text).expect("a strokes file");
     json["characters"]
         .as_array()
         .expect("characters")
@@ -52,8 +66,13 @@ pub fn fixture() -> Vec<(String, Strokes)> {
 
 /// Every character of the fixture as a finger draws it, seeded with [`SEED`].
 pub fn test_set() -> Vec<(String, Ink)> {
-    let mut rng = Rng(SEED);
-    fixture()
+    drawn(fixture(), SEED)
+}
+
+/// Each character as a finger draws it on the kiosk's pad, seeded with `seed`.
+pub fn drawn(characters: Vec<(String, Strokes)>, seed: u64) -> Vec<(String, Ink)> {
+    let mut rng = Rng(seed);
+    characters
         .into_iter()
         .map(|(character, strokes)| {
             let ink = as_a_finger_draws(&strokes, 1024.0, &mut rng);
@@ -88,17 +107,33 @@ impl Rng {
     }
 }
 
-/// `strokes` (in a `size` × `size` box) drawn by a finger on a [`PAD`] × [`PAD`] pad.
+/// `strokes` (in a `size` × `size` box) drawn by a finger on the kiosk's pad, [`PAD`] high and
+/// [`ASPECT`] times as wide.
 pub fn as_a_finger_draws(strokes: &[Vec<(f32, f32)>], size: f32, rng: &mut Rng) -> Ink {
-    let pad = f64::from(PAD);
+    let height = f64::from(PAD);
+    let width = (height * rng.uniform(ASPECT.0, ASPECT.1)).round();
+    draw_on(strokes, size, width, height, 0.10, rng)
+}
+
+/// `strokes` drawn by a finger on a `width` × `height` pad, centred within `across` of the pad's
+/// height left or right (and 4 % up or down).
+pub fn draw_on(
+    strokes: &[Vec<(f32, f32)>],
+    size: f32,
+    width: f64,
+    height: f64,
+    across: f64,
+    rng: &mut Rng,
+) -> Ink {
+    let pad = height;
     let scale = rng.uniform(0.72, 0.92) * pad / f64::from(size);
     let stretch = rng.uniform(-0.06, 0.06);
     let (sx, sy) = (scale * (1.0 + stretch), scale * (1.0 - stretch));
     let turn = rng.uniform(-4.0, 4.0).to_radians();
     let (sin, cos) = turn.sin_cos();
     let centre = (
-        pad / 2.0 + rng.uniform(-0.04, 0.04) * pad,
-        pad / 2.0 + rng.uniform(-0.04, 0.04) * pad,
+        width / 2.0 + rng.uniform(-across, across) * pad,
+        height / 2.0 + rng.uniform(-0.04, 0.04) * pad,
     );
     let half = f64::from(size) / 2.0;
     let place = |(x, y): (f32, f32)| {
@@ -121,16 +156,16 @@ pub fn as_a_finger_draws(strokes: &[Vec<(f32, f32)>], size: f32, rng: &mut Rng) 
                 .map(|(x, y, along)| {
                     let x = x + shift.0 + wobble * (rate * along + phase.0).sin();
                     let y = y + shift.1 + wobble * (rate * along + phase.1).sin();
-                    let x = (x + 0.5 * rng.normal()).round().clamp(0.0, pad);
-                    let y = (y + 0.5 * rng.normal()).round().clamp(0.0, pad);
+                    let x = (x + 0.5 * rng.normal()).round().clamp(0.0, width);
+                    let y = (y + 0.5 * rng.normal()).round().clamp(0.0, height);
                     (x as f32, y as f32)
                 })
                 .collect()
         })
         .collect();
     Ink {
-        width: PAD,
-        height: PAD,
+        width: width as f32,
+        height: height as f32,
         strokes,
     }
 }

@@ -684,7 +684,7 @@ const IME_INPUTS: &[&str] = &[
 /// The pinyin engine: the dictionary's load time and memory, and the time of one keystroke's
 /// candidates. Runs first, so that the resident-memory growth is the dictionary's own.
 fn ime_figures() -> (Duration, u64, Duration, Duration, usize, usize) {
-    use ime::{Dictionary, Options, Session, BUILTIN};
+    use ime::{Dictionary, Options, Session, BUILTIN, BUILTIN_TRANSITIONS};
     let before = rss_kb();
     let dict = Dictionary::builtin().expect("the dictionary loads");
     let grown = rss_kb().saturating_sub(before);
@@ -702,7 +702,7 @@ fn ime_figures() -> (Duration, u64, Duration, Duration, usize, usize) {
         for input in IME_INPUTS {
             for end in 1..=input.len() {
                 let start = Instant::now();
-                let c = dict.suggest(&input[..end], Options::default(), &session);
+                let c = dict.suggest_after(&input[..end], "", Options::default(), &session);
                 keys.push(start.elapsed());
                 std::hint::black_box(c);
             }
@@ -715,13 +715,84 @@ fn ime_figures() -> (Duration, u64, Duration, Duration, usize, usize) {
         percentile(&keys, 0.5),
         percentile(&keys, 0.99),
         keys.len(),
-        BUILTIN.len(),
+        BUILTIN.len() + BUILTIN_TRANSITIONS.len(),
     )
+}
+
+/// Handwriting: the model's load time, and one recognition (the ink so far, after each stroke
+/// of each test character, as the pad asks after every lifted finger). `None` without the
+/// model (Debian's tegaki-zinnia-simplified-chinese).
+fn handwriting_figures() -> Option<(Duration, Duration, Duration, Duration, usize)> {
+    let path = std::path::Path::new(handwriting::DEFAULT_MODEL);
+    let start = Instant::now();
+    let recognizer = handwriting::load(path).ok()?;
+    let load = start.elapsed();
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/crates/handwriting/testdata/strokes.json"
+        ))
+        .ok()?,
+    )
+    .ok()?;
+    let mut times = Vec::new();
+    for entry in json["characters"].as_array()? {
+        let strokes: Vec<Vec<(f32, f32)>> = entry[1]
+            .as_array()?
+            .iter()
+            .map(|stroke| {
+                stroke
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|p| {
+                        (
+                            p[0].as_f64().unwrap_or(0.0) as f32,
+                            p[1].as_f64().unwrap_or(0.0) as f32,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        for n in 1..=strokes.len() {
+            let ink = handwriting::Ink {
+                width: 1024.0,
+                height: 1024.0,
+                strokes: strokes[..n].to_vec(),
+            };
+            let start = Instant::now();
+            let found = recognizer.classify(&ink, 20);
+            times.push(start.elapsed());
+            std::hint::black_box(found.ok());
+        }
+    }
+    times.sort();
+    Some((
+        load,
+        percentile(&times, 0.5),
+        percentile(&times, 0.99),
+        *times.last()?,
+        times.len(),
+    ))
+}
+
+/// The part of BENCHMARKS.md that tests measure, not this bench: kept as it is between
+/// these two lines when the file is written again.
+const BY_TESTS_START: &str = "<!-- measured by tests: kept when the bench writes this file -->";
+const BY_TESTS_END: &str = "<!-- end of what tests measured -->";
+
+fn measured_by_tests(path: &str) -> String {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    match (old.find(BY_TESTS_START), old.find(BY_TESTS_END)) {
+        (Some(a), Some(b)) if a < b => old[a..b + BY_TESTS_END.len()].to_owned(),
+        _ => format!("{BY_TESTS_START}\n{BY_TESTS_END}"),
+    }
 }
 
 fn main() {
     eprintln!("pinyin …");
     let ime = ime_figures();
+    let handwriting = handwriting_figures();
     let mut md = String::new();
     let commit = Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
@@ -1005,10 +1076,10 @@ fn main() {
     writeln!(
         md,
         "## Pinyin input\n\n| what | budget | measured | how |\n|---|---|---|---|\n\
-         | candidates per keystroke | ≤ 2 ms | median {}, p99 {} | {ime_keys} keystrokes: every prefix of {} inputs residents type (full pinyin, initials, long sentences such as `laobanqianlewosangeyuedegongzi`), five times, `Dictionary::suggest` in process |\n\
+         | candidates per keystroke | ≤ 2 ms | median {}, p99 {} | {ime_keys} keystrokes: every prefix of {} inputs residents type (full pinyin, initials, long sentences such as `laobanqianlewosangeyuedegongzi`), five times, `Dictionary::suggest_after` (words and whole sentences by the transitions) in process |\n\
          | dictionary load | ≤ 150 ms | median {} | {IME_LOADS} × `Dictionary::builtin()` (parse the compiled-in text, build the indexes) |\n\
          | dictionary memory | ≤ 40 MB | {:.1} MB | growth of the process's VmRSS over the first load |\n\
-         | dictionary size | ≤ 8 MB | {:.1} MB | `crates/ime/pinyin.dict`, compiled into the binary |\n",
+         | dictionary size | ≤ 8 MB | {:.1} MB | `crates/ime/pinyin.dict` and `pinyin.bigrams`, compiled into the binary |\n",
         ms(ime_key),
         ms(ime_key_p99),
         IME_INPUTS.len(),
@@ -1018,7 +1089,27 @@ fn main() {
     )
     .unwrap();
 
+    match handwriting {
+        Some((load, median, p99, worst, n)) => writeln!(
+            md,
+            "\n## Handwriting\n\n| what | budget | measured | how |\n|---|---|---|---|\n\
+             | one recognition (the ink so far, after a stroke) | p99 ≤ 20 ms | median {}, p99 {}, slowest {} | {n} recognitions: after each stroke of each of the 200 test characters (`crates/handwriting/testdata/strokes.json`), `Recognizer::classify(ink, 20)` in process |\n\
+             | model load | — | {} | `handwriting::load` of Debian's `handwriting-zh_CN.model`, once (the kiosk loads it on its own thread) |\n",
+            ms(median),
+            ms(p99),
+            ms(worst),
+            ms(load),
+        )
+        .unwrap(),
+        None => writeln!(
+            md,
+            "\n## Handwriting\n\nNot measured: the model (Debian's tegaki-zinnia-simplified-chinese) is not installed here.\n"
+        )
+        .unwrap(),
+    }
+
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
+    writeln!(md, "\n{}", measured_by_tests(path)).unwrap();
     std::fs::write(path, &md).expect("BENCHMARKS.md is written");
     print!("{md}");
 }

@@ -15,18 +15,20 @@ use std::process::Output;
 use domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
-const SCREENS: [&str; 40] = [
+const SCREENS: [&str; 42] = [
     "home",
     "subtype",
     "questions",
     "text-entry",
     "description",
     "keyboard-pinyin",
+    "keyboard-handwriting",
     "contact",
     "consent",
     "review",
     "result",
     "high-risk",
+    "result-high-risk",
     "still-there",
     "home-printer-out",
     "result-printer-out",

@@ -270,9 +270,8 @@ impl Controller {
     /// elderly mode (长辈模式), whose resident is not asked again: the number is a priority one.
     pub fn choose_lane(&self, service: &str) {
         let asked = self.update(|st| {
-            if st.station.config.catalogue.service(service).is_none() {
-                return None;
-            }
+            // An unknown service (a stale tap) takes nothing.
+            st.station.config.catalogue.service(service)?;
             let session = &mut st.session;
             let Flow::TakeNumber(take) = &mut session.flow else {
                 return None;

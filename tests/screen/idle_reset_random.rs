@@ -293,15 +293,21 @@ async fn act(app: &AppWindow, rng: &mut Rng, walk: &mut Walk) {
             walk.typed(&phone);
         }
         Screen::Track if typing => {
-            // A code seen on a slip, or a mistyped one (a `u` is in no code).
+            // On the code keypad: a code seen on a slip, the same with one character
+            // changed (a typo its check character catches), or some of the keypad's letters.
             let code = match walk.codes.len() {
-                n if n > 0 && rng.chance(50) => {
-                    walk.codes[rng.below(n)].replace('-', "").to_lowercase()
+                n if n > 0 && rng.chance(60) => {
+                    let mut code: Vec<char> =
+                        walk.codes[rng.below(n)].replace('-', "").chars().collect();
+                    if rng.chance(40) {
+                        let i = rng.below(code.len());
+                        code[i] = if code[i] == '7' { '8' } else { '7' };
+                    }
+                    code.into_iter().collect()
                 }
-                _ if rng.chance(50) => format!("{}u", rng.word()),
-                _ => rng.word(),
+                _ => rng.word().to_uppercase().replace('L', "1"),
             };
-            type_on_keyboard(app, &code);
+            tap_keys(app, &code);
             walk.typed(&api.get_track_code());
             // (While a lookup is under way the button says so, and waits.)
             if rng.chance(60) {

@@ -446,26 +446,24 @@ impl Operations for Backend {
     }
 
     fn load_handwriting(&self, reply: Reply<Result<Arc<Recognizer>, ModelError>>) {
-        let path = self.config.ime.handwriting_model.clone();
-        let stopped = |path: &std::path::Path, reason: String| ModelError::Unreadable {
-            path: path.display().to_string(),
-            reason,
-        };
+        let paths = self.config.ime.handwriting_models.clone();
+        let shown = paths
+            .first()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        let stopped = |path: String, reason: String| ModelError::Unreadable { path, reason };
         let (tx, rx) = oneshot::channel();
-        let spawned = {
-            let path = path.clone();
-            std::thread::Builder::new()
-                .name("handwriting-model".into())
-                .spawn(move || {
-                    let _ = tx.send(handwriting::load(&path).map(Arc::new));
-                })
-        };
+        let spawned = std::thread::Builder::new()
+            .name("handwriting-model".into())
+            .spawn(move || {
+                let _ = tx.send(load_handwriting_models(&paths).map(Arc::new));
+            });
         if let Err(e) = spawned {
-            reply(Err(stopped(&path, e.to_string())));
+            reply(Err(stopped(shown, e.to_string())));
             return;
         }
         on_ui_thread(rx, move |model| {
-            reply(model.unwrap_or_else(|| Err(stopped(&path, "the loading thread stopped".into()))))
+            reply(model.unwrap_or_else(|| Err(stopped(shown, "the loading thread stopped".into()))))
         });
     }
 
@@ -560,4 +558,20 @@ impl Stopping {
         }
         all
     }
+}
+
+/// The handwriting pad's recognizer from `[ime] handwriting_models`: the first model must load;
+/// each other one that loads is a second opinion, one that does not is logged and left out.
+pub(crate) fn load_handwriting_models(
+    paths: &[std::path::PathBuf],
+) -> Result<Recognizer, ModelError> {
+    let (first, others) = paths.split_first().ok_or(ModelError::NoModel)?;
+    let mut recognizer = handwriting::load(first)?;
+    for path in others {
+        match handwriting::load(path) {
+            Ok(opinion) => recognizer = recognizer.with(opinion),
+            Err(e) => tracing::warn!(error = %e, "handwriting: a second opinion is missing"),
+        }
+    }
+    Ok(recognizer)
 }

@@ -849,8 +849,8 @@ struct AtOnce {
     dictionary: Option<Option<PathBuf>>,
     /// What upstream says of the case looked up.
     tracked: Option<Tracked>,
-    /// The handwriting model, for the shots whose keyboard offers the pad.
-    handwriting: Option<PathBuf>,
+    /// The handwriting models, for the shots whose keyboard offers the pad.
+    handwriting: Option<Vec<PathBuf>>,
 }
 
 impl AtOnce {
@@ -881,7 +881,7 @@ impl AtOnce {
                 shot.screen,
                 S::Description | S::KeyboardPinyin | S::KeyboardHandwriting
             )
-            .then(|| config.ime.handwriting_model.clone()),
+            .then(|| config.ime.handwriting_models.clone()),
         })
     }
 }
@@ -903,8 +903,8 @@ impl Operations for AtOnce {
     }
 
     fn load_handwriting(&self, reply: Reply<Result<Arc<Recognizer>, ModelError>>) {
-        if let Some(path) = &self.handwriting {
-            reply(handwriting::load(path).map(Arc::new));
+        if let Some(paths) = &self.handwriting {
+            reply(super::backend::load_handwriting_models(paths).map(Arc::new));
         }
     }
 

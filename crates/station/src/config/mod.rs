@@ -208,9 +208,10 @@ pub struct ImeConfig {
     pub dictionary: Option<PathBuf>,
     /// Accept z/zh, c/ch, s/sh, n/l, an/ang, en/eng, in/ing for each other.
     pub fuzzy: bool,
-    /// The handwriting pad's recognizer model (a zinnia model file). Missing or damaged, the
-    /// pad is not offered (pinyin and letters still are) and staff are told.
-    pub handwriting_model: PathBuf,
+    /// The handwriting pad's recognizer models (zinnia model files): the first the pad's own,
+    /// the others second opinions. The first missing or damaged, the pad is not offered (pinyin
+    /// and letters still are) and staff are told; a second opinion missing is only logged.
+    pub handwriting_models: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -376,7 +377,7 @@ struct BackupOverlay {
 struct ImeOverlay {
     dictionary: Option<PathBuf>,
     fuzzy: Option<bool>,
-    handwriting_model: Option<PathBuf>,
+    handwriting_models: Option<Vec<PathBuf>>,
 }
 
 #[derive(Deserialize)]
@@ -644,7 +645,7 @@ impl KioskConfig {
                 self.ime.dictionary = i.dictionary;
             }
             set(&mut self.ime.fuzzy, i.fuzzy);
-            set(&mut self.ime.handwriting_model, i.handwriting_model);
+            set(&mut self.ime.handwriting_models, i.handwriting_models);
         }
         if let Some(p) = overlay.privacy {
             set(&mut self.privacy.retention_days, p.retention_days);

@@ -82,7 +82,8 @@ pub(crate) trait Operations {
     fn track(&self, code: String, reply: Reply<Result<Tracked, KioskError>>);
     /// Loads the station's pinyin dictionary; until it comes, the keys type letters.
     fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>);
-    /// Loads the handwriting pad's model; until it comes (or if it cannot), no pad is offered.
+    /// Loads the handwriting pad's models (asked where residents write, dropped at Home);
+    /// until they come (or if they cannot), no pad is offered.
     fn load_handwriting(&self, reply: Reply<Result<Arc<Recognizer>, ModelError>>);
     /// Staff's printer and outbox actions. `None`: the worker stopped before answering.
     fn paper_refilled(&self, reply: Reply<Option<Result<(), KioskError>>>);
@@ -601,12 +602,6 @@ impl Controller {
                 c.update(|st| st.station.pinyin.loaded(dict));
             }
         }));
-        let weak = Rc::downgrade(&controller);
-        controller.ops.load_handwriting(Box::new(move |model| {
-            if let Some(c) = weak.upgrade() {
-                c.update(|st| st.station.pinyin.handwriting_loaded(model));
-            }
-        }));
         apply_language(language);
         controller.update(|_| ());
         let weak = Rc::downgrade(&controller);
@@ -633,10 +628,15 @@ impl Controller {
             collect_typed(app, &mut st.session);
         }
         let result = change(&mut st);
+        let screen = st.session.screen();
+        // Home: the handwriting models (two zinnia models, tens of megabytes) go until someone
+        // writes again.
+        if screen == Screen::Home {
+            st.station.pinyin.unload_handwriting();
+        }
         if let Some(app) = &app {
             render(app, &st);
         }
-        let screen = st.session.screen();
         if self.shown.replace(Some(screen)) != Some(screen) {
             // A finished screen waits less than one being filled in.
             self.arm_idle(st.idle_times().0);
@@ -649,7 +649,25 @@ impl Controller {
                 voice.say(voice.language_for(st.session.language), &words);
             }
         }
+        // Where residents write, the handwriting models are fetched (once, off the UI thread).
+        let writing = screen == Screen::Description
+            || st.session.intake().is_some_and(|i| i.text_entry.is_some());
+        let load = writing && st.station.pinyin.ask_for_handwriting();
+        drop(st);
+        if load {
+            self.load_handwriting();
+        }
         result
+    }
+
+    /// Loads the handwriting models; the pad is offered once they are in.
+    fn load_handwriting(&self) {
+        let weak = self.me.clone();
+        self.ops.load_handwriting(Box::new(move |model| {
+            if let Some(c) = weak.upgrade() {
+                c.update(|st| st.station.pinyin.handwriting_loaded(model));
+            }
+        }));
     }
 
     /// A read-only look at the state, for tests and the screenshot tour.

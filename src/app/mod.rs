@@ -69,9 +69,64 @@ pub fn run(config: Arc<KioskConfig>) -> anyhow::Result<()> {
     let controller = controller::Controller::new(&app, config, backend);
     controller.set_voice(voice);
     let _supervised = supervise(liveness);
+    let _focus = take_keyboard_focus(&app);
     app.run().context("the kiosk window stopped unexpectedly")?;
     drop(controller);
     Ok(())
+}
+
+/// Asks for the keyboard once the window is up, and again a moment later: an X server with no
+/// window manager gives the keyboard to no window, and a keyboard-wedge scanner's keys would go
+/// nowhere. Under linuxkms (the board) there is no winit window and nothing to ask.
+fn take_keyboard_focus(app: &ui::AppWindow) -> slint::Timer {
+    use slint::winit_030::WinitWindowAccessor;
+    let weak = app.as_weak();
+    let asked = std::cell::Cell::new(0);
+    let timer = slint::Timer::default();
+    timer.start(
+        slint::TimerMode::Repeated,
+        std::time::Duration::from_millis(500),
+        move || {
+            if asked.get() < 2 {
+                asked.set(asked.get() + 1);
+                if let Some(app) = weak.upgrade() {
+                    app.window().with_winit_window(|w| {
+                        w.focus_window();
+                        if let Some(id) = x11_window(w) {
+                            give_x11_focus(id);
+                        }
+                    });
+                }
+            }
+        },
+    );
+    timer
+}
+
+/// The window's X11 id, when it is an X11 window.
+fn x11_window(window: &slint::winit_030::winit::window::Window) -> Option<u32> {
+    use raw_window_handle::{HasWindowHandle, RawWindowHandle};
+    match window.window_handle().ok()?.as_raw() {
+        RawWindowHandle::Xlib(h) => u32::try_from(h.window).ok(),
+        RawWindowHandle::Xcb(h) => Some(h.window.get()),
+        _ => None,
+    }
+}
+
+/// Sets the X server's input focus on `window` (what a window manager would do; winit's own
+/// request is addressed to a window manager, and with none nothing happens).
+fn give_x11_focus(window: u32) {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ConnectionExt, InputFocus};
+    let Ok((conn, _)) = x11rb::connect(None) else {
+        return;
+    };
+    let asked = conn
+        .set_input_focus(InputFocus::PARENT, window, x11rb::CURRENT_TIME)
+        .map(|_| conn.flush());
+    if let Err(e) = asked {
+        tracing::debug!(error = %e, "the keyboard focus could not be asked for");
+    }
 }
 
 /// Under systemd: `READY=1` once the UI loop runs (the database was checked and migrated before

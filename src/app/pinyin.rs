@@ -44,8 +44,10 @@ pub struct PinyinDictionary {
     pub(crate) problem: Option<String>,
     /// Southern fuzzy pairs (`[ime] fuzzy`).
     fuzzy: bool,
-    /// The handwriting pad's recognizer, once its model has loaded.
+    /// The handwriting pad's recognizer, once its models have loaded.
     handwriting: Option<Arc<Recognizer>>,
+    /// The models were asked for and have not come yet.
+    handwriting_asked: bool,
     /// Why the handwriting model could not be loaded, for staff.
     pub(crate) handwriting_problem: Option<String>,
 }
@@ -76,8 +78,30 @@ impl PinyinDictionary {
         self.dict.is_some()
     }
 
+    /// Whether the handwriting models should be asked for now (they are not in, not on their
+    /// way, and did not fail); if so, they count as asked.
+    pub fn ask_for_handwriting(&mut self) -> bool {
+        let ask = self.handwriting.is_none()
+            && !self.handwriting_asked
+            && self.handwriting_problem.is_none();
+        self.handwriting_asked |= ask;
+        ask
+    }
+
+    /// Drops the handwriting models (at Home: nobody is writing), to be loaded again when
+    /// someone writes.
+    pub fn unload_handwriting(&mut self) {
+        self.handwriting = None;
+        self.handwriting_asked = false;
+    }
+
     /// The handwriting model arrived (or could not be loaded: the pad is not offered).
     pub fn handwriting_loaded(&mut self, model: Result<Arc<Recognizer>, ModelError>) {
+        if !self.handwriting_asked {
+            // Home came meanwhile: nobody is writing.
+            return;
+        }
+        self.handwriting_asked = false;
         match model {
             Ok(m) => {
                 self.handwriting = Some(m);

@@ -210,6 +210,13 @@ pub fn a_resident_writes_by_hand_on_the_pad_and_files_it() {
 
         let stored = submit_anonymously_and_read_back(&app, &data).await;
         assert_eq!(stored.as_deref(), Some("工资"));
+        // At Home nobody writes: the models (tens of megabytes) are let go.
+        tap(&app, "完成，回到首页");
+        assert_eq!(screen(&app), Screen::Home);
+        assert!(
+            !api.get_ime_hand_ready(),
+            "the handwriting models are dropped at Home"
+        );
     });
 }
 

@@ -209,8 +209,9 @@ pub struct ImeConfig {
     /// Accept z/zh, c/ch, s/sh, n/l, an/ang, en/eng, in/ing for each other.
     pub fuzzy: bool,
     /// The handwriting pad's recognizer models (zinnia model files): the first the pad's own,
-    /// the others second opinions. The first missing or damaged, the pad is not offered (pinyin
-    /// and letters still are) and staff are told; a second opinion missing is only logged.
+    /// the others second opinions, loaded where residents write and dropped at Home. The first
+    /// missing or damaged, the pad is not offered (pinyin and letters still are) and the log
+    /// says why; a second opinion missing is only logged.
     pub handwriting_models: Vec<PathBuf>,
 }
 

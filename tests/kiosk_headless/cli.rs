@@ -1325,15 +1325,17 @@ fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
         after.starts_with("ok") && after.contains("PIN set"),
         "{after}"
     );
+    // A station whose time zone is not China's is told the hub's pages differ.
+    let config = station.data_dir().join("utc.toml");
+    std::fs::write(&config, "[station]\ntime_zone = \"UTC\"\n").unwrap();
     let utc = station
-        .command(&["doctor"])
-        .env("TZ", "UTC")
+        .command(&["--config", config.to_str().unwrap(), "doctor"])
         .output()
         .unwrap();
     let utc = String::from_utf8(utc.stdout).unwrap();
     let line = utc.lines().find(|l| l.contains(" staff ")).unwrap();
     assert!(
-        line.starts_with("warn") && line.contains("UTC+00:00"),
+        line.starts_with("warn") && line.contains("UTC+00:00") && line.contains("time_zone"),
         "{line}"
     );
 }

@@ -113,13 +113,14 @@ fn check_staff(config: &Arc<KioskConfig>) -> Check {
             verdict = Verdict::Warn;
         }
     }
-    // Slots, check-in windows and the queue's day follow the system's time zone; the hub shows
+    // Slots, check-in windows and the queue's day follow the station's time zone; the hub shows
     // times in China Standard Time.
     let offset = super::station_offset(now).local_minus_utc();
     if offset != 8 * 3600 {
         detail.push_str(&format!(
-            "; the system's time zone is UTC{}{:02}:{:02}: roster times and the queue's day \
-             follow it, the hub's pages show China time (UTC+8); set the board to Asia/Shanghai",
+            "; the station's time zone ([station] time_zone = \"{}\") is UTC{}{:02}:{:02}: \
+             roster times and the queue's day follow it, the hub's pages show China time (UTC+8)",
+            config.station.time_zone,
             if offset < 0 { '-' } else { '+' },
             offset.abs() / 3600,
             (offset.abs() % 3600) / 60

@@ -306,10 +306,7 @@ async fn a_discreet_booking_never_names_its_service() {
         assert!(!html.contains("心理"), "{html}");
         assert!(!html.to_lowercase().contains("counsel"), "{html}");
         assert!(!html.contains("咨询"), "{html}");
-        assert!(
-            html.contains("D 队") || html.contains("Lane D"),
-            "{html}"
-        );
+        assert!(html.contains("D 队") || html.contains("Lane D"), "{html}");
     }
     // A role on the lane of a discreet service is not shown either.
     let other = new_token();

@@ -93,10 +93,7 @@ async fn a_counselling_case_never_names_its_service() {
             .unwrap();
         assert!(!html.contains("心理"), "{html}");
         assert!(!html.to_lowercase().contains("counsel"), "{html}");
-        assert!(
-            html.contains("D 队") || html.contains("Lane D"),
-            "{html}"
-        );
+        assert!(html.contains("D 队") || html.contains("Lane D"), "{html}");
     }
 }
 

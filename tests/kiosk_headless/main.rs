@@ -21,6 +21,7 @@ mod handwrite_cli;
 mod ime_accuracy;
 mod kill_loop;
 mod log_canary;
+mod open311_upstream;
 mod printer_faults;
 mod queue_rules;
 mod say_cli;

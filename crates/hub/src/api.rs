@@ -175,7 +175,13 @@ async fn json_body_up_to<T: Shape>(
     let bytes = body::read_bounded_to(headers, body, limit)
         .await
         .map_err(ApiFailure::body)?;
-    body::decode(&bytes).map_err(ApiFailure::body)
+    let decoded: T = body::decode(&bytes).map_err(ApiFailure::body)?;
+    // The rules every value keeps, whatever its field (times within years 0000–9999, no
+    // bidirectional controls), on the body as decoded.
+    let value = serde_json::to_value(&decoded)
+        .map_err(|e| ApiFailure::new(StatusCode::BAD_REQUEST, format!("the body: {e}"), None))?;
+    validate::door(&value).map_err(ApiFailure::invalid)?;
+    Ok(decoded)
 }
 
 /// `POST /api/v1/cases`: `201` and a receipt the first time, `200` and the same receipt for a

@@ -7,10 +7,18 @@
 //! included: it is bound as a parameter and escaped when shown, never cleaned here. Control
 //! characters are refused (a kiosk cleans what residents type before sending, so one arriving
 //! means a broken or hostile client). Identifiers are held to a narrow alphabet.
+//!
+//! Two rules hold for every value of every body, whatever its field, and are applied at the
+//! door by [`door`] to the whole decoded body (so a field added tomorrow cannot forget them):
+//! a time lies in the years 0000 to 9999 ([`instant`]: the database keeps times as fixed-width
+//! text, and chrono reads `+10000-…` and `-0001-…`, which no page can then read back), and no
+//! text carries a bidirectional override or isolate ([`bidi_free`]: U+202A–U+202E,
+//! U+2066–U+2069, which make a page read otherwise than it is written).
 
 use std::collections::{BTreeSet, HashSet};
 
-use chrono::Duration;
+use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Utc};
+use serde_json::Value;
 
 use domain::roster::Roster;
 use domain::{Catalogue, RiskReason, TrackingToken};
@@ -62,11 +70,121 @@ fn invalid(field: impl Into<String>, problem: impl Into<String>) -> Invalid {
     }
 }
 
+/// The years a time may fall in: four digits, so that stored times sort as text.
+pub(crate) const YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
+
+/// A time a body carries: refused outside [`YEARS`], naming the field.
+pub(crate) fn instant(field: &str, at: DateTime<Utc>) -> Result<(), Invalid> {
+    if YEARS.contains(&at.year()) {
+        Ok(())
+    } else {
+        Err(invalid(
+            field,
+            format!(
+                "a time must fall in the years 0000 to 9999 (this is in the year {})",
+                at.year()
+            ),
+        ))
+    }
+}
+
+/// A time as the database holds it, read back: `None` when it is not RFC 3339 or falls
+/// outside [`YEARS`] (a row written by something other than this hub).
+pub(crate) fn stored_instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        .filter(|t| instant("", *t).is_ok())
+}
+
+/// Whether `c` is a bidirectional embedding, override or isolate control.
+pub(crate) fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Text without bidirectional overrides or isolates.
+pub(crate) fn bidi_free(field: &str, value: &str) -> Result<(), Invalid> {
+    match value.chars().find(|&c| is_bidi_control(c)) {
+        None => Ok(()),
+        Some(c) => Err(invalid(
+            field,
+            format!(
+                "bidirectional override and isolate characters (here U+{:04X}) are not allowed",
+                c as u32
+            ),
+        )),
+    }
+}
+
+/// The rules every decoded body keeps in every value, checked on the body as the hub decoded
+/// it (`serde_json::to_value` of the typed body): every text free of bidirectional controls,
+/// object keys included, and every text that reads as a time or a date within [`YEARS`]. The
+/// field is named by its path (`on_duty[0].since`).
+pub(crate) fn door(body: &Value) -> Result<(), Invalid> {
+    fn walk(value: &Value, path: &mut String) -> Result<(), Invalid> {
+        match value {
+            Value::String(text) => {
+                bidi_free(path, text)?;
+                if let Some(year) = time_year(text) {
+                    if !YEARS.contains(&year) {
+                        return Err(invalid(
+                            path.as_str(),
+                            format!(
+                                "a time must fall in the years 0000 to 9999 (`{}` is not)",
+                                text.chars().take(40).collect::<String>()
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    path.push_str(&format!("[{i}]"));
+                    walk(item, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            Value::Object(map) => {
+                for (key, item) in map {
+                    let len = path.len();
+                    if !path.is_empty() {
+                        path.push('.');
+                    }
+                    path.push_str(key);
+                    bidi_free(path, key)?;
+                    walk(item, path)?;
+                    path.truncate(len);
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+    walk(body, &mut String::new())
+}
+
+/// The year of a text that chrono reads as a time (as serde decodes a `DateTime`) or a date,
+/// signed and extended years included.
+fn time_year(text: &str) -> Option<i32> {
+    let first = text.chars().next()?;
+    if !(first.is_ascii_digit() || first == '+' || first == '-') {
+        return None;
+    }
+    if let Ok(t) = text.parse::<DateTime<FixedOffset>>() {
+        return Some(t.year());
+    }
+    text.parse::<NaiveDate>().ok().map(|d| d.year())
+}
+
 /// Checks everything in a case submission except who sent it (the caller compares
 /// `station_id` with the caller's station) and the idempotency header.
 pub(crate) fn submission(s: &CaseSubmission, catalogue: &Catalogue) -> Result<(), Invalid> {
     case_id("id", &s.id)?;
     tracking_token("token", &s.token)?;
+    instant("filed_at", s.filed_at)?;
     identifier("station_id", &s.station_id)?;
     identifier("service", &s.service)?;
     if catalogue.service(&s.service).is_none() {
@@ -146,6 +264,9 @@ pub(crate) fn status_update(u: &StatusUpdate) -> Result<(), Invalid> {
             "`received` is the hub's own first step; a department posts what comes after",
         ));
     }
+    if let Some(at) = u.expected_at {
+        instant("expected_at", at)?;
+    }
     if let Some(note) = &u.note {
         text("note", note, 1, NOTE_MAX)?;
     }
@@ -167,6 +288,7 @@ pub(crate) fn transition_allowed(from: CaseState, to: CaseState) -> bool {
 
 pub(crate) fn heartbeat(h: &Heartbeat) -> Result<(), Invalid> {
     identifier("station_id", &h.station_id)?;
+    instant("sent_at", h.sent_at)?;
     line("app_version", &h.app_version, 1, SHORT_MAX)?;
     // The field stays text on the wire so that an unknown code gets this message, not serde's.
     if PrinterReport::parse(&h.printer_state).is_none() {
@@ -193,6 +315,7 @@ pub(crate) fn heartbeat(h: &Heartbeat) -> Result<(), Invalid> {
     }
     for (i, n) in h.notices.iter().enumerate() {
         identifier(&format!("notices[{i}].kind"), &n.kind)?;
+        instant(&format!("notices[{i}].at"), n.at)?;
     }
     Ok(())
 }
@@ -207,6 +330,7 @@ const NOTICES_MAX: usize = 20;
 /// whole state. A lane is one upper-case letter, a ticket its lane letter and 1 to 4 digits.
 pub(crate) fn station_state(mut s: StationState) -> Result<StationState, Invalid> {
     identifier("station_id", &s.station_id)?;
+    instant("sent_at", s.sent_at)?;
     if i64::try_from(s.seq).is_err() {
         return Err(invalid("seq", format!("at most {}", i64::MAX)));
     }
@@ -235,6 +359,7 @@ pub(crate) fn station_state(mut s: StationState) -> Result<StationState, Invalid
                 "this code is already another ticket's or booking's in this state",
             ));
         }
+        instant(&field("taken_at"), t.taken_at)?;
         let lane_letter = lane(&field("lane"), &t.lane)?;
         ticket_number(&field("ticket"), &t.ticket, lane_letter)?;
         if t.ahead.is_some_and(|n| n > AHEAD_MAX) {
@@ -286,6 +411,8 @@ pub(crate) fn station_state(mut s: StationState) -> Result<StationState, Invalid
             ));
         }
         lane(&field("lane"), &b.lane)?;
+        instant(&field("start"), b.start)?;
+        instant(&field("end"), b.end)?;
         if b.end <= b.start {
             return Err(invalid(field("end"), "an appointment ends after it starts"));
         }
@@ -307,6 +434,7 @@ pub(crate) fn station_state(mut s: StationState) -> Result<StationState, Invalid
             ));
         }
         line(&field("name"), &d.name, 1, NAME_MAX)?;
+        instant(&field("since"), d.since)?;
     }
     Ok(s)
 }
@@ -434,6 +562,7 @@ pub(crate) fn identifier(field: &str, value: &str) -> Result<(), Invalid> {
 /// One line of text: `min..=max` characters, no control characters at all.
 pub(crate) fn line(field: &str, value: &str, min: usize, max: usize) -> Result<(), Invalid> {
     length(field, value, min, max)?;
+    bidi_free(field, value)?;
     if value.chars().any(char::is_control) {
         return Err(invalid(
             field,
@@ -447,6 +576,7 @@ pub(crate) fn line(field: &str, value: &str, min: usize, max: usize) -> Result<(
 /// control characters allowed.
 pub(crate) fn text(field: &str, value: &str, min: usize, max: usize) -> Result<(), Invalid> {
     length(field, value, min, max)?;
+    bidi_free(field, value)?;
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
@@ -695,6 +825,107 @@ mod tests {
             field_of(&|s| s.on_duty = vec![s.on_duty[0].clone(); ON_DUTY_MAX + 1]),
             "on_duty"
         );
+    }
+
+    #[test]
+    fn a_time_outside_years_0000_to_9999_is_refused_in_every_field_of_every_body() {
+        let far: DateTime<Utc> = "+10000-01-01T00:00:00Z".parse().unwrap();
+        let before: DateTime<Utc> = "-0001-12-31T00:00:00Z".parse().unwrap();
+        assert_eq!(instant("x", far).unwrap_err().field, "x");
+        assert_eq!(instant("x", before).unwrap_err().field, "x");
+        instant("x", "0000-01-01T00:00:00Z".parse().unwrap()).unwrap();
+        instant("x", "9999-12-31T23:59:59Z".parse().unwrap()).unwrap();
+        // Every field that holds a time, found by writing each body out and setting each
+        // time in it, one at a time, to a year out of range: the door names each field, and
+        // the body's own check names it too.
+        fn each_time_refused<T: serde::Serialize + serde::de::DeserializeOwned>(
+            body: &T,
+            check: impl Fn(&T) -> Result<(), Invalid>,
+        ) -> usize {
+            let value = serde_json::to_value(body).unwrap();
+            let mut paths = Vec::new();
+            fn times(v: &Value, path: String, out: &mut Vec<String>) {
+                match v {
+                    Value::String(s) if time_year(s).is_some() => out.push(path),
+                    Value::Array(a) => {
+                        for (i, x) in a.iter().enumerate() {
+                            times(x, format!("{path}[{i}]"), out);
+                        }
+                    }
+                    Value::Object(m) => {
+                        for (k, x) in m {
+                            let p = if path.is_empty() {
+                                k.clone()
+                            } else {
+                                format!("{path}.{k}")
+                            };
+                            times(x, p, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            times(&value, String::new(), &mut paths);
+            for path in &paths {
+                for bad in ["+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z"] {
+                    let mut changed = value.clone();
+                    let pointer = format!(
+                        "/{}",
+                        path.replace('.', "/").replace('[', "/").replace(']', "")
+                    );
+                    *changed.pointer_mut(&pointer).unwrap() = Value::String(bad.into());
+                    assert_eq!(door(&changed).unwrap_err().field, *path);
+                    let decoded: T = serde_json::from_value(changed).unwrap();
+                    assert_eq!(check(&decoded).unwrap_err().field, *path, "{bad}");
+                }
+            }
+            paths.len()
+        }
+        assert_eq!(
+            each_time_refused(&sample(), |s| submission(s, &Catalogue::builtin())),
+            1
+        );
+        assert_eq!(
+            each_time_refused(&station(), |s| station_state(s.clone()).map(|_| ())),
+            5
+        );
+        let update = StatusUpdate {
+            state: CaseState::Assigned,
+            note: None,
+            department: None,
+            expected_at: Some(chrono::Utc::now()),
+        };
+        assert_eq!(each_time_refused(&update, status_update), 1);
+    }
+
+    #[test]
+    fn bidirectional_overrides_are_refused_in_every_text_and_key() {
+        let mut s = sample();
+        s.description = Some("看\u{202E}txt.exe".into());
+        assert_eq!(field_of(&s), "description");
+        let mut value = serde_json::to_value(sample()).unwrap();
+        value["answers"][0]["value_label"] = Value::String("a\u{2067}b".into());
+        let e = door(&value).unwrap_err();
+        assert_eq!(e.field, "answers[0].value_label");
+        assert!(e.problem.contains("U+2067"), "{e}");
+        let keyed = serde_json::json!({"queue_lengths": {"A\u{202A}": 1}});
+        assert_eq!(door(&keyed).unwrap_err().field, "queue_lengths.A\u{202A}");
+        door(&serde_json::to_value(sample()).unwrap()).unwrap();
+        // Ordinary right-to-left text and marks are not overrides.
+        bidi_free("x", "\u{05D0}\u{200F}").unwrap();
+    }
+
+    #[test]
+    fn a_stored_time_reads_back_only_when_readable_and_in_range() {
+        assert!(stored_instant("2024-05-01T09:00:00.000000Z").is_some());
+        for bad in [
+            "+10000-01-01T00:00:00Z",
+            "yesterday",
+            "",
+            "2024-13-01T00:00:00Z",
+        ] {
+            assert!(stored_instant(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

@@ -24,7 +24,12 @@ pub struct TimeOfDay(pub u16);
 impl TimeOfDay {
     pub fn parse(s: &str) -> Option<TimeOfDay> {
         let (h, m) = s.trim().split_once(':')?;
-        if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        if h.is_empty()
+            || h.len() > 2
+            || m.len() != 2
+            || !h.bytes().chain(m.bytes()).all(|b| b.is_ascii_digit())
+        {
+            // Digits only: `u16::from_str` would take `9:+5` for 09:05.
             return None;
         }
         let h: u16 = h.parse().ok()?;
@@ -229,15 +234,27 @@ pub(crate) fn parse_slot_id(id: &str) -> Option<(&str, NaiveDate, TimeOfDay)> {
 
 /// The local date of `at` at the station.
 pub fn local_date(at: DateTime<Utc>, offset: FixedOffset) -> NaiveDate {
-    at.with_timezone(&offset).date_naive()
+    // chrono panics on a local time past its calendar's end (an instant within a day of it):
+    // such a date is the calendar's end.
+    at.naive_utc()
+        .checked_add_signed(Duration::seconds(i64::from(offset.local_minus_utc())))
+        .map(|local| local.date())
+        .unwrap_or(if offset.local_minus_utc() > 0 {
+            NaiveDate::MAX
+        } else {
+            NaiveDate::MIN
+        })
 }
 
-fn at_local(date: NaiveDate, time: TimeOfDay, offset: FixedOffset) -> DateTime<Utc> {
+/// The instant of local `date` `time` at the station; `None` at the very ends of the calendar
+/// (years past ±262 000), where no instant is left to name it.
+fn at_local(date: NaiveDate, time: TimeOfDay, offset: FixedOffset) -> Option<DateTime<Utc>> {
     let midnight = offset
         .from_local_datetime(&date.and_time(NaiveTime::MIN))
-        .single()
-        .expect("a fixed offset maps every local time to one instant");
-    (midnight + Duration::minutes(i64::from(time.0))).with_timezone(&Utc)
+        .single()?;
+    midnight
+        .checked_add_signed(Duration::minutes(i64::from(time.0)))
+        .map(|at| at.with_timezone(&Utc))
 }
 
 impl Provider {
@@ -277,17 +294,25 @@ impl Provider {
             let mut start = from.minutes();
             while start + self.slot_min <= to.minutes() {
                 let t = TimeOfDay(start as u16);
-                let begins = at_local(date, t, offset);
+                start += self.slot_min;
+                // A slot that no instant can hold (a date typed at the end of the calendar) is
+                // not offered, rather than overflowing.
+                let Some((begins, end)) = at_local(date, t, offset).and_then(|begins| {
+                    let end =
+                        begins.checked_add_signed(Duration::minutes(i64::from(self.slot_min)))?;
+                    Some((begins, end))
+                }) else {
+                    continue;
+                };
                 out.push(Slot {
                     id: slot_id(&self.id, date, t),
                     provider: self.id.clone(),
                     role: self.role,
                     service: self.service.clone(),
                     start: begins,
-                    end: begins + Duration::minutes(i64::from(self.slot_min)),
+                    end,
                     capacity: self.capacity,
                 });
-                start += self.slot_min;
             }
         }
         out
@@ -310,7 +335,9 @@ impl Roster {
     ) -> Vec<Slot> {
         let mut out = Vec::new();
         for d in 0..days {
-            let date = first + Duration::days(i64::from(d));
+            let Some(date) = first.checked_add_signed(Duration::days(i64::from(d))) else {
+                break;
+            };
             for p in &self.providers {
                 if service.is_none_or(|s| s == p.service) {
                     out.extend(p.slots_on(date, offset));
@@ -504,14 +531,18 @@ impl BookingRules {
         if slot.start <= now {
             return Err(SlotError::Past(slot.id.clone()));
         }
-        if slot.start < now + Duration::minutes(i64::from(self.min_notice_min)) {
+        let notice = now
+            .checked_add_signed(Duration::minutes(i64::from(self.min_notice_min)))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        if slot.start < notice {
             return Err(SlotError::TooSoon {
                 id: slot.id.clone(),
                 notice_min: self.min_notice_min,
             });
         }
-        let last_day =
-            local_date(now, offset) + Duration::days(i64::from(self.booking_window_days));
+        let last_day = local_date(now, offset)
+            .checked_add_signed(Duration::days(i64::from(self.booking_window_days)))
+            .unwrap_or(NaiveDate::MAX);
         if local_date(slot.start, offset) > last_day {
             return Err(SlotError::TooFar {
                 id: slot.id.clone(),
@@ -526,8 +557,12 @@ impl BookingRules {
 
     /// Where `now` stands against the arrival window of an appointment starting at `start`.
     pub fn arrival(&self, start: DateTime<Utc>, now: DateTime<Utc>) -> Arrival {
-        let opens = start - Duration::minutes(i64::from(self.arrival_early_min));
-        let closes = start + Duration::minutes(i64::from(self.arrival_late_min));
+        let opens = start
+            .checked_sub_signed(Duration::minutes(i64::from(self.arrival_early_min)))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let closes = start
+            .checked_add_signed(Duration::minutes(i64::from(self.arrival_late_min)))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         if now < opens {
             Arrival::TooEarly { opens }
         } else if now > closes {

@@ -8,10 +8,18 @@ use hub_common::*;
 use serde_json::{json, Value};
 
 const BASE: &str = "/open311/v2";
+/// An Open311 key tied to station A, as a kiosk filing through Open311 has (`OPEN311_KEY` is
+/// tied to no station).
+const KIOSK_KEY: &str = "open311-key-of-station-a-1";
+
+/// The test hub with `KIOSK_KEY` too.
+async fn kiosk_hub() -> TestHub {
+    TestHub::start_with(|c| c.add_open311_key(KIOSK_KEY, &[STATION_A])).await
+}
 
 fn kiosk_form(case_id: &str, token: &TrackingToken) -> Vec<(String, String)> {
     [
-        ("api_key", OPEN311_KEY),
+        ("api_key", KIOSK_KEY),
         ("service_code", "complaint"),
         ("address_string", "演示站, 人民路 1 号"),
         ("description", "楼上噪音-DESCRIPTION-MARK"),
@@ -54,7 +62,7 @@ async fn get_xml(hub: &TestHub, path: &str) -> (u16, String) {
 
 #[tokio::test]
 async fn services_are_listed_in_json_and_xml() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let (status, services) = get_json(&hub, &format!("{BASE}/services.json")).await;
     assert_eq!(status, 200);
     let codes: Vec<&str> = services
@@ -86,7 +94,7 @@ async fn services_are_listed_in_json_and_xml() {
 
 #[tokio::test]
 async fn a_service_definition_announces_the_kiosk_attributes() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let (status, definition) = get_json(&hub, &format!("{BASE}/services/complaint.json")).await;
     assert_eq!(status, 200);
     assert_eq!(definition["service_code"], "complaint");
@@ -121,7 +129,7 @@ async fn a_service_definition_announces_the_kiosk_attributes() {
 
 #[tokio::test]
 async fn posting_a_request_needs_the_api_key() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let mut form = kiosk_form(&uuid::Uuid::now_v7().to_string(), &new_token());
     form.retain(|(k, _)| k != "api_key");
     let r = post_form(&hub, "json", &form).await;
@@ -144,7 +152,7 @@ async fn posting_a_request_needs_the_api_key() {
 
 #[tokio::test]
 async fn a_kiosk_case_posted_twice_keeps_one_request_number() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let case_id = uuid::Uuid::now_v7().to_string();
     let token = new_token();
     let form = kiosk_form(&case_id, &token);
@@ -187,7 +195,7 @@ async fn a_kiosk_case_posted_twice_keeps_one_request_number() {
 
 #[tokio::test]
 async fn a_request_goes_from_open_to_closed_when_a_department_resolves_it() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let token = new_token();
     let created: Value = post_form(
         &hub,
@@ -250,7 +258,7 @@ async fn a_request_goes_from_open_to_closed_when_a_department_resolves_it() {
 
 #[tokio::test]
 async fn tokens_lookup_finds_the_request_number() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let token = new_token();
     let created: Value = post_form(
         &hub,
@@ -290,7 +298,7 @@ async fn tokens_lookup_finds_the_request_number() {
 
 #[tokio::test]
 async fn native_and_open311_cases_are_listed_together() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let native = sample_case(STATION_A);
     hub.file(&native).await;
     let open311: Value = post_form(
@@ -334,7 +342,7 @@ async fn native_and_open311_cases_are_listed_together() {
 
 #[tokio::test]
 async fn reading_requests_needs_the_api_key_and_unknown_ids_are_404() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let (status, error) = get_json(&hub, &format!("{BASE}/requests.json")).await;
     assert_eq!(status, 403);
     assert_eq!(error[0]["code"], 403);
@@ -358,7 +366,7 @@ async fn reading_requests_needs_the_api_key_and_unknown_ids_are_404() {
 
 #[tokio::test]
 async fn a_bad_form_is_refused_naming_the_field() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let base = kiosk_form(&uuid::Uuid::now_v7().to_string(), &new_token());
     let variants: Vec<(Vec<(String, String)>, &str)> = vec![
         (
@@ -415,7 +423,7 @@ async fn a_bad_form_is_refused_naming_the_field() {
 
 #[tokio::test]
 async fn markup_in_a_note_keeps_the_xml_well_formed_and_the_case_has_a_tracking_page() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let token = new_token();
     let created: Value = post_form(
         &hub,
@@ -461,7 +469,7 @@ async fn markup_in_a_note_keeps_the_xml_well_formed_and_the_case_has_a_tracking_
 
 #[tokio::test]
 async fn a_request_without_kiosk_attributes_gets_a_fresh_case_each_time() {
-    let hub = TestHub::start().await;
+    let hub = kiosk_hub().await;
     let form: Vec<(String, String)> = [
         ("api_key", OPEN311_KEY),
         ("service_code", "assistance"),
@@ -479,4 +487,378 @@ async fn a_request_without_kiosk_attributes_gets_a_fresh_case_each_time() {
     assert!(TrackingToken::parse(token).is_ok());
     assert_eq!(hub.get(&format!("/T/{token}")).await.status(), 200);
     assert_eq!(hub.count("cases"), 2);
+}
+
+fn form_of(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The description of an Open311 error answer in JSON.
+async fn refusal(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let error: Value = r.json().await.unwrap();
+    (status, error[0]["description"].as_str().unwrap().to_owned())
+}
+
+fn cases_by_station(hub: &TestHub) -> Vec<(String, String)> {
+    let db = hub.db();
+    let mut stmt = db
+        .prepare("SELECT station_id, risk_level FROM cases ORDER BY rowid")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    rows
+}
+
+/// Issue 17, item 3: a key tied to no station could file as `st-1` with a red alert, and
+/// invented station ids each made a row on the operator page.
+#[tokio::test]
+async fn an_open311_key_files_only_as_the_stations_it_is_tied_to() {
+    let hub = kiosk_hub().await;
+    let base = [
+        ("service_code", "complaint"),
+        ("address_string", "人民路 1 号"),
+    ];
+    let with = |key: &str, extra: &[(&str, &str)]| {
+        let mut form = form_of(&base);
+        form.push(("api_key".into(), key.into()));
+        form.extend(form_of(extra));
+        form
+    };
+
+    // A key tied to no station names neither a station nor the risk.
+    for (extra, named) in [
+        (
+            &[
+                ("attribute[kiosk_station_id]", STATION_A),
+                ("attribute[kiosk_risk]", "high"),
+            ][..],
+            "attribute[kiosk_station_id]",
+        ),
+        (
+            &[("attribute[kiosk_station_id]", "st-1")][..],
+            "attribute[kiosk_station_id]",
+        ),
+        (
+            &[("attribute[kiosk_risk]", "high")][..],
+            "attribute[kiosk_risk]",
+        ),
+    ] {
+        let (status, said) =
+            refusal(post_form(&hub, "json", &with(OPEN311_KEY, extra)).await).await;
+        assert_eq!(status, 403, "{extra:?}: {said}");
+        assert!(said.contains(named), "`{said}` does not name {named}");
+    }
+    // A key tied to station A files as no other, real or invented.
+    for station in [STATION_B, "st-1", "open311"] {
+        let (status, said) = refusal(
+            post_form(
+                &hub,
+                "json",
+                &with(
+                    KIOSK_KEY,
+                    &[
+                        ("attribute[kiosk_station_id]", station),
+                        ("attribute[kiosk_risk]", "high"),
+                    ],
+                ),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 403, "{station}: {said}");
+        assert!(
+            said.contains("kiosk_station_id") && said.contains(station),
+            "{said}"
+        );
+    }
+    // 200 invented stations leave nothing behind and nothing on the operator page.
+    for n in 0..200 {
+        let station = format!("invented-{n}");
+        let r = post_form(
+            &hub,
+            "json",
+            &with(KIOSK_KEY, &[("attribute[kiosk_station_id]", &station)]),
+        )
+        .await;
+        assert_eq!(r.status(), 403);
+    }
+    assert_eq!(hub.count("cases"), 0);
+    assert!(!hub.operator_page().await.contains("invented-"));
+
+    // What each key may do.
+    let r = post_form(
+        &hub,
+        "json",
+        &with(
+            KIOSK_KEY,
+            &[
+                ("attribute[kiosk_station_id]", STATION_A),
+                ("attribute[kiosk_risk]", "high"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let r = post_form(&hub, "json", &with(KIOSK_KEY, &[])).await;
+    assert_eq!(
+        r.status(),
+        201,
+        "a key tied to one station files as it by default"
+    );
+    let r = post_form(&hub, "json", &with(OPEN311_KEY, &[])).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        cases_by_station(&hub),
+        [
+            (STATION_A.to_owned(), "high".to_owned()),
+            (STATION_A.to_owned(), "normal".to_owned()),
+            ("open311".to_owned(), "normal".to_owned()),
+        ]
+    );
+}
+
+/// A key tied to several stations must say which one it files as.
+#[tokio::test]
+async fn a_key_tied_to_several_stations_names_the_one_it_files_as() {
+    const SHARED: &str = "open311-key-of-stations-a-b";
+    let hub = TestHub::start_with(|c| c.add_open311_key(SHARED, &[STATION_A, STATION_B])).await;
+    let form = |extra: &[(&str, &str)]| {
+        let mut f = form_of(&[
+            ("api_key", SHARED),
+            ("service_code", "legal"),
+            ("address_string", "x"),
+        ]);
+        f.extend(form_of(extra));
+        f
+    };
+    let (status, said) = refusal(post_form(&hub, "json", &form(&[])).await).await;
+    assert_eq!(status, 400);
+    assert!(said.contains("attribute[kiosk_station_id]"), "{said}");
+    for station in [STATION_A, STATION_B] {
+        let r = post_form(
+            &hub,
+            "json",
+            &form(&[("attribute[kiosk_station_id]", station)]),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+    }
+    let stations: Vec<String> = cases_by_station(&hub).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(stations, [STATION_A, STATION_B]);
+}
+
+/// Issue 17, item 15: an unknown service is a 404; lat/long come back as numbers and no
+/// address is made up; media_url is kept; a point off the globe is refused.
+#[tokio::test]
+async fn a_request_keeps_its_point_and_media_and_an_unknown_service_is_404() {
+    let hub = TestHub::start().await;
+    for format in ["json", "xml"] {
+        let r = post_form(
+            &hub,
+            format,
+            &form_of(&[
+                ("api_key", OPEN311_KEY),
+                ("service_code", "weather"),
+                ("lat", "31.2"),
+                ("long", "121.5"),
+            ]),
+        )
+        .await;
+        assert_eq!(r.status(), 404, "{format}");
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains("service_code") && body.contains("weather"),
+            "{body}"
+        );
+    }
+
+    let created: Value = post_form(
+        &hub,
+        "json",
+        &form_of(&[
+            ("api_key", OPEN311_KEY),
+            ("service_code", "assistance"),
+            ("lat", "31.2304"),
+            ("long", "-121.4737"),
+            ("media_url", "https://photos.example.org/a.jpg?w=1&h=2"),
+        ]),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = created[0]["service_request_id"].as_str().unwrap();
+    let (status, got) = get_json(
+        &hub,
+        &format!("{BASE}/requests/{id}.json?api_key={OPEN311_KEY}"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let request = &got[0];
+    assert_eq!(request["lat"], json!(31.2304));
+    assert_eq!(request["long"], json!(-121.4737));
+    assert!(request["lat"].is_number() && request["long"].is_number());
+    assert_eq!(
+        request["media_url"],
+        "https://photos.example.org/a.jpg?w=1&h=2"
+    );
+    assert!(request.get("address").is_none(), "{request}");
+    let (_, xml) = get_xml(
+        &hub,
+        &format!("{BASE}/requests/{id}.xml?api_key={OPEN311_KEY}"),
+    )
+    .await;
+    assert_eq!(xml_text(&xml, "lat"), Some("31.2304"));
+    assert_eq!(xml_text(&xml, "long"), Some("-121.4737"));
+    assert_eq!(
+        xml_text(&xml, "media_url"),
+        Some("https://photos.example.org/a.jpg?w=1&amp;h=2")
+    );
+    assert!(!xml.contains("<address>"), "{xml}");
+
+    for (field, value, named) in [
+        ("lat", "95", "lat"),
+        ("lat", "-90.01", "lat"),
+        ("long", "180.5", "long"),
+        ("long", "-181", "long"),
+        ("lat", "NaN", "lat"),
+        ("media_url", "javascript:alert(1)", "media_url"),
+    ] {
+        let mut form = form_of(&[
+            ("api_key", OPEN311_KEY),
+            ("service_code", "assistance"),
+            ("lat", "31.2"),
+            ("long", "121.5"),
+        ]);
+        form.retain(|(k, _)| k != field);
+        form.push((field.to_owned(), value.to_owned()));
+        let (status, said) = refusal(post_form(&hub, "json", &form).await).await;
+        assert_eq!(status, 400, "{field}={value}: {said}");
+        assert!(said.starts_with(named), "`{said}` does not name {named}");
+    }
+    let (status, said) = refusal(
+        post_form(
+            &hub,
+            "json",
+            &form_of(&[
+                ("api_key", OPEN311_KEY),
+                ("service_code", "assistance"),
+                ("lat", "31.2"),
+            ]),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(said.starts_with("long"), "{said}");
+    assert_eq!(hub.count("cases"), 1);
+}
+
+/// Issue 17, item 15: the specification's service discovery document.
+#[tokio::test]
+async fn the_discovery_document_points_at_the_endpoint() {
+    let hub = TestHub::start().await;
+    let (status, discovery) = get_json(&hub, "/open311/discovery.json").await;
+    assert_eq!(status, 200);
+    let endpoint = &discovery["endpoints"][0];
+    assert_eq!(
+        endpoint["specification"],
+        "http://wiki.open311.org/GeoReport_v2"
+    );
+    assert_eq!(endpoint["url"], hub.url(BASE).as_str());
+    assert_eq!(endpoint["formats"], json!(["text/xml", "application/json"]));
+    let (status, xml) = get_xml(&hub, "/open311/discovery.xml").await;
+    assert_eq!(status, 200);
+    assert_eq!(xml_text(&xml, "url"), Some(hub.url(BASE).as_str()));
+    assert_eq!(xml.matches("<format>").count(), 2);
+}
+
+/// Issue 17, item 15: reading without a key is a setting (off by default).
+#[tokio::test]
+async fn public_reading_is_a_setting() {
+    for public in [false, true] {
+        let hub = TestHub::start_with(|c| c.open311_public_read = public).await;
+        let created: Value = post_form(
+            &hub,
+            "json",
+            &form_of(&[
+                ("api_key", OPEN311_KEY),
+                ("service_code", "legal"),
+                ("address_string", "x"),
+            ]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let id = created[0]["service_request_id"].as_str().unwrap();
+        let token = created[0]["token"].as_str().unwrap();
+        let expected = if public { 200 } else { 403 };
+        for path in [
+            format!("{BASE}/requests.json"),
+            format!("{BASE}/requests/{id}.xml"),
+            format!("{BASE}/tokens/{token}.json"),
+        ] {
+            assert_eq!(hub.get(&path).await.status(), expected, "{path}");
+        }
+        let r = post_form(
+            &hub,
+            "json",
+            &form_of(&[("service_code", "legal"), ("address_string", "x")]),
+        )
+        .await;
+        assert_eq!(r.status(), 403, "filing always needs the key");
+    }
+}
+
+/// Issue 17, item 8: a form's invalid UTF-8 was stored as U+FFFD; bidirectional overrides
+/// were accepted.
+#[tokio::test]
+async fn invalid_utf8_and_bidi_overrides_in_a_form_are_refused_naming_the_field() {
+    let hub = TestHub::start().await;
+    let head = format!("api_key={OPEN311_KEY}&service_code=legal&address_string=x");
+    let bodies: [(Vec<u8>, &str); 5] = [
+        (
+            [head.as_bytes(), b"&description=caf%E9+%FF"].concat(),
+            "description",
+        ),
+        (
+            [head.as_bytes(), b"&first_name=\xE9"].concat(),
+            "first_name",
+        ),
+        (
+            [head.as_bytes(), b"&attribute%5Bsource%5D=%C3%28"].concat(),
+            "attribute[source]",
+        ),
+        (
+            [head.as_bytes(), b"&description=abc%E2%80%AEcba"].concat(),
+            "description",
+        ),
+        (
+            format!("api_key={OPEN311_KEY}&service_code=legal&address_string=%E2%81%A6x")
+                .into_bytes(),
+            "address_string",
+        ),
+    ];
+    for (body, named) in bodies {
+        let r = hub
+            .client
+            .post(hub.url(&format!("{BASE}/requests.json")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let (status, said) = refusal(r).await;
+        assert_eq!(status, 400, "{}: {said}", String::from_utf8_lossy(&body));
+        assert!(said.starts_with(named), "`{said}` does not name {named}");
+    }
+    assert_eq!(hub.count("cases"), 0);
 }

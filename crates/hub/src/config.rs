@@ -28,8 +28,18 @@ pub struct HubConfig {
     pub(crate) station_tokens: Vec<(String, Secret)>,
     /// `HUB_DEPARTMENT_TOKENS`: department id → its token.
     pub department_tokens: Vec<(String, Secret)>,
-    /// `HUB_OPEN311_API_KEYS`.
+    /// `HUB_OPEN311_API_KEYS`: every Open311 `api_key` the hub accepts.
     pub open311_api_keys: Vec<Secret>,
+    /// The stations a key of `open311_api_keys` is tied to (`key=st-1+st-2` in
+    /// `HUB_OPEN311_API_KEYS`): it files only as one of them, and may set the risk. A key not
+    /// listed here files as the hub's own `open311` source and may set neither
+    /// `attribute[kiosk_station_id]` nor `attribute[kiosk_risk]`. Add keys with
+    /// [`HubConfig::add_open311_key`], which keeps the two lists together.
+    pub open311_key_stations: Vec<(Secret, Vec<String>)>,
+    /// `HUB_OPEN311_PUBLIC_READ`: `GET requests`, `requests/{id}` and `tokens/{code}` answer
+    /// without a key, as the specification has it. Off by default: the requests are residents'
+    /// grievances (what, when, where, how far along), even without a description or contact.
+    pub open311_public_read: bool,
     /// `HUB_OPERATOR_TOKEN`; without it the operator page refuses everybody.
     pub operator_token: Option<Secret>,
     /// `HUB_STATION_NAMES`: station id → the name the tracking and operator pages show.
@@ -79,6 +89,8 @@ impl HubConfig {
             station_tokens: Vec::new(),
             department_tokens: Vec::new(),
             open311_api_keys: Vec::new(),
+            open311_key_stations: Vec::new(),
+            open311_public_read: false,
             operator_token: None,
             station_names: BTreeMap::new(),
             tracking_limit: RateLimit::default(),
@@ -118,12 +130,23 @@ impl HubConfig {
                 .collect();
         }
         if let Some(v) = get("HUB_OPEN311_API_KEYS") {
-            let mut keys = Vec::new();
-            for (n, key) in v.split(',').map(str::trim).enumerate() {
-                check_secret("HUB_OPEN311_API_KEYS", &format!("key {}", n + 1), key)?;
-                keys.push(Secret::new(key));
+            let mut seen: Vec<&str> = Vec::new();
+            for (n, entry) in v.split(',').map(str::trim).enumerate() {
+                let (key, stations) = open311_key_entry(entry);
+                let what = format!("key {}", n + 1);
+                check_secret("HUB_OPEN311_API_KEYS", &what, key)?;
+                if seen.contains(&key) {
+                    return Err(HubConfigError {
+                        variable: "HUB_OPEN311_API_KEYS",
+                        problem: format!("{what} is also an earlier entry's key"),
+                    });
+                }
+                seen.push(key);
+                config.add_open311_key(key, &stations);
             }
-            config.open311_api_keys = keys;
+        }
+        if let Some(v) = get("HUB_OPEN311_PUBLIC_READ") {
+            config.open311_public_read = boolean("HUB_OPEN311_PUBLIC_READ", &v)?;
         }
         if let Some(v) = get("HUB_OPERATOR_TOKEN") {
             check_secret("HUB_OPERATOR_TOKEN", "the token", v.trim())?;
@@ -139,18 +162,41 @@ impl HubConfig {
             config.tracking_limit.burst = positive("HUB_TRACKING_BURST", &v)?;
         }
         if let Some(v) = get("HUB_TRUST_FORWARDED_FOR") {
-            config.trust_forwarded_for = match v.trim().to_ascii_lowercase().as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                other => {
+            config.trust_forwarded_for = boolean("HUB_TRUST_FORWARDED_FOR", &v)?;
+        }
+        // A key tied to a station the hub has never heard of is a typo: refused at start-up,
+        // not discovered when every request of that key is refused.
+        for (n, (_, stations)) in config.open311_key_stations.iter().enumerate() {
+            for station in stations {
+                let known = config.station_tokens.iter().any(|(id, _)| id == station)
+                    || config.station_names.contains_key(station);
+                if !known {
                     return Err(HubConfigError {
-                        variable: "HUB_TRUST_FORWARDED_FOR",
-                        problem: format!("`{other}` is not true or false"),
-                    })
+                        variable: "HUB_OPEN311_API_KEYS",
+                        problem: format!(
+                            "tied key {}: `{station}` is not a station of HUB_STATION_TOKENS or \
+                             HUB_STATION_NAMES",
+                            n + 1
+                        ),
+                    });
                 }
-            };
+            }
         }
         Ok(config)
+    }
+
+    /// Accepts the Open311 `key`, tied to `stations` (none: it files as the hub's own
+    /// `open311` source). Replaces an earlier entry for the same key.
+    pub fn add_open311_key(&mut self, key: &str, stations: &[&str]) {
+        self.open311_api_keys.retain(|k| !k.matches(key));
+        self.open311_key_stations.retain(|(k, _)| !k.matches(key));
+        self.open311_api_keys.push(Secret::new(key));
+        if !stations.is_empty() {
+            self.open311_key_stations.push((
+                Secret::new(key),
+                stations.iter().map(|s| (*s).to_owned()).collect(),
+            ));
+        }
     }
 
     /// Accepts `token` for `station_id` (before the hub starts; see also
@@ -214,6 +260,30 @@ fn pairs(
         out.push((id.to_owned(), value.to_owned()));
     }
     Ok(out)
+}
+
+/// One entry of `HUB_OPEN311_API_KEYS`: `key` or `key=station+station`. The split is at the
+/// last `=`, and only when what follows is a list of station ids, so that a key which itself
+/// ends in `=` (base64 padding) is still read as a key.
+fn open311_key_entry(entry: &str) -> (&str, Vec<&str>) {
+    if let Some((key, list)) = entry.rsplit_once('=') {
+        let stations: Vec<&str> = list.split('+').map(str::trim).collect();
+        if !list.trim().is_empty() && stations.iter().all(|s| is_valid_id(s)) {
+            return (key.trim(), stations);
+        }
+    }
+    (entry, Vec::new())
+}
+
+fn boolean(variable: &'static str, value: &str) -> Result<bool, HubConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        other => Err(HubConfigError {
+            variable,
+            problem: format!("`{other}` is not true or false"),
+        }),
+    }
 }
 
 fn check_secret(variable: &'static str, what: &str, value: &str) -> Result<(), HubConfigError> {
@@ -281,8 +351,9 @@ mod tests {
             ("HUB_DEPARTMENT_TOKENS", "housing=cccccccccccccccc3"),
             (
                 "HUB_OPEN311_API_KEYS",
-                "dddddddddddddddd4,eeeeeeeeeeeeeeee5",
+                "dddddddddddddddd4,eeeeeeeeeeeeeeee5=mall-1+hospital-2, gggggggggggggg==",
             ),
+            ("HUB_OPEN311_PUBLIC_READ", "yes"),
             ("HUB_OPERATOR_TOKEN", "ffffffffffffffff6"),
             ("HUB_STATION_NAMES", "mall-1=万达广场站"),
             ("HUB_TRACKING_RATE", "600"),
@@ -295,7 +366,13 @@ mod tests {
         assert_eq!(c.station_tokens[1].0, "hospital-2");
         assert!(c.station_tokens[1].1.matches("bbbbbbbbbbbbbbbb2"));
         assert_eq!(c.department_tokens[0].0, "housing");
-        assert_eq!(c.open311_api_keys.len(), 2);
+        assert_eq!(c.open311_api_keys.len(), 3);
+        assert!(c.open311_api_keys[1].matches("eeeeeeeeeeeeeeee5"));
+        assert!(c.open311_api_keys[2].matches("gggggggggggggg=="));
+        assert_eq!(c.open311_key_stations.len(), 1);
+        assert!(c.open311_key_stations[0].0.matches("eeeeeeeeeeeeeeee5"));
+        assert_eq!(c.open311_key_stations[0].1, ["mall-1", "hospital-2"]);
+        assert!(c.open311_public_read);
         assert!(c.operator_token.unwrap().matches("ffffffffffffffff6"));
         assert_eq!(c.station_names["mall-1"], "万达广场站");
         assert_eq!(
@@ -325,6 +402,13 @@ mod tests {
             ),
             ("HUB_DEPARTMENT_TOKENS", "housing=short"),
             ("HUB_OPEN311_API_KEYS", "dddddddddddddddd4,,"),
+            ("HUB_OPEN311_API_KEYS", "short=mall-1"),
+            (
+                "HUB_OPEN311_API_KEYS",
+                "dddddddddddddddd4,dddddddddddddddd4=mall-1",
+            ),
+            ("HUB_OPEN311_API_KEYS", "dddddddddddddddd4=nowhere"),
+            ("HUB_OPEN311_PUBLIC_READ", "sometimes"),
             ("HUB_OPERATOR_TOKEN", "tiny"),
             ("HUB_STATION_NAMES", "mall-1"),
             ("HUB_TRACKING_RATE", "0"),
@@ -338,6 +422,18 @@ mod tests {
             assert!(line.starts_with(variable), "{line}");
             assert!(!line.contains('\n'), "{line}");
         }
+    }
+
+    #[test]
+    fn open311_keys_without_stations_read_as_before() {
+        let c = HubConfig::from_env(env(&[(
+            "HUB_OPEN311_API_KEYS",
+            "dddddddddddddddd4, eeeeeeeeeeeeeeee5",
+        )]))
+        .unwrap();
+        assert_eq!(c.open311_api_keys.len(), 2);
+        assert!(c.open311_key_stations.is_empty());
+        assert!(!c.open311_public_read);
     }
 
     #[test]

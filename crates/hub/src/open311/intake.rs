@@ -8,9 +8,9 @@
 //! |---|---|
 //! | `kiosk_case_id` | the case id (UUID); makes the request idempotent |
 //! | `kiosk_token` | the tracking code printed on the slip (else the hub makes one) |
-//! | `kiosk_station_id` | the filing station (else `open311`) |
+//! | `kiosk_station_id` | the filing station: one the `api_key` is tied to (else its only one, or `open311` for a key tied to none) |
 //! | `kiosk_subtype` | the sub-type (else `unspecified`) |
-//! | `kiosk_risk` | `normal`, `elevated` or `high` (a red alert) |
+//! | `kiosk_risk` | `normal`, `elevated` or `high` (a red alert); only from a key tied to a station |
 //! | `kiosk_language` | `zh`, `zh-Hant` or `en` |
 //! | `kiosk_filed_at` | when the kiosk committed the case (else now) |
 //! | `kiosk_consent_version` | the privacy notice accepted (else `open311`) |
@@ -18,7 +18,10 @@
 //! | any other `attribute[code]` (or `attribute[code][]`) | a structured answer |
 //!
 //! A field the specification does not have is refused by name, as the native protocol does.
+//! An unknown `service_code` is a `404`; filing as a station the key is not tied to, or setting
+//! the risk with a key tied to none, a `403`; every other problem a `400`. Each names its field.
 
+use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 
 use crate::digest::sha256_hex;
@@ -33,6 +36,54 @@ pub(crate) const OPEN311_STATION: &str = "open311";
 pub(crate) const UNSPECIFIED_SUBTYPE: &str = "unspecified";
 /// More form fields than this is not a grievance.
 const MAX_FIELDS: usize = 200;
+/// The longest `media_url`.
+pub(crate) const MEDIA_URL_MAX: usize = 2000;
+
+/// Who files, by the `api_key` presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filer<'a> {
+    /// A key tied to no station: files as the hub's own `open311` source.
+    Open311,
+    /// A key tied to these stations: files as one of them.
+    Stations(&'a [String]),
+}
+
+/// Why a form is not a case: the HTTP status and the problem, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) problem: String,
+}
+
+impl Refusal {
+    fn forbidden(problem: impl Into<String>) -> Refusal {
+        Refusal {
+            status: StatusCode::FORBIDDEN,
+            problem: problem.into(),
+        }
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(problem: String) -> Refusal {
+        Refusal {
+            status: StatusCode::BAD_REQUEST,
+            problem,
+        }
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(problem: &str) -> Refusal {
+        Refusal::from(problem.to_owned())
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.problem)
+    }
+}
 
 /// Specification fields kept in the stored form but not otherwise used.
 const CONTACT_FIELDS: [&str; 7] = [
@@ -45,14 +96,16 @@ const CONTACT_FIELDS: [&str; 7] = [
     "address_id",
 ];
 
-/// Builds the case a form describes, or says (naming the field) why it cannot.
+/// Builds the case a form describes, filed by `filer`, or says (naming the field) why it
+/// cannot.
 pub(crate) fn new_case(
     fields: &[(String, String)],
+    filer: Filer<'_>,
     catalogue: &Catalogue,
     now: DateTime<Utc>,
-) -> Result<NewCase, String> {
+) -> Result<NewCase, Refusal> {
     if fields.len() > MAX_FIELDS {
-        return Err(format!("at most {MAX_FIELDS} fields"));
+        return Err(format!("at most {MAX_FIELDS} fields").into());
     }
     let mut plain: Vec<(&str, &str)> = Vec::new();
     let mut kiosk: Vec<(&str, &str)> = Vec::new();
@@ -65,7 +118,7 @@ pub(crate) fn new_case(
             validate::identifier(key, code).map_err(|e| e.to_string())?;
             if code.starts_with("kiosk_") {
                 if kiosk.iter().any(|(k, _)| *k == code) {
-                    return Err(format!("{key}: given twice"));
+                    return Err(format!("{key}: given twice").into());
                 }
                 kiosk.push((code, value));
             } else if !value.is_empty() {
@@ -90,14 +143,25 @@ pub(crate) fn new_case(
                 | "phone"
         ) || CONTACT_FIELDS.contains(&key.as_str());
         if !known {
-            return Err(format!("{key}: unknown field"));
+            return Err(format!("{key}: unknown field").into());
         }
         if plain.iter().any(|(k, _)| k == key) {
-            return Err(format!("{key}: given twice"));
+            return Err(format!("{key}: given twice").into());
         }
         validate::text(key, value, 0, DESCRIPTION_MAX).map_err(|e| e.to_string())?;
-        if key != "description" {
-            validate::line(key, value, 0, 200).map_err(|e| e.to_string())?;
+        match key.as_str() {
+            "description" => {}
+            "media_url" => {
+                validate::line(key, value, 0, MEDIA_URL_MAX).map_err(|e| e.to_string())?;
+                let lower = value.trim().to_ascii_lowercase();
+                let web = ["http://", "https://"]
+                    .iter()
+                    .any(|scheme| lower.len() > scheme.len() && lower.starts_with(scheme));
+                if !value.trim().is_empty() && (!web || value.trim().contains(' ')) {
+                    return Err("media_url: an http:// or https:// address".into());
+                }
+            }
+            _ => validate::line(key, value, 0, 200).map_err(|e| e.to_string())?,
         }
         plain.push((key, value));
     }
@@ -110,22 +174,33 @@ pub(crate) fn new_case(
     let attribute = |name| get(&kiosk, name);
 
     let service_code = field("service_code").ok_or("service_code: required")?;
-    let service = catalogue
-        .service(&service_code)
-        .ok_or_else(|| format!("service_code: `{service_code}` is not a service here"))?;
-    let has_point = field("lat").is_some() && field("long").is_some();
-    if !has_point && field("address_string").is_none() && field("address_id").is_none() {
-        return Err("a location is required: lat and long, address_string or address_id".into());
+    let service = catalogue.service(&service_code).ok_or_else(|| Refusal {
+        status: StatusCode::NOT_FOUND,
+        problem: format!("service_code: `{service_code}` is not a service here"),
+    })?;
+    match (field("lat"), field("long")) {
+        (Some(_), None) => return Err("long: required with lat (WGS84 degrees)".into()),
+        (None, Some(_)) => return Err("lat: required with long (WGS84 degrees)".into()),
+        (None, None) if field("address_string").is_none() && field("address_id").is_none() => {
+            return Err("a location is required: lat and long, address_string or address_id".into())
+        }
+        _ => {}
     }
-    for name in ["lat", "long"] {
+    for (name, limit) in [("lat", 90.0), ("long", 180.0)] {
         if let Some(v) = field(name) {
-            if v.parse::<f64>().map_or(true, |x| !x.is_finite()) {
-                return Err(format!("{name}: a number"));
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() && (-limit..=limit).contains(&x) => {}
+                _ => {
+                    return Err(format!(
+                        "{name}: a number of degrees from -{limit} to {limit} (WGS84)"
+                    )
+                    .into())
+                }
             }
         }
     }
     if answers.len() > validate::ANSWERS_MAX {
-        return Err(format!("at most {} answers", validate::ANSWERS_MAX));
+        return Err(format!("at most {} answers", validate::ANSWERS_MAX).into());
     }
     let phone = match field("phone") {
         None => None,
@@ -140,7 +215,7 @@ pub(crate) fn new_case(
 
     for (code, _) in &kiosk {
         if !KIOSK_ATTRIBUTES.contains(code) {
-            return Err(format!("attribute[{code}]: unknown kiosk attribute"));
+            return Err(format!("attribute[{code}]: unknown kiosk attribute").into());
         }
     }
     let id = match attribute("kiosk_case_id") {
@@ -157,8 +232,38 @@ pub(crate) fn new_case(
             .to_owned(),
         None => new_token()?,
     };
-    let station_id = attribute("kiosk_station_id").unwrap_or_else(|| OPEN311_STATION.to_owned());
-    validate::identifier("attribute[kiosk_station_id]", &station_id).map_err(|e| e.to_string())?;
+    let station_id = match (filer, attribute("kiosk_station_id")) {
+        (Filer::Open311, None) => OPEN311_STATION.to_owned(),
+        (Filer::Open311, Some(_)) => {
+            return Err(Refusal::forbidden(
+                "attribute[kiosk_station_id]: this api_key is tied to no station and files as \
+                 `open311`; a kiosk needs a key tied to its station",
+            ))
+        }
+        (Filer::Stations(stations), Some(station)) => {
+            validate::identifier("attribute[kiosk_station_id]", &station)
+                .map_err(|e| e.to_string())?;
+            if !stations.contains(&station) {
+                return Err(Refusal::forbidden(format!(
+                    "attribute[kiosk_station_id]: this api_key may not file as `{station}`"
+                )));
+            }
+            station
+        }
+        (Filer::Stations([only]), None) => only.clone(),
+        (Filer::Stations(_), None) => {
+            return Err(
+                "attribute[kiosk_station_id]: required, this api_key files for \
+                        several stations"
+                    .into(),
+            )
+        }
+    };
+    if filer == Filer::Open311 && attribute("kiosk_risk").is_some() {
+        return Err(Refusal::forbidden(
+            "attribute[kiosk_risk]: only a key tied to a station may set the risk",
+        ));
+    }
     let subtype = attribute("kiosk_subtype").unwrap_or_else(|| UNSPECIFIED_SUBTYPE.to_owned());
     validate::identifier("attribute[kiosk_subtype]", &subtype).map_err(|e| e.to_string())?;
     let level = match attribute("kiosk_risk") {
@@ -262,27 +367,41 @@ mod tests {
     }
 
     fn build(pairs: &[(&str, &str)]) -> Result<NewCase, String> {
-        new_case(&form(pairs), &Catalogue::builtin(), Utc::now())
+        new_case(
+            &form(pairs),
+            Filer::Open311,
+            &Catalogue::builtin(),
+            Utc::now(),
+        )
+        .map_err(|r| r.problem)
+    }
+
+    fn build_as(filer: Filer<'_>, pairs: &[(&str, &str)]) -> Result<NewCase, Refusal> {
+        new_case(&form(pairs), filer, &Catalogue::builtin(), Utc::now())
     }
 
     #[test]
     fn a_kiosk_form_becomes_its_case() {
         let token = TrackingToken::from_random([3; 10]);
-        let new = build(&[
-            ("service_code", "complaint"),
-            ("address_string", "演示站"),
-            ("description", "楼上噪音"),
-            ("phone", "138 0013 8000"),
-            (
-                "attribute[kiosk_case_id]",
-                "0190a5c4-7b7e-7cc1-8d3e-3f4a5b6c7d8e",
-            ),
-            ("attribute[kiosk_token]", &token.grouped()),
-            ("attribute[kiosk_station_id]", "demo"),
-            ("attribute[kiosk_subtype]", "noise"),
-            ("attribute[kiosk_risk]", "high"),
-            ("attribute[source]", "renovation"),
-        ])
+        let demo = ["demo".to_owned()];
+        let new = build_as(
+            Filer::Stations(&demo),
+            &[
+                ("service_code", "complaint"),
+                ("address_string", "演示站"),
+                ("description", "楼上噪音"),
+                ("phone", "138 0013 8000"),
+                (
+                    "attribute[kiosk_case_id]",
+                    "0190a5c4-7b7e-7cc1-8d3e-3f4a5b6c7d8e",
+                ),
+                ("attribute[kiosk_token]", &token.grouped()),
+                ("attribute[kiosk_station_id]", "demo"),
+                ("attribute[kiosk_subtype]", "noise"),
+                ("attribute[kiosk_risk]", "high"),
+                ("attribute[source]", "renovation"),
+            ],
+        )
         .unwrap();
         let s = &new.submission;
         assert_eq!(s.id, "0190a5c4-7b7e-7cc1-8d3e-3f4a5b6c7d8e");

@@ -8,8 +8,14 @@
 //!   `attribute[kiosk_case_id]` it is idempotent: the same case gets the same
 //!   `service_request_id` again (a different form under the same id is a `409`).
 //! - `GET requests.{json,xml}`, `GET requests/{id}.{json,xml}`, `GET tokens/{code}.{json,xml}`:
-//!   read cases. Unlike the letter of the specification these need the `api_key` too: they are
-//!   citizens' grievances, not pothole reports, and the answer never holds personal data.
+//!   read cases. Unlike the letter of the specification these need the `api_key` too unless
+//!   `HUB_OPEN311_PUBLIC_READ` is set: they are citizens' grievances, not pothole reports
+//!   (the answer never holds personal data, but says what troubles whom, where and when).
+//! - `GET /open311/discovery.{json,xml}`: the specification's service discovery document.
+//!
+//! An `api_key` is tied to the stations it may file as (`HUB_OPEN311_API_KEYS`,
+//! `key=st-1+st-2`), or to none: then it files as the hub's own `open311` source and may not
+//! name a station or set the risk (see `intake`).
 //!
 //! Errors are Open311's `[{"code", "description"}]` (or `<errors>`), with `400` for a bad
 //! request, `403` for a missing or wrong key, `404` for an unknown resource.
@@ -19,16 +25,18 @@ mod render;
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
-use axum::{Form, Router};
+use axum::Router;
 use chrono::{DateTime, Duration, Utc};
 
 use domain::TrackingToken;
 
+use super::body::{self, BodyError, BODY_LIMIT};
 use super::server::HubState;
 use super::store::cases::{self, Intake};
 use super::store::open311::{self as requests, RequestFilter};
@@ -37,14 +45,20 @@ use super::words::query_param;
 
 pub(crate) use render::Format;
 
+use intake::Filer;
+
 /// The path prefix.
 pub(crate) const OPEN311_V2: &str = "/open311/v2";
+/// The service discovery document, `.json` or `.xml`.
+pub(crate) const DISCOVERY: &str = "/open311/discovery";
 /// The most requests one `GET requests` returns, and the default window (the specification's).
 pub(crate) const LIST_LIMIT: u32 = 1000;
 pub(crate) const LIST_WINDOW_DAYS: i64 = 90;
 
 pub(crate) fn routes() -> Router<Arc<HubState>> {
     Router::new()
+        .route(&format!("{DISCOVERY}.json"), get(discovery))
+        .route(&format!("{DISCOVERY}.xml"), get(discovery))
         .route(&format!("{OPEN311_V2}/services.json"), get(services))
         .route(&format!("{OPEN311_V2}/services.xml"), get(services))
         .route(
@@ -126,6 +140,51 @@ fn key_ok(hub: &HubState, key: Option<&str>) -> bool {
     hub.credentials().open311_key(key.filter(|k| !k.is_empty()))
 }
 
+/// Whether a `GET` of requests or tokens may be answered: with public reading on, always.
+fn may_read(hub: &HubState, key: Option<&str>) -> bool {
+    hub.config().open311_public_read || key_ok(hub, key)
+}
+
+/// Who a (valid) key files as: the stations it is tied to, or the hub's `open311` source.
+fn filer<'a>(hub: &'a HubState, key: &str) -> Filer<'a> {
+    hub.config()
+        .open311_key_stations
+        .iter()
+        .find(|(secret, _)| secret.matches(key))
+        .map_or(Filer::Open311, |(_, stations)| Filer::Stations(stations))
+}
+
+/// `GET /open311/discovery.{json,xml}`: where the GeoReport v2 endpoint is and what it speaks.
+/// The endpoint's URL is absolute when the request names its host (`https` only when a trusted
+/// proxy says so in `X-Forwarded-Proto`), else the path alone.
+async fn discovery(
+    State(hub): State<Arc<HubState>>,
+    format: Format,
+    headers: HeaderMap,
+) -> Response {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        });
+    let https = hub.config().trust_forwarded_for
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    let url = match host {
+        Some(host) => format!(
+            "{}://{host}{OPEN311_V2}",
+            if https { "https" } else { "http" }
+        ),
+        None => OPEN311_V2.to_owned(),
+    };
+    render::respond(StatusCode::OK, format, render::discovery(&url, format))
+}
+
 async fn services(State(hub): State<Arc<HubState>>, format: Format) -> Response {
     render::respond(
         StatusCode::OK,
@@ -148,7 +207,12 @@ async fn service_definition(
             format,
             render::service_definition(service, format),
         ),
-        None => Open311Error::not_found(format).into_response(),
+        None => Open311Error::new(
+            StatusCode::NOT_FOUND,
+            format!("service_code: `{code}` is not a service here"),
+            format,
+        )
+        .into_response(),
     }
 }
 
@@ -158,30 +222,48 @@ async fn create(
     State(hub): State<Arc<HubState>>,
     format: Format,
     RawQuery(query): RawQuery,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    headers: HeaderMap,
+    request_body: Body,
 ) -> Result<Response, Open311Error> {
-    let Form(fields) = form.map_err(|r| {
-        let status = r.status();
-        let description = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "the request is larger than 64 KiB".to_owned()
-        } else {
-            format!("send the request as application/x-www-form-urlencoded ({r})")
-        };
-        Open311Error::new(status, description, format)
-    })?;
+    if !body::is_form(&headers) {
+        return Err(Open311Error::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the request as application/x-www-form-urlencoded",
+            format,
+        ));
+    }
+    let refused = |e: BodyError| match e {
+        BodyError::TooLarge { .. } => Open311Error::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request is larger than {} KiB", BODY_LIMIT / 1024),
+            format,
+        ),
+        BodyError::NotJson => Open311Error::bad("send a form", format),
+        BodyError::Refused { problem, .. } => Open311Error::bad(problem, format),
+    };
+    let bytes = body::read_bounded_to(&headers, request_body, BODY_LIMIT)
+        .await
+        .map_err(refused)?;
+    let fields = body::decode_form(&bytes).map_err(refused)?;
     let key = fields
         .iter()
         .find(|(k, _)| k == "api_key")
-        .map(|(_, v)| v.as_str())
-        .or_else(|| query.as_deref().and_then(|q| query_param(q, "api_key")));
-    if !key_ok(&hub, key) {
+        .map(|(_, v)| v.clone())
+        .or_else(|| {
+            query
+                .as_deref()
+                .and_then(|q| query_param(q, "api_key"))
+                .map(str::to_owned)
+        });
+    if !key_ok(&hub, key.as_deref()) {
         return Err(Open311Error::forbidden(format));
     }
+    let filer = filer(&hub, key.as_deref().unwrap_or_default());
     let fields: Vec<(String, String)> =
         fields.into_iter().filter(|(k, _)| k != "api_key").collect();
     let now = hub.now();
-    let new = intake::new_case(&fields, &hub.config().catalogue, now)
-        .map_err(|problem| Open311Error::bad(problem, format))?;
+    let new = intake::new_case(&fields, filer, &hub.config().catalogue, now)
+        .map_err(|refusal| Open311Error::new(refusal.status, refusal.problem, format))?;
     let outcome = hub
         .store()
         .write(move |tx| cases::intake(tx, &new, now))
@@ -225,7 +307,7 @@ async fn list(
             .find(|(k, v)| k == name && !v.trim().is_empty())
             .map(|(_, v)| v.trim())
     };
-    if !key_ok(&hub, param("api_key")) {
+    if !may_read(&hub, param("api_key")) {
         return Err(Open311Error::forbidden(format));
     }
     let mut filter = RequestFilter {
@@ -312,7 +394,7 @@ async fn one_request(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, Open311Error> {
     let (id, format) = split_format(&file, format).ok_or(Open311Error::not_found(format))?;
-    if !key_ok(&hub, api_key(&query)) {
+    if !may_read(&hub, api_key(&query)) {
         return Err(Open311Error::forbidden(format));
     }
     let id: i64 = id.parse().map_err(|_| Open311Error::not_found(format))?;
@@ -337,7 +419,7 @@ async fn token_lookup(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, Open311Error> {
     let (code, format) = split_format(&file, format).ok_or(Open311Error::not_found(format))?;
-    if !key_ok(&hub, api_key(&query)) {
+    if !may_read(&hub, api_key(&query)) {
         return Err(Open311Error::forbidden(format));
     }
     let token = TrackingToken::parse(code).map_err(|_| Open311Error::not_found(format))?;

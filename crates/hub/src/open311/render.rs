@@ -49,6 +49,8 @@ enum Item {
     Text(String),
     Flag(bool),
     Number(i64),
+    /// Degrees: a JSON number, and the same digits in XML.
+    Degrees(f64),
     List(&'static str, Vec<Record>),
 }
 
@@ -81,6 +83,7 @@ fn json_record(record: &Record) -> Value {
             Item::Text(t) => Value::String(t.clone()),
             Item::Flag(b) => Value::Bool(*b),
             Item::Number(n) => Value::from(*n),
+            Item::Degrees(x) => Value::from(*x),
             Item::List(_, records) => Value::Array(records.iter().map(json_record).collect()),
         };
         map.insert((*name).to_owned(), value);
@@ -100,6 +103,9 @@ fn xml_record(w: &mut XmlWriter, element: &str, record: &Record) {
             }
             Item::Number(n) => {
                 w.element(name, &n.to_string());
+            }
+            Item::Degrees(x) => {
+                w.element(name, &Value::from(*x).to_string());
             }
             Item::List(child, records) => {
                 w.open(name);
@@ -289,6 +295,83 @@ pub(crate) fn service_definition(service: &Service, format: Format) -> String {
     }
 }
 
+/// When the discovery document last changed: bump it with the services' shape or the formats.
+pub(crate) const DISCOVERY_CHANGESET: &str = "2026-12-05T00:00:00Z";
+/// The specification's token in a discovery document.
+pub(crate) const GEOREPORT_V2: &str = "http://wiki.open311.org/GeoReport_v2";
+
+/// The service discovery document (one object): where the GeoReport v2 endpoint is, that it
+/// is in production, and its two formats.
+pub(crate) fn discovery(endpoint_url: &str, format: Format) -> String {
+    let record: Record = vec![
+        ("changeset", text(DISCOVERY_CHANGESET)),
+        (
+            "contact",
+            text("The district's hub operator, who runs this grievance hub"),
+        ),
+        (
+            "key_service",
+            text(
+                "api_keys are issued by the district's hub operator, each tied to the \
+                 stations it may file as (or to none)",
+            ),
+        ),
+        (
+            "endpoints",
+            Item::List(
+                "endpoint",
+                vec![vec![
+                    ("specification", text(GEOREPORT_V2)),
+                    ("url", text(endpoint_url)),
+                    ("changeset", text(DISCOVERY_CHANGESET)),
+                    ("type", text("production")),
+                    (
+                        "formats",
+                        Item::List(
+                            "format",
+                            // A list of bare strings: see `formats` below.
+                            Vec::new(),
+                        ),
+                    ),
+                ]],
+            ),
+        ),
+    ];
+    let formats = ["text/xml", "application/json"];
+    match format {
+        Format::Json => {
+            let mut value = json_record(&record);
+            value["endpoints"][0]["formats"] = Value::from(formats.to_vec());
+            value.to_string()
+        }
+        Format::Xml => {
+            let mut w = XmlWriter::new();
+            w.open("discovery");
+            for (name, item) in &record {
+                match item {
+                    Item::Text(t) => {
+                        w.element(name, t);
+                    }
+                    _ => {
+                        w.open("endpoints").open("endpoint");
+                        w.element("specification", GEOREPORT_V2)
+                            .element("url", endpoint_url)
+                            .element("changeset", DISCOVERY_CHANGESET)
+                            .element("type", "production")
+                            .open("formats");
+                        for f in formats {
+                            w.element("format", f);
+                        }
+                        w.close("formats").close("endpoint").close("endpoints");
+                    }
+                }
+            }
+            w.close("discovery");
+            w.finish()
+        }
+    }
+}
+
 /// The answer to `POST requests` and `GET tokens/{code}`.
 pub(crate) fn created(service_request_id: i64, token: &str, format: Format) -> String {
     write(
@@ -326,13 +409,16 @@ pub(crate) fn requests(hub: &HubState, records: &[RequestRecord], format: Format
                 .service(&r.service)
                 .map(|s| s.name.zh.clone())
                 .unwrap_or_else(|| r.service.clone());
-            let address =
-                r.address
-                    .clone()
-                    .unwrap_or_else(|| match hub.station_name(&r.station_id) {
-                        Some(name) => format!("{name} ({})", r.station_id),
-                        None => r.station_id.clone(),
-                    });
+            // An Open311 request has the address its form gave, or none; a native case is at
+            // its station.
+            let address = if r.open311 {
+                r.address.clone()
+            } else {
+                Some(match hub.station_name(&r.station_id) {
+                    Some(name) => format!("{name} ({})", r.station_id),
+                    None => r.station_id.clone(),
+                })
+            };
             let mut record: Record = vec![
                 ("service_request_id", text(r.service_request_id.to_string())),
                 ("status", text(status)),
@@ -348,10 +434,21 @@ pub(crate) fn requests(hub: &HubState, records: &[RequestRecord], format: Format
             if let Some(e) = r.expected_at {
                 record.push(("expected_datetime", text(time(e))));
             }
-            record.push(("address", text(address)));
-            if let (Some(lat), Some(long)) = (&r.lat, &r.long) {
-                record.push(("lat", text(lat)));
-                record.push(("long", text(long)));
+            if let Some(address) = address {
+                record.push(("address", text(address)));
+            }
+            let degrees = |value: &Option<String>, limit: f64| {
+                value
+                    .as_deref()
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .filter(|x| x.is_finite() && (-limit..=limit).contains(x))
+            };
+            if let (Some(lat), Some(long)) = (degrees(&r.lat, 90.0), degrees(&r.long, 180.0)) {
+                record.push(("lat", Item::Degrees(lat)));
+                record.push(("long", Item::Degrees(long)));
+            }
+            if let Some(url) = &r.media_url {
+                record.push(("media_url", text(url)));
             }
             record
         })

@@ -25,10 +25,13 @@ pub(crate) struct RequestRecord {
     pub(crate) updated_at: DateTime<Utc>,
     /// The newest note on the timeline.
     pub(crate) latest_note: Option<String>,
-    /// `address_string`, `lat` and `long` as the Open311 client sent them.
+    /// Whether the case came in through Open311 (it has a stored form), not the native API.
+    pub(crate) open311: bool,
+    /// `address_string`, `lat`, `long` and `media_url` as the Open311 client sent them.
     pub(crate) address: Option<String>,
     pub(crate) lat: Option<String>,
     pub(crate) long: Option<String>,
+    pub(crate) media_url: Option<String>,
 }
 
 /// Which requests `GET requests` wants.
@@ -155,6 +158,7 @@ fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
 fn record(raw: Raw) -> Result<RequestRecord, HubStoreError> {
     let (id, token, station_id, service, state, department, expected, filed, updated, note, form) =
         raw;
+    let open311 = form.is_some();
     let fields: Vec<(String, String)> = match form {
         Some(text) => {
             serde_json::from_str(&text).map_err(|e| HubStoreError::BadRow(e.to_string()))?
@@ -178,8 +182,10 @@ fn record(raw: Raw) -> Result<RequestRecord, HubStoreError> {
         filed_at: time_from_db(&filed)?,
         updated_at: time_from_db(&updated)?,
         latest_note: note,
+        open311,
         address: field("address_string"),
         lat: field("lat"),
         long: field("long"),
+        media_url: field("media_url"),
     })
 }

@@ -55,7 +55,7 @@ pub struct RiskRules {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum RiskReason {
     Answer {
         question: String,
@@ -76,7 +76,10 @@ impl RiskReason {
     }
 }
 
+/// Part of a case on the wire (`protocol::CaseSubmission::risk`), so, like every protocol
+/// type, it refuses a field it does not know.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RiskAssessment {
     pub level: RiskLevel,
     pub reasons: Vec<RiskReason>,

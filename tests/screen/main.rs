@@ -26,6 +26,7 @@ mod safety_first;
 mod scan;
 mod staff;
 mod staff_lockout;
+mod steady;
 mod storage_fault;
 mod ticket;
 mod track;
@@ -50,6 +51,7 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("scan::a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_track", scan::a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_track),
     ("staff::staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served", staff::staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served),
     ("staff_lockout::five_wrong_pins_lock_the_staff_mode_across_a_restart", staff_lockout::five_wrong_pins_lock_the_staff_mode_across_a_restart),
+    ("steady::nothing_moves_under_the_finger_and_no_button_turns_into_another", steady::nothing_moves_under_the_finger_and_no_button_turns_into_another),
     ("storage_fault::a_refused_commit_keeps_the_resident_on_review_with_everything_kept", storage_fault::a_refused_commit_keeps_the_resident_on_review_with_everything_kept),
     ("ticket::a_resident_takes_a_priority_number_by_taps", ticket::a_resident_takes_a_priority_number_by_taps),
     ("track::a_resident_taps_the_code_and_the_search_starts_by_itself", track::a_resident_taps_the_code_and_the_search_starts_by_itself),

@@ -74,9 +74,10 @@ impl Default for Timing {
     }
 }
 
-/// Splits the bytes of the line into scans, bounded in memory.
+/// Splits the bytes of the line into scans, bounded in memory: what [`run`] reads with, public
+/// so that the property tests and the fuzz target feed it any bytes, split anywhere.
 #[derive(Debug, Default)]
-pub(crate) struct Lines {
+pub struct Lines {
     line: Vec<u8>,
     /// The line passed [`MAX_LINE`]; its remaining bytes are dropped until it ends.
     too_long: bool,
@@ -88,7 +89,7 @@ impl Lines {
     }
 
     /// Takes bytes as they arrive; `scanned` gets every line they complete.
-    pub(crate) fn feed(&mut self, bytes: &[u8], mut scanned: impl FnMut(Scan)) {
+    pub fn feed(&mut self, bytes: &[u8], mut scanned: impl FnMut(Scan)) {
         for &byte in bytes {
             match byte {
                 b'\r' | b'\n' => self.end(&mut scanned),
@@ -103,12 +104,12 @@ impl Lines {
     }
 
     /// Whether part of a line is waiting for its end.
-    pub(crate) fn pending(&self) -> bool {
+    pub fn pending(&self) -> bool {
         !self.line.is_empty() || self.too_long
     }
 
     /// Ends the line waiting, if any (the line went quiet without a line ending).
-    pub(crate) fn end(&mut self, mut scanned: impl FnMut(Scan)) {
+    pub fn end(&mut self, mut scanned: impl FnMut(Scan)) {
         let scan = if self.too_long {
             Some(Scan::TooLong)
         } else {
@@ -127,7 +128,7 @@ impl Lines {
     }
 
     /// Forgets a partial line (the port went away in the middle of it).
-    pub(crate) fn discard(&mut self) {
+    pub fn discard(&mut self) {
         self.line.clear();
         self.too_long = false;
     }

@@ -204,7 +204,13 @@ pub(crate) fn service_definition(service: &Service, format: Format) -> String {
                     "17 Crockford base32 characters",
                     None,
                 ),
-                "kiosk_station_id" => ("string", "The filing station", "station id", None),
+                "kiosk_station_id" => (
+                    "string",
+                    "The filing station: one the api_key is tied to (a key tied to none may \
+                     not set it)",
+                    "station id",
+                    None,
+                ),
                 "kiosk_subtype" => (
                     "singlevaluelist",
                     "The sub-type",
@@ -219,7 +225,8 @@ pub(crate) fn service_definition(service: &Service, format: Format) -> String {
                 ),
                 "kiosk_risk" => (
                     "singlevaluelist",
-                    "The kiosk's risk triage; high raises a red alert",
+                    "The kiosk's risk triage; high raises a red alert (only from a key tied to a \
+                     station)",
                     "",
                     Some(
                         ["normal", "elevated", "high"]

@@ -1096,6 +1096,12 @@ fn render_staff(api: &Api<'_>, state: &State) {
     api.set_staff_counters(config.queue.counters as i32);
     api.set_staff_printer(printer_shown(state.station.printer));
     api.set_staff_ime_problem(s(state.station.pinyin.problem.as_deref().unwrap_or("")));
+    api.set_staff_hand_problem(s(state
+        .station
+        .pinyin
+        .handwriting_problem
+        .as_deref()
+        .unwrap_or("")));
 
     let empty = StaffView {
         lanes: Vec::new(),

@@ -434,6 +434,38 @@ fn ime_cmd(config: &KioskConfig, cmd: ImeCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The writing pad's models (`[ime] handwriting_models`), loaded as the kiosk loads them when a
+/// resident comes to write: without the first, the keyboard offers pinyin and letters only.
+fn handwriting_check(config: &KioskConfig) -> doctor::Check {
+    let paths = &config.ime.handwriting_models;
+    let (verdict, detail) = if paths.is_empty() {
+        (
+            doctor::Verdict::Ok,
+            "no [ime] handwriting_models: the keyboard offers no writing pad".to_string(),
+        )
+    } else {
+        match crate::app::backend::load_handwriting_models(paths) {
+            Ok(_) => (
+                doctor::Verdict::Ok,
+                format!(
+                    "the writing pad's model {} loads ({} model(s) configured)",
+                    paths[0].display(),
+                    paths.len()
+                ),
+            ),
+            Err(e) => (
+                doctor::Verdict::Warn,
+                format!("{e}: residents can write with pinyin and letters only"),
+            ),
+        }
+    };
+    doctor::Check {
+        name: "handwrite",
+        verdict,
+        detail,
+    }
+}
+
 /// One character's strokes, as `ime handwrite` reads them on standard input.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1285,7 +1317,8 @@ fn backup_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()> {
 }
 
 fn doctor_cmd(config: Arc<KioskConfig>) -> anyhow::Result<()> {
-    let checks = doctor::run(&config);
+    let mut checks = doctor::run(&config);
+    checks.push(handwriting_check(&config));
     for c in &checks {
         let mark = match c.verdict {
             doctor::Verdict::Ok => "ok  ",

@@ -920,6 +920,29 @@ fn doctor_checks_config_database_storage_clock_fonts_printer_and_scanner() {
     );
 }
 
+/// `doctor` loads the writing pad's model as the kiosk would: a damaged one is a warning naming
+/// the file (residents still have pinyin), not a failure.
+#[test]
+fn doctor_names_a_damaged_handwriting_model() {
+    let station = Station::new();
+    let model = station.data_dir().join("damaged.model");
+    std::fs::write(&model, b"not a zinnia model").unwrap();
+    station.with_config(&format!(
+        "[ime]\nhandwriting_models = [{:?}]\n",
+        model.display().to_string()
+    ));
+    let out = station.run(&["--config", "kiosk.toml", "doctor"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("handwrite"))
+        .unwrap_or_else(|| panic!("no `handwrite` line in {text}"));
+    assert!(
+        line.starts_with("warn") && line.contains("damaged.model") && line.contains("pinyin"),
+        "{line}"
+    );
+}
+
 /// `staff call`, the elderly mode's button from the command line: one open call at a time, seen
 /// by `doctor` until staff acknowledge it.
 #[test]

@@ -45,6 +45,7 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("intake::a_resident_files_each_of_the_five_services_by_taps_alone", intake::a_resident_files_each_of_the_five_services_by_taps_alone),
     ("pinyin::a_resident_writes_chinese_with_pinyin", pinyin::a_resident_writes_chinese_with_pinyin),
     ("pinyin_fallback::an_empty_dictionary_file_leaves_letters_and_tells_staff", pinyin_fallback::an_empty_dictionary_file_leaves_letters_and_tells_staff),
+    ("pinyin_fallback::a_damaged_handwriting_model_leaves_pinyin_and_tells_staff", pinyin_fallback::a_damaged_handwriting_model_leaves_pinyin_and_tells_staff),
     ("printer_out::with_the_printer_out_of_paper_the_resident_still_files_and_sees_the_code", printer_out::with_the_printer_out_of_paper_the_resident_still_files_and_sees_the_code),
     ("read_aloud::the_screen_is_read_aloud_on_request_a_held_button_says_itself_and_elderly_mode_reads_each_screen", read_aloud::the_screen_is_read_aloud_on_request_a_held_button_says_itself_and_elderly_mode_reads_each_screen),
     ("safety_first::every_high_risk_answer_and_keyword_brings_the_emergency_numbers_before_any_other_step", safety_first::every_high_risk_answer_and_keyword_brings_the_emergency_numbers_before_any_other_step),

@@ -73,3 +73,53 @@ pub fn an_empty_dictionary_file_leaves_letters_and_tells_staff() {
         assert_eq!(stored.as_deref(), Some("gongzi"));
     });
 }
+
+/// A station whose handwriting model file is damaged (`[ime] handwriting_models`): when a
+/// resident comes to write, the keyboard offers pinyin and letters with no 手写 key, and staff
+/// see why on the console.
+pub fn a_damaged_handwriting_model_leaves_pinyin_and_tells_staff() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("handwriting.model");
+    std::fs::write(&model, b"not a zinnia model").unwrap();
+    let mut config = (*config_in(dir.path())).clone();
+    config.ime.handwriting_models = vec![model];
+    let config = Arc::new(config);
+    Kiosk::open(config.clone())
+        .unwrap()
+        .set_pin(PIN, Utc::now())
+        .unwrap();
+    let (app, _controller) = kiosk_window(config);
+
+    run_scenario(async move {
+        let api = app.global::<Api>();
+        tap(&app, "投诉建议");
+        tap(&app, "其他问题");
+        assert_eq!(screen(&app), Screen::Description);
+        until(
+            || api.get_staff_hand_problem() != "" && api.get_ime_ready(),
+            "the damaged model to be reported, and pinyin to load",
+        )
+        .await;
+        assert!(!api.get_ime_hand_ready());
+        assert!(!is_on_screen(&app, "手写"), "no writing pad to offer");
+        tap_keys(&app, "gongzi");
+        assert!(api.get_ime_typed() != "", "pinyin composes");
+        tap(&app, "首页");
+
+        for _ in 0..5 {
+            tap(&app, "工作人员入口");
+        }
+        type_on_keyboard(&app, PIN);
+        tap(&app, "确定");
+        until(|| screen(&app) == Screen::Staff, "the PIN to be accepted").await;
+        for tab in ["排队叫号", "待发送"] {
+            tap(&app, tab);
+            let warning = value_of(&app, "手写输入").expect("the console shows the warning");
+            assert!(
+                warning.contains("手写输入不可用") && warning.contains("handwriting.model"),
+                "{tab}: {warning}"
+            );
+            assert!(value_of(&app, "拼音输入").is_none(), "pinyin is fine");
+        }
+    });
+}

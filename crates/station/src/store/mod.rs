@@ -44,6 +44,10 @@ pub const CALLS_FOR_STAFF: [&str; 2] = [HIGH_RISK_NOTICE, STAFF_CALL_NOTICE];
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "kiosk.sqlite3";
 
+/// How long a connection waits for another process's lock (the display, the command line,
+/// the touchscreen share the file) before it gives up with "database is locked".
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -123,10 +127,8 @@ impl Store {
     }
 
     fn configure(&self) -> rusqlite::Result<()> {
-        self.conn.busy_timeout(Duration::from_secs(5))?;
-        let mode: String = self
-            .conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        let mode = self.switch_to_wal()?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(rusqlite::Error::InvalidParameterName(format!(
                 "journal_mode stayed {mode}; WAL is required"
@@ -136,6 +138,30 @@ impl Store {
             "PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;",
         )
+    }
+
+    /// `PRAGMA journal_mode = WAL`, waiting for the lock. On a new, empty database the switch
+    /// takes the file's exclusive lock, and SQLite answers `SQLITE_BUSY` at once, without the
+    /// busy handler, when another process (`case new` and `outbox flush` started together)
+    /// is making the same switch: so it is tried again here until [`BUSY_TIMEOUT`].
+    fn switch_to_wal(&self) -> rusqlite::Result<String> {
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(1);
+        loop {
+            match self
+                .conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+            {
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                        && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
     }
 
     pub fn path(&self) -> &Path {

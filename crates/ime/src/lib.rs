@@ -98,8 +98,9 @@ pub struct Options {
     pub fuzzy: bool,
 }
 
-/// One candidate: the word, and how many bytes of the input it uses (the rest stays as pinyin
-/// to go on with).
+/// One candidate: the word, and how many bytes of the typed text it uses, counted in the text
+/// as given (characters the input method ignores, such as spaces or digits, are used with the
+/// letters before them), so `&typed[consumed..]` is always the rest to go on with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
     pub word: String,
@@ -439,12 +440,25 @@ impl Dictionary {
         options: Options,
         session: &Session,
     ) -> Vec<Candidate> {
-        let input: String = typed
-            .chars()
-            .filter(|c| c.is_ascii_alphabetic() || *c == '\'')
-            .map(|c| c.to_ascii_lowercase())
-            .take(MAX_INPUT)
-            .collect();
+        // The letters and apostrophes of what was typed (anything else is ignored), and where
+        // each ends in `typed`: a candidate's `consumed` counts bytes of `typed` as given.
+        let mut input = String::new();
+        let mut ends = Vec::new();
+        for (at, c) in typed.char_indices() {
+            if input.len() >= MAX_INPUT {
+                break;
+            }
+            if is_pinyin(c) {
+                input.push(c.to_ascii_lowercase());
+                ends.push(at + c.len_utf8());
+            }
+        }
+        // `n` bytes of `input` in bytes of `typed`, with the ignored characters that follow.
+        let in_typed = |n: usize| {
+            let at = n.checked_sub(1).map_or(0, |i| ends[i]);
+            let rest = &typed[at..];
+            at + rest.len() - rest.trim_start_matches(|c: char| !is_pinyin(c)).len()
+        };
         let body = input.trim_matches('\'');
         if body.is_empty() {
             return Vec::new();
@@ -509,7 +523,10 @@ impl Dictionary {
         let mut out = Vec::new();
         for (_, consumed, _, _, _, word) in scored {
             if seen.insert(word.clone()) {
-                out.push(Candidate { word, consumed });
+                out.push(Candidate {
+                    word,
+                    consumed: in_typed(consumed),
+                });
                 if out.len() >= MAX_CANDIDATES {
                     break;
                 }
@@ -562,6 +579,11 @@ impl Dictionary {
         }
         keys
     }
+}
+
+/// Whether the input method reads `c` (a letter or an apostrophe); it ignores anything else.
+fn is_pinyin(c: char) -> bool {
+    c.is_ascii_alphabetic() || c == '\''
 }
 
 /// A run of up to twelve lower-case letters as a number (five bits a letter), to keep a large

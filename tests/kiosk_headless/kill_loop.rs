@@ -63,10 +63,18 @@ fn every_acknowledged_case_survives_hundreds_of_random_kills_exactly_once() {
         child_files_cases_until_killed(&dir);
     }
     let dir = tempfile::tempdir().unwrap();
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64;
+    // A new seed each run, printed (a failing run's output shows it); KILL_LOOP_SEED=N replays
+    // the same kill instants.
+    let seed = match std::env::var("KILL_LOOP_SEED") {
+        Ok(given) => given
+            .parse::<u64>()
+            .unwrap_or_else(|_| panic!("KILL_LOOP_SEED is not a number: {given:?}")),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64,
+    };
+    println!("kill loop: KILL_LOOP_SEED={seed}");
     let mut rng = Lcg(seed);
     let spawn_child = |dir: &std::path::Path| {
         exec::program(std::env::current_exe().unwrap())

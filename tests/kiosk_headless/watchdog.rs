@@ -52,9 +52,11 @@ fn a_part_that_stops_beating_stops_the_petting_and_is_named() {
     let path = dir.path().join("notify.sock");
     let systemd = UnixDatagram::bind(&path).unwrap();
 
+    // Generous allowances: a busy machine may starve the beating thread for a while, and only
+    // the part that stops beating on purpose may be named.
     let liveness = Liveness::new(&[
-        ("ui", Duration::from_millis(400)),
-        ("printer", Duration::from_millis(400)),
+        ("ui", Duration::from_secs(30)),
+        ("printer", Duration::from_secs(1)),
     ]);
     let (ui, printer) = (liveness.beat("ui"), liveness.beat("printer"));
     let printer_runs = Arc::new(AtomicBool::new(true));

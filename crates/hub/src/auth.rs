@@ -5,10 +5,36 @@
 //! early mismatch nor the position of a match in the list shows in the response time, and every
 //! way of failing (no header, unknown token, a department's token at a station's door) ends in
 //! the same answer: the handlers turn `None` into one fixed `401`.
+//!
+//! Failed logins are throttled per client address ([`throttle_logins`], a layer over every
+//! route): each presented secret that matches nothing takes one token from the address's
+//! bucket of [`LOGIN_FAILURES`]; once it is empty, every credential check for that address
+//! fails *whatever was presented*, and the answer becomes `429` with `Retry-After`, until the
+//! bucket refills. A request that presents nothing (a browser opening `/operator`, the public
+//! pages) is neither counted nor refused. The checks learn the request's address through a
+//! task-local set by the layer, so the handlers call them as before.
 
+use std::cell::Cell;
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
-use axum::http::{header, HeaderMap};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::config::RateLimit;
+use super::rate_limit::{client_address, Decision};
+use super::server::HubState;
+
+/// Failed logins an address may make at once, and how fast it is forgiven: ten wrong secrets,
+/// then one more every 30 seconds. A kiosk with a mistyped token still retries every minute; a
+/// script guessing 16-character tokens gets 2,880 guesses a day.
+pub(crate) const LOGIN_FAILURES: RateLimit = RateLimit {
+    per_minute: 2,
+    burst: 10,
+};
 
 /// A token or key: kept out of `Debug` output and logs.
 #[derive(Clone, PartialEq, Eq)]
@@ -77,12 +103,14 @@ impl Credentials {
 
     /// The station whose token was presented.
     pub(crate) fn station(&self, presented: Option<&str>) -> Option<String> {
-        find(&self.stations, presented?)
+        let presented = presented?;
+        attempted(find(&self.stations, presented))
     }
 
     /// The department whose token was presented.
     pub(crate) fn department(&self, presented: Option<&str>) -> Option<String> {
-        find(&self.departments, presented?)
+        let presented = presented?;
+        attempted(find(&self.departments, presented))
     }
 
     pub(crate) fn open311_key(&self, presented: Option<&str>) -> bool {
@@ -93,14 +121,15 @@ impl Credentials {
         for key in &self.open311_keys {
             ok |= key.matches(presented);
         }
-        ok
+        attempted(ok.then_some(())).is_some()
     }
 
     pub(crate) fn operator(&self, presented: Option<&str>) -> bool {
-        match (&self.operator, presented) {
-            (Some(secret), Some(presented)) => secret.matches(presented),
-            _ => false,
-        }
+        let Some(presented) = presented else {
+            return false;
+        };
+        let ok = self.operator.as_ref().is_some_and(|s| s.matches(presented));
+        attempted(ok.then_some(())).is_some()
     }
 
     /// The station ids with a token (the operator page lists them even before they call).
@@ -118,6 +147,94 @@ fn find(entries: &[(String, Secret)], presented: &str) -> Option<String> {
         }
     }
     found.cloned()
+}
+
+/// What the login throttle knows of the request being handled (set by [`throttle_logins`]).
+struct Attempt {
+    /// The address has used up its failures: every check fails.
+    locked: bool,
+    /// A presented secret matched nothing.
+    failed: Cell<bool>,
+    /// A check was refused because the address is locked.
+    refused: Cell<bool>,
+}
+
+tokio::task_local! {
+    static ATTEMPT: Attempt;
+}
+
+/// The outcome of one check of a presented secret, as the throttle sees it: a locked address
+/// fails whatever it presented (the secret was still compared, so the time taken is the same),
+/// and a secret that matched nothing is counted.
+fn attempted<T>(found: Option<T>) -> Option<T> {
+    let verdict = ATTEMPT.try_with(|attempt| {
+        if attempt.locked {
+            attempt.refused.set(true);
+            false
+        } else {
+            if found.is_none() {
+                attempt.failed.set(true);
+            }
+            true
+        }
+    });
+    match verdict {
+        Ok(false) => None,
+        // Outside a request (unit tests, start-up) there is no throttle.
+        Ok(true) | Err(_) => found,
+    }
+}
+
+/// The layer over every route that throttles failed logins per client address (the same
+/// address as the tracking page's limit: the peer, or the trusted `X-Forwarded-For`).
+pub(crate) async fn throttle_logins(
+    State(hub): State<Arc<HubState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip());
+    let client: IpAddr = client_address(peer, request.headers(), hub.config().trust_forwarded_for);
+    let limiter = hub.login_limiter();
+    let before = limiter.peek(client);
+    let attempt = Attempt {
+        locked: before != Decision::Allowed,
+        failed: Cell::new(false),
+        refused: Cell::new(false),
+    };
+    let (response, failed, refused) = ATTEMPT
+        .scope(attempt, async move {
+            let response = next.run(request).await;
+            let (failed, refused) = ATTEMPT.with(|a| (a.failed.get(), a.refused.get()));
+            (response, failed, refused)
+        })
+        .await;
+    if refused {
+        let retry_after_s = match before {
+            Decision::Limited { retry_after_s } => retry_after_s,
+            Decision::Allowed => 1,
+        };
+        tracing::warn!(%client, retry_after_s, "login refused: too many failed logins from this address");
+        return too_many_failed_logins(retry_after_s);
+    }
+    if failed {
+        limiter.check(client);
+    }
+    response
+}
+
+fn too_many_failed_logins(retry_after_s: u64) -> Response {
+    let mut response = (
+        StatusCode::TOO_MANY_REQUESTS,
+        format!("too many failed logins from this address: try again in {retry_after_s} s\n"),
+    )
+        .into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

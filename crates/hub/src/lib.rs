@@ -53,4 +53,7 @@ pub mod xml;
 pub use auth::Secret;
 pub use clock::Clock;
 pub use config::{HubConfig, HubConfigError, RateLimit};
-pub use server::{router, start, HubState, RunningHub};
+pub use server::{
+    raise_open_file_limit, router, start, start_with, ConnectionLimits, HubState, RunningHub,
+    MAX_HEADER_BYTES,
+};

@@ -43,6 +43,11 @@ Environment:
   HUB_TRACKING_RATE        tracking-page requests per minute per client (default 30)
   HUB_TRACKING_BURST       tracking-page requests at once per client (default 10)
   HUB_TRUST_FORWARDED_FOR  count clients by X-Forwarded-For, only behind a proxy (default false)
+  HUB_HEADER_TIMEOUT       seconds a request's header may take to arrive (default 10)
+  HUB_IDLE_TIMEOUT         seconds a connection may stay silent before it is closed
+                           (default 5, at most HUB_HEADER_TIMEOUT)
+  HUB_MAX_CONNECTIONS      connections served at once (default 2048; lowered to fit the
+                           open-file limit)
   HUB_LOG                  the log's level on standard error: error, warn, info, debug
                            (default info)
 
@@ -66,6 +71,10 @@ fn run() -> anyhow::Result<()> {
         ),
     }
     let config = HubConfig::from_env(|name| std::env::var(name).ok())?;
+    let limits = hub::ConnectionLimits::from_env(|name| std::env::var(name).ok())?;
+    // As many open files as the system allows this process: the connection cap is fitted under
+    // them (the unit's LimitNOFILE sets the hard limit).
+    hub::raise_open_file_limit();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -75,7 +84,7 @@ fn run() -> anyhow::Result<()> {
             .await
             .with_context(|| format!("HUB_LISTEN: cannot listen on {}", config.listen))?;
         let data_dir = config.data_dir.clone();
-        let running = hub::start(config, listener).await?;
+        let running = hub::start_with(config, limits, listener).await?;
         // The first line on standard output says where the hub is (tests and scripts read it).
         println!(
             "grievance-hub listening on http://{} (data in {})",

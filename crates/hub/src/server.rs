@@ -3,26 +3,43 @@
 //!
 //! Long-lived pieces, all owned by [`HubState`]: the configuration, the store (its writer
 //! connection and reader pool), the credentials (which the kiosk's in-process hub extends at
-//! run time), and the tracking page's rate limiter. [`start`] spawns one task, the axum server;
-//! [`RunningHub::shutdown`] tells it to stop taking connections, lets requests in flight finish
-//! (every answered write is already committed), and waits for it.
+//! run time), and the rate limiters (the tracking page's, failed logins'). [`start`] spawns one
+//! task, the server; [`RunningHub::shutdown`] tells it to stop taking connections, lets requests
+//! in flight finish (every answered write is already committed), and waits for it.
+//!
+//! The server serves each connection with hyper directly, within [`ConnectionLimits`]: a
+//! request's header must arrive whole within the header timeout and within
+//! [`MAX_HEADER_BYTES`] (else `431`); a connection on which no byte moves for the idle timeout
+//! is closed (a request being answered is finished first); and at most `max_connections` are
+//! served at once (no more than the open-file limit allows): the next ones wait in the
+//! listening socket's queue until one ends. A slow or idle client therefore holds at most one
+//! slot and a few tens of KiB, for a bounded time.
 
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{ConnectInfo, DefaultBodyLimit};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
-use super::auth::{Credentials, Secret};
+use super::auth::{throttle_logins, Credentials, Secret, LOGIN_FAILURES};
 use super::body::BODY_LIMIT;
 use super::config::{is_valid_id, HubConfig, HubConfigError, MIN_SECRET_LEN};
 use super::html::{STYLESHEET, STYLESHEET_PATH};
@@ -36,6 +53,7 @@ pub struct HubState {
     store: Arc<HubStore>,
     credentials: RwLock<Credentials>,
     tracking_limiter: RateLimiter,
+    login_limiter: RateLimiter,
 }
 
 impl HubState {
@@ -50,6 +68,7 @@ impl HubState {
         );
         Ok(HubState {
             tracking_limiter: RateLimiter::new(config.tracking_limit),
+            login_limiter: RateLimiter::new(LOGIN_FAILURES),
             config,
             store,
             credentials: RwLock::new(credentials),
@@ -98,6 +117,11 @@ impl HubState {
         &self.tracking_limiter
     }
 
+    /// Failed logins per client address ([`super::auth::throttle_logins`]).
+    pub(crate) fn login_limiter(&self) -> &RateLimiter {
+        &self.login_limiter
+    }
+
     /// The name a page shows for a station, when the configuration gives one.
     pub(crate) fn station_name(&self, station_id: &str) -> Option<&str> {
         self.config
@@ -107,8 +131,145 @@ impl HubState {
     }
 }
 
-/// Every route of the hub. Serve it with `into_make_service_with_connect_info::<SocketAddr>()`
-/// so the tracking page can tell clients apart (without it, all clients share one bucket).
+/// The largest request header the hub reads (request line and fields together): far more than
+/// any kiosk, browser or Open311 client sends; a longer one is answered `431` and the
+/// connection closed.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// The most a connection's read buffer may hold (hyper's `max_buf_size`): the header cap plus
+/// room for the start of a body.
+const READ_BUFFER_BYTES: usize = 2 * MAX_HEADER_BYTES;
+/// Open files kept for everything but client connections: the database (the writer and up to
+/// [`super::store::MAX_READERS`] readers, three files each), the listener, the log.
+const RESERVED_FILES: u64 = 512;
+/// The fewest connections the hub serves at once, however low the open-file limit.
+const MIN_CONNECTIONS: usize = 16;
+
+/// How the hub bounds its clients' connections (docs/hub.md, "Limits").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// `HUB_HEADER_TIMEOUT` (seconds): a request's header must have arrived whole this long
+    /// after the hub began waiting for it (on a new connection, or after the previous answer).
+    pub header_timeout: Duration,
+    /// `HUB_IDLE_TIMEOUT` (seconds): a connection on which no byte moved for this long is
+    /// closed. At most the header timeout (a kept-alive connection waits under both).
+    pub idle_timeout: Duration,
+    /// `HUB_MAX_CONNECTIONS`: connections served at once (lowered to fit the open-file limit).
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(5),
+            max_connections: 2048,
+        }
+    }
+}
+
+impl ConnectionLimits {
+    /// Reads `HUB_HEADER_TIMEOUT`, `HUB_IDLE_TIMEOUT` and `HUB_MAX_CONNECTIONS` through `env`
+    /// (unset or empty: the default).
+    pub fn from_env(
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<ConnectionLimits, HubConfigError> {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let mut limits = ConnectionLimits::default();
+        let seconds = |variable: &'static str, value: String| -> Result<Duration, HubConfigError> {
+            match value.trim().parse::<u64>() {
+                Ok(n @ 1..=3600) => Ok(Duration::from_secs(n)),
+                _ => Err(HubConfigError {
+                    variable,
+                    problem: format!(
+                        "`{}` is not a whole number of seconds from 1 to 3600",
+                        value.trim()
+                    ),
+                }),
+            }
+        };
+        if let Some(v) = get("HUB_HEADER_TIMEOUT") {
+            limits.header_timeout = seconds("HUB_HEADER_TIMEOUT", v)?;
+        }
+        if let Some(v) = get("HUB_IDLE_TIMEOUT") {
+            limits.idle_timeout = seconds("HUB_IDLE_TIMEOUT", v)?;
+        } else {
+            limits.idle_timeout = limits.idle_timeout.min(limits.header_timeout);
+        }
+        if limits.idle_timeout > limits.header_timeout {
+            return Err(HubConfigError {
+                variable: "HUB_IDLE_TIMEOUT",
+                problem: format!(
+                    "{} s is longer than HUB_HEADER_TIMEOUT ({} s): a kept-alive connection \
+                     waiting for its next request is cut at the header timeout anyway",
+                    limits.idle_timeout.as_secs(),
+                    limits.header_timeout.as_secs()
+                ),
+            });
+        }
+        if let Some(v) = get("HUB_MAX_CONNECTIONS") {
+            limits.max_connections = match v.trim().parse::<usize>() {
+                Ok(n @ 1..=1_000_000) => n,
+                _ => {
+                    return Err(HubConfigError {
+                        variable: "HUB_MAX_CONNECTIONS",
+                        problem: format!("`{}` is not a whole number from 1 to 1000000", v.trim()),
+                    })
+                }
+            };
+        }
+        Ok(limits)
+    }
+
+    /// The connections served at once: `max_connections`, lowered so that they and the
+    /// [`RESERVED_FILES`] fit under the process's open-file limit (`soft_limit`).
+    fn connections_within(&self, soft_limit: u64) -> usize {
+        let room = usize::try_from(soft_limit.saturating_sub(RESERVED_FILES)).unwrap_or(usize::MAX);
+        self.max_connections.min(room.max(MIN_CONNECTIONS)).max(1)
+    }
+}
+
+/// The process's open-file limit (`RLIMIT_NOFILE`): its soft value, raised first to the hard
+/// one (a process may always do that). The binary calls it at start; the connection cap is
+/// fitted under what it returns.
+pub fn raise_open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 1024;
+        }
+        if limit.rlim_cur < limit.rlim_max {
+            let raised = libc::rlimit {
+                rlim_cur: limit.rlim_max,
+                rlim_max: limit.rlim_max,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                limit = raised;
+            }
+        }
+    }
+    u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX)
+}
+
+/// The process's soft open-file limit, as it is.
+fn open_file_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit only writes the struct passed.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return 1024;
+    }
+    u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX)
+}
+
+/// Every route of the hub. [`start`] serves it, giving each request the connection's peer
+/// address (`ConnectInfo<SocketAddr>`) so that the rate limits can tell clients apart (without
+/// it, all clients share one bucket).
 pub fn router(state: Arc<HubState>) -> Router {
     Router::new()
         .merge(api::routes())
@@ -119,6 +280,10 @@ pub fn router(state: Arc<HubState>) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&state),
+            throttle_logins,
+        ))
         .with_state(state)
 }
 
@@ -143,8 +308,18 @@ pub struct RunningHub {
 }
 
 /// Opens the database in `config.data_dir` and serves the hub on `listener` until
-/// [`RunningHub::shutdown`] (or until the `RunningHub` is dropped).
+/// [`RunningHub::shutdown`] (or until the `RunningHub` is dropped), within the default
+/// [`ConnectionLimits`].
 pub async fn start(config: HubConfig, listener: TcpListener) -> anyhow::Result<RunningHub> {
+    start_with(config, ConnectionLimits::default(), listener).await
+}
+
+/// [`start`] with other connection limits (the binary's `HUB_*` ones, a test's short ones).
+pub async fn start_with(
+    config: HubConfig,
+    limits: ConnectionLimits,
+    listener: TcpListener,
+) -> anyhow::Result<RunningHub> {
     let local_addr = listener
         .local_addr()
         .context("the listener has no local address")?;
@@ -152,21 +327,216 @@ pub async fn start(config: HubConfig, listener: TcpListener) -> anyhow::Result<R
         .await
         .context("the hub's start-up task stopped")??;
     let state = Arc::new(state);
-    let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(Arc::clone(&state));
+    let connections = limits.connections_within(open_file_limit());
+    tracing::info!(
+        connections,
+        header_timeout_s = limits.header_timeout.as_secs(),
+        idle_timeout_s = limits.idle_timeout.as_secs(),
+        "serving"
+    );
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(serve(listener, app, limits, connections, stopped));
     Ok(RunningHub {
         local_addr,
         state,
         stop: Some(stop),
         task: Some(task),
     })
+}
+
+/// Accepts connections while a slot is free, until `stopped`; then asks every connection to
+/// close once its request in flight is answered, and waits until they all have.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    limits: ConnectionLimits,
+    connections: usize,
+    mut stopped: oneshot::Receiver<()>,
+) -> io::Result<()> {
+    let slots = Arc::new(Semaphore::new(connections));
+    let (closing, close_asked) = watch::channel(false);
+    loop {
+        let slot = tokio::select! {
+            _ = &mut stopped => break,
+            slot = Arc::clone(&slots).acquire_owned() => slot.expect("the slots are never closed"),
+        };
+        let accepted = tokio::select! {
+            _ = &mut stopped => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                tokio::spawn(serve_connection(
+                    stream,
+                    peer,
+                    app.clone(),
+                    limits,
+                    close_asked.clone(),
+                    slot,
+                ));
+            }
+            // The client gave up before it was accepted: nothing to do.
+            Err(e) if is_connection_error(&e) => {}
+            // Out of open files or memory: the connections being served will end (they all
+            // have timeouts), so wait a moment and try again rather than spin.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot accept a connection; retrying in 100 ms");
+                drop(slot);
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    _ = tokio::time::sleep(Duration::from_millis(100)) => {}
+                }
+            }
+        }
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    let all = u32::try_from(connections).unwrap_or(u32::MAX);
+    let _ = slots.acquire_many(all).await;
+    Ok(())
+}
+
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// Serves one connection (HTTP/1.1, keep-alive) within `limits`, holding `_slot` until it ends.
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    app: Router,
+    limits: ConnectionLimits,
+    mut close_asked: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let _ = stream.set_nodelay(true);
+    let opened = Instant::now();
+    let last_moved = Arc::new(AtomicU64::new(0));
+    let io = TokioIo::new(Watched {
+        stream,
+        opened,
+        last_moved: Arc::clone(&last_moved),
+    });
+    let app = TowerToHyperService::new(app);
+    let service = hyper::service::service_fn(move |mut request| {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        hyper::service::Service::call(&app, request)
+    });
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_header_size(MAX_HEADER_BYTES)
+        .max_buf_size(READ_BUFFER_BYTES)
+        .keep_alive(true);
+    let connection = builder.serve_connection(io, service);
+    tokio::pin!(connection);
+    // Once asked to close (idle, or the hub stopping), a connection still busy with a request
+    // has this long to finish it (a client that stopped sending a body it announced would
+    // otherwise hold its slot for ever); then it is dropped.
+    let mut close_by: Option<Instant> = None;
+    loop {
+        let idle_since = opened + Duration::from_millis(last_moved.load(Ordering::Relaxed));
+        let wake_at = close_by.unwrap_or(idle_since + limits.idle_timeout);
+        tokio::select! {
+            ended = connection.as_mut() => {
+                if let Err(e) = ended {
+                    tracing::debug!(%peer, error = %e, "connection ended");
+                }
+                return;
+            }
+            _ = close_asked.changed(), if close_by.is_none() => {
+                close_by = Some(Instant::now() + limits.header_timeout);
+                connection.as_mut().graceful_shutdown();
+            }
+            _ = tokio::time::sleep_until(wake_at) => {
+                if close_by.is_some() {
+                    tracing::debug!(%peer, "connection did not finish its request: dropped");
+                    return;
+                }
+                let moved = opened + Duration::from_millis(last_moved.load(Ordering::Relaxed));
+                if moved == idle_since {
+                    tracing::debug!(%peer, "connection idle: closing it");
+                    close_by = Some(Instant::now() + limits.header_timeout);
+                    connection.as_mut().graceful_shutdown();
+                }
+            }
+        }
+    }
+}
+
+/// A client's socket that notes when a byte last moved either way (milliseconds after
+/// `opened`), for the idle timeout.
+struct Watched {
+    stream: TcpStream,
+    opened: Instant,
+    last_moved: Arc<AtomicU64>,
+}
+
+impl Watched {
+    fn moved(&self) {
+        let ms = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_moved.store(ms, Ordering::Relaxed);
+    }
+}
+
+impl AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
+        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.moved();
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.moved();
+        }
+        polled
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+        data: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.stream).poll_write_vectored(cx, data);
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.moved();
+        }
+        polled
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
 }
 
 impl RunningHub {

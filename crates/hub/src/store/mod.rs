@@ -10,6 +10,13 @@
 //! inside a transaction, so a page never mixes two moments. [`HubStore::read`] and
 //! [`HubStore::write`] run the work on tokio's blocking pool.
 //!
+//! Reads never wait behind writes (issue 17): a write waits for the writer connection as an
+//! async task (a `tokio` mutex), and only the one holding it occupies a blocking thread. When
+//! writers waited on a blocking thread each, a burst of 2,000 writes filled all 512 of tokio's
+//! blocking threads with writers waiting their turn, and every read queued behind them: the
+//! tracking page and `/operator` took a second. Reads are bounded the same way, at
+//! [`MAX_READERS`] at once, so neither can starve the other of threads or open files.
+//!
 //! The submodules hold the SQL, one per table family; they take a connection and know nothing
 //! of HTTP.
 
@@ -20,10 +27,12 @@ pub(crate) mod queues;
 pub(crate) mod stations;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use tokio::sync::Semaphore;
 
 use protocol::CaseState;
 
@@ -32,11 +41,34 @@ pub const DB_FILE: &str = "hub.sqlite3";
 /// Idle reader connections kept open for the next request: enough for a busy minute's
 /// concurrent tracking-page readers, so they are not opened and closed per request.
 const IDLE_READERS: usize = 64;
+/// Reads running at once (each on a blocking thread with a connection of its own); more wait
+/// for a turn as async tasks. Also bounds the database's open files (three per connection).
+pub(crate) const MAX_READERS: usize = 64;
 
 pub struct HubStore {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    /// The one writer connection. A write waits for it without a thread of its own.
+    writer: Arc<tokio::sync::Mutex<Connection>>,
+    read_slots: Arc<Semaphore>,
     readers: Mutex<Vec<Connection>>,
+    /// Writes asked for and not yet finished (waiting for the writer or writing).
+    writes_pending: AtomicUsize,
+}
+
+/// Counts a write from when it is asked for until it ends, even if its caller gives up.
+struct Pending<'a>(&'a AtomicUsize);
+
+impl<'a> Pending<'a> {
+    fn new(counter: &'a AtomicUsize) -> Pending<'a> {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Pending(counter)
+    }
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,9 +107,17 @@ impl HubStore {
         migrations::run(&mut writer, &path)?;
         Ok(HubStore {
             path,
-            writer: Mutex::new(writer),
+            writer: Arc::new(tokio::sync::Mutex::new(writer)),
+            read_slots: Arc::new(Semaphore::new(MAX_READERS)),
             readers: Mutex::new(Vec::new()),
+            writes_pending: AtomicUsize::new(0),
         })
+    }
+
+    /// How many writes are asked for and not finished now: waiting for the writer, or
+    /// writing. A load figure (and what a test waits for before it reads during a burst).
+    pub fn writes_pending(&self) -> usize {
+        self.writes_pending.load(Ordering::SeqCst)
     }
 
     /// Runs `work` in a read transaction on the blocking pool.
@@ -86,8 +126,13 @@ impl HubStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, HubStoreError> + Send + 'static,
     {
+        let slot = Arc::clone(&self.read_slots)
+            .acquire_owned()
+            .await
+            .map_err(|e| HubStoreError::Task(e.to_string()))?;
         let store = Arc::clone(self);
         run_blocking(move || {
+            let _slot = slot;
             let pooled = store.readers.lock().map(|mut r| r.pop()).unwrap_or(None);
             let mut conn = match pooled {
                 Some(conn) => conn,
@@ -113,11 +158,12 @@ impl HubStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, HubStoreError> + Send + 'static,
     {
-        let store = Arc::clone(self);
+        let _pending = Pending::new(&self.writes_pending);
+        // Waiting for the writer takes no thread; only the holder runs on the blocking pool.
+        // A panic while holding it leaves no transaction open (it rolled back when dropped),
+        // so the connection is still sound.
+        let mut conn = Arc::clone(&self.writer).lock_owned().await;
         run_blocking(move || {
-            // A panic while holding the lock leaves no transaction open (it rolled back when
-            // dropped), so the connection is still sound.
-            let mut conn = store.writer.lock().unwrap_or_else(|p| p.into_inner());
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = work(&tx)?;
             tx.commit()?;
@@ -180,7 +226,7 @@ mod tests {
     fn a_new_database_runs_in_wal_with_full_sync_and_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
         let store = HubStore::open(dir.path()).unwrap();
-        let conn = store.writer.lock().unwrap();
+        let conn = store.writer.blocking_lock();
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

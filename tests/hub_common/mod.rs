@@ -97,6 +97,19 @@ impl TestHub {
         .expect("the hub's database opens")
     }
 
+    /// The hub's database opened for writing beside the running hub, with its CHECK
+    /// constraints off: for writing rows the hub itself would never write (a restored backup,
+    /// a hand edit), to prove that every page survives them.
+    pub fn db_untrusted(&self) -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open(self.data_dir.join("hub.sqlite3"))
+            .expect("the hub's database opens");
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .expect("a busy timeout");
+        conn.pragma_update(None, "ignore_check_constraints", true)
+            .expect("checks can be turned off");
+        conn
+    }
+
     pub fn count(&self, table: &str) -> i64 {
         self.db()
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))

@@ -166,3 +166,50 @@ async fn an_event_for_an_unknown_code_is_404() {
     assert_eq!(r.status(), 404);
     assert_eq!(hub.count("case_events"), 0);
 }
+
+#[tokio::test]
+async fn an_expected_date_outside_the_years_0000_to_9999_is_refused_and_nothing_is_written() {
+    let hub = TestHub::start().await;
+    let case = sample_case(STATION_A);
+    hub.file(&case).await;
+    for far in ["+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z"] {
+        let r = hub
+            .post_event(
+                DEPARTMENT_TOKEN,
+                &case.token,
+                json!({"state": "assigned", "expected_at": far}),
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{far}: never a 5xx a client would retry");
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], "expected_at");
+    }
+    assert_eq!(hub.count("case_events"), 1, "only the hub's own `received`");
+    let r = hub.get(&format!("/T/{}", case.token)).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_bidirectional_override_in_a_note_or_department_is_refused_naming_the_field() {
+    let hub = TestHub::start().await;
+    let case = sample_case(STATION_A);
+    hub.file(&case).await;
+    for (update, field) in [
+        (
+            json!({"state": "assigned", "note": "已处理\u{202E}gnp.exe"}),
+            "note",
+        ),
+        (
+            json!({"state": "assigned", "department": "区\u{202D}住建局"}),
+            "department",
+        ),
+        (
+            json!({"state": "assigned", "note": "\u{2067}x\u{2069}"}),
+            "note",
+        ),
+    ] {
+        let r = hub.post_event(DEPARTMENT_TOKEN, &case.token, update).await;
+        assert_eq!(r.status(), 422);
+        assert_eq!(r.json::<Value>().await.unwrap()["field"], field);
+    }
+    assert_eq!(hub.count("case_events"), 1);
+}

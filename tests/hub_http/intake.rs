@@ -242,3 +242,111 @@ async fn a_station_token_registered_at_run_time_is_accepted() {
     assert_eq!(r.status(), 201);
     assert!(hub.hub.set_station_token("in-process", "short").is_err());
 }
+
+/// Files `case` as raw JSON with `filed_at` replaced, as a client outside the kiosk could.
+async fn submit_with_filed_at(hub: &TestHub, filed_at: &str) -> reqwest::Response {
+    let case = sample_case(STATION_A);
+    let mut body = serde_json::to_value(&case).unwrap();
+    body["filed_at"] = Value::String(filed_at.into());
+    hub.client
+        .post(hub.url("/api/v1/cases"))
+        .bearer_auth(STATION_A_TOKEN)
+        .header("Idempotency-Key", &case.id)
+        .json(&body)
+        .send()
+        .await
+        .expect("the hub answers")
+}
+
+#[tokio::test]
+async fn a_case_filed_outside_the_years_0000_to_9999_is_refused_naming_filed_at() {
+    let hub = TestHub::start().await;
+    for far in ["+10000-01-01T00:00:00Z", "-0001-06-01T00:00:00Z"] {
+        let r = submit_with_filed_at(&hub, far).await;
+        assert_eq!(r.status(), 422, "{far}");
+        let error: Value = r.json().await.unwrap();
+        assert_eq!(error["field"], "filed_at", "{error}");
+        assert!(
+            error["error"].as_str().unwrap().contains("0000 to 9999"),
+            "{error}"
+        );
+    }
+    assert_eq!(hub.count("cases"), 0, "nothing half-written");
+    for edge in ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"] {
+        assert_eq!(
+            submit_with_filed_at(&hub, edge).await.status(),
+            201,
+            "{edge}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bidirectional_override_in_any_text_of_a_case_is_refused_naming_the_field() {
+    let hub = TestHub::start().await;
+    let mut case = sample_case(STATION_A);
+    case.answers[0].value_label = "装修\u{202E}txt.exe".into();
+    let r = hub.submit(STATION_A_TOKEN, &case).await;
+    assert_eq!(r.status(), 422);
+    let error: Value = r.json().await.unwrap();
+    assert_eq!(error["field"], "answers[0].value_label", "{error}");
+    let mut case = sample_case(STATION_A);
+    case.description = Some("看\u{2066}这里\u{2069}".into());
+    let r = hub.submit(STATION_A_TOKEN, &case).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["field"], "description");
+    assert_eq!(hub.count("cases"), 0);
+}
+
+/// Puts a state with one ticket and one booking as station A, and returns their codes.
+async fn ticket_and_booking(hub: &TestHub) -> (String, String) {
+    let (ticket, booking) = (new_token(), new_token());
+    let now = chrono::Utc::now();
+    let state = serde_json::json!({
+        "station_id": STATION_A, "seq": 1, "sent_at": now,
+        "tickets": [{"token": ticket.as_str(), "ticket": "A001", "lane": "A", "state": "waiting",
+                     "ahead": 0, "wait_min": null, "wait_max": null, "counter": null,
+                     "taken_at": now}],
+        "bookings": [{"token": booking.as_str(), "lane": "C", "role": "lawyer",
+                      "start": now + chrono::Duration::hours(1),
+                      "end": now + chrono::Duration::hours(2), "state": "booked"}],
+        "on_duty": []
+    });
+    let r = hub
+        .client
+        .put(hub.url("/api/v1/station-state"))
+        .bearer_auth(STATION_A_TOKEN)
+        .json(&state)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    (ticket.as_str().to_owned(), booking.as_str().to_owned())
+}
+
+#[tokio::test]
+async fn a_case_cannot_take_over_a_queue_ticket_s_or_a_booking_s_code() {
+    let hub = TestHub::start().await;
+    let (ticket, booking) = ticket_and_booking(&hub).await;
+    for (code, owner) in [(&ticket, "a queue ticket"), (&booking, "a booking")] {
+        let mut case = sample_case(STATION_B);
+        case.token = code.clone();
+        let r = hub.submit(STATION_B_TOKEN, &case).await;
+        assert_eq!(r.status(), 409, "{owner}");
+        let error: Value = r.json().await.unwrap();
+        assert_eq!(error["field"], "token");
+        assert!(
+            error["error"].as_str().unwrap().contains(owner),
+            "names what holds the code: {error}"
+        );
+    }
+    assert_eq!(hub.count("cases"), 0);
+    // The ticket's page is still the ticket's.
+    let page = hub
+        .get(&format!("/T/{ticket}?lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("A001"), "{page}");
+}

@@ -1011,3 +1011,162 @@ async fn the_retired_reserved_paths_are_gone_and_a_wrong_method_says_which_to_us
         assert_eq!(refusal(r).await.0, 405, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_time_outside_the_years_0000_to_9999_in_a_station_state_is_refused_naming_it() {
+    let hub = TestHub::start().await;
+    let far = "+10000-01-01T00:00:00Z";
+    let now = Utc::now();
+    let on_duty = |since: &str| json!({"provider_id": "lawyer-wang", "role": "lawyer", "name": "王律师", "since": since});
+    let mut bad_ticket = ticket(new_token().as_str(), "A001", 0);
+    bad_ticket["taken_at"] = json!("-0001-01-01T00:00:00Z");
+    let cases = [
+        (
+            state(STATION_A, 1, vec![], vec![], vec![on_duty(far)]),
+            "on_duty[0].since",
+        ),
+        (
+            state(STATION_A, 1, vec![bad_ticket], vec![], vec![]),
+            "tickets[0].taken_at",
+        ),
+        (
+            state(
+                STATION_A,
+                1,
+                vec![],
+                vec![
+                    json!({"token": new_token().as_str(), "lane": "C", "role": "lawyer",
+                            "start": far, "end": far, "state": "booked"}),
+                ],
+                vec![],
+            ),
+            "bookings[0].start",
+        ),
+        (
+            json!({"station_id": STATION_A, "seq": 1, "sent_at": far,
+                   "tickets": [], "bookings": [], "on_duty": []}),
+            "sent_at",
+        ),
+    ];
+    for (body, field) in cases {
+        let r = put_state(&hub, STATION_A_TOKEN, &body).await;
+        assert_eq!(refusal(r).await, (422, field.to_owned()));
+    }
+    for table in [
+        "station_states",
+        "queue_tickets",
+        "queue_bookings",
+        "attendance",
+    ] {
+        assert_eq!(hub.count(table), 0, "nothing half-written in {table}");
+    }
+    // The operator page answers, and a clean state afterwards is taken.
+    assert!(hub.operator_page().await.contains(STATION_A));
+    report(
+        &hub,
+        &state(
+            STATION_A,
+            2,
+            vec![],
+            vec![],
+            vec![on_duty(&now.to_rfc3339())],
+        ),
+    )
+    .await;
+    assert!(hub.operator_page().await.contains("王律师"));
+}
+
+#[tokio::test]
+async fn a_ticket_or_booking_cannot_take_a_code_held_by_a_case_or_another_station() {
+    let hub = TestHub::start().await;
+    let case = sample_case(STATION_A);
+    hub.file(&case).await;
+    let b_ticket = new_token();
+    let r = put_state(
+        &hub,
+        STATION_B_TOKEN,
+        &state(
+            STATION_B,
+            1,
+            vec![ticket(b_ticket.as_str(), "B001", 0)],
+            vec![],
+            vec![],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+    let start = Utc::now() + Duration::hours(1);
+    let tries = [
+        (
+            state(
+                STATION_A,
+                1,
+                vec![ticket(&case.token, "A001", 0)],
+                vec![],
+                vec![],
+            ),
+            "tickets[0].token",
+            "a case",
+        ),
+        (
+            state(
+                STATION_A,
+                1,
+                vec![],
+                vec![booking(&case.token, "C", Some("lawyer"), start)],
+                vec![],
+            ),
+            "bookings[0].token",
+            "a case",
+        ),
+        (
+            state(
+                STATION_A,
+                1,
+                vec![ticket(b_ticket.as_str(), "A001", 0)],
+                vec![],
+                vec![],
+            ),
+            "tickets[0].token",
+            "a queue ticket",
+        ),
+        (
+            state(
+                STATION_A,
+                1,
+                vec![],
+                vec![booking(b_ticket.as_str(), "C", Some("lawyer"), start)],
+                vec![],
+            ),
+            "bookings[0].token",
+            "a queue ticket",
+        ),
+    ];
+    for (body, field, owner) in tries {
+        let r = put_state(&hub, STATION_A_TOKEN, &body).await;
+        assert_eq!(r.status(), 409, "{field} {owner}");
+        let error: Value = r.json().await.unwrap();
+        assert_eq!(error["field"], field);
+        assert!(error["error"].as_str().unwrap().contains(owner), "{error}");
+    }
+    assert_eq!(hub.count("queue_tickets"), 1, "only station B's own ticket");
+    assert_eq!(hub.count("queue_bookings"), 0);
+    assert_eq!(hub.count("station_states"), 1);
+    // The case's page is still the case's; station B's ticket still its own, and B may
+    // report it again.
+    let case_page = page(&hub, &case.token, "en").await;
+    assert!(case_page.contains("Received"), "{case_page}");
+    let r = put_state(
+        &hub,
+        STATION_B_TOKEN,
+        &state(
+            STATION_B,
+            2,
+            vec![ticket(b_ticket.as_str(), "B001", 0)],
+            vec![],
+            vec![],
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), 204);
+}

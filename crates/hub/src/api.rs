@@ -27,7 +27,7 @@ use super::body::{self, BodyError, Shape, BODY_LIMIT, STATE_BODY_LIMIT};
 use super::config::is_valid_id;
 use super::digest::sha256_hex;
 use super::server::HubState;
-use super::store::cases::{self, Intake, NewCase, Source, Update};
+use super::store::cases::{self, CodeOwner, Damaged, Intake, NewCase, Source, Update};
 use super::store::queues::{self, Recorded};
 use super::store::{stations, HubStoreError};
 use super::validate::{self, Invalid};
@@ -116,6 +116,31 @@ impl ApiFailure {
             StatusCode::INTERNAL_SERVER_ERROR,
             "the hub could not use its database; try again later",
             None,
+        )
+    }
+
+    /// A stored record that does not read back whole: `409` for that record only, naming
+    /// what is damaged (the hub's log says where); the kiosk's copy stays the reference.
+    fn damaged(d: Damaged) -> ApiFailure {
+        ApiFailure::new(
+            StatusCode::CONFLICT,
+            format!(
+                "the hub's stored record is damaged ({}.{} does not read back); the district's staff must mend it",
+                d.table, d.column
+            ),
+            None,
+        )
+    }
+
+    /// A tracking code another record holds: `409` naming what holds it.
+    fn code_taken(field: &str, owner: CodeOwner) -> ApiFailure {
+        ApiFailure::new(
+            StatusCode::CONFLICT,
+            format!(
+                "this tracking code is already {}'s (cases, queue tickets and bookings share one set of codes)",
+                owner.words()
+            ),
+            Some(field),
         )
     }
 
@@ -227,9 +252,17 @@ async fn submit_case(
         open311_form: None,
     };
     let now = hub.now();
-    let outcome = hub
+    let token = new.submission.token.clone();
+    let (outcome, owner) = hub
         .store()
-        .write(move |tx| cases::intake(tx, &new, now))
+        .write(move |tx| {
+            let outcome = cases::intake(tx, &new, now)?;
+            let owner = match outcome {
+                Intake::TokenTaken => cases::code_owner(tx, &token)?.map(|(o, _)| o),
+                _ => None,
+            };
+            Ok((outcome, owner))
+        })
         .await
         .map_err(ApiFailure::internal)?;
     Ok(match outcome {
@@ -241,12 +274,9 @@ async fn submit_case(
             Some("id"),
         )
         .into_response(),
-        Intake::TokenTaken => ApiFailure::new(
-            StatusCode::CONFLICT,
-            "another case already has this tracking code",
-            Some("token"),
-        )
-        .into_response(),
+        Intake::TokenTaken => {
+            ApiFailure::code_taken("token", owner.unwrap_or(CodeOwner::Case)).into_response()
+        }
     })
 }
 
@@ -272,7 +302,8 @@ async fn case_progress(
         .await
         .map_err(ApiFailure::internal)?;
     match progress {
-        Some(p) => Ok(Json(p).into_response()),
+        Some(Ok(p)) => Ok(Json(p).into_response()),
+        Some(Err(d)) => Err(ApiFailure::damaged(d)),
         None => Err(case_not_found()),
     }
 }
@@ -300,6 +331,7 @@ async fn post_event(
     match outcome {
         Update::Applied(progress) => Ok((StatusCode::CREATED, Json(progress)).into_response()),
         Update::NotFound => Err(case_not_found()),
+        Update::Damaged(d) => Err(ApiFailure::damaged(d)),
         Update::NotAllowed { from, to } => Err(ApiFailure::new(
             StatusCode::CONFLICT,
             format!(
@@ -359,14 +391,17 @@ async fn station_state(
     }
     let state = validate::station_state(state).map_err(ApiFailure::invalid)?;
     let now = hub.now();
-    // A state that is not newer changes nothing and is answered alike: the kiosk has nothing
-    // to correct (`Recorded::Stale`).
-    let _recorded: Recorded = hub
+    let recorded: Recorded = hub
         .store()
         .write(move |tx| queues::record_state(tx, &state, now))
         .await
         .map_err(ApiFailure::internal)?;
-    Ok(StatusCode::NO_CONTENT.into_response())
+    match recorded {
+        // A state that is not newer changes nothing and is answered alike: the kiosk has
+        // nothing to correct.
+        Recorded::Applied | Recorded::Stale { .. } => Ok(StatusCode::NO_CONTENT.into_response()),
+        Recorded::CodeTaken { field, owner } => Err(ApiFailure::code_taken(&field, owner)),
+    }
 }
 
 fn no_roster() -> ApiFailure {
@@ -389,7 +424,8 @@ async fn station_roster(
         .await
         .map_err(ApiFailure::internal)?;
     match roster {
-        Some(r) => Ok(Json(r).into_response()),
+        Some(Ok(r)) => Ok(Json(r).into_response()),
+        Some(Err(d)) => Err(ApiFailure::damaged(d)),
         None => Err(no_roster()),
     }
 }

@@ -17,11 +17,14 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; \
      base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values, and drops bidirectional
+/// override and isolate characters, which the hub refuses at its door but a row written
+/// before (or by other means) may still hold: a page never reads otherwise than it is written.
 pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
+            c if crate::validate::is_bidi_control(c) => {}
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
@@ -79,8 +82,9 @@ pub(crate) fn page_start(
 pub(crate) const PAGE_END: &str = "</body>\n</html>\n";
 
 /// The language switch: every language the hub speaks, each by its own name, as links that
-/// change only the query, so a page never echoes its URL.
-pub(crate) fn language_switch(current: Language) -> String {
+/// change only the query, so a page never echoes its URL. `keep` is what the links carry on
+/// besides the language (the operator page's `token`, so a wall screen stays signed in).
+pub(crate) fn language_switch(current: Language, keep: &[(&str, &str)]) -> String {
     let links: Vec<String> = Language::ALL
         .into_iter()
         .map(|lang| {
@@ -88,15 +92,40 @@ pub(crate) fn language_switch(current: Language) -> String {
             if lang == current {
                 format!("<strong>{label}</strong>")
             } else {
+                let mut pairs = vec![("lang", lang.code())];
+                pairs.extend_from_slice(keep);
                 format!(
-                    "<a href=\"?lang={}\" hreflang=\"{}\">{label}</a>",
-                    lang.code(),
+                    "<a href=\"{}\" hreflang=\"{}\">{label}</a>",
+                    query_href(&pairs),
                     lang.code()
                 )
             }
         })
         .collect();
     format!("<nav class=\"lang\">{}</nav>\n", links.join(" · "))
+}
+
+/// A link that changes only the query: `?a=1&amp;b=2`, every value percent-encoded and the
+/// whole escaped for an attribute.
+pub(crate) fn query_href(pairs: &[(&str, &str)]) -> String {
+    let query: Vec<String> = pairs
+        .iter()
+        .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
+        .collect();
+    escape(&format!("?{}", query.join("&")))
+}
+
+/// Every byte but the unreserved (`A-Z a-z 0-9 - . _ ~`) as `%XX`.
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// A page's `<html lang>`: the language's code, Simplified Chinese as `zh-CN` (what the pages
@@ -248,6 +277,23 @@ mod tests {
             escape("<script>alert('1')</script> & \"x\""),
             "&lt;script&gt;alert(&#39;1&#39;)&lt;/script&gt; &amp; &quot;x&quot;"
         );
+    }
+
+    #[test]
+    fn bidirectional_overrides_never_reach_a_page() {
+        assert_eq!(escape("ab\u{202E}cd\u{2066}e\u{2069}"), "abcde");
+        assert_eq!(escape("שלום"), "שלום");
+    }
+
+    #[test]
+    fn links_carry_the_query_encoded_and_escaped() {
+        assert_eq!(
+            query_href(&[("lang", "en"), ("token", "a b&c/é")]),
+            "?lang=en&amp;token=a%20b%26c%2F%C3%A9"
+        );
+        let nav = language_switch(Language::Zh, &[("token", "t+1")]);
+        assert!(nav.contains("href=\"?lang=en&amp;token=t%2B1\""), "{nav}");
+        assert!(language_switch(Language::Zh, &[]).contains("href=\"?lang=en\""));
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! The operators' page, `/operator`: every station's health (last heartbeat, printer and paper,
 //! people waiting per lane, who is on duty, today's bookings, cases not yet delivered, open
-//! cases) and, above it, the red alerts (high-risk cases not closed) and the cases past their
-//! expected date; below it, today's attendance (who checked in and out where).
+//! cases) and, above it, the red alerts (high-risk cases not closed, the newest first) and the
+//! cases past their expected date (the most overdue first), each with its true count and a
+//! page of [`cases::PAGE_SIZE`] at a time (`?alerts=2`, `?overdue=2`); below it, today's
+//! attendance (who checked in and out where).
 //!
-//! Behind `HUB_OPERATOR_TOKEN`, as `Authorization: Bearer …` or `?token=` (for a wall screen's
-//! browser); without it every request gets the same `401` page. Everything a kiosk or a
-//! department wrote is escaped; the page never shows personal data, and shows a discreet
-//! service by its lane letter, as a wall screen can be read by anyone in the room.
+//! Behind `HUB_OPERATOR_TOKEN`, as `Authorization: Bearer …` or `?token=` (percent-decoded,
+//! for a wall screen's browser; the page's own links carry it on); without it every request
+//! gets the same `401` page. Everything a kiosk or a department wrote is escaped; the page
+//! never shows personal data, and shows a discreet service by its lane letter, as a wall
+//! screen can be read by anyone in the room. For the same reason a case's tracking code (which
+//! opens its `/T/` page) is masked to its first group, and a risk reason found in the
+//! resident's words says only that it was a keyword, never the words.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -19,18 +24,19 @@ use axum::routing::get;
 use axum::Router;
 use chrono::{DateTime, Utc};
 
-use domain::{t, Language, RiskReason, TrackingToken};
+use domain::{t, Language, RiskReason};
 use protocol::PrinterReport;
 
 use super::auth::bearer;
 use super::html::{
-    china_clock, china_day, china_time, escape, language_switch, page_start, private_page, PAGE_END,
+    china_clock, china_day, china_time, escape, language_switch, page_start, private_page,
+    query_href, PAGE_END,
 };
 use super::server::HubState;
-use super::store::cases::{self, CaseSummary};
+use super::store::cases::{self, CaseSummary, Listed, PAGE_SIZE};
 use super::store::queues::{self, Attendance, StationQueues};
 use super::store::stations::{self, StationHealth};
-use super::words::{self, duration, negotiate, query_param, service_line, state_label};
+use super::words::{self, duration, negotiate, query_value, service_line, state_label};
 
 /// A station not heard from for longer than this is marked silent.
 pub(crate) const SILENT_AFTER_S: i64 = 3 * 60;
@@ -48,8 +54,8 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok()),
     );
-    let presented =
-        bearer(request.headers()).or_else(|| query.and_then(|q| query_param(q, "token")));
+    let from_query = query.and_then(|q| query_value(q, "token"));
+    let presented = bearer(request.headers()).or(from_query.as_deref());
     if !hub.credentials().operator(presented) {
         let title = t!(lang, "需要运营口令");
         let html = format!(
@@ -67,6 +73,14 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     }
+    // What the page's own links carry on: the token, when it came in the query (a wall
+    // screen), and the page of each list.
+    let links = Links {
+        token: from_query.filter(|_| bearer(request.headers()).is_none()),
+        alerts: page_number(query, "alerts"),
+        overdue: page_number(query, "overdue"),
+    };
+    let (alerts_page, overdue_page) = (links.alerts, links.overdue);
     let now = hub.now();
     let known = hub.credentials().station_ids();
     let (day_start, day_end) = china_day(now);
@@ -74,8 +88,8 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         .store()
         .read(move |tx| {
             Ok(Overview {
-                alerts: cases::open_high_risk(tx)?,
-                overdue: cases::past_due(tx, now)?,
+                alerts: cases::open_high_risk(tx, alerts_page)?,
+                overdue: cases::past_due(tx, now, overdue_page)?,
                 health: stations::overview(tx, &known, now)?,
                 queues: queues::station_queues(tx, day_start, day_end)?,
                 attendance: queues::attendance_since(tx, day_start)?,
@@ -83,7 +97,7 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         })
         .await;
     match read {
-        Ok(overview) => private_page(StatusCode::OK, render(&hub, lang, now, &overview)),
+        Ok(overview) => private_page(StatusCode::OK, render(&hub, lang, now, &overview, &links)),
         Err(e) => {
             tracing::error!(error = %e, "operator page: the database failed");
             let title = t!(lang, "服务站运行总览");
@@ -99,17 +113,69 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
     }
 }
 
+/// The page's own query: the token a wall screen signed in with, and the page of each list.
+#[derive(Debug, Clone, Default)]
+struct Links {
+    token: Option<String>,
+    alerts: u32,
+    overdue: u32,
+}
+
+impl Links {
+    /// `?lang=…&token=…&alerts=…&overdue=…`, with `list` at `page`.
+    fn href(&self, lang: Language, list: &str, page: u32) -> String {
+        let (alerts, overdue) = match list {
+            "alerts" => (page, self.overdue),
+            _ => (self.alerts, page),
+        };
+        let (alerts, overdue) = (alerts.to_string(), overdue.to_string());
+        let mut pairs = vec![("lang", lang.code())];
+        if let Some(token) = &self.token {
+            pairs.push(("token", token.as_str()));
+        }
+        pairs.push(("alerts", &alerts));
+        pairs.push(("overdue", &overdue));
+        query_href(&pairs)
+    }
+
+    /// What the language links carry on besides the language.
+    fn keep(&self) -> Vec<(&str, String)> {
+        let mut keep = Vec::new();
+        if let Some(token) = &self.token {
+            keep.push(("token", token.clone()));
+        }
+        keep.push(("alerts", self.alerts.to_string()));
+        keep.push(("overdue", self.overdue.to_string()));
+        keep
+    }
+}
+
+/// A list's page number from the query: 1 when absent or not a number from 1 up.
+fn page_number(query: Option<&str>, name: &str) -> u32 {
+    query
+        .and_then(|q| query_value(q, name))
+        .and_then(|v| v.parse::<u32>().ok())
+        .filter(|&n| n >= 1)
+        .unwrap_or(1)
+}
+
 /// Everything the page shows, read in one transaction.
 struct Overview {
-    alerts: Vec<CaseSummary>,
-    overdue: Vec<CaseSummary>,
+    alerts: Listed<CaseSummary>,
+    overdue: Listed<CaseSummary>,
     health: Vec<StationHealth>,
     queues: BTreeMap<String, StationQueues>,
     /// Today's stretches on duty and those still open.
     attendance: Vec<Attendance>,
 }
 
-fn render(hub: &HubState, lang: Language, now: DateTime<Utc>, overview: &Overview) -> String {
+fn render(
+    hub: &HubState,
+    lang: Language,
+    now: DateTime<Utc>,
+    overview: &Overview,
+    links: &Links,
+) -> String {
     let Overview {
         alerts,
         overdue,
@@ -125,7 +191,9 @@ fn render(hub: &HubState, lang: Language, now: DateTime<Utc>, overview: &Overvie
         "operator",
     );
     html.push_str("<main>\n");
-    html.push_str(&language_switch(lang));
+    let keep = links.keep();
+    let keep: Vec<(&str, &str)> = keep.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    html.push_str(&language_switch(lang, &keep));
     let _ = write!(
         html,
         "<h1>{}</h1>\n<p class=\"small\">{} {} · {}</p>\n",
@@ -139,15 +207,15 @@ fn render(hub: &HubState, lang: Language, now: DateTime<Utc>, overview: &Overvie
     let _ = write!(
         html,
         "<section id=\"red-alerts\" class=\"{}\">\n<h2>{} ({})</h2>\n",
-        if alerts.is_empty() {
+        if alerts.total == 0 {
             "all-clear"
         } else {
             "alert"
         },
         escape(t!(lang, "红色预警：未办结的高风险诉求")),
-        alerts.len()
+        alerts.total
     );
-    if alerts.is_empty() {
+    if alerts.total == 0 {
         let _ = writeln!(
             html,
             "<p>{}</p>",
@@ -165,21 +233,30 @@ fn render(hub: &HubState, lang: Language, now: DateTime<Utc>, overview: &Overvie
             escape(t!(lang, "承办部门")),
             escape(t!(lang, "风险依据"))
         );
-        for c in alerts {
+        for c in &alerts.rows {
+            let received = match c.received_at {
+                Some(at) => format!(
+                    "{} ({})",
+                    china_time(at),
+                    escape(&duration((now - at).num_seconds(), lang))
+                ),
+                None => "—".to_owned(),
+            };
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td>{} ({})</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
+                "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td>{received}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td></tr>",
                 code(&c.token),
                 station_cell(hub, &c.station_id),
                 service_cell(hub, c, lang),
-                escape(state_label(c.state, lang)),
-                china_time(c.received_at),
-                escape(&duration((now - c.received_at).num_seconds(), lang)),
+                state_cell(c, lang),
                 escape(c.department.as_deref().unwrap_or("—")),
-                escape(&reasons(&c.risk_reasons))
+                escape(&reasons(&c.risk_reasons, lang))
             );
         }
         html.push_str("</table>\n");
+        pager(&mut html, lang, alerts, |page| {
+            links.href(lang, "alerts", page)
+        });
     }
     html.push_str("</section>\n");
 
@@ -187,9 +264,9 @@ fn render(hub: &HubState, lang: Language, now: DateTime<Utc>, overview: &Overvie
         html,
         "<section id=\"past-due\">\n<h2>{} ({})</h2>\n",
         escape(t!(lang, "已超过预计办结时间")),
-        overdue.len()
+        overdue.total
     );
-    if overdue.is_empty() {
+    if overdue.total == 0 {
         let _ = writeln!(html, "<p>{}</p>", escape(t!(lang, "没有超期的诉求。")));
     } else {
         let _ = writeln!(
@@ -203,21 +280,28 @@ fn render(hub: &HubState, lang: Language, now: DateTime<Utc>, overview: &Overvie
             escape(t!(lang, "预计办结")),
             escape(t!(lang, "hub" => "超期"))
         );
-        for c in overdue {
-            let expected = c.expected_at.unwrap_or(now);
+        for c in &overdue.rows {
+            let (expected, late) = match c.expected_at {
+                Some(at) => (
+                    china_time(at),
+                    escape(&duration((now - at).num_seconds(), lang)),
+                ),
+                None => ("—".to_owned(), "—".to_owned()),
+            };
             let _ = writeln!(
                 html,
-                "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"warn\">{}</td></tr>",
+                "<tr><td>{}</td><td class=\"wrap\">{}</td><td class=\"wrap\">{}</td><td>{}</td><td class=\"wrap\">{}</td><td>{expected}</td><td class=\"warn\">{late}</td></tr>",
                 code(&c.token),
                 station_cell(hub, &c.station_id),
                 service_cell(hub, c, lang),
-                escape(state_label(c.state, lang)),
+                state_cell(c, lang),
                 escape(c.department.as_deref().unwrap_or("—")),
-                china_time(expected),
-                escape(&duration((now - expected).num_seconds(), lang))
             );
         }
         html.push_str("</table>\n");
+        pager(&mut html, lang, overdue, |page| {
+            links.href(lang, "overdue", page)
+        });
     }
     html.push_str("</section>\n");
 
@@ -446,12 +530,46 @@ fn station_row(
     );
 }
 
+/// Which rows of how many a list shows, and links to the pages before and after.
+fn pager<T>(html: &mut String, lang: Language, list: &Listed<T>, href: impl Fn(u32) -> String) {
+    let first = u64::from(list.page - 1) * u64::from(PAGE_SIZE);
+    let shown = list.rows.len() as u64;
+    let mut parts = vec![escape(&t!(
+        lang,
+        "第 {}–{} 条，共 {} 条",
+        if shown == 0 { first } else { first + 1 },
+        first + shown,
+        list.total
+    ))];
+    if list.page > 1 {
+        parts.push(format!(
+            "<a href=\"{}\" rel=\"prev\">{}</a>",
+            href(list.page - 1),
+            escape(t!(lang, "上一页"))
+        ));
+    }
+    if first + shown < list.total {
+        parts.push(format!(
+            "<a href=\"{}\" rel=\"next\">{}</a>",
+            href(list.page + 1),
+            escape(t!(lang, "下一页"))
+        ));
+    }
+    let _ = writeln!(html, "<p class=\"pager\">{}</p>", parts.join(" · "));
+}
+
+/// A tracking code as a wall screen may show it: its first group only, enough to tell the
+/// rows apart by eye, never enough to open the case's page.
 fn code(token: &str) -> String {
-    escape(
-        &TrackingToken::parse(token)
-            .map(|t| t.grouped())
-            .unwrap_or_else(|_| token.to_owned()),
-    )
+    let shown: String = token.chars().take(4).collect();
+    format!("{}…", escape(&shown))
+}
+
+fn state_cell(c: &CaseSummary, lang: Language) -> String {
+    match c.state {
+        Some(state) => escape(state_label(state, lang)),
+        None => format!("<span class=\"warn\">{}</span>", escape(t!(lang, "已损坏"))),
+    }
 }
 
 fn station_cell(hub: &HubState, station_id: &str) -> String {
@@ -473,7 +591,9 @@ fn service_cell(hub: &HubState, c: &CaseSummary, lang: Language) -> String {
     ))
 }
 
-fn reasons(reasons: &[RiskReason]) -> String {
+/// Why the case is high-risk: an answer by its catalogue ids (`question = option`), a
+/// keyword only as "keyword" (the matched words are the resident's own).
+fn reasons(reasons: &[RiskReason], lang: Language) -> String {
     if reasons.is_empty() {
         return "—".to_owned();
     }
@@ -483,7 +603,7 @@ fn reasons(reasons: &[RiskReason]) -> String {
             RiskReason::Answer {
                 question, option, ..
             } => format!("{question} = {option}"),
-            RiskReason::Keyword { keyword, .. } => format!("“{keyword}”"),
+            RiskReason::Keyword { .. } => t!(lang, "关键词").to_owned(),
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -492,7 +612,6 @@ fn reasons(reasons: &[RiskReason]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::RiskLevel;
     use protocol::CaseState;
 
     /// Needs the Traditional catalogue brought up to date (`scripts/make-zh-hant`).
@@ -504,25 +623,32 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let alert = CaseSummary {
-            token: TrackingToken::from_random([7; 10]).as_str().to_owned(),
+            token: domain::TrackingToken::from_random([7; 10])
+                .as_str()
+                .to_owned(),
             station_id: "mall-1".to_owned(),
             service: "complaint".to_owned(),
             subtype: "noise".to_owned(),
-            risk_level: RiskLevel::High,
             risk_reasons: Vec::new(),
-            state: CaseState::InProgress,
+            state: Some(CaseState::InProgress),
             department: None,
             expected_at: None,
-            received_at: now - chrono::Duration::minutes(125),
+            received_at: Some(now - chrono::Duration::minutes(125)),
+        };
+        let list = |rows: Vec<CaseSummary>| Listed {
+            total: rows.len() as u64,
+            page: 1,
+            rows,
         };
         let overview = Overview {
-            alerts: vec![alert],
-            overdue: Vec::new(),
+            alerts: list(vec![alert]),
+            overdue: list(Vec::new()),
             health: Vec::new(),
             queues: BTreeMap::new(),
             attendance: Vec::new(),
         };
-        let page = render(&hub, Language::ZhHant, now, &overview);
+        let links = Links::default();
+        let page = render(&hub, Language::ZhHant, now, &overview, &links);
         assert!(page.contains("<html lang=\"zh-Hant\">"), "{page}");
         for shown in [
             "服務站運行總覽",
@@ -536,7 +662,7 @@ mod tests {
         ] {
             assert!(page.contains(shown), "`{shown}` missing: {page}");
         }
-        let en = render(&hub, Language::En, now, &overview);
+        let en = render(&hub, Language::En, now, &overview, &links);
         assert!(
             en.contains("Red alerts: high-risk cases not closed (1)") && en.contains("2 h 5 min")
         );

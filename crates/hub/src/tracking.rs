@@ -34,7 +34,7 @@ use super::rate_limit::{client_address, Decision};
 use super::server::HubState;
 use super::store::cases;
 use super::store::queues::{self, BookingView, TicketView};
-use super::words::{self, negotiate, service_line, state_label};
+use super::words::{self, negotiate, percent_decode, service_line, state_label};
 
 /// How often a ticket's page reloads itself while the ticket waits or is called, seconds.
 pub(crate) const TICKET_REFRESH_S: u32 = 20;
@@ -44,6 +44,8 @@ enum Tracked {
     Case(CaseProgress),
     Ticket(TicketView),
     Booking(BookingView),
+    /// A stored record that does not read back whole.
+    Damaged,
 }
 
 pub(crate) fn routes() -> Router<Arc<HubState>> {
@@ -91,12 +93,13 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         .store()
         .read(move |tx| {
             if let Some(p) = cases::progress(tx, &canonical)? {
-                return Ok(Some(Tracked::Case(p)));
+                return Ok(Some(p.map_or_else(|_| Tracked::Damaged, Tracked::Case)));
             }
             if let Some(t) = queues::ticket(tx, &canonical)? {
-                return Ok(Some(Tracked::Ticket(t)));
+                return Ok(Some(t.map_or_else(|_| Tracked::Damaged, Tracked::Ticket)));
             }
-            Ok(queues::booking(tx, &canonical)?.map(Tracked::Booking))
+            Ok(queues::booking(tx, &canonical)?
+                .map(|b| b.map_or_else(|_| Tracked::Damaged, Tracked::Booking)))
         })
         .await;
     match found {
@@ -110,6 +113,19 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         Ok(Some(Tracked::Booking(booking))) => {
             private_page(StatusCode::OK, render_booking(&hub, &token, &booking, lang))
         }
+        // The record exists but cannot be shown: said so, for this code only (the reader
+        // logged where).
+        Ok(Some(Tracked::Damaged)) => private_page(
+            StatusCode::OK,
+            message_page(
+                t!(lang, "这条记录暂时无法显示"),
+                t!(
+                    lang,
+                    "系统中这条记录已损坏，工作人员已收到通知。请到任一服务站咨询，并出示凭条。"
+                ),
+                lang,
+            ),
+        ),
         Ok(None) => not_found(lang),
         Err(e) => {
             tracing::error!(error = %e, "tracking page: the database failed");
@@ -140,7 +156,7 @@ fn message_page(title: &str, message: &str, lang: Language) -> String {
     format!(
         "{}<main>\n{}<h1>{}</h1>\n<p>{}</p>\n</main>\n{PAGE_END}",
         page_start(lang, title, "", "tracking"),
-        language_switch(lang),
+        language_switch(lang, &[]),
         escape(title),
         escape(message),
     )
@@ -156,7 +172,7 @@ fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Languag
     let station = escape(hub.station_name(&p.station_id).unwrap_or(&p.station_id));
     let mut html = page_start(lang, title, "", "tracking");
     html.push_str("<main>\n");
-    html.push_str(&language_switch(lang));
+    html.push_str(&language_switch(lang, &[]));
     let _ = write!(
         html,
         "<h1>{title}</h1>\n\
@@ -253,7 +269,7 @@ fn render_ticket(
     };
     let mut html = page_start(lang, title, &refresh, "tracking");
     html.push_str("<main>\n");
-    html.push_str(&language_switch(lang));
+    html.push_str(&language_switch(lang, &[]));
     let _ = write!(
         html,
         "<h1>{title}</h1>\n<section id=\"ticket\" class=\"card status {tone}\">\n\
@@ -300,7 +316,7 @@ fn render_ticket(
         taken_label = escape(t!(lang, "取号时间")),
         taken = china_time(t.taken_at),
         updated_label = escape(t!(lang, "更新时间")),
-        updated = china_time(view.updated_at),
+        updated = view.updated_at.map_or_else(|| "—".to_owned(), china_time),
         code_label = escape(t!(lang, "hub" => "查询码")),
         code = escape(&token.grouped()),
     );
@@ -348,7 +364,7 @@ fn render_booking(
     let with = words::booking_service(b.role, &b.lane, &hub.config().catalogue, lang);
     let mut html = page_start(lang, title, "", "tracking");
     html.push_str("<main>\n");
-    html.push_str(&language_switch(lang));
+    html.push_str(&language_switch(lang, &[]));
     let _ = write!(
         html,
         "<h1>{title}</h1>\n<section id=\"booking\" class=\"card status {tone}\">\n\
@@ -383,7 +399,7 @@ fn render_booking(
          <dt>{code_label}</dt><dd>{code}</dd>\n</dl>\n</section>\n\
          <footer>\n{small_print}</footer>\n</main>\n{PAGE_END}",
         updated_label = escape(t!(lang, "更新时间")),
-        updated = china_time(view.updated_at),
+        updated = view.updated_at.map_or_else(|| "—".to_owned(), china_time),
         code_label = escape(t!(lang, "hub" => "查询码")),
         code = escape(&token.grouped()),
         small_print = small_print(lang),
@@ -413,43 +429,9 @@ fn tone(state: CaseState) -> &'static str {
     }
 }
 
-/// `%XX` sequences to bytes, read as UTF-8 with anything broken replaced (then refused by the
-/// token parser like any other wrong character).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied(),
-            bytes.get(i + 2).copied(),
-        ) {
-            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percent_escapes_decode_and_broken_ones_pass_through() {
-        assert_eq!(percent_decode("7K3Q%209XPD%2D2W4M"), "7K3Q 9XPD-2W4M");
-        assert_eq!(percent_decode("%E6%9F%A5"), "查");
-        assert_eq!(percent_decode("%ZZ%4"), "%ZZ%4");
-        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
-    }
 
     /// Needs the Traditional catalogue brought up to date (`scripts/make-zh-hant`).
     #[test]
@@ -493,7 +475,7 @@ mod tests {
                 counter: None,
                 taken_at: at,
             },
-            updated_at: at,
+            updated_at: Some(at),
         };
         let booking = BookingView {
             station_id: "mall-1".to_owned(),
@@ -505,7 +487,7 @@ mod tests {
                 end: at + chrono::Duration::minutes(30),
                 state: BookingState::Booked,
             },
-            updated_at: at,
+            updated_at: Some(at),
         };
 
         let lang = Language::ZhHant;

@@ -29,6 +29,38 @@ pub(crate) fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// The value of `name` in a raw query string, percent-decoded (`%2B` is `+`; a `+` stays a
+/// `+`, as a browser sends a typed one).
+pub(crate) fn query_value(query: &str, name: &str) -> Option<String> {
+    query_param(query, name).map(percent_decode)
+}
+
+/// `%XX` sequences to bytes, read as UTF-8 with anything broken replaced (then refused by the
+/// reader of the value like any other wrong character).
+pub(crate) fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// The language the browser prefers most among those the hub speaks (`q` weights honoured,
 /// the first listed wins a tie; `zh-TW`, `zh-HK` and such are Traditional Chinese); Simplified
 /// Chinese when it names none.
@@ -163,6 +195,18 @@ pub(crate) fn duration(seconds: i64, lang: Language) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_escapes_decode_and_broken_ones_pass_through() {
+        assert_eq!(percent_decode("7K3Q%209XPD%2D2W4M"), "7K3Q 9XPD-2W4M");
+        assert_eq!(percent_decode("%E6%9F%A5"), "查");
+        assert_eq!(percent_decode("%ZZ%4"), "%ZZ%4");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+        assert_eq!(
+            query_value("lang=en&token=a%2Bb%3D", "token").as_deref(),
+            Some("a+b=")
+        );
+    }
 
     #[test]
     fn the_query_wins_then_the_browser_then_chinese() {

@@ -1,15 +1,117 @@
 //! Cases and their timelines: intake (idempotent), progress, department updates, and the two
-//! lists operators watch (high-risk cases still open, cases past their expected date).
+//! lists operators watch (high-risk cases still open, cases past their expected date), a page
+//! at a time with their true counts.
+//!
+//! Every tracking code is one namespace: a case, a queue ticket and a booking never share one
+//! ([`code_owner`]).
+//!
+//! Rows are read as rows the hub cannot trust (a restored backup, a hand edit, an older hub):
+//! a value that does not read back (a time outside years 0000–9999 or not a time, an unknown
+//! state, broken JSON, a negative count) is logged with its table, row and column (never the
+//! value) and shown as unknown, or the row is skipped, or a single record answers as
+//! [`Damaged`]; it never fails a list or a page for the other rows.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::clock::stamp;
 use crate::validate;
-use domain::{RiskLevel, RiskReason};
+use domain::RiskReason;
 use protocol::{CaseProgress, CaseReceipt, CaseState, CaseSubmission, StatusUpdate, TimelineEntry};
 
-use super::{state_from_db, time_from_db, HubStoreError};
+use super::{time_from_db, HubStoreError};
+
+/// What holds a tracking code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CodeOwner {
+    Case,
+    Ticket,
+    Booking,
+}
+
+impl CodeOwner {
+    /// In words for an API error: `a case`, `a queue ticket`, `a booking`.
+    pub(crate) fn words(self) -> &'static str {
+        match self {
+            CodeOwner::Case => "a case",
+            CodeOwner::Ticket => "a queue ticket",
+            CodeOwner::Booking => "a booking",
+        }
+    }
+}
+
+/// What holds the canonical tracking code `token`, if anything does, and for a ticket or a
+/// booking its station.
+pub(crate) fn code_owner(
+    conn: &Connection,
+    token: &str,
+) -> Result<Option<(CodeOwner, Option<String>)>, HubStoreError> {
+    let case: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM cases WHERE token = ?1)")?
+        .query_row([token], |r| r.get(0))?;
+    if case {
+        return Ok(Some((CodeOwner::Case, None)));
+    }
+    for (owner, sql) in [
+        (
+            CodeOwner::Ticket,
+            "SELECT station_id FROM queue_tickets WHERE token = ?1",
+        ),
+        (
+            CodeOwner::Booking,
+            "SELECT station_id FROM queue_bookings WHERE token = ?1",
+        ),
+    ] {
+        let station: Option<String> = conn
+            .prepare_cached(sql)?
+            .query_row([token], |r| r.get(0))
+            .optional()?;
+        if station.is_some() {
+            return Ok(Some((owner, station)));
+        }
+    }
+    Ok(None)
+}
+
+/// A stored record that cannot be shown: a value it cannot do without did not read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Damaged {
+    pub(crate) table: &'static str,
+    pub(crate) column: &'static str,
+}
+
+/// Notes in the log that a stored value did not read back (where, never the value).
+pub(crate) fn unreadable(table: &'static str, row: &dyn std::fmt::Display, column: &'static str) {
+    tracing::warn!(
+        table,
+        row = %row,
+        column,
+        "store: a stored value does not read back; shown as unknown"
+    );
+}
+
+/// A stored time, or `None` (logged) when it is no time within years 0000–9999.
+pub(crate) fn read_time(
+    table: &'static str,
+    row: &dyn std::fmt::Display,
+    column: &'static str,
+    text: &str,
+) -> Option<DateTime<Utc>> {
+    let at = validate::stored_instant(text);
+    if at.is_none() {
+        unreadable(table, row, column);
+    }
+    at
+}
+
+/// A stored case state, or `None` (logged).
+fn read_state(table: &'static str, row: &dyn std::fmt::Display, text: &str) -> Option<CaseState> {
+    let state = CaseState::parse(text);
+    if state.is_none() {
+        unreadable(table, row, "state");
+    }
+    state
+}
 
 /// Which door a case came in by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +155,8 @@ pub(crate) enum Intake {
     Replayed(Accepted),
     /// Another body was stored under this id.
     IdTaken,
-    /// Another case has this tracking code.
+    /// A case, a queue ticket or a booking already has this tracking code ([`code_owner`]
+    /// says which).
     TokenTaken,
 }
 
@@ -89,12 +192,7 @@ pub(crate) fn intake(
             service_request_id,
         }));
     }
-    let token_taken: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM cases WHERE token = ?1)",
-        [&s.token],
-        |r| r.get(0),
-    )?;
-    if token_taken {
+    if code_owner(tx, &s.token)?.is_some() {
         return Ok(Intake::TokenTaken);
     }
     let at = stamp(now);
@@ -143,11 +241,12 @@ fn receipt(id: &str, token: String, received_at: DateTime<Utc>) -> CaseReceipt {
     }
 }
 
-/// A case's progress by its canonical tracking code.
+/// A case's progress by its canonical tracking code: [`Damaged`] when its state or filing
+/// time does not read back; a step of its timeline that does not is left out (logged).
 pub(crate) fn progress(
     conn: &Connection,
     token: &str,
-) -> Result<Option<CaseProgress>, HubStoreError> {
+) -> Result<Option<Result<CaseProgress, Damaged>>, HubStoreError> {
     // Asked on every tracking-page view: prepared once per pooled connection.
     let row = conn
         .prepare_cached(
@@ -171,22 +270,36 @@ pub(crate) fn progress(
     else {
         return Ok(None);
     };
-    Ok(Some(CaseProgress {
+    let damaged = |column| {
+        Ok(Some(Err(Damaged {
+            table: "cases",
+            column,
+        })))
+    };
+    let Some(state) = read_state("cases", &id, &state) else {
+        return damaged("state");
+    };
+    let Some(filed_at) = read_time("cases", &id, "filed_at", &filed_at) else {
+        return damaged("filed_at");
+    };
+    Ok(Some(Ok(CaseProgress {
         token: token.to_owned(),
-        state: state_from_db(&state)?,
+        state,
         station_id,
         service,
         subtype,
-        filed_at: time_from_db(&filed_at)?,
+        filed_at,
         department,
-        expected_at: expected_at.as_deref().map(time_from_db).transpose()?,
+        expected_at: expected_at
+            .as_deref()
+            .and_then(|t| read_time("cases", &id, "expected_at", t)),
         timeline: timeline(conn, &id)?,
-    }))
+    })))
 }
 
 fn timeline(conn: &Connection, case_id: &str) -> Result<Vec<TimelineEntry>, HubStoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT at, state, note, department, expected_at FROM case_events
+        "SELECT at, state, note, department, expected_at, id FROM case_events
          WHERE case_id = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([case_id], |r| {
@@ -196,17 +309,27 @@ fn timeline(conn: &Connection, case_id: &str) -> Result<Vec<TimelineEntry>, HubS
             r.get::<_, Option<String>>(2)?,
             r.get::<_, Option<String>>(3)?,
             r.get::<_, Option<String>>(4)?,
+            r.get::<_, i64>(5)?,
         ))
     })?;
     let mut entries = Vec::new();
     for row in rows {
-        let (at, state, note, department, expected_at) = row?;
+        let (at, state, note, department, expected_at, id) = row?;
+        // A step without its time or state cannot be placed or said: left out.
+        let (Some(at), Some(state)) = (
+            read_time("case_events", &id, "at", &at),
+            read_state("case_events", &id, &state),
+        ) else {
+            continue;
+        };
         entries.push(TimelineEntry {
-            at: time_from_db(&at)?,
-            state: state_from_db(&state)?,
+            at,
+            state,
             note,
             department,
-            expected_at: expected_at.as_deref().map(time_from_db).transpose()?,
+            expected_at: expected_at
+                .as_deref()
+                .and_then(|t| read_time("case_events", &id, "expected_at", t)),
         });
     }
     Ok(entries)
@@ -221,6 +344,8 @@ pub(crate) enum Update {
         from: CaseState,
         to: CaseState,
     },
+    /// The stored case does not read back: nothing was written.
+    Damaged(Damaged),
 }
 
 /// Appends a department's step to a case's timeline and moves the case on.
@@ -235,23 +360,17 @@ pub(crate) fn apply_update(
     posted_by: &str,
     now: DateTime<Utc>,
 ) -> Result<Update, HubStoreError> {
-    let row = tx
-        .query_row(
-            "SELECT id, state, department FROM cases WHERE token = ?1",
-            [token],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                ))
-            },
-        )
-        .optional()?;
-    let Some((id, state, department)) = row else {
-        return Ok(Update::NotFound);
+    // A case that does not read back whole is not moved on (its page says it is damaged).
+    let from = match progress(tx, token)? {
+        None => return Ok(Update::NotFound),
+        Some(Err(damaged)) => return Ok(Update::Damaged(damaged)),
+        Some(Ok(p)) => p.state,
     };
-    let from = state_from_db(&state)?;
+    let (id, department) = tx.query_row(
+        "SELECT id, department FROM cases WHERE token = ?1",
+        [token],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+    )?;
     if !validate::transition_allowed(from, update.state) {
         return Ok(Update::NotAllowed {
             from,
@@ -287,56 +406,99 @@ pub(crate) fn apply_update(
         params![id, update.state.as_str(), handling, expected, at],
     )?;
     Ok(match progress(tx, token)? {
-        Some(p) => Update::Applied(p),
+        Some(Ok(p)) => Update::Applied(p),
+        // Unreachable in practice (the state was just read): nothing is kept.
+        Some(Err(d)) => return Err(HubStoreError::BadRow(format!("{}.{}", d.table, d.column))),
         None => Update::NotFound,
     })
 }
 
-/// A case as the operator page lists it: no personal data.
+/// A case as the operator page lists it: no personal data. A value that does not read back
+/// is `None` (the row is still listed: a red alert is never hidden for a bad value).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CaseSummary {
     pub(crate) token: String,
     pub(crate) station_id: String,
     pub(crate) service: String,
     pub(crate) subtype: String,
-    pub(crate) risk_level: RiskLevel,
     pub(crate) risk_reasons: Vec<RiskReason>,
-    pub(crate) state: CaseState,
+    pub(crate) state: Option<CaseState>,
     pub(crate) department: Option<String>,
     pub(crate) expected_at: Option<DateTime<Utc>>,
-    pub(crate) received_at: DateTime<Utc>,
+    pub(crate) received_at: Option<DateTime<Utc>>,
 }
 
-const SUMMARY_COLUMNS: &str = "token, station_id, service, subtype, risk_level,
-    json_extract(body, '$.risk.reasons'), state, department, expected_at, received_at";
+/// One page of a list, and how many rows the whole list has.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Listed<T> {
+    pub(crate) total: u64,
+    /// The page's number, from 1, and its rows.
+    pub(crate) page: u32,
+    pub(crate) rows: Vec<T>,
+}
+
+/// Rows on one page of the operator's lists.
+pub(crate) const PAGE_SIZE: u32 = 50;
+
+const SUMMARY_COLUMNS: &str = "token, station_id, service, subtype,
+    CASE WHEN json_valid(body) THEN json_extract(body, '$.risk.reasons') END,
+    state, department, expected_at, received_at, id";
 const OPEN: &str = "state NOT IN ('resolved', 'closed_unresolved')";
 
-/// High-risk cases not yet closed, oldest first: the red alerts.
-pub(crate) fn open_high_risk(conn: &Connection) -> Result<Vec<CaseSummary>, HubStoreError> {
-    summaries(
+/// High-risk cases not yet closed, the newest first (the one just filed is never the one
+/// pushed off the page): page `page` (from 1) of [`PAGE_SIZE`], and how many there are.
+pub(crate) fn open_high_risk(
+    conn: &Connection,
+    page: u32,
+) -> Result<Listed<CaseSummary>, HubStoreError> {
+    let filter = format!("risk_level = 'high' AND {OPEN}");
+    listed(
         conn,
-        &format!(
-            "SELECT {SUMMARY_COLUMNS} FROM cases WHERE risk_level = 'high' AND {OPEN}
-             ORDER BY received_at LIMIT 500"
-        ),
+        &filter,
+        "received_at DESC, rowid DESC",
+        page,
         params![],
     )
 }
 
-/// Open cases whose expected date has passed, most overdue first.
+/// Open cases whose expected date has passed, the most overdue first: page `page` (from 1) of
+/// [`PAGE_SIZE`], and how many there are.
 pub(crate) fn past_due(
     conn: &Connection,
     now: DateTime<Utc>,
-) -> Result<Vec<CaseSummary>, HubStoreError> {
-    summaries(
+    page: u32,
+) -> Result<Listed<CaseSummary>, HubStoreError> {
+    let filter = format!("expected_at IS NOT NULL AND expected_at < ?1 AND {OPEN}");
+    listed(
         conn,
-        &format!(
-            "SELECT {SUMMARY_COLUMNS} FROM cases
-             WHERE expected_at IS NOT NULL AND expected_at < ?1 AND {OPEN}
-             ORDER BY expected_at LIMIT 500"
-        ),
+        &filter,
+        "expected_at, rowid",
+        page,
         params![stamp(now)],
     )
+}
+
+fn listed(
+    conn: &Connection,
+    filter: &str,
+    order: &str,
+    page: u32,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<Listed<CaseSummary>, HubStoreError> {
+    let total: i64 = conn
+        .prepare_cached(&format!("SELECT count(*) FROM cases WHERE {filter}"))?
+        .query_row(params, |r| r.get(0))?;
+    let page = page.max(1);
+    let offset = i64::from(page - 1) * i64::from(PAGE_SIZE);
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM cases WHERE {filter} ORDER BY {order}
+         LIMIT {PAGE_SIZE} OFFSET {offset}"
+    );
+    Ok(Listed {
+        total: u64::try_from(total).unwrap_or_default(),
+        page,
+        rows: summaries(conn, &sql, params)?,
+    })
 }
 
 fn summaries(
@@ -351,11 +513,11 @@ fn summaries(
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
             r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, String>(6)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, Option<String>>(6)?,
             r.get::<_, Option<String>>(7)?,
-            r.get::<_, Option<String>>(8)?,
+            r.get::<_, String>(8)?,
             r.get::<_, String>(9)?,
         ))
     })?;
@@ -366,30 +528,36 @@ fn summaries(
             station_id,
             service,
             subtype,
-            risk,
             reasons,
             state,
             department,
             expected,
             received,
+            id,
         ) = row?;
+        let risk_reasons = match reasons
+            .as_deref()
+            .map(serde_json::from_str::<Vec<RiskReason>>)
+        {
+            None => Vec::new(),
+            Some(Ok(reasons)) => reasons,
+            Some(Err(_)) => {
+                unreadable("cases", &id, "body.risk.reasons");
+                Vec::new()
+            }
+        };
         out.push(CaseSummary {
             token,
             station_id,
             service,
             subtype,
-            risk_level: RiskLevel::parse(&risk)
-                .ok_or_else(|| HubStoreError::BadRow(format!("unknown risk level `{risk}`")))?,
-            risk_reasons: reasons
-                .as_deref()
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(|e| HubStoreError::BadRow(e.to_string()))?
-                .unwrap_or_default(),
-            state: state_from_db(&state)?,
+            risk_reasons,
+            state: read_state("cases", &id, &state),
             department,
-            expected_at: expected.as_deref().map(time_from_db).transpose()?,
-            received_at: time_from_db(&received)?,
+            expected_at: expected
+                .as_deref()
+                .and_then(|t| read_time("cases", &id, "expected_at", t)),
+            received_at: read_time("cases", &id, "received_at", &received),
         });
     }
     Ok(out)

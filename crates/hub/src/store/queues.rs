@@ -4,7 +4,12 @@
 //! A station sends its whole picture after every change; only a state with a higher `seq` than
 //! the stored one is applied (the outbox may deliver an old one late). Tickets and bookings are
 //! kept by their code and never deleted, so yesterday's ticket still answers its page with its
-//! last state. A code already held by another station's ticket or booking is left alone.
+//! last state. Every tracking code is one namespace ([`super::cases::code_owner`]): a state
+//! that gives a ticket or a booking a code already held by a case, by another station, or by
+//! the other kind is refused whole, naming the field and what holds the code.
+//!
+//! Rows are read as rows the hub cannot trust (see [`super::cases`]): a value that does not
+//! read back is logged and shown as unknown, the row skipped, or the record [`Damaged`].
 //! Attendance is derived: a provider who appears in `on_duty` is checked in (at the kiosk's
 //! `since`), one who disappears is checked out (at the hub's clock).
 
@@ -19,15 +24,21 @@ use protocol::{
     BookingState, BookingStatus, OnDuty, RosterDocument, StationState, TicketState, TicketStatus,
 };
 
-use super::{time_from_db, HubStoreError};
+use super::cases::{code_owner, read_time, unreadable, CodeOwner, Damaged};
+use super::HubStoreError;
 
 /// What became of a station state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Recorded {
     Applied,
     /// The hub already holds a state with this `seq` or a higher one: nothing changed.
     Stale {
         kept: u64,
+    },
+    /// A code in the state is already another record's: nothing changed.
+    CodeTaken {
+        field: String,
+        owner: CodeOwner,
     },
 }
 
@@ -49,6 +60,26 @@ pub(crate) fn record_state(
         return Ok(Recorded::Stale {
             kept: u64::try_from(kept).unwrap_or_default(),
         });
+    }
+    // One namespace: a code may only be this station's own ticket (or booking) again.
+    let codes = state
+        .tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (CodeOwner::Ticket, format!("tickets[{i}].token"), &t.token))
+        .chain(
+            state
+                .bookings
+                .iter()
+                .enumerate()
+                .map(|(i, b)| (CodeOwner::Booking, format!("bookings[{i}].token"), &b.token)),
+        );
+    for (kind, field, token) in codes {
+        if let Some((owner, station)) = code_owner(tx, token)? {
+            if owner != kind || station.as_deref() != Some(state.station_id.as_str()) {
+                return Ok(Recorded::CodeTaken { field, owner });
+            }
+        }
     }
     let mut waiting: BTreeMap<&str, u32> = BTreeMap::new();
     for t in &state.tickets {
@@ -202,16 +233,31 @@ fn record_attendance(
 pub(crate) struct TicketView {
     pub(crate) station_id: String,
     pub(crate) status: TicketStatus,
-    /// The kiosk's time of the last station state that carried it.
-    pub(crate) updated_at: DateTime<Utc>,
+    /// The kiosk's time of the last station state that carried it (`None`: unreadable).
+    pub(crate) updated_at: Option<DateTime<Utc>>,
 }
 
-/// A ticket by its canonical code.
-pub(crate) fn ticket(conn: &Connection, token: &str) -> Result<Option<TicketView>, HubStoreError> {
+/// A stored count (people ahead, minutes, a counter), or `None` (logged) when it is negative
+/// or too large.
+fn read_count(table: &'static str, row: i64, column: &'static str, n: Option<i64>) -> Option<u32> {
+    let n = n?;
+    let count = u32::try_from(n).ok();
+    if count.is_none() {
+        unreadable(table, &row, column);
+    }
+    count
+}
+
+/// A ticket by its canonical code: [`Damaged`] when its state or the time it was taken does
+/// not read back.
+pub(crate) fn ticket(
+    conn: &Connection,
+    token: &str,
+) -> Result<Option<Result<TicketView, Damaged>>, HubStoreError> {
     let row = conn
         .prepare_cached(
             "SELECT station_id, ticket, lane, state, ahead, wait_min, wait_max, counter, taken_at,
-                    updated_at
+                    updated_at, rowid
              FROM queue_tickets WHERE token = ?1",
         )?
         .query_row([token], |r| {
@@ -220,36 +266,68 @@ pub(crate) fn ticket(conn: &Connection, token: &str) -> Result<Option<TicketView
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
-                r.get::<_, Option<u32>>(4)?,
-                r.get::<_, Option<u32>>(5)?,
-                r.get::<_, Option<u32>>(6)?,
-                r.get::<_, Option<u32>>(7)?,
+                [
+                    r.get::<_, Option<i64>>(4)?,
+                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                    r.get::<_, Option<i64>>(7)?,
+                ],
                 r.get::<_, String>(8)?,
                 r.get::<_, String>(9)?,
+                r.get::<_, i64>(10)?,
             ))
         })
         .optional()?;
-    let Some((station_id, ticket, lane, state, ahead, wait_min, wait_max, counter, taken, updated)) =
-        row
+    let Some((
+        station_id,
+        ticket,
+        lane,
+        state,
+        [ahead, wait_min, wait_max, counter],
+        taken,
+        updated,
+        rowid,
+    )) = row
     else {
         return Ok(None);
     };
-    Ok(Some(TicketView {
+    const T: &str = "queue_tickets";
+    let Some(state) = TicketState::parse(&state) else {
+        unreadable(T, &rowid, "state");
+        return Ok(Some(Err(Damaged {
+            table: T,
+            column: "state",
+        })));
+    };
+    let Some(taken_at) = read_time(T, &rowid, "taken_at", &taken) else {
+        return Ok(Some(Err(Damaged {
+            table: T,
+            column: "taken_at",
+        })));
+    };
+    let (mut wait_min, mut wait_max) = (
+        read_count(T, rowid, "wait_min", wait_min),
+        read_count(T, rowid, "wait_max", wait_max),
+    );
+    if wait_min.zip(wait_max).is_none_or(|(min, max)| min > max) {
+        // Half a range, or one upside down, is no estimate.
+        (wait_min, wait_max) = (None, None);
+    }
+    Ok(Some(Ok(TicketView {
         station_id,
         status: TicketStatus {
             token: token.to_owned(),
             ticket,
             lane,
-            state: TicketState::parse(&state)
-                .ok_or_else(|| HubStoreError::BadRow(format!("unknown ticket state `{state}`")))?,
-            ahead,
+            state,
+            ahead: read_count(T, rowid, "ahead", ahead),
             wait_min,
             wait_max,
-            counter,
-            taken_at: time_from_db(&taken)?,
+            counter: read_count(T, rowid, "counter", counter),
+            taken_at,
         },
-        updated_at: time_from_db(&updated)?,
-    }))
+        updated_at: read_time(T, &rowid, "updated_at", &updated),
+    })))
 }
 
 /// A booking as its page shows it.
@@ -257,17 +335,20 @@ pub(crate) fn ticket(conn: &Connection, token: &str) -> Result<Option<TicketView
 pub(crate) struct BookingView {
     pub(crate) station_id: String,
     pub(crate) status: BookingStatus,
-    pub(crate) updated_at: DateTime<Utc>,
+    /// `None`: unreadable.
+    pub(crate) updated_at: Option<DateTime<Utc>>,
 }
 
-/// A booking by its canonical code.
+/// A booking by its canonical code: [`Damaged`] when its state or its times do not read
+/// back. A role that does not is left out (the page then names the lane only, as for a
+/// discreet service).
 pub(crate) fn booking(
     conn: &Connection,
     token: &str,
-) -> Result<Option<BookingView>, HubStoreError> {
+) -> Result<Option<Result<BookingView, Damaged>>, HubStoreError> {
     let row = conn
         .prepare_cached(
-            "SELECT station_id, lane, role, start_at, end_at, state, updated_at
+            "SELECT station_id, lane, role, start_at, end_at, state, updated_at, rowid
              FROM queue_bookings WHERE token = ?1",
         )?
         .query_row([token], |r| {
@@ -279,32 +360,49 @@ pub(crate) fn booking(
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
                 r.get::<_, String>(6)?,
+                r.get::<_, i64>(7)?,
             ))
         })
         .optional()?;
-    let Some((station_id, lane, role, start, end, state, updated)) = row else {
+    let Some((station_id, lane, role, start, end, state, updated, rowid)) = row else {
         return Ok(None);
     };
-    Ok(Some(BookingView {
+    const B: &str = "queue_bookings";
+    let damaged = |column| Ok(Some(Err(Damaged { table: B, column })));
+    let Some(state) = BookingState::parse(&state) else {
+        unreadable(B, &rowid, "state");
+        return damaged("state");
+    };
+    let Some(start) = read_time(B, &rowid, "start_at", &start) else {
+        return damaged("start_at");
+    };
+    let Some(end) = read_time(B, &rowid, "end_at", &end).filter(|end| *end >= start) else {
+        return damaged("end_at");
+    };
+    Ok(Some(Ok(BookingView {
         station_id,
         status: BookingStatus {
             token: token.to_owned(),
             lane,
-            role: role.as_deref().map(role_from_db).transpose()?,
-            start: time_from_db(&start)?,
-            end: time_from_db(&end)?,
-            state: BookingState::parse(&state)
-                .ok_or_else(|| HubStoreError::BadRow(format!("unknown booking state `{state}`")))?,
+            role: role.as_deref().and_then(|r| {
+                let role = role_from_db(r);
+                if role.is_none() {
+                    unreadable(B, &rowid, "role");
+                }
+                role
+            }),
+            start,
+            end,
+            state,
         },
-        updated_at: time_from_db(&updated)?,
-    }))
+        updated_at: read_time(B, &rowid, "updated_at", &updated),
+    })))
 }
 
-fn role_from_db(text: &str) -> Result<Role, HubStoreError> {
+fn role_from_db(text: &str) -> Option<Role> {
     [Role::Lawyer, Role::Counsellor, Role::Mediator]
         .into_iter()
         .find(|r| r.as_str() == text)
-        .ok_or_else(|| HubStoreError::BadRow(format!("unknown role `{text}`")))
 }
 
 /// One station's queues and bookings as the operator page shows them.
@@ -327,9 +425,11 @@ pub(crate) fn station_queues(
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     for row in rows {
         let (id, waiting) = row?;
-        let waiting: BTreeMap<String, u32> =
-            serde_json::from_str(&waiting).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
-        out.entry(id).or_default().waiting = Some(waiting);
+        let waiting: Option<BTreeMap<String, u32>> = serde_json::from_str(&waiting).ok();
+        if waiting.is_none() {
+            unreadable("station_states", &id, "waiting");
+        }
+        out.entry(id).or_default().waiting = waiting;
     }
     let mut stmt = conn.prepare_cached(
         "SELECT station_id, count(*) FROM queue_bookings
@@ -365,7 +465,7 @@ pub(crate) fn attendance_since(
     from: DateTime<Utc>,
 ) -> Result<Vec<Attendance>, HubStoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT station_id, provider_id, role, name, checked_in_at, checked_out_at
+        "SELECT station_id, provider_id, role, name, checked_in_at, checked_out_at, id
          FROM attendance WHERE checked_out_at IS NULL OR checked_out_at >= ?1
          ORDER BY station_id, checked_in_at, id LIMIT 2000",
     )?;
@@ -377,18 +477,36 @@ pub(crate) fn attendance_since(
             r.get::<_, String>(3)?,
             r.get::<_, String>(4)?,
             r.get::<_, Option<String>>(5)?,
+            r.get::<_, i64>(6)?,
         ))
     })?;
     let mut out = Vec::new();
+    const A: &str = "attendance";
     for row in rows {
-        let (station_id, provider_id, role, name, since, until) = row?;
+        let (station_id, provider_id, role, name, since, until, id) = row?;
+        // A stretch whose role or times do not read back is left out (logged): an unreadable
+        // check-out must not read as "still on duty".
+        let Some(role) = role_from_db(&role) else {
+            unreadable(A, &id, "role");
+            continue;
+        };
+        let Some(checked_in_at) = read_time(A, &id, "checked_in_at", &since) else {
+            continue;
+        };
+        let checked_out_at = match until.as_deref() {
+            None => None,
+            Some(text) => match read_time(A, &id, "checked_out_at", text) {
+                Some(at) => Some(at),
+                None => continue,
+            },
+        };
         out.push(Attendance {
             station_id,
             provider_id,
-            role: role_from_db(&role)?,
+            role,
             name,
-            checked_in_at: time_from_db(&since)?,
-            checked_out_at: until.as_deref().map(time_from_db).transpose()?,
+            checked_in_at,
+            checked_out_at,
         });
     }
     Ok(out)
@@ -415,11 +533,12 @@ pub(crate) fn set_roster(
     Ok(stored)
 }
 
-/// The roster the district set for `station_id`, if any.
+/// The roster the district set for `station_id`, if any: [`Damaged`] when it does not read
+/// back as a roster the hub would accept.
 pub(crate) fn roster(
     conn: &Connection,
     station_id: &str,
-) -> Result<Option<RosterDocument>, HubStoreError> {
+) -> Result<Option<Result<RosterDocument, Damaged>>, HubStoreError> {
     let body: Option<String> = conn
         .query_row(
             "SELECT body FROM rosters WHERE station_id = ?1",
@@ -427,6 +546,21 @@ pub(crate) fn roster(
             |r| r.get(0),
         )
         .optional()?;
-    body.map(|b| serde_json::from_str(&b).map_err(|e| HubStoreError::BadRow(e.to_string())))
-        .transpose()
+    Ok(body.map(|b| {
+        serde_json::from_str::<RosterDocument>(&b)
+            .ok()
+            .filter(|doc| {
+                crate::validate::roster(doc).is_ok()
+                    && serde_json::to_value(doc)
+                        .ok()
+                        .is_some_and(|v| crate::validate::door(&v).is_ok())
+            })
+            .ok_or_else(|| {
+                unreadable("rosters", &station_id, "body");
+                Damaged {
+                    table: "rosters",
+                    column: "body",
+                }
+            })
+    }))
 }

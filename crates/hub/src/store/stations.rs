@@ -9,7 +9,8 @@ use rusqlite::{params, Connection};
 use crate::clock::stamp;
 use protocol::Heartbeat;
 
-use super::{time_from_db, HubStoreError};
+use super::cases::{read_time, unreadable};
+use super::HubStoreError;
 
 /// Keeps the newest heartbeat of the station (by the kiosk's `sent_at`, since the outbox may
 /// deliver an old one late) and notes that the station was heard from now.
@@ -75,12 +76,22 @@ pub(crate) fn overview(
     })?;
     for row in rows {
         let (id, received_at, body) = row?;
-        let heartbeat: Heartbeat =
-            serde_json::from_str(&body).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
-        stations
-            .entry(id.clone())
-            .or_insert_with(|| blank(&id))
-            .last_heartbeat = Some((time_from_db(&received_at)?, heartbeat));
+        let station = stations.entry(id.clone()).or_insert_with(|| blank(&id));
+        // A heartbeat that does not read back as one the hub would accept is left out (logged):
+        // the station is listed as not heard from, never with made-up values.
+        let heartbeat = serde_json::from_str::<Heartbeat>(&body).ok().filter(|h| {
+            crate::validate::heartbeat(h).is_ok()
+                && serde_json::to_value(h)
+                    .ok()
+                    .is_some_and(|v| crate::validate::door(&v).is_ok())
+        });
+        let Some(heartbeat) = heartbeat else {
+            unreadable("heartbeats", &id, "body");
+            continue;
+        };
+        if let Some(at) = read_time("heartbeats", &id, "received_at", &received_at) {
+            station.last_heartbeat = Some((at, heartbeat));
+        }
     }
     let mut stmt = conn.prepare_cached(
         "SELECT station_id, count(*),
@@ -97,6 +108,7 @@ pub(crate) fn overview(
             r.get::<_, u32>(3)?,
         ))
     })?;
+
     for row in rows {
         let (id, open, high, due) = row?;
         let s = stations.entry(id.clone()).or_insert_with(|| blank(&id));

@@ -869,10 +869,7 @@ mod tests {
             for path in &paths {
                 for bad in ["+10000-01-01T00:00:00Z", "-0001-01-01T00:00:00Z"] {
                     let mut changed = value.clone();
-                    let pointer = format!(
-                        "/{}",
-                        path.replace('.', "/").replace('[', "/").replace(']', "")
-                    );
+                    let pointer = format!("/{}", path.replace(['.', '['], "/").replace(']', ""));
                     *changed.pointer_mut(&pointer).unwrap() = Value::String(bad.into());
                     assert_eq!(door(&changed).unwrap_err().field, *path);
                     let decoded: T = serde_json::from_value(changed).unwrap();

@@ -236,7 +236,7 @@ async fn operator_get(hub: &TestHub, path_and_query: &str) -> reqwest::Response 
 }
 
 /// The first `href="…"` after `marker` in `html`, unescaped.
-fn link_after<'a>(html: &'a str, marker: &str) -> Option<String> {
+fn link_after(html: &str, marker: &str) -> Option<String> {
     let at = html.find(marker)?;
     let before = &html[..at];
     let start = before.rfind("href=\"")? + 6;

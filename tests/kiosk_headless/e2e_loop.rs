@@ -482,7 +482,7 @@ async fn in_open311_mode_the_kiosk_forwards_to_the_hubs_open311_server_and_reads
 
     // A replay (the kiosk's answer lost) is recognised by the case id: still one case.
     let again = upstream_of(&config)
-        .submit(&kiosk.submission(&filed.case))
+        .submit(&kiosk.submission(&filed.case), &config)
         .await
         .unwrap();
     assert!(

@@ -279,6 +279,41 @@ pub struct UpstreamConfig {
     #[serde(default)]
     pub token: Option<String>,
     pub tracking_base_url: String,
+    /// How the kiosk speaks to an Open311 server (`kind = "open311"`; unused natively).
+    #[serde(default)]
+    pub open311: Open311Config,
+}
+
+/// The format an Open311 server is spoken to in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Open311Format {
+    /// `.json` (what the reference hub and most servers speak).
+    #[default]
+    Json,
+    /// `.xml`, the format GeoReport v2 requires of every server.
+    Xml,
+    /// The server's service discovery document says: JSON when it lists it, else XML.
+    Discover,
+}
+
+/// `[upstream.open311]`: the kiosk as a GeoReport v2 client of a district's own server.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open311Config {
+    #[serde(default)]
+    pub format: Open311Format,
+    /// Sent as `jurisdiction_id` with every request, for a server that serves several.
+    #[serde(default)]
+    pub jurisdiction_id: Option<String>,
+    /// The kiosk's service ids → the server's `service_code`s. A service not named here is
+    /// filed under its own id.
+    #[serde(default)]
+    pub services: std::collections::BTreeMap<String, String>,
+    /// Values for the server's required attributes that no answer of the resident fills, by
+    /// the attribute's `code` (the same value for every service that asks for that code).
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// What is wrong with the configuration, and where.
@@ -439,6 +474,16 @@ struct UpstreamOverlay {
     kind: Option<UpstreamKind>,
     token: Option<String>,
     tracking_base_url: Option<String>,
+    open311: Option<Open311Overlay>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Open311Overlay {
+    format: Option<Open311Format>,
+    jurisdiction_id: Option<String>,
+    services: Option<std::collections::BTreeMap<String, String>>,
+    attributes: Option<std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Deserialize)]
@@ -619,6 +664,15 @@ impl KioskConfig {
                 self.upstream.token = u.token;
             }
             set(&mut self.upstream.tracking_base_url, u.tracking_base_url);
+            if let Some(o) = u.open311 {
+                let target = &mut self.upstream.open311;
+                set(&mut target.format, o.format);
+                if o.jurisdiction_id.is_some() {
+                    target.jurisdiction_id = o.jurisdiction_id;
+                }
+                set(&mut target.services, o.services);
+                set(&mut target.attributes, o.attributes);
+            }
         }
         if let Some(r) = overlay.risk {
             set(&mut self.risk.high_keywords, r.high_keywords);
@@ -959,6 +1013,7 @@ impl KioskConfig {
                 return fail("upstream.url", format!("`{url}` is not an http(s) URL"));
             }
         }
+        self.validate_open311()?;
         self.catalogue.validate().map_err(|e| (e.path, e.problem))?;
         self.appointments.validate()?;
         let q = &self.queue;
@@ -1003,6 +1058,55 @@ impl KioskConfig {
             .collect();
         self.roster.validate(&services)?;
         self.validate_voice()
+    }
+
+    /// `[upstream.open311]`: codes a server can have (no spaces, no control characters, at
+    /// most 64 characters), mapped from services this station has.
+    fn validate_open311(&self) -> Result<(), (String, String)> {
+        let o = &self.upstream.open311;
+        let code_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars().count() <= 64
+                && !s
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+        };
+        if let Some(j) = &o.jurisdiction_id {
+            if !code_ok(j) {
+                return Err((
+                    "upstream.open311.jurisdiction_id".into(),
+                    format!("`{j}` is not a jurisdiction id (1–64 characters, no spaces or `/`)"),
+                ));
+            }
+        }
+        for (service, code) in &o.services {
+            let key = format!("upstream.open311.services.{service}");
+            if self.catalogue.service(service).is_none() {
+                return Err((
+                    key,
+                    format!("`{service}` is not one of this station's services"),
+                ));
+            }
+            if !code_ok(code) {
+                return Err((
+                    key,
+                    format!("`{code}` is not a service_code (1–64 characters, no spaces or `/`)"),
+                ));
+            }
+        }
+        for (code, value) in &o.attributes {
+            let key = format!("upstream.open311.attributes.{code}");
+            if !code_ok(code) {
+                return Err((
+                    key,
+                    "an attribute code has 1–64 characters, no spaces or `/`".into(),
+                ));
+            }
+            if value.trim().is_empty() || value.chars().count() > 200 {
+                return Err((key, "the value must have 1–200 characters".into()));
+            }
+        }
+        Ok(())
     }
 
     fn validate_voice(&self) -> Result<(), (String, String)> {

@@ -144,6 +144,8 @@ fn check_staff(config: &Arc<KioskConfig>) -> Check {
 }
 
 /// Where cases go, whether it answers and takes this kiosk's token, and the outbox's backlog.
+/// With Open311 the server must also have some of this station's services (mapped through
+/// `upstream.open311.services`): none is a failure, some missing a warning.
 fn check_upstream(config: &KioskConfig) -> Check {
     let name = "upstream";
     let backlog = Store::open(&config.data_dir)
@@ -173,7 +175,10 @@ fn check_upstream(config: &KioskConfig) -> Check {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())
-        .and_then(|rt| rt.block_on(upstream.probe()).map_err(|e| e.to_string()));
+        .and_then(|rt| {
+            rt.block_on(upstream.probe(config))
+                .map_err(|e| e.to_string())
+        });
     let kind = match config.upstream.kind {
         UpstreamKind::Native => "native",
         UpstreamKind::Open311 => "open311",
@@ -181,7 +186,12 @@ fn check_upstream(config: &KioskConfig) -> Check {
     let mut detail = format!("{kind} at {url}: ");
     let mut verdict = Verdict::Ok;
     match &probe {
-        Ok(()) => detail.push_str("answers, token accepted"),
+        Ok(warnings) if warnings.is_empty() => detail.push_str("answers, token accepted"),
+        Ok(warnings) => {
+            verdict = Verdict::Warn;
+            detail.push_str("answers, token accepted, but ");
+            detail.push_str(&warnings.join("; "));
+        }
         Err(e) => {
             verdict = Verdict::Fail;
             detail.push_str(e);

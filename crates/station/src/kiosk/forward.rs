@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::{Kiosk, KioskError};
 use crate::store::{OutboxCounts, StoreError};
 use crate::upstream::client::{DeliveryError, Upstream};
+use crate::upstream::open311::BLACKBOX;
 use domain::{Case, QuestionKind};
 use protocol::{
     BookingStatus, CaseProgress, CaseSubmission, OnDuty, StationState, SubmittedAnswer,
@@ -152,7 +153,7 @@ impl Kiosk {
                 StoreError::BadRow(format!("outbox {} has no case {}", entry.id, entry.case_id))
             })?;
             let submission = self.submission(&stored.case);
-            match upstream.submit(&submission).await {
+            match upstream.submit(&submission, &self.config).await {
                 Ok(reference) => {
                     self.store
                         .outbox_delivered(entry.id, &reference, Utc::now())?;
@@ -180,7 +181,43 @@ impl Kiosk {
                 }
             }
         }
+        if report.retried == 0 {
+            self.resolve_tokens(upstream).await?;
+        }
         Ok(report)
+    }
+
+    /// The most batch tokens one drain asks about.
+    const TOKENS_PER_DRAIN: usize = 20;
+
+    /// Asks an Open311 server for the service request ids of the cases it took with a batch
+    /// token, and keeps each id that has been assigned (`id:<id>` instead of `token:<t>`), so
+    /// the case is followed by its id from then on. Best effort: a failure waits for the next
+    /// drain.
+    async fn resolve_tokens(&mut self, upstream: &Upstream) -> Result<(), KioskError> {
+        if upstream.kind() != crate::config::UpstreamKind::Open311 {
+            return Ok(());
+        }
+        for (id, token) in self
+            .store
+            .outbox_unresolved_tokens(Self::TOKENS_PER_DRAIN)?
+        {
+            match upstream.resolve_token(&token, &self.config).await {
+                Ok(Some(request_id)) => {
+                    self.store.outbox_set_reference(
+                        id,
+                        &format!("token:{token}"),
+                        &format!("id:{request_id}"),
+                    )?;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::debug!(error = %e, "an Open311 token could not be resolved yet");
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// How the station is, for upstream's operators.
@@ -381,10 +418,31 @@ impl Kiosk {
         case: &Case,
         upstream: &Upstream,
     ) -> Result<Progress, KioskError> {
-        let reference = self.store.outbox_reference(&case.id.to_string())?;
+        let mut reference = self.store.outbox_reference(&case.id.to_string())?;
+        if reference.as_deref() == Some(BLACKBOX) {
+            // Delivered to an Open311 service that keeps no status: nothing to ask.
+            return Ok(Progress::Unknown(
+                "delivered to a service that keeps no status (Open311 blackbox): there is \
+                 nothing to follow upstream"
+                    .into(),
+            ));
+        }
+        // A batch token: its service request id, kept once the server has assigned one.
+        if let Some(token) = reference.as_deref().and_then(|r| r.strip_prefix("token:")) {
+            if let Ok(Some(id)) = upstream.resolve_token(token, &self.config).await {
+                let resolved = format!("id:{id}");
+                self.store
+                    .outbox_set_reference_of_case(&case.id.to_string(), &resolved)?;
+                reference = Some(resolved);
+            }
+        }
         let asked = match &reference {
             None => return Ok(Progress::NotYetDelivered),
-            Some(r) => upstream.progress(case.token.as_str(), Some(r)).await,
+            Some(r) => {
+                upstream
+                    .progress(case.token.as_str(), Some(r), &self.config)
+                    .await
+            }
         };
         match asked {
             Ok(Some(progress)) => {
@@ -431,11 +489,13 @@ impl Kiosk {
         let progress = match (upstream, &local) {
             (None, _) => Progress::Unknown("no upstream is configured".into()),
             (Some(upstream), Some(stored)) => self.progress(&stored.case, upstream).await?,
-            (Some(upstream), None) => match upstream.progress(token.as_str(), None).await {
-                Ok(Some(progress)) => Progress::Live(progress),
-                Ok(None) => return Err(KioskError::NotFound(token.grouped())),
-                Err(e) => Progress::Unknown(e.to_string()),
-            },
+            (Some(upstream), None) => {
+                match upstream.progress(token.as_str(), None, &self.config).await {
+                    Ok(Some(progress)) => Progress::Live(progress),
+                    Ok(None) => return Err(KioskError::NotFound(token.grouped())),
+                    Err(e) => Progress::Unknown(e.to_string()),
+                }
+            }
         };
         Ok(Tracked {
             token,

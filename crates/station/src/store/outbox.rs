@@ -143,6 +143,61 @@ impl Store {
             .map_err(|e| self.error(e))
     }
 
+    /// Delivered entries upstream took with an Open311 batch token not yet resolved to a
+    /// service request id: (outbox id, token), oldest first.
+    pub(crate) fn outbox_unresolved_tokens(
+        &self,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT id, substr(upstream_ref, 7) FROM outbox
+                 WHERE state = 'delivered' AND upstream_ref LIKE 'token:%'
+                 ORDER BY id LIMIT ?1",
+            )
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
+    /// Replaces a delivered entry's reference (a batch token by the id it resolved to), only
+    /// while it is still `from`.
+    pub(crate) fn outbox_set_reference(
+        &self,
+        id: i64,
+        from: &str,
+        to: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET upstream_ref = ?3
+                 WHERE id = ?1 AND state = 'delivered' AND upstream_ref = ?2",
+                params![id, from, to],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// The same, for the latest delivered entry of a case.
+    pub(crate) fn outbox_set_reference_of_case(
+        &self,
+        case_id: &str,
+        to: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET upstream_ref = ?2
+                 WHERE id = (SELECT id FROM outbox WHERE case_id = ?1 AND state = 'delivered'
+                             ORDER BY id DESC LIMIT 1)",
+                params![case_id, to],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
     /// When the next pending entry falls due, to sleep until then.
     pub(crate) fn next_outbox_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let next: Option<String> = self

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::config::UpstreamKind;
+use super::open311::{self, Server};
+use crate::config::{KioskConfig, UpstreamKind};
 use protocol::{
     ApiError, CaseProgress, CaseReceipt, CaseSubmission, Heartbeat, RosterDocument, StationState,
     API_V1, IDEMPOTENCY_KEY,
@@ -38,6 +39,8 @@ pub struct Upstream {
     kind: UpstreamKind,
     token: String,
     http: reqwest::Client,
+    /// What an Open311 server's discovery, service list and definitions said, between cases.
+    open311: open311::Shared,
 }
 
 impl Upstream {
@@ -47,6 +50,7 @@ impl Upstream {
             kind,
             token: token.to_owned(),
             http: http_client(REQUEST_TIMEOUT),
+            open311: open311::Shared::default(),
         }
     }
 
@@ -60,9 +64,25 @@ impl Upstream {
         self.kind
     }
 
-    /// Sends a case. Returns upstream's reference for it (the receipt's token natively, the
-    /// service request id or token with Open311).
-    pub async fn submit(&self, case: &CaseSubmission) -> Result<String, DeliveryError> {
+    fn open311<'a>(&'a self, config: &'a KioskConfig) -> Server<'a> {
+        Server {
+            http: &self.http,
+            base: &self.base,
+            api_key: &self.token,
+            config,
+            cache: &self.open311,
+        }
+    }
+
+    /// Sends a case. Returns upstream's reference for it (the receipt's token natively; with
+    /// Open311 `id:<service_request_id>`, `token:<token>`, or `blackbox` when the server gives
+    /// neither). `config` is the station's: Open311's service mapping, attributes, format and
+    /// the station's address.
+    pub async fn submit(
+        &self,
+        case: &CaseSubmission,
+        config: &KioskConfig,
+    ) -> Result<String, DeliveryError> {
         match self.kind {
             UpstreamKind::Native => {
                 let response = self
@@ -83,9 +103,11 @@ impl Upstream {
                 }
                 Ok(receipt.token)
             }
-            UpstreamKind::Open311 => {
-                super::open311::submit(&self.http, &self.base, &self.token, case).await
-            }
+            UpstreamKind::Open311 => self
+                .open311(config)
+                .submit(case)
+                .await
+                .map(|d| d.reference()),
         }
     }
 
@@ -94,6 +116,7 @@ impl Upstream {
         &self,
         token: &str,
         upstream_ref: Option<&str>,
+        config: &KioskConfig,
     ) -> Result<Option<CaseProgress>, DeliveryError> {
         match self.kind {
             UpstreamKind::Native => {
@@ -109,10 +132,20 @@ impl Upstream {
                 }
                 read_json(response).await.map(Some)
             }
-            UpstreamKind::Open311 => {
-                super::open311::progress(&self.http, &self.base, &self.token, token, upstream_ref)
-                    .await
-            }
+            UpstreamKind::Open311 => self.open311(config).progress(token, upstream_ref).await,
+        }
+    }
+
+    /// An Open311 batch token's service request id, once the server has assigned one (`None`
+    /// before, and always natively, where there are no tokens to resolve).
+    pub async fn resolve_token(
+        &self,
+        token: &str,
+        config: &KioskConfig,
+    ) -> Result<Option<String>, DeliveryError> {
+        match self.kind {
+            UpstreamKind::Native => Ok(None),
+            UpstreamKind::Open311 => self.open311(config).resolve_token(token).await,
         }
     }
 
@@ -182,29 +215,142 @@ fn http_client(timeout: Duration) -> reqwest::Client {
 impl Upstream {
     /// Whether upstream answers and accepts this kiosk's token, without changing anything: the
     /// native protocol is asked for a case that cannot exist (`404` means reachable and the
-    /// token good, `401` a bad token); an Open311 server for its service list.
-    pub(crate) async fn probe(&self) -> Result<(), DeliveryError> {
-        let response = match self.kind {
-            UpstreamKind::Native => {
-                self.http
-                    .get(format!("{}{API_V1}/cases/{PROBE_TOKEN}", self.base))
-                    .bearer_auth(&self.token)
-                    .send()
-                    .await
+    /// token good, `401` a bad token). An Open311 server is asked for its services (some of
+    /// this station's, mapped, must be there) and sent a request with the key and no service,
+    /// which a server refuses: `401`/`403` say the key is refused, another refusal that it was
+    /// let through. Returns what is worth a warning (a service the server lacks, a required
+    /// attribute nothing fills).
+    pub(crate) async fn probe(&self, config: &KioskConfig) -> Result<Vec<String>, DeliveryError> {
+        if self.kind == UpstreamKind::Open311 {
+            return self.probe_open311(config).await;
+        }
+        let response = self
+            .http
+            .get(format!("{}{API_V1}/cases/{PROBE_TOKEN}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(transport)?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(Vec::new());
+        }
+        check(response).await.map(|_| Vec::new())
+    }
+
+    async fn probe_open311(&self, config: &KioskConfig) -> Result<Vec<String>, DeliveryError> {
+        let server = self.open311(config);
+        let services = server.services().await?;
+        let mapped: Vec<(String, String)> = config
+            .catalogue
+            .services
+            .iter()
+            .map(|s| {
+                let code = config.upstream.open311.services.get(&s.id).unwrap_or(&s.id);
+                (s.id.clone(), code.clone())
+            })
+            .collect();
+        let (present, missing): (Vec<_>, Vec<_>) = mapped
+            .iter()
+            .partition(|(_, code)| services.iter().any(|s| &s.code == code));
+        let listed = |pairs: &[&(String, String)]| {
+            pairs
+                .iter()
+                .map(|(id, code)| {
+                    if id == code {
+                        format!("`{id}`")
+                    } else {
+                        format!("`{id}` as `{code}`")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if present.is_empty() {
+            return Err(DeliveryError::Permanent(format!(
+                "the Open311 server has none of this station's services ({}; it has {}): map                  them in upstream.open311.services",
+                listed(&missing),
+                services
+                    .iter()
+                    .take(12)
+                    .map(|s| format!("`{}`", s.code))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
+        let format = server.format().await?;
+        let mut form = vec![("api_key", self.token.as_str())];
+        if let Some(j) = &config.upstream.open311.jurisdiction_id {
+            form.push(("jurisdiction_id", j.as_str()));
+        }
+        let response = self
+            .http
+            .post(format!(
+                "{}/requests.{}",
+                self.base,
+                if format == open311::Format::Xml {
+                    "xml"
+                } else {
+                    "json"
+                }
+            ))
+            .form(&form)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        if status.is_success() {
+            return Err(DeliveryError::Permanent(
+                "the Open311 server accepted a request with no service_code: it checks                  nothing, and would file whatever it is sent"
+                    .into(),
+            ));
+        }
+        if matches!(status.as_u16(), 401 | 403) || status.is_server_error() {
+            let body = response.bytes().await.unwrap_or_default();
+            let reason = open311::parse_body(None, &body)
+                .ok()
+                .and_then(|v| open311::error_reason(&v))
+                .unwrap_or_else(|| format!("an answer of {} bytes", body.len()));
+            return Err(if status.is_server_error() {
+                DeliveryError::Transient(format!("the Open311 server answered {status}: {reason}"))
+            } else {
+                DeliveryError::Permanent(format!(
+                    "the Open311 server refuses the key (upstream.token): {status}: {reason}"
+                ))
+            });
+        }
+        let mut warnings = Vec::new();
+        if !missing.is_empty() {
+            warnings.push(format!(
+                "the server lacks {}: cases of those are kept for staff",
+                listed(&missing)
+            ));
+        }
+        for (id, code) in &present {
+            let service = config.catalogue.service(id);
+            if !services.iter().any(|s| &s.code == code && s.metadata) {
+                continue;
             }
-            UpstreamKind::Open311 => {
-                self.http
-                    .get(format!("{}/services.json", self.base))
-                    .query(&[("api_key", &self.token)])
-                    .send()
-                    .await
+            for attribute in server.definition(code).await? {
+                let fillable = open311::KIOSK_ATTRIBUTES.contains(&attribute.code.as_str())
+                    || config
+                        .upstream
+                        .open311
+                        .attributes
+                        .contains_key(&attribute.code)
+                    || service.is_some_and(|s| {
+                        s.subtypes
+                            .iter()
+                            .any(|t| s.questions_for(t).any(|q| q.id == attribute.code))
+                    });
+                if attribute.required && !fillable {
+                    warnings.push(format!(
+                        "`{code}` requires the attribute `{}`, which nothing fills (set it in                          upstream.open311.attributes)",
+                        attribute.code
+                    ));
+                }
             }
         }
-        .map_err(transport)?;
-        if self.kind == UpstreamKind::Native && response.status() == StatusCode::NOT_FOUND {
-            return Ok(());
-        }
-        check(response).await.map(|_| ())
+        Ok(warnings)
     }
 }
 

@@ -511,11 +511,16 @@ impl BookingRules {
                 format!("{}: expected at most a week", self.min_notice_min),
             ));
         }
-        if self.arrival_early_min > 240 || self.arrival_late_min > 240 {
-            return Err((
-                "appointments.arrival_early_min".into(),
-                "the arrival window is at most 240 minutes each side".into(),
-            ));
+        for (key, minutes) in [
+            ("appointments.arrival_early_min", self.arrival_early_min),
+            ("appointments.arrival_late_min", self.arrival_late_min),
+        ] {
+            if minutes > 240 {
+                return Err((
+                    key.into(),
+                    format!("{minutes}: the arrival window is at most 240 minutes each side"),
+                ));
+            }
         }
         Ok(())
     }

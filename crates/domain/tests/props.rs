@@ -540,3 +540,24 @@ fn a_time_of_day_with_a_sign_is_refused() {
     }
     assert_eq!(TimeOfDay::parse("9:05"), Some(TimeOfDay(545)));
 }
+
+/// Found by the configuration's `any_number_is_accepted_or_refused_by_name`: a late arrival
+/// window over 240 minutes was blamed on `appointments.arrival_early_min`.
+#[test]
+fn each_arrival_window_is_blamed_by_its_own_key() {
+    let rules = |early, late| domain::roster::BookingRules {
+        booking_window_days: 7,
+        min_notice_min: 60,
+        arrival_early_min: early,
+        arrival_late_min: late,
+    };
+    assert_eq!(
+        rules(30, 65_536).validate().unwrap_err().0,
+        "appointments.arrival_late_min"
+    );
+    assert_eq!(
+        rules(241, 15).validate().unwrap_err().0,
+        "appointments.arrival_early_min"
+    );
+    assert!(rules(240, 240).validate().is_ok());
+}

@@ -562,3 +562,39 @@ fn summaries(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_red_alerts_are_counted_and_paged_through_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(super::super::HubStore::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(super::super::DB_FILE)).unwrap();
+        let filter = format!("risk_level = 'high' AND {OPEN}");
+        for sql in [
+            format!("SELECT count(*) FROM cases WHERE {filter}"),
+            format!(
+                "SELECT {SUMMARY_COLUMNS} FROM cases WHERE {filter}
+                 ORDER BY received_at DESC, rowid DESC LIMIT 50"
+            ),
+        ] {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.iter().all(|step| step.contains("USING")),
+                "an index, no scan of every case: {sql}: {plan:?}"
+            );
+            assert!(
+                !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+                "sorted by the index, not afterwards: {plan:?}"
+            );
+        }
+    }
+}

@@ -124,6 +124,11 @@ const MIGRATIONS: &[&str] = &[
         updated_at  TEXT NOT NULL
     ) STRICT;
     "#,
+    // 3: the red alerts a page at a time, newest first, with their count.
+    r#"
+    CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at)
+        WHERE state NOT IN ('resolved', 'closed_unresolved');
+    "#,
 ];
 
 /// The schema version this hub writes.

@@ -251,7 +251,7 @@ pub fn raise_open_file_limit() -> u64 {
             }
         }
     }
-    u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX)
+    limit_value(limit.rlim_cur)
 }
 
 /// The process's soft open-file limit, as it is.
@@ -264,7 +264,13 @@ fn open_file_limit() -> u64 {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
         return 1024;
     }
-    u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX)
+    limit_value(limit.rlim_cur)
+}
+
+/// `rlim_t` is 64 bits on Linux but not everywhere.
+#[allow(clippy::useless_conversion)]
+fn limit_value(value: libc::rlim_t) -> u64 {
+    u64::try_from(value).unwrap_or(u64::MAX)
 }
 
 /// Every route of the hub. [`start`] serves it, giving each request the connection's peer

@@ -716,3 +716,70 @@ fn a_wrong_voice_setting_names_its_key_and_line() {
     let (err, message) = invalid("[voice]\nde_voice = \"de\"\n");
     assert_line(&err, &message, 2);
 }
+
+#[test]
+fn the_open311_section_is_read_and_laid_over_the_built_in_one() {
+    let builtin = KioskConfig::builtin().upstream.open311;
+    assert_eq!(builtin.format, Open311Format::Json);
+    assert!(builtin.services.is_empty() && builtin.attributes.is_empty());
+    let file = station_file(
+        "[upstream]\nkind = \"open311\"\n\
+         [upstream.open311]\nformat = \"discover\"\njurisdiction_id = \"city.example.cn\"\n\
+         services = { complaint = \"NOISE-311\" }\nattributes = { CHANNEL = \"kiosk\" }\n",
+    );
+    let config = load_with(Some(&file.path), &HashMap::new()).expect("the file loads");
+    let o = &config.upstream.open311;
+    assert_eq!(o.format, Open311Format::Discover);
+    assert_eq!(o.jurisdiction_id.as_deref(), Some("city.example.cn"));
+    assert_eq!(
+        o.services.get("complaint").map(String::as_str),
+        Some("NOISE-311")
+    );
+    assert_eq!(
+        o.attributes.get("CHANNEL").map(String::as_str),
+        Some("kiosk")
+    );
+}
+
+#[test]
+fn a_bad_open311_setting_names_its_key_and_line() {
+    for (text, key, line, what) in [
+        (
+            "[upstream.open311]\nservices = { parking = \"P-1\" }\n",
+            "upstream.open311.services.parking",
+            2,
+            "not one of this station's services",
+        ),
+        (
+            "[upstream.open311]\nservices = { complaint = \"NOISE 311\" }\n",
+            "upstream.open311.services.complaint",
+            2,
+            "not a service_code",
+        ),
+        (
+            "[upstream.open311]\n\nattributes = { CHANNEL = \"\" }\n",
+            "upstream.open311.attributes.CHANNEL",
+            3,
+            "1–200 characters",
+        ),
+        (
+            "[upstream.open311]\nformat = \"yaml\"\n",
+            "format",
+            2,
+            "yaml",
+        ),
+        (
+            "[upstream.open311]\nformats = \"xml\"\n",
+            "formats",
+            2,
+            "unknown field",
+        ),
+    ] {
+        let file = station_file(text);
+        let err = load_with(Some(&file.path), &HashMap::new()).expect_err(text);
+        let message = err.to_string();
+        assert!(message.contains(key), "{text}: {message}");
+        assert!(message.contains(what), "{text}: {message}");
+        assert_eq!(line_of(&err), Some(line), "{text}: {message}");
+    }
+}

@@ -470,6 +470,26 @@ async fn failed_logins_are_throttled_per_address_even_for_a_right_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 201);
+
+    // Thirty wrong secrets at the same moment from C are counted one by one: ten refusals,
+    // then 429s.
+    let tries: Vec<_> = (0..30)
+        .map(|_| {
+            let request = hub
+                .client
+                .get(hub.url("/operator"))
+                .header("X-Forwarded-For", "198.51.100.3")
+                .bearer_auth("not-the-operator-token");
+            tokio::spawn(async move { request.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tries {
+        statuses.push(t.await.unwrap());
+    }
+    let refused = statuses.iter().filter(|s| **s == 401).count();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((refused, limited), (10, 20), "{statuses:?}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,9 +8,9 @@
 //!
 //! Failed logins are throttled per client address ([`throttle_logins`], a layer over every
 //! route): each presented secret that matches nothing takes one token from the address's
-//! bucket of [`LOGIN_FAILURES`]; once it is empty, every credential check for that address
-//! fails *whatever was presented*, and the answer becomes `429` with `Retry-After`, until the
-//! bucket refills. A request that presents nothing (a browser opening `/operator`, the public
+//! bucket of [`LOGIN_FAILURES`], at the moment it is checked; once it is empty, every check of
+//! a secret from that address fails *whatever was presented*, and the answer becomes `429`
+//! with `Retry-After`, until the bucket refills. A request that presents nothing (a browser opening `/operator`, the public
 //! pages) is neither counted nor refused. The checks learn the request's address through a
 //! task-local set by the layer, so the handlers call them as before.
 
@@ -151,34 +151,44 @@ fn find(entries: &[(String, Secret)], presented: &str) -> Option<String> {
 
 /// What the login throttle knows of the request being handled (set by [`throttle_logins`]).
 struct Attempt {
-    /// The address has used up its failures: every check fails.
-    locked: bool,
-    /// A presented secret matched nothing.
-    failed: Cell<bool>,
-    /// A check was refused because the address is locked.
-    refused: Cell<bool>,
+    hub: Arc<HubState>,
+    client: IpAddr,
+    /// A check was refused because the address had used up its failures: come back in this
+    /// many seconds.
+    refused: Cell<Option<u64>>,
 }
 
 tokio::task_local! {
     static ATTEMPT: Attempt;
 }
 
-/// The outcome of one check of a presented secret, as the throttle sees it: a locked address
-/// fails whatever it presented (the secret was still compared, so the time taken is the same),
-/// and a secret that matched nothing is counted.
+/// The outcome of one check of a presented secret, as the throttle sees it. The secret has
+/// already been compared (so the time taken does not depend on the throttle). A secret that
+/// matched nothing takes one failure from the address's allowance at once, under the limiter's
+/// lock, so many wrong secrets sent at the same moment are counted one by one; with the
+/// allowance used up, the check fails whatever was presented.
 fn attempted<T>(found: Option<T>) -> Option<T> {
-    let verdict = ATTEMPT.try_with(|attempt| {
-        if attempt.locked {
-            attempt.refused.set(true);
-            false
+    let allowed = ATTEMPT.try_with(|attempt| {
+        let limiter = attempt.hub.login_limiter();
+        let decision = if found.is_some() {
+            limiter.peek(attempt.client)
         } else {
-            if found.is_none() {
-                attempt.failed.set(true);
+            limiter.check(attempt.client)
+        };
+        match decision {
+            Decision::Allowed => {
+                if found.is_none() {
+                    tracing::warn!(client = %attempt.client, "failed login: a secret that matches nothing");
+                }
+                true
             }
-            true
+            Decision::Limited { retry_after_s } => {
+                attempt.refused.set(Some(retry_after_s));
+                false
+            }
         }
     });
-    match verdict {
+    match allowed {
         Ok(false) => None,
         // Outside a request (unit tests, start-up) there is no throttle.
         Ok(true) | Err(_) => found,
@@ -186,7 +196,9 @@ fn attempted<T>(found: Option<T>) -> Option<T> {
 }
 
 /// The layer over every route that throttles failed logins per client address (the same
-/// address as the tracking page's limit: the peer, or the trusted `X-Forwarded-For`).
+/// address as the tracking page's limit: the peer, or the trusted `X-Forwarded-For`). A
+/// request whose check of a secret was refused is answered `429` with `Retry-After` instead
+/// of the handler's refusal (the handler did nothing: who is calling is checked first).
 pub(crate) async fn throttle_logins(
     State(hub): State<Arc<HubState>>,
     request: Request,
@@ -197,32 +209,24 @@ pub(crate) async fn throttle_logins(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(address)| address.ip());
     let client: IpAddr = client_address(peer, request.headers(), hub.config().trust_forwarded_for);
-    let limiter = hub.login_limiter();
-    let before = limiter.peek(client);
     let attempt = Attempt {
-        locked: before != Decision::Allowed,
-        failed: Cell::new(false),
-        refused: Cell::new(false),
+        hub,
+        client,
+        refused: Cell::new(None),
     };
-    let (response, failed, refused) = ATTEMPT
+    let (response, refused) = ATTEMPT
         .scope(attempt, async move {
             let response = next.run(request).await;
-            let (failed, refused) = ATTEMPT.with(|a| (a.failed.get(), a.refused.get()));
-            (response, failed, refused)
+            (response, ATTEMPT.with(|a| a.refused.get()))
         })
         .await;
-    if refused {
-        let retry_after_s = match before {
-            Decision::Limited { retry_after_s } => retry_after_s,
-            Decision::Allowed => 1,
-        };
-        tracing::warn!(%client, retry_after_s, "login refused: too many failed logins from this address");
-        return too_many_failed_logins(retry_after_s);
+    match refused {
+        Some(retry_after_s) => {
+            tracing::debug!(%client, retry_after_s, "login refused: too many failed logins");
+            too_many_failed_logins(retry_after_s)
+        }
+        None => response,
     }
-    if failed {
-        limiter.check(client);
-    }
-    response
 }
 
 fn too_many_failed_logins(retry_after_s: u64) -> Response {

@@ -340,13 +340,32 @@ fn blame<T: Shape>(
             }
         }
         let path = match named(&e) {
-            Some(inner) => format!("{}.{inner}", f.name),
+            // A type that refuses unknown fields itself names only the key: find where it is.
+            Some(inner) => {
+                locate(v, &inner, f.name).unwrap_or_else(|| format!("{}.{inner}", f.name))
+            }
             None => f.name.to_owned(),
         };
         let problem = format!("{path}: {}", plain(&e));
         return (path, problem);
     }
     (named(error).unwrap_or_default(), plain(error))
+}
+
+/// The path of the key `key` in `value` (under `path`): directly in it first, else the first
+/// found depth-first.
+fn locate(value: &Value, key: &str, path: &str) -> Option<String> {
+    match value {
+        Value::Object(map) if map.contains_key(key) => Some(format!("{path}.{key}")),
+        Value::Object(map) => map
+            .iter()
+            .find_map(|(k, v)| locate(v, key, &format!("{path}.{k}"))),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| locate(v, key, &format!("{path}[{i}]"))),
+        _ => None,
+    }
 }
 
 /// The field serde names in "unknown field `x`" or "missing field `x`".

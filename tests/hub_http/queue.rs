@@ -1036,7 +1036,7 @@ async fn a_time_outside_the_years_0000_to_9999_in_a_station_state_is_refused_nam
                 vec![],
                 vec![
                     json!({"token": new_token().as_str(), "lane": "C", "role": "lawyer",
-                            "start": far, "end": far, "state": "booked"}),
+                            "start": far, "end": now + Duration::hours(1), "state": "booked"}),
                 ],
                 vec![],
             ),

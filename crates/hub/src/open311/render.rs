@@ -403,14 +403,16 @@ pub(crate) fn requests(hub: &HubState, records: &[RequestRecord], format: Format
     let list: Vec<Record> = records
         .iter()
         .map(|r| {
-            let status = if r.state.is_closed() {
+            // A state the hub cannot read is not known to be closed.
+            let status = if r.state.is_some_and(|s| s.is_closed()) {
                 "closed"
             } else {
                 "open"
             };
+            let state = r.state.map_or("unreadable", |s| s.as_str());
             let notes = match &r.latest_note {
-                Some(note) => format!("{}: {note}", r.state.as_str()),
-                None => r.state.as_str().to_owned(),
+                Some(note) => format!("{state}: {note}"),
+                None => state.to_owned(),
             };
             let service_name = catalogue
                 .service(&r.service)
@@ -436,8 +438,12 @@ pub(crate) fn requests(hub: &HubState, records: &[RequestRecord], format: Format
             if let Some(d) = &r.department {
                 record.push(("agency_responsible", text(d)));
             }
-            record.push(("requested_datetime", text(time(r.filed_at))));
-            record.push(("updated_datetime", text(time(r.updated_at))));
+            if let Some(at) = r.filed_at {
+                record.push(("requested_datetime", text(time(at))));
+            }
+            if let Some(at) = r.updated_at {
+                record.push(("updated_datetime", text(time(at))));
+            }
             if let Some(e) = r.expected_at {
                 record.push(("expected_datetime", text(time(e))));
             }

@@ -6,23 +6,29 @@ use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use crate::clock::stamp;
+use crate::validate::{is_bidi_control, stored_instant};
 use protocol::CaseState;
 
-use super::{state_from_db, time_from_db, HubStoreError};
+use super::{state_from_db, HubStoreError};
 
 /// A case as an Open311 request: no personal data (the form's address is kept, it names where
 /// the problem is, and for a kiosk it is the station's address).
+///
+/// Read from rows it cannot trust: a state, a time or a form that does not read back is `None`
+/// (and logged), so one damaged row never takes a list down with it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RequestRecord {
     pub(crate) service_request_id: i64,
     pub(crate) token: String,
     pub(crate) station_id: String,
     pub(crate) service: String,
-    pub(crate) state: CaseState,
+    /// `None`: the stored state is none the hub knows.
+    pub(crate) state: Option<CaseState>,
     pub(crate) department: Option<String>,
     pub(crate) expected_at: Option<DateTime<Utc>>,
-    pub(crate) filed_at: DateTime<Utc>,
-    pub(crate) updated_at: DateTime<Utc>,
+    /// `None`: the stored time is unreadable or outside the years 0000–9999.
+    pub(crate) filed_at: Option<DateTime<Utc>>,
+    pub(crate) updated_at: Option<DateTime<Utc>>,
     /// The newest note on the timeline.
     pub(crate) latest_note: Option<String>,
     /// Whether the case came in through Open311 (it has a stored form), not the native API.
@@ -62,7 +68,7 @@ pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<RequestRecord>,
             raw,
         )
         .optional()?;
-    row.map(record).transpose()
+    Ok(row.map(record))
 }
 
 /// The request number of the case with this canonical tracking code.
@@ -120,7 +126,7 @@ pub(crate) fn list(
     let rows = stmt.query_map(params_from_iter(values), raw)?;
     let mut out = Vec::new();
     for row in rows {
-        out.push(record(row?)?);
+        out.push(record(row?));
     }
     Ok(out)
 }
@@ -155,37 +161,62 @@ fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
     ))
 }
 
-fn record(raw: Raw) -> Result<RequestRecord, HubStoreError> {
+fn record(raw: Raw) -> RequestRecord {
     let (id, token, station_id, service, state, department, expected, filed, updated, note, form) =
         raw;
+    let damaged = |what: &str| {
+        tracing::warn!(
+            service_request_id = id,
+            what,
+            "open311: a request's row does not read back; shown without it"
+        );
+    };
     let open311 = form.is_some();
     let fields: Vec<(String, String)> = match form {
-        Some(text) => {
-            serde_json::from_str(&text).map_err(|e| HubStoreError::BadRow(e.to_string()))?
-        }
+        Some(text) => serde_json::from_str(&text).unwrap_or_else(|_| {
+            damaged("form");
+            Vec::new()
+        }),
         None => Vec::new(),
     };
+    // The form was checked at the door; what is read back is still cleaned of
+    // bidirectional controls, as every page does.
     let field = |name: &str| {
         fields
             .iter()
             .find(|(k, v)| k == name && !v.is_empty())
-            .map(|(_, v)| v.clone())
+            .map(|(_, v)| {
+                v.chars()
+                    .filter(|&c| !is_bidi_control(c))
+                    .collect::<String>()
+            })
     };
-    Ok(RequestRecord {
+    let time = |what: &str, text: &str| {
+        let at = stored_instant(text);
+        if at.is_none() {
+            damaged(what);
+        }
+        at
+    };
+    let state = state_from_db(&state).ok();
+    if state.is_none() {
+        damaged("state");
+    }
+    RequestRecord {
         service_request_id: id,
         token,
         station_id,
         service,
-        state: state_from_db(&state)?,
+        state,
         department,
-        expected_at: expected.as_deref().map(time_from_db).transpose()?,
-        filed_at: time_from_db(&filed)?,
-        updated_at: time_from_db(&updated)?,
+        expected_at: expected.as_deref().and_then(|t| time("expected_at", t)),
+        filed_at: time("filed_at", &filed),
+        updated_at: time("updated_at", &updated),
         latest_note: note,
         open311,
         address: field("address_string"),
         lat: field("lat"),
         long: field("long"),
         media_url: field("media_url"),
-    })
+    }
 }

@@ -827,6 +827,83 @@ mod tests {
         assert!(!classify(429, None, &sent));
     }
 
+    /// A small deterministic generator, so a failing case can be replayed by its seed.
+    fn xorshift(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn any_answer_is_read_or_refused_without_a_panic() {
+        let samples: [&[u8]; 4] = [
+            b"<service_requests><request><token>12345</token></request></service_requests>",
+            b"[{\"service_request_id\":1,\"token\":\"x\"}]",
+            b"<errors><error><code>400</code><description>a &amp; b</description></error></errors>",
+            b"<!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for round in 0..20_000 {
+            let mut body = samples[round % samples.len()].to_vec();
+            for _ in 0..(xorshift(&mut state) % 6) {
+                let at = (xorshift(&mut state) as usize) % (body.len() + 1);
+                match xorshift(&mut state) % 3 {
+                    0 if at < body.len() => {
+                        body.remove(at);
+                    }
+                    1 => body.insert(at, xorshift(&mut state) as u8),
+                    _ => {
+                        let marks = b"<>&\"[]{}:;/";
+                        body.insert(at, marks[at % marks.len()]);
+                    }
+                }
+            }
+            if let Ok(v) = parse_body(None, &body) {
+                let _ = error_reason(&v);
+                let _ = records(&v)
+                    .first()
+                    .map(|r| text(r.get("service_request_id")));
+            }
+        }
+        // A document type (entities) is refused, never expanded.
+        assert!(parse_body(None, samples[3]).is_err());
+    }
+
+    #[test]
+    fn the_same_records_read_alike_in_xml_and_json() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..500 {
+            let id = xorshift(&mut state) % 1_000_000;
+            let words = [
+                "open",
+                "closed",
+                "in_progress: 已派单 <街道> & 科",
+                "  ",
+                "a\"b",
+            ];
+            let notes = words[(xorshift(&mut state) % 5) as usize];
+            let json =
+                serde_json::json!([{"service_request_id": id.to_string(), "status_notes": notes}]);
+            let xml = format!(
+                "<service_requests><request><service_request_id>{id}</service_request_id>\
+                 <status_notes>{}</status_notes></request></service_requests>",
+                notes
+                    .replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+            );
+            let from_xml = parse_body(Some("text/xml"), xml.as_bytes()).unwrap();
+            let from_json = parse_body(None, json.to_string().as_bytes()).unwrap();
+            let (a, b) = (records(&from_xml)[0], records(&from_json)[0]);
+            assert_eq!(
+                text(a.get("service_request_id")),
+                text(b.get("service_request_id"))
+            );
+            assert_eq!(text(a.get("status_notes")), text(b.get("status_notes")));
+        }
+    }
+
     #[test]
     fn path_segments_are_encoded() {
         assert_eq!(segment("NOISE-01"), "NOISE-01");

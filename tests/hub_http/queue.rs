@@ -1170,3 +1170,41 @@ async fn a_ticket_or_booking_cannot_take_a_code_held_by_a_case_or_another_statio
     .await;
     assert_eq!(r.status(), 204);
 }
+
+#[tokio::test]
+async fn a_bidirectional_override_in_a_name_roster_or_heartbeat_is_refused_naming_the_field() {
+    let hub = TestHub::start().await;
+    let wang = |name: &str| json!({"provider_id": "lawyer-wang", "role": "lawyer", "name": name, "since": Utc::now()});
+    let r = put_state(
+        &hub,
+        STATION_A_TOKEN,
+        &state(STATION_A, 1, vec![], vec![], vec![wang("王\u{202E}律师")]),
+    )
+    .await;
+    assert_eq!(refusal(r).await, (422, "on_duty[0].name".to_owned()));
+    assert_eq!(hub.count("attendance"), 0);
+
+    let mut roster = provider(
+        "lawyer-wang",
+        json!([{"day": "mon", "from": "09:00", "to": "12:00"}]),
+    );
+    roster["name"]["en"] = json!("Lawyer \u{2066}Wang\u{2069}");
+    let r = put_roster(
+        &hub,
+        OPERATOR_TOKEN,
+        STATION_A,
+        &json!({"providers": [roster]}),
+    )
+    .await;
+    assert_eq!(refusal(r).await, (422, "providers[0].name.en".to_owned()));
+    assert_eq!(get_roster(&hub, STATION_A_TOKEN).await.status(), 404);
+
+    let beat = json!({
+        "station_id": STATION_A, "sent_at": Utc::now(), "app_version": "0.1\u{202D}.0",
+        "printer_state": "ready", "paper_left_m": 3.0, "paper_low": false,
+        "queue_lengths": {}, "outbox_pending": 0, "outbox_oldest_s": null
+    });
+    let r = hub.heartbeat(STATION_A_TOKEN, beat).await;
+    assert_eq!(refusal(r).await, (422, "app_version".to_owned()));
+    assert_eq!(hub.count("heartbeats"), 0);
+}

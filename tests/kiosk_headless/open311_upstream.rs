@@ -1238,3 +1238,49 @@ async fn a_batch_tokens_service_request_id_is_kept_once_the_server_assigns_it() 
         "followed by its id from then on"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The same client against a second server: the reference hub's Open311, in XML and by its
+// discovery document.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reference_hub_is_filed_to_in_xml_and_by_its_discovery_document() {
+    for setting in ["xml", "discover"] {
+        let hub_dir = TempDir::new().unwrap();
+        let mut hub_config = hub::HubConfig::new(hub_dir.path());
+        hub_config.add_open311_key(KEY, &[STATION_ID]);
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let hub = hub::start(hub_config, listener)
+            .await
+            .expect("the hub starts");
+        let station = Station::new(
+            &format!("{}/open311/v2", hub.base_url()),
+            KEY,
+            &format!("format = \"{setting}\""),
+        );
+        let filed = station.file(noise());
+        let upstream = station.upstream();
+        let report = station
+            .kiosk()
+            .drain_outbox(&upstream, false)
+            .await
+            .unwrap();
+        assert_eq!(report.delivered.len(), 1, "{setting}: {report:?}");
+        let (state, reference, _) = station.outbox(&filed);
+        assert_eq!(state, "delivered");
+        assert!(
+            reference.as_deref().is_some_and(|r| r.starts_with("id:")),
+            "{setting}: {reference:?}"
+        );
+        let progress = station
+            .kiosk()
+            .progress(&filed.case, &upstream)
+            .await
+            .unwrap();
+        let Progress::Live(p) = progress else {
+            panic!("{setting}: {progress:?}");
+        };
+        assert_eq!(p.state, CaseState::Received, "{setting}");
+        hub.shutdown().await.unwrap();
+    }
+}

@@ -334,9 +334,10 @@ impl Server<'_> {
         Ok(found)
     }
 
-    /// The discovery document (beside the endpoint or one level up, XML then JSON): JSON when
-    /// the GeoReport v2 endpoint lists `application/json`, else XML, GeoReport's required
-    /// format (also when the server has no discovery document).
+    /// The discovery document (one level up from the endpoint or beside it, XML then JSON):
+    /// JSON when the GeoReport v2 endpoint lists `application/json`, else XML, GeoReport's
+    /// required format (also when the server has no readable discovery document; a 5xx or no
+    /// answer is tried again later).
     async fn discover(&self) -> Result<Format, DeliveryError> {
         let parent = self
             .base
@@ -351,10 +352,16 @@ impl Server<'_> {
                     .send()
                     .await
                     .map_err(transport)?;
-                if response.status() == reqwest::StatusCode::NOT_FOUND {
-                    continue;
+                if response.status().is_server_error() {
+                    return Err(DeliveryError::Transient(format!(
+                        "the Open311 server's discovery document answered {}",
+                        response.status()
+                    )));
                 }
-                let doc = answer(response, &[]).await?;
+                // Missing or refused: the next place, and in the end XML.
+                let Ok(doc) = answer(response, &[]).await else {
+                    continue;
+                };
                 let endpoints = doc.get("endpoints").map(records).unwrap_or_default();
                 let georeport: Vec<_> = endpoints
                     .into_iter()

@@ -165,8 +165,10 @@ impl Drop for ChildHub {
     }
 }
 
-fn start_child_hub(dir: &std::path::Path) -> ChildHub {
-    let mut child = exec::program(std::env::current_exe().unwrap())
+fn start_child_hub(dir: &std::path::Path, limits: &[(&str, &str)]) -> ChildHub {
+    let mut command = exec::program(std::env::current_exe().unwrap());
+    command.envs(limits.iter().copied());
+    let mut child = command
         .args([
             "--exact",
             &exec::test_name(
@@ -177,8 +179,6 @@ fn start_child_hub(dir: &std::path::Path) -> ChildHub {
             "--test-threads=1",
         ])
         .env(CHILD, dir)
-        .env("HUB_HEADER_TIMEOUT", HEADER_TIMEOUT_S)
-        .env("HUB_IDLE_TIMEOUT", IDLE_TIMEOUT_S)
         .env("HUB_LOG", "error")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -208,7 +208,13 @@ fn a_thousand_slow_or_idle_clients_neither_grow_the_hub_nor_stop_it_answering() 
     // This test holds well over a thousand sockets itself.
     hub::raise_open_file_limit();
     let dir = tempfile::tempdir().unwrap();
-    let hub = start_child_hub(dir.path());
+    let hub = start_child_hub(
+        dir.path(),
+        &[
+            ("HUB_HEADER_TIMEOUT", HEADER_TIMEOUT_S),
+            ("HUB_IDLE_TIMEOUT", IDLE_TIMEOUT_S),
+        ],
+    );
     let pid = hub.child.id();
     let addr = hub.addr;
     let before_kb = status_kb(pid, "VmRSS:");
@@ -334,6 +340,54 @@ fn a_thousand_slow_or_idle_clients_neither_grow_the_hub_nor_stop_it_answering() 
     );
     // And it still answers once they are gone.
     assert_eq!(get(addr, "/healthz").0, 200);
+}
+
+#[test]
+fn a_body_sent_a_byte_at_a_time_is_cut_at_the_request_timeout() {
+    // The same child hub (its test's name starts it), with a request timeout of 3 s.
+    hub::raise_open_file_limit();
+    let dir = tempfile::tempdir().unwrap();
+    let hub = start_child_hub(dir.path(), &[("HUB_REQUEST_TIMEOUT", "3")]);
+    let mut stream = TcpStream::connect(hub.addr).unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /api/v1/cases HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {STATION_A_TOKEN}\r\n\
+                 Content-Type: application/json\r\nContent-Length: 60000\r\n\r\n{{"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    // A byte of the body at a time, never stopping long enough to look idle, until the hub
+    // answers or closes the connection.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    let cut = loop {
+        assert!(
+            Instant::now() < deadline,
+            "a body sent a byte at a time held its connection for a minute"
+        );
+        if stream.write_all(b" ").is_err() {
+            break true;
+        }
+        stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        match stream.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break true,
+        }
+    };
+    assert!(cut);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(get(hub.addr, "/healthz").0, 200);
 }
 
 // ---------------------------------------------------------------------------------------------

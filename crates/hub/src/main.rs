@@ -46,6 +46,8 @@ Environment:
   HUB_HEADER_TIMEOUT       seconds a request's header may take to arrive (default 10)
   HUB_IDLE_TIMEOUT         seconds a connection may stay silent before it is closed
                            (default 5, at most HUB_HEADER_TIMEOUT)
+  HUB_REQUEST_TIMEOUT      seconds from a request's header to its answer, body included
+                           (default 30)
   HUB_MAX_CONNECTIONS      connections served at once (default 2048; lowered to fit the
                            open-file limit)
   HUB_LOG                  the log's level on standard error: error, warn, info, debug

@@ -10,7 +10,8 @@
 //! The server serves each connection with hyper directly, within [`ConnectionLimits`]: a
 //! request's header must arrive whole within the header timeout and within
 //! [`MAX_HEADER_BYTES`] (else `431`); a connection on which no byte moves for the idle timeout
-//! is closed (a request being answered is finished first); and at most `max_connections` are
+//! is closed (a request being answered is finished first); a request must be received and
+//! answered within the request timeout (else `408`); and at most `max_connections` are
 //! served at once (no more than the open-file limit allows): the next ones wait in the
 //! listening socket's queue until one ends. A slow or idle client therefore holds at most one
 //! slot and a few tens of KiB, for a bounded time.
@@ -155,6 +156,10 @@ pub struct ConnectionLimits {
     pub idle_timeout: Duration,
     /// `HUB_MAX_CONNECTIONS`: connections served at once (lowered to fit the open-file limit).
     pub max_connections: usize,
+    /// `HUB_REQUEST_TIMEOUT` (seconds): from a request's whole header to its answer (the body
+    /// included); past it the answer is `408` and the connection is closed, so a body sent a
+    /// byte at a time cannot hold a connection for ever.
+    pub request_timeout: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -163,6 +168,7 @@ impl Default for ConnectionLimits {
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(5),
             max_connections: 2048,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -205,6 +211,9 @@ impl ConnectionLimits {
                     limits.header_timeout.as_secs()
                 ),
             });
+        }
+        if let Some(v) = get("HUB_REQUEST_TIMEOUT") {
+            limits.request_timeout = seconds("HUB_REQUEST_TIMEOUT", v)?;
         }
         if let Some(v) = get("HUB_MAX_CONNECTIONS") {
             limits.max_connections = match v.trim().parse::<usize>() {
@@ -339,6 +348,7 @@ pub async fn start_with(
         connections,
         header_timeout_s = limits.header_timeout.as_secs(),
         idle_timeout_s = limits.idle_timeout.as_secs(),
+        request_timeout_s = limits.request_timeout.as_secs(),
         "serving"
     );
     let (stop, stopped) = oneshot::channel::<()>();
@@ -430,9 +440,19 @@ async fn serve_connection(
         last_moved: Arc::clone(&last_moved),
     });
     let app = TowerToHyperService::new(app);
+    let request_timeout = limits.request_timeout;
     let service = hyper::service::service_fn(move |mut request| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        hyper::service::Service::call(&app, request)
+        let answer = hyper::service::Service::call(&app, request);
+        async move {
+            match tokio::time::timeout(request_timeout, answer).await {
+                Ok(answered) => answered,
+                Err(_) => {
+                    tracing::debug!(%peer, "request not done within the request timeout");
+                    Ok(request_timed_out())
+                }
+            }
+        }
     });
     let mut builder = http1::Builder::new();
     builder
@@ -475,6 +495,20 @@ async fn serve_connection(
             }
         }
     }
+}
+
+/// The answer to a request not done within the request timeout. A write it had begun is
+/// committed or rolled back whole; the sender retries (with its idempotency key).
+fn request_timed_out() -> Response {
+    (
+        StatusCode::REQUEST_TIMEOUT,
+        [
+            (header::CONNECTION, "close"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        "the request took too long to arrive or to answer; send it again\n",
+    )
+        .into_response()
 }
 
 /// A client's socket that notes when a byte last moved either way (milliseconds after
@@ -601,5 +635,66 @@ impl Drop for RunningHub {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_limits_read_their_variables_and_name_a_bad_one() {
+        assert_eq!(
+            ConnectionLimits::from_env(|_| None).unwrap(),
+            ConnectionLimits::default()
+        );
+        let l = ConnectionLimits::from_env(env(&[
+            ("HUB_HEADER_TIMEOUT", "20"),
+            ("HUB_IDLE_TIMEOUT", "7"),
+            ("HUB_REQUEST_TIMEOUT", "60"),
+            ("HUB_MAX_CONNECTIONS", "100"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            l,
+            ConnectionLimits {
+                header_timeout: Duration::from_secs(20),
+                idle_timeout: Duration::from_secs(7),
+                max_connections: 100,
+                request_timeout: Duration::from_secs(60),
+            }
+        );
+        // A short header timeout shortens the default idle timeout with it.
+        let l = ConnectionLimits::from_env(env(&[("HUB_HEADER_TIMEOUT", "2")])).unwrap();
+        assert_eq!(l.idle_timeout, Duration::from_secs(2));
+        for (variable, value) in [
+            ("HUB_HEADER_TIMEOUT", "0"),
+            ("HUB_HEADER_TIMEOUT", "ten"),
+            ("HUB_IDLE_TIMEOUT", "3601"),
+            ("HUB_IDLE_TIMEOUT", "11"),
+            ("HUB_REQUEST_TIMEOUT", "-1"),
+            ("HUB_MAX_CONNECTIONS", "0"),
+        ] {
+            let e = ConnectionLimits::from_env(env(&[(variable, value)])).unwrap_err();
+            assert_eq!(e.variable, variable, "{value}");
+            assert!(e.to_string().starts_with(variable), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_connection_cap_fits_under_the_open_file_limit() {
+        let l = ConnectionLimits::default();
+        assert_eq!(l.connections_within(8192), 2048);
+        assert_eq!(l.connections_within(1024), 512);
+        assert_eq!(l.connections_within(256), MIN_CONNECTIONS);
+        assert_eq!(l.connections_within(u64::MAX), 2048);
     }
 }

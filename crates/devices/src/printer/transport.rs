@@ -103,7 +103,13 @@ impl PrinterLink for VirtualPrinter {
 /// Writes a file so that it is either complete or absent: a temporary file, synced, renamed.
 /// The error keeps the underlying kind and says which file: "cannot write PATH: CAUSE".
 pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("partial");
+    // A temporary name of this write's own (the whole file name, the process and a count):
+    // `X.bin` and `X.png` written at once, or by two processes, never share one.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}-{n}.partial", std::process::id()));
+    let tmp = path.with_file_name(name);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(contents)?;
@@ -114,4 +120,39 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
         std::io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::write_atomically;
+
+    /// A slip's `.bin` and `.png`, each written by many threads at once (as two processes'
+    /// print queues may): every write succeeds and each file is whole, one of the writes.
+    #[test]
+    fn files_of_one_name_written_at_once_never_share_a_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (bin, png) = (dir.path().join("X.bin"), dir.path().join("X.png"));
+        std::thread::scope(|s| {
+            for i in 0..8u8 {
+                let (bin, png) = (&bin, &png);
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        write_atomically(bin, &[i; 4096]).expect("the .bin is written");
+                        write_atomically(png, &[i; 8192]).expect("the .png is written");
+                    }
+                });
+            }
+        });
+        for (path, len) in [(&bin, 4096), (&png, 8192)] {
+            let written = std::fs::read(path).unwrap();
+            assert_eq!(written.len(), len);
+            assert!(written.iter().all(|b| *b == written[0]), "one write, whole");
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.to_string_lossy().ends_with(".partial"))
+            .collect();
+        assert!(left.is_empty(), "no temporary file is left: {left:?}");
+    }
 }

@@ -344,7 +344,9 @@ pub async fn start_with(
     let state = Arc::new(state);
     let app = router(Arc::clone(&state));
     let connections = limits.connections_within(open_file_limit());
-    tracing::info!(
+    // (Debug: the kiosk's in-process hub shares the command line's standard error, which says
+    // one thing per command.)
+    tracing::debug!(
         connections,
         header_timeout_s = limits.header_timeout.as_secs(),
         idle_timeout_s = limits.idle_timeout.as_secs(),
@@ -464,8 +466,9 @@ async fn serve_connection(
     let connection = builder.serve_connection(io, service);
     tokio::pin!(connection);
     // Once asked to close (idle, or the hub stopping), a connection still busy with a request
-    // has this long to finish it (a client that stopped sending a body it announced would
-    // otherwise hold its slot for ever); then it is dropped.
+    // has this long to finish it (its request answers within the request timeout, `408` at
+    // worst); then it is dropped whatever it is doing.
+    let grace = limits.request_timeout.max(limits.header_timeout) + Duration::from_secs(1);
     let mut close_by: Option<Instant> = None;
     loop {
         let idle_since = opened + Duration::from_millis(last_moved.load(Ordering::Relaxed));
@@ -478,7 +481,7 @@ async fn serve_connection(
                 return;
             }
             _ = close_asked.changed(), if close_by.is_none() => {
-                close_by = Some(Instant::now() + limits.header_timeout);
+                close_by = Some(Instant::now() + grace);
                 connection.as_mut().graceful_shutdown();
             }
             _ = tokio::time::sleep_until(wake_at) => {
@@ -489,7 +492,7 @@ async fn serve_connection(
                 let moved = opened + Duration::from_millis(last_moved.load(Ordering::Relaxed));
                 if moved == idle_since {
                     tracing::debug!(%peer, "connection idle: closing it");
-                    close_by = Some(Instant::now() + limits.header_timeout);
+                    close_by = Some(Instant::now() + grace);
                     connection.as_mut().graceful_shutdown();
                 }
             }

@@ -36,7 +36,9 @@ Environment:
   HUB_DATA_DIR             where hub.sqlite3 lives (default ./hub-data)
   HUB_STATION_TOKENS       station-id=token,...: the kiosks that may file cases
   HUB_DEPARTMENT_TOKENS    department-id=token,...: who may post status events
-  HUB_OPEN311_API_KEYS     key,key: Open311 api_keys
+  HUB_OPEN311_API_KEYS     key,key=station+station: Open311 api_keys, each tied to the
+                           stations it may file as (none: it files as open311)
+  HUB_OPEN311_PUBLIC_READ  true: Open311 clients read requests without a key (default false)
   HUB_OPERATOR_TOKEN       the operator page's token, at least 16 characters
                            (unset: the page refuses everyone)
   HUB_STATION_NAMES        station-id=name,...: names the pages show

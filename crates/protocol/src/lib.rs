@@ -18,6 +18,20 @@ pub const API_V1: &str = "/api/v1";
 /// The header that makes a case submission idempotent; its value is the case id.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
+/// The Open311 attributes a kiosk sends with every request (besides the resident's answers),
+/// which the hub's service definitions announce and the only `kiosk_*` ones it accepts.
+pub const OPEN311_KIOSK_ATTRIBUTES: [&str; 9] = [
+    "kiosk_case_id",
+    "kiosk_token",
+    "kiosk_station_id",
+    "kiosk_subtype",
+    "kiosk_risk",
+    "kiosk_language",
+    "kiosk_filed_at",
+    "kiosk_consent_version",
+    "kiosk_anonymous",
+];
+
 /// `POST /api/v1/cases`: a case filed at a kiosk, with everything the district needs to act on
 /// it. Personal data (phone, description, text answers) travels here and nowhere else.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -333,17 +333,7 @@ pub(crate) fn new_case(
 }
 
 /// The attributes the service definitions announce (and the only `kiosk_*` ones accepted).
-pub(crate) const KIOSK_ATTRIBUTES: [&str; 9] = [
-    "kiosk_case_id",
-    "kiosk_token",
-    "kiosk_station_id",
-    "kiosk_subtype",
-    "kiosk_risk",
-    "kiosk_language",
-    "kiosk_filed_at",
-    "kiosk_consent_version",
-    "kiosk_anonymous",
-];
+pub(crate) use protocol::OPEN311_KIOSK_ATTRIBUTES as KIOSK_ATTRIBUTES;
 
 fn new_token() -> Result<String, String> {
     let mut bytes = [0u8; domain::token::RANDOM_BYTES];

@@ -43,17 +43,7 @@ pub(crate) const BLACKBOX: &str = "blackbox";
 const KEPT_FOR: Duration = Duration::from_secs(600);
 
 /// The attributes the kiosk always sends (besides the resident's answers).
-pub(crate) const KIOSK_ATTRIBUTES: [&str; 9] = [
-    "kiosk_case_id",
-    "kiosk_token",
-    "kiosk_station_id",
-    "kiosk_subtype",
-    "kiosk_risk",
-    "kiosk_language",
-    "kiosk_filed_at",
-    "kiosk_consent_version",
-    "kiosk_anonymous",
-];
+pub(crate) use protocol::OPEN311_KIOSK_ATTRIBUTES as KIOSK_ATTRIBUTES;
 
 /// The parameters of GeoReport v2's `POST requests`: a 400 that names one is about the request.
 const REQUEST_FIELDS: [&str; 17] = [

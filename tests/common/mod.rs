@@ -15,8 +15,8 @@ use grievance_kiosk::app::controller::Controller;
 use grievance_kiosk::app::ui::{Api, AppWindow};
 use i_slint_backend_testing::AccessibleRole;
 use i_slint_backend_testing::ElementHandle;
-use slint::platform::PointerEventButton;
-use slint::ComponentHandle;
+use slint::platform::{Key, PointerEventButton, WindowEvent};
+use slint::{ComponentHandle, SharedString};
 use station::config::KioskConfig;
 
 /// The built-in demo station with its data in `dir`.
@@ -174,6 +174,54 @@ pub async fn submit_anonymously_and_read_back(app: &AppWindow, data_dir: &Path) 
         .expect("the case is in the database")
         .case
         .description
+}
+
+/// The staff's way in: five taps on the hidden corner of Home, which opens the PIN pad.
+pub fn open_staff_pin(app: &AppWindow) {
+    for _ in 0..5 {
+        tap(app, "工作人员入口");
+    }
+    assert_eq!(screen(app), grievance_kiosk::app::ui::Screen::StaffPin);
+}
+
+/// From Home to the staff console with `pin` (the pad's keys, then 确定).
+pub async fn sign_in_staff(app: &AppWindow, pin: &str) {
+    open_staff_pin(app);
+    type_on_keyboard(app, pin);
+    tap(app, "确定");
+    until(
+        || screen(app) == grievance_kiosk::app::ui::Screen::Staff,
+        "the PIN to be accepted",
+    )
+    .await;
+}
+
+/// One key pressed and released, as a keyboard-wedge scanner (or any USB keyboard) sends it.
+pub fn key(app: &AppWindow, text: impl Into<SharedString>) {
+    let text = text.into();
+    app.window()
+        .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
+    app.window()
+        .dispatch_event(WindowEvent::KeyReleased { text });
+}
+
+/// A keyboard-wedge scanner typing `text` and Enter: Shift held around each capital, as a US
+/// keyboard layout makes it send them.
+pub fn wedge_types(app: &AppWindow, text: &str) {
+    for c in text.chars() {
+        if c.is_ascii_uppercase() {
+            app.window().dispatch_event(WindowEvent::KeyPressed {
+                text: Key::Shift.into(),
+            });
+            key(app, c.to_string());
+            app.window().dispatch_event(WindowEvent::KeyReleased {
+                text: Key::Shift.into(),
+            });
+        } else {
+            key(app, c.to_string());
+        }
+    }
+    key(app, Key::Return);
 }
 
 /// A loopback port held for later: bound but not listening, so that connecting to it is

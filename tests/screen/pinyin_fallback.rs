@@ -38,12 +38,7 @@ pub fn an_empty_dictionary_file_leaves_letters_and_tells_staff() {
         assert!(!api.get_ime_ready());
 
         // Staff see it on the console, whatever the tab.
-        for _ in 0..5 {
-            tap(&app, "工作人员入口");
-        }
-        type_on_keyboard(&app, PIN);
-        tap(&app, "确定");
-        until(|| screen(&app) == Screen::Staff, "the PIN to be accepted").await;
+        sign_in_staff(&app, PIN).await;
         for tab in ["排队叫号", "打印机"] {
             tap(&app, tab);
             let warning = value_of(&app, "拼音输入").expect("the console shows the warning");
@@ -106,12 +101,7 @@ pub fn a_damaged_handwriting_model_leaves_pinyin_and_tells_staff() {
         assert!(api.get_ime_typed() != "", "pinyin composes");
         tap(&app, "首页");
 
-        for _ in 0..5 {
-            tap(&app, "工作人员入口");
-        }
-        type_on_keyboard(&app, PIN);
-        tap(&app, "确定");
-        until(|| screen(&app) == Screen::Staff, "the PIN to be accepted").await;
+        sign_in_staff(&app, PIN).await;
         for tab in ["排队叫号", "待发送"] {
             tap(&app, tab);
             let warning = value_of(&app, "手写输入").expect("the console shows the warning");

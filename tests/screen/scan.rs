@@ -18,8 +18,7 @@ use grievance_kiosk::app::backend::Backend;
 use grievance_kiosk::app::controller::Controller;
 use grievance_kiosk::app::ui::{Api, AppWindow, Freshness, Screen};
 use serialport::{SerialPort, TTYPort};
-use slint::platform::{Key, WindowEvent};
-use slint::{ComponentHandle, SharedString};
+use slint::ComponentHandle;
 use station::kiosk::Kiosk;
 use station::test_support::noise_complaint;
 
@@ -27,34 +26,6 @@ const NOT_OURS: &str = "扫到的不是查询码。请扫凭条上的二维码�
 const UNREADABLE: &str = "没能读出扫到的内容。请把凭条放平再扫一次，或输入查询码。";
 const HELD: &str =
     "刚才扫了码，但您正在登记诉求。已填写的内容都还在。要查询进度，请先提交这次登记，或回到首页后再扫码。";
-
-/// One key pressed and released, as a keyboard-wedge scanner (or any USB keyboard) sends it.
-fn key(app: &AppWindow, text: impl Into<SharedString>) {
-    let text = text.into();
-    app.window()
-        .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
-    app.window()
-        .dispatch_event(WindowEvent::KeyReleased { text });
-}
-
-/// A keyboard-wedge scanner typing `text` and Enter: Shift held around each capital, as a US
-/// keyboard layout makes it send them.
-fn wedge_types(app: &AppWindow, text: &str) {
-    for c in text.chars() {
-        if c.is_ascii_uppercase() {
-            app.window().dispatch_event(WindowEvent::KeyPressed {
-                text: Key::Shift.into(),
-            });
-            key(app, c.to_string());
-            app.window().dispatch_event(WindowEvent::KeyReleased {
-                text: Key::Shift.into(),
-            });
-        } else {
-            key(app, c.to_string());
-        }
-    }
-    key(app, Key::Return);
-}
 
 pub fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_track() {
     let dir = tempfile::tempdir().unwrap();

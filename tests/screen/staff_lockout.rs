@@ -25,10 +25,7 @@ pub fn five_wrong_pins_lock_the_staff_mode_across_a_restart() {
     let (app, controller) = kiosk_window(config.clone());
     run_scenario(async move {
         let api = app.global::<Api>();
-        for _ in 0..5 {
-            tap(&app, "工作人员入口");
-        }
-        assert_eq!(screen(&app), Screen::StaffPin);
+        open_staff_pin(&app);
         for attempt in 1..=5u32 {
             type_on_keyboard(&app, WRONG);
             tap(&app, "确定");
@@ -52,10 +49,7 @@ pub fn five_wrong_pins_lock_the_staff_mode_across_a_restart() {
     let (app, controller) = kiosk_window(config.clone());
     run_scenario(async move {
         let api = app.global::<Api>();
-        for _ in 0..5 {
-            tap(&app, "工作人员入口");
-        }
-        assert_eq!(screen(&app), Screen::StaffPin);
+        open_staff_pin(&app);
         until(
             || api.get_pin_note() == PinNote::Locked,
             "the pad to say it is locked before anyone types",

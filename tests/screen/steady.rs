@@ -14,8 +14,7 @@ use grievance_kiosk::app::ui::{
     Api, AppWindow, BookingNote, BookingState, PinNote, Problem, Screen,
 };
 use i_slint_backend_testing::{AccessibleRole, ElementHandle, ElementQuery};
-use slint::platform::{Key, WindowEvent};
-use slint::{ComponentHandle, Model, SharedString};
+use slint::{ComponentHandle, Model};
 use station::kiosk::{station_offset, Kiosk};
 
 /// The five, one after the other (each with its own window and data directory).
@@ -285,10 +284,7 @@ fn a_wrong_pin_moves_no_key_of_the_pad() {
         let api = app.global::<Api>();
         for variant in VARIANTS {
             reset(&app);
-            for _ in 0..5 {
-                tap(&app, "工作人员入口");
-            }
-            assert_eq!(screen(&app), Screen::StaffPin);
+            open_staff_pin(&app);
             variant.apply(&app);
             let v = variant.name();
             let before = buttons(&app);
@@ -368,12 +364,7 @@ fn the_console_keeps_its_buttons_where_the_hand_knows_them() {
         let api = app.global::<Api>();
         for variant in [&VARIANTS[0], &VARIANTS[2], &VARIANTS[3]] {
             reset(&app);
-            for _ in 0..5 {
-                tap(&app, "工作人员入口");
-            }
-            type_on_keyboard(&app, PIN);
-            tap(&app, "确定");
-            until(|| screen(&app) == Screen::Staff, "the PIN to be accepted").await;
+            sign_in_staff(&app, PIN).await;
             until(
                 || api.get_staff_lanes().row_count() > 0,
                 "the console's queues",
@@ -514,33 +505,6 @@ fn the_console_keeps_its_buttons_where_the_hand_knows_them() {
     });
 }
 
-/// One key pressed and released, as a keyboard-wedge scanner sends it.
-fn key(app: &AppWindow, text: impl Into<SharedString>) {
-    let text = text.into();
-    app.window()
-        .dispatch_event(WindowEvent::KeyPressed { text: text.clone() });
-    app.window()
-        .dispatch_event(WindowEvent::KeyReleased { text });
-}
-
-/// A booking slip scanned at Home by a keyboard-wedge scanner: its code, then Enter.
-fn scan_at_home(app: &AppWindow, code: &str) {
-    for c in code.chars() {
-        if c.is_ascii_uppercase() {
-            app.window().dispatch_event(WindowEvent::KeyPressed {
-                text: Key::Shift.into(),
-            });
-            key(app, c.to_string());
-            app.window().dispatch_event(WindowEvent::KeyReleased {
-                text: Key::Shift.into(),
-            });
-        } else {
-            key(app, c.to_string());
-        }
-    }
-    key(app, Key::Return);
-}
-
 /// A booking scanned days early: "check in" is refused and "take a number instead" comes in a
 /// place of its own, not where "check in" was; "cancel" asks "sure?" above the buttons, "keep
 /// it" and "yes, cancel" in places nothing else was; cancelling leaves nothing where "yes" was.
@@ -586,7 +550,7 @@ fn a_refused_check_in_puts_no_other_action_under_the_finger() {
         for (variant, code) in VARIANTS.iter().zip(codes) {
             reset(&app);
             assert_eq!(screen(&app), Screen::Home);
-            scan_at_home(&app, &code);
+            wedge_types(&app, &code);
             until(|| screen(&app) == Screen::Booking, "the booking to open").await;
             variant.apply(&app);
             let v = variant.name();

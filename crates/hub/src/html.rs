@@ -247,6 +247,12 @@ th { background: #e6e6e1; }
 .alert h2 { margin: 0; padding: 0.5rem 1rem; background: #c01c28; color: #fff; }
 .alert table, .alert p { margin: 0.75rem 1rem; width: calc(100% - 2rem); }
 .alert td { background: #fff7f7; }
+/* On a phone a table wider than the screen scrolls sideways, inside its box, rather than be
+   cut off at the box's edge or push the page wider. */
+@media (max-width: 900px) {
+  .operator main { padding: 0.5rem 0.75rem 2rem; }
+  .operator table { display: block; overflow-x: auto; }
+}
 .all-clear { background: #e9f5ec; border: 2px solid #1d7a46; }
 .all-clear h2 { margin: 0; padding: 0.5rem 1rem; color: #1d7a46; }
 .all-clear p { margin: 0 1rem 0.75rem; }

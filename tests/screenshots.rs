@@ -69,6 +69,22 @@ const TITLE_ROWS: usize = 120;
 /// Whole-screen comparisons look at one pixel in this many, across and down.
 const SAMPLE_STEP: usize = 3;
 
+/// Reference images are kept at one third of the screen's size (each pixel the average of a
+/// 3×3 block): small enough to keep in the repository (about 2 MB a sweep), large enough that a
+/// changed word, digit, colour or position changes many of their pixels.
+const REFERENCE_SCALE: usize = 3;
+
+/// The tolerance: how many pixels of a reduced screen may differ visibly from its reference
+/// (a channel sum over 48, as [`far`] judges). The renderer, its fonts and the screenshots'
+/// clock and codes are fixed, so a screen renders the same on every machine and a pass means
+/// 0; the allowance is for a rounding difference in the software renderer, not for anything a
+/// resident could see. One wrong digit of a ticket number changes several hundred.
+const REFERENCE_TOLERANCE: usize = 24;
+
+/// `UPDATE_SCREENSHOTS=1` writes the reference images anew instead of comparing (look at each
+/// changed one before committing it).
+const UPDATE_VARIABLE: &str = "UPDATE_SCREENSHOTS";
+
 struct Shots {
     dir: tempfile::TempDir,
 }
@@ -171,8 +187,11 @@ struct Image {
 
 impl Image {
     fn read(path: &Path) -> Image {
-        let file = std::fs::File::open(path)
-            .unwrap_or_else(|e| panic!("{} was not written: {e}", path.display()));
+        Image::read_if_there(path).unwrap_or_else(|| panic!("{} was not written", path.display()))
+    }
+
+    fn read_if_there(path: &Path) -> Option<Image> {
+        let file = std::fs::File::open(path).ok()?;
         let mut decoder = png::Decoder::new(std::io::BufReader::new(file));
         decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
         let mut reader = decoder.read_info().expect("a PNG header");
@@ -202,7 +221,7 @@ impl Image {
             .max_by_key(|(_, n)| *n)
             .map(|(px, _)| px)
             .expect("an image has pixels");
-        image
+        Some(image)
     }
 
     fn size(&self) -> (usize, usize) {
@@ -285,6 +304,146 @@ fn far(a: [u8; 3], b: [u8; 3]) -> bool {
     d(0) + d(1) + d(2) > 48
 }
 
+/// A screen reduced for its reference image: RGB, [`REFERENCE_SCALE`] times smaller.
+struct Reduced {
+    width: usize,
+    height: usize,
+    rgb: Vec<u8>,
+}
+
+impl Reduced {
+    fn of(image: &Image) -> Reduced {
+        let k = REFERENCE_SCALE;
+        let (width, height) = (image.width / k, image.height / k);
+        let mut rgb = Vec::with_capacity(width * height * 3);
+        for y in 0..height {
+            for x in 0..width {
+                let mut sum = [0u32; 3];
+                for dy in 0..k {
+                    for dx in 0..k {
+                        let px = image.pixel(x * k + dx, y * k + dy);
+                        (0..3).for_each(|c| sum[c] += u32::from(px[c]));
+                    }
+                }
+                rgb.extend(sum.map(|v| (v / (k * k) as u32) as u8));
+            }
+        }
+        Reduced { width, height, rgb }
+    }
+
+    fn read(path: &Path) -> Option<Reduced> {
+        let image = Image::read_if_there(path)?;
+        let rgb = (0..image.height)
+            .flat_map(|y| (0..image.width).map(move |x| (x, y)))
+            .flat_map(|(x, y)| image.pixel(x, y))
+            .collect();
+        Some(Reduced {
+            width: image.width,
+            height: image.height,
+            rgb,
+        })
+    }
+
+    fn write(&self, path: &Path) {
+        let file = std::fs::File::create(path)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+        let mut encoder = png::Encoder::new(
+            std::io::BufWriter::new(file),
+            self.width as u32,
+            self.height as u32,
+        );
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::High);
+        let mut writer = encoder.write_header().expect("a PNG header");
+        writer.write_image_data(&self.rgb).expect("the PNG encodes");
+    }
+
+    fn pixels(&self) -> impl Iterator<Item = [u8; 3]> + '_ {
+        self.rgb.chunks_exact(3).map(|p| [p[0], p[1], p[2]])
+    }
+
+    /// How many pixels differ visibly from `other`'s, and where the first of them is.
+    fn differing(&self, other: &Reduced) -> (usize, Option<(usize, usize)>) {
+        let mut first = None;
+        let mut count = 0;
+        for (i, (p, q)) in self.pixels().zip(other.pixels()).enumerate() {
+            if far(p, q) {
+                count += 1;
+                first.get_or_insert((
+                    i % self.width * REFERENCE_SCALE,
+                    i / self.width * REFERENCE_SCALE,
+                ));
+            }
+        }
+        (count, first)
+    }
+}
+
+/// Every screen of a sweep looks as its reference image in `tests/reference/<sweep>/` does,
+/// within [`REFERENCE_TOLERANCE`]; with `UPDATE_SCREENSHOTS=1` the references are written
+/// instead. A screen that differs is left beside the run's screenshots (`<name>.new.png`,
+/// reduced like its reference) and named with the first place it differs.
+fn assert_like_references(shots: &HashMap<String, Image>, sweep: &str) {
+    // What a failing comparison leaves to look at, outside the test's temporary directory
+    // (which goes when the test ends).
+    let kept = std::env::temp_dir().join(format!(
+        "grievance-kiosk-screenshots-{}-{sweep}",
+        std::process::id()
+    ));
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/reference")
+        .join(sweep);
+    let update = std::env::var_os(UPDATE_VARIABLE).is_some_and(|v| v == "1");
+    if update {
+        std::fs::create_dir_all(&dir).expect("the reference directory can be made");
+    }
+    let mut failures = Vec::new();
+    for name in SCREENS {
+        let reduced = Reduced::of(&shots[name]);
+        let reference = dir.join(format!("{name}.png"));
+        if update {
+            reduced.write(&reference);
+            continue;
+        }
+        let Some(expected) = Reduced::read(&reference) else {
+            failures.push(format!(
+                "{name}: no reference image at tests/reference/{sweep}/{name}.png \
+                 (render it with {UPDATE_VARIABLE}=1 and look at it)"
+            ));
+            continue;
+        };
+        if (expected.width, expected.height) != (reduced.width, reduced.height) {
+            failures.push(format!(
+                "{name}: the reference is {}×{}, the screen reduces to {}×{}",
+                expected.width, expected.height, reduced.width, reduced.height
+            ));
+            continue;
+        }
+        let (count, first) = reduced.differing(&expected);
+        if count > REFERENCE_TOLERANCE {
+            std::fs::create_dir_all(&kept).expect("a directory for the differing screens");
+            let new = kept.join(format!("{name}.new.png"));
+            reduced.write(&new);
+            let (x, y) = first.unwrap_or_default();
+            failures.push(format!(
+                "{name}: {count} pixels differ from the reference (at most \
+                 {REFERENCE_TOLERANCE}), the first near ({x}, {y}) on the screen; this run's \
+                 is {}",
+                new.display()
+            ));
+        }
+    }
+    if !failures.is_empty() {
+        panic!(
+            "{} screen(s) of the {sweep} sweep differ from their reference images \
+             (if the change is meant, render again with {UPDATE_VARIABLE}=1 and look):\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+}
+
 /// Every screen of a sweep: the right size, something drawn, and no two alike.
 fn assert_sweep(shots: &HashMap<String, Image>, size: (usize, usize)) {
     for name in SCREENS {
@@ -314,13 +473,17 @@ fn assert_sweep(shots: &HashMap<String, Image>, size: (usize, usize)) {
 #[test]
 fn every_screen_renders_in_portrait() {
     let shots = Shots::new();
-    assert_sweep(&shots.all(false), PORTRAIT);
+    let all = shots.all(false);
+    assert_sweep(&all, PORTRAIT);
+    assert_like_references(&all, "portrait");
 }
 
 #[test]
 fn every_screen_renders_in_landscape() {
     let shots = Shots::new();
-    assert_sweep(&shots.all(true), LANDSCAPE);
+    let all = shots.all(true);
+    assert_sweep(&all, LANDSCAPE);
+    assert_like_references(&all, "landscape");
 }
 
 #[test]

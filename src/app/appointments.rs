@@ -166,7 +166,7 @@ pub fn look_up(k: &mut Kiosk, code: &str) -> Result<Looked, KioskError> {
         CodeKind::Case => Looked::Case,
         CodeKind::Unknown => Looked::Unknown,
         CodeKind::Booking(b) => Looked::Booking(booking_info(k, b)?),
-        CodeKind::Ticket(t) => Looked::Ticket(k.ticket_view(t, Utc::now())?),
+        CodeKind::Ticket(t) => Looked::Ticket(k.ticket_view(t, k.now())?),
     })
 }
 
@@ -224,7 +224,10 @@ impl Controller {
     pub(super) fn refresh_open_now(&self) {
         self.work(
             false,
-            |k| open_now(k, Utc::now()),
+            |k| {
+                let now = k.now();
+                open_now(k, now)
+            },
             |c, result| match result {
                 Ok(open) => c.update(|st| st.station.open_now = Some(open)),
                 Err(e) => tracing::error!(error = %e, "what is open now: cannot tell"),
@@ -241,7 +244,7 @@ impl Controller {
         self.work(
             false,
             move |k| {
-                let now = Utc::now();
+                let now = k.now();
                 let ticket = k.find_ticket(&token, now)?;
                 k.ticket_view(ticket, now)
             },
@@ -318,7 +321,7 @@ impl Controller {
     fn take_ticket(&self, service: String, priority: bool, language: Language) {
         self.work(
             true,
-            move |k| k.take_ticket(&service, priority, None, language, Utc::now()),
+            move |k| k.take_ticket(&service, priority, None, language, k.now()),
             |c, result| c.show_ticket(result, None),
         );
     }
@@ -347,7 +350,7 @@ impl Controller {
         let slip = token.clone();
         self.work(
             true,
-            move |k| k.take_ticket(&service, false, Some(&token), language, Utc::now()),
+            move |k| k.take_ticket(&service, false, Some(&token), language, k.now()),
             move |c, result| c.show_ticket(result, Some(slip)),
         );
     }
@@ -427,7 +430,7 @@ impl Controller {
             book.draft = Some(BookingDraft {
                 service: service.to_owned(),
                 step: BookStep::Slot,
-                today: station_day(Utc::now()),
+                today: station_day(st.station.config.clock.now()),
                 slots: Vec::new(),
                 loaded: false,
                 day: 0,
@@ -448,7 +451,7 @@ impl Controller {
             let days = st.station.config.appointments.booking_window_days + 1;
             let draft = st.session.booking_draft()?;
             draft.loaded = false;
-            draft.today = station_day(Utc::now());
+            draft.today = station_day(st.station.config.clock.now());
             Some((draft.service.clone(), days))
         });
         let Some((service, days)) = asked else {
@@ -456,7 +459,7 @@ impl Controller {
         };
         self.work(
             false,
-            move |k| k.booking_slots(&service, days, Utc::now()),
+            move |k| k.booking_slots(&service, days, k.now()),
             |c, result| {
                 c.update(|st| {
                     let slots = match result {
@@ -553,7 +556,7 @@ impl Controller {
         self.work(
             true,
             move |k| {
-                let booked = k.book(&service, &slot, &phone, language, "resident", Utc::now())?;
+                let booked = k.book(&service, &slot, &phone, language, "resident", k.now())?;
                 booking_info(k, booked.booking)
             },
             |c, result| c.show_booked(result),
@@ -648,7 +651,7 @@ impl Controller {
         };
         self.work(
             true,
-            move |k| k.check_in(&code, Utc::now()),
+            move |k| k.check_in(&code, k.now()),
             |c, result| match result {
                 Ok(view) => c.show_ticket(Ok(view), None),
                 Err(e) => c.booking_refused(&e),
@@ -706,7 +709,7 @@ impl Controller {
         };
         self.work(
             true,
-            move |k| k.cancel_booking(&code, "resident", Utc::now()),
+            move |k| k.cancel_booking(&code, "resident", k.now()),
             |c, result| match result {
                 Ok(booking) => c.update(|st| {
                     st.session.busy = false;

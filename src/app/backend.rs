@@ -141,7 +141,7 @@ impl Backend {
             .build()
             .map_err(|e| KioskError::Workers(e.to_string()))?;
         // The database is checked before anything else opens it (a damaged one is moved aside).
-        let (first, moved) = Kiosk::open_at_start(config.clone(), chrono::Utc::now())?;
+        let (first, moved) = Kiosk::open_at_start(config.clone(), config.clock.now())?;
         if let Some(m) = moved {
             tracing::error!(
                 problem = %m.problem,
@@ -335,11 +335,7 @@ impl Backend {
         self.with_printer(|kiosk, printer, profile, report| {
             let pass = kiosk.paper_refilled(printer, profile)?;
             pass.outcomes.iter().for_each(report);
-            kiosk.audit(
-                "paper-refilled",
-                "a new roll was put in",
-                chrono::Utc::now(),
-            )
+            kiosk.audit("paper-refilled", "a new roll was put in", kiosk.now())
         })
     }
 
@@ -354,7 +350,8 @@ impl Backend {
                 Ok(()) => "printed".to_owned(),
                 Err(why) => format!("not printed: {why}"),
             };
-            kiosk.audit("printer-test", &detail, chrono::Utc::now())?;
+            let now = kiosk.now();
+            kiosk.audit("printer-test", &detail, now)?;
             Ok(outcome)
         })
     }

@@ -1486,7 +1486,7 @@ impl Controller {
         }
         self.work(
             true,
-            |k| k.call_staff(chrono::Utc::now()),
+            |k| k.call_staff(k.now()),
             |c, result| {
                 c.update(|st| match result {
                     Ok(_) => st.session.staff_called = true,

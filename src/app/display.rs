@@ -146,7 +146,7 @@ pub fn run(config: Arc<KioskConfig>, sound: bool) -> anyhow::Result<()> {
                         .ok();
                 }
                 if let Some(k) = &kiosk {
-                    let now = Utc::now();
+                    let now = k.now();
                     match read_board(k, &reader_config, now) {
                         Ok(board) => {
                             complained = false;

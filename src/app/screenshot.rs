@@ -28,6 +28,8 @@ use handwriting::{ModelError, Recognizer};
 use ime::{Dictionary, DictionaryError};
 use protocol::{CaseProgress, CaseState, TimelineEntry};
 use slip::status::PrinterState;
+use station::chance::Chance;
+use station::clock::Clock;
 use station::config::KioskConfig;
 use station::kiosk::{station_offset, DrainReport, Kiosk, KioskError, Progress, Tracked};
 
@@ -284,6 +286,10 @@ pub fn with_screen(
     let scratch = Scratch::new()?;
     let mut config = (*config).clone();
     config.data_dir = scratch.0.clone();
+    config.clock = Clock::fixed(the_morning()?);
+    // The same codes (and QR codes) every time, so a screen can be compared with its
+    // reference image.
+    config.chance = Chance::seeded(20_260_602);
     let config = Arc::new(config);
 
     let app = AppWindow::new().context("cannot create the kiosk window")?;
@@ -303,6 +309,18 @@ pub fn with_screen(
     let result = look(&app);
     app.hide().ok();
     result
+}
+
+/// The moment every screenshot shows: Tuesday 2 June 2026, 10:00 at the station, a working
+/// morning whatever the hour the picture is made (at the station's midnight yesterday's queue
+/// and today's would otherwise meet), and the same picture every time.
+pub fn the_morning() -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    use chrono::TimeZone;
+    chrono::Local
+        .with_ymd_and_hms(2026, 6, 2, 10, 0, 0)
+        .single()
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok_or_else(|| anyhow!("10:00 on 2 June 2026 is not one moment in this time zone"))
 }
 
 /// Renders `shot` into a PNG file.
@@ -493,7 +511,7 @@ const STAFF_PIN: &str = "240517";
 /// legal lane (enough for a wait range). Everything through the kiosk's own functions.
 fn busy_morning(config: &Arc<KioskConfig>, history: bool) -> anyhow::Result<()> {
     let mut k = Kiosk::open(config.clone())?;
-    let now = chrono::Utc::now();
+    let now = config.clock.now();
     let minute = chrono::Duration::minutes(1);
     if history {
         let start = now - chrono::Duration::days(1);
@@ -525,7 +543,7 @@ fn busy_morning(config: &Arc<KioskConfig>, history: bool) -> anyhow::Result<()> 
 /// whatever the time of day now.
 fn bookings_today(config: &Arc<KioskConfig>) -> anyhow::Result<()> {
     let mut k = Kiosk::open(config.clone())?;
-    let now = chrono::Utc::now();
+    let now = config.clock.now();
     let offset = station_offset(now);
     let midnight = now
         .with_timezone(&offset)
@@ -555,7 +573,7 @@ fn bookings_today(config: &Arc<KioskConfig>) -> anyhow::Result<()> {
 /// A booking a few days ahead, for a scan of its slip; returns its code.
 fn booking_ahead(config: &Arc<KioskConfig>) -> anyhow::Result<String> {
     let mut k = Kiosk::open(config.clone())?;
-    let now = chrono::Utc::now();
+    let now = config.clock.now();
     let slot = k
         .booking_slots("legal", 8, now)?
         .into_iter()
@@ -574,7 +592,7 @@ fn booking_ahead(config: &Arc<KioskConfig>) -> anyhow::Result<String> {
 
 /// Signs into staff mode as staff would: five taps on the station's name, the PIN on the pad.
 fn sign_in(c: &Controller, config: &Arc<KioskConfig>) -> anyhow::Result<()> {
-    Kiosk::open(config.clone())?.set_pin(STAFF_PIN, chrono::Utc::now())?;
+    Kiosk::open(config.clone())?.set_pin(STAFF_PIN, config.clock.now())?;
     for _ in 0..5 {
         c.staff_tap();
     }
@@ -611,7 +629,7 @@ fn tour_appointments(
                 false,
                 None,
                 Language::Zh,
-                chrono::Utc::now() - chrono::Duration::minutes(5),
+                config.clock.now() - chrono::Duration::minutes(5),
             )?;
             c.event(BackendEvent::Printer(PrinterState::Ready));
             c.open_take_number();
@@ -627,7 +645,7 @@ fn tour_appointments(
         S::BookSlots | S::BookPhone | S::BookConfirm | S::BookDone => {
             // Someone was quicker for one slot: it shows full.
             let mut k = Kiosk::open(config.clone())?;
-            let now = chrono::Utc::now();
+            let now = config.clock.now();
             let free: Vec<_> = k
                 .booking_slots("legal", 8, now)?
                 .into_iter()
@@ -674,7 +692,7 @@ fn tour_appointments(
             }
         }
         S::StaffPin => {
-            Kiosk::open(config.clone())?.set_pin(STAFF_PIN, chrono::Utc::now())?;
+            Kiosk::open(config.clone())?.set_pin(STAFF_PIN, config.clock.now())?;
             for _ in 0..5 {
                 c.staff_tap();
             }
@@ -683,7 +701,7 @@ fn tour_appointments(
             }
         }
         S::StaffLocked => {
-            Kiosk::open(config.clone())?.set_pin(STAFF_PIN, chrono::Utc::now())?;
+            Kiosk::open(config.clone())?.set_pin(STAFF_PIN, config.clock.now())?;
             for _ in 0..5 {
                 c.staff_tap();
             }
@@ -734,8 +752,10 @@ fn tour_appointments(
         }
         S::StaffNotice => {
             // As `Kiosk::open_at_start` leaves it after moving a damaged database aside.
-            let now = chrono::Utc::now();
-            let moved = config.data_dir.join(format!(
+            let now = config.clock.now();
+            // Named where a station keeps its database (the package's state directory), not
+            // the screenshot's scratch directory, so the picture is the same every time.
+            let moved = Path::new("/var/lib/grievance-kiosk").join(format!(
                 "{}.damaged-{}",
                 station::store::DB_FILE,
                 now.format("%Y%m%dT%H%M%SZ")
@@ -766,8 +786,11 @@ fn sample_token() -> TrackingToken {
 
 /// A wage case three days into its handling, as upstream reports it; `offline`: as last seen
 /// two hours ago, upstream unreachable now.
-fn sample_tracked(language: Language, offline: bool) -> Tracked {
-    let now = chrono::Utc::now();
+fn sample_tracked(
+    language: Language,
+    offline: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Tracked {
     let day = chrono::Duration::days(1);
     let zh = language.is_chinese();
     let department = if zh {
@@ -870,8 +893,13 @@ impl AtOnce {
                 | S::StaffNotice
         );
         let own_dictionary = config.ime.dictionary.is_some();
-        let tracked = matches!(shot.screen, S::TrackResult | S::TrackResultOffline)
-            .then(|| sample_tracked(shot.language, shot.screen == S::TrackResultOffline));
+        let tracked = matches!(shot.screen, S::TrackResult | S::TrackResultOffline).then(|| {
+            sample_tracked(
+                shot.language,
+                shot.screen == S::TrackResultOffline,
+                config.clock.now(),
+            )
+        });
         Ok(AtOnce {
             kiosk: RefCell::new(Kiosk::open(config.clone())?),
             dictionary: (pinyin || (console && own_dictionary))

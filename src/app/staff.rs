@@ -221,7 +221,7 @@ impl Controller {
         // Locked already: say so before anyone types.
         self.work(
             false,
-            |k| k.staff_locked_until(Utc::now()),
+            |k| k.staff_locked_until(k.now()),
             |c, result| {
                 c.update(|st| {
                     if let (Ok(Some(until)), Some(pad)) = (result, st.session.pin_pad()) {
@@ -274,7 +274,7 @@ impl Controller {
         };
         self.work(
             false,
-            move |k| k.check_pin(&pin, Utc::now()),
+            move |k| k.check_pin(&pin, k.now()),
             |c, result| {
                 let signed_in = c.update(|st| {
                     st.session.busy = false;
@@ -312,7 +312,10 @@ impl Controller {
         };
         self.work(
             false,
-            move |k| StaffView::ask(k, counter, &config.printer_profile(), Utc::now()),
+            move |k| {
+                let now = k.now();
+                StaffView::ask(k, counter, &config.printer_profile(), now)
+            },
             move |c, result| {
                 c.update(|st| match result {
                     Ok(view) => {
@@ -333,7 +336,7 @@ impl Controller {
     pub(super) fn staff_signed_out(&self) {
         self.work(
             false,
-            |k| k.audit("sign-out", "staff mode left", Utc::now()),
+            |k| k.audit("sign-out", "staff mode left", k.now()),
             |_, result| {
                 if let Err(e) = result {
                     tracing::error!(error = %e, "staff audit: not recorded");
@@ -398,7 +401,10 @@ impl Controller {
         };
         self.work(
             true,
-            move |k| job(k, counter, Utc::now()),
+            move |k| {
+                let now = k.now();
+                job(k, counter, now)
+            },
             |c, result| {
                 c.update(|st| {
                     st.session.busy = false;

@@ -29,7 +29,7 @@ use domain::{
 use protocol::CaseState;
 use slip::status::PrinterState;
 use station::config::KioskConfig;
-use station::kiosk::{station_offset, Progress};
+use station::kiosk::{station_day, station_offset, Progress};
 
 /// Elderly mode's scale of text and touch targets (the brief asks for at least 1.3×).
 pub const ELDERLY_SCALE: f32 = 1.35;
@@ -746,12 +746,14 @@ fn colour_of(config: &KioskConfig, service: &str) -> i32 {
         .unwrap_or(0) as i32
 }
 
-fn when_words(start: DateTime<Utc>, end: DateTime<Utc>, lang: Language) -> String {
+fn when_words(
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    today: NaiveDate,
+    lang: Language,
+) -> String {
     let offset = station_offset(start);
     let (from, to) = (start.with_timezone(&offset), end.with_timezone(&offset));
-    let today = Utc::now()
-        .with_timezone(&station_offset(Utc::now()))
-        .date_naive();
     let date = from.date_naive();
     let day = day_words(date, today, lang);
     let day = if (date - today).num_days() <= 1 && (date - today).num_days() >= 0 {
@@ -770,10 +772,7 @@ fn when_words(start: DateTime<Utc>, end: DateTime<Utc>, lang: Language) -> Strin
 }
 
 /// A station time: "09:30" today, else with its date.
-fn station_time_words(at: NaiveDateTime, lang: Language) -> String {
-    let today = Utc::now()
-        .with_timezone(&station_offset(Utc::now()))
-        .date_naive();
+fn station_time_words(at: NaiveDateTime, today: NaiveDate, lang: Language) -> String {
     if at.date() == today {
         at.format("%H:%M").to_string()
     } else {
@@ -912,6 +911,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
     let lang = state.session.language;
     let config: &KioskConfig = &state.station.config;
     let catalogue = &config.catalogue;
+    let today = station_day(config.clock.now());
     let (bookable, draft) = match &state.session.flow {
         Flow::Book(book) => (book.bookable.as_slice(), book.draft.as_ref()),
         _ => (&[][..], None),
@@ -988,7 +988,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
             update(api.get_book_slots(), slots, |m| api.set_book_slots(m));
             let chosen = draft.chosen();
             api.set_book_when(s(&chosen
-                .map(|v| when_words(v.slot.start, v.slot.end, lang))
+                .map(|v| when_words(v.slot.start, v.slot.end, today, lang))
                 .unwrap_or_default()));
             api.set_book_who(s(&chosen
                 .map(|v| who_words(service, Some(v.slot.role), Some(&v.provider_name), lang))
@@ -1027,7 +1027,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
                 .map(|c| c.grouped())
                 .unwrap_or_default()));
             api.set_booking_qr(qr.clone());
-            api.set_booking_when(s(&when_words(b.start, b.end, lang)));
+            api.set_booking_when(s(&when_words(b.start, b.end, today, lang)));
             api.set_booking_who(s(&who_words(
                 service,
                 info.provider.as_ref().map(|p: &Provider| p.role),
@@ -1049,7 +1049,7 @@ fn render_booking(api: &Api<'_>, state: &State) {
     api.set_booking_note(scanned.map_or(BookingNote::None, |b| b.note));
     api.set_booking_note_time(s(&scanned
         .and_then(|b| b.note_time)
-        .map(|t| station_time_words(t, lang))
+        .map(|t| station_time_words(t, today, lang))
         .unwrap_or_default()));
     api.set_booking_asking_cancel(scanned.is_some_and(|b| b.asking_cancel));
     api.set_booking_service(s(&booking_service));
@@ -1070,6 +1070,7 @@ fn printer_shown(state: Option<PrinterState>) -> PrinterShown {
 fn render_staff(api: &Api<'_>, state: &State) {
     let lang = state.session.language;
     let config = &state.station.config;
+    let today = station_day(config.clock.now());
     let catalogue = &config.catalogue;
     let (pad, console) = match &state.session.flow {
         Flow::Staff(Staff::Pin(pad)) => (Some(pad), None),
@@ -1083,7 +1084,7 @@ fn render_staff(api: &Api<'_>, state: &State) {
         .and_then(|p| p.locked_until)
         .map(|t| {
             let local = t.with_timezone(&station_offset(t)).naive_local();
-            station_time_words(local, lang)
+            station_time_words(local, today, lang)
         })
         .unwrap_or_default()));
     let closed = Console::default();

@@ -531,8 +531,7 @@ fn display_cmd(config: Arc<KioskConfig>, args: DisplayArgs) -> anyhow::Result<()
     };
     screenshot::install_headless();
     let kiosk = Kiosk::open(config.clone())?;
-    let (w, h, rgba) =
-        crate::app::display::render(&config, &kiosk, (1920, 1080), chrono::Utc::now())?;
+    let (w, h, rgba) = crate::app::display::render(&config, &kiosk, (1920, 1080), kiosk.now())?;
     screenshot::write_png(&out, w, h, &rgba)?;
     println!("{}", out.display());
     Ok(())
@@ -635,7 +634,7 @@ fn outbox_cmd(config: Arc<KioskConfig>, cmd: OutboxCommand) -> anyhow::Result<()
 fn print_outbox(kiosk: &Kiosk, json: bool, flushed: Option<&DrainReport>) -> anyhow::Result<()> {
     let counts = kiosk.outbox_counts()?;
     let next_due = kiosk.outbox_next_due()?;
-    let now = chrono::Utc::now();
+    let now = kiosk.now();
     let oldest_s = counts
         .oldest_pending
         .map(|t| (now - t).num_seconds().max(0));
@@ -1280,7 +1279,9 @@ fn shot_file(dir: &Path, screen: ScreenName, args: &ScreenshotArgs) -> PathBuf {
 
 fn erase_expired_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()> {
     let days = config.privacy.retention_days;
-    let erased = Kiosk::open(config)?.erase_expired(chrono::Utc::now())?;
+    let mut kiosk = Kiosk::open(config)?;
+    let now = kiosk.now();
+    let erased = kiosk.erase_expired(now)?;
     if json {
         output::print(&output::Erasure {
             bookings: erased.bookings,
@@ -1297,7 +1298,8 @@ fn erase_expired_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()>
 }
 
 fn backup_cmd(config: Arc<KioskConfig>, json: bool) -> anyhow::Result<()> {
-    let report = Kiosk::open(config)?.backup(chrono::Utc::now())?;
+    let kiosk = Kiosk::open(config)?;
+    let report = kiosk.backup(kiosk.now())?;
     if json {
         output::print(&output::BackupDone {
             kept: report.kept,

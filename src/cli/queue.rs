@@ -276,7 +276,7 @@ fn push_state(config: &KioskConfig, kiosk: &mut Kiosk) {
 
 pub(crate) fn booking(config: Arc<KioskConfig>, cmd: BookingCommand) -> anyhow::Result<()> {
     let mut kiosk = Kiosk::open(config.clone())?;
-    let now = Utc::now();
+    let now = kiosk.now();
     let changes = !matches!(
         cmd,
         BookingCommand::Slots { .. } | BookingCommand::List { .. }
@@ -405,7 +405,7 @@ pub(crate) fn queue(config: Arc<KioskConfig>, cmd: QueueCommand) -> anyhow::Resu
 }
 
 fn queue_run(config: &KioskConfig, kiosk: &mut Kiosk, cmd: QueueCommand) -> anyhow::Result<()> {
-    let now = Utc::now();
+    let now = kiosk.now();
     let view = match cmd {
         QueueCommand::Take {
             service,
@@ -509,7 +509,7 @@ fn queue_run(config: &KioskConfig, kiosk: &mut Kiosk, cmd: QueueCommand) -> anyh
 
 pub(crate) fn staff(config: Arc<KioskConfig>, cmd: StaffCommand) -> anyhow::Result<()> {
     let mut kiosk = Kiosk::open(config.clone())?;
-    let now = Utc::now();
+    let now = kiosk.now();
     match cmd {
         StaffCommand::SetPin { json } => {
             let mut line = String::new();

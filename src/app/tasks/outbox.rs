@@ -102,7 +102,7 @@ impl Outbox {
     /// How long until the next retry (of the outbox or the station's state), at most
     /// [`IDLE_ROUND`].
     fn until_due(&self) -> Duration {
-        let now = chrono::Utc::now();
+        let now = self.kiosk.now();
         let station_due = self.kiosk.station_sync_due().ok().flatten();
         [self.kiosk.outbox_next_due().ok().flatten(), station_due]
             .into_iter()

@@ -13,6 +13,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::chance::Chance;
+use crate::clock::Clock;
+
 use domain::queue::QueueRules;
 use domain::roster::{BookingRules, Provider, Roster};
 use domain::spoken::SpokenLanguage;
@@ -46,6 +49,12 @@ pub struct KioskConfig {
     /// at run time: see `kiosk::Kiosk::roster`).
     pub roster: Roster,
     pub catalogue: Catalogue,
+    /// The time every operation reads: the system clock, unless a screenshot or a test sets
+    /// one of its own (never a file or a variable).
+    pub clock: Clock,
+    /// Where tracking codes come from: the system's random source, unless a screenshot sets
+    /// a seed (never a file or a variable).
+    pub chance: Chance,
     /// Where this configuration came from, for `doctor` and error messages.
     pub(crate) source: ConfigSource,
 }
@@ -548,6 +557,8 @@ impl KioskConfig {
                 providers: c.providers,
             },
             catalogue: Catalogue::builtin(),
+            clock: Clock::system(),
+            chance: Chance::System,
             source: ConfigSource::BuiltIn,
         }
     }

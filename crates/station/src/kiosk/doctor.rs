@@ -56,7 +56,7 @@ fn check_staff(config: &Arc<KioskConfig>) -> Check {
             }
         }
     };
-    let now = chrono::Utc::now();
+    let now = kiosk.now();
     let auth = kiosk.store.staff_auth();
     let roster = kiosk.roster();
     let from_hub = matches!(kiosk.store.upstream_roster(), Ok(Some(_)));
@@ -153,7 +153,7 @@ fn check_upstream(config: &KioskConfig) -> Check {
         .map(|c| {
             let oldest = c
                 .oldest_pending
-                .map(|t| (chrono::Utc::now() - t).num_minutes().max(0));
+                .map(|t| (config.clock.now() - t).num_minutes().max(0));
             (c.pending, c.failed, oldest, c.last_error)
         });
     let Some(url) = &config.upstream.url else {

@@ -142,7 +142,7 @@ impl Kiosk {
         upstream: &Upstream,
         everything: bool,
     ) -> Result<DrainReport, KioskError> {
-        let now = Utc::now();
+        let now = self.now();
         if everything {
             self.store.outbox_retry_failed(now)?;
             self.store.outbox_all_due(now)?;
@@ -156,7 +156,7 @@ impl Kiosk {
             match upstream.submit(&submission, &self.config).await {
                 Ok(reference) => {
                     self.store
-                        .outbox_delivered(entry.id, &reference, Utc::now())?;
+                        .outbox_delivered(entry.id, &reference, self.now())?;
                     report.delivered.push(submission.token);
                 }
                 // An upstream's error may echo the case (a debug page with the request in
@@ -169,7 +169,7 @@ impl Kiosk {
                 }
                 Err(DeliveryError::Transient(why)) => {
                     let why = stored.case.redact(&why);
-                    let next = Utc::now()
+                    let next = self.now()
                         + chrono::Duration::from_std(backoff(entry.attempts, random_unit()))
                             .unwrap_or_default()
                         + chrono::Duration::milliseconds(1);
@@ -226,7 +226,7 @@ impl Kiosk {
         printer: Option<PrinterState>,
         profile: &slip::profile::PrinterProfile,
     ) -> Result<protocol::Heartbeat, KioskError> {
-        let now = Utc::now();
+        let now = self.now();
         let outbox = self.store.outbox_counts()?;
         let paper = self.paper_estimate(profile)?;
         Ok(protocol::Heartbeat {
@@ -345,7 +345,7 @@ impl Kiosk {
         upstream: &Upstream,
         force: bool,
     ) -> Result<bool, KioskError> {
-        let now = Utc::now();
+        let now = self.now();
         let sync = self.store.sync_state()?;
         let due = sync.next_try_at.is_none_or(|t| t <= now);
         if !force && (sync.generation <= sync.sent || !due) {
@@ -391,7 +391,7 @@ impl Kiosk {
                 }
                 let json =
                     serde_json::to_string(&doc).map_err(|e| KioskError::Upstream(e.to_string()))?;
-                self.store.set_upstream_roster(&json, Utc::now())?;
+                self.store.set_upstream_roster(&json, self.now())?;
                 Ok(true)
             }
             Ok(None) => {
@@ -448,7 +448,7 @@ impl Kiosk {
             Ok(Some(progress)) => {
                 if let Ok(json) = serde_json::to_string(&progress) {
                     self.store
-                        .save_progress(&case.id.to_string(), &json, Utc::now())?;
+                        .save_progress(&case.id.to_string(), &json, self.now())?;
                 }
                 Ok(Progress::Live(progress))
             }

@@ -15,7 +15,6 @@ pub(crate) mod upkeep;
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use uuid::Uuid;
 
 use crate::config::KioskConfig;
@@ -88,6 +87,21 @@ impl Kiosk {
     pub fn open(config: Arc<KioskConfig>) -> Result<Kiosk, KioskError> {
         let store = Store::open(&config.data_dir)?;
         Ok(Kiosk { config, store })
+    }
+
+    /// Now, by the configuration's clock (the system's in service): every operation that
+    /// does not take its time from the caller reads this one.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.config.clock.now()
+    }
+
+    /// A new tracking code from the configuration's source (the system's random source in
+    /// service).
+    fn fresh_token(&self) -> Result<TrackingToken, KioskError> {
+        self.config
+            .chance
+            .token()
+            .map_err(|e| KioskError::Random(e.to_string()))
     }
 
     /// Opens the kiosk the way it starts up: the database is checked first, and a damaged one
@@ -199,8 +213,8 @@ impl Kiosk {
         loop {
             let identity = NewCaseIdentity {
                 id: Uuid::now_v7(),
-                token: new_token()?,
-                created_at: Utc::now(),
+                token: self.fresh_token()?,
+                created_at: self.now(),
                 station_id: self.config.station.id.clone(),
             };
             let case = Case::from_draft(draft, &rules, identity)?;
@@ -257,7 +271,7 @@ pub fn configured_printer(config: &KioskConfig) -> Box<dyn PrinterLink> {
 
 /// A new random tracking token from the operating system's random source.
 pub fn new_token() -> Result<TrackingToken, KioskError> {
-    let mut bytes = [0u8; domain::token::RANDOM_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| KioskError::Random(e.to_string()))?;
-    Ok(TrackingToken::from_random(bytes))
+    crate::chance::Chance::System
+        .token()
+        .map_err(|e| KioskError::Random(e.to_string()))
 }

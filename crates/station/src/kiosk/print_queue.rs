@@ -125,7 +125,7 @@ impl Kiosk {
         profile: &PrinterProfile,
         on_change: impl FnMut(&PrintOutcome),
     ) -> Result<PrintPass, KioskError> {
-        let now = Utc::now();
+        let now = self.now();
         self.store.reprint_job(job, now)?;
         self.audit("reprint", &format!("the slip of print job {job}"), now)?;
         self.print_pending(printer, profile, on_change)
@@ -156,7 +156,7 @@ impl Kiosk {
                 }
                 break;
             }
-            let now = Utc::now();
+            let now = self.now();
             if is_stale(&job, now, stale_after) {
                 let reason = format!(
                     "not printed: it waited {} min for the printer and its resident has gone; staff can reprint",
@@ -229,7 +229,7 @@ impl Kiosk {
         reason: Option<String>,
     ) -> Result<PrintOutcome, KioskError> {
         self.store
-            .set_print_job_state(job.id, state, reason.as_deref(), Utc::now())?;
+            .set_print_job_state(job.id, state, reason.as_deref(), self.now())?;
         Ok(PrintOutcome {
             job_id: job.id,
             token: token.clone(),
@@ -271,7 +271,7 @@ impl Kiosk {
         let content = if let Some(ticket_id) = job.ticket_id {
             let t = self.store.ticket_by_id(ticket_id)?.ok_or_else(missing)?;
             let language = domain::Language::parse(&t.language).unwrap_or_default();
-            let view = self.ticket_view(t, Utc::now())?;
+            let view = self.ticket_view(t, self.now())?;
             super::ticket_slip_content(
                 &view.ticket,
                 case.as_ref(),
@@ -303,7 +303,7 @@ impl Kiosk {
     ) -> Result<PrintPass, KioskError> {
         let stored = self.find_case(code)?;
         self.store
-            .add_print_job(&stored.case.id.to_string(), Utc::now())?;
+            .add_print_job(&stored.case.id.to_string(), self.now())?;
         self.print_pending(printer, profile, |_| {})
     }
 
@@ -314,7 +314,7 @@ impl Kiosk {
         printer: &mut dyn PrinterLink,
         profile: &PrinterProfile,
     ) -> Result<PrintPass, KioskError> {
-        self.store.paper_refilled(Utc::now())?;
+        self.store.paper_refilled(self.now())?;
         self.print_pending(printer, profile, |_| {})
     }
 

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Duration, FixedOffset, Local, NaiveDate, Offset, Utc};
 use uuid::Uuid;
 
-use super::{new_token, Kiosk, KioskError};
+use super::{Kiosk, KioskError};
 use crate::store::{
     BookingConflict, NewBooking, NewTicket, QueueCall, StoreError, StoredBooking, StoredTicket,
 };
@@ -255,7 +255,7 @@ impl Kiosk {
             .map_err(QueueError::from)?;
         let mut attempts = 0;
         loop {
-            let token = new_token()?;
+            let token = self.fresh_token()?;
             let id = Uuid::now_v7().to_string();
             let new = NewBooking {
                 id: &id,
@@ -403,7 +403,7 @@ impl Kiosk {
     ) -> Result<Option<StoredTicket>, KioskError> {
         let mut attempts = 0;
         loop {
-            let token = new_token()?;
+            let token = self.fresh_token()?;
             let new = NewTicket {
                 token: token.as_str(),
                 day: station_day(now),

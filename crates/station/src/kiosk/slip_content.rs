@@ -63,7 +63,7 @@ pub fn sample_slip_content(config: &KioskConfig, language: Language) -> SlipCont
         ),
         None => (String::new(), String::new()),
     };
-    build(config, language, line, steps, &token, Utc::now())
+    build(config, language, line, steps, &token, config.clock.now())
 }
 
 /// "投诉建议 · 噪音"; for a discreet service only its lane ("D 队"), so that a slip left on a

@@ -974,7 +974,7 @@ fn main() {
     tracking.sort_by_key(|r| r.median);
     writeln!(
         md,
-        "| hub tracking page, {TRACKING_CLIENTS} concurrent clients on loopback | p99 ≤ 5 ms | median {}, p99 {} (the runs' p99 {} to {}), {:.0} requests/s | {TRACKING_RUNS} runs of {TRACKING_CLIENTS} clients × {TRACKING_REQUESTS} `GET /T/<TOKEN>`, closed loop, load generator in the same process on the same 2 cores; `tracking_limit` raised so it never bites; see below |",
+        "| hub tracking page, {TRACKING_CLIENTS} concurrent clients on loopback | p99 ≤ 5 ms | median {}, p99 {} (the runs' p99 {} to {}), {:.0} requests/s | {TRACKING_RUNS} runs of {TRACKING_CLIENTS} clients × {TRACKING_REQUESTS} `GET /T/<TOKEN>`, closed loop, load generator in the same process on the same {cores} cores; `tracking_limit` raised so it never bites; see below |",
         ms(tracking[tracking.len() / 2].median),
         ms(p99s[p99s.len() / 2]),
         ms(p99s[0]),
@@ -1056,10 +1056,10 @@ fn main() {
          share one rate-limit bucket: the bench's `HubConfig` sets `tracking_limit` to \
          `RateLimit {{ per_minute: u32::MAX, burst: u32::MAX }}`, which never bites (the default, \
          30 a minute with a burst of 10, would answer 429 almost at once). The load generator \
-         runs in the same process on the same 2 cores as the hub and takes a good part of the \
+         runs in the same process on the same {cores} cores as the hub and takes a good part of the \
          CPU; with {TRACKING_CLIENTS} requests always in flight the mean latency is \
          {TRACKING_CLIENTS} / throughput (Little's law: {} at {:.0} requests/s), so on this \
-         machine the figure measures queueing for 2 cores more than the page itself; the \
+         machine the figure measures queueing for {cores} cores more than the page itself; the \
          one-client row gives the page's own time.\n",
         thousands(DRAIN_CASES),
         filing.as_secs_f64(),

@@ -26,6 +26,27 @@ pub fn config_in(dir: &Path) -> Arc<KioskConfig> {
     Arc::new(config)
 }
 
+/// A working morning: Tuesday 2 June 2026, 10:00 in the local time zone (the station's).
+pub fn morning() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Local
+        .with_ymd_and_hms(2026, 6, 2, 10, 0, 0)
+        .single()
+        .expect("10:00 is one moment")
+        .with_timezone(&chrono::Utc)
+}
+
+/// The built-in demo station with its data in `dir`, on a clock that starts at [`morning`] and
+/// runs at the real pace: the one clock of a UI scenario, which the kiosk and the test both
+/// read (`config.clock.now()`), so no scenario straddles the station's midnight or meets the
+/// station closed, whenever it runs.
+pub fn config_at_morning(dir: &Path) -> Arc<KioskConfig> {
+    let mut config = KioskConfig::builtin();
+    config.data_dir = dir.to_owned();
+    config.clock = station::clock::Clock::starting_at(morning());
+    Arc::new(config)
+}
+
 /// A kiosk window at portrait size, wired to a real backend (SQLite file, virtual printer).
 pub fn kiosk_window(config: Arc<KioskConfig>) -> (AppWindow, Rc<Controller>) {
     let app = AppWindow::new().expect("the window opens on the testing backend");
@@ -269,5 +290,78 @@ impl HeldPort {
             std::io::Error::last_os_error()
         );
         std::net::TcpListener::from(self.socket)
+    }
+}
+
+/// A disk of a known size for one test: a tmpfs of `size` KiB mounted in a temporary directory
+/// (needs root, as CI has), unmounted when dropped. A full disk here is the kernel's `ENOSPC`;
+/// free space here is what the test chose, whatever the machine's own disk has.
+pub struct SmallDisk {
+    _dir: tempfile::TempDir,
+    mount: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    pub fn new(size_kib: u32) -> SmallDisk {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mount = dir.path().join("disk");
+        std::fs::create_dir(&mount).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o"])
+            .arg(format!("size={size_kib}k,mode=0700"))
+            .arg("tmpfs")
+            .arg(&mount)
+            .output()
+            .expect("mount runs");
+        assert!(
+            out.status.success(),
+            "mounting a {size_kib} KiB tmpfs at {} needs root: {}",
+            mount.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk { _dir: dir, mount }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.mount
+    }
+
+    pub fn filler(&self) -> std::path::PathBuf {
+        self.mount.join("filler")
+    }
+
+    /// Writes a file until the kernel says the disk is full; returns the bytes it took.
+    pub fn fill(&self) -> u64 {
+        use std::io::Write;
+        let mut file = std::fs::File::create(self.filler()).unwrap();
+        let mut written = 0u64;
+        for chunk in [64 * 1024, 512, 1] {
+            let block = vec![0x5a_u8; chunk];
+            loop {
+                match file.write(&block) {
+                    Ok(0) => break,
+                    Ok(n) => written += n as u64,
+                    Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => break,
+                    Err(e) => panic!("filling the disk: {e}"),
+                }
+            }
+        }
+        file.sync_all().unwrap();
+        let err = file.write_all(&[0]).expect_err("the disk is full");
+        assert_eq!(err.raw_os_error(), Some(libc::ENOSPC), "{err}");
+        written
+    }
+
+    pub fn free(&self) {
+        std::fs::remove_file(self.filler()).unwrap();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.mount)
+            .status();
     }
 }

@@ -4,6 +4,7 @@
 //! bytes are checked byte by byte, by the project's own interpreter, and by decoding its QR code
 //! from the rendered PNG.
 
+use crate::common::SmallDisk;
 use crate::exec;
 
 use std::path::{Path, PathBuf};
@@ -22,17 +23,29 @@ const DEFAULT_TRACKING_BASE: &str = "http://127.0.0.1:8787";
 /// A fresh data directory and the binary pointed at it.
 struct Station {
     dir: tempfile::TempDir,
+    /// A disk of its own, for the tests whose answer depends on the free space.
+    disk: Option<SmallDisk>,
 }
 
 impl Station {
     fn new() -> Station {
         Station {
             dir: tempfile::tempdir().expect("a temporary data directory"),
+            disk: None,
+        }
+    }
+
+    /// A station whose data directory is a disk of `mib` MiB of its own: `doctor`'s storage
+    /// check then sees what the test chose, not what this machine's disk has left.
+    fn on_disk_of(mib: u32) -> Station {
+        Station {
+            disk: Some(SmallDisk::new(mib * 1024)),
+            ..Station::new()
         }
     }
 
     fn data_dir(&self) -> &Path {
-        self.dir.path()
+        self.disk.as_ref().map_or(self.dir.path(), |d| d.path())
     }
 
     /// The command with a clean `KIOSK_*` environment, data in this station's directory, run
@@ -777,7 +790,7 @@ fn an_unknown_token_is_not_found() {
 
 #[test]
 fn a_bad_config_file_names_its_line() {
-    let station = Station::new();
+    let station = Station::on_disk_of(2048);
     let config = station.data_dir().join("kiosk.toml");
     std::fs::write(
         &config,
@@ -882,7 +895,7 @@ fn a_nul_byte_typed_at_the_screen_is_stored_without_it() {
 
 #[test]
 fn doctor_checks_config_database_storage_clock_fonts_printer_and_scanner() {
-    let station = Station::new();
+    let station = Station::on_disk_of(2048);
     let out = String::from_utf8(station.ok(&["doctor"])).expect("UTF-8");
     for check in ["config", "database", "fonts", "printer"] {
         let line = out
@@ -897,12 +910,13 @@ fn doctor_checks_config_database_storage_clock_fonts_printer_and_scanner() {
             .unwrap_or_else(|| panic!("no `{check}` line in {out}"))
             .to_owned()
     };
-    // Free space (whatever this machine has) and the backups, the clock, the scanner.
+    // Free space (2 GiB of its own disk) and the backups, the clock, the scanner.
     let storage = line_of(&out, "storage");
     assert!(
-        storage.contains("MB free") && storage.contains("no backup yet"),
+        storage.starts_with("ok") && storage.contains("MB free of 2048 MB"),
         "{storage}"
     );
+    assert!(storage.contains("no backup yet"), "{storage}");
     assert!(line_of(&out, "clock").starts_with("ok"));
     station.ok(&["backup"]);
     let out = String::from_utf8(station.ok(&["doctor"])).unwrap();
@@ -920,11 +934,37 @@ fn doctor_checks_config_database_storage_clock_fonts_printer_and_scanner() {
     );
 }
 
+/// `doctor` judges the free space where the cases are written: on a disk of 400 MiB it warns
+/// that space runs low, on one of 40 MiB it fails (cases will soon not be saved), naming the
+/// directory each time.
+#[test]
+fn doctor_warns_on_a_small_disk_and_fails_on_a_nearly_full_one() {
+    for (mib, verdict, words) in [
+        (400, "warn", "space is running low"),
+        (40, "FAIL", "free some space"),
+    ] {
+        let station = Station::on_disk_of(mib);
+        let out = station.run(&["doctor"]);
+        assert_eq!(out.status.success(), verdict == "warn", "{mib} MiB");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let line = text
+            .lines()
+            .find(|l| l.split_whitespace().nth(1) == Some("storage"))
+            .unwrap_or_else(|| panic!("no `storage` line in {text}"));
+        assert!(
+            line.starts_with(verdict)
+                && line.contains(words)
+                && line.contains(&station.data_dir().display().to_string()),
+            "{mib} MiB: {line}"
+        );
+    }
+}
+
 /// `doctor` loads the writing pad's model as the kiosk would: a damaged one is a warning naming
 /// the file (residents still have pinyin), not a failure.
 #[test]
 fn doctor_names_a_damaged_handwriting_model() {
-    let station = Station::new();
+    let station = Station::on_disk_of(2048);
     let model = station.data_dir().join("damaged.model");
     std::fs::write(&model, b"not a zinnia model").unwrap();
     station.with_config(&format!(
@@ -947,7 +987,7 @@ fn doctor_names_a_damaged_handwriting_model() {
 /// by `doctor` until staff acknowledge it.
 #[test]
 fn staff_call_leaves_one_open_call() {
-    let station = Station::new();
+    let station = Station::on_disk_of(2048);
     let first = station.json(&["staff", "call", "--json"]);
     assert_eq!(first["new"], true, "{first}");
     let again = station.json(&["staff", "call", "--json"]);
@@ -972,7 +1012,7 @@ fn staff_call_leaves_one_open_call() {
 #[test]
 fn doctor_names_the_placeholders_left_in_the_reference_config() {
     use std::os::unix::fs::PermissionsExt;
-    let station = Station::new();
+    let station = Station::on_disk_of(2048);
     let reference = include_str!("../../firmware-config/kiosk.toml");
     let path = station.data_dir().join("kiosk.toml");
     station.with_config(reference);
@@ -1291,7 +1331,7 @@ fn queue_take_call_recall_and_done_from_the_command_line() {
 #[test]
 fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
     use std::io::Write as _;
-    let station = Station::new();
+    let station = Station::on_disk_of(2048);
     let set = |pin: &str| {
         let mut child = station
             .command(&["staff", "set-pin"])
@@ -1365,7 +1405,7 @@ fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
 
 #[test]
 fn ime_suggest_puts_nihao_first_and_refuses_a_damaged_dictionary() {
-    let station = Station::new();
+    let station = Station::on_disk_of(2048);
     let out = station.json(&["ime", "suggest", "nihao", "--json"]);
     let candidates = out["candidates"]
         .as_array()
@@ -1456,7 +1496,7 @@ fn erase_expired_and_backup_report_what_they_did() {
 /// zone the system does not know is refused at start, by name.
 #[test]
 fn times_are_the_station_s_whatever_the_board_s_clock_says() {
-    let station = Station::new();
+    let station = Station::on_disk_of(2048);
     let before = chrono::Utc::now();
     let token = {
         let mut command = station.command(&[

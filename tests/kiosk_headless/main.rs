@@ -17,6 +17,7 @@ mod cli;
 mod cli_printer;
 mod e2e_loop;
 mod emulator;
+mod full_disk;
 mod handwrite_cli;
 mod ime_accuracy;
 mod kill_loop;

@@ -4,12 +4,14 @@
 //! in front of it (it answers 500, garbage, late or never, or forwards a case and withholds the
 //! hub's answer). Whatever happens, a case filed is kept, waits, and reaches the hub exactly once.
 
+use crate::common::HeldPort;
 use crate::exec;
 
 use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,7 @@ use chrono::{DateTime, Utc};
 use domain::RiskLevel;
 use hub::{self, HubConfig, RunningHub};
 use serde_json::Value;
+use station::clock::Clock;
 use station::config::{KioskConfig, UpstreamKind};
 use station::kiosk::{Filed, Kiosk};
 use station::test_support::noise_complaint;
@@ -344,17 +347,28 @@ fn reason(status: u16) -> &'static str {
 async fn a_hub_that_is_down_makes_cases_wait_and_they_arrive_once_when_it_is_back() {
     let kiosk_dir = TempDir::new().unwrap();
     let hub_dir = TempDir::new().unwrap();
-    let mut kiosk = kiosk_in(kiosk_dir.path());
-    // A port nobody listens on (for now).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port();
+    // The kiosk's clock: it stands still unless the test moves it on (instead of waiting for
+    // the next try).
+    let ahead = Arc::new(AtomicI64::new(0));
+    let config = {
+        let (ahead, start) = (ahead.clone(), Utc::now());
+        let mut config = KioskConfig::builtin();
+        config.data_dir = kiosk_dir.path().to_owned();
+        config.clock = Clock::from_fn(move || {
+            start + chrono::Duration::milliseconds(ahead.load(Ordering::SeqCst))
+        });
+        Arc::new(config)
+    };
+    let mut kiosk = Kiosk::open(config.clone()).unwrap();
+    // A port held by the test and not listened on (for now): connections to it are refused,
+    // and nobody else can take it before the hub does.
+    let held = HeldPort::new();
+    let port = held.port;
     let upstream = native(&format!("http://127.0.0.1:{port}"), TOKEN);
 
     let first = file(&mut kiosk, "楼上装修噪音，每天到晚上十一点");
     let second = file(&mut kiosk, "隔壁狗叫一整夜");
-    let before = Utc::now();
+    let before = kiosk.now();
     let report = kiosk.drain_outbox(&upstream, false).await.unwrap();
     assert!(report.delivered.is_empty(), "{report:?}");
     assert_eq!((report.retried, report.failed), (1, 0), "{report:?}");
@@ -392,7 +406,7 @@ async fn a_hub_that_is_down_makes_cases_wait_and_they_arrive_once_when_it_is_bac
 
     // The next try's time is in the database: a restarted kiosk keeps it.
     drop(kiosk);
-    let mut kiosk = kiosk_in(kiosk_dir.path());
+    let mut kiosk = Kiosk::open(config.clone()).unwrap();
     assert_eq!(
         outbox_row(&kiosk, &first).next_attempt_at,
         row.next_attempt_at
@@ -400,15 +414,13 @@ async fn a_hub_that_is_down_makes_cases_wait_and_they_arrive_once_when_it_is_bac
     assert_eq!(outbox_row(&kiosk, &first).attempts, 1);
 
     // The hub comes up on the same port; the kiosk tries again when the stored time comes.
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("the same port again");
+    let listener = held.listen();
+    listener.set_nonblocking(true).unwrap();
+    let listener = TcpListener::from_std(listener).expect("the held port, listening");
     let hub = start_hub(hub_dir.path(), listener).await;
     assert_eq!(hub.local_addr().port(), port);
-    let wait = (row.next_attempt_at - Utc::now())
-        .to_std()
-        .unwrap_or_default();
-    tokio::time::sleep(wait + Duration::from_millis(5)).await;
+    let wait = row.next_attempt_at - kiosk.now() + chrono::Duration::milliseconds(1);
+    ahead.fetch_add(wait.num_milliseconds().max(0), Ordering::SeqCst);
     let report = kiosk.drain_outbox(&upstream, false).await.unwrap();
     assert_eq!((report.retried, report.failed), (0, 0), "{report:?}");
     let mut delivered = report.delivered.clone();
@@ -955,9 +967,8 @@ fn case_new_and_outbox_flush_started_at_once_on_a_new_directory_both_succeed() {
     // The reviewer's way: the real binary, both commands started together, on fresh
     // directories, again and again; upstream is a port nobody listens on, so `outbox flush`
     // fails for that reason only (it says so), never for the database.
-    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", nobody.local_addr().unwrap());
-    drop(nobody);
+    let nobody = HeldPort::new();
+    let url = format!("http://127.0.0.1:{}", nobody.port);
     let mut locked = Vec::new();
     for round in 0..FRESH_DIRECTORIES {
         let dir = TempDir::new().unwrap();

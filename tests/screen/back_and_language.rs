@@ -23,7 +23,7 @@ fn selected_options(app: &grievance_kiosk::app::ui::AppWindow) -> Vec<String> {
 
 pub fn back_keeps_every_answer_and_the_language_switches_at_runtime() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, _controller) = kiosk_window(config_in(dir.path()));
+    let (app, _controller) = kiosk_window(config_at_morning(dir.path()));
 
     run_scenario(async move {
         // Switch to English and back: the tiles and the screen's own words follow.

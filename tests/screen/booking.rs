@@ -8,7 +8,6 @@
 
 use crate::common;
 
-use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::ui::{Api, Problem, Screen};
 use slint::{ComponentHandle, Model};
@@ -18,7 +17,7 @@ const PHONE: &str = "13800138000";
 
 pub fn a_resident_books_a_slot_by_taps_and_gets_its_code() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let (app, _controller) = kiosk_window(config.clone());
 
     run_scenario(async move {
@@ -131,8 +130,8 @@ pub fn a_resident_books_a_slot_by_taps_and_gets_its_code() {
                 .unwrap()
                 .store()
                 .bookings_between(
-                    Utc::now() - chrono::Duration::days(1),
-                    Utc::now() + chrono::Duration::days(9)
+                    config.clock.now() - chrono::Duration::days(1),
+                    config.clock.now() + chrono::Duration::days(9)
                 )
                 .unwrap()
                 .len(),

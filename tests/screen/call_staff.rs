@@ -6,7 +6,6 @@
 
 use crate::common;
 
-use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::display::read_board;
 use grievance_kiosk::app::ui::Screen;
@@ -17,7 +16,7 @@ const CALLED: &str = "已呼叫工作人员";
 
 pub fn the_call_staff_button_calls_staff_once_until_they_acknowledge() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let (app, _controller) = kiosk_window(config.clone());
 
     run_scenario(async move {
@@ -53,7 +52,9 @@ pub fn the_call_staff_button_calls_staff_once_until_they_acknowledge() {
         assert_eq!(open.len(), 1, "one call: {open:?}");
         let k = Kiosk::open(config.clone()).unwrap();
         assert!(
-            read_board(&k, &config, Utc::now()).unwrap().staff_called,
+            read_board(&k, &config, config.clock.now())
+                .unwrap()
+                .staff_called,
             "the now-serving display calls staff"
         );
 
@@ -78,9 +79,9 @@ pub fn the_call_staff_button_calls_staff_once_until_they_acknowledge() {
 
         // Staff come and acknowledge it; the visit has ended; the next resident can call again.
         let mut staff = Kiosk::open(config.clone()).unwrap();
-        assert!(staff.clear_notice(open[0].id, Utc::now()).unwrap());
+        assert!(staff.clear_notice(open[0].id, config.clock.now()).unwrap());
         assert!(
-            !read_board(&staff, &config, Utc::now())
+            !read_board(&staff, &config, config.clock.now())
                 .unwrap()
                 .staff_called
         );

@@ -158,7 +158,7 @@ fn to_the_description(app: &AppWindow) {
 
 pub fn a_resident_writes_by_hand_on_the_pad_and_files_it() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let (app, _controller) = kiosk_window(config);
     let data = dir.path().to_owned();
     let strokes = strokes();
@@ -224,7 +224,7 @@ pub fn a_resident_writes_by_hand_on_the_pad_and_files_it() {
 pub fn taps_for_a_sentence_by_pinyin_and_by_hand() {
     const SENTENCE: &str = "老板拖欠工资三个月";
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let (app, _controller) = kiosk_window(config);
     let strokes = strokes();
 

@@ -13,7 +13,7 @@ use slint::{ComponentHandle, Model};
 
 pub fn the_idle_reset_asks_first_then_clears_every_field() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let idle = u64::from(config.ui.idle_timeout_s);
     let elderly_idle = u64::from(config.ui.elderly_idle_timeout_s);
     let prompt = u64::from(config.ui.still_there_s);

@@ -19,7 +19,6 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::controller::{Controller, Session};
 use grievance_kiosk::app::ui::{Api, AppWindow, Screen};
@@ -676,13 +675,13 @@ pub fn random_taps_in_every_flow_then_the_idle_reset_leave_a_new_session_and_not
         .and_then(|s| s.parse().ok())
         .unwrap_or(DEFAULT_SEED);
     let dir = tempfile::tempdir().unwrap();
-    let mut config = (*config_in(dir.path())).clone();
+    let mut config = (*config_at_morning(dir.path())).clone();
     // Wrong PINs are part of the walk; they must not lock the rounds after.
     config.staff.lockout_after = 1_000_000;
     let config = Arc::new(config);
     Kiosk::open(config.clone())
         .unwrap()
-        .set_pin(PIN, Utc::now())
+        .set_pin(PIN, config.clock.now())
         .unwrap();
     let idle = u64::from(
         config

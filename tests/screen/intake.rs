@@ -72,7 +72,7 @@ const VISITS: &[Visit] = &[
 
 pub fn a_resident_files_each_of_the_five_services_by_taps_alone() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let (app, _controller) = kiosk_window(config);
     let data = dir.path().to_owned();
 

@@ -30,7 +30,7 @@ fn candidates(app: &AppWindow) -> Vec<String> {
 
 pub fn a_resident_writes_chinese_with_pinyin() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let (app, _controller) = kiosk_window(config);
     let data = dir.path().to_owned();
 

@@ -6,7 +6,6 @@ use crate::common;
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::ui::{Api, Screen};
 use slint::ComponentHandle;
@@ -18,12 +17,12 @@ pub fn an_empty_dictionary_file_leaves_letters_and_tells_staff() {
     let dir = tempfile::tempdir().unwrap();
     let dict = dir.path().join("pinyin.dict");
     std::fs::write(&dict, "").unwrap();
-    let mut config = (*config_in(dir.path())).clone();
+    let mut config = (*config_at_morning(dir.path())).clone();
     config.ime.dictionary = Some(dict);
     let config = Arc::new(config);
     Kiosk::open(config.clone())
         .unwrap()
-        .set_pin(PIN, Utc::now())
+        .set_pin(PIN, config.clock.now())
         .unwrap();
     let (app, _controller) = kiosk_window(config);
     let data = dir.path().to_owned();
@@ -76,12 +75,12 @@ pub fn a_damaged_handwriting_model_leaves_pinyin_and_tells_staff() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("handwriting.model");
     std::fs::write(&model, b"not a zinnia model").unwrap();
-    let mut config = (*config_in(dir.path())).clone();
+    let mut config = (*config_at_morning(dir.path())).clone();
     config.ime.handwriting_models = vec![model];
     let config = Arc::new(config);
     Kiosk::open(config.clone())
         .unwrap()
-        .set_pin(PIN, Utc::now())
+        .set_pin(PIN, config.clock.now())
         .unwrap();
     let (app, _controller) = kiosk_window(config);
 

@@ -16,7 +16,7 @@ pub fn with_the_printer_out_of_paper_the_resident_still_files_and_sees_the_code(
     let dir = tempfile::tempdir().unwrap();
     let link = dir.path().join("printer");
     let printer = Emulator::start(Script::PaperOut, 576, false, Some(&link)).unwrap();
-    let mut config = (*config_in(&dir.path().join("data"))).clone();
+    let mut config = (*config_at_morning(&dir.path().join("data"))).clone();
     config.printer.port = Some(link.to_string_lossy().into_owned());
     config.printer.status_poll_s = 1;
     let (app, _controller) = kiosk_window(Arc::new(config));

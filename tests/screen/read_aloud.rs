@@ -53,7 +53,7 @@ fn press_and_hold(app: &AppWindow, label: &str, held: Duration) {
 pub fn the_screen_is_read_aloud_on_request_a_held_button_says_itself_and_elderly_mode_reads_each_screen(
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let (app, controller) = kiosk_window(config.clone());
     let (speaker, spoken) = Speaker::start_reporting(
         Arc::new(Espeak::new()),

@@ -42,7 +42,7 @@ async fn numbers_then_back_to(app: &AppWindow, config: &KioskConfig, step: Scree
 
 pub fn every_high_risk_answer_and_keyword_brings_the_emergency_numbers_before_any_other_step() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let (app, _controller) = kiosk_window(config.clone());
     let data = dir.path().to_owned();
 

@@ -34,7 +34,7 @@ pub fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_
     let link = dir.path().join("scanner");
     let (mut scanner, slave) = TTYPort::pair().expect("a pseudo-terminal");
     std::os::unix::fs::symlink(slave.name().expect("the slave has a path"), &link).unwrap();
-    let mut config = (*config_in(&dir.path().join("data"))).clone();
+    let mut config = (*config_at_morning(&dir.path().join("data"))).clone();
     config.scanner.port = Some(link.to_string_lossy().into_owned());
     let config = Arc::new(config);
 

@@ -7,7 +7,6 @@
 
 use crate::common;
 
-use chrono::Utc;
 use common::*;
 use domain::Language;
 use grievance_kiosk::app::ui::{Api, Screen};
@@ -18,12 +17,12 @@ const PIN: &str = "240517";
 
 pub fn staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     {
         let mut kiosk = Kiosk::open(config.clone()).unwrap();
-        kiosk.set_pin(PIN, Utc::now()).unwrap();
+        kiosk.set_pin(PIN, config.clock.now()).unwrap();
         kiosk
-            .take_ticket("legal", false, None, Language::Zh, Utc::now())
+            .take_ticket("legal", false, None, Language::Zh, config.clock.now())
             .unwrap();
         // As a start-up that moved a damaged database aside leaves it.
         kiosk
@@ -31,7 +30,7 @@ pub fn staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served(
             .add_notice(
                 "database-moved-aside",
                 "kiosk.sqlite3.damaged-20261126T080000Z: quick_check: page 7 is never used",
-                Utc::now(),
+                config.clock.now(),
             )
             .unwrap();
     }
@@ -77,14 +76,14 @@ pub fn staff_sign_in_by_the_gesture_call_the_next_resident_and_mark_them_served(
         .await;
         assert_eq!(api.get_staff_counter(), 1);
         let kiosk = Kiosk::open(config.clone()).unwrap();
-        let called = kiosk.find_ticket("C001", Utc::now()).unwrap();
+        let called = kiosk.find_ticket("C001", config.clock.now()).unwrap();
         assert_eq!(called.state, protocol::TicketState::Called);
         assert_eq!(called.counter, Some(1));
 
         tap(&app, "已办完");
         until(
             || {
-                kiosk.find_ticket("C001", Utc::now()).unwrap().state
+                kiosk.find_ticket("C001", config.clock.now()).unwrap().state
                     == protocol::TicketState::Served
             },
             "C001 to be served",

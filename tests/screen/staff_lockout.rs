@@ -4,7 +4,6 @@
 
 use crate::common;
 
-use chrono::Utc;
 use common::*;
 use grievance_kiosk::app::ui::{Api, PinNote, Screen};
 use slint::ComponentHandle;
@@ -15,10 +14,10 @@ const WRONG: &str = "135790";
 
 pub fn five_wrong_pins_lock_the_staff_mode_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     Kiosk::open(config.clone())
         .unwrap()
-        .set_pin(PIN, Utc::now())
+        .set_pin(PIN, config.clock.now())
         .unwrap();
     assert_eq!(config.staff.lockout_after, 5);
 
@@ -70,7 +69,7 @@ pub fn five_wrong_pins_lock_the_staff_mode_across_a_restart() {
         assert!(matches!(
             Kiosk::open(config.clone())
                 .unwrap()
-                .check_pin(PIN, Utc::now())
+                .check_pin(PIN, config.clock.now())
                 .unwrap(),
             PinCheck::Locked { .. }
         ));

@@ -7,7 +7,6 @@
 
 use crate::common;
 
-use chrono::Utc;
 use common::*;
 use domain::Language;
 use grievance_kiosk::app::ui::{
@@ -208,7 +207,7 @@ fn reset(app: &AppWindow) {
 /// the keypad, the anonymous button and Back/Home/Next stay where they were.
 fn a_problem_shown_moves_no_key_or_button() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, _controller) = kiosk_window(config_in(dir.path()));
+    let (app, _controller) = kiosk_window(config_at_morning(dir.path()));
 
     run_scenario(async move {
         let api = app.global::<Api>();
@@ -271,12 +270,12 @@ const PIN: &str = "240517";
 fn a_wrong_pin_moves_no_key_of_the_pad() {
     let dir = tempfile::tempdir().unwrap();
     // One wrong PIN a variant, and the pad still open for the next.
-    let mut config = (*config_in(dir.path())).clone();
+    let mut config = (*config_at_morning(dir.path())).clone();
     config.staff.lockout_after = VARIANTS.len() as u32 + 1;
     let config = std::sync::Arc::new(config);
     Kiosk::open(config.clone())
         .unwrap()
-        .set_pin(PIN, Utc::now())
+        .set_pin(PIN, config.clock.now())
         .unwrap();
     let (app, _controller) = kiosk_window(config);
 
@@ -324,18 +323,18 @@ fn a_wrong_pin_moves_no_key_of_the_pad() {
 /// "sure?" about cancelling a booking puts nothing where "cancel" was.
 fn the_console_keeps_its_buttons_where_the_hand_knows_them() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     {
         let mut kiosk = Kiosk::open(config.clone()).unwrap();
-        kiosk.set_pin(PIN, Utc::now()).unwrap();
+        kiosk.set_pin(PIN, config.clock.now()).unwrap();
         for service in ["legal", "legal", "mediation", "complaint"] {
             kiosk
-                .take_ticket(service, false, None, Language::Zh, Utc::now())
+                .take_ticket(service, false, None, Language::Zh, config.clock.now())
                 .unwrap();
         }
         // Today's bookings, made as if at midnight, whatever the time now (legal advice has
         // slots every day).
-        let now = Utc::now();
+        let now = config.clock.now();
         let offset = station_offset(now);
         let midnight = now
             .with_timezone(&offset)
@@ -343,7 +342,7 @@ fn the_console_keeps_its_buttons_where_the_hand_knows_them() {
             .and_hms_opt(0, 0, 0)
             .and_then(|d| d.and_local_timezone(offset).single())
             .unwrap()
-            .with_timezone(&Utc);
+            .with_timezone(&chrono::Utc);
         let slots = kiosk.booking_slots("legal", 1, midnight).unwrap();
         for (slot, phone) in slots.iter().zip(["13800138001", "13800138002"]) {
             kiosk
@@ -395,7 +394,7 @@ fn the_console_keeps_its_buttons_where_the_hand_knows_them() {
             Kiosk::open(config.clone())
                 .unwrap()
                 .store()
-                .add_notice("staff-called", "", Utc::now())
+                .add_notice("staff-called", "", config.clock.now())
                 .unwrap();
             tap(&app, say(&app, "排队叫号"));
             until(
@@ -510,10 +509,10 @@ fn the_console_keeps_its_buttons_where_the_hand_knows_them() {
 /// it" and "yes, cancel" in places nothing else was; cancelling leaves nothing where "yes" was.
 fn a_refused_check_in_puts_no_other_action_under_the_finger() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let codes: Vec<String> = {
         let mut kiosk = Kiosk::open(config.clone()).unwrap();
-        let now = Utc::now();
+        let now = config.clock.now();
         let slots = kiosk.booking_slots("legal", 8, now).unwrap();
         let later: Vec<_> = slots
             .iter()
@@ -631,7 +630,7 @@ fn a_refused_check_in_puts_no_other_action_under_the_finger() {
 /// No tile and no button moves.
 fn what_home_says_on_its_own_moves_no_tile() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, _controller) = kiosk_window(config_in(dir.path()));
+    let (app, _controller) = kiosk_window(config_at_morning(dir.path()));
 
     run_scenario(async move {
         let api = app.global::<Api>();

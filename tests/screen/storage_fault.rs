@@ -11,7 +11,7 @@ use station::store::Store;
 
 pub fn a_refused_commit_keeps_the_resident_on_review_with_everything_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let (app, _controller) = kiosk_window(config_in(dir.path()));
+    let (app, _controller) = kiosk_window(config_at_morning(dir.path()));
     let data = dir.path().to_owned();
 
     run_scenario(async move {

@@ -8,7 +8,6 @@
 
 use crate::common;
 
-use chrono::Utc;
 use common::*;
 use domain::Language;
 use grievance_kiosk::app::ui::{Api, Screen, TicketState};
@@ -17,10 +16,10 @@ use station::kiosk::Kiosk;
 
 pub fn a_resident_takes_a_priority_number_by_taps() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     {
         let mut kiosk = Kiosk::open(config.clone()).unwrap();
-        let now = Utc::now();
+        let now = config.clock.now();
         let first = kiosk
             .take_ticket("mediation", true, None, Language::Zh, now)
             .unwrap();
@@ -63,12 +62,12 @@ pub fn a_resident_takes_a_priority_number_by_taps() {
         );
 
         let kiosk = Kiosk::open(config.clone()).unwrap();
-        let stored = kiosk.find_ticket("B003", Utc::now()).unwrap();
+        let stored = kiosk.find_ticket("B003", config.clock.now()).unwrap();
         assert_eq!(stored.kind, domain::queue::TicketKind::Priority);
         assert_eq!(stored.state, protocol::TicketState::Waiting);
         assert_eq!(stored.service, "mediation");
         assert_eq!(
-            kiosk.ticket_view(stored, Utc::now()).unwrap().ahead,
+            kiosk.ticket_view(stored, config.clock.now()).unwrap().ahead,
             Some(1),
             "the screen says what the kiosk says"
         );
@@ -97,7 +96,7 @@ pub fn a_resident_takes_a_priority_number_by_taps() {
         .await;
         assert_eq!(value_of(&app, "您的号码").as_deref(), Some("B004"));
         let kiosk = Kiosk::open(config.clone()).unwrap();
-        let stored = kiosk.find_ticket("B004", Utc::now()).unwrap();
+        let stored = kiosk.find_ticket("B004", config.clock.now()).unwrap();
         assert_eq!(stored.kind, domain::queue::TicketKind::Priority);
     });
 }

@@ -309,7 +309,7 @@ const VARIANTS: &[((u32, u32), bool, bool)] = &[
 
 pub fn the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_it() {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path());
+    let config = config_at_morning(dir.path());
     let filed = Kiosk::open(config.clone())
         .unwrap()
         .file_case(&noise_complaint("楼上装修，每天到晚上十一点"))

@@ -1,11 +1,27 @@
 # Sourced by the scripts in scripts/: installs Debian packages the project needs when they are
 # missing (apt-get, through sudo unless run as root), and sets up the arm64 cross build.
 
-# need_packages PACKAGE…: installs those of the packages that are not installed.
+# package_installed PACKAGE[:ARCH]: whether the package is installed for that architecture:
+# the one named, else this machine's own (`dpkg --print-architecture`). A package for all
+# architectures (`Architecture: all`) counts for each. Asking dpkg for a bare name is not
+# enough: with multiarch it answers for whichever architecture is installed, so the arm64
+# libudev-dev that the board build installs would pass for the amd64 one the amd64 build needs.
+package_installed() {
+    local name="${1%%:*}" arch
+    case "$1" in
+        *:*) arch="${1#*:}" ;;
+        *) arch="$(dpkg --print-architecture)" ;;
+    esac
+    dpkg-query -W -f='${Status}\n' "$name:$arch" 2>/dev/null | grep -q "ok installed" && return 0
+    dpkg-query -W -f='${Status} ${Architecture}\n' "$name" 2>/dev/null | grep -q "ok installed all$"
+}
+
+# need_packages PACKAGE[:ARCH]…: installs those of the packages that are not installed for their
+# architecture (this machine's own unless the name says `:arm64`).
 need_packages() {
     local missing=() p
     for p in "$@"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+        package_installed "$p" || missing+=("$p")
     done
     [ "${#missing[@]}" -eq 0 ] && return 0
     if ! command -v apt-get >/dev/null 2>&1; then

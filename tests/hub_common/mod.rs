@@ -295,3 +295,51 @@ pub fn xml_text<'a>(xml: &'a str, name: &str) -> Option<&'a str> {
     let end = xml[start..].find(&format!("</{name}>"))? + start;
     Some(&xml[start..end])
 }
+
+/// A loopback port held for later: bound but not listening, so that connecting to it is
+/// refused (as to a hub that is down) and no other test can take it meanwhile; `listen` opens
+/// it. (A port found free, released and bound again later may have been taken in between.)
+pub struct HeldPort {
+    socket: std::os::fd::OwnedFd,
+    pub port: u16,
+}
+
+impl HeldPort {
+    pub fn new() -> HeldPort {
+        use std::os::fd::FromRawFd;
+        // SAFETY: plain socket calls on a descriptor this function owns; the address structures
+        // are zeroed and sized as the calls expect.
+        unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+            assert!(fd >= 0, "a socket: {}", std::io::Error::last_os_error());
+            let socket = std::os::fd::OwnedFd::from_raw_fd(fd);
+            let mut address: libc::sockaddr_in = std::mem::zeroed();
+            address.sin_family = libc::AF_INET as libc::sa_family_t;
+            address.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+            let size = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            let bound = libc::bind(fd, (&raw const address).cast(), size);
+            assert_eq!(bound, 0, "bound: {}", std::io::Error::last_os_error());
+            let mut len = size;
+            let named = libc::getsockname(fd, (&raw mut address).cast(), &mut len);
+            assert_eq!(named, 0, "its name: {}", std::io::Error::last_os_error());
+            HeldPort {
+                socket,
+                port: u16::from_be(address.sin_port),
+            }
+        }
+    }
+
+    /// The port, now taking connections.
+    pub fn listen(self) -> std::net::TcpListener {
+        use std::os::fd::AsRawFd;
+        // SAFETY: listen on the descriptor this value owns.
+        let listening = unsafe { libc::listen(self.socket.as_raw_fd(), 128) };
+        assert_eq!(
+            listening,
+            0,
+            "listening: {}",
+            std::io::Error::last_os_error()
+        );
+        std::net::TcpListener::from(self.socket)
+    }
+}

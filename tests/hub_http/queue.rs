@@ -958,12 +958,9 @@ async fn the_kiosk_client_sends_its_state_and_reads_its_roster() {
 
     // Nothing listens here: worth trying again later. An Open311 upstream has neither call and
     // asks nothing.
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap()
-    };
+    let closed = HeldPort::new();
     let gone = Upstream::new(
-        &format!("http://{closed}"),
+        &format!("http://127.0.0.1:{}", closed.port),
         UpstreamKind::Native,
         STATION_A_TOKEN,
     );
@@ -977,7 +974,7 @@ async fn the_kiosk_client_sends_its_state_and_reads_its_roster() {
         Err(DeliveryError::Transient(_))
     ));
     let open311 = Upstream::new(
-        &format!("http://{closed}"),
+        &format!("http://127.0.0.1:{}", closed.port),
         UpstreamKind::Open311,
         OPEN311_KEY,
     );

@@ -4,7 +4,6 @@
 //! state is read back from the public tracking page, from `grievance-kiosk case show` and from
 //! the kiosk's own lookup (the Track screen's, tested by taps in `screen/track.rs`).
 
-use crate::common;
 use crate::exec;
 
 use std::path::Path;
@@ -402,7 +401,7 @@ async fn a_database_moved_aside_and_a_call_for_staff_are_on_the_operator_page_un
 async fn a_case_filed_while_the_hub_is_down_arrives_exactly_once_when_it_starts() {
     let (hub_dir, kiosk_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // A port with nothing behind it (yet), held so that nobody else takes it meanwhile.
-    let held = common::HeldPort::new();
+    let held = crate::hub_common::HeldPort::new();
     let port = held.port;
     let url = format!("http://127.0.0.1:{port}");
     let data = kiosk_dir.path().to_owned();

@@ -4,8 +4,8 @@
 //! in front of it (it answers 500, garbage, late or never, or forwards a case and withholds the
 //! hub's answer). Whatever happens, a case filed is kept, waits, and reaches the hub exactly once.
 
-use crate::common::HeldPort;
 use crate::exec;
+use crate::hub_common::HeldPort;
 
 use std::net::SocketAddr;
 use std::os::unix::process::ExitStatusExt;

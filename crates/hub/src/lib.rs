@@ -26,7 +26,8 @@
 //! - [`rate_limit`]: a token bucket per client address.
 //! - [`store`]: the hub's own SQLite database and everything that touches it: `cases`,
 //!   `stations` (heartbeats), `open311`, and `queues` (station states, tickets, bookings,
-//!   attendance, rosters).
+//!   attendance, rosters), each written once against `store::sql::Db` (portable SQL, typed
+//!   rows), the narrow interface a second engine (PostgreSQL) is implemented behind.
 //! - [`digest`]: SHA-256, for the idempotency fingerprint of a case body.
 //! - [`clock`]: the time, replaceable in tests.
 //!

@@ -12,13 +12,13 @@
 //! [`Damaged`]; it never fails a list or a page for the other rows.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::clock::stamp;
 use crate::validate;
 use domain::RiskReason;
 use protocol::{CaseProgress, CaseReceipt, CaseState, CaseSubmission, StatusUpdate, TimelineEntry};
 
+use super::sql::{args, Db, Value};
 use super::{time_from_db, HubStoreError};
 
 /// What holds a tracking code.
@@ -43,12 +43,15 @@ impl CodeOwner {
 /// What holds the canonical tracking code `token`, if anything does, and for a ticket or a
 /// booking its station.
 pub(crate) fn code_owner(
-    conn: &Connection,
+    db: &mut dyn Db,
     token: &str,
 ) -> Result<Option<(CodeOwner, Option<String>)>, HubStoreError> {
-    let case: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM cases WHERE token = ?1)")?
-        .query_row([token], |r| r.get(0))?;
+    let case = db
+        .one(
+            "SELECT EXISTS (SELECT 1 FROM cases WHERE token = ?1)",
+            args![token],
+        )?
+        .flag(0)?;
     if case {
         return Ok(Some((CodeOwner::Case, None)));
     }
@@ -62,12 +65,8 @@ pub(crate) fn code_owner(
             "SELECT station_id FROM queue_bookings WHERE token = ?1",
         ),
     ] {
-        let station: Option<String> = conn
-            .prepare_cached(sql)?
-            .query_row([token], |r| r.get(0))
-            .optional()?;
-        if station.is_some() {
-            return Ok(Some((owner, station)));
+        if let Some(row) = db.row(sql, args![token])? {
+            return Ok(Some((owner, Some(row.text(0)?))));
         }
     }
     Ok(None)
@@ -162,28 +161,20 @@ pub(crate) enum Intake {
 
 /// Stores a case, or recognises a replay of one, in the caller's transaction.
 pub(crate) fn intake(
-    tx: &Connection,
+    tx: &mut dyn Db,
     new: &NewCase,
     now: DateTime<Utc>,
 ) -> Result<Intake, HubStoreError> {
     let s = &new.submission;
-    let existing = tx
-        .query_row(
-            "SELECT c.token, c.received_at, c.body_sha256, o.service_request_id
-             FROM cases c JOIN open311_requests o ON o.case_id = c.id
-             WHERE c.id = ?1",
-            [&s.id],
-            |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
-            },
-        )
-        .optional()?;
-    if let Some((token, received_at, sha, service_request_id)) = existing {
+    let existing = tx.row(
+        "SELECT c.token, c.received_at, c.body_sha256, o.service_request_id
+         FROM cases c JOIN open311_requests o ON o.case_id = c.id
+         WHERE c.id = ?1",
+        args![&s.id],
+    )?;
+    if let Some(row) = existing {
+        let (token, received_at, sha, service_request_id) =
+            (row.text(0)?, row.text(1)?, row.text(2)?, row.int(3)?);
         if sha != new.body_sha256 {
             return Ok(Intake::IdTaken);
         }
@@ -197,33 +188,36 @@ pub(crate) fn intake(
     }
     let at = stamp(now);
     let body = serde_json::to_string(s).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
-    tx.execute(
+    let filed_at = stamp(s.filed_at);
+    tx.exec(
         "INSERT INTO cases (id, token, station_id, service, subtype, risk_level, state,
                             filed_at, received_at, updated_at, source, body, body_sha256)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'received', ?7, ?8, ?8, ?9, ?10, ?11)",
-        params![
-            s.id,
-            s.token,
-            s.station_id,
-            s.service,
-            s.subtype,
+        args![
+            &s.id,
+            &s.token,
+            &s.station_id,
+            &s.service,
+            &s.subtype,
             s.risk.level.as_str(),
-            stamp(s.filed_at),
-            at,
+            &filed_at,
+            &at,
             new.source.as_str(),
-            body,
-            new.body_sha256,
+            &body,
+            &new.body_sha256,
         ],
     )?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO case_events (case_id, at, state, posted_by) VALUES (?1, ?2, 'received', 'hub')",
-        params![s.id, at],
+        args![&s.id, &at],
     )?;
-    tx.execute(
-        "INSERT INTO open311_requests (case_id, form) VALUES (?1, ?2)",
-        params![s.id, new.open311_form],
-    )?;
-    let service_request_id = tx.last_insert_rowid();
+    let service_request_id = tx
+        .one(
+            "INSERT INTO open311_requests (case_id, form) VALUES (?1, ?2)
+             RETURNING service_request_id",
+            args![&s.id, &new.open311_form],
+        )?
+        .int(0)?;
     Ok(Intake::Created(Accepted {
         receipt: receipt(&s.id, s.token.clone(), time_from_db(&at)?),
         service_request_id,
@@ -244,32 +238,27 @@ fn receipt(id: &str, token: String, received_at: DateTime<Utc>) -> CaseReceipt {
 /// A case's progress by its canonical tracking code: [`Damaged`] when its state or filing
 /// time does not read back; a step of its timeline that does not is left out (logged).
 pub(crate) fn progress(
-    conn: &Connection,
+    db: &mut dyn Db,
     token: &str,
 ) -> Result<Option<Result<CaseProgress, Damaged>>, HubStoreError> {
-    // Asked on every tracking-page view: prepared once per pooled connection.
-    let row = conn
-        .prepare_cached(
-            "SELECT id, state, station_id, service, subtype, filed_at, department, expected_at
-             FROM cases WHERE token = ?1",
-        )?
-        .query_row([token], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-            ))
-        })
-        .optional()?;
-    let Some((id, state, station_id, service, subtype, filed_at, department, expected_at)) = row
+    let Some(row) = db.row(
+        "SELECT id, state, station_id, service, subtype, filed_at, department, expected_at
+         FROM cases WHERE token = ?1",
+        args![token],
+    )?
     else {
         return Ok(None);
     };
+    let (id, state, station_id, service, subtype, filed_at, department, expected_at) = (
+        row.text(0)?,
+        row.text(1)?,
+        row.text(2)?,
+        row.text(3)?,
+        row.text(4)?,
+        row.text(5)?,
+        row.opt_text(6)?,
+        row.opt_text(7)?,
+    );
     let damaged = |column| {
         Ok(Some(Err(Damaged {
             table: "cases",
@@ -293,28 +282,26 @@ pub(crate) fn progress(
         expected_at: expected_at
             .as_deref()
             .and_then(|t| read_time("cases", &id, "expected_at", t)),
-        timeline: timeline(conn, &id)?,
+        timeline: timeline(db, &id)?,
     })))
 }
 
-fn timeline(conn: &Connection, case_id: &str) -> Result<Vec<TimelineEntry>, HubStoreError> {
-    let mut stmt = conn.prepare_cached(
+fn timeline(db: &mut dyn Db, case_id: &str) -> Result<Vec<TimelineEntry>, HubStoreError> {
+    let rows = db.rows(
         "SELECT at, state, note, department, expected_at, id FROM case_events
          WHERE case_id = ?1 ORDER BY id",
+        args![case_id],
     )?;
-    let rows = stmt.query_map([case_id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, i64>(5)?,
-        ))
-    })?;
     let mut entries = Vec::new();
     for row in rows {
-        let (at, state, note, department, expected_at, id) = row?;
+        let (at, state, note, department, expected_at, id) = (
+            row.text(0)?,
+            row.text(1)?,
+            row.opt_text(2)?,
+            row.opt_text(3)?,
+            row.opt_text(4)?,
+            row.int(5)?,
+        );
         // A step without its time or state cannot be placed or said: left out.
         let (Some(at), Some(state)) = (
             read_time("case_events", &id, "at", &at),
@@ -354,7 +341,7 @@ pub(crate) enum Update {
 /// case's handling department becomes the one the update names; when none is named it stays,
 /// and a case nobody handled yet is handled by the poster.
 pub(crate) fn apply_update(
-    tx: &Connection,
+    tx: &mut dyn Db,
     token: &str,
     update: &StatusUpdate,
     posted_by: &str,
@@ -366,11 +353,11 @@ pub(crate) fn apply_update(
         Some(Err(damaged)) => return Ok(Update::Damaged(damaged)),
         Some(Ok(p)) => p.state,
     };
-    let (id, department) = tx.query_row(
+    let row = tx.one(
         "SELECT id, department FROM cases WHERE token = ?1",
-        [token],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)),
+        args![token],
     )?;
+    let (id, department) = (row.text(0)?, row.opt_text(1)?);
     if !validate::transition_allowed(from, update.state) {
         return Ok(Update::NotAllowed {
             from,
@@ -386,24 +373,24 @@ pub(crate) fn apply_update(
         .unwrap_or(posted_by)
         .to_owned();
     let expected = update.expected_at.map(stamp);
-    tx.execute(
+    tx.exec(
         "INSERT INTO case_events (case_id, at, state, note, department, expected_at, posted_by)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            id,
-            at,
+        args![
+            &id,
+            &at,
             update.state.as_str(),
-            update.note,
+            &update.note,
             step_department,
-            expected,
+            &expected,
             posted_by
         ],
     )?;
-    tx.execute(
+    tx.exec(
         "UPDATE cases SET state = ?2, department = ?3,
                           expected_at = coalesce(?4, expected_at), updated_at = ?5
          WHERE id = ?1",
-        params![id, update.state.as_str(), handling, expected, at],
+        args![&id, update.state.as_str(), &handling, &expected, &at],
     )?;
     Ok(match progress(tx, token)? {
         Some(Ok(p)) => Update::Applied(p),
@@ -440,54 +427,44 @@ pub(crate) struct Listed<T> {
 /// Rows on one page of the operator's lists.
 pub(crate) const PAGE_SIZE: u32 = 50;
 
-const SUMMARY_COLUMNS: &str = "token, station_id, service, subtype,
-    CASE WHEN json_valid(body) THEN json_extract(body, '$.risk.reasons') END,
+const SUMMARY_COLUMNS: &str = "token, station_id, service, subtype, body,
     state, department, expected_at, received_at, id";
 const OPEN: &str = "state NOT IN ('resolved', 'closed_unresolved')";
 
 /// High-risk cases not yet closed, the newest first (the one just filed is never the one
 /// pushed off the page): page `page` (from 1) of [`PAGE_SIZE`], and how many there are.
 pub(crate) fn open_high_risk(
-    conn: &Connection,
+    db: &mut dyn Db,
     page: u32,
 ) -> Result<Listed<CaseSummary>, HubStoreError> {
     let filter = format!("risk_level = 'high' AND {OPEN}");
-    listed(
-        conn,
-        &filter,
-        "received_at DESC, rowid DESC",
-        page,
-        params![],
-    )
+    listed(db, &filter, "received_at DESC, id DESC", page, args![])
 }
 
 /// Open cases whose expected date has passed, the most overdue first: page `page` (from 1) of
 /// [`PAGE_SIZE`], and how many there are.
 pub(crate) fn past_due(
-    conn: &Connection,
+    db: &mut dyn Db,
     now: DateTime<Utc>,
     page: u32,
 ) -> Result<Listed<CaseSummary>, HubStoreError> {
     let filter = format!("expected_at IS NOT NULL AND expected_at < ?1 AND {OPEN}");
-    listed(
-        conn,
-        &filter,
-        "expected_at, rowid",
-        page,
-        params![stamp(now)],
-    )
+    listed(db, &filter, "expected_at, id", page, args![&stamp(now)])
 }
 
 fn listed(
-    conn: &Connection,
+    db: &mut dyn Db,
     filter: &str,
     order: &str,
     page: u32,
-    params: &[&dyn rusqlite::ToSql],
+    params: &[Value<'_>],
 ) -> Result<Listed<CaseSummary>, HubStoreError> {
-    let total: i64 = conn
-        .prepare_cached(&format!("SELECT count(*) FROM cases WHERE {filter}"))?
-        .query_row(params, |r| r.get(0))?;
+    let total = db
+        .one(
+            &format!("SELECT count(*) FROM cases WHERE {filter}"),
+            params,
+        )?
+        .int(0)?;
     let page = page.max(1);
     let offset = i64::from(page - 1) * i64::from(PAGE_SIZE);
     let sql = format!(
@@ -497,51 +474,42 @@ fn listed(
     Ok(Listed {
         total: u64::try_from(total).unwrap_or_default(),
         page,
-        rows: summaries(conn, &sql, params)?,
+        rows: summaries(db, &sql, params)?,
     })
 }
 
+/// The risk reasons of a stored submission (`body`), read in Rust so that no engine's own
+/// JSON functions are needed: `None` when the body or its reasons do not read back.
+fn risk_reasons(body: &str) -> Option<Vec<RiskReason>> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    match value.get("risk").and_then(|r| r.get("reasons")) {
+        None | Some(serde_json::Value::Null) => Some(Vec::new()),
+        Some(reasons) => serde_json::from_value(reasons.clone()).ok(),
+    }
+}
+
 fn summaries(
-    conn: &Connection,
+    db: &mut dyn Db,
     sql: &str,
-    params: &[&dyn rusqlite::ToSql],
+    params: &[Value<'_>],
 ) -> Result<Vec<CaseSummary>, HubStoreError> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(params, |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, Option<String>>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, Option<String>>(6)?,
-            r.get::<_, Option<String>>(7)?,
-            r.get::<_, String>(8)?,
-            r.get::<_, String>(9)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (
-            token,
-            station_id,
-            service,
-            subtype,
-            reasons,
-            state,
-            department,
-            expected,
-            received,
-            id,
-        ) = row?;
-        let risk_reasons = match reasons
-            .as_deref()
-            .map(serde_json::from_str::<Vec<RiskReason>>)
-        {
-            None => Vec::new(),
-            Some(Ok(reasons)) => reasons,
-            Some(Err(_)) => {
+    for row in db.rows(sql, params)? {
+        let (token, station_id, service, subtype, body, state, department, expected, received, id) = (
+            row.text(0)?,
+            row.text(1)?,
+            row.text(2)?,
+            row.text(3)?,
+            row.opt_text(4)?,
+            row.text(5)?,
+            row.opt_text(6)?,
+            row.opt_text(7)?,
+            row.text(8)?,
+            row.text(9)?,
+        );
+        let risk_reasons = match body.as_deref().and_then(risk_reasons) {
+            Some(reasons) => reasons,
+            None => {
                 unreadable("cases", &id, "body.risk.reasons");
                 Vec::new()
             }
@@ -571,13 +539,13 @@ mod tests {
     fn the_red_alerts_are_counted_and_paged_through_indexes() {
         let dir = tempfile::tempdir().unwrap();
         drop(super::super::HubStore::open(dir.path()).unwrap());
-        let conn = Connection::open(dir.path().join(super::super::DB_FILE)).unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join(super::super::DB_FILE)).unwrap();
         let filter = format!("risk_level = 'high' AND {OPEN}");
         for sql in [
             format!("SELECT count(*) FROM cases WHERE {filter}"),
             format!(
                 "SELECT {SUMMARY_COLUMNS} FROM cases WHERE {filter}
-                 ORDER BY received_at DESC, rowid DESC LIMIT 50"
+                 ORDER BY received_at DESC, id DESC LIMIT 50"
             ),
         ] {
             let plan: Vec<String> = conn

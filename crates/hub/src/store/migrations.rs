@@ -129,6 +129,12 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at)
         WHERE state NOT IN ('resolved', 'closed_unresolved');
     "#,
+    // 4: ties broken by the case's id, which both engines have (PostgreSQL has no rowid).
+    r#"
+    DROP INDEX cases_open_by_risk;
+    CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at, id)
+        WHERE state NOT IN ('resolved', 'closed_unresolved');
+    "#,
 ];
 
 /// The schema version this hub writes.

@@ -24,6 +24,7 @@ pub(crate) mod cases;
 mod migrations;
 pub(crate) mod open311;
 pub(crate) mod queues;
+pub(crate) mod sql;
 pub(crate) mod stations;
 
 use std::path::{Path, PathBuf};
@@ -31,10 +32,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use tokio::sync::Semaphore;
 
 use protocol::CaseState;
+
+use sql::{Db, Sqlite};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "hub.sqlite3";
@@ -120,11 +123,20 @@ impl HubStore {
         self.writes_pending.load(Ordering::SeqCst)
     }
 
+    /// How many cases the hub holds (a figure for benchmarks and tools).
+    pub async fn case_count(self: &Arc<Self>) -> Result<u64, HubStoreError> {
+        self.read(|db| {
+            let n = db.one("SELECT count(*) FROM cases", sql::args![])?.int(0)?;
+            Ok(u64::try_from(n).unwrap_or_default())
+        })
+        .await
+    }
+
     /// Runs `work` in a read transaction on the blocking pool.
-    pub async fn read<T, F>(self: &Arc<Self>, work: F) -> Result<T, HubStoreError>
+    pub(crate) async fn read<T, F>(self: &Arc<Self>, work: F) -> Result<T, HubStoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, HubStoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Db) -> Result<T, HubStoreError> + Send + 'static,
     {
         let slot = Arc::clone(&self.read_slots)
             .acquire_owned()
@@ -140,7 +152,7 @@ impl HubStore {
             };
             let result = {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-                work(&tx)
+                work(&mut Sqlite(&tx))
             };
             if let Ok(mut idle) = store.readers.lock() {
                 if idle.len() < IDLE_READERS {
@@ -156,7 +168,7 @@ impl HubStore {
     pub(crate) async fn write<T, F>(self: &Arc<Self>, work: F) -> Result<T, HubStoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, HubStoreError> + Send + 'static,
+        F: FnOnce(&mut dyn Db) -> Result<T, HubStoreError> + Send + 'static,
     {
         let _pending = Pending::new(&self.writes_pending);
         // Waiting for the writer takes no thread; only the holder runs on the blocking pool.
@@ -165,7 +177,7 @@ impl HubStore {
         let mut conn = Arc::clone(&self.writer).lock_owned().await;
         run_blocking(move || {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = work(&tx)?;
+            let value = work(&mut Sqlite(&tx))?;
             tx.commit()?;
             Ok(value)
         })

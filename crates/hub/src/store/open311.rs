@@ -2,13 +2,12 @@
 //! out, whichever door the case came in by), and these queries read cases by it.
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use crate::clock::stamp;
 use crate::validate::{is_bidi_control, stored_instant};
 use protocol::CaseState;
 
+use super::sql::{args, Db, Row, Value};
 use super::{state_from_db, HubStoreError};
 
 /// A case as an Open311 request: no personal data (the form's address is kept, it names where
@@ -60,59 +59,66 @@ const SELECT: &str = "SELECT o.service_request_id, c.token, c.station_id, c.serv
         o.form
     FROM cases c JOIN open311_requests o ON o.case_id = c.id";
 
-pub(crate) fn by_id(conn: &Connection, id: i64) -> Result<Option<RequestRecord>, HubStoreError> {
-    let row = conn
-        .query_row(
-            &format!("{SELECT} WHERE o.service_request_id = ?1"),
-            [id],
-            raw,
-        )
-        .optional()?;
-    Ok(row.map(record))
+pub(crate) fn by_id(db: &mut dyn Db, id: i64) -> Result<Option<RequestRecord>, HubStoreError> {
+    db.row(
+        &format!("{SELECT} WHERE o.service_request_id = ?1"),
+        args![id],
+    )?
+    .map(|r| raw(&r).map(record))
+    .transpose()
 }
 
 /// The request number of the case with this canonical tracking code.
-pub(crate) fn id_for_token(conn: &Connection, token: &str) -> Result<Option<i64>, HubStoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT o.service_request_id FROM cases c
-             JOIN open311_requests o ON o.case_id = c.id WHERE c.token = ?1",
-            [token],
-            |r| r.get(0),
-        )
-        .optional()?)
+pub(crate) fn id_for_token(db: &mut dyn Db, token: &str) -> Result<Option<i64>, HubStoreError> {
+    db.row(
+        "SELECT o.service_request_id FROM cases c
+         JOIN open311_requests o ON o.case_id = c.id WHERE c.token = ?1",
+        args![token],
+    )?
+    .map(|r| r.int(0))
+    .transpose()
 }
 
 pub(crate) fn list(
-    conn: &Connection,
+    db: &mut dyn Db,
     filter: &RequestFilter,
 ) -> Result<Vec<RequestRecord>, HubStoreError> {
     let mut clauses: Vec<String> = Vec::new();
-    let mut values: Vec<Value> = Vec::new();
-    let placeholders = |n: usize| vec!["?"; n].join(", ");
+    let (start, end) = (filter.start.map(stamp), filter.end.map(stamp));
+    let mut values: Vec<Value<'_>> = Vec::new();
+    // Numbered placeholders, the next `n` of them.
+    let placeholders = |values: &Vec<Value<'_>>, n: usize| {
+        (values.len() + 1..=values.len() + n)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     if let Some(ids) = &filter.ids {
         clauses.push(format!(
             "o.service_request_id IN ({})",
-            placeholders(ids.len())
+            placeholders(&values, ids.len())
         ));
-        values.extend(ids.iter().map(|&i| Value::Integer(i)));
+        values.extend(ids.iter().map(|&i| Value::Int(i)));
     } else {
         if let Some(codes) = &filter.service_codes {
-            clauses.push(format!("c.service IN ({})", placeholders(codes.len())));
-            values.extend(codes.iter().map(|c| Value::Text(c.clone())));
+            clauses.push(format!(
+                "c.service IN ({})",
+                placeholders(&values, codes.len())
+            ));
+            values.extend(codes.iter().map(|c| Value::Text(c)));
         }
         match filter.closed {
             Some(true) => clauses.push("c.state IN ('resolved', 'closed_unresolved')".into()),
             Some(false) => clauses.push("c.state NOT IN ('resolved', 'closed_unresolved')".into()),
             None => {}
         }
-        if let Some(start) = filter.start {
-            clauses.push("c.filed_at >= ?".into());
-            values.push(Value::Text(stamp(start)));
+        if let Some(start) = &start {
+            clauses.push(format!("c.filed_at >= {}", placeholders(&values, 1)));
+            values.push(Value::Text(start));
         }
-        if let Some(end) = filter.end {
-            clauses.push("c.filed_at <= ?".into());
-            values.push(Value::Text(stamp(end)));
+        if let Some(end) = &end {
+            clauses.push(format!("c.filed_at <= {}", placeholders(&values, 1)));
+            values.push(Value::Text(end));
         }
     }
     let mut sql = SELECT.to_owned();
@@ -120,15 +126,15 @@ pub(crate) fn list(
         sql.push_str(" WHERE ");
         sql.push_str(&clauses.join(" AND "));
     }
-    sql.push_str(" ORDER BY o.service_request_id DESC LIMIT ?");
-    values.push(Value::Integer(i64::from(filter.limit)));
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), raw)?;
-    let mut out = Vec::new();
-    for row in rows {
-        out.push(record(row?));
-    }
-    Ok(out)
+    sql.push_str(&format!(
+        " ORDER BY o.service_request_id DESC LIMIT {}",
+        placeholders(&values, 1)
+    ));
+    values.push(Value::Int(i64::from(filter.limit)));
+    db.rows(&sql, &values)?
+        .iter()
+        .map(|r| raw(r).map(record))
+        .collect()
 }
 
 type Raw = (
@@ -145,19 +151,19 @@ type Raw = (
     Option<String>,
 );
 
-fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<Raw> {
+fn raw(r: &Row) -> Result<Raw, HubStoreError> {
     Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
+        r.int(0)?,
+        r.text(1)?,
+        r.text(2)?,
+        r.text(3)?,
+        r.text(4)?,
+        r.opt_text(5)?,
+        r.opt_text(6)?,
+        r.text(7)?,
+        r.text(8)?,
+        r.opt_text(9)?,
+        r.opt_text(10)?,
     ))
 }
 

@@ -16,7 +16,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::clock::stamp;
 use domain::roster::Role;
@@ -25,6 +24,7 @@ use protocol::{
 };
 
 use super::cases::{code_owner, read_time, unreadable, CodeOwner, Damaged};
+use super::sql::{args, Db};
 use super::HubStoreError;
 
 /// What became of a station state.
@@ -44,17 +44,17 @@ pub(crate) enum Recorded {
 
 /// Applies a validated station state (codes canonical) in the caller's transaction.
 pub(crate) fn record_state(
-    tx: &Connection,
+    tx: &mut dyn Db,
     state: &StationState,
     now: DateTime<Utc>,
 ) -> Result<Recorded, HubStoreError> {
-    let kept: Option<i64> = tx
-        .query_row(
+    let kept = tx
+        .row(
             "SELECT seq FROM station_states WHERE station_id = ?1",
-            [&state.station_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+            args![&state.station_id],
+        )?
+        .map(|r| r.int(0))
+        .transpose()?;
     let seq = seq_to_db(state.seq)?;
     if let Some(kept) = kept.filter(|&k| k >= seq) {
         return Ok(Recorded::Stale {
@@ -90,15 +90,30 @@ pub(crate) fn record_state(
     let waiting =
         serde_json::to_string(&waiting).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
     let sent_at = stamp(state.sent_at);
-    tx.execute(
+    // Only a higher seq replaces the stored one, even when another hub process wrote one
+    // since the check above (the upsert waits for its row and checks again): then nothing of
+    // this older state is written.
+    let changed = tx.exec(
         "INSERT INTO station_states (station_id, seq, sent_at, received_at, waiting)
          VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (station_id) DO UPDATE SET seq = excluded.seq, sent_at = excluded.sent_at,
-             received_at = excluded.received_at, waiting = excluded.waiting",
-        params![state.station_id, seq, sent_at, stamp(now), waiting],
+             received_at = excluded.received_at, waiting = excluded.waiting
+         WHERE excluded.seq > station_states.seq",
+        args![&state.station_id, seq, &sent_at, &stamp(now), &waiting],
     )?;
-    {
-        let mut upsert = tx.prepare_cached(
+    if changed == 0 {
+        let kept = tx
+            .one(
+                "SELECT seq FROM station_states WHERE station_id = ?1",
+                args![&state.station_id],
+            )?
+            .int(0)?;
+        return Ok(Recorded::Stale {
+            kept: u64::try_from(kept).unwrap_or_default(),
+        });
+    }
+    for t in &state.tickets {
+        tx.exec(
             "INSERT INTO queue_tickets (token, station_id, ticket, lane, state, ahead, wait_min,
                                         wait_max, counter, taken_at, seq, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -107,26 +122,24 @@ pub(crate) fn record_state(
                  wait_max = excluded.wait_max, counter = excluded.counter,
                  taken_at = excluded.taken_at, seq = excluded.seq, updated_at = excluded.updated_at
              WHERE queue_tickets.station_id = excluded.station_id",
-        )?;
-        for t in &state.tickets {
-            upsert.execute(params![
-                t.token,
-                state.station_id,
-                t.ticket,
-                t.lane,
+            args![
+                &t.token,
+                &state.station_id,
+                &t.ticket,
+                &t.lane,
                 t.state.as_str(),
                 t.ahead,
                 t.wait_min,
                 t.wait_max,
                 t.counter,
-                stamp(t.taken_at),
+                &stamp(t.taken_at),
                 seq,
-                sent_at,
-            ])?;
-        }
+                &sent_at,
+            ],
+        )?;
     }
-    {
-        let mut upsert = tx.prepare_cached(
+    for b in &state.bookings {
+        tx.exec(
             "INSERT INTO queue_bookings (token, station_id, lane, role, start_at, end_at, state,
                                          seq, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -134,20 +147,18 @@ pub(crate) fn record_state(
                  start_at = excluded.start_at, end_at = excluded.end_at, state = excluded.state,
                  seq = excluded.seq, updated_at = excluded.updated_at
              WHERE queue_bookings.station_id = excluded.station_id",
-        )?;
-        for b in &state.bookings {
-            upsert.execute(params![
-                b.token,
-                state.station_id,
-                b.lane,
+            args![
+                &b.token,
+                &state.station_id,
+                &b.lane,
                 b.role.map(Role::as_str),
-                stamp(b.start),
-                stamp(b.end),
+                &stamp(b.start),
+                &stamp(b.end),
                 b.state.as_str(),
                 seq,
-                sent_at,
-            ])?;
-        }
+                &sent_at,
+            ],
+        )?;
     }
     record_attendance(tx, &state.station_id, &state.on_duty, now)?;
     Ok(Recorded::Applied)
@@ -161,69 +172,61 @@ fn seq_to_db(seq: u64) -> Result<i64, HubStoreError> {
 /// another `since` than their open stretch left and came back in between: the old stretch
 /// ends when the new one begins.
 fn record_attendance(
-    tx: &Connection,
+    tx: &mut dyn Db,
     station_id: &str,
     on_duty: &[OnDuty],
     now: DateTime<Utc>,
 ) -> Result<(), HubStoreError> {
     let mut open: HashMap<String, (i64, String)> = HashMap::new();
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT id, provider_id, checked_in_at FROM attendance
-             WHERE station_id = ?1 AND checked_out_at IS NULL",
-        )?;
-        let rows = stmt.query_map([station_id], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (id, provider, since) = row?;
-            open.insert(provider, (id, since));
-        }
+    for row in tx.rows(
+        "SELECT id, provider_id, checked_in_at FROM attendance
+         WHERE station_id = ?1 AND checked_out_at IS NULL",
+        args![station_id],
+    )? {
+        open.insert(row.text(1)?, (row.int(0)?, row.text(2)?));
     }
     let now_text = stamp(now);
-    let check_out = |id: i64, at: &str| {
-        tx.execute(
-            "UPDATE attendance SET checked_out_at = max(checked_in_at, ?2) WHERE id = ?1",
-            params![id, at],
+    fn check_out(tx: &mut dyn Db, id: i64, at: &str) -> Result<u64, HubStoreError> {
+        tx.exec(
+            "UPDATE attendance SET checked_out_at = CASE WHEN checked_in_at > ?2
+                                                        THEN checked_in_at ELSE ?2 END
+             WHERE id = ?1",
+            args![id, at],
         )
-    };
-    let check_in = |d: &OnDuty| {
-        tx.execute(
+    }
+    fn check_in(tx: &mut dyn Db, station_id: &str, d: &OnDuty) -> Result<u64, HubStoreError> {
+        tx.exec(
             "INSERT INTO attendance (station_id, provider_id, role, name, checked_in_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
+            args![
                 station_id,
-                d.provider_id,
+                &d.provider_id,
                 d.role.as_str(),
-                d.name,
-                stamp(d.since)
+                &d.name,
+                &stamp(d.since)
             ],
         )
-    };
+    }
     for d in on_duty {
         let since = stamp(d.since);
         match open.remove(&d.provider_id) {
             None => {
-                check_in(d)?;
+                check_in(tx, station_id, d)?;
             }
             Some((id, open_since)) if open_since != since => {
-                check_out(id, &since.clone().min(now_text.clone()))?;
-                check_in(d)?;
+                check_out(tx, id, &since.clone().min(now_text.clone()))?;
+                check_in(tx, station_id, d)?;
             }
             Some((id, _)) => {
-                tx.execute(
+                tx.exec(
                     "UPDATE attendance SET role = ?2, name = ?3 WHERE id = ?1",
-                    params![id, d.role.as_str(), d.name],
+                    args![id, d.role.as_str(), &d.name],
                 )?;
             }
         }
     }
     for (id, _) in open.into_values() {
-        check_out(id, &now_text)?;
+        check_out(tx, id, &now_text)?;
     }
     Ok(())
 }
@@ -239,11 +242,16 @@ pub(crate) struct TicketView {
 
 /// A stored count (people ahead, minutes, a counter), or `None` (logged) when it is negative
 /// or too large.
-fn read_count(table: &'static str, row: i64, column: &'static str, n: Option<i64>) -> Option<u32> {
+fn read_count(
+    table: &'static str,
+    row: &dyn std::fmt::Display,
+    column: &'static str,
+    n: Option<i64>,
+) -> Option<u32> {
     let n = n?;
     let count = u32::try_from(n).ok();
     if count.is_none() {
-        unreadable(table, &row, column);
+        unreadable(table, row, column);
     }
     count
 }
@@ -251,46 +259,28 @@ fn read_count(table: &'static str, row: i64, column: &'static str, n: Option<i64
 /// A ticket by its canonical code: [`Damaged`] when its state or the time it was taken does
 /// not read back.
 pub(crate) fn ticket(
-    conn: &Connection,
+    db: &mut dyn Db,
     token: &str,
 ) -> Result<Option<Result<TicketView, Damaged>>, HubStoreError> {
-    let row = conn
-        .prepare_cached(
-            "SELECT station_id, ticket, lane, state, ahead, wait_min, wait_max, counter, taken_at,
-                    updated_at, rowid
-             FROM queue_tickets WHERE token = ?1",
-        )?
-        .query_row([token], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                [
-                    r.get::<_, Option<i64>>(4)?,
-                    r.get::<_, Option<i64>>(5)?,
-                    r.get::<_, Option<i64>>(6)?,
-                    r.get::<_, Option<i64>>(7)?,
-                ],
-                r.get::<_, String>(8)?,
-                r.get::<_, String>(9)?,
-                r.get::<_, i64>(10)?,
-            ))
-        })
-        .optional()?;
-    let Some((
-        station_id,
-        ticket,
-        lane,
-        state,
-        [ahead, wait_min, wait_max, counter],
-        taken,
-        updated,
-        rowid,
-    )) = row
+    let Some(r) = db.row(
+        "SELECT station_id, ticket, lane, state, ahead, wait_min, wait_max, counter, taken_at,
+                updated_at
+         FROM queue_tickets WHERE token = ?1",
+        args![token],
+    )?
     else {
         return Ok(None);
     };
+    let (station_id, ticket, lane, state, [ahead, wait_min, wait_max, counter], taken, updated) = (
+        r.text(0)?,
+        r.text(1)?,
+        r.text(2)?,
+        r.text(3)?,
+        [r.opt_int(4)?, r.opt_int(5)?, r.opt_int(6)?, r.opt_int(7)?],
+        r.text(8)?,
+        r.text(9)?,
+    );
+    let rowid = masked(token);
     const T: &str = "queue_tickets";
     let Some(state) = TicketState::parse(&state) else {
         unreadable(T, &rowid, "state");
@@ -306,8 +296,8 @@ pub(crate) fn ticket(
         })));
     };
     let (mut wait_min, mut wait_max) = (
-        read_count(T, rowid, "wait_min", wait_min),
-        read_count(T, rowid, "wait_max", wait_max),
+        read_count(T, &rowid, "wait_min", wait_min),
+        read_count(T, &rowid, "wait_max", wait_max),
     );
     if wait_min.zip(wait_max).is_none_or(|(min, max)| min > max) {
         // Half a range, or one upside down, is no estimate.
@@ -320,10 +310,10 @@ pub(crate) fn ticket(
             ticket,
             lane,
             state,
-            ahead: read_count(T, rowid, "ahead", ahead),
+            ahead: read_count(T, &rowid, "ahead", ahead),
             wait_min,
             wait_max,
-            counter: read_count(T, rowid, "counter", counter),
+            counter: read_count(T, &rowid, "counter", counter),
             taken_at,
         },
         updated_at: read_time(T, &rowid, "updated_at", &updated),
@@ -343,30 +333,27 @@ pub(crate) struct BookingView {
 /// back. A role that does not is left out (the page then names the lane only, as for a
 /// discreet service).
 pub(crate) fn booking(
-    conn: &Connection,
+    db: &mut dyn Db,
     token: &str,
 ) -> Result<Option<Result<BookingView, Damaged>>, HubStoreError> {
-    let row = conn
-        .prepare_cached(
-            "SELECT station_id, lane, role, start_at, end_at, state, updated_at, rowid
-             FROM queue_bookings WHERE token = ?1",
-        )?
-        .query_row([token], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, Option<String>>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, String>(5)?,
-                r.get::<_, String>(6)?,
-                r.get::<_, i64>(7)?,
-            ))
-        })
-        .optional()?;
-    let Some((station_id, lane, role, start, end, state, updated, rowid)) = row else {
+    let Some(r) = db.row(
+        "SELECT station_id, lane, role, start_at, end_at, state, updated_at
+         FROM queue_bookings WHERE token = ?1",
+        args![token],
+    )?
+    else {
         return Ok(None);
     };
+    let (station_id, lane, role, start, end, state, updated) = (
+        r.text(0)?,
+        r.text(1)?,
+        r.opt_text(2)?,
+        r.text(3)?,
+        r.text(4)?,
+        r.text(5)?,
+        r.text(6)?,
+    );
+    let rowid = masked(token);
     const B: &str = "queue_bookings";
     let damaged = |column| Ok(Some(Err(Damaged { table: B, column })));
     let Some(state) = BookingState::parse(&state) else {
@@ -399,6 +386,12 @@ pub(crate) fn booking(
     })))
 }
 
+/// A code as the log names a row by it: its first four characters (the whole code opens the
+/// record's page, so it is never logged).
+fn masked(token: &str) -> String {
+    format!("{}…", token.chars().take(4).collect::<String>())
+}
+
 fn role_from_db(text: &str) -> Option<Role> {
     [Role::Lawyer, Role::Counsellor, Role::Mediator]
         .into_iter()
@@ -416,31 +409,27 @@ pub(crate) struct StationQueues {
 
 /// Every station's queues, with the bookings that start in `[day_start, day_end)`.
 pub(crate) fn station_queues(
-    conn: &Connection,
+    db: &mut dyn Db,
     day_start: DateTime<Utc>,
     day_end: DateTime<Utc>,
 ) -> Result<BTreeMap<String, StationQueues>, HubStoreError> {
     let mut out: BTreeMap<String, StationQueues> = BTreeMap::new();
-    let mut stmt = conn.prepare_cached("SELECT station_id, waiting FROM station_states")?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-    for row in rows {
-        let (id, waiting) = row?;
+    for row in db.rows("SELECT station_id, waiting FROM station_states", args![])? {
+        let (id, waiting) = (row.text(0)?, row.text(1)?);
         let waiting: Option<BTreeMap<String, u32>> = serde_json::from_str(&waiting).ok();
         if waiting.is_none() {
             unreadable("station_states", &id, "waiting");
         }
         out.entry(id).or_default().waiting = waiting;
     }
-    let mut stmt = conn.prepare_cached(
+    let rows = db.rows(
         "SELECT station_id, count(*) FROM queue_bookings
          WHERE start_at >= ?1 AND start_at < ?2 AND state <> 'cancelled'
          GROUP BY station_id",
+        args![&stamp(day_start), &stamp(day_end)],
     )?;
-    let rows = stmt.query_map(params![stamp(day_start), stamp(day_end)], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
-    })?;
     for row in rows {
-        let (id, n) = row?;
+        let (id, n) = (row.text(0)?, u32::try_from(row.int(1)?).unwrap_or(u32::MAX));
         out.entry(id).or_default().bookings_today = n;
     }
     Ok(out)
@@ -461,29 +450,27 @@ pub(crate) struct Attendance {
 /// Who is on duty now and who was since `from`: every stretch still open or that ended at or
 /// after `from`, by station, then check-in time.
 pub(crate) fn attendance_since(
-    conn: &Connection,
+    db: &mut dyn Db,
     from: DateTime<Utc>,
 ) -> Result<Vec<Attendance>, HubStoreError> {
-    let mut stmt = conn.prepare_cached(
+    let rows = db.rows(
         "SELECT station_id, provider_id, role, name, checked_in_at, checked_out_at, id
          FROM attendance WHERE checked_out_at IS NULL OR checked_out_at >= ?1
          ORDER BY station_id, checked_in_at, id LIMIT 2000",
+        args![&stamp(from)],
     )?;
-    let rows = stmt.query_map([stamp(from)], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, Option<String>>(5)?,
-            r.get::<_, i64>(6)?,
-        ))
-    })?;
     let mut out = Vec::new();
     const A: &str = "attendance";
-    for row in rows {
-        let (station_id, provider_id, role, name, since, until, id) = row?;
+    for r in rows {
+        let (station_id, provider_id, role, name, since, until, id) = (
+            r.text(0)?,
+            r.text(1)?,
+            r.text(2)?,
+            r.text(3)?,
+            r.text(4)?,
+            r.opt_text(5)?,
+            r.int(6)?,
+        );
         // A stretch whose role or times do not read back is left out (logged): an unreadable
         // check-out must not read as "still on duty".
         let Some(role) = role_from_db(&role) else {
@@ -514,7 +501,7 @@ pub(crate) fn attendance_since(
 
 /// Sets the roster of `station_id`, stamped `now`; returns it as stored.
 pub(crate) fn set_roster(
-    tx: &Connection,
+    tx: &mut dyn Db,
     station_id: &str,
     roster: &RosterDocument,
     now: DateTime<Utc>,
@@ -524,11 +511,11 @@ pub(crate) fn set_roster(
         updated_at: Some(now),
     };
     let body = serde_json::to_string(&stored).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO rosters (station_id, body, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (station_id) DO UPDATE SET body = excluded.body,
              updated_at = excluded.updated_at",
-        params![station_id, body, stamp(now)],
+        args![station_id, &body, &stamp(now)],
     )?;
     Ok(stored)
 }
@@ -536,16 +523,16 @@ pub(crate) fn set_roster(
 /// The roster the district set for `station_id`, if any: [`Damaged`] when it does not read
 /// back as a roster the hub would accept.
 pub(crate) fn roster(
-    conn: &Connection,
+    db: &mut dyn Db,
     station_id: &str,
 ) -> Result<Option<Result<RosterDocument, Damaged>>, HubStoreError> {
-    let body: Option<String> = conn
-        .query_row(
+    let body = db
+        .row(
             "SELECT body FROM rosters WHERE station_id = ?1",
-            [station_id],
-            |r| r.get(0),
-        )
-        .optional()?;
+            args![station_id],
+        )?
+        .map(|r| r.text(0))
+        .transpose()?;
     Ok(body.map(|b| {
         serde_json::from_str::<RosterDocument>(&b)
             .ok()

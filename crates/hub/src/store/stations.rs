@@ -4,35 +4,37 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection};
 
 use crate::clock::stamp;
 use protocol::Heartbeat;
 
 use super::cases::{read_time, unreadable};
+use super::sql::{args, Db};
 use super::HubStoreError;
 
 /// Keeps the newest heartbeat of the station (by the kiosk's `sent_at`, since the outbox may
 /// deliver an old one late) and notes that the station was heard from now.
 pub(crate) fn record_heartbeat(
-    tx: &Connection,
+    tx: &mut dyn Db,
     heartbeat: &Heartbeat,
     now: DateTime<Utc>,
 ) -> Result<(), HubStoreError> {
     let body =
         serde_json::to_string(heartbeat).map_err(|e| HubStoreError::BadRow(e.to_string()))?;
-    tx.execute(
+    tx.exec(
         "INSERT INTO heartbeats (station_id, sent_at, received_at, body) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (station_id) DO UPDATE SET
-             received_at = max(heartbeats.received_at, excluded.received_at),
+             received_at = CASE WHEN excluded.received_at > heartbeats.received_at
+                                THEN excluded.received_at ELSE heartbeats.received_at END,
              body = CASE WHEN excluded.sent_at >= heartbeats.sent_at
                          THEN excluded.body ELSE heartbeats.body END,
-             sent_at = max(heartbeats.sent_at, excluded.sent_at)",
-        params![
-            heartbeat.station_id,
-            stamp(heartbeat.sent_at),
-            stamp(now),
-            body
+             sent_at = CASE WHEN excluded.sent_at > heartbeats.sent_at
+                            THEN excluded.sent_at ELSE heartbeats.sent_at END",
+        args![
+            &heartbeat.station_id,
+            &stamp(heartbeat.sent_at),
+            &stamp(now),
+            &body
         ],
     )?;
     Ok(())
@@ -51,7 +53,7 @@ pub(crate) struct StationHealth {
 
 /// Every station that has a token (`known`), has sent a heartbeat or has filed a case.
 pub(crate) fn overview(
-    conn: &Connection,
+    db: &mut dyn Db,
     known: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<StationHealth>, HubStoreError> {
@@ -66,16 +68,11 @@ pub(crate) fn overview(
     for id in known {
         stations.insert(id.clone(), blank(id));
     }
-    let mut stmt = conn.prepare_cached("SELECT station_id, received_at, body FROM heartbeats")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (id, received_at, body) = row?;
+    for row in db.rows(
+        "SELECT station_id, received_at, body FROM heartbeats",
+        args![],
+    )? {
+        let (id, received_at, body) = (row.text(0)?, row.text(1)?, row.text(2)?);
         let station = stations.entry(id.clone()).or_insert_with(|| blank(&id));
         // A heartbeat that does not read back as one the hub would accept is left out (logged):
         // the station is listed as not heard from, never with made-up values.
@@ -93,24 +90,22 @@ pub(crate) fn overview(
             station.last_heartbeat = Some((at, heartbeat));
         }
     }
-    let mut stmt = conn.prepare_cached(
+    let rows = db.rows(
         "SELECT station_id, count(*),
                 count(*) FILTER (WHERE risk_level = 'high'),
                 count(*) FILTER (WHERE expected_at IS NOT NULL AND expected_at < ?1)
          FROM cases WHERE state NOT IN ('resolved', 'closed_unresolved')
          GROUP BY station_id",
+        args![&stamp(now)],
     )?;
-    let rows = stmt.query_map(params![stamp(now)], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, u32>(1)?,
-            r.get::<_, u32>(2)?,
-            r.get::<_, u32>(3)?,
-        ))
-    })?;
-
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     for row in rows {
-        let (id, open, high, due) = row?;
+        let (id, open, high, due) = (
+            row.text(0)?,
+            count(row.int(1)?),
+            count(row.int(2)?),
+            count(row.int(3)?),
+        );
         let s = stations.entry(id.clone()).or_insert_with(|| blank(&id));
         s.open_cases = open;
         s.open_high_risk = high;

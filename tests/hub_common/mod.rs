@@ -22,6 +22,13 @@ pub const DEPARTMENT_TOKEN: &str = "token-of-housing-dept-03";
 pub const OPERATOR_TOKEN: &str = "operator-token-00000004";
 pub const OPEN311_KEY: &str = "open311-key-00000000005";
 
+/// `GRIEVANCE_TEST_HUB_DATABASE=postgres`: every test hub keeps its data in a database of its
+/// own on the tests' PostgreSQL cluster (`tests/pg_cluster`) instead of SQLite. `scripts/test`
+/// runs the hub's suite once each way.
+pub fn engine_is_postgres() -> bool {
+    std::env::var("GRIEVANCE_TEST_HUB_DATABASE").is_ok_and(|v| v == "postgres")
+}
+
 pub struct TestHub {
     pub hub: RunningHub,
     pub base: String,
@@ -59,6 +66,13 @@ impl TestHub {
         config.clock = Clock::from_fn(move || {
             Utc::now() + Duration::seconds(clock_offset.load(Ordering::SeqCst))
         });
+        if engine_is_postgres() {
+            let mut database =
+                hub::store::PostgresConfig::new(&crate::pg_cluster::shared().new_database())
+                    .expect("the cluster's connection string");
+            database.pool = 4;
+            config.database = Some(database);
+        }
         adjust(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -5,10 +5,13 @@
 
 #[path = "../hub_common/mod.rs"]
 mod hub_common;
+#[path = "../pg_cluster/mod.rs"]
+mod pg_cluster;
 
 mod departments;
 mod hostile;
 mod intake;
+mod on_postgres;
 mod open311;
 mod open311_conformance;
 mod operator;

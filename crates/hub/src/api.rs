@@ -113,7 +113,7 @@ impl ApiFailure {
     pub(crate) fn internal(e: HubStoreError) -> ApiFailure {
         tracing::error!(error = %e, "api: the database failed");
         ApiFailure::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            store_status(&e),
             "the hub could not use its database; try again later",
             None,
         )
@@ -278,6 +278,16 @@ async fn submit_case(
             ApiFailure::code_taken("token", owner.unwrap_or(CodeOwner::Case)).into_response()
         }
     })
+}
+
+/// The status a store failure is answered with: 503 while the database cannot be reached (the
+/// sender tries again later, and a load balancer may try another process), else 500.
+pub(crate) fn store_status(e: &HubStoreError) -> StatusCode {
+    if e.is_unavailable() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
 }
 
 fn case_not_found() -> ApiFailure {

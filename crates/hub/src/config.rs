@@ -10,6 +10,7 @@ use domain::Catalogue;
 
 use super::auth::Secret;
 use super::clock::Clock;
+use super::store::PostgresConfig;
 
 /// Where the hub listens unless told otherwise.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
@@ -24,6 +25,9 @@ pub struct HubConfig {
     pub listen: SocketAddr,
     /// `HUB_DATA_DIR`: holds `hub.sqlite3`.
     pub data_dir: PathBuf,
+    /// `HUB_DATABASE_URL` (with `HUB_DATABASE_POOL` and `HUB_DATABASE_STATEMENT_TIMEOUT`): the
+    /// data in PostgreSQL instead of `data_dir`.
+    pub database: Option<PostgresConfig>,
     /// `HUB_STATION_TOKENS`: station id → its token.
     pub(crate) station_tokens: Vec<(String, Secret)>,
     /// `HUB_DEPARTMENT_TOKENS`: department id → its token.
@@ -86,6 +90,7 @@ impl HubConfig {
         HubConfig {
             listen: DEFAULT_LISTEN.parse().expect("the default address parses"),
             data_dir: data_dir.into(),
+            database: None,
             station_tokens: Vec::new(),
             department_tokens: Vec::new(),
             open311_api_keys: Vec::new(),
@@ -108,6 +113,33 @@ impl HubConfig {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
         );
+        if let Some(url) = get("HUB_DATABASE_URL") {
+            let mut database =
+                PostgresConfig::new(url.trim()).map_err(|problem| HubConfigError {
+                    variable: "HUB_DATABASE_URL",
+                    problem,
+                })?;
+            if let Some(v) = get("HUB_DATABASE_POOL") {
+                database.pool = positive("HUB_DATABASE_POOL", &v)?;
+            }
+            if let Some(v) = get("HUB_DATABASE_STATEMENT_TIMEOUT") {
+                database.statement_timeout = std::time::Duration::from_secs(u64::from(positive(
+                    "HUB_DATABASE_STATEMENT_TIMEOUT",
+                    &v,
+                )?));
+            }
+            config.database = Some(database);
+        } else {
+            for variable in ["HUB_DATABASE_POOL", "HUB_DATABASE_STATEMENT_TIMEOUT"] {
+                if get(variable).is_some() {
+                    return Err(HubConfigError {
+                        variable,
+                        problem: "set without HUB_DATABASE_URL (it applies to PostgreSQL only)"
+                            .into(),
+                    });
+                }
+            }
+        }
         if let Some(v) = get("HUB_LISTEN") {
             config.listen = v.trim().parse().map_err(|_| HubConfigError {
                 variable: "HUB_LISTEN",
@@ -322,6 +354,37 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| (*v).to_owned())
         }
+    }
+
+    #[test]
+    fn postgresql_is_chosen_by_its_url_and_its_companions_need_it() {
+        let c = HubConfig::from_env(env(&[
+            (
+                "HUB_DATABASE_URL",
+                "postgres://hub:pw-never-shown@db.example/hub",
+            ),
+            ("HUB_DATABASE_POOL", "4"),
+            ("HUB_DATABASE_STATEMENT_TIMEOUT", "3"),
+        ]))
+        .unwrap();
+        let database = c.database.expect("PostgreSQL is chosen");
+        assert_eq!(database.pool, 4);
+        assert_eq!(
+            database.statement_timeout,
+            std::time::Duration::from_secs(3)
+        );
+        assert!(HubConfig::from_env(env(&[])).unwrap().database.is_none());
+
+        let e = error_of(&[("HUB_DATABASE_POOL", "4")]);
+        assert_eq!(e.variable, "HUB_DATABASE_POOL");
+        let e = error_of(&[("HUB_DATABASE_URL", "postgres://hub:pw-never-shown@[::1/hub")]);
+        assert_eq!(e.variable, "HUB_DATABASE_URL");
+        assert!(!e.problem.contains("pw-never-shown"), "{}", e.problem);
+        let e = error_of(&[
+            ("HUB_DATABASE_URL", "postgres://hub@db.example/hub"),
+            ("HUB_DATABASE_POOL", "0"),
+        ]);
+        assert_eq!(e.variable, "HUB_DATABASE_POOL");
     }
 
     fn error_of(vars: &[(&str, &str)]) -> HubConfigError {

@@ -4,8 +4,9 @@
 //! `crates/logging`).
 //!
 //! Stopping: Ctrl-C or SIGTERM end the process at once. That loses nothing: a case, an event or
-//! a heartbeat is committed (`synchronous=FULL`) before its answer is sent, and a write cut
-//! short is rolled back by SQLite, so the sender simply retries.
+//! a heartbeat is committed (`synchronous=FULL` on SQLite, a committed transaction on
+//! PostgreSQL) before its answer is sent, and a write cut short is rolled back, so the sender
+//! simply retries.
 
 use std::process::ExitCode;
 
@@ -34,6 +35,11 @@ Usage: grievance-hub            (configured by environment variables only)
 Environment:
   HUB_LISTEN               address and port to listen on (default 127.0.0.1:8787)
   HUB_DATA_DIR             where hub.sqlite3 lives (default ./hub-data)
+  HUB_DATABASE_URL         postgres://user:password@host/db: keep the data in PostgreSQL
+                           instead (several hub processes may share it)
+  HUB_DATABASE_POOL        connections to PostgreSQL per process (default 16)
+  HUB_DATABASE_STATEMENT_TIMEOUT
+                           seconds a PostgreSQL statement may run (default 10)
   HUB_STATION_TOKENS       station-id=token,...: the kiosks that may file cases
   HUB_DEPARTMENT_TOKENS    department-id=token,...: who may post status events
   HUB_OPEN311_API_KEYS     key,key=station+station: Open311 api_keys, each tied to the
@@ -87,13 +93,15 @@ fn run() -> anyhow::Result<()> {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("HUB_LISTEN: cannot listen on {}", config.listen))?;
-        let data_dir = config.data_dir.clone();
+        let data = match &config.database {
+            Some(_) => "data in PostgreSQL".to_owned(),
+            None => format!("data in {}", config.data_dir.display()),
+        };
         let running = hub::start_with(config, limits, listener).await?;
         // The first line on standard output says where the hub is (tests and scripts read it).
         println!(
-            "grievance-hub listening on http://{} (data in {})",
+            "grievance-hub listening on http://{} ({data})",
             running.local_addr(),
-            data_dir.display()
         );
         running.wait().await
     })

@@ -60,7 +60,10 @@ pub struct HubState {
 impl HubState {
     /// Opens the database (blocking: call it from a blocking context, as [`start`] does).
     pub(crate) fn open(config: HubConfig) -> Result<HubState, HubStoreError> {
-        let store = Arc::new(HubStore::open(&config.data_dir)?);
+        let store = Arc::new(match &config.database {
+            Some(database) => HubStore::open_postgres(database)?,
+            None => HubStore::open(&config.data_dir)?,
+        });
         let credentials = Credentials::new(
             config.station_tokens.iter().cloned(),
             config.department_tokens.iter().cloned(),

@@ -113,7 +113,7 @@ impl Open311Error {
     fn internal(e: HubStoreError, format: Format) -> Open311Error {
         tracing::error!(error = %e, "open311: the database failed");
         Open311Error::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            crate::api::store_status(&e),
             "the hub could not use its database; try again later",
             format,
         )

@@ -23,6 +23,7 @@
 pub(crate) mod cases;
 mod migrations;
 pub(crate) mod open311;
+mod pg;
 pub(crate) mod queues;
 pub(crate) mod sql;
 pub(crate) mod stations;
@@ -37,6 +38,8 @@ use tokio::sync::Semaphore;
 
 use protocol::CaseState;
 
+use pg::PgStore;
+pub use pg::PostgresConfig;
 use sql::{Db, Sqlite};
 
 /// The database file's name inside the data directory.
@@ -49,13 +52,22 @@ const IDLE_READERS: usize = 64;
 pub(crate) const MAX_READERS: usize = 64;
 
 pub struct HubStore {
+    backend: Backend,
+    /// Writes asked for and not yet finished (waiting for the writer or writing).
+    writes_pending: AtomicUsize,
+}
+
+enum Backend {
+    Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PgStore>),
+}
+
+struct SqliteStore {
     path: PathBuf,
     /// The one writer connection. A write waits for it without a thread of its own.
     writer: Arc<tokio::sync::Mutex<Connection>>,
     read_slots: Arc<Semaphore>,
     readers: Mutex<Vec<Connection>>,
-    /// Writes asked for and not yet finished (waiting for the writer or writing).
-    writes_pending: AtomicUsize,
 }
 
 /// Counts a write from when it is asked for until it ends, even if its caller gives up.
@@ -86,12 +98,29 @@ pub enum HubStoreError {
         found: i64,
         known: i64,
     },
+    #[error(
+        "the database was written by a newer hub (schema {found}, this hub knows up to {known})"
+    )]
+    TooNewDatabase { found: i64, known: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(::postgres::Error),
+    /// The database server cannot be reached now (a restart, a failover): try again later.
+    #[error("the database cannot be reached: {0}")]
+    Unavailable(String),
     #[error("stored data is not readable: {0}")]
     BadRow(String),
     #[error("the database task stopped: {0}")]
     Task(String),
+}
+
+impl HubStoreError {
+    /// Whether the database could not be reached (and may be again later), as opposed to a
+    /// failure of the operation itself.
+    pub(crate) fn is_unavailable(&self) -> bool {
+        matches!(self, HubStoreError::Unavailable(_))
+    }
 }
 
 impl HubStore {
@@ -109,12 +138,30 @@ impl HubStore {
         let mut writer = connect(&path).map_err(cannot_open)?;
         migrations::run(&mut writer, &path)?;
         Ok(HubStore {
-            path,
-            writer: Arc::new(tokio::sync::Mutex::new(writer)),
-            read_slots: Arc::new(Semaphore::new(MAX_READERS)),
-            readers: Mutex::new(Vec::new()),
+            backend: Backend::Sqlite(Arc::new(SqliteStore {
+                path,
+                writer: Arc::new(tokio::sync::Mutex::new(writer)),
+                read_slots: Arc::new(Semaphore::new(MAX_READERS)),
+                readers: Mutex::new(Vec::new()),
+            })),
             writes_pending: AtomicUsize::new(0),
         })
+    }
+
+    /// Connects to PostgreSQL (`HUB_DATABASE_URL`) and brings its schema up to date; blocking.
+    pub(crate) fn open_postgres(config: &PostgresConfig) -> Result<HubStore, HubStoreError> {
+        Ok(HubStore {
+            backend: Backend::Postgres(Arc::new(PgStore::open(config)?)),
+            writes_pending: AtomicUsize::new(0),
+        })
+    }
+
+    /// Which engine holds the data, in words for the log and the operator.
+    pub fn engine(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite(_) => "SQLite",
+            Backend::Postgres(_) => "PostgreSQL",
+        }
     }
 
     /// How many writes are asked for and not finished now: waiting for the writer, or
@@ -138,50 +185,95 @@ impl HubStore {
         T: Send + 'static,
         F: FnOnce(&mut dyn Db) -> Result<T, HubStoreError> + Send + 'static,
     {
-        let slot = Arc::clone(&self.read_slots)
-            .acquire_owned()
-            .await
-            .map_err(|e| HubStoreError::Task(e.to_string()))?;
-        let store = Arc::clone(self);
-        run_blocking(move || {
-            let _slot = slot;
-            let pooled = store.readers.lock().map(|mut r| r.pop()).unwrap_or(None);
-            let mut conn = match pooled {
-                Some(conn) => conn,
-                None => connect(&store.path)?,
-            };
-            let result = {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-                work(&mut Sqlite(&tx))
-            };
-            if let Ok(mut idle) = store.readers.lock() {
-                if idle.len() < IDLE_READERS {
-                    idle.push(conn);
-                }
+        match &self.backend {
+            Backend::Sqlite(store) => {
+                let slot = Arc::clone(&store.read_slots)
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| HubStoreError::Task(e.to_string()))?;
+                let store = Arc::clone(store);
+                run_blocking(move || {
+                    let _slot = slot;
+                    store.read(work)
+                })
+                .await
             }
-            result
-        })
-        .await
+            Backend::Postgres(store) => {
+                let slot = Arc::clone(&store.slots)
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| HubStoreError::Task(e.to_string()))?;
+                let store = Arc::clone(store);
+                run_blocking(move || {
+                    let _slot = slot;
+                    store.read(work)
+                })
+                .await
+            }
+        }
     }
 
     /// Runs `work` in a write transaction on the blocking pool; commits when it returns `Ok`.
+    /// On PostgreSQL `work` may run more than once (another process got in the way: the
+    /// transaction is tried again whole), so it must do nothing but its queries.
     pub(crate) async fn write<T, F>(self: &Arc<Self>, work: F) -> Result<T, HubStoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn Db) -> Result<T, HubStoreError> + Send + 'static,
+        F: FnMut(&mut dyn Db) -> Result<T, HubStoreError> + Send + 'static,
     {
         let _pending = Pending::new(&self.writes_pending);
-        // Waiting for the writer takes no thread; only the holder runs on the blocking pool.
-        // A panic while holding it leaves no transaction open (it rolled back when dropped),
-        // so the connection is still sound.
-        let mut conn = Arc::clone(&self.writer).lock_owned().await;
-        run_blocking(move || {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = work(&mut Sqlite(&tx))?;
-            tx.commit()?;
-            Ok(value)
-        })
-        .await
+        match &self.backend {
+            Backend::Sqlite(store) => {
+                // Waiting for the writer takes no thread; only the holder runs on the blocking
+                // pool. A panic while holding it leaves no transaction open (it rolled back
+                // when dropped), so the connection is still sound.
+                let mut conn = Arc::clone(&store.writer).lock_owned().await;
+                let mut work = work;
+                run_blocking(move || {
+                    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    let value = work(&mut Sqlite(&tx))?;
+                    tx.commit()?;
+                    Ok(value)
+                })
+                .await
+            }
+            Backend::Postgres(store) => {
+                let slot = Arc::clone(&store.slots)
+                    .acquire_owned()
+                    .await
+                    .map_err(|e| HubStoreError::Task(e.to_string()))?;
+                let store = Arc::clone(store);
+                run_blocking(move || {
+                    let _slot = slot;
+                    store.write(work)
+                })
+                .await
+            }
+        }
+    }
+}
+
+impl SqliteStore {
+    /// A read transaction on a pooled reader connection (on a blocking thread).
+    fn read<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Db) -> Result<T, HubStoreError>,
+    ) -> Result<T, HubStoreError> {
+        let pooled = self.readers.lock().map(|mut r| r.pop()).unwrap_or(None);
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => connect(&self.path)?,
+        };
+        let result = {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            work(&mut Sqlite(&tx))
+        };
+        if let Ok(mut idle) = self.readers.lock() {
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+        }
+        result
     }
 }
 
@@ -238,7 +330,10 @@ mod tests {
     fn a_new_database_runs_in_wal_with_full_sync_and_foreign_keys() {
         let dir = tempfile::tempdir().unwrap();
         let store = HubStore::open(dir.path()).unwrap();
-        let conn = store.writer.blocking_lock();
+        let Backend::Sqlite(sqlite) = &store.backend else {
+            unreachable!("opened on SQLite")
+        };
+        let conn = sqlite.writer.blocking_lock();
         let mode: String = conn
             .query_row("PRAGMA journal_mode", [], |r| r.get(0))
             .unwrap();

@@ -9,7 +9,7 @@
 //! - [`Value`] is what a parameter can be; [`Row`] is a result row read by position, with
 //!   typed getters that fail with the column's position rather than panic.
 //! - [`Db`] is a transaction; the store hands one to each piece of work. SQLite's is
-//!   [`Sqlite`]; PostgreSQL's comes next, behind the same trait.
+//!   [`Sqlite`]; PostgreSQL's is in `super::postgres`.
 
 use super::HubStoreError;
 
@@ -84,6 +84,7 @@ pub(crate) enum Cell {
     Int(i64),
     Real(f64),
     Text(String),
+    Bool(bool),
     /// A value of a type the hub never stores (a blob): reading it fails.
     Other,
 }
@@ -133,9 +134,10 @@ impl Row {
         }
     }
 
-    /// A truth value (SQLite has no booleans: an integer).
+    /// A truth value: a boolean (PostgreSQL) or an integer (SQLite has no booleans).
     pub(crate) fn flag(&self, i: usize) -> Result<bool, HubStoreError> {
         match self.cell(i)? {
+            Cell::Bool(b) => Ok(*b),
             Cell::Int(v) => Ok(*v != 0),
             other => Err(Row::wrong(i, "a truth value", other)),
         }

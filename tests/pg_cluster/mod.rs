@@ -1,0 +1,237 @@
+//! A throwaway PostgreSQL cluster for the tests, started by the tests themselves: `initdb` in a
+//! temporary directory, the server on a Unix socket in that directory only (no TCP port, so
+//! nothing outside the test can reach it and no port can clash), as the unprivileged `nobody`
+//! when the tests run as root (PostgreSQL refuses to run as root). Each test gets a database of
+//! its own ([`Cluster::new_database`]).
+//!
+//! The server stops, and its directory goes, when the test process ends: it runs under a small
+//! shell that waits on a pipe only this process holds, and a closed pipe (the process gone,
+//! however it ended) makes the shell stop the server and remove the directory.
+//!
+//! Needs Debian's `postgresql` (`/usr/lib/postgresql/<version>/bin`); `scripts/test` installs it.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long the server may take to accept connections.
+const START_DEADLINE: Duration = Duration::from_secs(60);
+
+pub struct Cluster {
+    /// Where the server's socket is (and its data, in `data/`).
+    dir: PathBuf,
+    bin: PathBuf,
+    /// The shell that stops the server when its standard input closes.
+    keeper: Mutex<Option<Child>>,
+    fsync: bool,
+    databases: AtomicU32,
+}
+
+/// The cluster this test process shares (started by the first test that asks).
+pub fn shared() -> &'static Cluster {
+    static SHARED: OnceLock<Cluster> = OnceLock::new();
+    SHARED.get_or_init(|| Cluster::start(false))
+}
+
+fn postgres_bin() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let bin = e.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin).expect(
+        "PostgreSQL is installed (/usr/lib/postgresql/<version>/bin/initdb; apt-get install \
+         postgresql, which scripts/test does)",
+    )
+}
+
+/// Runs `f` on a thread of its own: the synchronous client starts a runtime of its own, which
+/// cannot be done on a thread that drives an async test.
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().expect("the database call does not panic"))
+}
+
+/// The first column of the first row of `sql` on the database at `url`, as an integer.
+pub fn query_i64(url: &str, sql: &str) -> i64 {
+    off_runtime(|| {
+        postgres::Client::connect(url, postgres::NoTls)
+            .expect("the test database takes connections")
+            .query_one(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .get(0)
+    })
+}
+
+/// Runs `sql` (one or more statements) on the database at `url`.
+pub fn execute(url: &str, sql: &str) {
+    off_runtime(|| {
+        postgres::Client::connect(url, postgres::NoTls)
+            .expect("the test database takes connections")
+            .batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    })
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// `program args…`, as `nobody` when this process is root.
+fn as_owner(program: &Path) -> Command {
+    if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "nobody", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+impl Cluster {
+    /// A new cluster of its own (a test that restarts the server must not share one).
+    /// `fsync`: whether the server syncs (off for speed unless the test needs a crash to
+    /// keep what was committed).
+    pub fn start(fsync: bool) -> Cluster {
+        let bin = postgres_bin();
+        let dir = tempfile::Builder::new()
+            .prefix("grievance-pg-")
+            .tempdir()
+            .expect("a temporary directory")
+            .keep();
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["nobody:nogroup"])
+                .arg(&dir)
+                .status()
+                .expect("chown runs");
+            assert!(status.success(), "the cluster's directory goes to nobody");
+        }
+        let data = dir.join("data");
+        let out = as_owner(&bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args([
+                "-U",
+                "hub",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ])
+            .output()
+            .expect("initdb runs");
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let cluster = Cluster {
+            dir,
+            bin,
+            keeper: Mutex::new(None),
+            fsync,
+            databases: AtomicU32::new(0),
+        };
+        cluster.run_server();
+        cluster
+    }
+
+    /// Starts the server (again) and waits until it takes connections.
+    fn run_server(&self) {
+        let script = r#"
+            "$1" -D "$2/data" -k "$2" -c listen_addresses= -c max_connections=500 \
+                 -c shared_buffers=32MB -c fsync="$3" -c synchronous_commit="$3" \
+                 -c full_page_writes="$3" >"$2/server.log" 2>&1 &
+            pid=$!
+            what=
+            read -r what
+            kill -INT "$pid" 2>/dev/null
+            wait "$pid"
+            [ "$what" = keep ] || rm -rf "$2"
+        "#;
+        let fsync = if self.fsync { "on" } else { "off" };
+        let keeper = as_owner(Path::new("/bin/sh"))
+            .args(["-c", script, "keeper"])
+            .arg(self.bin.join("postgres"))
+            .arg(&self.dir)
+            .arg(fsync)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        *self.keeper.lock().unwrap() = Some(keeper);
+        self.wait_until_ready();
+    }
+
+    fn wait_until_ready(&self) {
+        let deadline = Instant::now() + START_DEADLINE;
+        loop {
+            let url = self.url("postgres");
+            if off_runtime(|| postgres::Client::connect(&url, postgres::NoTls).is_ok()) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "PostgreSQL did not start: {}",
+                std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Stops the server (a fast shutdown, as systemd's would be) and keeps its data.
+    pub fn stop(&self) {
+        let keeper = self.keeper.lock().unwrap().take();
+        if let Some(mut keeper) = keeper {
+            // `keep`: stop the server, keep the data (an end of input removes them too).
+            if let Some(stdin) = keeper.stdin.as_mut() {
+                let _ = stdin.write_all(b"keep\n");
+            }
+            let _ = keeper.wait();
+        }
+    }
+
+    /// Starts the server again on the same data.
+    pub fn restart(&self) {
+        self.run_server();
+    }
+
+    /// The connection string of database `name` (key=value form: a socket directory).
+    pub fn url(&self, name: &str) -> String {
+        format!(
+            "host={} port=5432 user=hub dbname={name}",
+            self.dir.display()
+        )
+    }
+
+    /// A new, empty database; its connection string.
+    pub fn new_database(&self) -> String {
+        let n = self.databases.fetch_add(1, Ordering::SeqCst);
+        let name = format!("hub_{}_{n}", std::process::id());
+        execute(&self.url("postgres"), &format!("CREATE DATABASE {name}"));
+        self.url(&name)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // The end of the keeper's input: the server stops and its directory goes.
+        if let Some(mut keeper) = self.keeper.lock().ok().and_then(|mut k| k.take()) {
+            drop(keeper.stdin.take());
+            let _ = keeper.wait();
+        }
+    }
+}

@@ -22,6 +22,22 @@ pub const DEPARTMENT_TOKEN: &str = "token-of-housing-dept-03";
 pub const OPERATOR_TOKEN: &str = "operator-token-00000004";
 pub const OPEN311_KEY: &str = "open311-key-00000000005";
 
+pub use crate::pg_cluster::Sql;
+
+fn to_sqlite(v: &Sql) -> rusqlite::types::Value {
+    match v {
+        Sql::Null => rusqlite::types::Value::Null,
+        Sql::Int(i) => rusqlite::types::Value::Integer(*i),
+        Sql::Real(r) => rusqlite::types::Value::Real(*r),
+        Sql::Text(t) => rusqlite::types::Value::Text(t.clone()),
+    }
+}
+
+/// A text value for [`TestHub::rows`] and [`TestHub::write_untrusted`].
+pub fn text(s: &str) -> Sql {
+    Sql::Text(s.to_owned())
+}
+
 /// `GRIEVANCE_TEST_HUB_DATABASE=postgres`: every test hub keeps its data in a database of its
 /// own on the tests' PostgreSQL cluster (`tests/pg_cluster`) instead of SQLite. `scripts/test`
 /// runs the hub's suite once each way.
@@ -37,6 +53,10 @@ pub struct TestHub {
     offset: Arc<AtomicI64>,
     _dir: tempfile::TempDir,
     data_dir: std::path::PathBuf,
+    /// The PostgreSQL database's connection string, when the hub runs on one.
+    database: Option<String>,
+    /// Whether its CHECK constraints are gone (the first untrusted write drops them).
+    checks_dropped: std::sync::atomic::AtomicBool,
 }
 
 impl TestHub {
@@ -66,14 +86,18 @@ impl TestHub {
         config.clock = Clock::from_fn(move || {
             Utc::now() + Duration::seconds(clock_offset.load(Ordering::SeqCst))
         });
+        let mut database_url = None;
         if engine_is_postgres() {
+            let url = crate::pg_cluster::shared().new_database();
             let mut database =
-                hub::store::PostgresConfig::new(&crate::pg_cluster::shared().new_database())
-                    .expect("the cluster's connection string");
+                hub::store::PostgresConfig::new(&url).expect("the cluster's connection string");
             database.pool = 4;
             config.database = Some(database);
+            database_url = Some(url);
         }
         adjust(&mut config);
+        // Where the hub really keeps its data (a test may have chosen the directory).
+        let data_dir = config.data_dir.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
@@ -88,8 +112,10 @@ impl TestHub {
             base,
             client,
             offset,
-            data_dir: dir.path().to_owned(),
+            data_dir,
             _dir: dir,
+            database: database_url,
+            checks_dropped: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -102,32 +128,116 @@ impl TestHub {
         self.offset.fetch_add(by.num_seconds(), Ordering::SeqCst);
     }
 
-    /// The hub's database, opened read-only beside the running hub.
-    pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open_with_flags(
-            self.data_dir.join("hub.sqlite3"),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-        )
-        .expect("the hub's database opens")
+    /// The rows of `sql` (parameters `?1` …) on the hub's database, beside the running hub,
+    /// whichever the engine.
+    pub fn rows(&self, sql: &str, params: &[Sql]) -> Vec<Vec<Sql>> {
+        match &self.database {
+            Some(url) => crate::pg_cluster::rows(url, sql, params),
+            None => {
+                let db = rusqlite::Connection::open_with_flags(
+                    self.data_dir.join("hub.sqlite3"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .expect("the hub's database opens");
+                let mut stmt = db.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let columns = stmt.column_count();
+                let values: Vec<rusqlite::types::Value> = params.iter().map(to_sqlite).collect();
+                let mut found = stmt
+                    .query(rusqlite::params_from_iter(values.iter()))
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+                let mut out = Vec::new();
+                while let Some(r) = found.next().unwrap() {
+                    out.push(
+                        (0..columns)
+                            .map(|i| match r.get_ref(i).unwrap() {
+                                rusqlite::types::ValueRef::Null => Sql::Null,
+                                rusqlite::types::ValueRef::Integer(v) => Sql::Int(v),
+                                rusqlite::types::ValueRef::Real(v) => Sql::Real(v),
+                                rusqlite::types::ValueRef::Text(t) => {
+                                    Sql::Text(String::from_utf8_lossy(t).into_owned())
+                                }
+                                rusqlite::types::ValueRef::Blob(b) => {
+                                    Sql::Text(String::from_utf8_lossy(b).into_owned())
+                                }
+                            })
+                            .collect(),
+                    );
+                }
+                out
+            }
+        }
     }
 
-    /// The hub's database opened for writing beside the running hub, with its CHECK
-    /// constraints off: for writing rows the hub itself would never write (a restored backup,
-    /// a hand edit), to prove that every page survives them.
-    pub fn db_untrusted(&self) -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open(self.data_dir.join("hub.sqlite3"))
-            .expect("the hub's database opens");
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .expect("a busy timeout");
-        conn.pragma_update(None, "ignore_check_constraints", true)
-            .expect("checks can be turned off");
-        conn
+    /// The first row of `sql`, which must have one.
+    pub fn one(&self, sql: &str, params: &[Sql]) -> Vec<Sql> {
+        self.rows(sql, params)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no row: {sql}"))
+    }
+
+    /// Writes straight into the hub's database beside the running hub, with its CHECK
+    /// constraints off (dropped, on PostgreSQL): for rows the hub itself would never write (a
+    /// restored backup, a hand edit), to prove that every page survives them. Rows changed.
+    pub fn write_untrusted(&self, sql: &str, params: &[Sql]) -> u64 {
+        self.write_untrusted_each(sql, &[params.to_vec()])
+    }
+
+    /// [`TestHub::write_untrusted`] once per entry of `each`, in one transaction.
+    pub fn write_untrusted_each(&self, sql: &str, each: &[Vec<Sql>]) -> u64 {
+        match &self.database {
+            Some(url) => {
+                if !self.checks_dropped.swap(true, Ordering::SeqCst) {
+                    crate::pg_cluster::drop_checks(url);
+                }
+                crate::pg_cluster::write(url, sql, each)
+            }
+            None => {
+                let mut conn = rusqlite::Connection::open(self.data_dir.join("hub.sqlite3"))
+                    .expect("the hub's database opens");
+                conn.busy_timeout(std::time::Duration::from_secs(10))
+                    .expect("a busy timeout");
+                conn.pragma_update(None, "ignore_check_constraints", true)
+                    .expect("checks can be turned off");
+                let tx = conn.transaction().expect("a transaction");
+                let mut changed = 0;
+                for params in each {
+                    let values: Vec<rusqlite::types::Value> =
+                        params.iter().map(to_sqlite).collect();
+                    changed += tx
+                        .execute(sql, rusqlite::params_from_iter(values.iter()))
+                        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                        as u64;
+                }
+                tx.commit().expect("the writes commit");
+                changed
+            }
+        }
+    }
+
+    /// Holds the hub's database's write lock from another connection until the guard is
+    /// dropped (as a backup or a long write would): every write of the hub waits for it,
+    /// reads do not.
+    pub fn hold_write_lock(&self) -> Box<dyn std::any::Any> {
+        match &self.database {
+            Some(url) => Box::new(crate::pg_cluster::hold(
+                url,
+                "LOCK TABLE cases IN EXCLUSIVE MODE",
+            )),
+            None => {
+                let holder = rusqlite::Connection::open(self.data_dir.join("hub.sqlite3"))
+                    .expect("the hub's database opens");
+                holder
+                    .execute_batch("BEGIN IMMEDIATE")
+                    .expect("the write lock");
+                // Dropping the connection ends its transaction (rolled back).
+                Box::new(holder)
+            }
+        }
     }
 
     pub fn count(&self, table: &str) -> i64 {
-        self.db()
-            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .expect("the table exists")
+        self.one(&format!("SELECT count(*) FROM {table}"), &[])[0].int()
     }
 
     /// `POST /api/v1/cases` with `token` and the case id as the idempotency key.

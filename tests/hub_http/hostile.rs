@@ -146,19 +146,14 @@ async fn sql_and_html_in_every_text_field_are_stored_verbatim_and_shown_escaped(
     assert_eq!(hub.heartbeat(STATION_A_TOKEN, beat).await.status(), 204);
 
     // Stored verbatim, and the tables are all still there.
-    let db = hub.db();
-    let body: String = db
-        .query_row("SELECT body FROM cases", [], |r| r.get(0))
-        .unwrap();
+    let body = hub.one("SELECT body FROM cases", &[])[0].text();
     let stored: protocol::CaseSubmission = serde_json::from_str(&body).unwrap();
     assert_eq!(stored, case);
-    let (note, department): (String, String) = db
-        .query_row(
-            "SELECT note, department FROM case_events WHERE note IS NOT NULL",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let row = hub.one(
+        "SELECT note, department FROM case_events WHERE note IS NOT NULL",
+        &[],
+    );
+    let (note, department) = (row[0].text(), row[1].text());
     assert_eq!(
         (note.as_str(), department.as_str()),
         (hostile.as_str(), hostile.as_str())

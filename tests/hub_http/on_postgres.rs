@@ -128,3 +128,55 @@ async fn one_case_filed_through_two_processes_at_once_is_stored_once() {
     );
     assert_eq!((cases, events, numbers), (20, 20, 20));
 }
+
+#[tokio::test]
+async fn the_highest_station_state_wins_whichever_process_gets_it_and_in_whatever_order() {
+    let url = pg_cluster::shared().new_database();
+    let (a, b) = (hub_on(&url).await, hub_on(&url).await);
+    let http = client();
+    let base = chrono::Utc::now() - chrono::Duration::minutes(10);
+    // 40 states, sent all at once, each to one of the two processes, newest first for half.
+    let mut seqs: Vec<i64> = (1..=40).collect();
+    seqs.reverse();
+    seqs.rotate_left(17);
+    let sends: Vec<_> = seqs
+        .iter()
+        .enumerate()
+        .map(|(i, &seq)| {
+            let target = if i % 2 == 0 {
+                a.base_url()
+            } else {
+                b.base_url()
+            };
+            let http = http.clone();
+            let state = serde_json::json!({
+                "station_id": STATION_A, "seq": seq,
+                "sent_at": base + chrono::Duration::seconds(seq),
+                "tickets": [], "bookings": [], "on_duty": []
+            });
+            tokio::spawn(async move {
+                http.put(format!("{target}/api/v1/station-state"))
+                    .bearer_auth(STATION_A_TOKEN)
+                    .json(&state)
+                    .send()
+                    .await
+                    .expect("the hub answers")
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for send in sends {
+        let status = send.await.unwrap();
+        assert_eq!(
+            status, 204,
+            "applied, or older than the one kept (also 204)"
+        );
+    }
+    let seq = pg_cluster::query_i64(&url, "SELECT seq FROM station_states");
+    assert_eq!(seq, 40, "the newest state is the one kept");
+    let sent_at = pg_cluster::rows(&url, "SELECT sent_at FROM station_states", &[]);
+    let expected =
+        (base + chrono::Duration::seconds(40)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    assert_eq!(sent_at[0][0].text(), expected, "with its own time");
+}

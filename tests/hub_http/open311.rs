@@ -182,10 +182,7 @@ async fn a_kiosk_case_posted_twice_keeps_one_request_number() {
         .contains("kiosk_case_id"));
     assert_eq!(hub.count("cases"), 1);
 
-    let stored: String = hub
-        .db()
-        .query_row("SELECT body FROM cases", [], |r| r.get(0))
-        .unwrap();
+    let stored = hub.one("SELECT body FROM cases", &[])[0].text();
     assert!(
         stored.contains("DESCRIPTION-MARK"),
         "the district keeps the whole case"
@@ -504,16 +501,15 @@ async fn refusal(r: reqwest::Response) -> (u16, String) {
 }
 
 fn cases_by_station(hub: &TestHub) -> Vec<(String, String)> {
-    let db = hub.db();
-    let mut stmt = db
-        .prepare("SELECT station_id, risk_level FROM cases ORDER BY rowid")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    rows
+    // In the order they were filed: by their Open311 number.
+    hub.rows(
+        "SELECT c.station_id, c.risk_level FROM cases c
+         JOIN open311_requests o ON o.case_id = c.id ORDER BY o.service_request_id",
+        &[],
+    )
+    .into_iter()
+    .map(|r| (r[0].text(), r[1].text()))
+    .collect()
 }
 
 /// Issue 17, item 3: a key tied to no station could file as `st-1` with a red alert, and

@@ -192,29 +192,28 @@ async fn a_case_past_its_expected_date_is_listed_until_it_is_closed() {
 /// Writes `n` open cases straight into the hub's database, as 2,000 Open311 filings would
 /// leave them: every code starting `0000`, so the test can tell them from a real one.
 fn seed_cases(hub: &TestHub, n: usize, risk: &str, expected_at: Option<&str>) {
-    let mut db = hub.db_untrusted();
-    let tx = db.transaction().unwrap();
     let start = chrono::Utc::now() - Duration::days(2);
-    for i in 0..n {
-        let at = (start + Duration::seconds(i as i64))
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-        tx.execute(
-            "INSERT INTO cases (id, token, station_id, service, subtype, risk_level, state,
-                                expected_at, filed_at, received_at, updated_at, source, body,
-                                body_sha256)
-             VALUES (?1, ?2, 'open311', 'complaint', 'noise', ?3, 'received', ?4, ?5, ?5, ?5,
-                     'open311', '{}', 'x')",
-            rusqlite::params![
-                uuid::Uuid::now_v7().to_string(),
-                format!("0000{i:013}"),
-                risk,
-                expected_at,
-                at
-            ],
-        )
-        .unwrap();
-    }
-    tx.commit().unwrap();
+    let rows: Vec<Vec<Sql>> = (0..n)
+        .map(|i| {
+            let at = (start + Duration::seconds(i as i64))
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            vec![
+                text(&uuid::Uuid::now_v7().to_string()),
+                text(&format!("0000{i:013}")),
+                text(risk),
+                expected_at.map_or(Sql::Null, text),
+                text(&at),
+            ]
+        })
+        .collect();
+    hub.write_untrusted_each(
+        "INSERT INTO cases (id, token, station_id, service, subtype, risk_level, state,
+                            expected_at, filed_at, received_at, updated_at, source, body,
+                            body_sha256)
+         VALUES (?1, ?2, 'open311', 'complaint', 'noise', ?3, 'received', ?4, ?5, ?5, ?5,
+                 'open311', '{}', 'x')",
+        &rows,
+    );
 }
 
 /// A new code whose first four characters are not the seeded ones.

@@ -177,10 +177,7 @@ async fn a_newer_state_moves_the_ticket_on_and_a_late_older_one_changes_nothing(
     let en = page(&hub, t, "en").await;
     assert!(en.contains("Called to counter 2"), "{en}");
     assert!(!en.contains("ahead of you"), "{en}");
-    let seq: i64 = hub
-        .db()
-        .query_row("SELECT seq FROM station_states", [], |r| r.get(0))
-        .unwrap();
+    let seq = hub.one("SELECT seq FROM station_states", &[])[0].int();
     assert_eq!(seq, 12);
 
     let mut served = ticket(t, "C003", 0);
@@ -528,10 +525,7 @@ async fn malformed_codes_lanes_tickets_and_ranges_are_refused_with_the_field_nam
         ),
     )
     .await;
-    let stored: String = hub
-        .db()
-        .query_row("SELECT token FROM queue_tickets", [], |r| r.get(0))
-        .unwrap();
+    let stored = hub.one("SELECT token FROM queue_tickets", &[])[0].text();
     assert_eq!(stored, code.as_str());
     assert!(page(&hub, code.as_str(), "en")
         .await
@@ -825,14 +819,11 @@ async fn attendance_queues_and_bookings_show_on_the_operator_page() {
         !row[6].contains("李调解员") && row[6].contains("王律师"),
         "{row:?}"
     );
-    let (out, ins): (i64, i64) = hub
-        .db()
-        .query_row(
-            "SELECT count(checked_out_at), count(*) FROM attendance",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let counts = hub.one(
+        "SELECT count(checked_out_at), count(*) FROM attendance",
+        &[],
+    );
+    let (out, ins) = (counts[0].int(), counts[1].int());
     assert_eq!((out, ins), (1, 2));
     let li_row = section(&page, "attendance")
         .lines()

@@ -564,8 +564,7 @@ async fn reads_answer_while_a_burst_of_writes_waits_for_the_writer() {
 
     // Someone else holds the database's write lock (a backup, a long write): every write of
     // the burst has to wait for it.
-    let holder = rusqlite::Connection::open(data.path().join(hub::store::DB_FILE)).unwrap();
-    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let holder = hub.hold_write_lock();
 
     let burst: Vec<_> = (0..WRITES)
         .map(|_| {
@@ -603,7 +602,7 @@ async fn reads_answer_while_a_burst_of_writes_waits_for_the_writer() {
     })
     .await;
     let pending = store.writes_pending();
-    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
     assert_eq!(
         read.ok(),
         Some((200, 200)),

@@ -15,7 +15,6 @@ use crate::hub_common;
 use chrono::{Duration, Utc};
 use domain::{RiskAssessment, RiskLevel, RiskReason, TrackingToken};
 use hub_common::*;
-use rusqlite::types::Value as Sql;
 use serde_json::{json, Value};
 
 const NOTE: &str = "已派人上门查看";
@@ -88,15 +87,19 @@ async fn world() -> World {
     }
 }
 
-/// Runs `sql` with `params` on the hub's file, constraints off.
+/// Runs `sql` with `params` on the hub's database, constraints off.
 fn write(hub: &TestHub, sql: &str, params: &[Sql]) {
-    hub.db_untrusted()
-        .execute(sql, rusqlite::params_from_iter(params.iter()))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    hub.write_untrusted(sql, params);
 }
 
-fn text(s: &str) -> Sql {
-    Sql::Text(s.to_owned())
+/// A NUL character where the engine can hold one (SQLite); PostgreSQL's texts cannot, so
+/// there the nearest control character stands in.
+fn nul() -> &'static str {
+    if engine_is_postgres() {
+        "\u{1}"
+    } else {
+        "\u{0}"
+    }
 }
 
 /// A case written straight into the file: a sound row (with its Open311 number), then
@@ -131,14 +134,11 @@ fn case_row(hub: &TestHub, risk: &str, changes: &[(&str, Sql)]) -> (String, i64)
             &[value.clone(), text(&id)],
         );
     }
-    let srid: i64 = hub
-        .db()
-        .query_row(
-            "SELECT service_request_id FROM open311_requests WHERE case_id = ?1",
-            [&id],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let srid = hub.one(
+        "SELECT service_request_id FROM open311_requests WHERE case_id = ?1",
+        &[text(&id)],
+    )[0]
+    .int();
     (token, srid)
 }
 
@@ -251,7 +251,7 @@ async fn cases_with_times_out_of_range_or_unreadable() {
         &[
             ("filed_at", text("yesterday")),
             ("received_at", text("")),
-            ("updated_at", text("\u{0}")),
+            ("updated_at", text(nul())),
         ],
     );
     // Past due by its text (it sorts before now), and no time at all.
@@ -340,12 +340,7 @@ async fn cases_with_unknown_states_broken_json_and_extreme_strings() {
 async fn timeline_steps_with_bad_times_states_and_text() {
     let w = world().await;
     let hub = &w.hub;
-    let case_id: String = hub
-        .db()
-        .query_row("SELECT id FROM cases WHERE token = ?1", [&w.case], |r| {
-            r.get(0)
-        })
-        .unwrap();
+    let case_id = hub.one("SELECT id FROM cases WHERE token = ?1", &[text(&w.case)])[0].text();
     let huge = format!("长{}", "字".repeat(100_000));
     for (at, state, note, department, expected) in [
         (
@@ -366,7 +361,7 @@ async fn timeline_steps_with_bad_times_states_and_text() {
         (
             text("2024-01-02T00:00:00.000000Z"),
             text("assigned"),
-            text(&format!("骗{OVERRIDES}exe.txt\u{0}\u{1b}[31m")),
+            text(&format!("骗{OVERRIDES}exe.txt{}\u{1b}[31m", nul())),
             text(&format!("局{OVERRIDES}")),
             text(BEFORE),
         ),
@@ -460,10 +455,10 @@ async fn station_states_and_tickets_that_do_not_read_back() {
             "A008",
             "A",
             "waiting",
-            Sql::Integer(-1),
-            Sql::Integer(30),
-            Sql::Integer(5),
-            Sql::Integer(i64::MAX),
+            Sql::Int(-1),
+            Sql::Int(30),
+            Sql::Int(5),
+            Sql::Int(i64::MAX),
             text(&now),
         ),
         // Every nullable NULL, empty strings.
@@ -707,7 +702,7 @@ async fn open311_forms_that_do_not_read_back() {
     write(
         hub,
         "UPDATE open311_requests SET form = ?1 WHERE service_request_id = ?2",
-        &[text("{not json"), Sql::Integer(id)],
+        &[text("{not json"), Sql::Int(id)],
     );
     write(
         hub,
@@ -720,7 +715,7 @@ async fn open311_forms_that_do_not_read_back() {
                 ])
                 .to_string(),
             ),
-            Sql::Integer(id2),
+            Sql::Int(id2),
         ],
     );
     every_page_answers(&w, &[&code]).await;

@@ -82,6 +82,186 @@ pub fn execute(url: &str, sql: &str) {
     })
 }
 
+/// A value a test writes into or reads from a hub's database, whichever the engine.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Sql {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl Sql {
+    pub fn text(&self) -> String {
+        match self {
+            Sql::Text(t) => t.clone(),
+            other => panic!("a text expected, found {other:?}"),
+        }
+    }
+
+    pub fn int(&self) -> i64 {
+        match self {
+            Sql::Int(v) => *v,
+            other => panic!("an integer expected, found {other:?}"),
+        }
+    }
+}
+
+/// Binds a [`Sql`] to whatever type PostgreSQL expects in its place (tests write what they
+/// choose, right or wrong).
+#[derive(Debug)]
+struct Bind<'a>(&'a Sql);
+
+impl postgres::types::ToSql for Bind<'_> {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match self.0 {
+            Sql::Null => Ok(postgres::types::IsNull::Yes),
+            Sql::Int(v) if *ty == Type::INT4 => i32::try_from(*v)?.to_sql(ty, out),
+            Sql::Int(v) => v.to_sql(ty, out),
+            Sql::Real(v) => v.to_sql(ty, out),
+            Sql::Text(t) => t.as_str().to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+/// `?1` … as `$1` ….
+fn dollars(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Runs `sql` (parameters `?1` …) on the database at `url`; its rows.
+pub fn rows(url: &str, sql: &str, params: &[Sql]) -> Vec<Vec<Sql>> {
+    use postgres::types::Type;
+    off_runtime(|| {
+        let mut client = postgres::Client::connect(url, postgres::NoTls)
+            .expect("the test database takes connections");
+        let binds: Vec<Bind<'_>> = params.iter().map(Bind).collect();
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            binds.iter().map(|b| b as _).collect();
+        let found = client
+            .query(dollars(sql).as_str(), &refs)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        found
+            .iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| {
+                        let ty = r.columns()[i].type_().clone();
+                        if ty == Type::INT8 {
+                            r.get::<_, Option<i64>>(i).map_or(Sql::Null, Sql::Int)
+                        } else if ty == Type::INT4 {
+                            r.get::<_, Option<i32>>(i)
+                                .map_or(Sql::Null, |v| Sql::Int(i64::from(v)))
+                        } else if ty == Type::BOOL {
+                            r.get::<_, Option<bool>>(i)
+                                .map_or(Sql::Null, |v| Sql::Int(i64::from(v)))
+                        } else if ty == Type::FLOAT8 {
+                            r.get::<_, Option<f64>>(i).map_or(Sql::Null, Sql::Real)
+                        } else {
+                            r.get::<_, Option<String>>(i).map_or(Sql::Null, Sql::Text)
+                        }
+                    })
+                    .collect()
+            })
+            .collect()
+    })
+}
+
+/// Runs the statement `sql` (parameters `?1` …) once per entry of `each`, in one
+/// transaction, on the database at `url`; rows changed.
+pub fn write(url: &str, sql: &str, each: &[Vec<Sql>]) -> u64 {
+    off_runtime(|| {
+        let mut client = postgres::Client::connect(url, postgres::NoTls)
+            .expect("the test database takes connections");
+        let mut tx = client.transaction().expect("a transaction");
+        let statement = tx
+            .prepare(dollars(sql).as_str())
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        let mut changed = 0;
+        for params in each {
+            let binds: Vec<Bind<'_>> = params.iter().map(Bind).collect();
+            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                binds.iter().map(|b| b as _).collect();
+            changed += tx
+                .execute(&statement, &refs)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        tx.commit().expect("the writes commit");
+        changed
+    })
+}
+
+/// A transaction held open on its own connection (and thread) until dropped: `sql` ran in it
+/// (a lock taken, as a backup or a long write would hold one).
+pub struct Held {
+    release: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+pub fn hold(url: &str, sql: &str) -> Held {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    let (taken, is_taken) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls)
+            .expect("the test database takes connections");
+        let mut tx = client.transaction().expect("a transaction");
+        tx.batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        taken.send(()).expect("the test waits for the lock");
+        let _ = released.recv();
+        tx.rollback().expect("the transaction ends");
+    });
+    is_taken.recv().expect("the lock is taken");
+    Held {
+        release: Some(release),
+        thread: Some(thread),
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        drop(self.release.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Drops every CHECK constraint of the database at `url`: it may then hold what a hand edit or
+/// an older hub could leave (unknown states, roles), as SQLite does with its checks off.
+pub fn drop_checks(url: &str) {
+    execute(
+        url,
+        "DO $$ DECLARE c record; BEGIN
+           FOR c IN SELECT conrelid::regclass AS t, conname FROM pg_constraint
+                    WHERE contype = 'c' AND connamespace = 'public'::regnamespace LOOP
+             EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.t, c.conname);
+           END LOOP;
+         END $$",
+    );
+}
+
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }

@@ -199,7 +199,7 @@ impl HubStore {
                 .await
             }
             Backend::Postgres(store) => {
-                let slot = Arc::clone(&store.slots)
+                let slot = Arc::clone(&store.read_slots)
                     .acquire_owned()
                     .await
                     .map_err(|e| HubStoreError::Task(e.to_string()))?;
@@ -238,7 +238,7 @@ impl HubStore {
                 .await
             }
             Backend::Postgres(store) => {
-                let slot = Arc::clone(&store.slots)
+                let slot = Arc::clone(&store.write_slots)
                     .acquire_owned()
                     .await
                     .map_err(|e| HubStoreError::Task(e.to_string()))?;

@@ -88,7 +88,10 @@ pub(crate) struct PgStore {
     statement_timeout: Duration,
     idle: Mutex<Vec<Pooled>>,
     size: usize,
-    pub(crate) slots: Arc<Semaphore>,
+    /// Reads and writes running at once, apart: writes waiting for a lock (a long
+    /// transaction, a backup) never take every connection, so pages still answer.
+    pub(crate) read_slots: Arc<Semaphore>,
+    pub(crate) write_slots: Arc<Semaphore>,
 }
 
 impl PgStore {
@@ -97,12 +100,16 @@ impl PgStore {
         let parsed = postgres::Config::from_str(&config.url).map_err(|e| {
             HubStoreError::Unavailable(format!("HUB_DATABASE_URL does not parse: {e}"))
         })?;
+        // At least one of each; writes get half (a write holds its connection longer).
+        let size = config.pool.max(2) as usize;
+        let writes = (size / 2).max(1);
         let store = PgStore {
             config: parsed,
             statement_timeout: config.statement_timeout,
             idle: Mutex::new(Vec::new()),
-            size: config.pool.max(1) as usize,
-            slots: Arc::new(Semaphore::new(config.pool.max(1) as usize)),
+            size,
+            read_slots: Arc::new(Semaphore::new(size - writes)),
+            write_slots: Arc::new(Semaphore::new(writes)),
         };
         let mut first = store.connect()?;
         super::migrations::run_postgres(&mut first.client)?;

@@ -179,11 +179,12 @@ impl HubStore {
         .await
     }
 
-    /// Runs `work` in a read transaction on the blocking pool.
+    /// Runs `work` in a read transaction on the blocking pool (on PostgreSQL it may run again
+    /// on a new connection when the pooled one turns out dead).
     pub(crate) async fn read<T, F>(self: &Arc<Self>, work: F) -> Result<T, HubStoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut dyn Db) -> Result<T, HubStoreError> + Send + 'static,
+        F: FnMut(&mut dyn Db) -> Result<T, HubStoreError> + Send + 'static,
     {
         match &self.backend {
             Backend::Sqlite(store) => {
@@ -257,7 +258,7 @@ impl SqliteStore {
     /// A read transaction on a pooled reader connection (on a blocking thread).
     fn read<T>(
         &self,
-        work: impl FnOnce(&mut dyn Db) -> Result<T, HubStoreError>,
+        mut work: impl FnMut(&mut dyn Db) -> Result<T, HubStoreError>,
     ) -> Result<T, HubStoreError> {
         let pooled = self.readers.lock().map(|mut r| r.pop()).unwrap_or(None);
         let mut conn = match pooled {

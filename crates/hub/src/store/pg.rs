@@ -153,25 +153,9 @@ impl PgStore {
     /// Runs `work` in a read-only snapshot (call on a blocking thread, holding a slot).
     pub(crate) fn read<T>(
         &self,
-        work: impl FnOnce(&mut dyn Db) -> Result<T, HubStoreError>,
+        mut work: impl FnMut(&mut dyn Db) -> Result<T, HubStoreError>,
     ) -> Result<T, HubStoreError> {
-        let mut pooled = self.take()?;
-        let result = (|| {
-            let Pooled { client, statements } = &mut pooled;
-            let mut tx = client
-                .build_transaction()
-                .isolation_level(IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()?;
-            let value = work(&mut Postgres {
-                tx: &mut tx,
-                statements,
-            })?;
-            tx.commit()?;
-            Ok(value)
-        })();
-        self.give_back(pooled);
-        result
+        self.run(true, &mut work)
     }
 
     /// Runs `work` in a transaction and commits it, trying it again whole when another process
@@ -180,7 +164,19 @@ impl PgStore {
         &self,
         mut work: impl FnMut(&mut dyn Db) -> Result<T, HubStoreError>,
     ) -> Result<T, HubStoreError> {
+        self.run(false, &mut work)
+    }
+
+    /// One transaction of `work`, tried again whole when another process got in the way, and
+    /// once on a new connection when the pooled one turns out dead (the server restarted
+    /// since it was last used).
+    fn run<T>(
+        &self,
+        read_only: bool,
+        work: &mut dyn FnMut(&mut dyn Db) -> Result<T, HubStoreError>,
+    ) -> Result<T, HubStoreError> {
         let mut pooled = self.take()?;
+        let mut reconnected = false;
         let mut attempt = 0;
         let result = loop {
             attempt += 1;
@@ -189,6 +185,7 @@ impl PgStore {
                 let mut tx = client
                     .build_transaction()
                     .isolation_level(IsolationLevel::RepeatableRead)
+                    .read_only(read_only)
                     .start()?;
                 let value = work(&mut Postgres {
                     tx: &mut tx,
@@ -199,9 +196,14 @@ impl PgStore {
             })();
             match outcome {
                 Err(HubStoreError::Postgres(e)) if attempt < WRITE_ATTEMPTS && retryable(&e) => {
-                    tracing::debug!(attempt, error = %e, "store: a write met another process's; again");
-                    if pooled.client.is_closed() {
-                        break Err(unavailable(e));
+                    tracing::debug!(attempt, error = %e, "store: another process got in the way; again");
+                }
+                Err(HubStoreError::Unavailable(why)) if !reconnected => {
+                    tracing::debug!(error = %why, "store: the connection is gone; a new one");
+                    reconnected = true;
+                    match self.connect() {
+                        Ok(fresh) => pooled = fresh,
+                        Err(e) => break Err(e),
                     }
                 }
                 other => break other,
@@ -242,11 +244,30 @@ fn unavailable(e: postgres::Error) -> HubStoreError {
 
 impl From<postgres::Error> for HubStoreError {
     fn from(e: postgres::Error) -> HubStoreError {
-        // No SQL state: the connection itself failed (the server went away, a timeout).
-        if e.code().is_none() && e.is_closed() {
+        if unreachable(&e) {
             unavailable(e)
         } else {
             HubStoreError::Postgres(e)
+        }
+    }
+}
+
+/// Whether the error says the server is away rather than the statement wrong: the connection
+/// closed or failed, the server shutting down or starting (SQLSTATE class 08, 57P01–57P03).
+fn unreachable(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    match e.code() {
+        None => e.as_db_error().is_none(),
+        Some(code) => {
+            code.code().starts_with("08")
+                || [
+                    SqlState::ADMIN_SHUTDOWN,
+                    SqlState::CRASH_SHUTDOWN,
+                    SqlState::CANNOT_CONNECT_NOW,
+                ]
+                .contains(code)
         }
     }
 }

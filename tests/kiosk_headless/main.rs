@@ -21,6 +21,7 @@ mod e2e_loop;
 mod emulator;
 mod full_disk;
 mod handwrite_cli;
+mod hub_fleet;
 mod hub_on_postgres;
 mod ime_accuracy;
 mod kill_loop;

@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 
 use station::config::UpstreamKind;
 use station::kiosk::Kiosk;
-use station::test_support::noise_complaint;
 use station::upstream::client::Upstream;
 use tempfile::TempDir;
 
@@ -225,6 +224,17 @@ impl Drop for Nginx {
     }
 }
 
+/// The status of a case's progress asked through `base` (nginx).
+async fn progress(http: &reqwest::Client, base: &str, token: &str) -> u16 {
+    http.get(format!("{base}/api/v1/cases/{token}"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("nginx answers")
+        .status()
+        .as_u16()
+}
+
 fn nginx_binary() -> &'static str {
     ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()
@@ -248,17 +258,7 @@ async fn two_hub_processes_behind_nginx_lose_nothing_when_one_is_killed() {
     let nginx = Nginx::start(&[a.port, b.port]);
 
     let mut kiosk = Kiosk::open(config.clone()).unwrap();
-    let tokens: Vec<String> = (0..CASES)
-        .map(|i| {
-            kiosk
-                .file_case(&noise_complaint(&format!("楼上装修噪音 {i}")))
-                .expect("the case is filed")
-                .case
-                .token
-                .as_str()
-                .to_owned()
-        })
-        .collect();
+    let tokens = crate::hub_on_postgres::file_cases(&mut kiosk, CASES);
     let upstream = Upstream::new(&nginx.url(), UpstreamKind::Native, TOKEN);
 
     // Process A is killed once the hub holds 100 of the cases.
@@ -298,20 +298,8 @@ async fn two_hub_processes_behind_nginx_lose_nothing_when_one_is_killed() {
 
     // The survivor keeps serving through nginx.
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let progress = |token: String| {
-        let (http, base) = (http.clone(), nginx.url());
-        async move {
-            http.get(format!("{base}/api/v1/cases/{token}"))
-                .bearer_auth(TOKEN)
-                .send()
-                .await
-                .expect("nginx answers")
-                .status()
-                .as_u16()
-        }
-    };
     for token in tokens.iter().take(20) {
-        assert_eq!(progress(token.clone()).await, 200);
+        assert_eq!(progress(&http, &nginx.url(), token).await, 200);
     }
 
     // A new process rejoins; then the survivor goes too, and the new one serves alone (asked
@@ -324,21 +312,9 @@ async fn two_hub_processes_behind_nginx_lose_nothing_when_one_is_killed() {
         .pool_max_idle_per_host(0)
         .build()
         .unwrap();
-    let progress = |token: String| {
-        let (http, base) = (http.clone(), nginx.url());
-        async move {
-            http.get(format!("{base}/api/v1/cases/{token}"))
-                .bearer_auth(TOKEN)
-                .send()
-                .await
-                .expect("nginx answers")
-                .status()
-                .as_u16()
-        }
-    };
     for token in tokens.iter().rev().take(20) {
         assert_eq!(
-            progress(token.clone()).await,
+            progress(&http, &nginx.url(), token).await,
             200,
             "the rejoined process serves"
         );

@@ -20,6 +20,21 @@ const TOKEN: &str = "token-of-the-demo-station-on-pg";
 const CASES: usize = 1500;
 const DEADLINE: Duration = Duration::from_secs(120);
 
+/// Files `n` noise complaints; their codes, in order.
+pub(crate) fn file_cases(kiosk: &mut Kiosk, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            kiosk
+                .file_case(&noise_complaint(&format!("楼上装修噪音 {i}")))
+                .expect("the case is filed")
+                .case
+                .token
+                .as_str()
+                .to_owned()
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgresql_restarted_mid_drain_loses_nothing_and_the_hub_recovers_by_itself() {
     // A cluster of its own (it is stopped), syncing as a real one does.
@@ -41,17 +56,7 @@ async fn postgresql_restarted_mid_drain_loses_nothing_and_the_hub_recovers_by_it
         .expect("the hub starts on PostgreSQL");
 
     let mut kiosk = Kiosk::open(config.clone()).unwrap();
-    let tokens: Vec<String> = (0..CASES)
-        .map(|i| {
-            kiosk
-                .file_case(&noise_complaint(&format!("楼上装修噪音 {i}")))
-                .expect("the case is filed")
-                .case
-                .token
-                .as_str()
-                .to_owned()
-        })
-        .collect();
+    let tokens = file_cases(&mut kiosk, CASES);
     let upstream = Upstream::new(&hub.base_url(), UpstreamKind::Native, TOKEN);
 
     // PostgreSQL stops (as `systemctl stop` would) once the hub holds 100 of the cases.

@@ -188,28 +188,12 @@ impl HubStore {
     {
         match &self.backend {
             Backend::Sqlite(store) => {
-                let slot = Arc::clone(&store.read_slots)
-                    .acquire_owned()
-                    .await
-                    .map_err(|e| HubStoreError::Task(e.to_string()))?;
                 let store = Arc::clone(store);
-                run_blocking(move || {
-                    let _slot = slot;
-                    store.read(work)
-                })
-                .await
+                with_slot(&store.read_slots.clone(), move || store.read(work)).await
             }
             Backend::Postgres(store) => {
-                let slot = Arc::clone(&store.read_slots)
-                    .acquire_owned()
-                    .await
-                    .map_err(|e| HubStoreError::Task(e.to_string()))?;
                 let store = Arc::clone(store);
-                run_blocking(move || {
-                    let _slot = slot;
-                    store.read(work)
-                })
-                .await
+                with_slot(&store.read_slots.clone(), move || store.read(work)).await
             }
         }
     }
@@ -239,16 +223,8 @@ impl HubStore {
                 .await
             }
             Backend::Postgres(store) => {
-                let slot = Arc::clone(&store.write_slots)
-                    .acquire_owned()
-                    .await
-                    .map_err(|e| HubStoreError::Task(e.to_string()))?;
                 let store = Arc::clone(store);
-                run_blocking(move || {
-                    let _slot = slot;
-                    store.write(work)
-                })
-                .await
+                with_slot(&store.write_slots.clone(), move || store.write(work)).await
             }
         }
     }
@@ -276,6 +252,23 @@ impl SqliteStore {
         }
         result
     }
+}
+
+/// Runs `work` on tokio's blocking pool once one of `slots` is free (waiting for it as an async
+/// task, not on a thread), holding the slot until it ends.
+async fn with_slot<T: Send + 'static>(
+    slots: &Arc<Semaphore>,
+    work: impl FnOnce() -> Result<T, HubStoreError> + Send + 'static,
+) -> Result<T, HubStoreError> {
+    let slot = Arc::clone(slots)
+        .acquire_owned()
+        .await
+        .map_err(|e| HubStoreError::Task(e.to_string()))?;
+    run_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
 }
 
 async fn run_blocking<T: Send + 'static>(

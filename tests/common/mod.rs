@@ -27,13 +27,9 @@ pub fn config_in(dir: &Path) -> Arc<KioskConfig> {
 }
 
 /// A working morning: Tuesday 2 June 2026, 10:00 in the local time zone (the station's).
+/// (The screenshots' moment: one morning for the pictures and the scenarios.)
 pub fn morning() -> chrono::DateTime<chrono::Utc> {
-    use chrono::TimeZone;
-    chrono::Local
-        .with_ymd_and_hms(2026, 6, 2, 10, 0, 0)
-        .single()
-        .expect("10:00 is one moment")
-        .with_timezone(&chrono::Utc)
+    grievance_kiosk::app::screenshot::the_morning().expect("10:00 is one moment")
 }
 
 /// The built-in demo station with its data in `dir`, on a clock that starts at [`morning`] and

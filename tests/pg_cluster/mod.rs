@@ -135,18 +135,9 @@ impl postgres::types::ToSql for Bind<'_> {
     postgres::types::to_sql_checked!();
 }
 
-/// `?1` … as `$1` ….
+/// `?1` … as `$1` …, as the hub itself turns them.
 fn dollars(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
-            out.push('$');
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    hub::store::postgres_placeholders(sql)
 }
 
 /// Runs `sql` (parameters `?1` …) on the database at `url`; its rows.

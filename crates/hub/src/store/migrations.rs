@@ -7,6 +7,19 @@ use rusqlite::Connection;
 
 use super::HubStoreError;
 
+/// Migration 3 on both engines: the red alerts a page at a time, newest first.
+const RED_ALERTS_INDEX: &str = "
+    CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at)
+        WHERE state NOT IN ('resolved', 'closed_unresolved');
+";
+
+/// Migration 4 on both engines: ties broken by the case's id (PostgreSQL has no rowid).
+const RED_ALERTS_INDEX_BY_ID: &str = "
+    DROP INDEX cases_open_by_risk;
+    CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at, id)
+        WHERE state NOT IN ('resolved', 'closed_unresolved');
+";
+
 const MIGRATIONS: &[&str] = &[
     // 1: cases and their timeline, station heartbeats, Open311 request numbers.
     r#"
@@ -125,16 +138,9 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     "#,
     // 3: the red alerts a page at a time, newest first, with their count.
-    r#"
-    CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at)
-        WHERE state NOT IN ('resolved', 'closed_unresolved');
-    "#,
+    RED_ALERTS_INDEX,
     // 4: ties broken by the case's id, which both engines have (PostgreSQL has no rowid).
-    r#"
-    DROP INDEX cases_open_by_risk;
-    CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at, id)
-        WHERE state NOT IN ('resolved', 'closed_unresolved');
-    "#,
+    RED_ALERTS_INDEX_BY_ID,
 ];
 
 /// The same schema on PostgreSQL, version for version: 64-bit integers, generated numbers as
@@ -253,16 +259,9 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     );
     "#,
     // 3: the red alerts a page at a time, newest first, with their count.
-    r#"
-    CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at)
-        WHERE state NOT IN ('resolved', 'closed_unresolved');
-    "#,
+    RED_ALERTS_INDEX,
     // 4: ties broken by the case's id.
-    r#"
-    DROP INDEX cases_open_by_risk;
-    CREATE INDEX cases_open_by_risk ON cases (risk_level, received_at, id)
-        WHERE state NOT IN ('resolved', 'closed_unresolved');
-    "#,
+    RED_ALERTS_INDEX_BY_ID,
 ];
 
 /// The schema version this hub writes.

@@ -39,7 +39,7 @@ use tokio::sync::Semaphore;
 use protocol::CaseState;
 
 use pg::PgStore;
-pub use pg::PostgresConfig;
+pub use pg::{dollars as postgres_placeholders, PostgresConfig};
 use sql::{Db, Sqlite};
 
 /// The database file's name inside the data directory.

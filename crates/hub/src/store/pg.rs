@@ -311,8 +311,8 @@ impl Db for Postgres<'_, '_> {
 }
 
 /// `?1`, `?2` … as PostgreSQL writes them: `$1`, `$2` … (the store's SQL has no `?` elsewhere:
-/// no string literal in it holds one).
-fn dollars(sql: &str) -> String {
+/// no string literal in it holds one). Public for the tests, which write their SQL the same way.
+pub fn dollars(sql: &str) -> String {
     let mut out = String::with_capacity(sql.len());
     let mut chars = sql.chars().peekable();
     while let Some(c) = chars.next() {

@@ -180,3 +180,61 @@ async fn the_highest_station_state_wins_whichever_process_gets_it_and_in_whateve
         (base + chrono::Duration::seconds(40)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     assert_eq!(sent_at[0][0].text(), expected, "with its own time");
 }
+
+/// A periodic job runs once across every process on the database: each hub runs what is due
+/// when it starts and then every minute, yet four hubs starting together, then asked twenty
+/// times at once when the job is due again, run it once each time.
+#[tokio::test]
+async fn a_periodic_job_runs_once_across_processes() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    let url = pg_cluster::shared().new_database();
+    // One clock for the four processes, which the test moves.
+    let offset = Arc::new(AtomicI64::new(0));
+    let hubs = futures_util_join(
+        (0..4)
+            .map(|_| {
+                let (url, offset) = (url.clone(), Arc::clone(&offset));
+                async move {
+                    let mut config = config_on(&url);
+                    config.clock = hub::Clock::from_fn(move || {
+                        chrono::Utc::now()
+                            + chrono::Duration::seconds(offset.load(Ordering::SeqCst))
+                    });
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    Arc::new(hub::start(config, listener).await.expect("the hub starts"))
+                }
+            })
+            .collect::<Vec<_>>(),
+    )
+    .await;
+    let runs = || {
+        pg_cluster::query_i64(
+            &url,
+            "SELECT runs FROM periodic_runs WHERE job = 'heartbeat_history'",
+        )
+    };
+    assert_eq!(runs(), 1, "four hubs started, the job ran once");
+
+    offset.fetch_add(2 * 3600, Ordering::SeqCst);
+    let asks = (0..20).map(|n| {
+        let hub = Arc::clone(&hubs[n % 4]);
+        async move { hub.run_due_jobs().await.expect("the jobs run") }
+    });
+    let outcomes: Vec<_> = futures_util_join(asks.collect())
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(outcomes.len(), 20);
+    let ran = outcomes
+        .iter()
+        .filter(|(_, o)| matches!(o, hub::periodic::Outcome::Ran(_)))
+        .count();
+    assert!(ran <= 1, "{outcomes:?}");
+    assert_eq!(
+        runs(),
+        2,
+        "due again two hours later: run once more, by one process"
+    );
+}

@@ -364,3 +364,76 @@ async fn a_wall_screen_s_token_is_percent_decoded_and_kept_by_the_language_links
     let r = operator_get(&hub, "/operator?token=%6Fperator-token-00000005").await;
     assert_eq!(r.status(), 401);
 }
+
+/// The heartbeats' history: an hour a row per station however often it beats, shown on the
+/// page as the hours it was heard in the last day, and forgotten after a week by the periodic
+/// job (so 30,000 stations beating every minute stop adding rows after a week).
+#[tokio::test]
+async fn the_heartbeat_history_is_an_hour_a_row_and_a_week_long() {
+    let hub = TestHub::start().await;
+    let beats_in = |hub: &TestHub| -> Vec<i64> {
+        hub.rows(
+            "SELECT beats FROM heartbeat_hours WHERE station_id = ?1 ORDER BY hour",
+            &[text(STATION_A)],
+        )
+        .into_iter()
+        .map(|row| match &row[0] {
+            Sql::Int(n) => *n,
+            other => panic!("beats is a number, not {other:?}"),
+        })
+        .collect()
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            hub.heartbeat(STATION_A_TOKEN, heartbeat(STATION_A))
+                .await
+                .status(),
+            204
+        );
+    }
+    assert_eq!(beats_in(&hub), [3], "three beats in one hour are one row");
+    hub.advance(Duration::hours(2));
+    assert_eq!(
+        hub.heartbeat(STATION_A_TOKEN, heartbeat(STATION_A))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(beats_in(&hub), [3, 1]);
+    let page = hub.operator_page().await;
+    assert!(
+        section(&page, "stations").contains("heard in 2 of the last 24 hours"),
+        "{page}"
+    );
+
+    // A week and more later: the job forgets the old hours and keeps the new one.
+    hub.advance(Duration::days(8));
+    assert_eq!(
+        hub.heartbeat(STATION_A_TOKEN, heartbeat(STATION_A))
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(beats_in(&hub), [3, 1, 1]);
+    let ran = hub.hub.run_due_jobs().await.expect("the jobs run");
+    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert_eq!(beats_in(&hub), [1], "only the last week is kept");
+    let page = hub.operator_page().await;
+    assert!(
+        section(&page, "stations").contains("heard in 1 of the last 24 hours"),
+        "{page}"
+    );
+    // Not due again within the hour, whoever asks.
+    assert_eq!(
+        hub.hub.run_due_jobs().await.unwrap(),
+        [("heartbeat_history", hub::periodic::Outcome::NotDue)]
+    );
+    assert_eq!(
+        hub.one(
+            "SELECT runs FROM periodic_runs WHERE job = 'heartbeat_history'",
+            &[]
+        ),
+        [Sql::Int(2)],
+        "once when the hub started, once a week later"
+    );
+}

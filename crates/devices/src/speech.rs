@@ -312,6 +312,12 @@ impl Engine for Espeak {
         let said = String::from_utf8_lossy(&out.stderr);
         let said = said.trim();
         if !out.status.success() || out.stdout.is_empty() {
+            if could_not_exec(out.status, said) {
+                return Err(SpeechError::EngineMissing {
+                    program: self.program.display().to_string(),
+                    package: "espeak-ng".into(),
+                });
+            }
             if said.contains("voice") {
                 return Err(SpeechError::VoiceMissing {
                     voice: voice.to_owned(),
@@ -452,12 +458,23 @@ fn play_through(
                 if let Some(mut err) = child.stderr.take() {
                     let _ = err.read_to_string(&mut said);
                 }
+                if could_not_exec(status, said.trim()) {
+                    return Err(PlayError::Missing);
+                }
                 return Err(PlayError::Failed(format!("{status}: {}", said.trim())));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(20)),
             Err(e) => return Err(PlayError::Failed(e.to_string())),
         }
     }
+}
+
+/// A child that ended with 127 and said nothing never ran: the program could not be executed.
+/// A missing program usually fails the spawn itself (`NotFound`); started through a wrapper or
+/// an emulator (qemu-user, scripts/test-aarch64) the spawn succeeds and the child exits 127, as
+/// a shell's "command not found" does.
+fn could_not_exec(status: std::process::ExitStatus, said: &str) -> bool {
+    status.code() == Some(127) && said.is_empty()
 }
 
 /// Sends `wav` to `sink` at once and returns when it is played or written (the command line's

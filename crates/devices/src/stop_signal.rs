@@ -155,7 +155,19 @@ mod tests {
         if std::env::var_os(CHILD).is_some() {
             child();
         }
-        let mut process = Command::new(std::env::current_exe().expect("the test binary"))
+        // Through the emulator the tests run under, if any (scripts/test-aarch64).
+        let exe = std::env::current_exe().expect("the test binary");
+        let runner = std::env::var("GRIEVANCE_TEST_RUNNER").unwrap_or_default();
+        let mut words = runner.split_whitespace();
+        let mut command = match words.next() {
+            Some(emulator) => {
+                let mut c = Command::new(emulator);
+                c.args(words).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
+        let mut process = command
             .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
             .env(CHILD, "1")
             .stdout(Stdio::piped())

@@ -452,7 +452,7 @@ async fn set_roster(
         return Err(ApiFailure::unauthorized());
     }
     let roster: RosterDocument = json_body(&headers, body).await?;
-    if !is_valid_id(&station_id) || !hub.credentials().station_ids().contains(&station_id) {
+    if !is_valid_id(&station_id) || !hub.credentials().has_station(&station_id) {
         return Err(ApiFailure::new(
             StatusCode::NOT_FOUND,
             "no station has this id (the hub knows the stations it has a token for)",

@@ -15,6 +15,7 @@
 //! task-local set by the layer, so the handlers call them as before.
 
 use std::cell::Cell;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -74,7 +75,7 @@ pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// in-process hub registers the token it made for itself).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Credentials {
-    stations: Vec<(String, Secret)>,
+    stations: StationTokens,
     departments: Vec<(String, Secret)>,
     open311_keys: Vec<Secret>,
     operator: Option<Secret>,
@@ -87,8 +88,12 @@ impl Credentials {
         open311_keys: impl IntoIterator<Item = Secret>,
         operator: Option<Secret>,
     ) -> Credentials {
+        let mut tokens = StationTokens::default();
+        for (id, secret) in stations {
+            tokens.set(&id, secret);
+        }
         Credentials {
-            stations: stations.into_iter().collect(),
+            stations: tokens,
             departments: departments.into_iter().collect(),
             open311_keys: open311_keys.into_iter().collect(),
             operator,
@@ -97,14 +102,18 @@ impl Credentials {
 
     /// Accepts `token` for `station_id` from now on (replacing that station's previous token).
     pub(crate) fn set_station(&mut self, station_id: &str, token: Secret) {
-        self.stations.retain(|(id, _)| id != station_id);
-        self.stations.push((station_id.to_owned(), token));
+        self.stations.set(station_id, token);
     }
 
     /// The station whose token was presented.
     pub(crate) fn station(&self, presented: Option<&str>) -> Option<String> {
         let presented = presented?;
-        attempted(find(&self.stations, presented))
+        attempted(self.stations.find(presented))
+    }
+
+    /// Whether `station_id` has a token.
+    pub(crate) fn has_station(&self, station_id: &str) -> bool {
+        self.stations.by_id.contains_key(station_id)
     }
 
     /// The department whose token was presented.
@@ -134,7 +143,42 @@ impl Credentials {
 
     /// The station ids with a token (the operator page lists them even before they call).
     pub(crate) fn station_ids(&self) -> Vec<String> {
-        self.stations.iter().map(|(id, _)| id.clone()).collect()
+        self.stations.by_id.keys().cloned().collect()
+    }
+}
+
+/// The stations' tokens, found by the SHA-256 of the token presented. A province has tens of
+/// thousands of stations: comparing a token with every one of them, as [`find`] does for the
+/// handful of departments, would cost a millisecond of CPU on every request of every kiosk.
+/// The hash map's timing can only tell about the digest of what was presented, which says
+/// nothing of any token; the token found is then compared in constant time all the same.
+#[derive(Debug, Clone, Default)]
+struct StationTokens {
+    by_digest: HashMap<[u8; 32], (String, Secret)>,
+    /// Each station's id and its token's digest, in id order (the operator page's list).
+    by_id: BTreeMap<String, [u8; 32]>,
+}
+
+impl StationTokens {
+    fn set(&mut self, station_id: &str, token: Secret) {
+        if let Some(old) = self.by_id.remove(station_id) {
+            self.by_digest.remove(&old);
+        }
+        let digest = super::digest::sha256(token.0.as_bytes());
+        // One token for two stations: the later entry has it, as the list's last match did.
+        if let Some((previous, _)) = self
+            .by_digest
+            .insert(digest, (station_id.to_owned(), token))
+        {
+            self.by_id.remove(&previous);
+        }
+        self.by_id.insert(station_id.to_owned(), digest);
+    }
+
+    fn find(&self, presented: &str) -> Option<String> {
+        let digest = super::digest::sha256(presented.as_bytes());
+        let (id, secret) = self.by_digest.get(&digest)?;
+        secret.matches(presented).then(|| id.clone())
     }
 }
 
@@ -291,6 +335,26 @@ mod tests {
         c.set_station("a", Secret::new("new-token-of-a"));
         assert_eq!(c.station(Some("token-of-station-a")), None);
         assert_eq!(c.station(Some("new-token-of-a")).as_deref(), Some("a"));
+        assert!(c.has_station("a") && !c.has_station("b"));
+        // The old token of a station given another one is forgotten with it.
+        c.set_station("b", Secret::new("token-of-station-a"));
+        c.set_station("b", Secret::new("token-of-station-b"));
+        assert_eq!(c.station(Some("token-of-station-a")), None);
+        assert_eq!(c.station_ids(), ["a", "b"]);
+    }
+
+    #[test]
+    fn thirty_thousand_stations_each_find_their_own() {
+        let stations = (0..30_000).map(|n| (format!("s{n}"), Secret::new(format!("token-{n:08}"))));
+        let c = Credentials::new(stations, [], [], None);
+        for n in [0, 1, 12_345, 29_999] {
+            assert_eq!(
+                c.station(Some(&format!("token-{n:08}"))),
+                Some(format!("s{n}"))
+            );
+        }
+        assert_eq!(c.station(Some("token-00030000")), None);
+        assert_eq!(c.station_ids().len(), 30_000);
     }
 
     #[test]

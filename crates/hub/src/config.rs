@@ -149,12 +149,17 @@ impl HubConfig {
                 ),
             })?;
         }
-        if let Some(v) = get("HUB_STATION_TOKENS") {
-            config.station_tokens = pairs("HUB_STATION_TOKENS", &v, true)?
-                .into_iter()
-                .map(|(id, token)| (id, Secret::new(token)))
-                .collect();
+        let mut station_tokens = match get("HUB_STATION_TOKENS") {
+            Some(v) => pairs("HUB_STATION_TOKENS", &v, true)?,
+            None => Vec::new(),
+        };
+        if let Some(path) = get("HUB_STATION_TOKENS_FILE") {
+            station_tokens = station_tokens_file(path.trim(), station_tokens)?;
         }
+        config.station_tokens = station_tokens
+            .into_iter()
+            .map(|(id, token)| (id, Secret::new(token)))
+            .collect();
         if let Some(v) = get("HUB_DEPARTMENT_TOKENS") {
             config.department_tokens = pairs("HUB_DEPARTMENT_TOKENS", &v, true)?
                 .into_iter()
@@ -257,41 +262,100 @@ fn pairs(
     text: &str,
     secrets: bool,
 ) -> Result<Vec<(String, String)>, HubConfigError> {
-    let err = |problem: String| HubConfigError { variable, problem };
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut pairs = Pairs::new(variable, secrets);
     for (n, entry) in text.split(',').map(str::trim).enumerate() {
+        pairs.add(
+            &format!("entry {}", n + 1),
+            entry,
+            "entries are separated by commas",
+        )?;
+    }
+    Ok(pairs.out)
+}
+
+/// `HUB_STATION_TOKENS_FILE`: one `station-id=token` a line (`#` starts a comment line), for a
+/// fleet too large for a variable (a province's 30,000 stations would be a megabyte). Its
+/// entries join those of `HUB_STATION_TOKENS`, and no id or token may be in both.
+fn station_tokens_file(
+    path: &str,
+    earlier: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, HubConfigError> {
+    const VARIABLE: &str = "HUB_STATION_TOKENS_FILE";
+    let text = std::fs::read_to_string(path).map_err(|e| HubConfigError {
+        variable: VARIABLE,
+        problem: format!("cannot read {path}: {e}"),
+    })?;
+    let mut pairs = Pairs::new(VARIABLE, true);
+    for (id, token) in &earlier {
+        pairs.ids.insert(id.clone());
+        pairs.values.insert(token.clone());
+    }
+    pairs.out = earlier;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        pairs.add(
+            &format!("{path} line {}", n + 1),
+            line,
+            "one `station-id=token` a line",
+        )?;
+    }
+    Ok(pairs.out)
+}
+
+/// `id=value` entries being read, each id and (for secrets) each value once.
+struct Pairs {
+    variable: &'static str,
+    secrets: bool,
+    out: Vec<(String, String)>,
+    ids: std::collections::HashSet<String>,
+    values: std::collections::HashSet<String>,
+}
+
+impl Pairs {
+    fn new(variable: &'static str, secrets: bool) -> Pairs {
+        Pairs {
+            variable,
+            secrets,
+            out: Vec::new(),
+            ids: Default::default(),
+            values: Default::default(),
+        }
+    }
+
+    /// Adds `entry`, found at `place` ("entry 3", "stations.txt line 3").
+    fn add(&mut self, place: &str, entry: &str, shape: &str) -> Result<(), HubConfigError> {
+        let variable = self.variable;
+        let err = |problem: String| HubConfigError { variable, problem };
         let Some((id, value)) = entry.split_once('=') else {
-            return Err(err(format!(
-                "entry {} is not `id=value` (entries are separated by commas)",
-                n + 1
-            )));
+            return Err(err(format!("{place} is not `id=value` ({shape})")));
         };
         let (id, value) = (id.trim(), value.trim());
         if !is_valid_id(id) {
             return Err(err(format!(
-                "entry {}: `{id}` is not an id (letters, digits, `.`, `_`, `-`, at most 64)",
-                n + 1
+                "{place}: `{id}` is not an id (letters, digits, `.`, `_`, `-`, at most 64)"
             )));
         }
-        if out.iter().any(|(seen, _)| seen == id) {
+        if !self.ids.insert(id.to_owned()) {
             return Err(err(format!("`{id}` appears twice")));
         }
-        if secrets {
+        if self.secrets {
             check_secret(variable, &format!("the token of `{id}`"), value)?;
-            if out.iter().any(|(_, seen)| seen == value) {
+            if !self.values.insert(value.to_owned()) {
                 return Err(err(format!(
                     "the token of `{id}` is also another entry's token"
                 )));
             }
         } else if value.is_empty() || value.chars().count() > 100 {
             return Err(err(format!(
-                "entry {}: the value must have 1 to 100 characters",
-                n + 1
+                "{place}: the value must have 1 to 100 characters"
             )));
         }
-        out.push((id.to_owned(), value.to_owned()));
+        self.out.push((id.to_owned(), value.to_owned()));
+        Ok(())
     }
-    Ok(out)
 }
 
 /// One entry of `HUB_OPEN311_API_KEYS`: `key` or `key=station+station`. The split is at the
@@ -485,6 +549,58 @@ mod tests {
             assert!(line.starts_with(variable), "{line}");
             assert!(!line.contains('\n'), "{line}");
         }
+    }
+
+    #[test]
+    fn a_fleet_reads_its_tokens_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stations.txt");
+        let mut text = String::from("# the province's stations\n\n");
+        for n in 0..30_000 {
+            text.push_str(&format!("st-{n:05}=token-of-station-{n:05}\n"));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let file = path.to_str().unwrap();
+        let c = HubConfig::from_env(env(&[
+            ("HUB_STATION_TOKENS", "mall-1=aaaaaaaaaaaaaaaa1"),
+            ("HUB_STATION_TOKENS_FILE", file),
+        ]))
+        .unwrap();
+        assert_eq!(c.station_tokens.len(), 30_001);
+        assert_eq!(c.station_tokens[0].0, "mall-1");
+        assert_eq!(c.station_tokens[30_000].0, "st-29999");
+        assert!(c.station_tokens[30_000].1.matches("token-of-station-29999"));
+
+        // Each fault names the variable, the file and its line.
+        for (bad, says) in [
+            (
+                "st-1=token-of-station-1\nst 2=token-of-station-2\n",
+                "line 2: `st 2` is not an id",
+            ),
+            (
+                "st-1=token-of-station-1\nst-2\n",
+                "line 2 is not `id=value`",
+            ),
+            ("mall-1=token-of-station-1\n", "`mall-1` appears twice"),
+            ("st-1=aaaaaaaaaaaaaaaa1\n", "also another entry's token"),
+            ("st-1=short\n", "the token of `st-1`"),
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let e = error_of(&[
+                ("HUB_STATION_TOKENS", "mall-1=aaaaaaaaaaaaaaaa1"),
+                ("HUB_STATION_TOKENS_FILE", file),
+            ]);
+            assert_eq!(e.variable, "HUB_STATION_TOKENS_FILE");
+            assert!(e.to_string().contains(says), "{e} should say {says}");
+        }
+        let missing = dir.path().join("nowhere.txt");
+        let e = error_of(&[("HUB_STATION_TOKENS_FILE", missing.to_str().unwrap())]);
+        assert!(
+            e.to_string()
+                .starts_with("HUB_STATION_TOKENS_FILE: cannot read"),
+            "{e}"
+        );
+        assert!(e.to_string().contains("nowhere.txt"), "{e}");
     }
 
     #[test]

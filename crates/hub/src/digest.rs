@@ -1,7 +1,8 @@
 //! SHA-256 (FIPS 180-4), for one job: the fingerprint of a case body that decides whether a
 //! replayed submission is the same case. The fingerprint outlives the body's personal data (a
 //! district may erase that later), which is why the hub keeps a hash and not only the body.
-//! Not used for anything secret: tokens are compared in [`super::auth`], not hashed.
+//! Also the key of the index of stations' tokens ([`super::auth`]), which finds a station by
+//! the digest of what was presented and then compares the token itself in constant time.
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

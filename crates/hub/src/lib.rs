@@ -12,7 +12,8 @@
 //! - [`config`]: [`HubConfig`] and the `HUB_*` environment variables.
 //! - [`server`]: the router, the shared state, [`start`] and [`RunningHub`] (shutdown).
 //! - [`auth`]: who is calling (station, department, operator, Open311 key), compared in
-//!   constant time; every failure looks the same.
+//!   constant time; every failure looks the same. Stations are found by their token's digest
+//!   (a province has 30,000).
 //! - [`body`]: reading a bounded request body and decoding JSON with errors that name the field.
 //! - [`validate`]: the rules a submission, a status update, a heartbeat, a station state and a
 //!   roster must keep (pure).
@@ -24,11 +25,14 @@
 //!   them), the choice of a page's language and the words the pages share (every word a page
 //!   shows comes from the translation catalogues through `domain::t!`), and a small XML writer.
 //! - [`rate_limit`]: a token bucket per client address.
+//! - [`periodic`]: work on a timer (the heartbeats' history kept to a week), once across every
+//!   process on one database.
 //! - [`store`]: the hub's own SQLite database and everything that touches it: `cases`,
-//!   `stations` (heartbeats), `open311`, and `queues` (station states, tickets, bookings,
+//!   `stations` (heartbeats, the latest and an hourly history), `open311`, and `queues` (station states, tickets, bookings,
 //!   attendance, rosters), each written once against `store::sql::Db` (portable SQL, typed
 //!   rows), the narrow interface a second engine (PostgreSQL) is implemented behind.
-//! - [`digest`]: SHA-256, for the idempotency fingerprint of a case body.
+//! - [`digest`]: SHA-256, for the idempotency fingerprint of a case body and the index of the
+//!   stations' tokens.
 //! - [`clock`]: the time, replaceable in tests.
 //!
 //! Boundaries: HTTP handlers never write SQL, the store never sees HTTP, and every database call
@@ -43,6 +47,7 @@ pub(crate) mod digest;
 pub(crate) mod html;
 pub(crate) mod open311;
 pub(crate) mod operator;
+pub mod periodic;
 pub(crate) mod rate_limit;
 pub(crate) mod server;
 pub mod store;

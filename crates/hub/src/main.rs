@@ -41,6 +41,8 @@ Environment:
   HUB_DATABASE_STATEMENT_TIMEOUT
                            seconds a PostgreSQL statement may run (default 10)
   HUB_STATION_TOKENS       station-id=token,...: the kiosks that may file cases
+  HUB_STATION_TOKENS_FILE  a file of station-id=token lines, for a fleet too large for
+                           a variable (joins HUB_STATION_TOKENS)
   HUB_DEPARTMENT_TOKENS    department-id=token,...: who may post status events
   HUB_OPEN311_API_KEYS     key,key=station+station: Open311 api_keys, each tied to the
                            stations it may file as (none: it files as open311)

@@ -427,8 +427,17 @@ fn station_row(
             } else {
                 china_time(*received_at)
             };
+            // The history: a station that comes and goes shows it here.
+            let mut heard = format!(
+                "{heard}<br><span class=\"{}\">{}</span>",
+                if s.hours_heard < 24 {
+                    "small warn"
+                } else {
+                    "small"
+                },
+                escape(&t!(lang, "近 24 小时在线 {} 小时", s.hours_heard))
+            );
             // What the kiosk told its staff and they have not acknowledged yet.
-            let mut heard = heard;
             for n in &beat.notices {
                 let what = match n.kind.as_str() {
                     "database-moved-aside" => t!(lang, "数据库损坏，已换新库"),

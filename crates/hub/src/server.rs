@@ -323,6 +323,8 @@ pub struct RunningHub {
     state: Arc<HubState>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    /// The periodic jobs' ticker ([`crate::periodic`]), aborted when the hub stops.
+    periodic: JoinHandle<()>,
 }
 
 /// Opens the database in `config.data_dir` and serves the hub on `listener` until
@@ -345,6 +347,8 @@ pub async fn start_with(
         .await
         .context("the hub's start-up task stopped")??;
     let state = Arc::new(state);
+    // What is due runs before the first request (on PostgreSQL, in one of the processes).
+    crate::periodic::tick(&state).await;
     let app = router(Arc::clone(&state));
     let connections = limits.connections_within(open_file_limit());
     // (Debug: the kiosk's in-process hub shares the command line's standard error, which says
@@ -358,11 +362,13 @@ pub async fn start_with(
     );
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, limits, connections, stopped));
+    let periodic = tokio::spawn(crate::periodic::ticker(Arc::clone(&state)));
     Ok(RunningHub {
         local_addr,
         state,
         stop: Some(stop),
         task: Some(task),
+        periodic,
     })
 }
 
@@ -599,6 +605,14 @@ impl RunningHub {
         &self.state
     }
 
+    /// Runs the periodic jobs that are due by the hub's clock now, as its ticker does every
+    /// minute ([`crate::periodic`]); says what each job did here.
+    pub async fn run_due_jobs(
+        &self,
+    ) -> Result<Vec<(&'static str, crate::periodic::Outcome)>, crate::store::HubStoreError> {
+        crate::periodic::run_due(self.state.store(), crate::periodic::JOBS, self.state.now()).await
+    }
+
     /// See [`HubState::set_station_token`].
     pub fn set_station_token(&self, station_id: &str, token: &str) -> Result<(), HubConfigError> {
         self.state.set_station_token(station_id, token)
@@ -618,6 +632,7 @@ impl RunningHub {
     /// Stops taking connections, lets the requests in flight finish (for at most ten seconds)
     /// and waits for the server task.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.periodic.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -638,6 +653,7 @@ impl RunningHub {
 
 impl Drop for RunningHub {
     fn drop(&mut self) {
+        self.periodic.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -141,6 +141,26 @@ const MIGRATIONS: &[&str] = &[
     RED_ALERTS_INDEX,
     // 4: ties broken by the case's id, which both engines have (PostgreSQL has no rowid).
     RED_ALERTS_INDEX_BY_ID,
+    // 5: the heartbeats' bounded history (an hour a row a station, a week kept) and the
+    // periodic jobs' last runs.
+    r#"
+    CREATE TABLE heartbeat_hours (
+        station_id         TEXT NOT NULL,
+        hour               TEXT NOT NULL,      -- the hub's clock, UTC, `2026-06-02T10`
+        beats              INTEGER NOT NULL,   -- heartbeats received in that hour
+        printer_faults     INTEGER NOT NULL,   -- of them, with the printer not ready
+        outbox_pending_max INTEGER NOT NULL,   -- the longest outbox reported
+        PRIMARY KEY (station_id, hour)
+    ) STRICT;
+    CREATE INDEX heartbeat_hours_by_hour ON heartbeat_hours (hour);
+
+    CREATE TABLE periodic_runs (
+        job      TEXT PRIMARY KEY,
+        last_run TEXT NOT NULL,                -- the hub's clock when it last ran
+        runs     INTEGER NOT NULL,             -- how often it has run, ever
+        changed  INTEGER NOT NULL              -- rows its last run changed
+    ) STRICT;
+    "#,
 ];
 
 /// The same schema on PostgreSQL, version for version: 64-bit integers, generated numbers as
@@ -262,6 +282,25 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     RED_ALERTS_INDEX,
     // 4: ties broken by the case's id.
     RED_ALERTS_INDEX_BY_ID,
+    // 5: the heartbeats' bounded history and the periodic jobs' last runs.
+    r#"
+    CREATE TABLE heartbeat_hours (
+        station_id         TEXT COLLATE "C" NOT NULL,
+        hour               TEXT COLLATE "C" NOT NULL,
+        beats              BIGINT NOT NULL,
+        printer_faults     BIGINT NOT NULL,
+        outbox_pending_max BIGINT NOT NULL,
+        PRIMARY KEY (station_id, hour)
+    );
+    CREATE INDEX heartbeat_hours_by_hour ON heartbeat_hours (hour);
+
+    CREATE TABLE periodic_runs (
+        job      TEXT COLLATE "C" PRIMARY KEY,
+        last_run TEXT COLLATE "C" NOT NULL,
+        runs     BIGINT NOT NULL,
+        changed  BIGINT NOT NULL
+    );
+    "#,
 ];
 
 /// The schema version this hub writes.

@@ -164,6 +164,11 @@ impl HubStore {
         }
     }
 
+    /// Whether the data is in PostgreSQL (where several processes may share it).
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
     /// How many writes are asked for and not finished now: waiting for the writer, or
     /// writing. A load figure (and what a test waits for before it reads during a burst).
     pub fn writes_pending(&self) -> usize {

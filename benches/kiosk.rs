@@ -32,6 +32,10 @@ const TRACKING_WARMUP: usize = 20;
 const TRACKING_REQUESTS: usize = 200;
 const TRACKING_RUNS: usize = 3;
 const SINGLE_CLIENT_REQUESTS: usize = 2000;
+const FLEET_STATIONS: usize = 30_000;
+const FLEET_SECONDS: u64 = 300;
+/// Set in the copies of this binary the fleet starts as its hub processes.
+const HUB_CHILD: &str = "BENCH_HUB_CHILD";
 const STATION_TOKEN: &str = "bench-station-token-000001";
 const DEPARTMENT: &str = "housing";
 const DEPARTMENT_TOKEN: &str = "bench-department-token-0001";
@@ -237,6 +241,37 @@ fn wire(bytes: usize, baud: u32) -> Duration {
     Duration::from_secs_f64(bytes as f64 * 10.0 / f64::from(baud))
 }
 
+// The tests' own throwaway PostgreSQL cluster and nginx (only part of each is used here).
+#[allow(dead_code)]
+#[path = "../tests/nginx/mod.rs"]
+mod nginx;
+#[path = "../tests/pg_cluster/mod.rs"]
+mod pg_cluster;
+
+/// Where a run keeps the hub's data: its own SQLite file, or a new database on the cluster.
+#[derive(Clone, Copy)]
+enum Engine<'a> {
+    Sqlite,
+    Postgres(&'a pg_cluster::Cluster),
+}
+
+impl Engine<'_> {
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::Sqlite => "SQLite",
+            Engine::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// The connection string of a new database (call it off the async runtime).
+    fn new_database(&self) -> Option<String> {
+        match self {
+            Engine::Sqlite => None,
+            Engine::Postgres(cluster) => Some(cluster.new_database()),
+        }
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -248,9 +283,12 @@ fn runtime() -> tokio::runtime::Runtime {
 async fn start_hub(
     dir: &std::path::Path,
     station: &str,
+    database: Option<String>,
     adjust: impl FnOnce(&mut HubConfig),
 ) -> RunningHub {
     let mut config = HubConfig::new(dir).with_station(station, STATION_TOKEN);
+    config.database = database
+        .map(|url| hub::store::PostgresConfig::new(&url).expect("the cluster's connection string"));
     adjust(&mut config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -271,7 +309,7 @@ async fn hub_case_count(hub: &RunningHub) -> i64 {
 /// The kiosk's outbox drained to the real hub on loopback: per run, the seconds from the first
 /// `drain_outbox` to an empty outbox. The cases are filed once (untimed) with `file_case`; each
 /// run drains its own copy of that database into a fresh hub.
-fn outbox_drain() -> (Vec<(Duration, Duration)>, Duration) {
+fn outbox_drain(engine: Engine) -> (Vec<(Duration, Duration)>, Duration) {
     let template = tempfile::tempdir().expect("temp dir");
     let filing = Instant::now();
     {
@@ -300,8 +338,9 @@ fn outbox_drain() -> (Vec<(Duration, Duration)>, Duration) {
             std::fs::copy(file.path(), kiosk_dir.join(file.file_name())).expect("copied");
         }
         let mut kiosk = Kiosk::open(config_in(&kiosk_dir)).expect("kiosk opens");
+        let database = engine.new_database();
         let took = rt.block_on(async {
-            let hub = start_hub(&dir.path().join("hub"), &station, |_| {}).await;
+            let hub = start_hub(&dir.path().join("hub"), &station, database, |_| {}).await;
             let upstream = Upstream::new(&hub.base_url(), UpstreamKind::Native, STATION_TOKEN);
             let (start, cpu) = (Instant::now(), process_cpu());
             loop {
@@ -415,16 +454,17 @@ async fn tracking_run(
 /// [`TRACKED_CASES`] cases (filed by the kiosk and drained to it), each moved on three times by
 /// a department, so every page has a timeline of four steps. Also one client alone, for the
 /// time a page takes without queueing behind the others.
-fn tracking_page() -> (Vec<TrackingRun>, TrackingRun) {
+fn tracking_page(engine: Engine) -> (Vec<TrackingRun>, TrackingRun) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut kiosk = Kiosk::open(config_in(&dir.path().join("kiosk"))).expect("kiosk opens");
     for i in 0..TRACKED_CASES {
         kiosk.file_case(&draft(i)).expect("the case is filed");
     }
     let station = KioskConfig::builtin().station.id;
+    let database = engine.new_database();
     let rt = runtime();
     rt.block_on(async {
-        let hub = start_hub(&dir.path().join("hub"), &station, |c| {
+        let hub = start_hub(&dir.path().join("hub"), &station, database, |c| {
             c.department_tokens = vec![(DEPARTMENT.into(), Secret::new(DEPARTMENT_TOKEN))];
             // Every client is 127.0.0.1: one bucket for all. This never runs dry.
             c.tracking_limit = RateLimit {
@@ -495,6 +535,107 @@ fn tracking_page() -> (Vec<TrackingRun>, TrackingRun) {
         hub.shutdown().await.expect("the hub stops");
         (runs, alone)
     })
+}
+
+/// One hub process of the fleet: this binary again ([`HUB_CHILD`]), running the hub from
+/// `HUB_*` variables as `grievance-hub` does.
+struct HubProcess {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl HubProcess {
+    fn start(database: &str, stations_file: &std::path::Path) -> HubProcess {
+        use std::io::BufRead;
+        let mut child = Command::new(std::env::current_exe().expect("this binary"))
+            .env(HUB_CHILD, "1")
+            .env("HUB_LISTEN", "127.0.0.1:0")
+            .env("HUB_DATABASE_URL", database)
+            .env("HUB_STATION_TOKENS_FILE", stations_file)
+            .env(
+                "HUB_DEPARTMENT_TOKENS",
+                format!("{DEPARTMENT}={DEPARTMENT_TOKEN}"),
+            )
+            // Every page comes from the load generator's one address.
+            .env("HUB_TRACKING_RATE", "4000000000")
+            .env("HUB_TRACKING_BURST", "4000000000")
+            .env("HUB_TRUST_FORWARDED_FOR", "true")
+            .env("HUB_LOG", "warn")
+            .env_remove("HUB_DATA_DIR")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("a hub process starts");
+        let mut lines = std::io::BufReader::new(child.stdout.take().expect("piped")).lines();
+        let port = loop {
+            let line = lines
+                .next()
+                .expect("the hub process says where it listens")
+                .expect("a line");
+            if let Some(rest) = line.strip_prefix("bench hub listening on 127.0.0.1:") {
+                break rest.trim().parse().expect("a port");
+            }
+        };
+        std::thread::spawn(move || lines.for_each(drop));
+        HubProcess { child, port }
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The child: a hub from `HUB_*` variables until it is killed.
+fn hub_child() -> ! {
+    let config = HubConfig::from_env(|name| std::env::var(name).ok()).expect("HUB_* parse");
+    let limits =
+        hub::ConnectionLimits::from_env(|name| std::env::var(name).ok()).expect("HUB_* parse");
+    hub::raise_open_file_limit();
+    runtime().block_on(async {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .expect("a loopback port");
+        let running = hub::start_with(config, limits, listener)
+            .await
+            .expect("the hub starts");
+        println!("bench hub listening on {}", running.local_addr());
+        running.wait().await.expect("the hub serves");
+    });
+    std::process::exit(0)
+}
+
+/// The province (issue 18): [`FLEET_STATIONS`] stations (every one a heartbeat a minute), 50
+/// cases a second (5 % sent twice), 500 tracking pages, 20 department events and 10 station
+/// states a second, for [`FLEET_SECONDS`], through nginx (the repository's configuration) to
+/// two hub processes on one PostgreSQL database (fsync on), everything on this machine.
+fn fleet(cluster: &pg_cluster::Cluster, duration: Duration) -> (hub::loadgen::Report, i64, i64) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stations = hub::loadgen::new_stations(FLEET_STATIONS).expect("stations");
+    let file = dir.path().join("stations.txt");
+    let text: String = stations
+        .iter()
+        .map(|(id, token)| format!("{id}={token}\n"))
+        .collect();
+    std::fs::write(&file, text).expect("the stations file");
+    let database = cluster.new_database();
+    let hubs = [
+        HubProcess::start(&database, &file),
+        HubProcess::start(&database, &file),
+    ];
+    let proxy = nginx::Nginx::start_with(&[hubs[0].port, hubs[1].port], 4096);
+    let mut plan = hub::loadgen::Plan::province(&proxy.url(), stations, duration);
+    plan.department_token = Some(DEPARTMENT_TOKEN.to_owned());
+    let report = runtime()
+        .block_on(hub::loadgen::run(plan))
+        .expect("the fleet runs");
+    let cases = pg_cluster::query_i64(&database, "SELECT count(*) FROM cases");
+    let beating = pg_cluster::query_i64(&database, "SELECT count(*) FROM heartbeats");
+    drop(proxy);
+    drop(hubs);
+    (report, cases, beating)
 }
 
 const SLOT_RUNS: usize = 50;
@@ -792,6 +933,21 @@ fn measured_by_tests(path: &str) -> String {
 }
 
 fn main() {
+    if std::env::var_os(HUB_CHILD).is_some() {
+        hub_child();
+    }
+    // `BENCH_FLEET_ONLY=<seconds>`: only the fleet, that long, printed and not written (to try
+    // a change to the hub's scale without the whole bench).
+    if let Some(seconds) = std::env::var("BENCH_FLEET_ONLY")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        let cluster = pg_cluster::Cluster::start(true);
+        let (report, cases, beating) = fleet(&cluster, Duration::from_secs(seconds));
+        print!("{}", report.table());
+        println!("{cases} cases, {beating} stations heard from");
+        return;
+    }
     eprintln!("pinyin …");
     let ime = ime_figures();
     let handwriting = handwriting_figures();
@@ -946,52 +1102,89 @@ fn main() {
     )
     .unwrap();
 
-    eprintln!("outbox drain …");
-    let (drains, filing) = outbox_drain();
+    eprintln!("PostgreSQL …");
+    // A throwaway cluster of the bench's own, syncing as a production server does.
+    let cluster = pg_cluster::Cluster::start(true);
     let median_of = |mut v: Vec<Duration>| {
         v.sort();
         v[v.len() / 2]
     };
-    let drain_median = median_of(drains.iter().map(|r| r.0).collect());
-    let drain_cpu = median_of(drains.iter().map(|r| r.1).collect());
     let secs = |d: &Duration| format!("{:.2} s", d.as_secs_f64());
-    writeln!(
-        md,
-        "| outbox drain of {} queued cases to a local hub | ≤ 20 s | median {} ({:.0} cases/s); the runs in order {}; CPU used by kiosk and hub together, median {} | {DRAIN_RUNS} runs of `Kiosk::drain_outbox(&upstream, false)` until the outbox is empty, {} real cases to the real hub on 127.0.0.1:0; see below |",
-        thousands(DRAIN_CASES),
-        secs(&drain_median),
-        DRAIN_CASES as f64 / drain_median.as_secs_f64(),
-        drains.iter().map(|r| secs(&r.0)).collect::<Vec<_>>().join(", "),
-        secs(&drain_cpu),
-        thousands(DRAIN_CASES),
-    )
-    .unwrap();
+    // The SQLite figures, which the text below explains.
+    let (mut filing, mut drain_cpu, mut rates) = (Duration::ZERO, Duration::ZERO, Vec::new());
+    for engine in [Engine::Sqlite, Engine::Postgres(&cluster)] {
+        eprintln!("outbox drain, {} …", engine.name());
+        let (drains, filed) = outbox_drain(engine);
+        let drain_median = median_of(drains.iter().map(|r| r.0).collect());
+        let cpu = median_of(drains.iter().map(|r| r.1).collect());
+        writeln!(
+            md,
+            "| outbox drain of {} queued cases to a local hub, {} | ≤ 20 s | median {} ({:.0} cases/s); the runs in order {}; CPU used by kiosk and hub together, median {} | {DRAIN_RUNS} runs of `Kiosk::drain_outbox(&upstream, false)` until the outbox is empty, {} real cases to the real hub on 127.0.0.1:0{}; see below |",
+            thousands(DRAIN_CASES),
+            engine.name(),
+            secs(&drain_median),
+            DRAIN_CASES as f64 / drain_median.as_secs_f64(),
+            drains.iter().map(|r| secs(&r.0)).collect::<Vec<_>>().join(", "),
+            secs(&cpu),
+            thousands(DRAIN_CASES),
+            match engine {
+                Engine::Sqlite => "",
+                Engine::Postgres(_) => " with its data in PostgreSQL (a new database each run, fsync on; the server's CPU is not in the CPU figure)",
+            },
+        )
+        .unwrap();
 
-    eprintln!("tracking page …");
-    let (mut tracking, alone) = tracking_page();
-    let mut p99s = tracking.iter().map(|r| r.p99).collect::<Vec<_>>();
-    p99s.sort();
-    let mut rates = tracking.iter().map(|r| r.per_second).collect::<Vec<_>>();
-    rates.sort_by(f64::total_cmp);
-    tracking.sort_by_key(|r| r.median);
+        eprintln!("tracking page, {} …", engine.name());
+        let (mut tracking, alone) = tracking_page(engine);
+        let mut p99s = tracking.iter().map(|r| r.p99).collect::<Vec<_>>();
+        p99s.sort();
+        let mut per_second = tracking.iter().map(|r| r.per_second).collect::<Vec<_>>();
+        per_second.sort_by(f64::total_cmp);
+        tracking.sort_by_key(|r| r.median);
+        writeln!(
+            md,
+            "| hub tracking page, {TRACKING_CLIENTS} concurrent clients on loopback, {} | p99 ≤ 5 ms | median {}, p99 {} (the runs' p99 {} to {}), {:.0} requests/s | {TRACKING_RUNS} runs of {TRACKING_CLIENTS} clients × {TRACKING_REQUESTS} `GET /T/<TOKEN>`, closed loop, load generator in the same process on the same {cores} cores; `tracking_limit` raised so it never bites; see below |",
+            engine.name(),
+            ms(tracking[tracking.len() / 2].median),
+            ms(p99s[p99s.len() / 2]),
+            ms(p99s[0]),
+            ms(*p99s.last().unwrap()),
+            per_second[per_second.len() / 2],
+        )
+        .unwrap();
+        writeln!(
+            md,
+            "| hub tracking page, one client alone (no queueing), {} | — | median {}, p99 {}, {:.0} requests/s | {SINGLE_CLIENT_REQUESTS} × `GET /T/<TOKEN>` one after the other from one client, same hub |",
+            engine.name(),
+            ms(alone.median),
+            ms(alone.p99),
+            alone.per_second,
+        )
+        .unwrap();
+        if let Engine::Sqlite = engine {
+            (filing, drain_cpu, rates) = (filed, cpu, per_second);
+        }
+    }
+
+    eprintln!("the province's fleet, {FLEET_SECONDS} s …");
+    let (fleet_report, fleet_cases, fleet_beating) =
+        fleet(&cluster, Duration::from_secs(FLEET_SECONDS));
+    let worst_p99 = fleet_report
+        .kinds
+        .iter()
+        .map(|k| k.p99)
+        .max()
+        .unwrap_or_default();
     writeln!(
         md,
-        "| hub tracking page, {TRACKING_CLIENTS} concurrent clients on loopback | p99 ≤ 5 ms | median {}, p99 {} (the runs' p99 {} to {}), {:.0} requests/s | {TRACKING_RUNS} runs of {TRACKING_CLIENTS} clients × {TRACKING_REQUESTS} `GET /T/<TOKEN>`, closed loop, load generator in the same process on the same {cores} cores; `tracking_limit` raised so it never bites; see below |",
-        ms(tracking[tracking.len() / 2].median),
-        ms(p99s[p99s.len() / 2]),
-        ms(p99s[0]),
-        ms(*p99s.last().unwrap()),
-        rates[rates.len() / 2],
+        "| the province: {} stations, 50 cases/s, 500 tracking pages/s, through nginx to two hub processes on PostgreSQL | p99 ≤ 100 ms for every kind, no errors | worst p99 {} ({} errors in {} requests) | `grievance-hub loadgen`'s plan for {FLEET_SECONDS} s; per kind below |",
+        thousands(FLEET_STATIONS),
+        ms(worst_p99),
+        fleet_report.errors(),
+        fleet_report.kinds.iter().map(|k| k.sent).sum::<u64>(),
     )
     .unwrap();
-    writeln!(
-        md,
-        "| hub tracking page, one client alone (no queueing) | — | median {}, p99 {}, {:.0} requests/s | {SINGLE_CLIENT_REQUESTS} × `GET /T/<TOKEN>` one after the other from one client, same hub |",
-        ms(alone.median),
-        ms(alone.p99),
-        alone.per_second,
-    )
-    .unwrap();
+    drop(cluster);
 
     eprintln!("appointments and queues …");
     let (month, month_slots, week, week_slots) = slot_computation();
@@ -1072,6 +1265,52 @@ fn main() {
             TRACKING_CLIENTS as f64 / rates[rates.len() / 2]
         )),
         rates[rates.len() / 2],
+    )
+    .unwrap();
+    let mut fleet_rows = String::new();
+    for k in &fleet_report.kinds {
+        writeln!(
+            fleet_rows,
+            "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {} |",
+            k.kind.name(),
+            k.sent,
+            k.ok,
+            if k.errors.is_empty() {
+                "0".to_owned()
+            } else {
+                k.errors
+                    .iter()
+                    .map(|(what, n)| format!("{n} × {what}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            k.per_second,
+            ms(k.p50),
+            ms(k.p90),
+            ms(k.p99),
+            ms(k.max),
+        )
+        .unwrap();
+    }
+    writeln!(
+        md,
+        "## The province's fleet\n\n\
+         {} stations (`grievance-hub loadgen stations`, given to the hubs as \
+         `HUB_STATION_TOKENS_FILE`), each sending a heartbeat every 60 s spread over the minute \
+         (500 a second), 50 cases a second (5 % of them sent again with the same key, which must \
+         get the same receipt), 500 tracking pages a second, 20 department events and 10 station \
+         states a second, for {FLEET_SECONDS} s, open loop (`hub::loadgen`: each request's \
+         latency counts from when it was due, so a load generator that falls behind shows in the \
+         figures). Everything on this machine's {cores} cores: the load generator (in this \
+         process), nginx (one worker, `deploy/province/nginx.conf`), two hub processes (this \
+         binary again, configured by `HUB_*` variables as `grievance-hub` is) and PostgreSQL \
+         (Debian's, a cluster of the bench's own, fsync and synchronous commit on). After the \
+         run the database held {} cases (1000 filed before the clock started) and the latest \
+         heartbeat of {} stations.\n\n\
+         | kind | sent | ok | errors | per s | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|---|---|\n{fleet_rows}",
+        thousands(FLEET_STATIONS),
+        thousands(fleet_cases as usize),
+        thousands(fleet_beating as usize),
     )
     .unwrap();
     let (ime_load, ime_kb, ime_key, ime_key_p99, ime_keys, ime_bytes) = ime;

@@ -11,6 +11,7 @@ mod pg_cluster;
 mod departments;
 mod hostile;
 mod intake;
+mod loadgen;
 mod on_postgres;
 mod open311;
 mod open311_conformance;

@@ -11,11 +11,11 @@
 
 use crate::common::config_in;
 use crate::exec;
+use crate::nginx::Nginx;
 use crate::pg_cluster;
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use station::config::UpstreamKind;
@@ -98,132 +98,6 @@ async fn child() {
     running.wait().await.unwrap();
 }
 
-/// nginx with the repository's configuration, its upstream servers replaced by `ports`.
-struct Nginx {
-    dir: TempDir,
-    child: Child,
-    port: u16,
-}
-
-impl Nginx {
-    fn start(ports: &[u16]) -> Nginx {
-        let dir = TempDir::new().unwrap();
-        // A port for nginx itself: bound and released here, then taken by nginx at once (it
-        // cannot be handed a socket); a clash would fail loudly at nginx's start, not quietly.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let nginx = Nginx::write_config(dir.path(), port, ports);
-        let child = Command::new(nginx_binary())
-            .args(["-p"])
-            .arg(dir.path())
-            .args(["-c"])
-            .arg(&nginx)
-            .args(["-g", "daemon off;"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx starts");
-        let started = Nginx { dir, child, port };
-        let deadline = Instant::now() + DEADLINE;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nginx did not start: {}",
-                started.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        started
-    }
-
-    /// The main file, and the repository's `deploy/province/nginx.conf` included from it with
-    /// its listening address and upstream servers made this test's.
-    fn write_config(dir: &Path, port: u16, ports: &[u16]) -> std::path::PathBuf {
-        let ours = std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/province/nginx.conf"),
-        )
-        .expect("deploy/province/nginx.conf");
-        assert!(ours.contains("server 127.0.0.1:8787") && ours.contains("listen 80;"));
-        let servers: String = ports
-            .iter()
-            .map(|p| format!("    server 127.0.0.1:{p} max_fails=1 fail_timeout=5s;\n"))
-            .collect();
-        let mut site = String::new();
-        let mut servers_written = false;
-        for line in ours.lines() {
-            if line.trim_start().starts_with("server 127.0.0.1:") {
-                if !servers_written {
-                    site.push_str(&servers);
-                    servers_written = true;
-                }
-                continue;
-            }
-            site.push_str(&line.replace("listen 80;", &format!("listen 127.0.0.1:{port};")));
-            site.push('\n');
-        }
-        std::fs::write(dir.join("grievance-hub.conf"), site).unwrap();
-        let d = dir.display();
-        let main = format!(
-            "pid {d}/nginx.pid;\nerror_log {d}/error.log notice;\nworker_processes 1;\n\
-             events {{ worker_connections 256; }}\n\
-             http {{\n  access_log {d}/access.log;\n  client_body_temp_path {d}/body;\n\
-             proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
-             uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
-             include {d}/grievance-hub.conf;\n}}\n"
-        );
-        let path = dir.join("nginx.conf");
-        std::fs::write(&path, main).unwrap();
-        path
-    }
-
-    /// Puts `ports` in the upstream and reloads nginx (as `systemctl reload nginx` would), and
-    /// waits until the old worker, which still knew the old upstream, has exited.
-    fn reload(&self, ports: &[u16]) {
-        let exited = |log: &str| log.matches("exited with code").count();
-        let before = exited(&self.log());
-        Nginx::write_config(self.dir.path(), self.port, ports);
-        let status = Command::new(nginx_binary())
-            .arg("-p")
-            .arg(self.dir.path())
-            .arg("-c")
-            .arg(self.dir.path().join("nginx.conf"))
-            .args(["-s", "reload"])
-            .status()
-            .expect("nginx -s reload runs");
-        assert!(status.success(), "nginx reloads: {}", self.log());
-        let deadline = Instant::now() + DEADLINE;
-        while exited(&self.log()) <= before {
-            assert!(
-                Instant::now() < deadline,
-                "the old worker never left: {}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        // SIGTERM: the master stops its workers and then itself (a SIGKILL would leave the
-        // workers behind).
-        // SAFETY: a plain kill(2) of our own child's pid.
-        unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
-}
-
 /// The status of a case's progress asked through `base` (nginx).
 async fn progress(http: &reqwest::Client, base: &str, token: &str) -> u16 {
     http.get(format!("{base}/api/v1/cases/{token}"))
@@ -233,13 +107,6 @@ async fn progress(http: &reqwest::Client, base: &str, token: &str) -> u16 {
         .expect("nginx answers")
         .status()
         .as_u16()
-}
-
-fn nginx_binary() -> &'static str {
-    ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("nginx is installed (apt-get install nginx-light; scripts/test does it)")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

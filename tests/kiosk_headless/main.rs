@@ -10,6 +10,8 @@ mod common;
 mod exec;
 #[path = "../hub_common/mod.rs"]
 mod hub_common;
+#[path = "../nginx/mod.rs"]
+mod nginx;
 #[path = "../pg_cluster/mod.rs"]
 mod pg_cluster;
 

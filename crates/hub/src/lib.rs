@@ -25,6 +25,7 @@
 //!   them), the choice of a page's language and the words the pages share (every word a page
 //!   shows comes from the translation catalogues through `domain::t!`), and a small XML writer.
 //! - [`rate_limit`]: a token bucket per client address.
+//! - [`loadgen`]: `grievance-hub loadgen`, a simulated fleet against a running hub.
 //! - [`periodic`]: work on a timer (the heartbeats' history kept to a week), once across every
 //!   process on one database.
 //! - [`store`]: the hub's own SQLite database and everything that touches it: `cases`,
@@ -45,6 +46,7 @@ pub mod clock;
 pub(crate) mod config;
 pub(crate) mod digest;
 pub(crate) mod html;
+pub mod loadgen;
 pub(crate) mod open311;
 pub(crate) mod operator;
 pub mod periodic;

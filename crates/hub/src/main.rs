@@ -31,6 +31,7 @@ grievance-hub: the reference upstream server for grievance kiosks (docs/hub.md).
 
 Usage: grievance-hub            (configured by environment variables only)
        grievance-hub --help | --version
+       grievance-hub loadgen …  (a simulated fleet against a running hub: loadgen --help)
 
 Environment:
   HUB_LISTEN               address and port to listen on (default 127.0.0.1:8787)
@@ -77,6 +78,7 @@ fn run() -> anyhow::Result<()> {
             println!("grievance-hub {}", env!("CARGO_PKG_VERSION"));
             return Ok(());
         }
+        Some("loadgen") => return loadgen(&args[1..]),
         Some(other) => anyhow::bail!(
             "unexpected argument `{other}`: the hub takes none, it is configured by HUB_* \
              environment variables (grievance-hub --help lists them)"
@@ -107,4 +109,119 @@ fn run() -> anyhow::Result<()> {
         );
         running.wait().await
     })
+}
+
+const LOADGEN_HELP: &str = "\
+grievance-hub loadgen: a simulated fleet against a running hub (docs/hub.md).
+
+Usage: grievance-hub loadgen stations N > stations.txt
+           N new stations with random tokens, one station-id=token a line: give the file to
+           the hub as HUB_STATION_TOKENS_FILE and to `loadgen run`
+       grievance-hub loadgen run --url URL --stations-file FILE [options]
+
+Options of `run` (defaults: a province's peak):
+  --url URL                  the hub, or the load balancer in front of it
+  --stations-file FILE       the stations (every one sends a heartbeat a minute)
+  --department-token TOKEN   a department's token, to move cases on (none: no events)
+  --seconds S                how long to run (default 300)
+  --cases-per-second R       cases filed (default 50), of which --retries are sent twice
+  --retries SHARE            0 to 1 (default 0.05)
+  --tracking-per-second R    tracking pages opened (default 500)
+  --events-per-second R      department events (default 20)
+  --states-per-second R      station states (default 10)
+  --warmup-cases N           cases filed before the clock starts (default 1000)
+  --json                     the report as JSON
+
+The tracking page's rate limit counts per client address: raise HUB_TRACKING_RATE and
+HUB_TRACKING_BURST on the hub under test, or every page past the first few is a 429.
+It exits non-zero when any request failed.";
+
+fn loadgen(args: &[String]) -> anyhow::Result<()> {
+    use std::time::Duration;
+    match args.first().map(String::as_str) {
+        None | Some("--help" | "-h") => {
+            println!("{LOADGEN_HELP}");
+            Ok(())
+        }
+        Some("stations") => {
+            let n: usize = args
+                .get(1)
+                .and_then(|n| n.parse().ok())
+                .filter(|n| *n > 0)
+                .context("loadgen stations: give how many, a number above 0")?;
+            let mut out = String::from("# grievance-hub loadgen stations: station-id=token\n");
+            for (id, token) in hub::loadgen::new_stations(n)? {
+                out.push_str(&format!("{id}={token}\n"));
+            }
+            print!("{out}");
+            Ok(())
+        }
+        Some("run") => {
+            let mut url = None;
+            let mut stations_file = None;
+            let mut json = false;
+            let mut plan = hub::loadgen::Plan::province("", Vec::new(), Duration::from_secs(300));
+            let mut rest = args[1..].iter();
+            while let Some(flag) = rest.next() {
+                if flag == "--json" {
+                    json = true;
+                    continue;
+                }
+                let value = rest
+                    .next()
+                    .with_context(|| format!("loadgen run: {flag} needs a value"))?;
+                let number = |what: &str| -> anyhow::Result<f64> {
+                    value
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|v| v.is_finite() && *v >= 0.0)
+                        .with_context(|| {
+                            format!("loadgen run: {what} `{value}` is not a number of 0 or more")
+                        })
+                };
+                match flag.as_str() {
+                    "--url" => url = Some(value.trim_end_matches('/').to_owned()),
+                    "--stations-file" => stations_file = Some(value.clone()),
+                    "--department-token" => plan.department_token = Some(value.clone()),
+                    "--seconds" => plan.duration = Duration::from_secs_f64(number("--seconds")?),
+                    "--cases-per-second" => plan.cases_per_s = number(flag)?,
+                    "--retries" => {
+                        plan.retry_share = number(flag)?;
+                        anyhow::ensure!(
+                            plan.retry_share <= 1.0,
+                            "loadgen run: --retries is a share, 0 to 1"
+                        );
+                    }
+                    "--tracking-per-second" => plan.tracking_per_s = number(flag)?,
+                    "--events-per-second" => plan.events_per_s = number(flag)?,
+                    "--states-per-second" => plan.states_per_s = number(flag)?,
+                    "--warmup-cases" => plan.warmup_cases = number(flag)? as usize,
+                    other => anyhow::bail!(
+                        "loadgen run: unknown option `{other}` (loadgen --help lists them)"
+                    ),
+                }
+            }
+            plan.base = url.context("loadgen run: --url is required")?;
+            let file = stations_file.context("loadgen run: --stations-file is required")?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("loadgen run: cannot read {file}"))?;
+            plan.stations = hub::loadgen::read_stations(&text)
+                .with_context(|| format!("loadgen run: {file}"))?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            let report = runtime.block_on(hub::loadgen::run(plan))?;
+            if json {
+                println!("{}", report.json());
+            } else {
+                print!("{}", report.table());
+            }
+            match report.errors() {
+                0 => Ok(()),
+                n => anyhow::bail!("{n} requests failed"),
+            }
+        }
+        Some(other) => anyhow::bail!("loadgen: unknown command `{other}` (loadgen --help)"),
+    }
 }

@@ -428,15 +428,18 @@ fn station_row(
                 china_time(*received_at)
             };
             // The history: a station that comes and goes shows it here.
-            let mut heard = format!(
-                "{heard}<br><span class=\"{}\">{}</span>",
-                if s.hours_heard < 24 {
-                    "small warn"
-                } else {
-                    "small"
-                },
-                escape(&t!(lang, "近 24 小时在线 {} 小时", s.hours_heard))
-            );
+            let (hours, of) = s.hours_heard;
+            let mut heard = if hours < of {
+                format!(
+                    "{heard}<br><span class=\"small warn\">{}</span>",
+                    escape(&t!(lang, "近 {} 小时中有 {} 小时没有心跳", of, of - hours))
+                )
+            } else {
+                format!(
+                    "{heard}<br><span class=\"small\">{}</span>",
+                    escape(&t!(lang, "近 {} 小时每小时都有心跳", of))
+                )
+            };
             // What the kiosk told its staff and they have not acknowledged yet.
             for n in &beat.notices {
                 let what = match n.kind.as_str() {

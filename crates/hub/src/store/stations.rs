@@ -79,19 +79,32 @@ pub(crate) fn prune_history(db: &mut dyn Db, now: DateTime<Utc>) -> Result<u64, 
     )
 }
 
-/// Per station, in how many of the 24 hours before `now` (the current one included) it was
-/// heard.
+/// Per station, over the 24 hours up to `now` (the current one included): in how many hours it
+/// was heard, and how many hours there are from the first of them to now (a station that never
+/// missed an hour has the two equal, even one installed this morning).
 pub(crate) fn hours_heard(
     db: &mut dyn Db,
     now: DateTime<Utc>,
-) -> Result<BTreeMap<String, u32>, HubStoreError> {
+) -> Result<BTreeMap<String, (u32, u32)>, HubStoreError> {
     let since = hour_of(now - chrono::Duration::hours(23));
+    let current = now.timestamp() / 3600;
     let mut heard = BTreeMap::new();
     for row in db.rows(
-        "SELECT station_id, count(*) FROM heartbeat_hours WHERE hour >= ?1 GROUP BY station_id",
+        "SELECT station_id, count(*), min(hour) FROM heartbeat_hours WHERE hour >= ?1
+         GROUP BY station_id",
         args![&since],
     )? {
-        heard.insert(row.text(0)?, u32::try_from(row.int(1)?).unwrap_or(u32::MAX));
+        let first = chrono::NaiveDateTime::parse_from_str(
+            &format!("{}:00", row.text(2)?),
+            "%Y-%m-%dT%H:%M",
+        )
+        .map(|t| t.and_utc().timestamp() / 3600)
+        .unwrap_or(current - 23);
+        let span = u32::try_from(current - first + 1)
+            .unwrap_or(24)
+            .clamp(1, 24);
+        let hours = u32::try_from(row.int(1)?).unwrap_or(u32::MAX);
+        heard.insert(row.text(0)?, (hours, span.max(hours)));
     }
     Ok(heard)
 }
@@ -102,8 +115,9 @@ pub(crate) struct StationHealth {
     pub(crate) station_id: String,
     /// When the hub last heard from it, and the newest heartbeat it sent.
     pub(crate) last_heartbeat: Option<(DateTime<Utc>, Heartbeat)>,
-    /// In how many of the last 24 hours it was heard (the history).
-    pub(crate) hours_heard: u32,
+    /// In how many of the last 24 hours it was heard, of how many since it was first heard in
+    /// them (the history).
+    pub(crate) hours_heard: (u32, u32),
     pub(crate) open_cases: u32,
     pub(crate) open_high_risk: u32,
     pub(crate) past_due: u32,
@@ -119,7 +133,7 @@ pub(crate) fn overview(
     let blank = |id: &str| StationHealth {
         station_id: id.to_owned(),
         last_heartbeat: None,
-        hours_heard: 0,
+        hours_heard: (0, 0),
         open_cases: 0,
         open_high_risk: 0,
         past_due: 0,

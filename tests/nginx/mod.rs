@@ -28,32 +28,49 @@ impl Nginx {
     /// With `connections` for its one worker (the fleet benchmark's thousands of clients).
     pub fn start_with(ports: &[u16], connections: usize) -> Nginx {
         let dir = TempDir::new().unwrap();
-        // A port for nginx itself: bound and released here, then taken by nginx at once (it
-        // cannot be handed a socket); a clash would fail loudly at nginx's start, not quietly.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        // nginx's own port: bound here and handed to nginx open, as its binary upgrade hands
+        // sockets on (the `NGINX` variable names the inherited descriptors, and a `listen` on
+        // the same address takes it), so no other process can take the port in between.
+        let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&socket);
         let nginx = Nginx::write_config(dir.path(), port, ports, connections);
-        let child = Command::new(nginx_binary())
+        let mut command = Command::new(nginx_binary());
+        command
             .args(["-p"])
             .arg(dir.path())
             .args(["-c"])
             .arg(&nginx)
             .args(["-g", "daemon off;"])
+            .env("NGINX", format!("{fd};"))
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx starts");
-        let started = Nginx {
+            // What it says before its own log is open (the inherited socket among it).
+            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap());
+        // SAFETY: between fork and exec only fcntl(2), which is async-signal-safe: the socket
+        // stays open across exec in nginx alone (it is close-on-exec everywhere else).
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                if libc::fcntl(fd, libc::F_SETFD, 0) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = command.spawn().expect("nginx starts");
+        drop(socket);
+        let mut started = Nginx {
             dir,
             child,
             port,
             connections,
         };
+        // Ready once its worker runs (the socket accepted connections into its backlog from
+        // the start, so a connect alone proves nothing).
         let deadline = Instant::now() + DEADLINE;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while !started.log().contains("start worker process ") {
+            if let Some(status) = started.child.try_wait().unwrap() {
+                panic!("nginx ended ({status}): {}", started.log());
+            }
             assert!(
                 Instant::now() < deadline,
                 "nginx did not start: {}",
@@ -61,6 +78,11 @@ impl Nginx {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+        let early = std::fs::read_to_string(started.dir.path().join("stderr.log")).unwrap();
+        assert!(
+            early.contains("using inherited sockets"),
+            "nginx took the socket handed to it: {early}"
+        );
         started
     }
 

@@ -551,6 +551,64 @@ mod tests {
         }
     }
 
+    /// The province's example environment file (deploy/province/hub.env.example) is read as
+    /// written: every line a variable the hub knows, its values accepted (the stations' file
+    /// put in a temporary directory).
+    #[test]
+    fn the_provinces_example_environment_is_read_as_written() {
+        let example = include_str!("../../../deploy/province/hub.env.example");
+        let dir = tempfile::tempdir().unwrap();
+        let stations = dir.path().join("stations.txt");
+        std::fs::write(&stations, "CHANGE-ME-station-id=CHANGE-ME-station-token\n").unwrap();
+        let mut vars: Vec<(String, String)> = Vec::new();
+        for line in example.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (name, value) = line.split_once('=').expect("NAME=value");
+            assert!(
+                name.starts_with("HUB_") && HELP_NAMES.contains(&name),
+                "{name} is a variable of the hub"
+            );
+            let value = match name {
+                "HUB_STATION_TOKENS_FILE" => stations.to_str().unwrap().to_owned(),
+                _ => value.to_owned(),
+            };
+            vars.push((name.to_owned(), value));
+        }
+        let c = HubConfig::from_env(|name| {
+            vars.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
+        })
+        .expect("the example is a configuration the hub takes");
+        let database = c.database.expect("PostgreSQL");
+        assert_eq!(database.pool, 16);
+        assert_eq!(
+            database.statement_timeout,
+            std::time::Duration::from_secs(10)
+        );
+        assert_eq!(c.station_tokens.len(), 1);
+        assert!(c.operator_token.is_some());
+    }
+
+    /// The variables `from_env` reads.
+    const HELP_NAMES: &[&str] = &[
+        "HUB_LISTEN",
+        "HUB_DATA_DIR",
+        "HUB_DATABASE_URL",
+        "HUB_DATABASE_POOL",
+        "HUB_DATABASE_STATEMENT_TIMEOUT",
+        "HUB_STATION_TOKENS",
+        "HUB_STATION_TOKENS_FILE",
+        "HUB_DEPARTMENT_TOKENS",
+        "HUB_OPEN311_API_KEYS",
+        "HUB_OPEN311_PUBLIC_READ",
+        "HUB_OPERATOR_TOKEN",
+        "HUB_STATION_NAMES",
+        "HUB_TRACKING_RATE",
+        "HUB_TRACKING_BURST",
+        "HUB_TRUST_FORWARDED_FOR",
+    ];
+
     #[test]
     fn a_fleet_reads_its_tokens_from_a_file() {
         let dir = tempfile::tempdir().unwrap();

@@ -34,10 +34,13 @@ const HUGE: usize = 200;
 const HUGE_HEADER: usize = 200 * 1024;
 /// Clients whose header is just past the cap: each gets a `431`.
 const OVERSIZED: usize = 50;
-/// The bound on the hub's peak resident memory (VmHWM) with all of them at once. Without the
-/// header cap, the huge headers alone made it grow by hundreds of MB (issue 17: 500 connections
-/// of 390 KB took it from 30 MB to 233 MB).
-const PEAK_RSS_BOUND_KB: u64 = 64 * 1024;
+/// The bound on how much the hub's peak resident memory (VmHWM) with all of them at once may
+/// exceed its memory at start. Without the header cap, the huge headers alone made it grow by
+/// hundreds of MB (issue 17: 500 connections of 390 KB took it from 30 MB to 233 MB); with it,
+/// it grows by about 29 MB (14 MB to 43 MB). The growth, not the total: under qemu-user
+/// (scripts/test-aarch64) the process is the emulator too, which starts at about 50 MB and
+/// grows its translated code with the program's (there 52 MB to 92 MB).
+const PEAK_GROWTH_BOUND_KB: u64 = 48 * 1024;
 
 /// The child: serves a hub (limits from the `HUB_*` variables, as the binary reads them) until
 /// its standard input closes, after printing its address.
@@ -335,8 +338,10 @@ fn a_thousand_slow_or_idle_clients_neither_grow_the_hub_nor_stop_it_answering() 
         SLOW + IDLE + HUGE + OVERSIZED
     );
     assert!(
-        peak_kb < PEAK_RSS_BOUND_KB,
-        "the hub's peak resident memory was {peak_kb} kB, over the bound of {PEAK_RSS_BOUND_KB} kB"
+        peak_kb < before_kb + PEAK_GROWTH_BOUND_KB,
+        "the hub's peak resident memory was {peak_kb} kB, {} kB over its {before_kb} kB at \
+         start: more than the bound of {PEAK_GROWTH_BOUND_KB} kB",
+        peak_kb.saturating_sub(before_kb)
     );
     // And it still answers once they are gone.
     assert_eq!(get(addr, "/healthz").0, 200);

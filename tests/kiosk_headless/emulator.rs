@@ -311,6 +311,27 @@ fn a_disconnected_port_fails_the_kiosk_at_once_and_the_same_path_works_after_rec
     );
 }
 
+/// A program started while the emulator runs (another test's kiosk, a hub, a shell) must not
+/// keep its pseudo-terminal open: if it held a copy of the master, pulling the cable would not
+/// hang the port up. (`scripts/stress` caught this: the test above failed while a parallel test
+/// had a child running.)
+#[test]
+fn a_program_started_meanwhile_does_not_keep_a_disconnected_port_alive() {
+    let emulator = start(Script::Ready);
+    let mut bystander = std::process::Command::new("sh")
+        .args(["-c", "read line || true"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("a shell starts");
+    let mut port = connect(&emulator);
+    assert_eq!(ask(port.as_mut(), 1), Some(0x16));
+    emulator.disconnect();
+    let write = port.write_all(b"after the cable was pulled\n");
+    assert_eq!(write.map_err(|e| e.kind()), Err(io::ErrorKind::BrokenPipe));
+    drop(bystander.stdin.take());
+    assert!(bystander.wait().expect("the shell ends").success());
+}
+
 /// The size of each write to the port. `serialport`'s timeout bounds the wait for room before
 /// a write, not the write: the descriptor is blocking, so one write larger than the room left
 /// sleeps in the kernel until it all fits, which a stalled printer never allows (tried on this

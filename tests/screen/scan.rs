@@ -17,7 +17,6 @@ use domain::qr_payload;
 use grievance_kiosk::app::backend::Backend;
 use grievance_kiosk::app::controller::Controller;
 use grievance_kiosk::app::ui::{Api, AppWindow, Freshness, Screen};
-use serialport::{SerialPort, TTYPort};
 use slint::ComponentHandle;
 use station::kiosk::Kiosk;
 use station::test_support::noise_complaint;
@@ -32,8 +31,12 @@ pub fn a_scanned_slip_opens_its_progress_from_home_and_a_wedge_scanner_types_on_
     // The scanner: the master side of a pseudo-terminal; the kiosk opens the slave by a stable
     // name, as udev names a real one.
     let link = dir.path().join("scanner");
-    let (mut scanner, slave) = TTYPort::pair().expect("a pseudo-terminal");
-    std::os::unix::fs::symlink(slave.name().expect("the slave has a path"), &link).unwrap();
+    let devices::emulator::PseudoTerminal {
+        master: mut scanner,
+        slave: _slave,
+        slave_path,
+    } = devices::emulator::pseudo_terminal().expect("a pseudo-terminal");
+    std::os::unix::fs::symlink(&slave_path, &link).unwrap();
     let mut config = (*config_at_morning(&dir.path().join("data"))).clone();
     config.scanner.port = Some(link.to_string_lossy().into_owned());
     let config = Arc::new(config);

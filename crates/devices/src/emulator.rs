@@ -759,22 +759,17 @@ struct Connection {
     /// Held open as long as the connection: while no file has the slave open, reading the
     /// master fails (EIO) and polling it reports a hang-up, so without this the printer would
     /// be unreadable between two kiosk sessions.
-    slave: TTYPort,
+    slave: std::fs::File,
     slave_path: PathBuf,
 }
 
 impl Connection {
     fn open() -> io::Result<Connection> {
-        let (mut master, slave) = TTYPort::pair()?;
-        master.set_timeout(POLL)?;
-        let slave_path = slave
-            .name()
-            .map(PathBuf::from)
-            .ok_or_else(|| io::Error::other("the pseudo-terminal's slave has no path"))?;
+        let pty = pseudo_terminal()?;
         Ok(Connection {
-            master,
-            slave,
-            slave_path,
+            master: pty.master,
+            slave: pty.slave,
+            slave_path: pty.slave_path,
         })
     }
 
@@ -793,6 +788,76 @@ impl Connection {
             libc::ioctl(self.slave.as_raw_fd(), libc::TIOCNXCL as _);
         }
     }
+}
+
+/// A pseudo-terminal: the master (the device's side: the emulator, a fake scanner) and the
+/// slave (the port a program opens by its path), held open so that the master stays readable.
+pub struct PseudoTerminal {
+    pub master: TTYPort,
+    pub slave: std::fs::File,
+    pub slave_path: PathBuf,
+}
+
+/// A new pseudo-terminal pair in raw mode. Both ends are opened close-on-exec from the first
+/// instant (`TTYPort::pair` opens them inheritable): a program another thread starts would
+/// otherwise keep a copy of the master, and closing ours would not hang the port up
+/// (`scripts/stress` caught it: an emulator's disconnect that did not disconnect, while a
+/// parallel test had started a kiosk).
+pub fn pseudo_terminal() -> io::Result<PseudoTerminal> {
+    use std::ffi::{CStr, OsStr};
+    use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    // SAFETY: posix_openpt only opens a descriptor; the result is checked and owned at once.
+    let fd = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened by this thread and nothing else owns it.
+    let master = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut name = [0 as libc::c_char; 128];
+    // SAFETY: grantpt, unlockpt and ptsname_r act on the open master descriptor; ptsname_r
+    // writes at most `name.len()` bytes, NUL-terminated, into `name`.
+    unsafe {
+        if libc::grantpt(master.as_raw_fd()) != 0 || libc::unlockpt(master.as_raw_fd()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let failed = libc::ptsname_r(master.as_raw_fd(), name.as_mut_ptr(), name.len());
+        if failed != 0 {
+            return Err(io::Error::from_raw_os_error(failed));
+        }
+    }
+    // SAFETY: ptsname_r succeeded, so `name` holds a NUL-terminated path.
+    let slave_path = PathBuf::from(OsStr::from_bytes(
+        unsafe { CStr::from_ptr(name.as_ptr()) }.to_bytes(),
+    ));
+    // (std opens every file close-on-exec.)
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY)
+        .open(&slave_path)?;
+    // Raw mode, as a printer's line is: no echo, no line editing, no translation.
+    // SAFETY: tcgetattr fills the termios it is given; cfmakeraw and tcsetattr read it.
+    unsafe {
+        let mut termios = std::mem::MaybeUninit::<libc::termios>::uninit();
+        if libc::tcgetattr(slave.as_raw_fd(), termios.as_mut_ptr()) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let mut termios = termios.assume_init();
+        libc::cfmakeraw(&mut termios);
+        if libc::tcsetattr(slave.as_raw_fd(), libc::TCSANOW, &termios) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: the master descriptor is handed over whole; nothing else closes it.
+    let mut master = unsafe { TTYPort::from_raw_fd(master.into_raw_fd()) };
+    master.set_timeout(POLL)?;
+    Ok(PseudoTerminal {
+        master,
+        slave,
+        slave_path,
+    })
 }
 
 /// Points `link` at `target`, atomically (a new link renamed over the old one), so that a

@@ -95,15 +95,20 @@ struct FakeScanner {
     master: TTYPort,
     /// Held open, as the printer emulator does, so that the terminal outlives a reader's close;
     /// and it tells how much of what was sent nobody has read yet.
-    slave: TTYPort,
+    slave: std::fs::File,
     slave_path: PathBuf,
 }
 
 impl FakeScanner {
     fn plug_in(link: &Path) -> FakeScanner {
-        let (mut master, slave) = TTYPort::pair().expect("a pseudo-terminal");
+        // Close-on-exec, so that a program another test starts meanwhile cannot keep the
+        // terminal from hanging up when it is unplugged.
+        let crate::emulator::PseudoTerminal {
+            mut master,
+            slave,
+            slave_path,
+        } = crate::emulator::pseudo_terminal().expect("a pseudo-terminal");
         master.set_timeout(Duration::from_secs(2)).unwrap();
-        let slave_path = PathBuf::from(slave.name().expect("the slave has a path"));
         let _ = std::fs::remove_file(link);
         std::os::unix::fs::symlink(&slave_path, link).expect("the link is made");
         FakeScanner {
@@ -121,7 +126,7 @@ impl FakeScanner {
     /// Waits until the reader has taken everything sent (the terminal's input queue is empty).
     fn wait_until_read(&self) {
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while self.slave.bytes_to_read().expect("the queue's length") > 0 {
+        while unread(&self.slave) > 0 {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the reader never read what was sent"
@@ -138,6 +143,26 @@ impl FakeScanner {
         std::fs::remove_file(link).unwrap();
         drop(self);
     }
+}
+
+/// Bytes in the terminal's input queue that nobody has read yet (`FIONREAD` on the slave).
+fn unread(slave: &std::fs::File) -> libc::c_int {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int into `n`; the descriptor is open for the call.
+    let failed = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(slave),
+            libc::FIONREAD as _,
+            &mut n,
+        )
+    };
+    assert_eq!(
+        failed,
+        0,
+        "the queue's length: {}",
+        std::io::Error::last_os_error()
+    );
+    n
 }
 
 struct Reader {

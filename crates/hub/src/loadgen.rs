@@ -239,6 +239,10 @@ pub fn read_stations(text: &str) -> anyhow::Result<Vec<(String, String)>> {
 
 type HttpClient = Client<HttpConnector, Full<Bytes>>;
 
+/// The longest a request may wait for its whole answer before it counts as failed (a hub that
+/// never answers must not keep the run from ending).
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// One kind's results so far: latencies in microseconds, and failures by reason.
 type Outcomes = (Vec<u32>, BTreeMap<String, u64>);
 
@@ -302,19 +306,24 @@ impl Shared {
             None => Full::new(Bytes::new()),
         };
         let request = request.body(body).map_err(|e| format!("request: {e}"))?;
-        let response = self
-            .http
-            .request(request)
+        let exchange = async {
+            let response = self
+                .http
+                .request(request)
+                .await
+                .map_err(|e| format!("no answer: {e}"))?;
+            let status = response.status();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| format!("body cut: {e}"))?
+                .to_bytes();
+            Ok((status, body))
+        };
+        tokio::time::timeout(ANSWER_TIMEOUT, exchange)
             .await
-            .map_err(|e| format!("no answer: {e}"))?;
-        let status = response.status();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| format!("body cut: {e}"))?
-            .to_bytes();
-        Ok((status, body))
+            .map_err(|_| format!("no answer within {} s", ANSWER_TIMEOUT.as_secs()))?
     }
 }
 

@@ -34,6 +34,8 @@ const TRACKING_RUNS: usize = 3;
 const SINGLE_CLIENT_REQUESTS: usize = 2000;
 const FLEET_STATIONS: usize = 30_000;
 const FLEET_SECONDS: u64 = 300;
+/// What the PostgreSQL rows measure, under the SQLite ones' explanation.
+const POSTGRES_NOTE: &str = "**On PostgreSQL.** The same runs with the hub's data in a new database of a cluster the bench starts itself (Debian's PostgreSQL, its own data directory, a unix socket, fsync and synchronous commit on). A delivered case is one repeatable-read transaction of several statements, each a round trip to the server, and a commit that waits for the server's WAL flush; the server's CPU is another process's, so the CPU column reads close to SQLite's while the wall time is longer. A tracking page is a read transaction of prepared statements on a pooled connection.";
 /// Set in the copies of this binary the fleet starts as its hub processes.
 const HUB_CHILD: &str = "BENCH_HUB_CHILD";
 const STATION_TOKEN: &str = "bench-station-token-000001";
@@ -1267,6 +1269,7 @@ fn main() {
         rates[rates.len() / 2],
     )
     .unwrap();
+    writeln!(md, "{POSTGRES_NOTE}\n").unwrap();
     let mut fleet_rows = String::new();
     for k in &fleet_report.kinds {
         writeln!(

@@ -504,7 +504,10 @@ fn serve(shared: &Shared, commands: &Receiver<Command>, mut connection: Option<C
         match command {
             None | Some(Command::Stop) => return,
             Some(Command::Connect(new, done)) => {
-                // Dropping the old connection closes the master: the kiosk's port hangs up.
+                // Closing the old connection's master hangs the kiosk's port up.
+                if let Some(old) = connection.take() {
+                    old.hang_up();
+                }
                 connection = new;
                 let _ = done.send(());
             }
@@ -771,6 +774,32 @@ impl Connection {
             slave: pty.slave,
             slave_path: pty.slave_path,
         })
+    }
+
+    /// Closes the master and returns once the port has really hung up. The slave hangs up
+    /// when the last copy of the master is closed, and a program another thread is starting
+    /// holds a copy between its fork and its exec (close-on-exec closes it only at the exec):
+    /// on a loaded machine that is milliseconds, in which a write to the port still succeeded
+    /// (`scripts/stress` caught it). So this waits until the slave it still holds reports the
+    /// hang-up (`POLLHUP`), for at most ten seconds.
+    fn hang_up(self) {
+        use std::os::fd::AsRawFd;
+        let Connection { master, slave, .. } = self;
+        drop(master);
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            let mut poll = libc::pollfd {
+                fd: slave.as_raw_fd(),
+                events: 0,
+                revents: 0,
+            };
+            // SAFETY: one pollfd, valid for the call; the descriptor is open (held by `slave`).
+            let ready = unsafe { libc::poll(&mut poll, 1, 100) };
+            if ready > 0 && poll.revents & libc::POLLHUP != 0 {
+                break;
+            }
+        }
+        drop(slave);
     }
 
     /// Clears the exclusive flag (`TIOCEXCL`) that a client's open set on the slave: the kiosk

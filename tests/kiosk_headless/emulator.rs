@@ -332,6 +332,54 @@ fn a_program_started_meanwhile_does_not_keep_a_disconnected_port_alive() {
     assert!(bystander.wait().expect("the shell ends").success());
 }
 
+/// The same while a program is being started: between its fork and its exec a child holds a
+/// copy of every descriptor, close-on-exec or not. Here the child lingers there (it tells the
+/// test through a pipe, then waits half a second before its exec): the disconnect must still
+/// leave the port hung up when it returns. (`scripts/stress` caught a write succeeding in that
+/// window.)
+#[test]
+fn a_disconnect_waits_for_a_program_caught_between_fork_and_exec() {
+    use std::os::unix::process::CommandExt;
+    let emulator = start(Script::Ready);
+    let mut port = connect(&emulator);
+    assert_eq!(ask(port.as_mut(), 1), Some(0x16));
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the two descriptors it is given.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    let (forked_read, forked_write) = (fds[0], fds[1]);
+    let starter = std::thread::spawn(move || {
+        let mut command = std::process::Command::new("true");
+        // SAFETY: only write(2) and nanosleep(2) between fork and exec, both async-signal-safe.
+        unsafe {
+            command.pre_exec(move || {
+                libc::write(forked_write, b"f".as_ptr().cast(), 1);
+                let half = libc::timespec {
+                    tv_sec: 0,
+                    tv_nsec: 500_000_000,
+                };
+                libc::nanosleep(&half, std::ptr::null_mut());
+                Ok(())
+            });
+        }
+        command.status().expect("true runs")
+    });
+    let mut byte = [0u8; 1];
+    // SAFETY: a one-byte read into `byte` from the pipe opened above.
+    assert_eq!(
+        unsafe { libc::read(forked_read, byte.as_mut_ptr().cast(), 1) },
+        1
+    );
+    emulator.disconnect();
+    let write = port.write_all(b"after the cable was pulled\n");
+    assert_eq!(write.map_err(|e| e.kind()), Err(io::ErrorKind::BrokenPipe));
+    assert!(starter.join().unwrap().success());
+    // SAFETY: closes the two descriptors opened above, once.
+    unsafe {
+        libc::close(forked_read);
+        libc::close(forked_write);
+    }
+}
+
 /// The size of each write to the port. `serialport`'s timeout bounds the wait for room before
 /// a write, not the write: the descriptor is blocking, so one write larger than the room left
 /// sleeps in the kernel until it all fits, which a stalled printer never allows (tried on this

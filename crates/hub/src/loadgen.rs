@@ -379,6 +379,24 @@ async fn file_case(shared: &Shared, case: &CaseSubmission, token: &str) -> Resul
         .ok_or_else(|| "a receipt without its code".to_owned())
 }
 
+/// Files a new case from the next station in turn (before the clock and during the run alike)
+/// and keeps it for the retries, events and pages; its receipt must carry its own code.
+async fn file_next_case(shared: &Shared) -> Result<(), String> {
+    let made = shared.cases_made.fetch_add(1, Ordering::Relaxed);
+    let (id, token) = &shared.plan.stations[made as usize % shared.plan.stations.len()];
+    let case = new_case(id);
+    let receipt = file_case(shared, &case, token).await?;
+    if receipt != case.token {
+        return Err("a receipt for another code".into());
+    }
+    shared.filed.lock().expect("filed").push(Arc::new(Filed {
+        case,
+        token: receipt,
+        moves: tokio::sync::Mutex::new(0),
+    }));
+    Ok(())
+}
+
 /// One arrival of `kind`, number `n`.
 async fn arrive(shared: Arc<Shared>, kind: Kind, n: u64, due: Instant) {
     let plan = &shared.plan;
@@ -420,21 +438,7 @@ async fn arrive(shared: Arc<Shared>, kind: Kind, n: u64, due: Instant) {
                     .await?;
                 expect(status, StatusCode::NO_CONTENT)
             }
-            Kind::Case => {
-                let made = shared.cases_made.fetch_add(1, Ordering::Relaxed);
-                let (id, token) = &plan.stations[made as usize % plan.stations.len()];
-                let case = new_case(id);
-                let receipt = file_case(&shared, &case, token).await?;
-                if receipt != case.token {
-                    return Err("a receipt for another code".into());
-                }
-                shared.filed.lock().expect("filed").push(Arc::new(Filed {
-                    case,
-                    token: receipt,
-                    moves: tokio::sync::Mutex::new(0),
-                }));
-                Ok(())
-            }
+            Kind::Case => file_next_case(&shared).await,
             Kind::CaseRetry => {
                 let filed = pick(&shared, n).ok_or("no case filed yet")?;
                 let token = &plan
@@ -577,19 +581,9 @@ pub async fn run(plan: Plan) -> anyhow::Result<Report> {
 
     // The warm-up: cases for the pages and events to ask for, 32 at a time.
     let mut warmup = tokio::task::JoinSet::new();
-    for i in 0..plan.warmup_cases {
+    for _ in 0..plan.warmup_cases {
         let shared = Arc::clone(&shared);
-        warmup.spawn(async move {
-            let (id, token) = &shared.plan.stations[i % shared.plan.stations.len()];
-            let case = new_case(id);
-            let receipt = file_case(&shared, &case, token).await?;
-            shared.filed.lock().expect("filed").push(Arc::new(Filed {
-                case,
-                token: receipt,
-                moves: tokio::sync::Mutex::new(0),
-            }));
-            Ok::<(), String>(())
-        });
+        warmup.spawn(async move { file_next_case(&shared).await });
         if warmup.len() >= 32 {
             if let Some(done) = warmup.join_next().await {
                 done.context("a warm-up task failed")?

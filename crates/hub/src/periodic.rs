@@ -59,15 +59,14 @@ pub enum Outcome {
     Busy,
 }
 
-/// Runs every job of `jobs` that is due at `now`, each in its own write transaction.
+/// Runs every job that is due at `now`, each in its own write transaction.
 pub(crate) async fn run_due(
     store: &Arc<HubStore>,
-    jobs: &'static [Job],
     now: DateTime<Utc>,
 ) -> Result<Vec<(&'static str, Outcome)>, HubStoreError> {
     let postgres = store.is_postgres();
     let mut outcomes = Vec::new();
-    for (index, job) in jobs.iter().enumerate() {
+    for (index, job) in JOBS.iter().enumerate() {
         let outcome = store
             .write(move |db| run_one(db, job, postgres.then(|| lock_key(index)), now))
             .await?;
@@ -120,7 +119,7 @@ fn run_one(
 /// Runs what is due by the hub's clock now, and logs what ran. A database that cannot be
 /// reached is logged: the next tick tries again.
 pub(crate) async fn tick(state: &crate::server::HubState) {
-    match run_due(state.store(), JOBS, state.now()).await {
+    match run_due(state.store(), state.now()).await {
         Ok(outcomes) => {
             for (job, outcome) in outcomes {
                 if let Outcome::Ran(changed) = outcome {

@@ -610,7 +610,7 @@ impl RunningHub {
     pub async fn run_due_jobs(
         &self,
     ) -> Result<Vec<(&'static str, crate::periodic::Outcome)>, crate::store::HubStoreError> {
-        crate::periodic::run_due(self.state.store(), crate::periodic::JOBS, self.state.now()).await
+        crate::periodic::run_due(self.state.store(), self.state.now()).await
     }
 
     /// See [`HubState::set_station_token`].

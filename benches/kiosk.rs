@@ -921,17 +921,29 @@ fn handwriting_figures() -> Option<(Duration, Duration, Duration, Duration, usiz
     ))
 }
 
-/// The part of BENCHMARKS.md that tests measure, not this bench: kept as it is between
-/// these two lines when the file is written again.
-const BY_TESTS_START: &str = "<!-- measured by tests: kept when the bench writes this file -->";
-const BY_TESTS_END: &str = "<!-- end of what tests measured -->";
+/// The parts of BENCHMARKS.md that others measure, not this bench: the district's bench
+/// (`benches/district.rs`) and the tests. Each is kept as it is between its two lines when the
+/// file is written again.
+const KEPT: [(&str, &str); 2] = [
+    (
+        "<!-- the district: written by `cargo bench --bench district` -->",
+        "<!-- end of the district -->",
+    ),
+    (
+        "<!-- measured by tests: kept when the bench writes this file -->",
+        "<!-- end of what tests measured -->",
+    ),
+];
 
-fn measured_by_tests(path: &str) -> String {
+fn kept_parts(path: &str) -> String {
     let old = std::fs::read_to_string(path).unwrap_or_default();
-    match (old.find(BY_TESTS_START), old.find(BY_TESTS_END)) {
-        (Some(a), Some(b)) if a < b => old[a..b + BY_TESTS_END.len()].to_owned(),
-        _ => format!("{BY_TESTS_START}\n{BY_TESTS_END}"),
-    }
+    KEPT.iter()
+        .filter_map(|(start, end)| match (old.find(start), old.find(end)) {
+            (Some(a), Some(b)) if a < b => Some(old[a..b + end.len()].to_owned()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 fn main() {
@@ -1353,7 +1365,7 @@ fn main() {
     }
 
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
-    writeln!(md, "\n{}", measured_by_tests(path)).unwrap();
+    writeln!(md, "\n{}", kept_parts(path)).unwrap();
     std::fs::write(path, &md).expect("BENCHMARKS.md is written");
     print!("{md}");
 }

@@ -43,6 +43,9 @@ const ESSENTIAL: &[(&str, &str)] = &[
     ("长辈模式", "Large text"),
     ("查询", "Search"),
     ("查另一个", "Track another"),
+    ("满意", "Satisfied"),
+    ("基本满意", "Basically satisfied"),
+    ("不满意", "Unsatisfied"),
     ("知道了，继续登记", "OK, go on filing"),
     // Home's other ways in, Take a number, Book, a scanned booking and the staff mode.
     ("取号排队", "Take a number"),
@@ -339,6 +342,7 @@ fn required(screen: &str, elderly: bool) -> &'static [&'static str] {
         ],
         "track" | "track-not-ours" => &["0", "删除", "查询", "首页"],
         "track-result" | "track-result-offline" => &["完成，回到首页", "查另一个"],
+        "track-result-rating" => &["满意", "基本满意", "不满意", "完成，回到首页", "查另一个"],
         other => panic!("no controls are listed for the screen `{other}`: add it to `required`"),
     }
 }

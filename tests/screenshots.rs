@@ -15,7 +15,7 @@ use std::process::Output;
 use domain::TrackingToken;
 
 /// Every screen, in the order `--screen all` renders them.
-const SCREENS: [&str; 42] = [
+const SCREENS: [&str; 43] = [
     "home",
     "subtype",
     "questions",
@@ -36,6 +36,7 @@ const SCREENS: [&str; 42] = [
     "track-not-ours",
     "track-result",
     "track-result-offline",
+    "track-result-rating",
     "scan-held",
     "take-number",
     "priority",

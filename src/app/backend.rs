@@ -419,6 +419,29 @@ impl Operations for Backend {
         });
     }
 
+    fn rate(
+        &self,
+        code: String,
+        rating: String,
+        reply: Reply<Result<protocol::RatingOffer, KioskError>>,
+    ) {
+        let (answer, answered) = oneshot::channel();
+        let upstream = self.upstream.clone();
+        if let (Some(runtime), Some(in_flight)) = (&self.runtime, self.intakes.enter()) {
+            runtime.spawn(async move {
+                let _in_flight = in_flight;
+                let _ = answer.send(Kiosk::rate_case(&code, &rating, &upstream).await);
+            });
+        }
+        on_ui_thread(answered, move |result| {
+            reply(
+                result.unwrap_or_else(|| {
+                    Err(KioskError::Workers("the tracking worker stopped".into()))
+                }),
+            )
+        });
+    }
+
     /// Parses the dictionary on a thread of its own (half a second in a debug build).
     fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>) {
         let path = self.config.ime.dictionary.clone();

@@ -80,6 +80,13 @@ pub(crate) trait Operations {
     fn run(&self, changes: bool, job: Job, answered: Reply<()>);
     /// Looks a case up by its code, asking upstream.
     fn track(&self, code: String, reply: Reply<Result<Tracked, KioskError>>);
+    /// The citizen's rating of a resolved case, given to upstream (`Kiosk::rate_case`).
+    fn rate(
+        &self,
+        code: String,
+        rating: String,
+        reply: Reply<Result<protocol::RatingOffer, KioskError>>,
+    );
     /// Loads the station's pinyin dictionary; until it comes, the keys type letters.
     fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>);
     /// Loads the handwriting pad's models (asked where residents write, dropped at Home);
@@ -327,6 +334,9 @@ pub struct Track {
     pub(crate) scan: ScanProblem,
     /// The case looked up, whose progress shows.
     pub(crate) tracked: Option<Tracked>,
+    /// A rating is being sent; the last one could not be.
+    pub(crate) rating_busy: bool,
+    pub(crate) rating_failed: bool,
 }
 
 impl Default for Track {
@@ -337,6 +347,8 @@ impl Default for Track {
             not_found: false,
             scan: ScanProblem::None,
             tracked: None,
+            rating_busy: false,
+            rating_failed: false,
         }
     }
 }
@@ -809,6 +821,8 @@ impl Controller {
         on!(on_track_key, |c, key: SharedString| c.track_key(&key));
         on!(on_track_clear, |c| c.track_clear());
         on!(on_track_typed, |c, text: SharedString| c.track_typed(&text));
+        on!(on_track_rate, |c, rating: SharedString| c
+            .track_rate(&rating));
         on!(on_scanner_key, |c, text: SharedString| c.scanner_key(&text));
         on!(on_dismiss_scan_held, |c| c.dismiss_scan_held());
         on!(on_open_take_number, |c| c.open_take_number());
@@ -1197,6 +1211,41 @@ impl Controller {
                 }
             },
         );
+    }
+
+    /// The citizen rates the case shown (`Kiosk::rate_case`, as `case rate` does): the buttons
+    /// wait while it is sent; the answer says what was recorded.
+    pub fn track_rate(&self, rating: &str) {
+        self.activity();
+        let code = self.update(|st| {
+            let Flow::Track(track) = &mut st.session.flow else {
+                return None;
+            };
+            let code = track.tracked.as_ref()?.token.as_str().to_owned();
+            if track.rating_busy {
+                return None;
+            }
+            track.rating_busy = true;
+            track.rating_failed = false;
+            Some(code)
+        });
+        let Some(code) = code else {
+            return;
+        };
+        let reply = self.for_this_visit(|c, result: Result<protocol::RatingOffer, KioskError>| {
+            c.update(|st| {
+                let Flow::Track(track) = &mut st.session.flow else {
+                    return;
+                };
+                track.rating_busy = false;
+                match (result, &mut track.tracked) {
+                    (Ok(offer), Some(tracked)) => tracked.rating = Some(offer),
+                    (Ok(_), None) => {}
+                    (Err(_), _) => track.rating_failed = true,
+                }
+            })
+        });
+        self.ops.rate(code, rating.to_owned(), reply);
     }
 
     /// Shows a case looked up by its code, or says no case has it.

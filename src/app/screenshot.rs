@@ -66,6 +66,8 @@ pub enum ScreenName {
     TrackResult,
     /// A case's progress while upstream cannot be reached: the last known state, and its age.
     TrackResultOffline,
+    /// A resolved case's progress, with the citizen's rating offered.
+    TrackResultRating,
     /// The questions, with the notice of a scan set aside during the intake.
     ScanHeld,
     /// Take a number: the lanes, with how many wait in each.
@@ -105,7 +107,7 @@ pub enum ScreenName {
 }
 
 impl ScreenName {
-    pub const ALL: [ScreenName; 42] = [
+    pub const ALL: [ScreenName; 43] = [
         ScreenName::Home,
         ScreenName::Subtype,
         ScreenName::Questions,
@@ -126,6 +128,7 @@ impl ScreenName {
         ScreenName::TrackNotOurs,
         ScreenName::TrackResult,
         ScreenName::TrackResultOffline,
+        ScreenName::TrackResultRating,
         ScreenName::ScanHeld,
         ScreenName::TakeNumber,
         ScreenName::Priority,
@@ -172,6 +175,7 @@ impl ScreenName {
             ScreenName::TrackNotOurs => "track-not-ours",
             ScreenName::TrackResult => "track-result",
             ScreenName::TrackResultOffline => "track-result-offline",
+            ScreenName::TrackResultRating => "track-result-rating",
             ScreenName::ScanHeld => "scan-held",
             ScreenName::TakeNumber => "take-number",
             ScreenName::Priority => "priority",
@@ -386,7 +390,7 @@ fn tour(
             c.event(BackendEvent::Scan(scan));
             return Ok(());
         }
-        S::TrackResult | S::TrackResultOffline => {
+        S::TrackResult | S::TrackResultOffline | S::TrackResultRating => {
             // The sample case's code typed and looked up; upstream answers (see `AtOnce`).
             let code = sample_token().grouped();
             c.open_track();
@@ -784,6 +788,33 @@ fn sample_token() -> TrackingToken {
     TrackingToken::from_random([0x3c, 0xe6, 0xf4, 0x9d, 0x8e, 0x56, 0x47, 0x3a, 0x11, 0x82])
 }
 
+/// The sample case resolved today, its rating offered.
+fn resolve_sample(tracked: &mut Tracked, language: Language, now: chrono::DateTime<chrono::Utc>) {
+    if let Progress::Live(progress) = &mut tracked.progress {
+        progress.state = CaseState::Resolved;
+        progress.expected_at = None;
+        progress.timeline.push(TimelineEntry {
+            at: now - chrono::Duration::hours(1),
+            state: CaseState::Resolved,
+            note: Some(
+                if language.is_chinese() {
+                    "用人单位已于今日将拖欠工资全部发放。"
+                } else {
+                    "The employer paid all the wages owed today."
+                }
+                .into(),
+            ),
+            department: progress.department.clone(),
+            expected_at: None,
+        });
+    }
+    tracked.rating = Some(protocol::RatingOffer {
+        may_rate: true,
+        rating: None,
+        until: Some(now + chrono::Duration::days(7)),
+    });
+}
+
 /// A wage case three days into its handling, as upstream reports it; `offline`: as last seen
 /// two hours ago, upstream unreachable now.
 fn sample_tracked(
@@ -858,6 +889,7 @@ fn sample_tracked(
         } else {
             Progress::Live(progress)
         },
+        rating: None,
     }
 }
 
@@ -893,12 +925,20 @@ impl AtOnce {
                 | S::StaffNotice
         );
         let own_dictionary = config.ime.dictionary.is_some();
-        let tracked = matches!(shot.screen, S::TrackResult | S::TrackResultOffline).then(|| {
-            sample_tracked(
+        let tracked = matches!(
+            shot.screen,
+            S::TrackResult | S::TrackResultOffline | S::TrackResultRating
+        )
+        .then(|| {
+            let mut tracked = sample_tracked(
                 shot.language,
                 shot.screen == S::TrackResultOffline,
                 config.clock.now(),
-            )
+            );
+            if shot.screen == S::TrackResultRating {
+                resolve_sample(&mut tracked, shot.language, config.clock.now());
+            }
+            tracked
         });
         Ok(AtOnce {
             kiosk: RefCell::new(Kiosk::open(config.clone())?),
@@ -922,6 +962,20 @@ impl Operations for AtOnce {
 
     fn track(&self, code: String, reply: Reply<Result<Tracked, KioskError>>) {
         reply(self.tracked.clone().ok_or(KioskError::NotFound(code)));
+    }
+
+    /// The tour's upstream takes the rating at once.
+    fn rate(
+        &self,
+        _code: String,
+        rating: String,
+        reply: Reply<Result<protocol::RatingOffer, KioskError>>,
+    ) {
+        reply(Ok(protocol::RatingOffer {
+            may_rate: true,
+            rating: Some(rating),
+            until: None,
+        }));
     }
 
     fn load_dictionary(&self, reply: Reply<Result<Dictionary, DictionaryError>>) {

@@ -31,6 +31,16 @@ use slip::status::PrinterState;
 use station::config::KioskConfig;
 use station::kiosk::{station_day, station_offset, Progress};
 
+/// The citizen's rating in words.
+fn rating_words(code: &str, lang: Language) -> &'static str {
+    match code {
+        "satisfied" => t!(lang, "满意"),
+        "basically_satisfied" => t!(lang, "基本满意"),
+        "unsatisfied" => t!(lang, "不满意"),
+        _ => "",
+    }
+}
+
 /// Elderly mode's scale of text and touch targets (the brief asks for at least 1.3×).
 pub const ELDERLY_SCALE: f32 = 1.35;
 
@@ -502,6 +512,15 @@ fn render_track(api: &Api<'_>, state: &State) {
         .map(|group| group.iter().collect::<String>())
         .collect::<Vec<_>>()
         .join("-")));
+    api.set_track_rating_busy(track.is_some_and(|t| t.rating_busy));
+    api.set_track_rating_failed(track.is_some_and(|t| t.rating_failed));
+    let offer = track
+        .and_then(|t| t.tracked.as_ref())
+        .and_then(|t| t.rating.as_ref());
+    api.set_track_may_rate(offer.is_some_and(|o| o.may_rate));
+    api.set_track_rated(s(offer
+        .and_then(|o| o.rating.as_deref())
+        .map_or("", |r| rating_words(r, session.language))));
     let Some(tracked) = track.and_then(|t| t.tracked.as_ref()) else {
         api.set_track_result_code(s(""));
         api.set_track_freshness(Freshness::Live);

@@ -263,6 +263,15 @@ enum CaseCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Give the citizen's rating of a resolved case, as the Track screen's buttons do.
+    Rate {
+        /// The tracking code.
+        token: String,
+        /// satisfied, basically_satisfied or unsatisfied.
+        rating: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -852,6 +861,32 @@ fn case(config: Arc<KioskConfig>, cmd: CaseCommand) -> anyhow::Result<()> {
             }
             if let Some(reason) = &print_reason {
                 eprintln!("note: the case is filed; its slip is not printed yet: {reason}");
+            }
+            Ok(())
+        }
+        CaseCommand::Rate {
+            token,
+            rating,
+            json,
+        } => {
+            let offer = runtime()?.block_on(async {
+                let connection = upstream_for_cli(&config).await?;
+                Kiosk::rate_case(&token, &rating, &connection.upstream)
+                    .await
+                    .map_err(anyhow::Error::from)
+            })?;
+            if json {
+                println!("{}", serde_json::to_string(&offer)?);
+            } else {
+                println!(
+                    "rated {}: {}{}",
+                    token.trim(),
+                    offer.rating.as_deref().unwrap_or("-"),
+                    offer
+                        .until
+                        .map(|u| format!(" (may be changed until {u})"))
+                        .unwrap_or_default()
+                );
             }
             Ok(())
         }

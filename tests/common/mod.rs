@@ -300,8 +300,36 @@ impl SmallDisk {
         written
     }
 
+    /// Removes the filler, and returns once the file system gives its blocks back: removing
+    /// a name frees nothing while a descriptor is still open, and a program another test is
+    /// starting holds a copy of every descriptor of this process between its fork and its exec
+    /// (`scripts/stress` caught a write failing for want of space just after a `free`).
     pub fn free(&self) {
+        let size = std::fs::metadata(self.filler()).unwrap().len();
         std::fs::remove_file(self.filler()).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let available = self.available();
+            if available >= size / 2 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the filler's {size} bytes were not given back within 30 s ({available} free)"
+            );
+            std::thread::yield_now();
+        }
+    }
+
+    /// The bytes the file system says are free.
+    pub fn available(&self) -> u64 {
+        use std::os::unix::ffi::OsStrExt;
+        let path = std::ffi::CString::new(self.mount.as_os_str().as_bytes()).unwrap();
+        // SAFETY: statvfs writes into the struct passed; the path is a valid C string.
+        let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+        let rc = unsafe { libc::statvfs(path.as_ptr(), &mut stat) };
+        assert_eq!(rc, 0, "statvfs: {}", std::io::Error::last_os_error());
+        stat.f_bavail as u64 * stat.f_frsize as u64
     }
 }
 

@@ -67,8 +67,19 @@ impl TestHub {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut HubConfig)) -> TestHub {
+        TestHub::start_at(None, adjust).await
+    }
+
+    /// A hub whose clock starts at `at` (the real time without it) and moves only with
+    /// [`TestHub::advance`] and the real seconds that pass.
+    pub async fn start_at(
+        at: Option<chrono::DateTime<Utc>>,
+        adjust: impl FnOnce(&mut HubConfig),
+    ) -> TestHub {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let offset = Arc::new(AtomicI64::new(0));
+        let offset = Arc::new(AtomicI64::new(
+            at.map_or(0, |at| (at - Utc::now()).num_seconds()),
+        ));
         let clock_offset = Arc::clone(&offset);
         let mut config = HubConfig::new(dir.path())
             .with_station(STATION_A, STATION_A_TOKEN)
@@ -121,6 +132,18 @@ impl TestHub {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The hub's clock now.
+    pub fn now(&self) -> chrono::DateTime<Utc> {
+        Utc::now() + Duration::seconds(self.offset.load(Ordering::SeqCst))
+    }
+
+    /// The hub's clock as a function, for another part of the test (a kiosk) to read the
+    /// same time: the test's one clock.
+    pub fn clock(&self) -> impl Fn() -> chrono::DateTime<Utc> + Send + Sync + 'static {
+        let offset = Arc::clone(&self.offset);
+        move || Utc::now() + Duration::seconds(offset.load(Ordering::SeqCst))
     }
 
     /// Moves the hub's clock forward.

@@ -3,12 +3,18 @@
 //! One test binary of modules, so the suite links once for all of them (issue 15); each
 //! module is one former test file, its doc comment says what it checks.
 
+#[path = "../cdp/mod.rs"]
+mod cdp;
 #[path = "../hub_common/mod.rs"]
 mod hub_common;
 #[path = "../pg_cluster/mod.rs"]
 mod pg_cluster;
 
 mod departments;
+mod district;
+mod district_browser;
+mod district_deadlines;
+mod district_pages;
 mod hostile;
 mod intake;
 mod loadgen;

@@ -424,7 +424,13 @@ async fn the_heartbeat_history_is_an_hour_a_row_and_a_week_long() {
     );
     assert_eq!(beats_in(&hub), [3, 1, 1]);
     let ran = hub.hub.run_due_jobs().await.expect("the jobs run");
-    assert_eq!(ran.len(), 1, "{ran:?}");
+    assert!(
+        matches!(
+            ran[0],
+            ("heartbeat_history", hub::periodic::Outcome::Ran(_))
+        ),
+        "{ran:?}"
+    );
     assert_eq!(beats_in(&hub), [1], "only the last week is kept");
     let page = hub.operator_page().await;
     assert!(
@@ -433,8 +439,8 @@ async fn the_heartbeat_history_is_an_hour_a_row_and_a_week_long() {
     );
     // Not due again within the hour, whoever asks.
     assert_eq!(
-        hub.hub.run_due_jobs().await.unwrap(),
-        [("heartbeat_history", hub::periodic::Outcome::NotDue)]
+        hub.hub.run_due_jobs().await.unwrap()[0],
+        ("heartbeat_history", hub::periodic::Outcome::NotDue)
     );
     assert_eq!(
         hub.one(

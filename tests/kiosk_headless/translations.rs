@@ -68,7 +68,8 @@ fn ui_ids() -> BTreeSet<String> {
 }
 
 /// Every `t!(language, "…")` and `t!(language, "context" => "…")` of the Rust sources, comments
-/// left out; a context is joined to its id as the catalogue keys it.
+/// left out (and a macro's own `t!(lang, $msgid)`); a context is joined to its id as the
+/// catalogue keys it. `said!("…")` (a refusal said in any language) is `t!` of its words.
 fn code_ids() -> BTreeSet<String> {
     let mut paths = Vec::new();
     files(&root().join("src"), "rs", &mut paths);
@@ -91,6 +92,13 @@ fn code_ids() -> BTreeSet<String> {
             if !is_call || before.trim_start().starts_with("//") {
                 continue;
             }
+            // The language, then the words: a literal, or this is a macro's own `t!`.
+            let Some(comma) = text[offset..].find(',') else {
+                continue;
+            };
+            if !text[offset + comma + 1..].trim_start().starts_with('"') {
+                continue;
+            }
             let Some(quote) = text[offset..].find('"') else {
                 continue;
             };
@@ -104,6 +112,18 @@ fn code_ids() -> BTreeSet<String> {
                 None => first,
             };
             found.insert(id);
+        }
+        let mut offset = 0;
+        while let Some(at) = text[offset..].find("said!(") {
+            let start = offset + at;
+            offset = start + 6;
+            let is_call = !text[..start]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if let (true, Some(words)) = (is_call, text[offset..].trim_start().strip_prefix('"')) {
+                found.insert(quoted(words).0);
+            }
         }
     }
     found

@@ -56,6 +56,7 @@ const SCENARIOS: &[(&str, fn())] = &[
     ("storage_fault::a_refused_commit_keeps_the_resident_on_review_with_everything_kept", storage_fault::a_refused_commit_keeps_the_resident_on_review_with_everything_kept),
     ("ticket::a_resident_takes_a_priority_number_by_taps", ticket::a_resident_takes_a_priority_number_by_taps),
     ("track::a_resident_taps_the_code_and_the_search_starts_by_itself", track::a_resident_taps_the_code_and_the_search_starts_by_itself),
+    ("track::a_resolved_case_is_rated_on_the_track_screen", track::a_resolved_case_is_rated_on_the_track_screen),
     ("track::the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_it", track::the_code_keypad_fits_every_variant_and_nothing_of_the_result_lies_under_it),
 ];
 

@@ -89,32 +89,43 @@ fn check(app: &AppWindow) -> String {
     value_of(app, "查询码检查").unwrap_or_default()
 }
 
-pub fn a_resident_taps_the_code_and_the_search_starts_by_itself() {
-    let hub_dir = tempfile::tempdir().unwrap();
-    let kiosk_dir = tempfile::tempdir().unwrap();
-
-    // The hub runs on its own runtime, as it would on another machine.
+/// A hub on a runtime of its own (as on another machine), with the station and the housing
+/// department, and a kiosk's configuration pointing at it, with its data in `kiosk_dir`.
+fn hub_and_kiosk(
+    hub_dir: &std::path::Path,
+    kiosk_dir: &std::path::Path,
+) -> (
+    tokio::runtime::Runtime,
+    hub::RunningHub,
+    String,
+    Arc<KioskConfig>,
+) {
     let hub_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
     let hub = hub_runtime.block_on(async {
-        let mut config = HubConfig::new(hub_dir.path()).with_station(STATION, STATION_TOKEN);
+        let mut config = HubConfig::new(hub_dir).with_station(STATION, STATION_TOKEN);
         config.department_tokens = vec![("housing".into(), Secret::new(DEPARTMENT_TOKEN))];
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         hub::start(config, listener).await.unwrap()
     });
     let base = hub.base_url();
-
     let mut config = KioskConfig::builtin();
-    config.data_dir = kiosk_dir.path().to_owned();
+    config.data_dir = kiosk_dir.to_owned();
     config.station.id = STATION.into();
     config.upstream.url = Some(base.clone());
     config.upstream.kind = UpstreamKind::Native;
     config.upstream.token = Some(STATION_TOKEN.into());
     config.upstream.tracking_base_url = base.clone();
-    let config = Arc::new(config);
+    (hub_runtime, hub, base, Arc::new(config))
+}
+
+pub fn a_resident_taps_the_code_and_the_search_starts_by_itself() {
+    let hub_dir = tempfile::tempdir().unwrap();
+    let kiosk_dir = tempfile::tempdir().unwrap();
+    let (hub_runtime, hub, base, config) = hub_and_kiosk(hub_dir.path(), kiosk_dir.path());
 
     // A case filed earlier at this kiosk (the intake by taps has its own test).
     let filed = Kiosk::open(config.clone())
@@ -291,6 +302,86 @@ pub fn a_resident_taps_the_code_and_the_search_starts_by_itself() {
         );
         tap(&app, "完成，回到首页");
         assert_eq!(screen(&app), Screen::Home);
+    });
+}
+
+/// A resolved case looked up at the kiosk offers the citizen's rating (DISTRICT.md §7): the
+/// resident taps 满意, the screen thanks them, and the hub has the rating.
+pub fn a_resolved_case_is_rated_on_the_track_screen() {
+    let hub_dir = tempfile::tempdir().unwrap();
+    let kiosk_dir = tempfile::tempdir().unwrap();
+    let (hub_runtime, hub, base, config) = hub_and_kiosk(hub_dir.path(), kiosk_dir.path());
+    let filed = Kiosk::open(config.clone())
+        .unwrap()
+        .file_case(&noise_complaint("楼上装修太吵"))
+        .unwrap();
+    let code = filed.case.token.as_str().to_owned();
+    let data = kiosk_dir.path().to_owned();
+    let (app, _controller) = kiosk_window(config.clone());
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    run_scenario(async move {
+        until(
+            || {
+                Store::open(&data)
+                    .unwrap()
+                    .outbox_counts()
+                    .unwrap()
+                    .delivered
+                    == 1
+            },
+            "the outbox to deliver the case",
+        )
+        .await;
+        for update in [
+            serde_json::json!({"state": "in_progress", "department": "区住建局"}),
+            serde_json::json!({"state": "resolved", "note": "施工时间已调整到白天"}),
+        ] {
+            let status = hub_runtime.block_on(async {
+                client
+                    .post(format!("{base}/api/v1/departments/cases/{code}/events"))
+                    .bearer_auth(DEPARTMENT_TOKEN)
+                    .json(&update)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            });
+            assert_eq!(status, 201);
+        }
+        tap(&app, "查询办理进度");
+        tap_code(&app, &code);
+        until(
+            || screen(&app) == Screen::TrackResult,
+            "the lookup to answer",
+        )
+        .await;
+        assert_eq!(value_of(&app, "办理状态").as_deref(), Some("已办结"));
+        assert!(
+            is_on_screen(&app, "对办理结果满意吗？"),
+            "the rating is offered"
+        );
+        tap(&app, "满意");
+        until(
+            || is_on_screen(&app, "您的评价：满意。谢谢！"),
+            "the rating to be recorded",
+        )
+        .await;
+        let offer: serde_json::Value = hub_runtime.block_on(async {
+            client
+                .get(format!("{base}/api/v1/cases/{code}/rating"))
+                .bearer_auth(STATION_TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        assert_eq!(offer["rating"], "satisfied", "{offer}");
+        assert_eq!(offer["may_rate"], true, "it may still be changed: {offer}");
+        tap(&app, "完成，回到首页");
+        assert_eq!(screen(&app), Screen::Home);
+        drop(hub);
     });
 }
 

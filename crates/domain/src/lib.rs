@@ -3,16 +3,21 @@
 //! serial port, no HTTP, no clock and no randomness of its own (callers pass them in), so every
 //! rule can be tested on its own.
 
+pub mod calendar;
 pub mod case;
 pub mod catalogue;
+pub mod chasing;
+pub mod district;
 pub mod phone;
 pub mod queue;
 pub mod risk;
 pub mod roster;
+pub mod scorecard;
 pub mod spoken;
 pub mod text;
 pub mod token;
 pub mod words;
+pub mod workflow;
 
 pub use case::{Answer, Case, CaseDraft, CaseError, Channel};
 pub use catalogue::{

@@ -290,6 +290,11 @@ impl Provider {
     /// The slots of `date`, in order.
     pub(crate) fn slots_on(&self, date: NaiveDate, offset: FixedOffset) -> Vec<Slot> {
         let mut out = Vec::new();
+        // A roster not validated (a slot of no minutes) offers nothing, rather than cutting a
+        // session into endless empty slots.
+        if self.slot_min == 0 {
+            return out;
+        }
         for (from, to) in self.sessions(date) {
             let mut start = from.minutes();
             while start + self.slot_min <= to.minutes() {

@@ -13,9 +13,56 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt::{Display, Write as _};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::text::Language;
+
+/// A sentence to be said in whichever language its reader reads: a refusal or a complaint of
+/// a check, made where the rule is and said where the person is (a page in its language, the
+/// JSON API and the logs in English, its `Display`).
+#[derive(Clone)]
+pub struct Said(Arc<dyn Fn(Language) -> String + Send + Sync>);
+
+impl Said {
+    /// `words` says the sentence in a language (through [`t!`](crate::t)).
+    pub fn new(words: impl Fn(Language) -> String + Send + Sync + 'static) -> Said {
+        Said(Arc::new(words))
+    }
+
+    /// A text that has no translation (a check's English for a machine's caller): the same
+    /// in every language.
+    pub fn untranslated(text: impl Into<String>) -> Said {
+        let text = text.into();
+        Said(Arc::new(move |_| text.clone()))
+    }
+
+    pub fn in_language(&self, language: Language) -> String {
+        (self.0)(language)
+    }
+}
+
+impl Display for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.in_language(Language::En))
+    }
+}
+
+impl std::fmt::Debug for Said {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Said({:?})", self.in_language(Language::En))
+    }
+}
+
+/// Two sentences are the same when they say the same in every language.
+impl PartialEq for Said {
+    fn eq(&self, other: &Said) -> bool {
+        [Language::Zh, Language::ZhHant, Language::En]
+            .into_iter()
+            .all(|l| self.in_language(l) == other.in_language(l))
+    }
+}
+
+impl Eq for Said {}
 
 /// The catalogue files, compiled in. Simplified Chinese is the source and has none.
 const CATALOGUES: &[(Language, &str)] = &[

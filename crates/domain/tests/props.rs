@@ -477,17 +477,16 @@ proptest! {
 
 // ---- what the properties found, kept as plain examples ----------------------------------------
 
-/// Found by `any_slot_id_is_found_or_refused`: a slot id typed with a date at the end of the
-/// calendar, on a day the provider works, overflowed chrono and panicked the kiosk.
-#[test]
-fn a_slot_at_the_end_of_the_calendar_is_refused_not_a_panic() {
-    let r = Roster {
+/// A roster of one lawyer, `a`, working `from`–`to` every day in slots of `slot_min` minutes
+/// (not validated: the tests give it what a file could not).
+fn every_day(slot_min: u32, from: TimeOfDay, to: TimeOfDay) -> Roster {
+    Roster {
         providers: vec![Provider {
             id: "a".into(),
             role: Role::Lawyer,
             name: Localized::new("a", "a"),
             service: "legal".into(),
-            slot_min: 5,
+            slot_min,
             capacity: 1,
             shifts: [
                 Day::Mon,
@@ -499,15 +498,28 @@ fn a_slot_at_the_end_of_the_calendar_is_refused_not_a_panic() {
                 Day::Sun,
             ]
             .into_iter()
-            .map(|day| Shift {
-                day,
-                from: TimeOfDay(0),
-                to: TimeOfDay(1440),
-            })
+            .map(|day| Shift { day, from, to })
             .collect(),
-            exceptions: vec![],
+            exceptions: Vec::new(),
         }],
-    };
+    }
+}
+
+/// Found by `any_slot_id_is_found_or_refused`: a roster with slots of no minutes (one that was
+/// never validated) cut each session into empty slots without end, until the memory ran out.
+#[test]
+fn a_roster_with_slots_of_no_minutes_offers_none_instead_of_running_out_of_memory() {
+    let r = every_day(0, TimeOfDay(9 * 60), TimeOfDay(12 * 60));
+    let offset = FixedOffset::east_opt(8 * 3600).unwrap();
+    assert!(r.slot("a@2026-06-02T09:00", offset).is_err());
+    assert!(r.validate(&["legal"]).is_err(), "and validation refuses it");
+}
+
+/// Found by `any_slot_id_is_found_or_refused`: a slot id typed with a date at the end of the
+/// calendar, on a day the provider works, overflowed chrono and panicked the kiosk.
+#[test]
+fn a_slot_at_the_end_of_the_calendar_is_refused_not_a_panic() {
+    let r = every_day(5, TimeOfDay(0), TimeOfDay(1440));
     for (day, seconds) in [
         (NaiveDate::MAX - Duration::days(1), -86_399),
         (NaiveDate::MAX, -3600),

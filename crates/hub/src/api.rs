@@ -26,6 +26,7 @@ use super::auth::bearer;
 use super::body::{self, BodyError, Shape, BODY_LIMIT, STATE_BODY_LIMIT};
 use super::config::is_valid_id;
 use super::digest::sha256_hex;
+use super::office;
 use super::server::HubState;
 use super::store::cases::{self, CodeOwner, Damaged, Intake, NewCase, Source, Update};
 use super::store::queues::{self, Recorded};
@@ -52,6 +53,10 @@ pub(crate) fn routes() -> Router<Arc<HubState>> {
     Router::new()
         .route(&format!("{API_V1}/cases"), post(submit_case))
         .route(&format!("{API_V1}/cases/{{token}}"), get(case_progress))
+        .route(
+            &format!("{API_V1}/cases/{{token}}/rating"),
+            get(rating_offer).post(rate_case),
+        )
         .route(
             &format!("{API_V1}/departments/cases/{{token}}/events"),
             post(post_event),
@@ -253,10 +258,14 @@ async fn submit_case(
     };
     let now = hub.now();
     let token = new.submission.token.clone();
+    let routing = Arc::clone(&hub);
     let (outcome, owner) = hub
         .store()
         .write(move |tx| {
             let outcome = cases::intake(tx, &new, now)?;
+            if matches!(outcome, Intake::Created(_)) {
+                office::route_at_intake(&routing, tx, &token, now)?;
+            }
             let owner = match outcome {
                 Intake::TokenTaken => cases::code_owner(tx, &token)?.map(|(o, _)| o),
                 _ => None,
@@ -296,6 +305,47 @@ fn case_not_found() -> ApiFailure {
         "no case has this tracking code",
         Some("token"),
     )
+}
+
+/// `GET /api/v1/cases/{token}/rating`: whether the case may be rated now (any station: a slip
+/// can be scanned anywhere).
+async fn rating_offer(
+    State(hub): State<Arc<HubState>>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+) -> Result<Response, ApiFailure> {
+    station(&hub, &headers)?;
+    let token = TrackingToken::parse(&raw).map_err(|_| case_not_found())?;
+    Ok(Json(office::rating_offer(&hub, token.as_str()).await?).into_response())
+}
+
+/// `POST /api/v1/cases/{token}/rating`: the citizen rates the case at a kiosk.
+async fn rate_case(
+    State(hub): State<Arc<HubState>>,
+    headers: HeaderMap,
+    Path(raw): Path<String>,
+    body: Body,
+) -> Result<Response, ApiFailure> {
+    let station_id = station(&hub, &headers)?;
+    let submission: protocol::RatingSubmission = json_body(&headers, body).await?;
+    let token = TrackingToken::parse(&raw).map_err(|_| case_not_found())?;
+    let rating = domain::workflow::Rating::parse(&submission.rating).ok_or_else(|| {
+        ApiFailure::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "rating is `satisfied`, `basically_satisfied` or `unsatisfied`",
+            Some("rating"),
+        )
+    })?;
+    let reason = submission
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| office::text("reason", r, 500))
+        .transpose()?;
+    tracing::debug!(station = %station_id, "a rating given at a kiosk");
+    let case = office::rate(&hub, token.as_str(), rating, reason).await?;
+    Ok(Json(office::offer(&case, hub.now())).into_response())
 }
 
 /// `GET /api/v1/cases/{token}`: any station may ask (a slip can be scanned anywhere).

@@ -211,7 +211,7 @@ tokio::task_local! {
 /// matched nothing takes one failure from the address's allowance at once, under the limiter's
 /// lock, so many wrong secrets sent at the same moment are counted one by one; with the
 /// allowance used up, the check fails whatever was presented.
-fn attempted<T>(found: Option<T>) -> Option<T> {
+pub(crate) fn attempted<T>(found: Option<T>) -> Option<T> {
     let allowed = ATTEMPT.try_with(|attempt| {
         let limiter = attempt.hub.login_limiter();
         let decision = if found.is_some() {

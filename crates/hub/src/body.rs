@@ -194,6 +194,16 @@ impl Shape for CaseSubmission {
     }
 }
 
+impl Shape for protocol::RatingSubmission {
+    fn fields() -> &'static [Field] {
+        const FIELDS: &[Field] = &[
+            field("rating", check::<String>),
+            field("reason", check::<Option<String>>),
+        ];
+        FIELDS
+    }
+}
+
 impl Shape for StatusUpdate {
     fn fields() -> &'static [Field] {
         const FIELDS: &[Field] = &[

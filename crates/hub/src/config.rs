@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use domain::calendar::Calendar;
+use domain::district::District;
 use domain::Catalogue;
 
 use super::auth::Secret;
@@ -56,7 +58,22 @@ pub struct HubConfig {
     /// The services (codes, names, which are discreet): the kiosk's built-in catalogue unless a
     /// caller passes its own.
     pub(crate) catalogue: Catalogue,
+    /// `HUB_DISTRICT_FILE`: the district's tree, routing rules, classes and deadlines
+    /// (DISTRICT.md §2–§4); the built-in demo district without it.
+    pub district: District,
+    /// `HUB_CALENDAR_FILE`: the working calendar (holidays, 调休, working hours); the built-in
+    /// one without it.
+    pub calendar: Calendar,
+    /// `HUB_COOKIE_SECURE`: the session cookie is sent over HTTPS only (set it whenever the
+    /// hub is reached through TLS, as it should be outside a test).
+    pub cookie_secure: bool,
+    /// `HUB_WEBHOOK_TIMEOUT`: seconds a unit's webhook may take to answer (default 10).
+    pub webhook_timeout: std::time::Duration,
     pub clock: Clock,
+    /// Whether the hub runs its periodic jobs every minute by itself (always, in service).
+    /// `false`: only when its caller asks ([`crate::RunningHub::run_due_jobs`]), so that a
+    /// benchmark times every pass it makes and no other.
+    pub run_ticker: bool,
 }
 
 /// A token bucket: `burst` requests at once, refilled at `per_minute`.
@@ -101,7 +118,12 @@ impl HubConfig {
             tracking_limit: RateLimit::default(),
             trust_forwarded_for: false,
             catalogue: Catalogue::builtin(),
+            district: District::demo(),
+            calendar: Calendar::builtin(),
+            cookie_secure: false,
+            webhook_timeout: std::time::Duration::from_secs(10),
             clock: Clock::system(),
+            run_ticker: true,
         }
     }
 
@@ -201,6 +223,27 @@ impl HubConfig {
         if let Some(v) = get("HUB_TRUST_FORWARDED_FOR") {
             config.trust_forwarded_for = boolean("HUB_TRUST_FORWARDED_FOR", &v)?;
         }
+        if let Some(v) = get("HUB_WEBHOOK_TIMEOUT") {
+            config.webhook_timeout =
+                std::time::Duration::from_secs(u64::from(positive("HUB_WEBHOOK_TIMEOUT", &v)?));
+        }
+        if let Some(v) = get("HUB_COOKIE_SECURE") {
+            config.cookie_secure = boolean("HUB_COOKIE_SECURE", &v)?;
+        }
+        if let Some(path) = get("HUB_DISTRICT_FILE") {
+            let text = read_file("HUB_DISTRICT_FILE", path.trim())?;
+            config.district = District::parse(&text).map_err(|e| HubConfigError {
+                variable: "HUB_DISTRICT_FILE",
+                problem: format!("{}: {e}", path.trim()),
+            })?;
+        }
+        if let Some(path) = get("HUB_CALENDAR_FILE") {
+            let text = read_file("HUB_CALENDAR_FILE", path.trim())?;
+            config.calendar = Calendar::parse(&text).map_err(|e| HubConfigError {
+                variable: "HUB_CALENDAR_FILE",
+                problem: format!("{}: {e}", path.trim()),
+            })?;
+        }
         // A key tied to a station the hub has never heard of is a typo: refused at start-up,
         // not discovered when every request of that key is refused.
         for (n, (_, stations)) in config.open311_key_stations.iter().enumerate() {
@@ -239,11 +282,24 @@ impl HubConfig {
     /// Accepts `token` for `station_id` (before the hub starts; see also
     /// [`super::RunningHub::set_station_token`]).
     pub fn with_station(mut self, station_id: &str, token: &str) -> HubConfig {
+        self.add_station(station_id, token);
+        self
+    }
+
+    /// Accepts `token` for `station_id` (before the hub starts).
+    pub fn add_station(&mut self, station_id: &str, token: &str) {
         self.station_tokens.retain(|(id, _)| id != station_id);
         self.station_tokens
             .push((station_id.to_owned(), Secret::new(token)));
-        self
     }
+}
+
+/// A configuration file's text; the error names the variable and the file.
+fn read_file(variable: &'static str, path: &str) -> Result<String, HubConfigError> {
+    std::fs::read_to_string(path).map_err(|e| HubConfigError {
+        variable,
+        problem: format!("cannot read {path}: {e}"),
+    })
 }
 
 /// Whether `id` may name a station or a department: letters, digits, `.`, `_`, `-`, at most 64.
@@ -281,10 +337,7 @@ fn station_tokens_file(
     earlier: Vec<(String, String)>,
 ) -> Result<Vec<(String, String)>, HubConfigError> {
     const VARIABLE: &str = "HUB_STATION_TOKENS_FILE";
-    let text = std::fs::read_to_string(path).map_err(|e| HubConfigError {
-        variable: VARIABLE,
-        problem: format!("cannot read {path}: {e}"),
-    })?;
+    let text = read_file(VARIABLE, path)?;
     let mut pairs = Pairs::new(VARIABLE, true);
     for (id, token) in &earlier {
         pairs.ids.insert(id.clone());
@@ -607,7 +660,72 @@ mod tests {
         "HUB_TRACKING_RATE",
         "HUB_TRACKING_BURST",
         "HUB_TRUST_FORWARDED_FOR",
+        "HUB_DISTRICT_FILE",
+        "HUB_CALENDAR_FILE",
+        "HUB_COOKIE_SECURE",
+        "HUB_WEBHOOK_TIMEOUT",
     ];
+
+    #[test]
+    fn the_district_and_the_calendar_come_from_files_and_a_bad_line_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let district = dir.path().join("district.toml");
+        let calendar = dir.path().join("calendar.txt");
+        std::fs::write(
+            &district,
+            domain::district::District::demo_text().replace("gm-north-mall", "mall-7"),
+        )
+        .unwrap();
+        std::fs::write(&calendar, "year 2026 published test\n2026-05-06 off 自定\n").unwrap();
+        let (d, k) = (district.to_str().unwrap(), calendar.to_str().unwrap());
+        let c = HubConfig::from_env(env(&[
+            ("HUB_DISTRICT_FILE", d),
+            ("HUB_CALENDAR_FILE", k),
+            ("HUB_COOKIE_SECURE", "true"),
+            ("HUB_WEBHOOK_TIMEOUT", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            c.district.kind_of("mall-7"),
+            Some(domain::district::UnitKind::Station)
+        );
+        assert!(!c
+            .calendar
+            .is_working_day(chrono::NaiveDate::from_ymd_opt(2026, 5, 6).unwrap()));
+        assert!(c.cookie_secure);
+        assert_eq!(c.webhook_timeout, std::time::Duration::from_secs(3));
+
+        std::fs::write(&calendar, "year 2026 published test\n\n2026-02-30 off\n").unwrap();
+        let e = error_of(&[("HUB_CALENDAR_FILE", k)]);
+        assert_eq!(e.variable, "HUB_CALENDAR_FILE");
+        assert!(
+            e.to_string()
+                .contains("calendar line 3: `2026-02-30` is not a date"),
+            "{e}"
+        );
+        std::fs::write(
+            &district,
+            domain::district::District::demo_text()
+                .replace("parent = \"gm-south\"", "parent = \"gm-sth\""),
+        )
+        .unwrap();
+        let e = error_of(&[("HUB_DISTRICT_FILE", d)]);
+        assert_eq!(e.variable, "HUB_DISTRICT_FILE");
+        assert!(
+            e.to_string()
+                .contains("its parent `gm-sth` is no unit of this file"),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("district.toml: district file line "),
+            "{e}"
+        );
+        let e = error_of(&[("HUB_DISTRICT_FILE", "/nowhere/district.toml")]);
+        assert!(
+            e.to_string().contains("cannot read /nowhere/district.toml"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn a_fleet_reads_its_tokens_from_a_file() {

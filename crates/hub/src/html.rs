@@ -253,6 +253,15 @@ th { background: #e6e6e1; }
   .operator main { padding: 0.5rem 0.75rem 2rem; }
   .operator table { display: block; overflow-x: auto; }
 }
+/* The audit log: a table on a desk, each line a block of its own on a phone. */
+table.log td.at { white-space: nowrap; }
+@media (max-width: 40rem) {
+  table.log, table.log tbody, table.log tr, table.log td { display: block; border: 0; }
+  table.log tr.head { display: none; }
+  table.log tr { padding: 0.4rem 0.6rem; border-bottom: 1px solid #c8c8c2; }
+  table.log td { padding: 0.05rem 0; }
+  table.log td.at { font-size: 0.85em; color: #3d3d3d; }
+}
 .all-clear { background: #e9f5ec; border: 2px solid #1d7a46; }
 .all-clear h2 { margin: 0; padding: 0.5rem 1rem; color: #1d7a46; }
 .all-clear p { margin: 0 1rem 0.75rem; }
@@ -271,6 +280,77 @@ th { background: #e6e6e1; }
 .status.finished { border-color: #5e5e5a; }
 .status.finished .state { color: #3d3d3d; }
 .ok { color: #1d7a46; font-weight: 600; }
+
+/* The back office: phone first, large targets, red where a deadline has passed. */
+.office main { max-width: 46rem; }
+.office main.wide { max-width: none; }
+.office main.narrow { max-width: 24rem; }
+header.bar { display: flex; flex-wrap: wrap; gap: 0.3rem 0.8rem; align-items: center;
+  padding: 0.4rem 1rem; background: #1a3a5f; color: #fff; font-size: 0.85rem; }
+header.bar a { color: #fff; font-weight: 700; margin-right: 0.8rem; }
+header.bar form { margin: 0 0 0 auto; }
+header.bar button { min-height: 2.2rem; background: transparent; color: #fff; border-color: #fff; }
+button, select, input, textarea { font: inherit; }
+button { min-height: 2.75rem; padding: 0.35rem 1rem; border-radius: 0.4rem;
+  border: 1px solid #767670; background: #fff; color: #111; cursor: pointer; }
+button.primary { background: #1a5fb4; border-color: #1a5fb4; color: #fff; font-weight: 700; }
+input, select, textarea { display: block; width: 100%; min-height: 2.75rem; margin-top: 0.2rem;
+  padding: 0.35rem 0.5rem; border: 1px solid #767670; border-radius: 0.3rem; background: #fff; }
+label { display: block; font-weight: 600; }
+.stack > * + * { margin-top: 0.6rem; }
+.stack h3 { margin: 0; font-size: 1.05rem; }
+form.card { margin: 0 0 0.75rem; }
+form.inline { display: inline-block; margin: 0 0.4rem 0.4rem 0; }
+.actions { margin: 0.75rem 0; }
+.row { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-end; margin-top: 0.5rem; }
+.row .grow { flex: 1 1 12rem; }
+ul.cases { list-style: none; padding: 0; margin: 0; }
+li.case { background: #fff; border-radius: 0.5rem; padding: 0.6rem 1rem; margin: 0 0 0.75rem;
+  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15); border-left: 0.4rem solid #1a5fb4; }
+li.case.high { border-left-color: #c01c28; }
+li.case.overdue { border-left-color: #c01c28; background: #fff7f7; }
+li.case p { margin: 0.2rem 0 0; }
+.case-link { text-decoration: none; }
+.case-link strong { font-size: 1.1em; text-decoration: underline; }
+.code-small { color: #3d3d3d; font-family: ui-monospace, Menlo, Consolas, monospace; }
+.deadline { font-weight: 600; }
+.count { display: inline-block; min-width: 1.6em; padding: 0 0.45em; border-radius: 0.8em;
+  background: #1a5fb4; color: #fff; font-size: 0.8em; text-align: center; vertical-align: 0.1em; }
+.error { background: #fde8e8; border-left: 0.35rem solid #c01c28; padding: 0.5rem 0.75rem;
+  font-weight: 700; }
+.personal { background: #fff8e1; border: 2px solid #8f4f00; border-radius: 0.5rem;
+  padding: 0.5rem 1rem; margin: 1rem 0; }
+.personal h2 { margin-top: 0.25rem; }
+.sr { position: absolute; left: -9999px; }
+.scroll { overflow-x: auto; }
+/* The citizen's rating: three answers as large buttons. */
+.rating { margin-top: 1rem; }
+.rating h2 { margin-top: 0; }
+details.more { margin: 0.75rem 0; }
+details.more summary { min-height: 2.75rem; padding: 0.5rem 0; font-weight: 700; cursor: pointer; color: #0645ad; }
+button.big { display: block; width: 100%; min-height: 3.25rem; font-size: 1.15rem; font-weight: 700; }
+.rating form { margin-top: 0.5rem; }
+
+/* An order's red-header notice (红头通知): A4 when printed, the seal's place at the foot. */
+.notice { background: #fff; padding: 1.5rem 1.25rem; margin: 0 auto 1rem;
+  box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15);
+  font-family: "FangSong", "STFangsong", "Noto Serif CJK SC", "Source Han Serif SC", serif; }
+.red-head { margin: 0; color: #c01c28; font-size: 1.7rem; font-weight: 800; line-height: 1.3;
+  text-align: center; letter-spacing: 0.08em; }
+.doc-number { margin: 0.5rem 0; text-align: center; }
+hr.red-rule { border: 0; border-top: 3px solid #c01c28; margin: 0.5rem 0 1.25rem; }
+.notice h1 { font-size: 1.25rem; text-align: center; }
+.notice .body { text-indent: 2em; }
+.seal { margin-top: 2rem; text-align: right; }
+.seal p { margin: 0.2rem 0; }
+.seal-box { display: inline-block; margin-top: 0.5rem; padding: 1.5rem 2rem;
+  border: 2px dashed #c01c28; color: #c01c28; }
+@media print {
+  @page { size: A4; margin: 2.5cm 2cm; }
+  body { background: #fff; }
+  header.bar, .lang, .no-print { display: none; }
+  .notice { box-shadow: none; padding: 0; font-size: 16pt; }
+}
 "#;
 
 #[cfg(test)]

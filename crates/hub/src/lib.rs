@@ -26,8 +26,15 @@
 //!   shows comes from the translation catalogues through `domain::t!`), and a small XML writer.
 //! - [`rate_limit`]: a token bucket per client address.
 //! - [`loadgen`]: `grievance-hub loadgen`, a simulated fleet against a running hub.
-//! - [`periodic`]: work on a timer (the heartbeats' history kept to a week), once across every
-//!   process on one database.
+//! - `people`: the back office's door: passwords, lockout, sessions, cookies, CSRF.
+//! - `office`: the district's back office (`docs/district.md`): what its people do to cases and
+//!   orders, written once (`office/mod.rs`) for the JSON API (`office::api`), the pages
+//!   (`office::pages`) and the tracking page's rating; accounts from the dispatcher's page and
+//!   the API (`office::staff`); the deadlines' scheduler (`office::deadlines`) and the units'
+//!   webhooks (`office::webhooks`).
+//! - [`admin`]: `grievance-hub user add|list` and `district show`.
+//! - [`periodic`]: work on a timer (the heartbeats' history kept to a week, expired sessions,
+//!   the deadlines), once across every process on one database.
 //! - [`store`]: the hub's own SQLite database and everything that touches it: `cases`,
 //!   `stations` (heartbeats, the latest and an hourly history), `open311`, and `queues` (station states, tickets, bookings,
 //!   attendance, rosters), each written once against `store::sql::Db` (portable SQL, typed
@@ -39,6 +46,7 @@
 //! Boundaries: HTTP handlers never write SQL, the store never sees HTTP, and every database call
 //! runs on tokio's blocking pool, never on an async worker thread.
 
+pub mod admin;
 pub(crate) mod api;
 pub(crate) mod auth;
 pub(crate) mod body;
@@ -47,8 +55,10 @@ pub(crate) mod config;
 pub(crate) mod digest;
 pub(crate) mod html;
 pub mod loadgen;
+pub(crate) mod office;
 pub(crate) mod open311;
 pub(crate) mod operator;
+pub(crate) mod people;
 pub mod periodic;
 pub(crate) mod rate_limit;
 pub(crate) mod server;

@@ -32,6 +32,12 @@ grievance-hub: the reference upstream server for grievance kiosks (docs/hub.md).
 Usage: grievance-hub            (configured by environment variables only)
        grievance-hub --help | --version
        grievance-hub loadgen …  (a simulated fleet against a running hub: loadgen --help)
+       grievance-hub user add --id ID --unit UNIT --role ROLE [--name NAME] [--replace]
+                                (an account of the back office; its password is the first
+                                line of standard input)
+       grievance-hub user list
+       grievance-hub district show [--json]
+                                (the district's tree and the calendar's years)
 
 Environment:
   HUB_LISTEN               address and port to listen on (default 127.0.0.1:8787)
@@ -54,6 +60,13 @@ Environment:
   HUB_TRACKING_RATE        tracking-page requests per minute per client (default 30)
   HUB_TRACKING_BURST       tracking-page requests at once per client (default 10)
   HUB_TRUST_FORWARDED_FOR  count clients by X-Forwarded-For, only behind a proxy (default false)
+  HUB_DISTRICT_FILE        the district's tree, routing rules and deadlines (docs/district.md;
+                           default: the built-in demo district)
+  HUB_CALENDAR_FILE        the working calendar: holidays and adjusted working days
+                           (default: the built-in one, 2026 and 2027)
+  HUB_WEBHOOK_TIMEOUT      seconds a unit's webhook may take to answer (default 10)
+  HUB_COOKIE_SECURE        true: the back office's session cookie only over HTTPS (set it
+                           whenever the hub is reached through TLS)
   HUB_HEADER_TIMEOUT       seconds a request's header may take to arrive (default 10)
   HUB_IDLE_TIMEOUT         seconds a connection may stay silent before it is closed
                            (default 5, at most HUB_HEADER_TIMEOUT)
@@ -79,6 +92,8 @@ fn run() -> anyhow::Result<()> {
             return Ok(());
         }
         Some("loadgen") => return loadgen(&args[1..]),
+        Some("user") => return user(&args[1..]),
+        Some("district") => return district(&args[1..]),
         Some(other) => anyhow::bail!(
             "unexpected argument `{other}`: the hub takes none, it is configured by HUB_* \
              environment variables (grievance-hub --help lists them)"
@@ -224,4 +239,91 @@ fn loadgen(args: &[String]) -> anyhow::Result<()> {
         }
         Some(other) => anyhow::bail!("loadgen: unknown command `{other}` (loadgen --help)"),
     }
+}
+
+/// `grievance-hub user add|list`.
+fn user(args: &[String]) -> anyhow::Result<()> {
+    let config = HubConfig::from_env(|name| std::env::var(name).ok())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match args.first().map(String::as_str) {
+        Some("add") => {
+            let mut new = hub::admin::NewUser {
+                id: String::new(),
+                unit: String::new(),
+                role: String::new(),
+                name: None,
+                password: String::new(),
+                replace: false,
+            };
+            let mut rest = args[1..].iter();
+            while let Some(flag) = rest.next() {
+                let mut value = |name: &str| {
+                    rest.next()
+                        .cloned()
+                        .with_context(|| format!("user add: {name} needs a value"))
+                };
+                match flag.as_str() {
+                    "--id" => new.id = value("--id")?,
+                    "--unit" => new.unit = value("--unit")?,
+                    "--role" => new.role = value("--role")?,
+                    "--name" => new.name = Some(value("--name")?),
+                    "--replace" => new.replace = true,
+                    other => anyhow::bail!(
+                        "user add: unexpected `{other}` (--id, --unit, --role, --name, --replace)"
+                    ),
+                }
+            }
+            for (flag, v) in [
+                ("--id", &new.id),
+                ("--unit", &new.unit),
+                ("--role", &new.role),
+            ] {
+                if v.is_empty() {
+                    anyhow::bail!("user add: {flag} is required");
+                }
+            }
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("user add: cannot read the password from standard input")?;
+            new.password = line.trim_end_matches(['\n', '\r']).to_owned();
+            let made = runtime.block_on(hub::admin::add_user(&config, &new))?;
+            println!(
+                "{} account `{}` ({} of {})",
+                if made { "added" } else { "replaced" },
+                new.id,
+                new.role,
+                new.unit
+            );
+            Ok(())
+        }
+        Some("list") => {
+            for line in runtime.block_on(hub::admin::list_users(&config))? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+        _ => anyhow::bail!("user: `add` or `list` (grievance-hub --help)"),
+    }
+}
+
+/// `grievance-hub district show [--json]`.
+fn district(args: &[String]) -> anyhow::Result<()> {
+    let as_json = match args {
+        [show] if show == "show" => false,
+        [show, json] if show == "show" && json == "--json" => true,
+        _ => anyhow::bail!("district: `show` or `show --json` (grievance-hub --help)"),
+    };
+    let config = HubConfig::from_env(|name| std::env::var(name).ok())?;
+    let mut text = hub::admin::district_show(&config, as_json);
+    if as_json {
+        text.push('\n');
+    }
+    // A reader that stops early (`| head`) is no error.
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes());
+    Ok(())
 }

@@ -22,8 +22,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::clock::stamp;
+use crate::config::HubConfig;
+use crate::server::HubState;
 use crate::store::sql::{args, Db};
-use crate::store::{stations, HubStore, HubStoreError};
+use crate::store::{accounts, stations, HubStoreError};
 
 /// How often each process looks for due jobs.
 pub(crate) const TICK: Duration = Duration::from_secs(60);
@@ -33,15 +35,48 @@ pub(crate) const TICK: Duration = Duration::from_secs(60);
 pub(crate) struct Job {
     pub(crate) name: &'static str,
     pub(crate) every: chrono::Duration,
-    pub(crate) work: fn(&mut dyn Db, DateTime<Utc>) -> Result<u64, HubStoreError>,
+    pub(crate) work: fn(&mut dyn Db, &HubConfig, DateTime<Utc>) -> Result<Done, HubStoreError>,
+}
+
+/// What one run of a job's work did: the rows it changed, and whether it stopped at its batch's
+/// end with more to do (the job is then run again at once, in a transaction of its own, so
+/// that no transaction grows without bound and a process killed midway loses one batch only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Done {
+    pub(crate) changed: u64,
+    pub(crate) more: bool,
+}
+
+impl Done {
+    /// All done.
+    pub(crate) fn all(changed: u64) -> Done {
+        Done {
+            changed,
+            more: false,
+        }
+    }
 }
 
 /// Every periodic job.
-pub(crate) const JOBS: &[Job] = &[Job {
-    name: "heartbeat_history",
-    every: chrono::Duration::hours(1),
-    work: stations::prune_history,
-}];
+pub(crate) const JOBS: &[Job] = &[
+    Job {
+        name: "heartbeat_history",
+        every: chrono::Duration::hours(1),
+        work: |db, _, now| stations::prune_history(db, now).map(Done::all),
+    },
+    // Expired sessions of the back office's people (they open nothing; this only tidies).
+    Job {
+        name: "sessions",
+        every: chrono::Duration::hours(1),
+        work: |db, _, now| accounts::prune_sessions(db, now).map(Done::all),
+    },
+    // The district's deadlines: reminders, chases and supervision (office::deadlines).
+    Job {
+        name: "deadlines",
+        every: chrono::Duration::minutes(1),
+        work: crate::office::deadlines::run,
+    },
+];
 
 /// The advisory lock of a job on PostgreSQL: "grievance-hub periodic" and the job's place.
 fn lock_key(index: usize) -> i64 {
@@ -61,26 +96,57 @@ pub enum Outcome {
 
 /// Runs every job that is due at `now`, each in its own write transaction.
 pub(crate) async fn run_due(
-    store: &Arc<HubStore>,
+    state: &Arc<HubState>,
     now: DateTime<Utc>,
 ) -> Result<Vec<(&'static str, Outcome)>, HubStoreError> {
+    let store = state.store();
     let postgres = store.is_postgres();
     let mut outcomes = Vec::new();
     for (index, job) in JOBS.iter().enumerate() {
-        let outcome = store
-            .write(move |db| run_one(db, job, postgres.then(|| lock_key(index)), now))
-            .await?;
-        outcomes.push((job.name, outcome));
+        let mut total = None;
+        let mut continuing = false;
+        // A job with more to do runs again at once, a batch a transaction.
+        for _ in 0..MAX_BATCHES {
+            let state = Arc::clone(state);
+            let lock = postgres.then(|| lock_key(index));
+            let (outcome, more) = store
+                .write(move |db| run_one(db, job, state.config(), lock, now, continuing))
+                .await?;
+            match outcome {
+                Outcome::Ran(changed) => {
+                    total = Some(total.unwrap_or(0) + changed);
+                    if !more {
+                        break;
+                    }
+                    continuing = true;
+                }
+                other if total.is_none() => {
+                    outcomes.push((job.name, other));
+                    break;
+                }
+                _ => break,
+            }
+        }
+        if let Some(changed) = total {
+            outcomes.push((job.name, Outcome::Ran(changed)));
+        }
     }
     Ok(outcomes)
 }
 
+/// The most batches one tick runs of a job (the next tick goes on).
+const MAX_BATCHES: usize = 1000;
+
+/// One run of a job in the caller's transaction: its outcome, and whether it has more to do.
+/// `continuing`: the batch after one that had more (not due by the clock, but not finished).
 fn run_one(
     db: &mut dyn Db,
     job: &Job,
+    config: &HubConfig,
     lock: Option<i64>,
     now: DateTime<Utc>,
-) -> Result<Outcome, HubStoreError> {
+    continuing: bool,
+) -> Result<(Outcome, bool), HubStoreError> {
     if let Some(key) = lock {
         let taken = db
             .one(
@@ -89,37 +155,40 @@ fn run_one(
             )?
             .int(0)?;
         if taken == 0 {
-            return Ok(Outcome::Busy);
+            return Ok((Outcome::Busy, false));
         }
     }
     let last = db.row(
         "SELECT last_run FROM periodic_runs WHERE job = ?1",
         args![job.name],
     )?;
-    if let Some(last) = last {
+    if let Some(last) = last.filter(|_| !continuing) {
         let last = last.text(0)?;
         if last > stamp(now - job.every) {
-            return Ok(Outcome::NotDue);
+            return Ok((Outcome::NotDue, false));
         }
     }
-    let changed = (job.work)(db, now)?;
+    let Done { changed, more } = (job.work)(db, config, now)?;
+    // A run that stopped with more to do is written as not yet run: a process killed before
+    // its next batch leaves the job due for whichever process looks next.
+    let ran_at = if more { now - job.every } else { now };
     db.exec(
         "INSERT INTO periodic_runs (job, last_run, runs, changed) VALUES (?1, ?2, 1, ?3)
          ON CONFLICT (job) DO UPDATE SET last_run = excluded.last_run,
              runs = periodic_runs.runs + 1, changed = excluded.changed",
         args![
             job.name,
-            &stamp(now),
+            &stamp(ran_at),
             i64::try_from(changed).unwrap_or(i64::MAX)
         ],
     )?;
-    Ok(Outcome::Ran(changed))
+    Ok((Outcome::Ran(changed), more))
 }
 
 /// Runs what is due by the hub's clock now, and logs what ran. A database that cannot be
 /// reached is logged: the next tick tries again.
-pub(crate) async fn tick(state: &crate::server::HubState) {
-    match run_due(state.store(), state.now()).await {
+pub(crate) async fn tick(state: &Arc<HubState>) {
+    match run_due(state, state.now()).await {
         Ok(outcomes) => {
             for (job, outcome) in outcomes {
                 if let Outcome::Ran(changed) = outcome {
@@ -134,7 +203,7 @@ pub(crate) async fn tick(state: &crate::server::HubState) {
 /// Ticks every [`TICK`] for as long as the hub serves (the task is aborted when it stops). The
 /// hub has run the jobs once before serving ([`crate::start_with`]), so the first tick is a
 /// whole period later.
-pub(crate) async fn ticker(state: Arc<crate::server::HubState>) {
+pub(crate) async fn ticker(state: Arc<HubState>) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + TICK, TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -46,7 +46,7 @@ use super::config::{is_valid_id, HubConfig, HubConfigError, MIN_SECRET_LEN};
 use super::html::{STYLESHEET, STYLESHEET_PATH};
 use super::rate_limit::RateLimiter;
 use super::store::{HubStore, HubStoreError};
-use super::{api, open311, operator, tracking};
+use super::{api, office, open311, operator, tracking};
 
 /// Everything the handlers share.
 pub struct HubState {
@@ -294,6 +294,8 @@ pub fn router(state: Arc<HubState>) -> Router {
         .merge(tracking::routes())
         .merge(open311::routes())
         .merge(operator::routes())
+        .merge(office::api::routes())
+        .merge(office::pages::routes())
         .route(STYLESHEET_PATH, get(stylesheet))
         .route("/healthz", get(|| async { "ok\n" }))
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
@@ -323,8 +325,11 @@ pub struct RunningHub {
     state: Arc<HubState>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
-    /// The periodic jobs' ticker ([`crate::periodic`]), aborted when the hub stops.
-    periodic: JoinHandle<()>,
+    /// The periodic jobs' ticker ([`crate::periodic`]), aborted when the hub stops; none when
+    /// the caller runs the jobs (`HubConfig::run_ticker`).
+    periodic: Option<JoinHandle<()>>,
+    /// The webhooks' deliverer ([`crate::office::webhooks`]), aborted when the hub stops.
+    webhooks: JoinHandle<()>,
 }
 
 /// Opens the database in `config.data_dir` and serves the hub on `listener` until
@@ -362,13 +367,18 @@ pub async fn start_with(
     );
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(serve(listener, app, limits, connections, stopped));
-    let periodic = tokio::spawn(crate::periodic::ticker(Arc::clone(&state)));
+    let periodic = state
+        .config()
+        .run_ticker
+        .then(|| tokio::spawn(crate::periodic::ticker(Arc::clone(&state))));
+    let webhooks = tokio::spawn(crate::office::webhooks::deliver(Arc::clone(&state)));
     Ok(RunningHub {
         local_addr,
         state,
         stop: Some(stop),
         task: Some(task),
         periodic,
+        webhooks,
     })
 }
 
@@ -605,12 +615,28 @@ impl RunningHub {
         &self.state
     }
 
+    /// Adds (or with `replace`, changes) a back-office account, as `grievance-hub user add`
+    /// does; `Ok(true)` when it was made.
+    pub async fn add_user(
+        &self,
+        new: &crate::admin::NewUser,
+    ) -> Result<bool, crate::admin::AdminError> {
+        crate::admin::put_user(
+            self.state.store(),
+            &self.state.config().district,
+            new,
+            crate::admin::COMMAND_LINE,
+            self.state.now(),
+        )
+        .await
+    }
+
     /// Runs the periodic jobs that are due by the hub's clock now, as its ticker does every
     /// minute ([`crate::periodic`]); says what each job did here.
     pub async fn run_due_jobs(
         &self,
     ) -> Result<Vec<(&'static str, crate::periodic::Outcome)>, crate::store::HubStoreError> {
-        crate::periodic::run_due(self.state.store(), self.state.now()).await
+        crate::periodic::run_due(&self.state, self.state.now()).await
     }
 
     /// See [`HubState::set_station_token`].
@@ -632,7 +658,10 @@ impl RunningHub {
     /// Stops taking connections, lets the requests in flight finish (for at most ten seconds)
     /// and waits for the server task.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        self.periodic.abort();
+        if let Some(ticker) = &self.periodic {
+            ticker.abort();
+        }
+        self.webhooks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -653,7 +682,10 @@ impl RunningHub {
 
 impl Drop for RunningHub {
     fn drop(&mut self) {
-        self.periodic.abort();
+        if let Some(ticker) = &self.periodic {
+            ticker.abort();
+        }
+        self.webhooks.abort();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -17,12 +17,13 @@ use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use chrono::{DateTime, Utc};
 
+use domain::workflow::{Rating, Stage};
 use domain::{t, Language, TrackingToken};
 use protocol::{BookingState, CaseProgress, CaseState, TicketState};
 
@@ -32,8 +33,8 @@ use super::html::{
 };
 use super::rate_limit::{client_address, Decision};
 use super::server::HubState;
-use super::store::cases;
 use super::store::queues::{self, BookingView, TicketView};
+use super::store::{cases, district};
 use super::words::{self, negotiate, percent_decode, service_line, state_label};
 
 /// How often a ticket's page reloads itself while the ticket waits or is called, seconds.
@@ -41,7 +42,7 @@ pub(crate) const TICKET_REFRESH_S: u32 = 20;
 
 /// What a tracking code leads to.
 enum Tracked {
-    Case(CaseProgress),
+    Case(CaseProgress, Option<RatingState>),
     Ticket(TicketView),
     Booking(BookingView),
     /// A stored record that does not read back whole.
@@ -52,7 +53,7 @@ pub(crate) fn routes() -> Router<Arc<HubState>> {
     Router::new()
         .route("/T", get(page))
         .route("/T/", get(page))
-        .route("/T/{*code}", get(page))
+        .route("/T/{*code}", get(page).post(rate))
         .route("/t/{*code}", get(page))
 }
 
@@ -84,6 +85,11 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         return response;
     }
     let path = request.uri().path();
+    let rated = request
+        .uri()
+        .query()
+        .and_then(|q| words::query_value(q, "rated"))
+        .is_some_and(|v| v == "1");
     let code = path.get(3..).map(percent_decode).unwrap_or_default();
     let Ok(token) = TrackingToken::parse(&code) else {
         return not_found(lang);
@@ -93,7 +99,14 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         .store()
         .read(move |tx| {
             if let Some(p) = cases::progress(tx, &canonical)? {
-                return Ok(Some(p.map_or_else(|_| Tracked::Damaged, Tracked::Case)));
+                let rating = district::case(tx, &canonical)?.map(|c| RatingState {
+                    stage: c.stage,
+                    resolved_at: c.resolved_at,
+                    rating: c.rating,
+                });
+                return Ok(Some(
+                    p.map_or_else(|_| Tracked::Damaged, |p| Tracked::Case(p, rating)),
+                ));
             }
             if let Some(t) = queues::ticket(tx, &canonical)? {
                 return Ok(Some(t.map_or_else(|_| Tracked::Damaged, Tracked::Ticket)));
@@ -103,8 +116,23 @@ async fn page(State(hub): State<Arc<HubState>>, request: Request) -> Response {
         })
         .await;
     match found {
-        Ok(Some(Tracked::Case(progress))) => {
-            private_page(StatusCode::OK, render(&hub, &token, &progress, lang))
+        Ok(Some(Tracked::Case(progress, rating))) => {
+            let now = hub.now();
+            let form = rating
+                .as_ref()
+                .and_then(|r| rating_section(&token, r, lang, now, rated));
+            let mut response = private_page(
+                StatusCode::OK,
+                render(&hub, &token, &progress, lang, form.as_deref()),
+            );
+            if form.is_some() {
+                // The rating form posts to this page's own address.
+                response.headers_mut().insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(FORM_CSP),
+                );
+            }
+            response
         }
         Ok(Some(Tracked::Ticket(ticket))) => private_page(
             StatusCode::OK,
@@ -162,14 +190,181 @@ fn message_page(title: &str, message: &str, lang: Language) -> String {
     )
 }
 
+/// The Content-Security-Policy of a case page with the rating form: the forms post to the hub.
+const FORM_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// What the tracking page needs to offer the rating (DISTRICT.md §7).
+struct RatingState {
+    stage: Stage,
+    resolved_at: Option<DateTime<Utc>>,
+    rating: Option<Rating>,
+}
+
+/// The rating's section of a resolved case's page: the form while it may be rated (the three
+/// answers as large buttons, a reason for "unsatisfied"), the rating given, or nothing.
+fn rating_section(
+    token: &TrackingToken,
+    r: &RatingState,
+    lang: Language,
+    now: DateTime<Utc>,
+    just_rated: bool,
+) -> Option<String> {
+    // The same rule as the kiosk's offer (`office::may_rate`).
+    let open = crate::office::may_rate(r.stage, r.resolved_at, now);
+    if !open && r.rating.is_none() {
+        return None;
+    }
+    let mut html = format!(
+        "<section id=\"rating\" class=\"card rating\">\n<h2>{}</h2>\n",
+        escape(t!(lang, "对办理结果满意吗？"))
+    );
+    if let Some(given) = r.rating {
+        let _ = writeln!(
+            html,
+            "<p class=\"{}\">{}{}</p>",
+            if just_rated { "ok" } else { "" },
+            escape(t!(lang, "您的评价：")),
+            escape(rating_words(given, lang))
+        );
+    }
+    if open {
+        let _ = write!(
+            html,
+            "<form method=\"post\" action=\"/T/{code}/rating?lang={lang_code}\" class=\"stack\">\n\
+             <button name=\"rating\" value=\"satisfied\" class=\"primary big\">{s}</button>\n\
+             <button name=\"rating\" value=\"basically_satisfied\" class=\"big\">{b}</button>\n\
+             <label>{why}<textarea name=\"reason\" rows=\"2\" maxlength=\"500\"></textarea></label>\n\
+             <button name=\"rating\" value=\"unsatisfied\" class=\"big\">{u}</button>\n</form>\n\
+             <p class=\"small\">{note}</p>\n",
+            code = escape(token.as_str()),
+            lang_code = lang.code(),
+            s = escape(rating_words(Rating::Satisfied, lang)),
+            b = escape(rating_words(Rating::BasicallySatisfied, lang)),
+            u = escape(rating_words(Rating::Unsatisfied, lang)),
+            why = escape(t!(lang, "不满意的原因（可不填）")),
+            note = escape(t!(lang, "办结后7天内可评价，也可修改。选择“不满意”，案件将退回原承办单位重新办理。")),
+        );
+    }
+    html.push_str("</section>\n");
+    Some(html)
+}
+
+fn rating_words(r: Rating, lang: Language) -> &'static str {
+    match r {
+        Rating::Satisfied => t!(lang, "满意"),
+        Rating::BasicallySatisfied => t!(lang, "基本满意"),
+        Rating::Unsatisfied => t!(lang, "不满意"),
+    }
+}
+
+/// `POST /T/{code}/rating` (a form: `rating`, optional `reason`): the code is the capability.
+/// Back to the page (303) when recorded; a rating that cannot be taken now says why.
+async fn rate(
+    State(hub): State<Arc<HubState>>,
+    axum::extract::Path(raw): axum::extract::Path<String>,
+    request: Request,
+) -> Response {
+    let lang = negotiate(
+        request.uri().query(),
+        request
+            .headers()
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let (parts, body) = request.into_parts();
+    // `/T/{code}/rating`: the code's page takes its rating, nothing else is posted there.
+    let Some(Ok(token)) = raw.strip_suffix("/rating").map(TrackingToken::parse) else {
+        return not_found(lang);
+    };
+    let fields = if crate::body::is_form(&parts.headers) {
+        match crate::body::read_bounded_to(&parts.headers, body, 8 * 1024).await {
+            Ok(bytes) => crate::body::decode_form(&bytes).unwrap_or_default(),
+            Err(_) => Vec::new(),
+        }
+    } else {
+        Vec::new()
+    };
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+    };
+    let Some(rating) = value("rating").as_deref().and_then(Rating::parse) else {
+        return private_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            message_page(
+                t!(lang, "评价没有提交"),
+                t!(lang, "请选择满意、基本满意或不满意。"),
+                lang,
+            ),
+        );
+    };
+    let reason = value("reason").filter(|r| !r.is_empty());
+    let reason = match reason
+        .map(|r| crate::office::text("reason", &r, 500))
+        .transpose()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            return private_page(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                message_page(t!(lang, "评价没有提交"), &e.words(lang), lang),
+            )
+        }
+    };
+    match crate::office::rate(&hub, token.as_str(), rating, reason).await {
+        Ok(_) => {
+            let mut response = StatusCode::SEE_OTHER.into_response();
+            let to = format!("/T/{}?lang={}&rated=1#rating", token.as_str(), lang.code());
+            if let Ok(v) = HeaderValue::from_str(&to) {
+                response.headers_mut().insert(header::LOCATION, v);
+            }
+            response
+        }
+        Err(crate::office::OfficeError::NoCase) => not_found(lang),
+        Err(crate::office::OfficeError::Conflict(why)) => private_page(
+            StatusCode::CONFLICT,
+            message_page(t!(lang, "评价没有提交"), &why.in_language(lang), lang),
+        ),
+        Err(e) => {
+            tracing::error!(error = %e, "rating: not recorded");
+            private_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                message_page(
+                    t!(lang, "评价没有提交"),
+                    t!(lang, "系统暂时无法使用，请稍后再试。"),
+                    lang,
+                ),
+            )
+        }
+    }
+}
+
 /// The page of one case, in the order a resident reads it on a phone: the state (large,
 /// coloured) with who handles it and by when, then the timeline (newest first, the
 /// departments' notes in full), then the case's particulars, then the small print.
-fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Language) -> String {
+fn render(
+    hub: &HubState,
+    token: &TrackingToken,
+    p: &CaseProgress,
+    lang: Language,
+    rating: Option<&str>,
+) -> String {
     let title = t!(lang, "诉求办理进度");
     let service = hub.config().catalogue.service(&p.service);
     // The name a resident knows the station by; its id only when it has no name.
-    let station = escape(hub.station_name(&p.station_id).unwrap_or(&p.station_id));
+    let station = escape(
+        hub.station_name(&p.station_id)
+            .or_else(|| {
+                hub.config()
+                    .district
+                    .unit(&p.station_id)
+                    .map(|u| u.name.get(lang))
+            })
+            .unwrap_or(&p.station_id),
+    );
     let mut html = page_start(lang, title, "", "tracking");
     html.push_str("<main>\n");
     html.push_str(&language_switch(lang, &[]));
@@ -181,7 +376,8 @@ fn render(hub: &HubState, token: &TrackingToken, p: &CaseProgress, lang: Languag
          <p class=\"label\">{state_label}</p>\n<p class=\"state\">{state}</p>\n<dl>\n\
          <dt>{department_label}</dt><dd>{department}</dd>\n\
          <dt>{expected_label}</dt><dd>{expected}</dd>\n</dl>\n</section>\n\
-         <section id=\"timeline\">\n<h2>{timeline}</h2>\n<ol class=\"timeline\">\n",
+         {rating}<section id=\"timeline\">\n<h2>{timeline}</h2>\n<ol class=\"timeline\">\n",
+        rating = rating.unwrap_or(""),
         title = escape(title),
         code_label = escape(t!(lang, "查询码")),
         code = escape(&token.grouped()),
@@ -492,7 +688,7 @@ mod tests {
 
         let lang = Language::ZhHant;
         let pages = [
-            render(&hub, &token, &case, lang),
+            render(&hub, &token, &case, lang, None),
             render_ticket(&hub, &token, &ticket, lang, at),
             render_booking(&hub, &token, &booking, lang),
         ];

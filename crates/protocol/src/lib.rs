@@ -128,6 +128,31 @@ impl CaseState {
     }
 }
 
+/// `GET /api/v1/cases/{token}/rating`: whether the citizen holding the slip may rate the case
+/// now (it is resolved, and its 7 days are not over), and the rating given, if any. A kiosk
+/// asks after showing a case's progress, and offers the rating when `may_rate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingOffer {
+    pub may_rate: bool,
+    /// `satisfied`, `basically_satisfied` or `unsatisfied`.
+    #[serde(default)]
+    pub rating: Option<String>,
+    /// Until when it may be rated (or the rating changed).
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// `POST /api/v1/cases/{token}/rating`: the citizen's rating, given at a kiosk (the station's
+/// token; the slip's code is the citizen's capability). Answered with the new [`RatingOffer`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingSubmission {
+    pub rating: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
 /// `POST /api/v1/departments/cases/{token}/events`: a department moves a case on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -264,9 +264,16 @@ async fn create(
     let now = hub.now();
     let new = intake::new_case(&fields, filer, &hub.config().catalogue, now)
         .map_err(|refusal| Open311Error::new(refusal.status, refusal.problem, format))?;
+    let routing = Arc::clone(&hub);
     let outcome = hub
         .store()
-        .write(move |tx| cases::intake(tx, &new, now))
+        .write(move |tx| {
+            let outcome = cases::intake(tx, &new, now)?;
+            if matches!(outcome, Intake::Created(_)) {
+                crate::office::route_at_intake(&routing, tx, &new.submission.token, now)?;
+            }
+            Ok(outcome)
+        })
         .await
         .map_err(|e| Open311Error::internal(e, format))?;
     let (status, accepted) = match outcome {

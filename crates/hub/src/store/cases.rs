@@ -211,6 +211,7 @@ pub(crate) fn intake(
         "INSERT INTO case_events (case_id, at, state, posted_by) VALUES (?1, ?2, 'received', 'hub')",
         args![&s.id, &at],
     )?;
+    super::district::intake(tx, &s.id)?;
     let service_request_id = tx
         .one(
             "INSERT INTO open311_requests (case_id, form) VALUES (?1, ?2)
@@ -392,6 +393,40 @@ pub(crate) fn apply_update(
          WHERE id = ?1",
         args![&id, update.state.as_str(), &handling, &expected, &at],
     )?;
+    // The district's view of the case follows (one truth: a department's API resolving a case
+    // makes it rateable, as a result posted on the pages does). `acknowledged` is no stage.
+    let stage = match update.state {
+        CaseState::Received | CaseState::Acknowledged => None,
+        CaseState::Assigned => Some("assigned"),
+        CaseState::InProgress => Some("in_progress"),
+        CaseState::Resolved => Some("resolved"),
+        CaseState::ClosedUnresolved => Some("closed_unresolved"),
+        CaseState::Reopened => Some("reopened"),
+    };
+    if let Some(stage) = stage {
+        tx.exec(
+            "UPDATE district_cases SET stage = ?2,
+                 accepted_at = CASE WHEN ?2 = 'in_progress' THEN COALESCE(accepted_at, ?3)
+                                    ELSE accepted_at END,
+                 resolved_at = CASE WHEN ?2 = 'resolved' THEN ?3 ELSE resolved_at END,
+                 closed_at = CASE WHEN ?2 = 'closed_unresolved' THEN ?3 ELSE closed_at END,
+                 version = version + 1
+             WHERE case_id = ?1",
+            args![&id, stage, &at],
+        )?;
+        super::district::event(
+            tx,
+            &id,
+            &super::district::Step {
+                kind: "department_update",
+                by: posted_by,
+                unit: Some(&handling),
+                note: update.note.as_deref(),
+                public: true,
+            },
+            now,
+        )?;
+    }
     Ok(match progress(tx, token)? {
         Some(Ok(p)) => Update::Applied(p),
         // Unreachable in practice (the state was just read): nothing is kept.

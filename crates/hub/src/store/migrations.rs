@@ -161,6 +161,139 @@ const MIGRATIONS: &[&str] = &[
         changed  INTEGER NOT NULL              -- rows its last run changed
     ) STRICT;
     "#,
+    // 6: the district's back office (issue 19): accounts, sessions, the audit log, each case's
+    // place at the district, its internal timeline, orders, the chase steps taken, and the
+    // webhooks' outbox.
+    r#"
+    CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        unit          TEXT NOT NULL,
+        role          TEXT NOT NULL CHECK (role IN ('dispatcher', 'community', 'secretary',
+                          'street', 'department', 'department_head', 'leader', 'auditor')),
+        name          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,           -- Argon2id, PHC string
+        failed_logins INTEGER NOT NULL,        -- since the last good one
+        locked_until  TEXT,                    -- after too many failures
+        created_at    TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX users_by_unit ON users (unit);
+    -- A session is found by the SHA-256 of its token: the table never holds a usable token.
+    CREATE TABLE sessions (
+        digest      TEXT PRIMARY KEY,
+        user_id     TEXT NOT NULL REFERENCES users (id),
+        csrf        TEXT NOT NULL,             -- the forms' token of this session
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    -- Who did what when: every action, every login, every view of a resident's data.
+    CREATE TABLE audit_log (
+        id       INTEGER PRIMARY KEY,
+        at       TEXT NOT NULL,
+        user_id  TEXT NOT NULL,                -- a user, `citizen`, `scheduler` or `token:<id>`
+        action   TEXT NOT NULL,
+        target   TEXT,                         -- a case's code, an order's id, a user's id
+        detail   TEXT                          -- never personal data
+    ) STRICT;
+    CREATE INDEX audit_log_by_at ON audit_log (at);
+    -- Each case's place at the district (DISTRICT.md §3, §4).
+    CREATE TABLE district_cases (
+        case_id          TEXT PRIMARY KEY REFERENCES cases (id),
+        stage            TEXT NOT NULL CHECK (stage IN ('received', 'assigned', 'in_progress',
+                             'resolved', 'closed', 'closed_unresolved', 'reopened')),
+        unit             TEXT,                 -- assigned to
+        class            TEXT CHECK (class IN ('emergency', 'urgent', 'general', 'complex')),
+        routed_at        TEXT,                 -- the latest routing (the deadlines count from it)
+        accept_by        TEXT,
+        accepted_at      TEXT,
+        resolve_by       TEXT,
+        resolved_at      TEXT,
+        closed_at        TEXT,
+        returns          INTEGER NOT NULL,     -- times returned to the dispatcher
+        redo_count       INTEGER NOT NULL,     -- times reopened by an unsatisfied rating
+        extensions       INTEGER NOT NULL,     -- extensions granted
+        extension_until  TEXT,                 -- asked for and not decided
+        extension_reason TEXT,
+        rating           TEXT CHECK (rating IN ('satisfied', 'basically_satisfied',
+                             'unsatisfied')),
+        rated_at         TEXT,
+        next_step_at     TEXT,                 -- its next reminder, chase or supervision
+        version          INTEGER NOT NULL      -- +1 on every change: a form shows which it saw
+    ) STRICT;
+    CREATE INDEX district_cases_inbox ON district_cases (unit, stage, resolve_by);
+    CREATE INDEX district_cases_next_step ON district_cases (next_step_at)
+        WHERE next_step_at IS NOT NULL;
+    CREATE INDEX district_cases_by_stage ON district_cases (stage, case_id);
+    INSERT INTO district_cases (case_id, stage, returns, redo_count, extensions, version)
+        SELECT id, CASE state WHEN 'resolved' THEN 'resolved'
+                              WHEN 'closed_unresolved' THEN 'closed_unresolved'
+                              ELSE 'received' END, 0, 0, 0, 1
+        FROM cases;
+    -- The internal timeline: every routing, acceptance, return, order, arrival, chase,
+    -- extension, rating and note, with who did it. `public` marks what the citizen sees.
+    CREATE TABLE district_events (
+        id       INTEGER PRIMARY KEY,
+        case_id  TEXT NOT NULL REFERENCES cases (id),
+        at       TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        by_user  TEXT NOT NULL,
+        unit     TEXT,
+        note     TEXT,
+        public   INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX district_events_by_case ON district_events (case_id, id);
+    -- Orders (发令): a community tells a department to come.
+    CREATE TABLE orders (
+        id           INTEGER PRIMARY KEY,
+        number       TEXT NOT NULL UNIQUE,     -- 光明北发令〔2026〕0042号
+        case_id      TEXT NOT NULL REFERENCES cases (id),
+        community    TEXT NOT NULL,
+        department   TEXT NOT NULL,
+        need         TEXT NOT NULL,
+        place        TEXT NOT NULL,
+        arrive_by    TEXT NOT NULL,
+        staff        INTEGER NOT NULL,
+        reply_by     TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('issued', 'accepted', 'arrived',
+                         'confirmed')),
+        issued_by    TEXT NOT NULL,
+        issued_at    TEXT NOT NULL,
+        accepted_at  TEXT,
+        arrived_at   TEXT,
+        people       TEXT,                     -- who came (JSON list of names)
+        confirmed_at TEXT
+    ) STRICT;
+    CREATE INDEX orders_by_case ON orders (case_id);
+    CREATE INDEX orders_by_department ON orders (department, state);
+    CREATE TABLE order_serials (
+        community TEXT NOT NULL,
+        year      INTEGER NOT NULL,
+        last      INTEGER NOT NULL,
+        PRIMARY KEY (community, year)
+    ) STRICT;
+    -- The reminders, chases and supervisions raised: one row each, so none is raised twice.
+    CREATE TABLE deadline_steps (
+        case_id  TEXT NOT NULL REFERENCES cases (id),
+        deadline TEXT NOT NULL,                -- `accept`, `resolve`, `order:<id>`
+        due      TEXT NOT NULL,                -- the deadline it is for (a new one, new steps)
+        step     TEXT NOT NULL CHECK (step IN ('reminder', 'chase', 'supervision')),
+        at       TEXT NOT NULL,
+        PRIMARY KEY (case_id, deadline, due, step)
+    ) STRICT;
+    -- Messages for the units' webhooks, sent and retried by the hub (never personal data).
+    CREATE TABLE webhook_outbox (
+        id           INTEGER PRIMARY KEY,
+        unit         TEXT NOT NULL,
+        url          TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        attempts     INTEGER NOT NULL,
+        next_at      TEXT NOT NULL,
+        delivered_at TEXT,
+        last_error   TEXT
+    ) STRICT;
+    CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at) WHERE delivered_at IS NULL;
+    "#,
 ];
 
 /// The same schema on PostgreSQL, version for version: 64-bit integers, generated numbers as
@@ -300,6 +433,133 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
         runs     BIGINT NOT NULL,
         changed  BIGINT NOT NULL
     );
+    "#,
+    // 6: the district's back office.
+    r#"
+    CREATE TABLE users (
+        id            TEXT COLLATE "C" PRIMARY KEY,
+        unit          TEXT COLLATE "C" NOT NULL,
+        role          TEXT COLLATE "C" NOT NULL CHECK (role IN ('dispatcher', 'community',
+                          'secretary', 'street', 'department', 'department_head', 'leader',
+                          'auditor')),
+        name          TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        failed_logins BIGINT NOT NULL,
+        locked_until  TEXT COLLATE "C",
+        created_at    TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX users_by_unit ON users (unit);
+    CREATE TABLE sessions (
+        digest      TEXT COLLATE "C" PRIMARY KEY,
+        user_id     TEXT COLLATE "C" NOT NULL REFERENCES users (id),
+        csrf        TEXT COLLATE "C" NOT NULL,
+        created_at  TEXT COLLATE "C" NOT NULL,
+        expires_at  TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+    CREATE TABLE audit_log (
+        id       BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        at       TEXT COLLATE "C" NOT NULL,
+        user_id  TEXT COLLATE "C" NOT NULL,
+        action   TEXT COLLATE "C" NOT NULL,
+        target   TEXT COLLATE "C",
+        detail   TEXT
+    );
+    CREATE INDEX audit_log_by_at ON audit_log (at);
+    CREATE TABLE district_cases (
+        case_id          TEXT COLLATE "C" PRIMARY KEY REFERENCES cases (id),
+        stage            TEXT COLLATE "C" NOT NULL CHECK (stage IN ('received', 'assigned',
+                             'in_progress', 'resolved', 'closed', 'closed_unresolved',
+                             'reopened')),
+        unit             TEXT COLLATE "C",
+        class            TEXT COLLATE "C" CHECK (class IN ('emergency', 'urgent', 'general',
+                             'complex')),
+        routed_at        TEXT COLLATE "C",
+        accept_by        TEXT COLLATE "C",
+        accepted_at      TEXT COLLATE "C",
+        resolve_by       TEXT COLLATE "C",
+        resolved_at      TEXT COLLATE "C",
+        closed_at        TEXT COLLATE "C",
+        returns          BIGINT NOT NULL,
+        redo_count       BIGINT NOT NULL,
+        extensions       BIGINT NOT NULL,
+        extension_until  TEXT COLLATE "C",
+        extension_reason TEXT,
+        rating           TEXT COLLATE "C" CHECK (rating IN ('satisfied',
+                             'basically_satisfied', 'unsatisfied')),
+        rated_at         TEXT COLLATE "C",
+        next_step_at     TEXT COLLATE "C",
+        version          BIGINT NOT NULL
+    );
+    CREATE INDEX district_cases_inbox ON district_cases (unit, stage, resolve_by);
+    CREATE INDEX district_cases_next_step ON district_cases (next_step_at)
+        WHERE next_step_at IS NOT NULL;
+    CREATE INDEX district_cases_by_stage ON district_cases (stage, case_id);
+    INSERT INTO district_cases (case_id, stage, returns, redo_count, extensions, version)
+        SELECT id, CASE state WHEN 'resolved' THEN 'resolved'
+                              WHEN 'closed_unresolved' THEN 'closed_unresolved'
+                              ELSE 'received' END, 0, 0, 0, 1
+        FROM cases;
+    CREATE TABLE district_events (
+        id       BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        case_id  TEXT COLLATE "C" NOT NULL REFERENCES cases (id),
+        at       TEXT COLLATE "C" NOT NULL,
+        kind     TEXT COLLATE "C" NOT NULL,
+        by_user  TEXT COLLATE "C" NOT NULL,
+        unit     TEXT COLLATE "C",
+        note     TEXT,
+        public   BIGINT NOT NULL
+    );
+    CREATE INDEX district_events_by_case ON district_events (case_id, id);
+    CREATE TABLE orders (
+        id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        number       TEXT COLLATE "C" NOT NULL UNIQUE,
+        case_id      TEXT COLLATE "C" NOT NULL REFERENCES cases (id),
+        community    TEXT COLLATE "C" NOT NULL,
+        department   TEXT COLLATE "C" NOT NULL,
+        need         TEXT NOT NULL,
+        place        TEXT NOT NULL,
+        arrive_by    TEXT COLLATE "C" NOT NULL,
+        staff        BIGINT NOT NULL,
+        reply_by     TEXT COLLATE "C" NOT NULL,
+        state        TEXT COLLATE "C" NOT NULL CHECK (state IN ('issued', 'accepted',
+                         'arrived', 'confirmed')),
+        issued_by    TEXT COLLATE "C" NOT NULL,
+        issued_at    TEXT COLLATE "C" NOT NULL,
+        accepted_at  TEXT COLLATE "C",
+        arrived_at   TEXT COLLATE "C",
+        people       TEXT,
+        confirmed_at TEXT COLLATE "C"
+    );
+    CREATE INDEX orders_by_case ON orders (case_id);
+    CREATE INDEX orders_by_department ON orders (department, state);
+    CREATE TABLE order_serials (
+        community TEXT COLLATE "C" NOT NULL,
+        year      BIGINT NOT NULL,
+        last      BIGINT NOT NULL,
+        PRIMARY KEY (community, year)
+    );
+    CREATE TABLE deadline_steps (
+        case_id  TEXT COLLATE "C" NOT NULL REFERENCES cases (id),
+        deadline TEXT COLLATE "C" NOT NULL,
+        due      TEXT COLLATE "C" NOT NULL,
+        step     TEXT COLLATE "C" NOT NULL CHECK (step IN ('reminder', 'chase',
+                     'supervision')),
+        at       TEXT COLLATE "C" NOT NULL,
+        PRIMARY KEY (case_id, deadline, due, step)
+    );
+    CREATE TABLE webhook_outbox (
+        id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        unit         TEXT COLLATE "C" NOT NULL,
+        url          TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        created_at   TEXT COLLATE "C" NOT NULL,
+        attempts     BIGINT NOT NULL,
+        next_at      TEXT COLLATE "C" NOT NULL,
+        delivered_at TEXT COLLATE "C",
+        last_error   TEXT
+    );
+    CREATE INDEX webhook_outbox_due ON webhook_outbox (next_at) WHERE delivered_at IS NULL;
     "#,
 ];
 

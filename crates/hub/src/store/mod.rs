@@ -20,7 +20,9 @@
 //! The submodules hold the SQL, one per table family; they take a connection and know nothing
 //! of HTTP.
 
+pub(crate) mod accounts;
 pub(crate) mod cases;
+pub(crate) mod district;
 mod migrations;
 pub(crate) mod open311;
 mod pg;

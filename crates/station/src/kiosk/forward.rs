@@ -475,6 +475,9 @@ pub struct Tracked {
     pub token: domain::TrackingToken,
     pub local: Option<crate::store::StoredCase>,
     pub progress: Progress,
+    /// Whether the citizen may rate the case here and now (upstream says; `None` when it
+    /// cannot be asked).
+    pub rating: Option<protocol::RatingOffer>,
 }
 
 impl Kiosk {
@@ -497,11 +500,41 @@ impl Kiosk {
                 }
             }
         };
+        // Only a case upstream shows as resolved can be rated; asking costs nothing otherwise.
+        let resolved = matches!(
+            &progress,
+            Progress::Live(p) if p.state == protocol::CaseState::Resolved
+        );
+        let rating = match upstream {
+            Some(upstream) if resolved => {
+                upstream.rating_offer(token.as_str()).await.ok().flatten()
+            }
+            _ => None,
+        };
         Ok(Tracked {
             token,
             local,
             progress,
+            rating,
         })
+    }
+
+    /// The citizen holding the slip rates the case (`satisfied`, `basically_satisfied`,
+    /// `unsatisfied`), as the tracking page's form does (DISTRICT.md §7).
+    pub async fn rate_case(
+        code: &str,
+        rating: &str,
+        upstream: &Upstream,
+    ) -> Result<protocol::RatingOffer, KioskError> {
+        let token = domain::TrackingToken::from_scan(code)?;
+        let submission = protocol::RatingSubmission {
+            rating: rating.to_owned(),
+            reason: None,
+        };
+        upstream
+            .rate(token.as_str(), &submission)
+            .await
+            .map_err(|e| KioskError::Upstream(e.to_string()))
     }
 }
 

@@ -136,6 +136,50 @@ impl Upstream {
         }
     }
 
+    /// Whether the citizen may rate the case now (the native protocol only: `None` on Open311,
+    /// which has no rating, and for a case upstream does not know).
+    pub async fn rating_offer(
+        &self,
+        token: &str,
+    ) -> Result<Option<protocol::RatingOffer>, DeliveryError> {
+        if self.kind == UpstreamKind::Open311 {
+            return Ok(None);
+        }
+        let response = self
+            .http
+            .get(format!("{}{API_V1}/cases/{token}/rating", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(transport)?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        read_json(response).await.map(Some)
+    }
+
+    /// Gives the citizen's rating; upstream answers with what may be done now.
+    pub async fn rate(
+        &self,
+        token: &str,
+        rating: &protocol::RatingSubmission,
+    ) -> Result<protocol::RatingOffer, DeliveryError> {
+        if self.kind == UpstreamKind::Open311 {
+            return Err(DeliveryError::Permanent(
+                "an Open311 server takes no rating".into(),
+            ));
+        }
+        let response = self
+            .http
+            .post(format!("{}{API_V1}/cases/{token}/rating", self.base))
+            .bearer_auth(&self.token)
+            .json(rating)
+            .send()
+            .await
+            .map_err(transport)?;
+        read_json(response).await
+    }
+
     /// An Open311 batch token's service request id, once the server has assigned one (`None`
     /// before, and always natively, where there are no tokens to resolve).
     pub async fn resolve_token(

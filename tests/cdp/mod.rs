@@ -289,6 +289,23 @@ impl Tab {
         base64_decode(r["data"].as_str().expect("screenshot data"))
     }
 
+    /// A screenshot of the whole page, however long (PNG bytes): a phone's page pictured top
+    /// to bottom.
+    pub fn full_screenshot(&self, browser: &mut Browser) -> Vec<u8> {
+        let metrics = browser.call(Some(&self.session), "Page.getLayoutMetrics", json!({}));
+        let size = &metrics["cssContentSize"];
+        let r = browser.call(
+            Some(&self.session),
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true, "clip": {
+                "x": 0, "y": 0, "scale": 1,
+                "width": size["width"].as_f64().unwrap_or(f64::from(self.width)),
+                "height": size["height"].as_f64().unwrap_or(f64::from(self.height)),
+            }}),
+        );
+        base64_decode(r["data"].as_str().expect("screenshot data"))
+    }
+
     /// Saves a screenshot to `path`.
     pub fn save_screenshot(&self, browser: &mut Browser, path: &Path) -> Vec<u8> {
         let png = self.screenshot(browser);

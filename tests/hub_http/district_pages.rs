@@ -278,6 +278,10 @@ async fn every_role_sees_the_residents_data_only_where_it_may() {
         format!("/orders/{id}"),
         "/audit".to_owned(),
         format!("/T/{code}"),
+        "/overview".to_owned(),
+        "/list?state=open".to_owned(),
+        "/list?community=gm-north&risk=elevated".to_owned(),
+        "/cases.csv?state=open".to_owned(),
     ];
     for (user, may_see) in [
         ("dispatcher", true),

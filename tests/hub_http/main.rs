@@ -14,6 +14,8 @@ mod departments;
 mod district;
 mod district_browser;
 mod district_deadlines;
+mod district_leaders;
+mod district_leaders_browser;
 mod district_pages;
 mod hostile;
 mod intake;

@@ -11,6 +11,7 @@ pub mod district;
 pub mod phone;
 pub mod queue;
 pub mod risk;
+pub mod risk_map;
 pub mod roster;
 pub mod scorecard;
 pub mod spoken;

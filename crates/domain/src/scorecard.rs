@@ -29,6 +29,8 @@
 //! 2, 4). When three or more units are ranked, the bottom tenth of them (at least one, ties
 //! included) is flagged. Pure.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use crate::calendar::china;
@@ -48,6 +50,9 @@ pub struct Dispatch {
     /// The resolve deadline, extensions granted included.
     pub resolve_by: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// Closed by the dispatcher without a resolution (this dispatch ends there: it is neither
+    /// resolved nor open any more).
+    pub closed_at: Option<DateTime<Utc>>,
     /// The citizen's rating of this resolution.
     pub rating: Option<Rating>,
     /// Reopened after this resolution (rated unsatisfied).
@@ -169,15 +174,14 @@ fn nearest_rank(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[rank.min(sorted.len()) - 1])
 }
 
-fn card(
+fn card<'a>(
     group: &Group,
-    dispatches: &[Dispatch],
-    orders: &[OrderFacts],
+    dispatches: impl Iterator<Item = &'a Dispatch>,
+    orders: impl Iterator<Item = &'a OrderFacts>,
     period: Period,
     as_of: DateTime<Utc>,
     weights: Weights,
 ) -> Card {
-    let mine = |unit: &str| group.members.iter().any(|m| m == unit);
     let mut c = Card {
         unit: group.id.clone(),
         dispatched: 0,
@@ -195,10 +199,11 @@ fn card(
         flagged: false,
     };
     let mut hours = Vec::new();
-    for d in dispatches.iter().filter(|d| mine(&d.unit)) {
+    for d in dispatches {
         let accepted = by(d.accepted_at, as_of);
         let returned = by(d.returned_at, as_of);
         let resolved = by(d.resolved_at, as_of);
+        let closed = by(d.closed_at, as_of);
         if period.holds(d.dispatched_at) && d.dispatched_at <= as_of {
             c.dispatched += 1;
             let known = accepted.is_some() || returned.is_some() || d.accept_by <= as_of;
@@ -226,15 +231,15 @@ fn card(
             }
             Some(_) => {}
             None => {
-                // Still open at as_of (neither resolved nor returned) and past its deadline:
-                // it counts against the unit.
-                let open = returned.is_none() && d.dispatched_at <= as_of;
+                // Still open at as_of (neither resolved, returned nor closed) and past its
+                // deadline: it counts against the unit.
+                let open = returned.is_none() && closed.is_none() && d.dispatched_at <= as_of;
                 c.on_time_resolution
                     .count(open && d.resolve_by < as_of, false);
             }
         }
     }
-    for o in orders.iter().filter(|o| mine(&o.department)) {
+    for o in orders {
         if period.holds(o.issued_at) && o.issued_at <= as_of && o.arrive_by <= as_of {
             c.order_arrival.count(
                 true,
@@ -276,9 +281,32 @@ pub fn scorecards(
     weights: Weights,
 ) -> Vec<Card> {
     let as_of = now.min(period.to);
+    // Each unit's facts found once, so a province's thousand units cost one pass, not one each.
+    let mut by_unit: HashMap<&str, (Vec<&Dispatch>, Vec<&OrderFacts>)> = HashMap::new();
+    for d in dispatches {
+        by_unit.entry(&d.unit).or_default().0.push(d);
+    }
+    for o in orders {
+        by_unit.entry(&o.department).or_default().1.push(o);
+    }
+    let none = (Vec::new(), Vec::new());
     let mut cards: Vec<Card> = groups
         .iter()
-        .map(|g| card(g, dispatches, orders, period, as_of, weights))
+        .map(|g| {
+            let facts = || {
+                g.members
+                    .iter()
+                    .map(|m| by_unit.get(m.as_str()).unwrap_or(&none))
+            };
+            card(
+                g,
+                facts().flat_map(|f| f.0.iter().copied()),
+                facts().flat_map(|f| f.1.iter().copied()),
+                period,
+                as_of,
+                weights,
+            )
+        })
         .collect();
     let mut scores: Vec<f64> = cards.iter().filter_map(|c| c.score).collect();
     scores.sort_by(|a, b| b.total_cmp(a));
@@ -323,6 +351,7 @@ mod tests {
             returned_at: None,
             resolve_by: at(3, 9),
             resolved_at: None,
+            closed_at: None,
             rating: None,
             reopened: false,
         }
@@ -546,5 +575,22 @@ mod tests {
         assert_eq!(cards[1].response, Ratio { hits: 1, of: 2 });
         assert_eq!((cards[0].rank, cards[1].rank), (Some(1), Some(2)));
         assert!(!cards[1].flagged, "two units ranked: nobody is flagged");
+    }
+
+    #[test]
+    fn a_case_closed_unresolved_stops_counting_as_open_but_one_left_open_does() {
+        let closed = Dispatch {
+            accepted_at: Some(at(1, 9)),
+            closed_at: Some(at(2, 9)),
+            ..sent("housing")
+        };
+        let open = Dispatch {
+            accepted_at: Some(at(1, 9)),
+            ..sent("housing")
+        };
+        let card = one("housing", &[closed], &[], at(10, 9));
+        assert_eq!(card.on_time_resolution, Ratio { hits: 0, of: 0 });
+        let card = one("housing", &[open], &[], at(10, 9));
+        assert_eq!(card.on_time_resolution, Ratio { hits: 0, of: 1 });
     }
 }

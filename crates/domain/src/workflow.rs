@@ -550,11 +550,14 @@ impl Rating {
 /// How long after its resolution a case may be rated, and the rating changed.
 pub const RATING_WINDOW_DAYS: i64 = 7;
 
-/// Whether the citizen may rate (or change the rating of) a case now.
+/// Whether the citizen may rate (or change the rating of) a case now. `previous` is the rating
+/// on record and when it was given: one given before the latest resolution (a case reopened by
+/// an unsatisfied rating and resolved again) was of the earlier result, and the new result is
+/// rated afresh.
 pub fn check_rating(
     stage: Stage,
     resolved_at: Option<DateTime<Utc>>,
-    previous: Option<Rating>,
+    previous: Option<(Rating, DateTime<Utc>)>,
     rating: Rating,
     now: DateTime<Utc>,
 ) -> Result<(), Refusal> {
@@ -568,7 +571,7 @@ pub fn check_rating(
     if now > resolved_at + Duration::days(RATING_WINDOW_DAYS) {
         return conflict(said!("办结已超过7天，不能再评价"));
     }
-    if previous == Some(rating) {
+    if previous.is_some_and(|(r, at)| r == rating && at >= resolved_at) {
         return conflict(said!("这个评价已经记下了"));
     }
     Ok(())
@@ -802,17 +805,29 @@ mod tests {
             check_rating(
                 Stage::Closed,
                 Some(resolved),
-                Some(Rating::Satisfied),
+                Some((Rating::Satisfied, day(1))),
                 Rating::Satisfied,
                 day(2)
             ),
             Err(Refusal::Conflict(said!("这个评价已经记下了")))
         );
+        // Unsatisfied before the case was worked again and resolved anew: the new result is
+        // rated afresh, even with the same word.
+        assert_eq!(
+            check_rating(
+                Stage::Resolved,
+                Some(day(3)),
+                Some((Rating::Unsatisfied, day(1))),
+                Rating::Unsatisfied,
+                day(4)
+            ),
+            Ok(())
+        );
         assert_eq!(
             check_rating(
                 Stage::Closed,
                 Some(resolved),
-                Some(Rating::Satisfied),
+                Some((Rating::Satisfied, day(1))),
                 Rating::Unsatisfied,
                 day(2)
             ),

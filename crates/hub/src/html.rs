@@ -331,6 +331,46 @@ details.more summary { min-height: 2.75rem; padding: 0.5rem 0; font-weight: 700;
 button.big { display: block; width: 100%; min-height: 3.25rem; font-size: 1.15rem; font-weight: 700; }
 .rating form { margin-top: 0.5rem; }
 
+/* The leaders' page: numbers as big tiles that open their lists, one column on a phone and
+   three on a wall screen; the map and the chart shrink to the column's width. */
+.board h1 .small { font-weight: 400; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr));
+  gap: 0.6rem; margin: 0 0 1rem; }
+a.tile { display: block; background: #fff; border-radius: 0.5rem; padding: 0.6rem 0.9rem;
+  text-decoration: none; color: #111; box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15);
+  border-top: 0.35rem solid #1a5fb4; }
+a.tile .value { display: block; font-size: 2.1rem; font-weight: 800; line-height: 1.15; }
+a.tile .label { display: block; color: #3d3d3d; font-size: 0.95rem; }
+a.tile.warn-tile { border-top-color: #c01c28; }
+a.tile.warn-tile .value { color: #c01c28; }
+.columns { display: grid; grid-template-columns: 1fr; gap: 0 1.5rem; }
+@media (min-width: 70rem) { .columns { grid-template-columns: 1.1fr 1fr 1fr; }
+  .board h2:first-child, .columns > div > section:first-child h2 { margin-top: 0.5rem; } }
+.columns > div { min-width: 0; }
+svg.map, svg.trend { display: block; width: 100%; height: auto; background: #fff;
+  border-radius: 0.5rem; box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15); }
+svg.map a:focus polygon, svg.map a:hover polygon { stroke: #111; }
+ul.legend { list-style: none; padding: 0; margin: 0.5rem 0; display: flex; flex-wrap: wrap;
+  gap: 0.2rem 1rem; font-size: 0.9rem; }
+svg.swatch { display: inline-block; width: 1.1em; height: 1.1em; margin-right: 0.3em;
+  vertical-align: -0.15em; }
+ol.risk-list { padding-left: 1.4rem; margin: 0.5rem 0; }
+ol.risk-list li { margin: 0.3rem 0; }
+.score { display: inline-block; min-width: 1.8em; font-weight: 800; }
+table.rank { width: 100%; border-collapse: collapse; background: #fff; font-size: 0.95rem; }
+table.rank th, table.rank td { padding: 0.35rem 0.4rem; border-bottom: 1px solid #e0e0dc;
+  text-align: left; }
+table.rank th { font-size: 0.85rem; color: #3d3d3d; }
+table.rank .num { text-align: right; white-space: nowrap; }
+table.rank tr.flagged td { background: #fde8e8; }
+.badge { display: inline-block; padding: 0 0.35em; border-radius: 0.25rem; background: #c01c28;
+  color: #fff; font-size: 0.8em; font-weight: 700; }
+.ranking h3 { margin: 1rem 0 0.3rem; font-size: 1.05rem; }
+.count.red { background: #c01c28; text-decoration: none; }
+ul.plain { list-style: none; padding: 0; margin: 0; }
+ul.plain li { margin: 0.25rem 0; }
+ul.plain li.ok { color: #1d7a46; }
+
 /* An order's red-header notice (红头通知): A4 when printed, the seal's place at the foot. */
 .notice { background: #fff; padding: 1.5rem 1.25rem; margin: 0 auto 1rem;
   box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15);

@@ -17,6 +17,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
+use domain::district::{District, HandlingClass, UnitKind};
 use domain::workflow::{OrderAction, Rating, Stage};
 use domain::{Language, TrackingToken};
 use protocol::API_V1;
@@ -27,7 +28,7 @@ use crate::body::{self, BodyError};
 use crate::clock::stamp;
 use crate::people::{self, Login, Session};
 use crate::server::HubState;
-use crate::store::district::{DistrictCase, Filter, Order};
+use crate::store::district::{Between, DistrictCase, Filter, Order};
 
 /// The largest body a back-office call sends (a note of 2,000 characters is 8 KiB at most).
 const OFFICE_BODY_LIMIT: usize = 16 * 1024;
@@ -38,6 +39,8 @@ pub(crate) fn routes() -> Router<Arc<HubState>> {
         .route(&format!("{API_V1}/logout"), post(logout))
         .route(&format!("{API_V1}/district/cases"), get(cases))
         .route(&format!("{API_V1}/district/cases.csv"), get(cases_csv))
+        .route(&format!("{API_V1}/district/scorecard"), get(scorecard))
+        .route(&format!("{API_V1}/district/risk"), get(risk))
         .route(&format!("{API_V1}/district/cases/{{token}}"), get(case))
         .route(
             &format!("{API_V1}/district/cases/{{token}}/timeline"),
@@ -373,33 +376,132 @@ async fn set_password(
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ListQuery {
-    unit: Option<String>,
-    state: Option<String>,
-    overdue: Option<bool>,
-    limit: Option<i64>,
-    offset: Option<i64>,
+    pub(super) unit: Option<String>,
+    /// A stage, or `open` (received, assigned, in progress or reopened).
+    pub(super) state: Option<String>,
+    pub(super) overdue: Option<bool>,
+    pub(super) service: Option<String>,
+    pub(super) class: Option<String>,
+    pub(super) risk: Option<String>,
+    /// Filed at the stations of this street, or of this community.
+    pub(super) street: Option<String>,
+    pub(super) community: Option<String>,
+    /// Filed from this local date (`2026-06-01`) to that one, both included.
+    pub(super) filed_from: Option<String>,
+    pub(super) filed_to: Option<String>,
+    /// Resolved from this local date to that one, both included.
+    pub(super) resolved_from: Option<String>,
+    pub(super) resolved_to: Option<String>,
+    pub(super) limit: Option<i64>,
+    pub(super) offset: Option<i64>,
     /// The CSV's headings: `zh` (the default), `zh-Hant` or `en`.
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
+}
+
+/// A local date of a query (`2026-06-01`).
+fn date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiFailure> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| wrong(field, format!("`{text}` is not a date like 2026-06-01")))
+}
+
+/// `[from, to]` local dates as an instant range; either end may be left out (the first day
+/// ever, today).
+fn dates(
+    from_field: &str,
+    from: Option<&str>,
+    to: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<Between>, ApiFailure> {
+    if from.is_none() && to.is_none() {
+        return Ok(None);
+    }
+    let today = now.with_timezone(&domain::calendar::china()).date_naive();
+    let from = match from {
+        Some(t) => date(from_field, t)?,
+        None => chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today),
+    };
+    let to = match to {
+        Some(t) => date(from_field, t)?,
+        None => today,
+    };
+    let p = super::leaders::period_of(from, to).map_err(ApiFailure::from)?;
+    Ok(Some((p.from, p.to)))
 }
 
 impl ListQuery {
     /// The list's filter, `limit` at most `max` (`default` when not given).
     pub(super) fn filter(
         &self,
+        district: &District,
         now: DateTime<Utc>,
         default: i64,
         max: i64,
     ) -> Result<Filter, ApiFailure> {
         let stages = match self.state.as_deref() {
-            None => Vec::new(),
+            None | Some("") => Vec::new(),
+            Some("open") => super::leaders::open_stages(),
             Some(s) => vec![Stage::parse(s).ok_or_else(|| {
-                wrong("state", format!("`{s}` is not a state: received, assigned, in_progress, resolved, closed, closed_unresolved, reopened"))
+                wrong("state", format!("`{s}` is not a state: open, received, assigned, in_progress, resolved, closed, closed_unresolved, reopened"))
             })?],
         };
+        let class = match self.class.as_deref() {
+            None | Some("") => None,
+            Some(c) => Some(HandlingClass::parse(c).ok_or_else(|| {
+                wrong(
+                    "class",
+                    format!("`{c}` is not a class: emergency, urgent, general, complex"),
+                )
+            })?),
+        };
+        let risk = match self.risk.as_deref() {
+            None | Some("") => None,
+            Some(r @ ("high" | "elevated" | "normal")) => Some(r.to_owned()),
+            Some(r) => {
+                return Err(wrong(
+                    "risk",
+                    format!("`{r}` is not a risk level: high, elevated, normal"),
+                ))
+            }
+        };
+        let place = |field: &str, id: &str, kind: UnitKind| -> Result<Vec<String>, ApiFailure> {
+            if district.kind_of(id) != Some(kind) {
+                return Err(wrong(field, format!("the district has no {field} `{id}`")));
+            }
+            Ok(district
+                .of_kind(UnitKind::Station)
+                .filter(|s| match kind {
+                    UnitKind::Street => district.street_of(&s.id).is_some_and(|st| st.id == id),
+                    _ => s.parent.as_deref() == Some(id),
+                })
+                .map(|s| s.id.clone())
+                .collect())
+        };
+        let stations = match (self.street.as_deref(), self.community.as_deref()) {
+            (_, Some(c)) if !c.is_empty() => Some(place("community", c, UnitKind::Community)?),
+            (Some(s), _) if !s.is_empty() => Some(place("street", s, UnitKind::Street)?),
+            _ => None,
+        };
+        let nonempty = |v: &Option<String>| v.clone().filter(|s| !s.is_empty());
         Ok(Filter {
-            unit: self.unit.clone(),
+            unit: nonempty(&self.unit),
             stages,
+            stations,
             overdue_at: self.overdue.unwrap_or(false).then_some(now),
+            service: nonempty(&self.service),
+            class,
+            risk,
+            filed: dates(
+                "filed_from",
+                self.filed_from.as_deref().filter(|s| !s.is_empty()),
+                self.filed_to.as_deref().filter(|s| !s.is_empty()),
+                now,
+            )?,
+            resolved: dates(
+                "resolved_from",
+                self.resolved_from.as_deref().filter(|s| !s.is_empty()),
+                self.resolved_to.as_deref().filter(|s| !s.is_empty()),
+                now,
+            )?,
             limit: self.limit.unwrap_or(default).clamp(1, max),
             offset: self.offset.unwrap_or(0).max(0),
             ..Filter::default()
@@ -459,7 +561,12 @@ async fn cases_csv(
     let (session, q) = listing(&hub, &headers, query).await?;
     let now = hub.now();
     let lang = q.language()?;
-    let filter = q.filter(now, super::export::MAX_ROWS, super::export::MAX_ROWS)?;
+    let filter = q.filter(
+        &hub.config().district,
+        now,
+        super::export::MAX_ROWS,
+        super::export::MAX_ROWS,
+    )?;
     let (list, _) = super::list(&hub, &session, filter).await?;
     Ok(csv_response(super::export::cases_csv(
         &hub, &list, lang, now,
@@ -474,7 +581,7 @@ async fn cases(
 ) -> Result<Response, ApiFailure> {
     let (session, q) = listing(&hub, &headers, query).await?;
     let now = hub.now();
-    let filter = q.filter(now, 100, 1000)?;
+    let filter = q.filter(&hub.config().district, now, 100, 1000)?;
     let (list, total) = super::list(&hub, &session, filter).await?;
     Ok(Json(json!({
         "cases": list.iter().map(|c| case_json(c, now)).collect::<Vec<_>>(),
@@ -678,4 +785,120 @@ async fn order_action(
     };
     let order = super::order_step(&hub, &session, id, action, arrival).await?;
     Ok(Json(order_json(&order)).into_response())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScorecardQuery {
+    /// Local dates, both included; left out: this month to today.
+    from: Option<String>,
+    to: Option<String>,
+    /// One unit's card only.
+    unit: Option<String>,
+}
+
+/// A rate as JSON: from 0 to 1, `null` over nothing.
+fn rate(r: domain::scorecard::Ratio) -> Value {
+    r.rate().map_or(Value::Null, |v| json!(v))
+}
+
+/// One card (DISTRICT.md §11's names), with the counts behind each rate.
+pub(super) fn card_json(district: &District, kind: UnitKind, c: &domain::scorecard::Card) -> Value {
+    let counts = |r: domain::scorecard::Ratio| json!({"hits": r.hits, "of": r.of});
+    json!({
+        "unit": c.unit,
+        "kind": kind.as_str(),
+        "name": district.unit(&c.unit).map(|u| u.name.zh.clone()),
+        "dispatched": c.dispatched,
+        "response_rate": rate(c.response),
+        "on_time_resolution": rate(c.on_time_resolution),
+        "satisfaction": rate(c.satisfaction),
+        "return_rate": rate(c.returns),
+        "redo_rate": rate(c.redo),
+        "order_arrival_on_time": rate(c.order_arrival),
+        "same_day_rate": rate(c.same_day),
+        "median_hours": c.median_hours,
+        "p90_hours": c.p90_hours,
+        "score": c.score,
+        "rank": c.rank,
+        "flagged": c.flagged,
+        "counts": {
+            "response": counts(c.response),
+            "on_time_resolution": counts(c.on_time_resolution),
+            "satisfaction": counts(c.satisfaction),
+            "returns": counts(c.returns),
+            "redo": counts(c.redo),
+            "order_arrival_on_time": counts(c.order_arrival),
+            "same_day": counts(c.same_day),
+        },
+    })
+}
+
+/// `GET /api/v1/district/scorecard?from=&to=[&unit=]` → `{"from", "to", "units": [...]}`:
+/// every department's, community's and street's card over the period (each ranked in its own
+/// league), or one unit's.
+async fn scorecard(
+    State(hub): State<Arc<HubState>>,
+    headers: HeaderMap,
+    query: Result<Query<ScorecardQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiFailure> {
+    let session = who(&hub, &headers).await?;
+    let Query(q) =
+        query.map_err(|e| ApiFailure::new(StatusCode::BAD_REQUEST, e.body_text(), None))?;
+    let now = hub.now();
+    let district = &hub.config().district;
+    let period = match (q.from.as_deref(), q.to.as_deref()) {
+        (None, None) => super::leaders::this_month(now),
+        (from, to) => {
+            let today = now.with_timezone(&domain::calendar::china()).date_naive();
+            let to = to.map(|t| date("to", t)).transpose()?.unwrap_or(today);
+            let from = match from {
+                Some(f) => date("from", f)?,
+                None => chrono::Datelike::with_day(&to, 1).unwrap_or(to),
+            };
+            super::leaders::period_of(from, to)?
+        }
+    };
+    if let Some(u) = &q.unit {
+        if district.unit(u).is_none() {
+            return Err(wrong("unit", format!("the district has no unit `{u}`")));
+        }
+    }
+    let leagues = super::leaders::scorecards(&hub, &session, period).await?;
+    let units: Vec<Value> = leagues
+        .iter()
+        .flat_map(|l| l.cards.iter().map(move |c| (l.kind, c)))
+        .filter(|(_, c)| q.unit.as_deref().is_none_or(|u| u == c.unit))
+        .map(|(kind, c)| card_json(district, kind, c))
+        .collect();
+    Ok(Json(json!({
+        "from": stamp(period.from),
+        "to": stamp(period.to),
+        "units": units,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/district/risk` → `{"communities": [{"id", "score", "band", "open_high",
+/// "open_elevated", "overdue", "repeats"}]}`, the most at risk first.
+async fn risk(
+    State(hub): State<Arc<HubState>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiFailure> {
+    let session = who(&hub, &headers).await?;
+    let communities = super::leaders::risk(&hub, &session).await?;
+    let district = &hub.config().district;
+    Ok(Json(json!({
+        "communities": communities.iter().map(|c| json!({
+            "id": c.id,
+            "name": district.unit(&c.id).map(|u| u.name.zh.clone()),
+            "score": c.score,
+            "band": c.band.as_str(),
+            "open_high": c.facts.open_high,
+            "open_elevated": c.facts.open_elevated,
+            "overdue": c.facts.overdue,
+            "repeats": c.facts.repeats,
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response())
 }

@@ -10,6 +10,7 @@
 pub(crate) mod api;
 pub(crate) mod deadlines;
 pub(crate) mod export;
+pub(crate) mod leaders;
 pub(crate) mod pages;
 pub(crate) mod staff;
 pub(crate) mod webhooks;
@@ -79,7 +80,7 @@ impl OfficeError {
 /// A sentence without anything to fill in.
 macro_rules! said {
     ($msgid:literal) => {
-        Said::new(|lang| t!(lang, $msgid).to_owned())
+        domain::words::Said::new(|lang| domain::t!(lang, $msgid).to_owned())
     };
 }
 pub(crate) use said;
@@ -828,9 +829,13 @@ pub(crate) async fn rate(
             let Some(mut case) = store::case(db, &token)? else {
                 return Ok(Err(OfficeError::NoCase));
             };
-            if let Err(r) =
-                workflow::check_rating(case.stage, case.resolved_at, case.rating, rating, now)
-            {
+            if let Err(r) = workflow::check_rating(
+                case.stage,
+                case.resolved_at,
+                case.rating.zip(case.rated_at),
+                rating,
+                now,
+            ) {
                 return Ok(Err(r.into()));
             }
             let seen = case.version;

@@ -211,7 +211,7 @@ pub(crate) fn intake(
         "INSERT INTO case_events (case_id, at, state, posted_by) VALUES (?1, ?2, 'received', 'hub')",
         args![&s.id, &at],
     )?;
-    super::district::intake(tx, &s.id)?;
+    super::district::intake(tx, s)?;
     let service_request_id = tx
         .one(
             "INSERT INTO open311_requests (case_id, form) VALUES (?1, ?2)

@@ -47,7 +47,8 @@ pub(crate) struct DistrictCase {
     pub(crate) version: i64,
 }
 
-const CASE_COLUMNS: &str = "c.id, c.token, c.station_id, c.service, c.subtype, c.risk_level,
+pub(super) const CASE_COLUMNS: &str =
+    "c.id, c.token, c.station_id, c.service, c.subtype, c.risk_level,
     c.filed_at, c.received_at, d.stage, d.unit, d.class, d.routed_at, d.accept_by,
     d.accepted_at, d.resolve_by, d.resolved_at, d.closed_at, d.returns, d.redo_count,
     d.extensions, d.extension_until, d.extension_reason, d.rating, d.rated_at, d.version";
@@ -60,7 +61,7 @@ fn bad(what: &str, text: &str) -> HubStoreError {
     HubStoreError::BadRow(format!("unknown {what} `{text}`"))
 }
 
-fn case_from(row: &Row) -> Result<DistrictCase, HubStoreError> {
+pub(super) fn case_from(row: &Row) -> Result<DistrictCase, HubStoreError> {
     let stage = row.text(8)?;
     Ok(DistrictCase {
         id: row.text(0)?,
@@ -97,12 +98,25 @@ fn case_from(row: &Row) -> Result<DistrictCase, HubStoreError> {
     })
 }
 
-/// A new case's place at the district: received, nobody's yet (in the intake's transaction).
-pub(crate) fn intake(db: &mut dyn Db, case_id: &str) -> Result<(), HubStoreError> {
+/// A new case's place at the district: received, nobody's yet; and one more of its kind filed
+/// that day at its station (the leaders' rollup). In the intake's transaction.
+pub(crate) fn intake(db: &mut dyn Db, s: &protocol::CaseSubmission) -> Result<(), HubStoreError> {
     db.exec(
         "INSERT INTO district_cases (case_id, stage, returns, redo_count, extensions, version)
          VALUES (?1, 'received', 0, 0, 0, 1)",
-        args![case_id],
+        args![&s.id],
+    )?;
+    let day = s
+        .filed_at
+        .with_timezone(&domain::calendar::china())
+        .format("%Y-%m-%d")
+        .to_string();
+    db.exec(
+        "INSERT INTO daily_filed (day, station_id, service, subtype, filed)
+         VALUES (?1, ?2, ?3, ?4, 1)
+         ON CONFLICT (day, station_id, service, subtype) DO UPDATE
+         SET filed = daily_filed.filed + 1",
+        args![&day, &s.station_id, &s.service, &s.subtype],
     )?;
     Ok(())
 }
@@ -211,6 +225,7 @@ pub(crate) fn save(
         return Ok(false);
     }
     event(db, &case.id, step, now)?;
+    record_dispatch(db, case, step.kind, now)?;
     // What the citizen sees: the public state, and the public steps' notes.
     let public = case.stage.public_state();
     let before = db
@@ -229,6 +244,168 @@ pub(crate) fn save(
         )?;
     }
     Ok(true)
+}
+
+/// Keeps the scorecards' dispatches (DISTRICT.md §8) with the case, in [`save`]'s transaction:
+/// a routing (or a reopening, which sends the case back to its unit) starts a dispatch, and
+/// what the unit does with it is written on its latest one.
+fn record_dispatch(
+    db: &mut dyn Db,
+    case: &DistrictCase,
+    kind: &str,
+    now: DateTime<Utc>,
+) -> Result<(), HubStoreError> {
+    let at = now.timestamp();
+    let latest = "WHERE case_id = ?1 AND ended_at IS NULL
+                  AND seq = (SELECT max(seq) FROM dispatches WHERE case_id = ?1)";
+    let ends = |db: &mut dyn Db, column: &str| {
+        db.exec(
+            &format!("UPDATE dispatches SET {column} = ?2, ended_at = ?2 {latest}"),
+            args![&case.id, at],
+        )
+    };
+    match kind {
+        "routed" => start_dispatch(db, case)?,
+        "accepted" => {
+            db.exec(
+                &format!("UPDATE dispatches SET accepted_at = ?2 {latest}"),
+                args![&case.id, at],
+            )?;
+        }
+        "extended" => {
+            if let Some(by) = case.resolve_by {
+                db.exec(
+                    &format!("UPDATE dispatches SET resolve_by = ?2 {latest}"),
+                    args![&case.id, by.timestamp()],
+                )?;
+            }
+        }
+        "returned" => {
+            ends(db, "returned_at")?;
+        }
+        "resolved" => {
+            ends(db, "resolved_at")?;
+        }
+        "closed_unresolved" => {
+            ends(db, "closed_at")?;
+        }
+        "rating" => {
+            let reopened = case.stage == Stage::Reopened;
+            db.exec(
+                "UPDATE dispatches SET rating = ?2, reopened = ?3
+                 WHERE case_id = ?1 AND resolved_at IS NOT NULL
+                   AND seq = (SELECT max(seq) FROM dispatches WHERE case_id = ?1)",
+                args![
+                    &case.id,
+                    case.rating.map(Rating::as_str),
+                    i64::from(reopened)
+                ],
+            )?;
+            if reopened {
+                start_dispatch(db, case)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A new dispatch of `case` to its unit, from its routing time and deadlines.
+fn start_dispatch(db: &mut dyn Db, case: &DistrictCase) -> Result<(), HubStoreError> {
+    let (Some(unit), Some(routed), Some(accept_by), Some(resolve_by)) = (
+        case.unit.as_deref(),
+        case.routed_at,
+        case.accept_by,
+        case.resolve_by,
+    ) else {
+        return Ok(());
+    };
+    db.exec(
+        "INSERT INTO dispatches (case_id, seq, unit, filed_at, dispatched_at, accept_by,
+             resolve_by, reopened)
+         SELECT ?1, COALESCE(max(seq), 0) + 1, ?2, ?3, ?4, ?5, ?6, 0
+         FROM dispatches WHERE case_id = ?1",
+        args![
+            &case.id,
+            unit,
+            case.filed_at.timestamp(),
+            routed.timestamp(),
+            accept_by.timestamp(),
+            resolve_by.timestamp()
+        ],
+    )?;
+    Ok(())
+}
+
+/// The dispatches a scorecard of `[from, to)` needs: those made in the period, and those made
+/// before it that had not ended by its start (they may end in it, or sit in it overdue).
+pub(crate) fn dispatch_facts(
+    db: &mut dyn Db,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<domain::scorecard::Dispatch>, HubStoreError> {
+    let (from, to) = (from.timestamp(), to.timestamp());
+    let columns = "unit, filed_at, dispatched_at, accept_by, accepted_at, returned_at,
+        resolve_by, resolved_at, closed_at, rating, reopened";
+    let rows = db.rows(
+        &format!(
+            "SELECT {columns} FROM dispatches WHERE dispatched_at >= ?1 AND dispatched_at < ?2
+             UNION ALL
+             SELECT {columns} FROM dispatches WHERE ended_at >= ?1 AND dispatched_at < ?1
+             UNION ALL
+             SELECT {columns} FROM dispatches WHERE ended_at IS NULL AND dispatched_at < ?1"
+        ),
+        args![from, to],
+    )?;
+    let instant = |seconds: i64| {
+        DateTime::from_timestamp(seconds, 0)
+            .ok_or_else(|| HubStoreError::BadRow(format!("unreadable time {seconds}")))
+    };
+    rows.iter()
+        .map(|r| {
+            let time = |i: usize| instant(r.int(i)?);
+            let opt = |i: usize| r.opt_int(i)?.map(instant).transpose();
+            Ok(domain::scorecard::Dispatch {
+                unit: r.text(0)?,
+                filed_at: time(1)?,
+                dispatched_at: time(2)?,
+                accept_by: time(3)?,
+                accepted_at: opt(4)?,
+                returned_at: opt(5)?,
+                resolve_by: time(6)?,
+                resolved_at: opt(7)?,
+                closed_at: opt(8)?,
+                rating: match r.opt_text(9)? {
+                    None => None,
+                    Some(t) => Some(Rating::parse(&t).ok_or_else(|| bad("rating", &t))?),
+                },
+                reopened: r.flag(10)?,
+            })
+        })
+        .collect()
+}
+
+/// The orders a scorecard of `[from, to)` counts: those issued in it.
+pub(crate) fn order_facts(
+    db: &mut dyn Db,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<domain::scorecard::OrderFacts>, HubStoreError> {
+    db.rows(
+        "SELECT department, issued_at, arrive_by, arrived_at FROM orders
+         WHERE issued_at >= ?1 AND issued_at < ?2",
+        args![&stamp(from), &stamp(to)],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(domain::scorecard::OrderFacts {
+            department: r.text(0)?,
+            issued_at: time_from_db(&r.text(1)?)?,
+            arrive_by: time_from_db(&r.text(2)?)?,
+            arrived_at: opt_time(r, 3)?,
+        })
+    })
+    .collect()
 }
 
 /// What the citizen's page says of who handles the case and by when: the unit's name and the
@@ -303,6 +480,9 @@ pub(crate) fn timeline(db: &mut dyn Db, case_id: &str) -> Result<Vec<Event>, Hub
     .collect()
 }
 
+/// `[from, to)`.
+pub(crate) type Between = (DateTime<Utc>, DateTime<Utc>);
+
 /// Which cases a list shows.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Filter {
@@ -318,6 +498,16 @@ pub(crate) struct Filter {
     pub(crate) returned: bool,
     /// With an extension asked for and not decided.
     pub(crate) extension_asked: bool,
+    /// Of this service (its code).
+    pub(crate) service: Option<String>,
+    /// Of this handling class.
+    pub(crate) class: Option<HandlingClass>,
+    /// Of this risk level (`high`, `elevated`, `normal`).
+    pub(crate) risk: Option<String>,
+    /// Filed in `[from, to)`.
+    pub(crate) filed: Option<Between>,
+    /// Resolved in `[from, to)`.
+    pub(crate) resolved: Option<Between>,
     pub(crate) limit: i64,
     pub(crate) offset: i64,
 }
@@ -369,15 +559,47 @@ pub(crate) fn list(
     if filter.extension_asked {
         conditions.push("d.extension_until IS NOT NULL".into());
     }
+    // Conditions on the case as filed (its own table).
+    let mut on_case = filter.stations.is_some();
+    if let Some(service) = &filter.service {
+        let p = param(&mut values, service.clone());
+        conditions.push(format!("c.service = {p}"));
+        on_case = true;
+    }
+    if let Some(class) = filter.class {
+        let p = param(&mut values, class.as_str().to_owned());
+        conditions.push(format!("d.class = {p}"));
+    }
+    if let Some(risk) = &filter.risk {
+        let p = param(&mut values, risk.clone());
+        conditions.push(format!("c.risk_level = {p}"));
+        on_case = true;
+    }
+    if let Some((from, to)) = filter.filed {
+        let (a, b) = (
+            param(&mut values, stamp(from)),
+            param(&mut values, stamp(to)),
+        );
+        conditions.push(format!("c.filed_at >= {a} AND c.filed_at < {b}"));
+        on_case = true;
+    }
+    if let Some((from, to)) = filter.resolved {
+        let (a, b) = (
+            param(&mut values, stamp(from)),
+            param(&mut values, stamp(to)),
+        );
+        conditions.push(format!("d.resolved_at >= {a} AND d.resolved_at < {b}"));
+    }
     let wh = if conditions.is_empty() {
         String::new()
     } else {
         format!("WHERE {}", conditions.join(" AND "))
     };
     let bound: Vec<Value<'_>> = values.iter().map(|v| Value::Text(v)).collect();
-    // Without a station filter every condition is on `district_cases`: the count and the page
-    // are found there (by the inbox index), and only the page's rows are joined to their cases.
-    let from = if filter.stations.is_some() {
+    // Without a condition on the case as filed every condition is on `district_cases`: the
+    // count and the page are found there (by the inbox index), and only the page's rows are
+    // joined to their cases.
+    let from = if on_case {
         format!("(SELECT d.* FROM district_cases d JOIN cases c ON c.id = d.case_id {wh})")
     } else {
         format!("(SELECT * FROM district_cases d {wh})")

@@ -161,9 +161,9 @@ const MIGRATIONS: &[&str] = &[
         changed  INTEGER NOT NULL              -- rows its last run changed
     ) STRICT;
     "#,
-    // 6: the district's back office (issue 19): accounts, sessions, the audit log, each case's
-    // place at the district, its internal timeline, orders, the chase steps taken, and the
-    // webhooks' outbox.
+    // 6: the district's back office (issues 19, 20): accounts, sessions, the audit log, each
+    // case's place at the district, its internal timeline, the scorecards' dispatches, orders,
+    // the chase steps taken, and the webhooks' outbox.
     r#"
     CREATE TABLE users (
         id            TEXT PRIMARY KEY,
@@ -224,6 +224,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX district_cases_next_step ON district_cases (next_step_at)
         WHERE next_step_at IS NOT NULL;
     CREATE INDEX district_cases_by_stage ON district_cases (stage, case_id);
+    CREATE INDEX district_cases_by_resolution ON district_cases (resolved_at)
+        WHERE resolved_at IS NOT NULL;
     INSERT INTO district_cases (case_id, stage, returns, redo_count, extensions, version)
         SELECT id, CASE state WHEN 'resolved' THEN 'resolved'
                               WHEN 'closed_unresolved' THEN 'closed_unresolved'
@@ -242,6 +244,43 @@ const MIGRATIONS: &[&str] = &[
         public   INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX district_events_by_case ON district_events (case_id, id);
+    -- The scorecards' facts (DISTRICT.md §8): one row each time a case is sent to a unit (a
+    -- routing, or a reopening back to the same unit), with what the unit did with it. Written
+    -- in the transaction that writes the timeline's step, so the two never disagree.
+    CREATE TABLE dispatches (
+        case_id       TEXT NOT NULL REFERENCES cases (id),
+        seq           INTEGER NOT NULL,        -- 1, 2, … within the case
+        unit          TEXT NOT NULL,
+        -- Times in Unix seconds: a month's card reads tens of thousands of rows.
+        filed_at      INTEGER NOT NULL,        -- the case's
+        dispatched_at INTEGER NOT NULL,
+        accept_by     INTEGER NOT NULL,
+        accepted_at   INTEGER,
+        returned_at   INTEGER,                 -- sent back to the dispatcher: this one ends
+        resolve_by    INTEGER NOT NULL,        -- extensions granted included
+        resolved_at   INTEGER,
+        closed_at     INTEGER,                 -- closed unresolved: this one ends
+        rating        TEXT,
+        reopened      INTEGER NOT NULL,        -- rated unsatisfied after this resolution
+        ended_at      INTEGER,                 -- resolved, returned or closed: the first of them
+        PRIMARY KEY (case_id, seq)
+    ) STRICT;
+    CREATE INDEX dispatches_by_time ON dispatches (dispatched_at);
+    CREATE INDEX dispatches_by_end ON dispatches (ended_at) WHERE ended_at IS NOT NULL;
+    CREATE INDEX dispatches_open ON dispatches (dispatched_at) WHERE ended_at IS NULL;
+    -- Cases filed a (China) day by station and kind, kept at intake: the leaders' trend and
+    -- the risk map's repeats read a row per day, station and kind, never a row per case.
+    CREATE TABLE daily_filed (
+        day        TEXT NOT NULL,              -- 2026-06-02
+        station_id TEXT NOT NULL,
+        service    TEXT NOT NULL,
+        subtype    TEXT NOT NULL,
+        filed      INTEGER NOT NULL,
+        PRIMARY KEY (day, station_id, service, subtype)
+    ) STRICT;
+    INSERT INTO daily_filed (day, station_id, service, subtype, filed)
+        SELECT date(filed_at, '+8 hours'), station_id, service, subtype, count(*)
+        FROM cases GROUP BY 1, 2, 3, 4;
     -- Orders (发令): a community tells a department to come.
     CREATE TABLE orders (
         id           INTEGER PRIMARY KEY,
@@ -265,6 +304,7 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX orders_by_case ON orders (case_id);
     CREATE INDEX orders_by_department ON orders (department, state);
+    CREATE INDEX orders_by_issue ON orders (issued_at);
     CREATE TABLE order_serials (
         community TEXT NOT NULL,
         year      INTEGER NOT NULL,
@@ -495,6 +535,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     CREATE INDEX district_cases_next_step ON district_cases (next_step_at)
         WHERE next_step_at IS NOT NULL;
     CREATE INDEX district_cases_by_stage ON district_cases (stage, case_id);
+    CREATE INDEX district_cases_by_resolution ON district_cases (resolved_at)
+        WHERE resolved_at IS NOT NULL;
     INSERT INTO district_cases (case_id, stage, returns, redo_count, extensions, version)
         SELECT id, CASE state WHEN 'resolved' THEN 'resolved'
                               WHEN 'closed_unresolved' THEN 'closed_unresolved'
@@ -511,6 +553,38 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
         public   BIGINT NOT NULL
     );
     CREATE INDEX district_events_by_case ON district_events (case_id, id);
+    CREATE TABLE dispatches (
+        case_id       TEXT COLLATE "C" NOT NULL REFERENCES cases (id),
+        seq           BIGINT NOT NULL,
+        unit          TEXT COLLATE "C" NOT NULL,
+        filed_at      BIGINT NOT NULL,
+        dispatched_at BIGINT NOT NULL,
+        accept_by     BIGINT NOT NULL,
+        accepted_at   BIGINT,
+        returned_at   BIGINT,
+        resolve_by    BIGINT NOT NULL,
+        resolved_at   BIGINT,
+        closed_at     BIGINT,
+        rating        TEXT COLLATE "C",
+        reopened      BIGINT NOT NULL,
+        ended_at      BIGINT,
+        PRIMARY KEY (case_id, seq)
+    );
+    CREATE INDEX dispatches_by_time ON dispatches (dispatched_at);
+    CREATE INDEX dispatches_by_end ON dispatches (ended_at) WHERE ended_at IS NOT NULL;
+    CREATE INDEX dispatches_open ON dispatches (dispatched_at) WHERE ended_at IS NULL;
+    CREATE TABLE daily_filed (
+        day        TEXT COLLATE "C" NOT NULL,
+        station_id TEXT COLLATE "C" NOT NULL,
+        service    TEXT COLLATE "C" NOT NULL,
+        subtype    TEXT COLLATE "C" NOT NULL,
+        filed      BIGINT NOT NULL,
+        PRIMARY KEY (day, station_id, service, subtype)
+    );
+    INSERT INTO daily_filed (day, station_id, service, subtype, filed)
+        SELECT to_char((filed_at::timestamptz AT TIME ZONE 'UTC') + interval '8 hours',
+                       'YYYY-MM-DD'), station_id, service, subtype, count(*)
+        FROM cases GROUP BY 1, 2, 3, 4;
     CREATE TABLE orders (
         id           BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
         number       TEXT COLLATE "C" NOT NULL UNIQUE,
@@ -533,6 +607,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX orders_by_case ON orders (case_id);
     CREATE INDEX orders_by_department ON orders (department, state);
+    CREATE INDEX orders_by_issue ON orders (issued_at);
     CREATE TABLE order_serials (
         community TEXT COLLATE "C" NOT NULL,
         year      BIGINT NOT NULL,

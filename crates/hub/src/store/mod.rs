@@ -23,6 +23,7 @@
 pub(crate) mod accounts;
 pub(crate) mod cases;
 pub(crate) mod district;
+pub(crate) mod leaders;
 mod migrations;
 pub(crate) mod open311;
 mod pg;

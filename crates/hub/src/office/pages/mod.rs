@@ -9,6 +9,8 @@
 //! action the browser is sent back to the page (303); a refusal is shown on the page with its
 //! reason.
 
+mod charts;
+mod overview;
 mod users;
 
 use std::fmt::Write as _;
@@ -51,6 +53,8 @@ pub(crate) fn routes() -> Router<Arc<HubState>> {
         .route("/logout", post(logout_form))
         .route("/desk", get(desk))
         .route("/inbox", get(inbox))
+        .route("/overview", get(overview::overview))
+        .route("/list", get(overview::list))
         .route("/audit", get(audit))
         .route("/users", get(users::users_page).post(users::add_user_form))
         .route("/cases.csv", get(cases_csv))
@@ -175,6 +179,16 @@ fn frame(lang: Language, title: &str, session: Option<&Session>, hub: &HubState)
                 );
             }
             _ => {}
+        }
+        if matches!(
+            s.user.role,
+            Role::Leader | Role::Dispatcher | Role::Street | Role::DepartmentHead
+        ) {
+            let _ = write!(
+                html,
+                "<a href=\"/overview?{q}\">{}</a> ",
+                escape(t!(lang, "领导看板"))
+            );
         }
         if s.user.role != Role::Auditor {
             let _ = write!(
@@ -307,6 +321,7 @@ async fn login_form(State(hub): State<Arc<HubState>>, request: Request) -> Respo
         Ok(Login::In { token, session }) => {
             let home = match session.user.role {
                 Role::Dispatcher => "/desk",
+                Role::Leader => "/overview",
                 Role::Auditor => "/audit",
                 _ => "/inbox",
             };
@@ -1725,7 +1740,12 @@ async fn cases_csv(
     };
     let now = hub.now();
     let read = query.ok().and_then(|axum::extract::Query(q)| {
-        let filter = q.filter(now, super::export::MAX_ROWS, super::export::MAX_ROWS);
+        let filter = q.filter(
+            &hub.config().district,
+            now,
+            super::export::MAX_ROWS,
+            super::export::MAX_ROWS,
+        );
         Some((q.language().ok()?, filter.ok()?))
     });
     let Some((lang, filter)) = read else {

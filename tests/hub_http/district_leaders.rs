@@ -61,6 +61,8 @@ fn at_local(local: &str) -> DateTime<Utc> {
 /// unit that works cases.
 pub(crate) async fn leaders_hub(local: &str) -> TestHub {
     let hub = TestHub::start_at(Some(at_local(local)), |c| {
+        // The demo district's kiosks only (not the test hub's two of its own).
+        c.clear_stations();
         for (station, token) in STATIONS {
             c.add_station(station, token);
         }
@@ -647,6 +649,10 @@ enum Next {
         rating: &'static str,
         unit: String,
     },
+    /// The last afternoon's red alerts: an order of Guangming North's nobody comes for…
+    OrderNobodyComes,
+    /// …and a high-risk wage claim (routed at intake) left open.
+    HighRiskClaim,
 }
 
 /// How each unit works (minutes): accept after `accept`, resolve after `resolve`, and how many
@@ -671,8 +677,8 @@ pub(crate) struct Month {
     pub(crate) open: usize,
 }
 
-/// Generates a month of the demo district's history on `hub` through its real API, ending at
-/// the hub's clock now + 30 days (the clock ends there).
+/// Generates a month of the demo district's history on `hub` through its real API, thirty
+/// days from the hub's clock now, the last one to 15:00 (the clock ends there).
 ///
 /// Every weekday 6 to 12 cases come in between 08:30 and 18:00 (2 to 5 on a weekend), of six
 /// kinds at the district's six kiosks: noise (to the community), property (housing), consumer
@@ -685,11 +691,13 @@ pub(crate) struct Month {
 /// hours later, and an unsatisfied rating sends the case back to be worked again. Whatever is
 /// due after the month's end is left open. The stations send heartbeats (the Guangming South
 /// hospital's kiosk stops an hour before the end; the Donghu Second mall's printer is out of
-/// paper) and two professionals are on duty.
+/// paper) and two professionals are on duty. On the last afternoon a high-risk wage claim
+/// comes in at the Donghu First estate and stays open, and an order of Guangming North's to
+/// the housing bureau passes its arrival time with nobody there: the red alerts.
 pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
     let mut dice = Dice(seed.max(1));
     let start = hub.now();
-    let end = start + Duration::days(30);
+    let end = start + Duration::days(29) + Duration::hours(7);
     let kinds: [((&str, &str, &str), u64); 6] = [
         (NOISE, 25),
         (("complaint", "property", "物业纠纷"), 20),
@@ -705,8 +713,12 @@ pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
         order += 1;
         queue.push(Reverse((at, order, next)));
     };
+    push(&mut queue, end - Duration::hours(5), Next::OrderNobodyComes);
+    push(&mut queue, end - Duration::hours(2), Next::HighRiskClaim);
     for day in 0..30 {
         let morning = start + Duration::days(day);
+        // The last day ends at 15:00.
+        let latest = if day == 29 { 400 } else { 600 };
         let weekend = matches!(
             chrono::Datelike::weekday(&morning.with_timezone(&domain::calendar::china())),
             chrono::Weekday::Sat | chrono::Weekday::Sun
@@ -736,15 +748,15 @@ pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
                 RiskLevel::Normal
             };
             arrivals.push((
-                morning + Duration::minutes(dice.between(30, 600)),
+                morning + Duration::minutes(dice.between(30, latest)),
                 kind,
                 station,
                 risk,
             ));
         }
-        if day >= 18 {
+        if day >= 17 {
             arrivals.push((
-                morning + Duration::minutes(dice.between(60, 480)),
+                morning + Duration::minutes(dice.between(60, latest)),
                 WAGES,
                 "dh-one-estate",
                 RiskLevel::Elevated,
@@ -776,7 +788,7 @@ pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
                     .clone(),
             };
             // The cluster's cases wait at labour (half of them never accepted in time).
-            if station == "dh-one-estate" && kind == WAGES && day >= 18 && dice.chance(50) {
+            if station == "dh-one-estate" && kind == WAGES && day >= 17 && dice.chance(50) {
                 push(
                     &mut queue,
                     at + Duration::minutes(20),
@@ -911,6 +923,31 @@ async fn step(
                 );
             }
         }
+        Next::OrderNobodyComes => {
+            let code = file(hub, &case_of(hub, "demo", NOISE, RiskLevel::Normal)).await;
+            act(
+                hub,
+                "dispatcher",
+                &code,
+                "route",
+                json!({"unit": "gm-north"}),
+            )
+            .await;
+            act(hub, "gm-north", &code, "accept", json!({})).await;
+            let arrive_by = (end - Duration::hours(1)).with_timezone(&domain::calendar::china());
+            act(
+                hub,
+                "gm-north-secretary",
+                &code,
+                "orders",
+                json!({"department": "housing", "place": "光明文化广场东侧", "staff": 2,
+                       "need": "核查违章搭建", "arrive_by": arrive_by.to_rfc3339()}),
+            )
+            .await;
+        }
+        Next::HighRiskClaim => {
+            file(hub, &case_of(hub, "dh-one-estate", WAGES, RiskLevel::High)).await;
+        }
         Next::Rate {
             code,
             station,
@@ -932,15 +969,15 @@ async fn step(
 
 #[tokio::test]
 async fn a_seeded_month_gives_every_unit_a_card_and_the_laggard_ranks_last() {
-    let hub = leaders_hub("2026-05-04T08:00:00").await;
-    let month = seed_month(&hub, 20_260_604).await;
+    let hub = leaders_hub("2026-06-01T08:00:00").await;
+    let month = seed_month(&hub, 20_260_601).await;
     assert!(month.filed > 150, "a month's worth: {}", month.filed);
     assert!(month.open > 0, "some still open");
     let leader = login(&hub, "leader").await;
     let (status, cards) = get(
         &hub,
         &leader,
-        "/api/v1/district/scorecard?from=2026-05-04&to=2026-06-02",
+        "/api/v1/district/scorecard?from=2026-06-01&to=2026-06-30",
     )
     .await;
     assert_eq!(status, StatusCode::OK);

@@ -36,8 +36,8 @@ fn log_in(browser: &mut Browser, tab: &Tab, hub: &TestHub, user: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leaders_page_after_a_month_on_a_phone_and_a_wall_screen() {
-    let hub = leaders_hub("2026-05-04T08:00:00").await;
-    let month = seed_month(&hub, 20_260_604).await;
+    let hub = leaders_hub("2026-06-01T08:00:00").await;
+    let month = seed_month(&hub, 20_260_601).await;
     assert!(month.filed > 150);
     let temp = tempfile::tempdir().expect("a temporary directory");
     let dir = image_dir(temp.path());

@@ -286,6 +286,11 @@ impl HubConfig {
         self
     }
 
+    /// Forgets every station's token (before the hub starts).
+    pub fn clear_stations(&mut self) {
+        self.station_tokens.clear();
+    }
+
     /// Accepts `token` for `station_id` (before the hub starts).
     pub fn add_station(&mut self, station_id: &str, token: &str) {
         self.station_tokens.retain(|(id, _)| id != station_id);

@@ -334,7 +334,7 @@ button.big { display: block; width: 100%; min-height: 3.25rem; font-size: 1.15re
 /* The leaders' page: numbers as big tiles that open their lists, one column on a phone and
    three on a wall screen; the map and the chart shrink to the column's width. */
 .board h1 .small { font-weight: 400; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(9.5rem, 1fr));
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(7.5rem, 1fr));
   gap: 0.6rem; margin: 0 0 1rem; }
 a.tile { display: block; background: #fff; border-radius: 0.5rem; padding: 0.6rem 0.9rem;
   text-decoration: none; color: #111; box-shadow: 0 1px 3px rgba(0, 0, 0, 0.15);

@@ -6,7 +6,7 @@
 //! gathers their facts from the store and groups stations into communities and communities into
 //! streets through the district's tree.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -160,19 +160,19 @@ pub(crate) fn community_risk(
             f.overdue += o.overdue;
         }
     }
-    let mut per_kind: HashMap<(&str, &str, &str), u32> = HashMap::new();
-    for (station, service, subtype, n) in kinds {
-        if let Some(c) = community(station) {
-            *per_kind.entry((c, service, subtype)).or_default() += n;
-        }
-    }
-    let mut by_community: HashMap<&str, Vec<u32>> = HashMap::new();
-    for ((c, _, _), n) in per_kind {
-        by_community.entry(c).or_default().push(n);
-    }
-    for (c, ns) in by_community {
+    // Each kind as one key (`service/subtype`), counted by community.
+    let keys: Vec<(&str, String, u32)> = kinds
+        .iter()
+        .filter_map(|(station, service, subtype, n)| {
+            Some((community(station)?, format!("{service}/{subtype}"), *n))
+        })
+        .collect();
+    let counts: Vec<(&str, &str, u32)> =
+        keys.iter().map(|(c, k, n)| (*c, k.as_str(), *n)).collect();
+    let communities: Vec<&str> = facts.keys().copied().collect();
+    for (c, r) in risk_map::repeats(&communities, &counts) {
         if let Some(f) = facts.get_mut(c) {
-            f.repeats = risk_map::repeats(ns);
+            f.repeats = r;
         }
     }
     let mut out: Vec<CommunityRisk> = facts
@@ -388,6 +388,13 @@ mod tests {
                 1,
             ),
             ("demo".into(), "complaint".into(), "noise".into(), 1),
+            // Something elsewhere, to know what is usual.
+            (
+                "gm-south-site".into(),
+                "complaint".into(),
+                "noise".into(),
+                1,
+            ),
         ];
         let risk = community_risk(&district, &open, &kinds);
         assert_eq!(risk[0].id, "gm-north");

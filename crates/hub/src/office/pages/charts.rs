@@ -136,8 +136,10 @@ pub(super) fn risk_map(title: &str, shapes: &[Shape<'_>], dots: &[Dot<'_>]) -> S
         p.height,
         escape(title)
     );
+    // The shapes, then the stations' dots, then the names and scores on top, each with a halo
+    // of its shape's colour so a dot never hides a letter.
     for s in shapes {
-        let (fill, ink) = band_colours(s.band);
+        let (fill, _) = band_colours(s.band);
         let path: Vec<String> = s
             .ring
             .iter()
@@ -146,27 +148,35 @@ pub(super) fn risk_map(title: &str, shapes: &[Shape<'_>], dots: &[Dot<'_>]) -> S
                 format!("{x:.1},{y:.1}")
             })
             .collect();
-        let (cx, cy) = p.xy(centroid(s.ring));
         let _ = writeln!(
             svg,
-            "<a href=\"{}\"><polygon points=\"{}\" fill=\"{fill}\" stroke=\"#fff\" stroke-width=\"3\"/>\
-             <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{ink}\" font-size=\"17\" font-weight=\"700\">{}</text>\
-             <text x=\"{cx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{ink}\" font-size=\"22\" font-weight=\"800\">{}</text></a>",
+            "<a href=\"{}\"><polygon points=\"{}\" fill=\"{fill}\" stroke=\"#fff\" stroke-width=\"3\"/></a>",
             escape(&s.href),
-            path.join(" "),
-            cy - 6.0,
-            escape(s.label),
-            cy + 18.0,
-            s.score
+            path.join(" ")
         );
     }
     for d in dots {
         let (x, y) = p.xy(d.at);
         let _ = writeln!(
             svg,
-            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"7\" fill=\"{}\" stroke=\"#fff\" stroke-width=\"2.5\"><title>{}</title></circle>",
+            "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"6\" fill=\"{}\" stroke=\"#fff\" stroke-width=\"2\"><title>{}</title></circle>",
             d.colour,
             escape(d.title)
+        );
+    }
+    for s in shapes {
+        let (fill, ink) = band_colours(s.band);
+        let (cx, cy) = p.xy(centroid(s.ring));
+        let _ = writeln!(
+            svg,
+            "<a href=\"{}\"><g text-anchor=\"middle\" fill=\"{ink}\" stroke=\"{fill}\" stroke-width=\"5\" paint-order=\"stroke\" stroke-linejoin=\"round\">\
+             <text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"20\" font-weight=\"700\">{}</text>\
+             <text x=\"{cx:.1}\" y=\"{:.1}\" font-size=\"26\" font-weight=\"800\">{}</text></g></a>",
+            escape(&s.href),
+            cy - 6.0,
+            escape(s.label),
+            cy + 22.0,
+            s.score
         );
     }
     svg.push_str("</svg>\n");

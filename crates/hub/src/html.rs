@@ -357,11 +357,12 @@ svg.swatch { display: inline-block; width: 1.1em; height: 1.1em; margin-right: 0
 ol.risk-list { padding-left: 1.4rem; margin: 0.5rem 0; }
 ol.risk-list li { margin: 0.3rem 0; }
 .score { display: inline-block; min-width: 1.8em; font-weight: 800; }
-table.rank { width: 100%; border-collapse: collapse; background: #fff; font-size: 0.95rem; }
-table.rank th, table.rank td { padding: 0.35rem 0.4rem; border-bottom: 1px solid #e0e0dc;
+table.rank { width: 100%; border-collapse: collapse; background: #fff; font-size: 0.9rem; }
+table.rank th, table.rank td { padding: 0.35rem 0.3rem; border-bottom: 1px solid #e0e0dc;
   text-align: left; }
-table.rank th { font-size: 0.85rem; color: #3d3d3d; }
-table.rank .num { text-align: right; white-space: nowrap; }
+table.rank th { font-size: 0.8rem; color: #3d3d3d; white-space: nowrap; }
+table.rank .num { text-align: right; white-space: nowrap; width: 3.4em; }
+.rank-no { display: inline-block; min-width: 1.1em; font-weight: 800; color: #3d3d3d; }
 table.rank tr.flagged td { background: #fde8e8; }
 .badge { display: inline-block; padding: 0 0.35em; border-radius: 0.25rem; background: #c01c28;
   color: #fff; font-size: 0.8em; font-weight: 700; }

@@ -193,6 +193,7 @@ pub(super) fn trend(
     const W: f64 = 600.0;
     const H: f64 = 230.0;
     const LEFT: f64 = 34.0;
+    const RIGHT: f64 = 22.0;
     const BOTTOM: f64 = 28.0;
     const TOP: f64 = 10.0;
     let totals: Vec<u32> = (0..days.len())
@@ -205,7 +206,7 @@ pub(super) fn trend(
         .collect();
     let top = nice_ceiling(totals.iter().copied().max().unwrap_or(0));
     let plot_h = H - BOTTOM - TOP;
-    let step = (W - LEFT) / days.len().max(1) as f64;
+    let step = (W - LEFT - RIGHT) / days.len().max(1) as f64;
     let bar = (step * 0.78).max(1.0);
     let y = |v: f64| TOP + plot_h - v / f64::from(top) * plot_h;
     let mut svg = format!(
@@ -217,8 +218,9 @@ pub(super) fn trend(
     for v in [0, top / 2, top] {
         let _ = writeln!(
             svg,
-            "<line x1=\"{LEFT}\" x2=\"{W}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#c8c8c2\"/>\
+            "<line x1=\"{LEFT}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#c8c8c2\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\" font-size=\"14\" fill=\"#3d3d3d\">{v}</text>",
+            W - RIGHT,
             LEFT - 4.0,
             y(f64::from(v)) + 5.0,
             y = y(f64::from(v))

@@ -385,7 +385,7 @@ fn league_table(html: &mut String, hub: &HubState, lang: Language, league: &Leag
     let district = &hub.config().district;
     let _ = writeln!(
         html,
-        "<h3>{}</h3>\n<table class=\"rank\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        "<h3>{}</h3>\n<table class=\"rank\"><thead><tr><th>{} · {}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead><tbody>",
         escape(league_title(league.kind, lang)),
         escape(t!(lang, "名次")),
         escape(t!(lang, "单位")),
@@ -408,7 +408,7 @@ fn league_table(html: &mut String, hub: &HubState, lang: Language, league: &Leag
         };
         let _ = writeln!(
             html,
-            "<tr{}><td>{}</td><td><a href=\"{}\">{}</a>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\"><a href=\"{}\">{}</a></td><td class=\"num\">{}</td></tr>",
+            "<tr{}><td><span class=\"rank-no\">{}</span> <a href=\"{}\">{}</a>{}</td><td class=\"num\"><strong>{}</strong></td><td class=\"num\">{}</td><td class=\"num\"><a href=\"{}\">{}</a></td><td class=\"num\">{}</td></tr>",
             if c.flagged { " class=\"flagged\"" } else { "" },
             c.rank.map_or("—".to_owned(), |r| r.to_string()),
             escape(&list_href(lang, &which)),
@@ -622,6 +622,10 @@ pub(super) async fn list(State(hub): State<Arc<HubState>>, request: Request) -> 
         "<main>\n<h1>{} <span class=\"count\">{total}</span></h1>",
         escape(title)
     );
+    let said = filter_words(&hub, lang, &q);
+    if !said.is_empty() {
+        let _ = writeln!(html, "<p class=\"small\">{}</p>", escape(&said.join(" · ")));
+    }
     filter_form(&mut html, &hub, lang, &q);
     if cases.is_empty() {
         let _ = writeln!(html, "<p>{}</p>", escape(t!(lang, "没有符合条件的案件。")));
@@ -668,6 +672,58 @@ fn bad_query() -> OfficeError {
         field: "query",
         problem: crate::office::said!("链接里的筛选条件看不懂（单位、状态、服务、类别、日期）"),
     }
+}
+
+/// The list's filters in words, for the line under its title: "东湖一社区 · 在办 · 已超期".
+fn filter_words(hub: &HubState, lang: Language, q: &crate::office::api::ListQuery) -> Vec<String> {
+    let district = &hub.config().district;
+    let some = |v: &Option<String>| v.clone().filter(|v| !v.is_empty());
+    let mut words = Vec::new();
+    for unit in [some(&q.street), some(&q.community), some(&q.unit)]
+        .into_iter()
+        .flatten()
+    {
+        words.push(unit_name(district, &unit, lang).to_owned());
+    }
+    if let Some(service) = some(&q.service) {
+        words.push(
+            hub.config()
+                .catalogue
+                .service(&service)
+                .map_or(service.clone(), |s| s.name.get(lang).to_owned()),
+        );
+    }
+    if let Some(class) = some(&q.class).and_then(|c| domain::district::HandlingClass::parse(&c)) {
+        words.push(class.label(lang).to_owned());
+    }
+    match some(&q.state).as_deref() {
+        Some("open") => words.push(t!(lang, "在办").to_owned()),
+        Some(s) => {
+            if let Some(stage) = domain::workflow::Stage::parse(s) {
+                words.push(stage.label(lang).to_owned());
+            }
+        }
+        None => {}
+    }
+    if some(&q.risk).as_deref() == Some("high") {
+        words.push(t!(lang, "高风险").to_owned());
+    }
+    if q.overdue == Some(true) {
+        words.push(t!(lang, "已超期").to_owned());
+    }
+    for (what, from, to) in [
+        (t!(lang, "list" => "受理"), &q.filed_from, &q.filed_to),
+        (t!(lang, "list" => "办结"), &q.resolved_from, &q.resolved_to),
+    ] {
+        match (some(from), some(to)) {
+            (Some(a), Some(b)) if a == b => words.push(format!("{what} {a}")),
+            (Some(a), Some(b)) => words.push(format!("{what} {a} – {b}")),
+            (Some(a), None) => words.push(format!("{what} {a} –")),
+            (None, Some(b)) => words.push(format!("{what} – {b}")),
+            (None, None) => {}
+        }
+    }
+    words
 }
 
 /// A choice of the list's form: "all" first, then `options` (value, words).

@@ -924,10 +924,14 @@ fn handwriting_figures() -> Option<(Duration, Duration, Duration, Duration, usiz
 /// The parts of BENCHMARKS.md that others measure, not this bench: the district's bench
 /// (`benches/district.rs`) and the tests. Each is kept as it is between its two lines when the
 /// file is written again.
-const KEPT: [(&str, &str); 2] = [
+const KEPT: [(&str, &str); 3] = [
     (
         "<!-- the district: written by `cargo bench --bench district` -->",
         "<!-- end of the district -->",
+    ),
+    (
+        "<!-- the leaders: written by `cargo bench --bench leaders` -->",
+        "<!-- end of the leaders -->",
     ),
     (
         "<!-- measured by tests: kept when the bench writes this file -->",

@@ -111,12 +111,18 @@ pub(crate) fn intake(db: &mut dyn Db, s: &protocol::CaseSubmission) -> Result<()
         .with_timezone(&domain::calendar::china())
         .format("%Y-%m-%d")
         .to_string();
+    // The shard: the id's last hex digit (a UUID's random end), 0 to 15.
+    let shard =
+        s.id.chars()
+            .last()
+            .and_then(|c| c.to_digit(16))
+            .map_or(0, i64::from);
     db.exec(
-        "INSERT INTO daily_filed (day, station_id, service, subtype, filed)
-         VALUES (?1, ?2, ?3, ?4, 1)
-         ON CONFLICT (day, station_id, service, subtype) DO UPDATE
+        "INSERT INTO daily_filed (day, station_id, service, subtype, shard, filed)
+         VALUES (?1, ?2, ?3, ?4, ?5, 1)
+         ON CONFLICT (day, station_id, service, subtype, shard) DO UPDATE
          SET filed = daily_filed.filed + 1",
-        args![&day, &s.station_id, &s.service, &s.subtype],
+        args![&day, &s.station_id, &s.service, &s.subtype, shard],
     )?;
     Ok(())
 }

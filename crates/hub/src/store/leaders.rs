@@ -70,8 +70,8 @@ pub(crate) fn kinds_by_station(
     since: &str,
 ) -> Result<Vec<(String, String, String, u32)>, HubStoreError> {
     db.rows(
-        "SELECT station_id, service, subtype, sum(filed) FROM daily_filed WHERE day >= ?1
-         GROUP BY station_id, service, subtype",
+        "SELECT station_id, service, subtype, CAST(sum(filed) AS BIGINT) FROM daily_filed
+         WHERE day >= ?1 GROUP BY station_id, service, subtype",
         args![since],
     )?
     .iter()
@@ -85,7 +85,8 @@ pub(crate) fn filed_by_day(
     since: &str,
 ) -> Result<Vec<(String, String, u32)>, HubStoreError> {
     db.rows(
-        "SELECT day, service, sum(filed) FROM daily_filed WHERE day >= ?1 GROUP BY day, service",
+        "SELECT day, service, CAST(sum(filed) AS BIGINT) FROM daily_filed WHERE day >= ?1
+         GROUP BY day, service",
         args![since],
     )?
     .iter()

@@ -126,8 +126,11 @@ fn case_of(
     case
 }
 
-const NOISE: (&str, &str, &str) = ("complaint", "noise", "噪音扰民");
-const WAGES: (&str, &str, &str) = ("complaint", "wages_owed", "拖欠工资");
+/// A kind of case: service, sub-type and the sub-type's name.
+type Kind = (&'static str, &'static str, &'static str);
+
+const NOISE: Kind = ("complaint", "noise", "噪音扰民");
+const WAGES: Kind = ("complaint", "wages_owed", "拖欠工资");
 
 async fn file(hub: &TestHub, case: &CaseSubmission) -> String {
     let r = hub.submit(token_of(&case.station_id), case).await;
@@ -698,7 +701,7 @@ pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
     let mut dice = Dice(seed.max(1));
     let start = hub.now();
     let end = start + Duration::days(29) + Duration::hours(7);
-    let kinds: [((&str, &str, &str), u64); 6] = [
+    let kinds: [(Kind, u64); 6] = [
         (NOISE, 25),
         (("complaint", "property", "物业纠纷"), 20),
         (("complaint", "consumer", "消费维权"), 15),
@@ -728,7 +731,7 @@ pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
         } else {
             dice.between(6, 12)
         };
-        let mut arrivals: Vec<(DateTime<Utc>, (&str, &str, &str), &str, RiskLevel)> = Vec::new();
+        let mut arrivals: Vec<(DateTime<Utc>, Kind, &str, RiskLevel)> = Vec::new();
         for _ in 0..count {
             let mut pick = dice.next() % 100;
             let kind = kinds

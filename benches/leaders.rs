@@ -12,11 +12,14 @@
 //! intake, which `cargo bench --bench kiosk` does. The mix: six kinds at the six kiosks, one in a
 //! hundred high risk and one in ten elevated; each routed twenty minutes after it came, accepted
 //! within five hours, resolved within ten days (all but one in two hundred of those older than a
-//! fortnight), six in ten rated. The hub's clock stands at 15 December 10:00 and its ticker is
-//! off. PostgreSQL runs with fsync on and is analysed after the load (as autovacuum would);
+//! fortnight), six in ten rated; written in the order they came, as a hub's tables fill. The
+//! hub's clock stands at 15 December 10:00 and its ticker is off. PostgreSQL runs with fsync on and is analysed after the load (as autovacuum would);
 //! SQLite is left as loaded.
 //!
-//! `cargo bench --bench leaders` (about ten minutes on two cores).
+//! `cargo bench --bench leaders` (about ten minutes on two cores). To try a change:
+//! `BENCH_LEADERS_ONLY=sqlite` (or `postgres`) measures one engine, prints the table and writes
+//! nothing; with it, `BENCH_LEADERS_DATA=<dir>` keeps SQLite's million in `<dir>` and loads it
+//! only once (then `sqlite3 <dir>/hub.sqlite3` shows the plans).
 
 #[path = "../tests/pg_cluster/mod.rs"]
 mod pg_cluster;
@@ -123,13 +126,19 @@ impl Row {
     }
 }
 
+/// The year's cases in the order they came (a hub's tables fill in time order, so a month's
+/// rows lie together, as they do here).
 fn generate(now: DateTime<Utc>) -> Vec<Row> {
     let mut dice = Dice(20_261_215);
     let now_s = now.timestamp();
     let year = 365 * 24 * 3600;
-    (0..CASES)
-        .map(|_| {
-            let filed = now_s - dice.below(year) as i64;
+    let mut filed: Vec<i64> = (0..CASES)
+        .map(|_| now_s - dice.below(year) as i64)
+        .collect();
+    filed.sort_unstable();
+    filed
+        .into_iter()
+        .map(|filed| {
             let station = STATIONS[dice.below(6) as usize];
             let (service, subtype, to) = KINDS[dice.below(6) as usize];
             let roll = dice.below(100);
@@ -222,8 +231,10 @@ fn load_sqlite(path: &Path, rows: &[Row]) {
             .prepare(
                 "INSERT INTO district_cases (case_id, stage, unit, class, routed_at, accept_by,
                     accepted_at, resolve_by, resolved_at, closed_at, returns, redo_count,
-                    extensions, rating, rated_at, version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0, 0, ?11, ?12, 1)",
+                    extensions, rating, rated_at, version, station_id, service, risk_level,
+                    filed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0, 0, ?11, ?12, 1, ?13, ?14,
+                    ?15, ?16)",
             )
             .unwrap();
         let mut dispatch = tx
@@ -262,7 +273,11 @@ fn load_sqlite(path: &Path, rows: &[Row]) {
                     r.resolved.map(stamp),
                     closed,
                     r.rating,
-                    r.rated.map(stamp)
+                    r.rated.map(stamp),
+                    r.station,
+                    r.service,
+                    r.risk,
+                    stamp(r.filed)
                 ])
                 .unwrap();
             dispatch
@@ -341,7 +356,7 @@ fn load_postgres(url: &str, rows: &[Row]) {
     copy(
         "COPY district_cases (case_id, stage, unit, class, routed_at, accept_by, accepted_at,
             resolve_by, resolved_at, closed_at, returns, redo_count, extensions, rating,
-            rated_at, version) FROM STDIN",
+            rated_at, version, station_id, service, risk_level, filed_at) FROM STDIN",
         &|r| {
             let closed = (r.stage() == "closed")
                 .then(|| r.rated.map(stamp))
@@ -363,6 +378,10 @@ fn load_postgres(url: &str, rows: &[Row]) {
                 field(r.rating.map(str::to_owned)),
                 field(r.rated.map(stamp)),
                 "1".into(),
+                r.station.into(),
+                r.service.into(),
+                r.risk.into(),
+                stamp(r.filed),
             ]
             .join("\t")
         },
@@ -467,31 +486,40 @@ async fn start(dir: &Path, database: Option<&str>, now: DateTime<Utc>) -> Runnin
     hub::start(config, listener).await.expect("the hub starts")
 }
 
-async fn measure(engine: &'static str, rows: Arc<Vec<Row>>, database: Option<String>) -> Figures {
-    let dir = tempfile::tempdir().expect("a temporary directory");
+async fn measure(
+    engine: &'static str,
+    rows: Arc<Vec<Row>>,
+    database: Option<String>,
+    kept: Option<&Path>,
+) -> Figures {
+    let temp = tempfile::tempdir().expect("a temporary directory");
+    let dir = kept.unwrap_or(temp.path());
     let now = DateTime::parse_from_rfc3339("2026-12-15T10:00:00+08:00")
         .expect("a time")
         .with_timezone(&Utc);
-    // The schema first, then the year, then the hub again on it.
-    start(dir.path(), database.as_deref(), now)
-        .await
-        .shutdown()
-        .await
-        .expect("the hub stops");
-    eprintln!("{engine}: loading {CASES} cases …");
+    let path = dir.join(hub::store::DB_FILE);
     let started = Instant::now();
-    let path = dir.path().join(hub::store::DB_FILE);
-    let url = database.clone();
-    let loaded = Arc::clone(&rows);
-    tokio::task::spawn_blocking(move || match url {
-        Some(url) => load_postgres(&url, &loaded),
-        None => load_sqlite(&path, &loaded),
-    })
-    .await
-    .expect("the load");
+    if database.is_some() || !path.exists() {
+        // The schema first, then the year, then the hub again on it.
+        start(dir, database.as_deref(), now)
+            .await
+            .shutdown()
+            .await
+            .expect("the hub stops");
+        eprintln!("{engine}: loading {CASES} cases …");
+        let url = database.clone();
+        let loaded = Arc::clone(&rows);
+        let into = path.clone();
+        tokio::task::spawn_blocking(move || match url {
+            Some(url) => load_postgres(&url, &loaded),
+            None => load_sqlite(&into, &loaded),
+        })
+        .await
+        .expect("the load");
+    }
     let load = started.elapsed();
     eprintln!("{engine}: loaded in {load:?}");
-    let hub = start(dir.path(), database.as_deref(), now).await;
+    let hub = start(dir, database.as_deref(), now).await;
     let base = hub.base_url();
     hub.add_user(&NewUser {
         id: "leader".into(),
@@ -634,14 +662,32 @@ fn main() {
         .with_timezone(&Utc);
     eprintln!("generating {CASES} cases …");
     let rows = Arc::new(generate(now));
-    let cluster = pg_cluster::Cluster::start(true);
-    let sqlite = runtime.block_on(measure("SQLite", Arc::clone(&rows), None));
-    let postgres = runtime.block_on(measure(
-        "PostgreSQL",
-        Arc::clone(&rows),
-        Some(cluster.new_database()),
-    ));
-    let md = section(&[sqlite, postgres], &commit, &machine());
+    let only = std::env::var("BENCH_LEADERS_ONLY").ok();
+    let kept = std::env::var_os("BENCH_LEADERS_DATA").map(std::path::PathBuf::from);
+    if let Some(dir) = &kept {
+        std::fs::create_dir_all(dir).expect("the kept data's directory");
+    }
+    let mut figures = Vec::new();
+    if only.as_deref() != Some("postgres") {
+        figures.push(runtime.block_on(measure(
+            "SQLite",
+            Arc::clone(&rows),
+            None,
+            kept.as_deref().filter(|_| only.is_some()),
+        )));
+    }
+    if only.as_deref() != Some("sqlite") {
+        let cluster = pg_cluster::Cluster::start(true);
+        figures.push(runtime.block_on(measure(
+            "PostgreSQL",
+            Arc::clone(&rows),
+            Some(cluster.new_database()),
+            None,
+        )));
+    }
+    let md = section(&figures, &commit, &machine());
     print!("{md}");
-    write_section(&md);
+    if only.is_none() {
+        write_section(&md);
+    }
 }

@@ -200,6 +200,7 @@ pub struct District {
     routes: Vec<Route>,
     classes: Vec<ClassRule>,
     deadlines: BTreeMap<HandlingClass, Deadlines>,
+    weights: crate::scorecard::Weights,
 }
 
 impl District {
@@ -395,6 +396,7 @@ impl District {
             routes: Vec::new(),
             classes: Vec::new(),
             deadlines: default_deadlines(),
+            weights: crate::scorecard::Weights::default(),
         };
         for entry in &file.route {
             let line = line_of(entry.span().start);
@@ -479,7 +481,31 @@ impl District {
                     .insert(class, Deadlines { accept, resolve });
             }
         }
+        if let Some(table) = &file.scorecard {
+            let line = line_of(table.span().start);
+            let w = &table.get_ref().weights;
+            let sum = w.response + w.resolution + w.satisfaction;
+            if sum != 100 {
+                return Err(DistrictError {
+                    line,
+                    problem: format!(
+                        "scorecard.weights: response, resolution and satisfaction are percentages of the score and add up to 100 (these add up to {sum})"
+                    ),
+                });
+            }
+            district.weights = crate::scorecard::Weights {
+                response: w.response,
+                resolution: w.resolution,
+                satisfaction: w.satisfaction,
+            };
+        }
         Ok(district)
+    }
+
+    /// What the scorecards' score weighs (DISTRICT.md §8): 30 / 35 / 35 unless the file's
+    /// `[scorecard]` says otherwise.
+    pub fn weights(&self) -> crate::scorecard::Weights {
+        self.weights
     }
 
     /// Every unit, in the file's order.
@@ -662,6 +688,22 @@ struct FileForm {
     class: Vec<Spanned<ClassForm>>,
     #[serde(default)]
     deadlines: Option<Spanned<BTreeMap<String, DeadlinesForm>>>,
+    #[serde(default)]
+    scorecard: Option<Spanned<ScorecardForm>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScorecardForm {
+    weights: WeightsForm,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeightsForm {
+    response: u32,
+    resolution: u32,
+    satisfaction: u32,
 }
 
 #[derive(Deserialize)]
@@ -712,6 +754,30 @@ struct DeadlinesForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_scorecards_weights_come_from_the_file_and_must_add_up_to_a_hundred() {
+        assert_eq!(
+            District::demo().weights(),
+            crate::scorecard::Weights::default()
+        );
+        let base = District::demo_text();
+        let set = |w: &str| District::parse(&format!("{base}\n[scorecard]\nweights = {w}\n"));
+        let d = set("{ response = 20, resolution = 50, satisfaction = 30 }").unwrap();
+        assert_eq!(
+            (
+                d.weights().response,
+                d.weights().resolution,
+                d.weights().satisfaction
+            ),
+            (20, 50, 30)
+        );
+        let e = set("{ response = 20, resolution = 50, satisfaction = 20 }").unwrap_err();
+        assert!(e.problem.contains("add up to 90"), "{}", e.problem);
+        assert_eq!(e.line, base.lines().count() + 2, "the line of [scorecard]");
+        let e = set("{ response = 20, resolution = 80 }").unwrap_err();
+        assert!(e.problem.contains("satisfaction"), "{}", e.problem);
+    }
 
     #[test]
     fn the_demo_district_is_one_plus_two_plus_four_plus_six_and_five_departments() {

@@ -270,38 +270,48 @@ fn card<'a>(
     c
 }
 
+/// The period's facts found by unit once, for as many leagues as are asked for: a province's
+/// thousand units cost one pass over the facts, not one each.
+pub struct Facts<'a> {
+    by_unit: HashMap<&'a str, (Vec<&'a Dispatch>, Vec<&'a OrderFacts>)>,
+}
+
+impl<'a> Facts<'a> {
+    pub fn new(dispatches: &'a [Dispatch], orders: &'a [OrderFacts]) -> Facts<'a> {
+        let mut by_unit: HashMap<&str, (Vec<&Dispatch>, Vec<&OrderFacts>)> = HashMap::new();
+        for d in dispatches {
+            by_unit.entry(&d.unit).or_default().0.push(d);
+        }
+        for o in orders {
+            by_unit.entry(&o.department).or_default().1.push(o);
+        }
+        Facts { by_unit }
+    }
+}
+
 /// The cards of `groups` (one league: the departments, or the communities, or the streets),
 /// ranked, the bottom flagged.
 pub fn scorecards(
     groups: &[Group],
-    dispatches: &[Dispatch],
-    orders: &[OrderFacts],
+    facts: &Facts<'_>,
     period: Period,
     now: DateTime<Utc>,
     weights: Weights,
 ) -> Vec<Card> {
     let as_of = now.min(period.to);
-    // Each unit's facts found once, so a province's thousand units cost one pass, not one each.
-    let mut by_unit: HashMap<&str, (Vec<&Dispatch>, Vec<&OrderFacts>)> = HashMap::new();
-    for d in dispatches {
-        by_unit.entry(&d.unit).or_default().0.push(d);
-    }
-    for o in orders {
-        by_unit.entry(&o.department).or_default().1.push(o);
-    }
     let none = (Vec::new(), Vec::new());
     let mut cards: Vec<Card> = groups
         .iter()
         .map(|g| {
-            let facts = || {
+            let mine = || {
                 g.members
                     .iter()
-                    .map(|m| by_unit.get(m.as_str()).unwrap_or(&none))
+                    .map(|m| facts.by_unit.get(m.as_str()).unwrap_or(&none))
             };
             card(
                 g,
-                facts().flat_map(|f| f.0.iter().copied()),
-                facts().flat_map(|f| f.1.iter().copied()),
+                mine().flat_map(|f| f.0.iter().copied()),
+                mine().flat_map(|f| f.1.iter().copied()),
                 period,
                 as_of,
                 weights,
@@ -367,8 +377,7 @@ mod tests {
     fn one(unit: &str, dispatches: &[Dispatch], orders: &[OrderFacts], now: DateTime<Utc>) -> Card {
         scorecards(
             &[Group::single(unit)],
-            dispatches,
-            orders,
+            &Facts::new(dispatches, orders),
             june(),
             now,
             Weights::default(),
@@ -540,8 +549,7 @@ mod tests {
             .collect();
         let cards = scorecards(
             &communities,
-            &ds,
-            &[],
+            &Facts::new(&ds, &[]),
             june(),
             at(10, 12),
             Weights::default(),
@@ -569,7 +577,13 @@ mod tests {
                 members: vec!["dh-one".into(), "dh-two".into()],
             },
         ];
-        let cards = scorecards(&streets, &ds, &[], june(), at(10, 12), Weights::default());
+        let cards = scorecards(
+            &streets,
+            &Facts::new(&ds, &[]),
+            june(),
+            at(10, 12),
+            Weights::default(),
+        );
         assert_eq!(cards[0].dispatched, 2);
         assert_eq!(cards[1].on_time_resolution, Ratio { hits: 1, of: 2 });
         assert_eq!(cards[1].response, Ratio { hits: 1, of: 2 });

@@ -498,9 +498,11 @@ fn the_scheduler_killed_mid_run_raises_every_step_once() {
             )
             .unwrap();
             tx.execute(
-                "INSERT INTO district_cases (case_id, stage, unit, class, routed_at, accept_by,
+                "INSERT INTO district_cases (case_id, station_id, service, risk_level, filed_at,
+                     stage, unit, class, routed_at, accept_by,
                      resolve_by, returns, redo_count, extensions, next_step_at, version)
-                 VALUES (?1, 'assigned', 'gm-north', 'general', '2026-11-02T01:00:00.000000Z',
+                 VALUES (?1, 'demo', 'complaint', 'normal', '2026-11-02T01:00:00.000000Z',
+                     'assigned', 'gm-north', 'general', '2026-11-02T01:00:00.000000Z',
                      '2026-11-02T05:00:00.000000Z', '2026-11-11T01:00:00.000000Z', 0, 0, 0,
                      '2026-11-02T04:00:00.000000Z', 1)",
                 rusqlite::params![format!("case-{n:05}")],

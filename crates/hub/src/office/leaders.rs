@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::calendar::china;
 use domain::district::{District, UnitKind};
 use domain::risk_map::{self, Band, CommunityFacts};
-use domain::scorecard::{self, Card, Group, Period, Weights};
+use domain::scorecard::{self, Card, Group, Period};
 use domain::workflow::Role;
 
 use super::{said, OfficeError};
@@ -87,17 +87,17 @@ pub(crate) async fn scorecards(
             ))
         })
         .await?;
+    let facts = scorecard::Facts::new(&dispatches, &orders);
     Ok(groups(&hub.config().district)
         .into_iter()
         .map(|(kind, groups)| League {
             kind,
             cards: scorecard::scorecards(
                 &groups,
-                &dispatches,
-                &orders,
+                &facts,
                 period,
                 now,
-                Weights::default(),
+                hub.config().district.weights(),
             ),
         })
         .collect())
@@ -322,7 +322,7 @@ pub(crate) async fn overview(
                 leaders::late_orders(db, now)?,
                 leaders::open_by_station(db, now)?,
                 leaders::kinds_by_station(db, &since)?,
-                crate::store::stations::overview(db, &known, now)?,
+                crate::store::stations::health(db, &known, now)?,
                 leaders::filed_by_day(db, &trend_from)?,
                 crate::store::queues::attendance_since(db, now)?,
                 leaders::oldest_open(db, 5)?,

@@ -39,14 +39,13 @@ pub(crate) fn open_by_station(
 ) -> Result<Vec<OpenAtStation>, HubStoreError> {
     db.rows(
         &format!(
-            "SELECT c.station_id, count(*),
-                    count(*) FILTER (WHERE c.risk_level = 'high'),
-                    count(*) FILTER (WHERE c.risk_level = 'elevated'),
-                    count(*) FILTER (WHERE d.stage <> 'received' AND
-                        ((d.accepted_at IS NULL AND d.accept_by < ?1) OR d.resolve_by < ?1))
-             FROM district_cases d JOIN cases c ON c.id = d.case_id
-             WHERE d.stage IN {OPEN_STAGES}
-             GROUP BY c.station_id"
+            "SELECT station_id, count(*),
+                    count(*) FILTER (WHERE risk_level = 'high'),
+                    count(*) FILTER (WHERE risk_level = 'elevated'),
+                    count(*) FILTER (WHERE (accepted_at IS NULL AND accept_by < ?1)
+                        OR resolve_by < ?1)
+             FROM district_cases WHERE stage IN {OPEN_STAGES}
+             GROUP BY station_id"
         ),
         args![&stamp(now)],
     )?
@@ -117,9 +116,8 @@ pub(crate) fn day(
         )?
         .int(0)?;
     let row = db.one(
-        "SELECT count(*), count(*) FILTER (WHERE c.filed_at >= ?1)
-         FROM district_cases d JOIN cases c ON c.id = d.case_id
-         WHERE d.resolved_at >= ?1 AND d.resolved_at < ?2",
+        "SELECT count(*), count(*) FILTER (WHERE filed_at >= ?1) FROM district_cases
+         WHERE resolved_at >= ?1 AND resolved_at < ?2",
         args![&from, &to],
     )?;
     Ok(Day {

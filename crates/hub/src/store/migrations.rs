@@ -199,6 +199,12 @@ const MIGRATIONS: &[&str] = &[
     -- Each case's place at the district (DISTRICT.md §3, §4).
     CREATE TABLE district_cases (
         case_id          TEXT PRIMARY KEY REFERENCES cases (id),
+        -- The case as filed, copied here so that the lists and the leaders' counts find what
+        -- they filter on without joining every case.
+        station_id       TEXT NOT NULL,
+        service          TEXT NOT NULL,
+        risk_level       TEXT NOT NULL,
+        filed_at         TEXT NOT NULL,
         stage            TEXT NOT NULL CHECK (stage IN ('received', 'assigned', 'in_progress',
                              'resolved', 'closed', 'closed_unresolved', 'reopened')),
         unit             TEXT,                 -- assigned to
@@ -224,12 +230,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX district_cases_next_step ON district_cases (next_step_at)
         WHERE next_step_at IS NOT NULL;
     CREATE INDEX district_cases_by_stage ON district_cases (stage, case_id);
+    CREATE INDEX district_cases_open ON district_cases (station_id, risk_level, accepted_at,
+        accept_by, resolve_by) WHERE stage IN ('received', 'assigned', 'in_progress', 'reopened');
+    CREATE INDEX district_cases_by_filing ON district_cases (filed_at);
     CREATE INDEX district_cases_by_resolution ON district_cases (resolved_at)
         WHERE resolved_at IS NOT NULL;
-    INSERT INTO district_cases (case_id, stage, returns, redo_count, extensions, version)
-        SELECT id, CASE state WHEN 'resolved' THEN 'resolved'
-                              WHEN 'closed_unresolved' THEN 'closed_unresolved'
-                              ELSE 'received' END, 0, 0, 0, 1
+    INSERT INTO district_cases (case_id, station_id, service, risk_level, filed_at, stage,
+                                returns, redo_count, extensions, version)
+        SELECT id, station_id, service, risk_level, filed_at,
+               CASE state WHEN 'resolved' THEN 'resolved'
+                          WHEN 'closed_unresolved' THEN 'closed_unresolved'
+                          ELSE 'received' END, 0, 0, 0, 1
         FROM cases;
     -- The internal timeline: every routing, acceptance, return, order, arrival, chase,
     -- extension, rating and note, with who did it. `public` marks what the citizen sees.
@@ -266,7 +277,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (case_id, seq)
     ) STRICT;
     CREATE INDEX dispatches_by_time ON dispatches (dispatched_at);
-    CREATE INDEX dispatches_by_end ON dispatches (ended_at) WHERE ended_at IS NOT NULL;
+    CREATE INDEX dispatches_by_end ON dispatches (ended_at, dispatched_at)
+        WHERE ended_at IS NOT NULL;
     CREATE INDEX dispatches_open ON dispatches (dispatched_at) WHERE ended_at IS NULL;
     -- Cases filed a (China) day by station and kind, kept at intake: the leaders' trend and
     -- the risk map's repeats read a few rows per day, station and kind, never a row per case.
@@ -512,6 +524,10 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_log_by_at ON audit_log (at);
     CREATE TABLE district_cases (
         case_id          TEXT COLLATE "C" PRIMARY KEY REFERENCES cases (id),
+        station_id       TEXT COLLATE "C" NOT NULL,
+        service          TEXT COLLATE "C" NOT NULL,
+        risk_level       TEXT COLLATE "C" NOT NULL,
+        filed_at         TEXT COLLATE "C" NOT NULL,
         stage            TEXT COLLATE "C" NOT NULL CHECK (stage IN ('received', 'assigned',
                              'in_progress', 'resolved', 'closed', 'closed_unresolved',
                              'reopened')),
@@ -539,12 +555,17 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     CREATE INDEX district_cases_next_step ON district_cases (next_step_at)
         WHERE next_step_at IS NOT NULL;
     CREATE INDEX district_cases_by_stage ON district_cases (stage, case_id);
+    CREATE INDEX district_cases_open ON district_cases (station_id, risk_level, accepted_at,
+        accept_by, resolve_by) WHERE stage IN ('received', 'assigned', 'in_progress', 'reopened');
+    CREATE INDEX district_cases_by_filing ON district_cases (filed_at);
     CREATE INDEX district_cases_by_resolution ON district_cases (resolved_at)
         WHERE resolved_at IS NOT NULL;
-    INSERT INTO district_cases (case_id, stage, returns, redo_count, extensions, version)
-        SELECT id, CASE state WHEN 'resolved' THEN 'resolved'
-                              WHEN 'closed_unresolved' THEN 'closed_unresolved'
-                              ELSE 'received' END, 0, 0, 0, 1
+    INSERT INTO district_cases (case_id, station_id, service, risk_level, filed_at, stage,
+                                returns, redo_count, extensions, version)
+        SELECT id, station_id, service, risk_level, filed_at,
+               CASE state WHEN 'resolved' THEN 'resolved'
+                          WHEN 'closed_unresolved' THEN 'closed_unresolved'
+                          ELSE 'received' END, 0, 0, 0, 1
         FROM cases;
     CREATE TABLE district_events (
         id       BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
@@ -575,7 +596,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
         PRIMARY KEY (case_id, seq)
     );
     CREATE INDEX dispatches_by_time ON dispatches (dispatched_at);
-    CREATE INDEX dispatches_by_end ON dispatches (ended_at) WHERE ended_at IS NOT NULL;
+    CREATE INDEX dispatches_by_end ON dispatches (ended_at, dispatched_at)
+        WHERE ended_at IS NOT NULL;
     CREATE INDEX dispatches_open ON dispatches (dispatched_at) WHERE ended_at IS NULL;
     CREATE TABLE daily_filed (
         day        TEXT COLLATE "C" NOT NULL,

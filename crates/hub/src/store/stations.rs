@@ -123,21 +123,66 @@ pub(crate) struct StationHealth {
     pub(crate) past_due: u32,
 }
 
-/// Every station that has a token (`known`), has sent a heartbeat or has filed a case.
+/// Every station that has a token (`known`), has sent a heartbeat or has filed a case, with its
+/// open cases counted.
 pub(crate) fn overview(
     db: &mut dyn Db,
     known: &[String],
     now: DateTime<Utc>,
 ) -> Result<Vec<StationHealth>, HubStoreError> {
-    let mut stations: BTreeMap<String, StationHealth> = BTreeMap::new();
-    let blank = |id: &str| StationHealth {
+    let mut stations = heard(db, known, now)?;
+    let rows = db.rows(
+        "SELECT station_id, count(*),
+                count(*) FILTER (WHERE risk_level = 'high'),
+                count(*) FILTER (WHERE expected_at IS NOT NULL AND expected_at < ?1)
+         FROM cases WHERE state NOT IN ('resolved', 'closed_unresolved')
+         GROUP BY station_id",
+        args![&stamp(now)],
+    )?;
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+    for row in rows {
+        let (id, open, high, due) = (
+            row.text(0)?,
+            count(row.int(1)?),
+            count(row.int(2)?),
+            count(row.int(3)?),
+        );
+        let s = stations.entry(id.clone()).or_insert_with(|| blank(&id));
+        s.open_cases = open;
+        s.open_high_risk = high;
+        s.past_due = due;
+    }
+    Ok(stations.into_values().collect())
+}
+
+/// Every station that has a token or has sent a heartbeat, with what it last said and its
+/// hours heard, its cases not counted (the leaders' page counts those its own way).
+pub(crate) fn health(
+    db: &mut dyn Db,
+    known: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<StationHealth>, HubStoreError> {
+    Ok(heard(db, known, now)?.into_values().collect())
+}
+
+fn blank(id: &str) -> StationHealth {
+    StationHealth {
         station_id: id.to_owned(),
         last_heartbeat: None,
         hours_heard: (0, 0),
         open_cases: 0,
         open_high_risk: 0,
         past_due: 0,
-    };
+    }
+}
+
+/// The stations known or heard from, with their last heartbeat and hours heard.
+fn heard(
+    db: &mut dyn Db,
+    known: &[String],
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<String, StationHealth>, HubStoreError> {
+    let mut stations: BTreeMap<String, StationHealth> = BTreeMap::new();
     for id in known {
         stations.insert(id.clone(), blank(id));
     }
@@ -168,26 +213,5 @@ pub(crate) fn overview(
             station.hours_heard = hours;
         }
     }
-    let rows = db.rows(
-        "SELECT station_id, count(*),
-                count(*) FILTER (WHERE risk_level = 'high'),
-                count(*) FILTER (WHERE expected_at IS NOT NULL AND expected_at < ?1)
-         FROM cases WHERE state NOT IN ('resolved', 'closed_unresolved')
-         GROUP BY station_id",
-        args![&stamp(now)],
-    )?;
-    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
-    for row in rows {
-        let (id, open, high, due) = (
-            row.text(0)?,
-            count(row.int(1)?),
-            count(row.int(2)?),
-            count(row.int(3)?),
-        );
-        let s = stations.entry(id.clone()).or_insert_with(|| blank(&id));
-        s.open_cases = open;
-        s.open_high_risk = high;
-        s.past_due = due;
-    }
-    Ok(stations.into_values().collect())
+    Ok(stations)
 }

@@ -371,12 +371,16 @@ fn ranking(html: &mut String, hub: &HubState, lang: Language, o: &Overview) {
     for league in &o.leagues {
         league_table(html, hub, lang, league);
     }
+    let weights = hub.config().district.weights();
     let _ = writeln!(
         html,
         "<p class=\"small\">{}</p></section>",
-        escape(t!(
+        escape(&t!(
             lang,
-            "得分 = 响应率×30% + 按期办结率×35% + 满意率×35%（超期未办结的案件计入按期办结率）；末位标红。"
+            "得分 = 响应率×{}% + 按期办结率×{}% + 满意率×{}%（超期未办结的案件计入按期办结率）；末位标红。",
+            weights.response,
+            weights.resolution,
+            weights.satisfaction
         ))
     );
 }

@@ -272,7 +272,8 @@ pub(crate) fn open_stages() -> Vec<domain::workflow::Stage> {
     ]
 }
 
-/// Reads the overview (one read transaction for the counts, one for the month's facts).
+/// Reads the overview: one read transaction for the month's facts and one for the rest, at
+/// once.
 pub(crate) async fn overview(
     hub: &Arc<HubState>,
     session: &Session,
@@ -280,55 +281,55 @@ pub(crate) async fn overview(
     may_see(session)?;
     let now = hub.now();
     let period = this_month(now);
-    let leagues = scorecards(hub, session, period).await?;
     let (day_start, day_end) = crate::html::china_day(now);
     let since = days_back(now, risk_map::REPEAT_DAYS).to_string();
     let trend_from = days_back(now, TREND_DAYS).to_string();
     let known = hub.credentials().station_ids();
-    let read = hub
-        .store()
-        .read(move |db| {
-            let count = |db: &mut dyn crate::store::sql::Db, filter: Filter| {
-                store::list(db, &Filter { limit: 1, ..filter }).map(|(_, n)| n)
-            };
-            let open = count(
-                db,
-                Filter {
-                    stages: open_stages(),
-                    ..Filter::default()
-                },
-            )?;
-            let overdue = count(
-                db,
-                Filter {
-                    overdue_at: Some(now),
-                    ..Filter::default()
-                },
-            )?;
-            let (high_open, high_open_total) = store::list(
-                db,
-                &Filter {
-                    stages: open_stages(),
-                    risk: Some("high".into()),
-                    limit: 10,
-                    ..Filter::default()
-                },
-            )?;
-            Ok((
-                leaders::day(db, day_start, day_end)?,
-                open,
-                overdue,
-                (high_open, high_open_total),
-                leaders::late_orders(db, now)?,
-                leaders::open_by_station(db, now)?,
-                leaders::kinds_by_station(db, &since)?,
-                crate::store::stations::health(db, &known, now)?,
-                leaders::filed_by_day(db, &trend_from)?,
-                crate::store::queues::attendance_since(db, now)?,
-                leaders::oldest_open(db, 5)?,
-            ))
-        })
-        .await?;
+    // The month's cards and the rest are read at once, each in a transaction of its own (the
+    // cards are the larger read; the page waits for the longer of the two, not their sum).
+    let rest = hub.store().read(move |db| {
+        let count = |db: &mut dyn crate::store::sql::Db, filter: Filter| {
+            store::list(db, &Filter { limit: 1, ..filter }).map(|(_, n)| n)
+        };
+        let open = count(
+            db,
+            Filter {
+                stages: open_stages(),
+                ..Filter::default()
+            },
+        )?;
+        let overdue = count(
+            db,
+            Filter {
+                overdue_at: Some(now),
+                ..Filter::default()
+            },
+        )?;
+        let (high_open, high_open_total) = store::list(
+            db,
+            &Filter {
+                stages: open_stages(),
+                risk: Some("high".into()),
+                limit: 10,
+                ..Filter::default()
+            },
+        )?;
+        Ok((
+            leaders::day(db, day_start, day_end)?,
+            open,
+            overdue,
+            (high_open, high_open_total),
+            leaders::late_orders(db, now)?,
+            leaders::open_by_station(db, now)?,
+            leaders::kinds_by_station(db, &since)?,
+            crate::store::stations::health(db, &known, now)?,
+            leaders::filed_by_day(db, &trend_from)?,
+            crate::store::queues::attendance_since(db, now)?,
+            leaders::oldest_open(db, 5)?,
+        ))
+    });
+    let (leagues, read) = tokio::join!(scorecards(hub, session, period), rest);
+    let (leagues, read) = (leagues?, read?);
     let (
         today,
         open,

@@ -18,8 +18,12 @@
 //! the inbox on SQLite alone, prints it and writes nothing (to try a change to the lists), and
 //! `BENCH_INBOX_ONLY=postgres` the same on PostgreSQL.
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../tests/pg_cluster/mod.rs"]
 mod pg_cluster;
+
+use common::{client, percentile, time_gets};
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -58,10 +62,6 @@ struct Figures {
     idle_pass: Duration,
     catch_up: Duration,
     catch_up_steps: u64,
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 fn ms(d: Duration) -> String {
@@ -104,13 +104,6 @@ fn wage_claim(at: DateTime<Utc>) -> CaseSubmission {
     }
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("an HTTP client")
-}
-
 /// Files `n` cases, [`SUBMITTERS`] at a time; the time it took.
 async fn file_cases(base: &str, n: usize, at: DateTime<Utc>) -> Duration {
     let started = Instant::now();
@@ -137,34 +130,6 @@ async fn file_cases(base: &str, n: usize, at: DateTime<Utc>) -> Duration {
         t.await.expect("a submitter");
     }
     started.elapsed()
-}
-
-/// The median and p99 of `runs` GETs of `path` with `auth` (a header), and the last body's size.
-async fn time_gets(
-    base: &str,
-    path: &str,
-    auth: (&str, String),
-    expect: &str,
-) -> ((Duration, Duration), usize) {
-    let client = client();
-    let mut times = Vec::with_capacity(PAGE_RUNS);
-    let mut size = 0;
-    for _ in 0..PAGE_RUNS {
-        let started = Instant::now();
-        let r = client
-            .get(format!("{base}{path}"))
-            .header(auth.0, &auth.1)
-            .send()
-            .await
-            .expect("the hub answers");
-        assert_eq!(r.status(), 200);
-        let body = r.text().await.expect("a body");
-        times.push(started.elapsed());
-        assert!(body.contains(expect), "{path}: {expect} missing");
-        size = body.len();
-    }
-    times.sort();
-    ((percentile(&times, 0.5), percentile(&times, 0.99)), size)
 }
 
 async fn measure(engine: &'static str, database: Option<String>) -> Figures {
@@ -224,6 +189,7 @@ async fn measure(engine: &'static str, database: Option<String>) -> Figures {
         "/inbox?lang=zh",
         ("cookie", format!("gk_session={token}")),
         &format!("<span class=\"count\">{INBOX_CASES}</span>"),
+        PAGE_RUNS,
     )
     .await;
     eprintln!("{engine}: inbox page {inbox_page:?}, {inbox_bytes} bytes");
@@ -232,6 +198,7 @@ async fn measure(engine: &'static str, database: Option<String>) -> Figures {
         &format!("/api/v1/district/cases?unit={UNIT}&state=assigned&limit=100"),
         ("authorization", format!("Bearer {token}")),
         &format!("\"total\":{INBOX_CASES}"),
+        PAGE_RUNS,
     )
     .await;
 
@@ -337,20 +304,6 @@ fn section(figures: &[Figures], commit: &str) -> String {
     md
 }
 
-/// BENCHMARKS.md with the district's part replaced (or added before the tests' part).
-fn write_section(md: &str) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
-    let old = std::fs::read_to_string(path).unwrap_or_default();
-    let new = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if a < b => format!("{}{md}{}", &old[..a], &old[b + END.len()..]),
-        _ => match old.find("<!-- measured by tests") {
-            Some(at) => format!("{}{md}\n\n{}", &old[..at], &old[at..]),
-            None => format!("{old}\n{md}\n"),
-        },
-    };
-    std::fs::write(path, new).expect("BENCHMARKS.md is written");
-}
-
 fn main() {
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
@@ -370,5 +323,5 @@ fn main() {
     let postgres = runtime.block_on(measure("PostgreSQL", Some(cluster.new_database())));
     let md = section(&[sqlite, postgres], &commit);
     print!("{md}");
-    write_section(&md);
+    common::write_section(&md, START, END);
 }

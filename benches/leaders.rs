@@ -21,8 +21,12 @@
 //! nothing; with it, `BENCH_LEADERS_DATA=<dir>` keeps SQLite's million in `<dir>` and loads it
 //! only once (then `sqlite3 <dir>/hub.sqlite3` shows the plans).
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "../tests/pg_cluster/mod.rs"]
 mod pg_cluster;
+
+use common::{client, time_gets};
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -417,47 +421,8 @@ fn load_postgres(url: &str, rows: &[Row]) {
     client.batch_execute("ANALYZE").expect("ANALYZE");
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .expect("an HTTP client")
-}
-
-fn percentile(sorted: &[Duration], q: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
-}
-
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// The median and p99 of [`RUNS`] GETs of `path`, and the last body's size.
-async fn time_gets(
-    base: &str,
-    path: &str,
-    auth: (&str, String),
-    expect: &str,
-) -> ((Duration, Duration), usize) {
-    let client = client();
-    let mut times = Vec::with_capacity(RUNS);
-    let mut size = 0;
-    for _ in 0..RUNS {
-        let started = Instant::now();
-        let r = client
-            .get(format!("{base}{path}"))
-            .header(auth.0, &auth.1)
-            .send()
-            .await
-            .expect("the hub answers");
-        assert_eq!(r.status(), 200, "{path}");
-        let body = r.text().await.expect("a body");
-        times.push(started.elapsed());
-        assert!(body.contains(expect), "{path}: {expect} missing");
-        size = body.len();
-    }
-    times.sort();
-    ((percentile(&times, 0.5), percentile(&times, 0.99)), size)
 }
 
 struct Figures {
@@ -543,22 +508,31 @@ async fn measure(
     let token = login["token"].as_str().expect("a token").to_owned();
     let cookie = ("cookie", format!("gk_session={token}"));
     let bearer = ("authorization", format!("Bearer {token}"));
-    let (page, page_bytes) = time_gets(&base, "/overview?lang=zh", cookie, "风险地图").await;
+    let (page, page_bytes) = time_gets(&base, "/overview?lang=zh", cookie, "风险地图", RUNS).await;
     eprintln!("{engine}: /overview {page:?}, {page_bytes} bytes");
     let (scorecard, _) = time_gets(
         &base,
         "/api/v1/district/scorecard?from=2026-11-01&to=2026-11-30",
         bearer.clone(),
         "\"response_rate\"",
+        RUNS,
     )
     .await;
     eprintln!("{engine}: scorecard {scorecard:?}");
-    let (risk, _) = time_gets(&base, "/api/v1/district/risk", bearer.clone(), "dh-one").await;
+    let (risk, _) = time_gets(
+        &base,
+        "/api/v1/district/risk",
+        bearer.clone(),
+        "dh-one",
+        RUNS,
+    )
+    .await;
     let (list, _) = time_gets(
         &base,
         "/api/v1/district/cases?state=open&community=dh-one&limit=100",
         bearer,
         "\"total\"",
+        RUNS,
     )
     .await;
     hub.shutdown().await.expect("the hub stops");
@@ -615,20 +589,6 @@ fn section(figures: &[Figures], commit: &str, machine: &str) -> String {
     }
     md.push_str(&format!("\n{END}"));
     md
-}
-
-/// BENCHMARKS.md with this part replaced (or added before the tests' part).
-fn write_section(md: &str) {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
-    let old = std::fs::read_to_string(path).unwrap_or_default();
-    let new = match (old.find(START), old.find(END)) {
-        (Some(a), Some(b)) if a < b => format!("{}{md}{}", &old[..a], &old[b + END.len()..]),
-        _ => match old.find("<!-- measured by tests") {
-            Some(at) => format!("{}{md}\n\n{}", &old[..at], &old[at..]),
-            None => format!("{old}\n{md}\n"),
-        },
-    };
-    std::fs::write(path, new).expect("BENCHMARKS.md is written");
 }
 
 /// The machine, in words: its processor and how many of them.
@@ -688,6 +648,6 @@ fn main() {
     let md = section(&figures, &commit, &machine());
     print!("{md}");
     if only.is_none() {
-        write_section(&md);
+        common::write_section(&md, START, END);
     }
 }

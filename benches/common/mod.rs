@@ -1,0 +1,62 @@
+//! What the hub's benches share: an HTTP client for loopback, timing a run of GETs, and writing
+//! a bench's own part of BENCHMARKS.md between its markers.
+
+use std::time::{Duration, Instant};
+
+/// A client that goes straight to loopback (no proxy from the environment).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("an HTTP client")
+}
+
+/// The `q`-quantile of sorted durations (nearest rank).
+pub fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The median and p99 of `runs` GETs of `path` with `auth` (a header) one after the other, each
+/// answered 200 with `expect` in its body, and the last body's size.
+pub async fn time_gets(
+    base: &str,
+    path: &str,
+    auth: (&str, String),
+    expect: &str,
+    runs: usize,
+) -> ((Duration, Duration), usize) {
+    let client = client();
+    let mut times = Vec::with_capacity(runs);
+    let mut size = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        let r = client
+            .get(format!("{base}{path}"))
+            .header(auth.0, &auth.1)
+            .send()
+            .await
+            .expect("the hub answers");
+        assert_eq!(r.status(), 200, "{path}");
+        let body = r.text().await.expect("a body");
+        times.push(started.elapsed());
+        assert!(body.contains(expect), "{path}: {expect} missing");
+        size = body.len();
+    }
+    times.sort();
+    ((percentile(&times, 0.5), percentile(&times, 0.99)), size)
+}
+
+/// BENCHMARKS.md with the part between `start` and `end` replaced by `md` (which holds both
+/// markers), or `md` added before the tests' part when there is none yet.
+pub fn write_section(md: &str, start: &str, end: &str) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let new = match (old.find(start), old.find(end)) {
+        (Some(a), Some(b)) if a < b => format!("{}{md}{}", &old[..a], &old[b + end.len()..]),
+        _ => match old.find("<!-- measured by tests") {
+            Some(at) => format!("{}{md}\n\n{}", &old[..at], &old[at..]),
+            None => format!("{old}\n{md}\n"),
+        },
+    };
+    std::fs::write(path, new).expect("BENCHMARKS.md is written");
+}

@@ -568,6 +568,20 @@ async fn the_leaders_page_opens_the_list_behind_each_number_and_keeps_to_its_rea
         let (status, _) = page(&hub, &session, "/overview").await;
         assert_eq!(status == StatusCode::OK, may, "{user}: {status}");
     }
+    // In English every word is English (units, services, headings, legends): no Chinese
+    // character is left on the page or the list but the resident's own words, which are not
+    // there.
+    for path in ["/overview?lang=en", "/list?state=open&lang=en"] {
+        let (status, english) = page(&hub, &leader, path).await;
+        assert_eq!(status, StatusCode::OK);
+        let chinese: String = english
+            .chars()
+            .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+            .collect();
+        // The language switch names each language in its own words.
+        let chinese = chinese.replace("简体中文", "").replace("繁體中文", "");
+        assert!(chinese.is_empty(), "{path} keeps Chinese: {chinese}");
+    }
     // The leader lands on it after logging in.
     let client = reqwest::Client::builder()
         .no_proxy()

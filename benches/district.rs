@@ -271,7 +271,7 @@ fn section(figures: &[Figures], commit: &str) -> String {
     );
     for f in figures {
         md.push_str(&format!(
-            "| a unit's inbox page with {INBOX_CASES} open cases | {} | median {}, p99 {} ({} KB: the 500 nearest deadlines of each list, and the counts) | {PAGE_RUNS} × `GET /inbox` as the unit's handler (cookie session), one after the other |\n",
+            "| a unit's inbox page with {INBOX_CASES} open cases | {} | median {}, p99 {} ({} KB: the 500 nearest deadlines of each list, and the counts) | {PAGE_RUNS} × `GET /inbox` as the unit's handler (cookie session), one after the other after one untimed |\n",
             f.engine,
             ms(f.inbox_page.0),
             ms(f.inbox_page.1),

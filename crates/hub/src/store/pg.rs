@@ -28,6 +28,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use postgres::error::SqlState;
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::types::{IsNull, ToSql, Type};
 use postgres::{Client, IsolationLevel, NoTls, Statement};
 use tokio::sync::Semaphore;
@@ -305,8 +306,14 @@ impl Db for Postgres<'_, '_> {
         let statement = self.statement(sql)?;
         let params: Vec<Param<'_>> = args.iter().map(|a| Param(*a)).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        let rows = self.tx.query(&statement, &refs)?;
-        rows.iter().map(row).collect()
+        // Each row is read as it arrives (the server sends the rest meanwhile), not after all
+        // of them: a month's scorecard reads a hundred thousand.
+        let mut arriving = self.tx.query_raw(&statement, refs.iter().copied())?;
+        let mut out = Vec::new();
+        while let Some(r) = arriving.next()? {
+            out.push(row(&r)?);
+        }
+        Ok(out)
     }
 }
 

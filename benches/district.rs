@@ -305,16 +305,8 @@ fn section(figures: &[Figures], commit: &str) -> String {
 }
 
 fn main() {
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let commit = common::commit();
+    let runtime = common::runtime();
     let cluster = pg_cluster::Cluster::start(true);
     if std::env::var("BENCH_INBOX_ONLY").is_ok_and(|v| v == "postgres") {
         runtime.block_on(measure("PostgreSQL", Some(cluster.new_database())));

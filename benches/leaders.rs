@@ -607,16 +607,8 @@ fn machine() -> String {
 }
 
 fn main() {
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
+    let commit = common::commit();
+    let runtime = common::runtime();
     let now = DateTime::parse_from_rfc3339("2026-12-15T10:00:00+08:00")
         .expect("a time")
         .with_timezone(&Utc);

@@ -3,6 +3,24 @@
 
 use std::time::{Duration, Instant};
 
+/// The commit measured (`git rev-parse --short HEAD`; empty outside a checkout).
+pub fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The benches' runtime: two workers, the machine's two cores.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime")
+}
+
 /// A client that goes straight to loopback (no proxy from the environment).
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()

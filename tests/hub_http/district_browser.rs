@@ -30,7 +30,7 @@ const PHONE: (u32, u32) = (390, 844);
 const DESKTOP: (u32, u32) = (1280, 900);
 
 /// Where the screenshots go: `docs/images/` when asked to update them, else a temporary dir.
-fn image_dir(temp: &Path) -> PathBuf {
+pub(crate) fn image_dir(temp: &Path) -> PathBuf {
     if std::env::var("UPDATE_DOC_IMAGES").is_ok_and(|v| v == "1") {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/images");
         std::fs::create_dir_all(&dir).expect("docs/images");

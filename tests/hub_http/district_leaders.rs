@@ -16,6 +16,7 @@ use reqwest::{header, StatusCode};
 use serde_json::{json, Value};
 
 use crate::district::{get, login, post};
+use crate::district_pages::page;
 use crate::hub_common::*;
 use hub::admin::NewUser;
 
@@ -406,17 +407,6 @@ fn fill_of(page: &str, community: &str) -> String {
     rest[fill..].split('"').next().unwrap().to_owned()
 }
 
-async fn page(hub: &TestHub, session: &str, path: &str) -> (StatusCode, String) {
-    let r = hub
-        .client
-        .get(hub.url(path))
-        .header(header::COOKIE, format!("gk_session={session}"))
-        .send()
-        .await
-        .expect("the hub answers");
-    (r.status(), r.text().await.expect("a page"))
-}
-
 #[tokio::test]
 async fn a_cluster_of_one_kind_in_one_community_shades_it_higher_and_resolving_lowers_it() {
     let hub = leaders_hub("2026-06-02T09:00:00").await;
@@ -550,6 +540,17 @@ async fn the_leaders_page_opens_the_list_behind_each_number_and_keeps_to_its_rea
     let (status, csv) = page(&hub, &leader, "/cases.csv?state=open&community=gm-south").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(csv.lines().count(), 3, "a heading and two cases:\n{csv}");
+    // Through the API each wrong date names its own field.
+    for field in ["filed_from", "filed_to", "resolved_from", "resolved_to"] {
+        let (status, body) = get(
+            &hub,
+            &leader,
+            &format!("/api/v1/district/cases?{field}=June"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["field"], field, "{body}");
+    }
     // A filter that means nothing is said so, in words.
     let (status, bad) = page(&hub, &leader, "/list?class=urgentish").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -6,21 +6,10 @@
 //! `UPDATE_DOC_IMAGES=1` writes the pictures to `docs/images/office-overview-*.png` and
 //! `office-list-phone.png`.
 
-use std::path::{Path, PathBuf};
-
 use crate::cdp::{Browser, Tab};
+use crate::district_browser::image_dir;
 use crate::district_leaders::{leaders_hub, seed_month};
 use crate::hub_common::*;
-
-fn image_dir(temp: &Path) -> PathBuf {
-    if std::env::var("UPDATE_DOC_IMAGES").is_ok_and(|v| v == "1") {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/images");
-        std::fs::create_dir_all(&dir).expect("docs/images");
-        dir
-    } else {
-        temp.to_owned()
-    }
-}
 
 fn log_in(browser: &mut Browser, tab: &Tab, hub: &TestHub, user: &str) {
     tab.open(browser, &hub.url("/login?lang=zh"));

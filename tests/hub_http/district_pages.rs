@@ -10,7 +10,7 @@ use crate::district::{district_hub, log_in_as, login, wages_case, DEMO_TOKEN};
 use crate::hub_common::*;
 
 /// A page as the person with `session` opens it (the session cookie, as a browser sends it).
-async fn page(hub: &TestHub, session: &str, path: &str) -> (StatusCode, String) {
+pub(crate) async fn page(hub: &TestHub, session: &str, path: &str) -> (StatusCode, String) {
     let r = hub
         .client
         .get(hub.url(path))

@@ -554,6 +554,18 @@ impl District {
         }
     }
 
+    /// The stations under `id`: a street's (through its communities) or a community's; none
+    /// for any other unit.
+    pub fn stations_under(&self, id: &str) -> Vec<String> {
+        self.of_kind(UnitKind::Station)
+            .filter(|s| {
+                s.parent.as_deref() == Some(id)
+                    || self.street_of(&s.id).is_some_and(|st| st.id == id)
+            })
+            .map(|s| s.id.clone())
+            .collect()
+    }
+
     /// The unit a new case should go to, and why; `None` when no rule matches and the station
     /// is not in the tree (the dispatcher decides).
     pub fn suggest_route(
@@ -754,6 +766,22 @@ struct DeadlinesForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_streets_stations_are_its_communities_and_a_departments_none() {
+        let d = District::demo();
+        assert_eq!(d.stations_under("gm-north"), ["demo", "gm-north-mall"]);
+        assert_eq!(
+            d.stations_under("guangming"),
+            [
+                "demo",
+                "gm-north-mall",
+                "gm-south-site",
+                "gm-south-hospital"
+            ]
+        );
+        assert!(d.stations_under("housing").is_empty());
+    }
 
     #[test]
     fn the_scorecards_weights_come_from_the_file_and_must_add_up_to_a_hundred() {

@@ -65,6 +65,11 @@ impl CommunityFacts {
             + self.overdue * WEIGHTS.overdue
             + self.repeats * WEIGHTS.repeats
     }
+
+    /// The band the score falls in.
+    pub fn band(self) -> Band {
+        Band::of(self.score())
+    }
 }
 
 /// Every community's repeats from how many cases of each kind each filed within

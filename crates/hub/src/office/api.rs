@@ -405,9 +405,9 @@ fn date(field: &str, text: &str) -> Result<chrono::NaiveDate, ApiFailure> {
 }
 
 /// `[from, to]` local dates as an instant range; either end may be left out (the first day
-/// ever, today).
+/// ever, today). `fields` names the two in the query, for the error.
 fn dates(
-    from_field: &str,
+    fields: (&str, &str),
     from: Option<&str>,
     to: Option<&str>,
     now: DateTime<Utc>,
@@ -417,11 +417,11 @@ fn dates(
     }
     let today = now.with_timezone(&domain::calendar::china()).date_naive();
     let from = match from {
-        Some(t) => date(from_field, t)?,
+        Some(t) => date(fields.0, t)?,
         None => chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or(today),
     };
     let to = match to {
-        Some(t) => date(from_field, t)?,
+        Some(t) => date(fields.1, t)?,
         None => today,
     };
     let p = super::leaders::period_of(from, to).map_err(ApiFailure::from)?;
@@ -467,14 +467,7 @@ impl ListQuery {
             if district.kind_of(id) != Some(kind) {
                 return Err(wrong(field, format!("the district has no {field} `{id}`")));
             }
-            Ok(district
-                .of_kind(UnitKind::Station)
-                .filter(|s| match kind {
-                    UnitKind::Street => district.street_of(&s.id).is_some_and(|st| st.id == id),
-                    _ => s.parent.as_deref() == Some(id),
-                })
-                .map(|s| s.id.clone())
-                .collect())
+            Ok(district.stations_under(id))
         };
         let stations = match (self.street.as_deref(), self.community.as_deref()) {
             (_, Some(c)) if !c.is_empty() => Some(place("community", c, UnitKind::Community)?),
@@ -491,13 +484,13 @@ impl ListQuery {
             class,
             risk,
             filed: dates(
-                "filed_from",
+                ("filed_from", "filed_to"),
                 self.filed_from.as_deref().filter(|s| !s.is_empty()),
                 self.filed_to.as_deref().filter(|s| !s.is_empty()),
                 now,
             )?,
             resolved: dates(
-                "resolved_from",
+                ("resolved_from", "resolved_to"),
                 self.resolved_from.as_deref().filter(|s| !s.is_empty()),
                 self.resolved_to.as_deref().filter(|s| !s.is_empty()),
                 now,
@@ -892,8 +885,8 @@ async fn risk(
         "communities": communities.iter().map(|c| json!({
             "id": c.id,
             "name": district.unit(&c.id).map(|u| u.name.zh.clone()),
-            "score": c.score,
-            "band": c.band.as_str(),
+            "score": c.facts.score(),
+            "band": c.facts.band().as_str(),
             "open_high": c.facts.open_high,
             "open_elevated": c.facts.open_elevated,
             "overdue": c.facts.overdue,

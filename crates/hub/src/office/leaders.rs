@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use domain::calendar::china;
 use domain::district::{District, UnitKind};
-use domain::risk_map::{self, Band, CommunityFacts};
+use domain::risk_map::{self, CommunityFacts};
 use domain::scorecard::{self, Card, Group, Period};
 use domain::workflow::Role;
 
@@ -133,8 +133,6 @@ pub(crate) fn this_month(now: DateTime<Utc>) -> Period {
 pub(crate) struct CommunityRisk {
     pub(crate) id: String,
     pub(crate) facts: CommunityFacts,
-    pub(crate) score: u32,
-    pub(crate) band: Band,
 }
 
 /// The risk map's communities (every community of the tree, the most at risk first), from the
@@ -180,11 +178,9 @@ pub(crate) fn community_risk(
         .map(|(id, facts)| CommunityRisk {
             id: id.to_owned(),
             facts,
-            score: facts.score(),
-            band: Band::of(facts.score()),
         })
         .collect();
-    out.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    out.sort_by(|a, b| (b.facts.score().cmp(&a.facts.score())).then_with(|| a.id.cmp(&b.id)));
     out
 }
 
@@ -369,6 +365,7 @@ pub(crate) async fn overview(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use domain::risk_map::Band;
 
     #[test]
     fn a_cluster_at_one_communitys_stations_raises_only_that_community() {
@@ -400,11 +397,11 @@ mod tests {
         let risk = community_risk(&district, &open, &kinds);
         assert_eq!(risk[0].id, "gm-north");
         // 4 elevated · 4 + 1 overdue · 3 + (4 − 1 wages + 0 noise) repeats · 2
-        assert_eq!(risk[0].score, 16 + 3 + 6);
+        assert_eq!(risk[0].facts.score(), 16 + 3 + 6);
         assert_eq!(risk[0].facts.repeats, 3);
         assert!(risk[1..]
             .iter()
-            .all(|r| r.score == 0 && r.band == Band::Calm));
+            .all(|r| r.facts.score() == 0 && r.facts.band() == Band::Calm));
         assert_eq!(
             risk.len(),
             district.of_kind(UnitKind::Community).count(),

@@ -582,16 +582,7 @@ pub(crate) async fn list(
         }
         Role::Street => {
             // Everything filed at the street's stations.
-            let stations = district
-                .of_kind(UnitKind::Station)
-                .filter(|s| {
-                    district
-                        .street_of(&s.id)
-                        .is_some_and(|st| st.id == user.unit)
-                })
-                .map(|s| s.id.clone())
-                .collect();
-            filter.stations = Some(stations);
+            filter.stations = Some(district.stations_under(&user.unit));
         }
         _ => {
             if filter.unit.as_deref().is_some_and(|u| u != user.unit) {

@@ -238,9 +238,9 @@ fn risk_map(html: &mut String, hub: &HubState, lang: Language, o: &Overview) {
             let unit = district.unit(&r.id)?;
             Some(Shape {
                 ring: unit.boundary.as_deref()?,
-                band: r.band,
+                band: r.facts.band(),
                 label: short_name(unit.name.get(lang)),
-                score: r.score,
+                score: r.facts.score(),
                 href: list_href(lang, &format!("community={}&state=open", r.id)),
             })
         })
@@ -304,7 +304,7 @@ fn risk_map(html: &mut String, hub: &HubState, lang: Language, o: &Overview) {
     html.push_str("</ul>\n");
     // The same in words, most at risk first: what makes each score.
     html.push_str("<ol class=\"risk-list\">\n");
-    for r in o.risk.iter().filter(|r| r.score > 0).take(8) {
+    for r in o.risk.iter().filter(|r| r.facts.score() > 0).take(8) {
         risk_line(html, hub, lang, r);
     }
     html.push_str("</ol>\n");
@@ -343,8 +343,8 @@ fn risk_line(html: &mut String, hub: &HubState, lang: Language, r: &CommunityRis
         html,
         "<li><a href=\"{}\">{}<span class=\"score\">{}</span> <strong>{}</strong></a> <span class=\"small\">{}</span></li>",
         escape(&list_href(lang, &format!("community={}&state=open", r.id))),
-        charts::swatch(charts::band_colours(r.band).0, false),
-        r.score,
+        charts::swatch(charts::band_colours(r.facts.band()).0, false),
+        r.facts.score(),
         escape(unit_name(district, &r.id, lang)),
         escape(&parts.join(" · "))
     );

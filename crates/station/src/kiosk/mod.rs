@@ -34,7 +34,7 @@ pub use queue::{
     station_day, station_offset, Booked, CodeKind, LaneView, QueueError, SlotView, TicketView,
 };
 pub use slip_content::{
-    booking_slip_content, sample_slip_content, slip_content, ticket_slip_content,
+    booking_slip_content, sample_slip_content, slip_content, specimen_slips, ticket_slip_content,
 };
 pub use staff::{PinCheck, StaffError};
 

@@ -286,7 +286,8 @@ impl Kiosk {
             let b = self.store.booking_by_id(booking_id)?.ok_or_else(missing)?;
             let language = domain::Language::parse(&b.language).unwrap_or_default();
             let role = self.roster().provider(&b.provider).map(|p| p.role);
-            super::booking_slip_content(&b, role, &self.config, language)
+            let offset = super::station_offset(b.start);
+            super::booking_slip_content(&b, role, offset, &self.config, language)
         } else {
             return Err(missing().into());
         };

@@ -1,7 +1,7 @@
 //! What a case's slip says: the words, in the resident's language, handed to the printer's
 //! layout. No personal data ever gets here: no phone, no name, no description.
 
-use chrono::{DateTime, Datelike, Local, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Local, TimeZone, Utc};
 
 use crate::config::KioskConfig;
 use crate::store::{StoredBooking, StoredTicket};
@@ -149,11 +149,12 @@ pub fn ticket_slip_content(
     content
 }
 
-/// An appointment's slip: when, with whom (the provider's `role`; only the lane for a discreet
-/// service), and how to check in.
+/// An appointment's slip: when (at the station's `offset`), with whom (the provider's `role`;
+/// only the lane for a discreet service), and how to check in.
 pub fn booking_slip_content(
     booking: &StoredBooking,
     role: Option<domain::roster::Role>,
+    offset: FixedOffset,
     config: &KioskConfig,
     language: Language,
 ) -> SlipContent {
@@ -168,9 +169,7 @@ pub fn booking_slip_content(
         Some(Shown::Named(s)) => s.name.get(language).to_owned(),
         _ => lane_words(&lane, language),
     };
-    let local = booking
-        .start
-        .with_timezone(&super::queue::station_offset(booking.start));
+    let local = booking.start.with_timezone(&offset);
     // Chinese (either script) writes the date in its words, "12月5日"; English as "5 Dec".
     let big = if language.is_chinese() {
         format!(
@@ -211,6 +210,116 @@ pub fn booking_slip_content(
     content.next_steps =
         vec![t!(language, "不能来请在服务站扫描本单取消，把时间留给别人。").to_owned()];
     content
+}
+
+/// One slip of every kind, on fixed codes, ids and times, whatever the machine's clock and time
+/// zone: a complaint's case in Chinese, the same case in English and in Traditional Chinese, a
+/// high-risk case with the emergency numbers, a queue ticket and an appointment. The slip's
+/// golden bytes (`slip_bytes_are_the_reference_bytes`) and `cargo bench --bench slip` print these.
+pub fn specimen_slips(config: &KioskConfig) -> Vec<(&'static str, SlipContent)> {
+    use domain::case::{IntakeRules, NewCaseIdentity};
+    use domain::CaseDraft;
+    use protocol::{BookingState, TicketState};
+
+    // Tuesday 2 June 2026, 10:00 at a station on UTC+8 (the screenshots' morning).
+    let offset = FixedOffset::east_opt(8 * 3600).expect("UTC+8 is an offset");
+    let at = offset
+        .with_ymd_and_hms(2026, 6, 2, 10, 0, 0)
+        .single()
+        .expect("a time that exists")
+        .with_timezone(&Utc);
+    let token = |byte: u8| TrackingToken::from_random([byte; domain::token::RANDOM_BYTES]);
+    let case = |language: Language, description: &str| {
+        let rules = IntakeRules {
+            catalogue: &config.catalogue,
+            risk: &config.risk,
+            consent_version: &config.consent.version,
+        };
+        let draft = CaseDraft {
+            service: "complaint".into(),
+            subtype: Some("noise".into()),
+            description: description.into(),
+            anonymous: true,
+            consent_version: Some(config.consent.version.clone()),
+            language,
+            ..CaseDraft::default()
+        };
+        let identity = NewCaseIdentity {
+            id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001),
+            token: token(7),
+            created_at: at,
+            station_id: config.station.id.clone(),
+        };
+        Case::from_draft(&draft, &rules, identity).ok()
+    };
+    let ticket = StoredTicket {
+        id: 1,
+        token: token(9).to_string(),
+        day: at.with_timezone(&offset).date_naive(),
+        lane: "A".into(),
+        number: 12,
+        label: "A012".into(),
+        service: "complaint".into(),
+        kind: TicketKind::Walkin,
+        booking_id: None,
+        case_id: None,
+        state: TicketState::Waiting,
+        passed_over: 0,
+        calls: 0,
+        counter: None,
+        language: Language::Zh.code().into(),
+        taken_at: at,
+        called_at: None,
+        done_at: None,
+    };
+    let booking = StoredBooking {
+        id: "specimen".into(),
+        token: token(11).to_string(),
+        service: "legal".into(),
+        provider: "lawyer-1".into(),
+        slot_id: "slot-1".into(),
+        start: at + chrono::Duration::minutes(30),
+        end: at + chrono::Duration::minutes(60),
+        phone: None,
+        state: BookingState::Booked,
+        language: Language::Zh.code().into(),
+        created_at: at,
+    };
+    let noise = "楼上装修，晚上很吵。";
+    let mut slips = Vec::new();
+    for (kind, language, description) in [
+        ("case", Language::Zh, noise),
+        ("case-en", Language::En, noise),
+        ("case-zh-hant", Language::ZhHant, noise),
+        ("high-risk", Language::Zh, "他说要杀了我"),
+    ] {
+        if let Some(case) = case(language, description) {
+            slips.push((kind, slip_content(&case, config, language)));
+        }
+    }
+    slips.push((
+        "ticket",
+        ticket_slip_content(&ticket, None, Some(3), Some((5, 9)), config, Language::Zh),
+    ));
+    slips.push((
+        "appointment",
+        booking_slip_content(
+            &booking,
+            Some(domain::roster::Role::Lawyer),
+            offset,
+            config,
+            Language::Zh,
+        ),
+    ));
+    // The time the slip was issued is written in the machine's zone: fix it too.
+    let issued = at
+        .with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    for (_, content) in &mut slips {
+        content.issued_at.clone_from(&issued);
+    }
+    slips
 }
 
 fn build(
@@ -296,6 +405,74 @@ mod tests {
             called_at: None,
             done_at: None,
         }
+    }
+
+    /// The bytes each built-in printer gets for each kind of slip are the ones kept in
+    /// `tests/reference/slips/` (`<profile>-<kind>.bin`). A change to the layout or the encoder
+    /// that is meant writes them anew with `UPDATE_SLIPS=1`, to be rendered and looked at
+    /// (`grievance-kiosk slip render`) before it is committed.
+    #[test]
+    fn slip_bytes_are_the_reference_bytes() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/slips");
+        let update = std::env::var_os("UPDATE_SLIPS").is_some();
+        let specimens = specimen_slips(&KioskConfig::builtin());
+        let kinds: Vec<&str> = specimens.iter().map(|(kind, _)| *kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                "case",
+                "case-en",
+                "case-zh-hant",
+                "high-risk",
+                "ticket",
+                "appointment"
+            ]
+        );
+        let mut differences = Vec::new();
+        let mut names = Vec::new();
+        for profile in slip::profile::builtin_profiles() {
+            for (kind, content) in &specimens {
+                let bytes =
+                    slip::escpos::encode(&slip::layout::layout(content, &profile), &profile);
+                let name = format!("{}-{kind}.bin", profile.id);
+                let path = dir.join(&name);
+                names.push(name.clone());
+                if update {
+                    std::fs::create_dir_all(&dir).expect("the reference directory");
+                    std::fs::write(&path, &bytes).expect("a reference slip written");
+                    continue;
+                }
+                let kept = std::fs::read(&path).unwrap_or_else(|e| {
+                    panic!("{}: {e} (UPDATE_SLIPS=1 writes it)", path.display())
+                });
+                if kept != bytes {
+                    let first = kept
+                        .iter()
+                        .zip(&bytes)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(kept.len().min(bytes.len()));
+                    differences.push(format!(
+                        "{name}: {} bytes, the reference {}; the first difference at byte {first}",
+                        bytes.len(),
+                        kept.len()
+                    ));
+                }
+            }
+        }
+        assert!(differences.is_empty(), "{differences:#?}");
+        let mut kept: Vec<String> = std::fs::read_dir(&dir)
+            .expect("the reference directory")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        kept.sort();
+        names.sort();
+        assert_eq!(kept, names, "a reference slip of no profile or kind");
     }
 
     /// Every word of a slip, one string.
@@ -416,9 +593,15 @@ mod tests {
             created_at: Utc::now(),
         };
         let feature = |language| {
-            booking_slip_content(&booking, None, &config, language)
-                .feature
-                .expect("a booking slip has its time")
+            booking_slip_content(
+                &booking,
+                None,
+                crate::kiosk::queue::station_offset(start),
+                &config,
+                language,
+            )
+            .feature
+            .expect("a booking slip has its time")
         };
         let local = start.with_timezone(&crate::kiosk::queue::station_offset(start));
         let (hant, hans, en) = (

@@ -10,7 +10,15 @@
 //! control byte from anyone's text can become a printer command. QR payloads need no such
 //! care: they travel length-prefixed (`GS ( k`) or as pixels (`GS v 0`), never as commands.
 
+use std::cell::RefCell;
+
 use encoding_rs::GB18030;
+use escpos::driver::Driver;
+use escpos::errors::PrinterError;
+use escpos::printer::Printer;
+use escpos::utils::{
+    Encoder as TextEncoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption,
+};
 use qrcode::{Color, EcLevel, QrCode};
 
 use crate::layout::{wrap, Align, Block, TextSize};
@@ -27,7 +35,8 @@ pub(crate) const ESC: u8 = 0x1B;
 pub(crate) const FS: u8 = 0x1C;
 pub(crate) const GS: u8 = 0x1D;
 
-/// `ESC @`: clear the buffer and return to the power-on modes.
+/// `ESC @`: clear the buffer and return to the power-on modes (the crate's `init()` sends it).
+#[cfg(test)]
 pub(crate) const INITIALIZE: [u8; 2] = [ESC, b'@'];
 /// `FS &`: bytes ≥ 0x81 start a GB18030 character until `FS .`.
 pub(crate) const CHINESE_ON: [u8; 2] = [FS, b'&'];
@@ -46,10 +55,6 @@ pub(crate) const QR_MODEL_2: [u8; 9] = [GS, b'(', b'k', 4, 0, 0x31, 0x41, 0x32, 
 pub(crate) const QR_ERROR_CORRECTION_M: [u8; 8] = [GS, b'(', b'k', 3, 0, 0x31, 0x45, 0x31];
 /// `GS ( k` function 181: print the stored symbol.
 pub(crate) const QR_PRINT: [u8; 8] = [GS, b'(', b'k', 3, 0, 0x31, 0x51, 0x30];
-/// `GS V 66 n`: feed to the cutter plus n, partial cut.
-pub(crate) const CUT_PARTIAL: [u8; 3] = [GS, b'V', 66];
-/// `GS V 65 n`: feed to the cutter plus n, full cut.
-pub(crate) const CUT_FULL: [u8; 3] = [GS, b'V', 65];
 
 /// Modules of white around a QR symbol, as the QR specification asks.
 pub(crate) const QR_QUIET_ZONE_MODULES: usize = 4;
@@ -62,25 +67,53 @@ const MIN_LINE_PITCH_DOTS: usize = 30;
 /// Lines fed when there is no cutter, to bring the slip past the tear bar (about 15 mm).
 const TEAR_OFF_FEED_LINES: u8 = 4;
 
+/// The largest module size the `escpos` crate sends: it clamps function 167 to 15, where the
+/// firmware and our profiles allow 16.
+const CRATE_MAX_MODULE_SIZE: u8 = 15;
+
 /// Turns a laid-out slip into the bytes for this printer.
 ///
 /// The stream starts with `ESC @`, selects the code table and emits style commands only when
 /// they change. Every text line is followed by `LF`, so QR codes, images and the cut always
 /// start at the beginning of a line, as the printers require.
+///
+/// The commands come from the `escpos` crate where it sends what the printers expect (`ESC @`,
+/// `ESC a`, `ESC E`, `GS !`, `ESC d`, the native QR `GS ( k`, the full cut without feed, and
+/// the text, encoded as GB18030); the rest is ours, sent through its `custom()`: the code
+/// table, Chinese mode, the line feed, the partial cut, a cut with its feed, the raster QR and
+/// a module size of 16. `docs/printer.md` ("Which bytes come from the escpos crate") says why
+/// for each.
+///
+/// It cannot fail. The crate refuses only a text size outside 1..=8 (ours are 1 to 3), text its
+/// encoder cannot map (GB18030 maps every character, and [`printable_text`] has already chosen
+/// what the printer's font holds) and a QR payload over 7089 bytes (the symbol was built above,
+/// so the payload fits one); its writer is memory. Any of those would be a bug here, not a bad
+/// slip, and panics with the crate's words.
 pub fn encode(blocks: &[Block], profile: &PrinterProfile) -> Vec<u8> {
+    stream(blocks, profile)
+        .unwrap_or_else(|e| panic!("the slip's encoder gave the escpos crate what it refuses: {e}"))
+}
+
+fn stream(blocks: &[Block], profile: &PrinterProfile) -> Result<Vec<u8>, PrinterError> {
     let mut encoder = Encoder {
-        out: Vec::new(),
+        printer: Printer::new(
+            Memory::default(),
+            Protocol::new(TextEncoder::new(GB18030)),
+            None,
+        ),
         profile,
         align: Align::Left,
         bold: false,
         size: TextSize::Normal,
     };
-    encoder.out.extend(INITIALIZE);
+    // No page code in the crate's options: its writer would map text through a single-byte
+    // table first (in PC437, `·` becomes 0xFA, not GB18030's A1 A4).
+    encoder.printer.init()?;
     if profile.chinese == ChineseMode::Gb18030 {
         // Some Chinese printers start in Chinese mode (research §2.3): state it explicitly.
-        encoder.out.extend(CHINESE_OFF);
+        encoder.printer.custom(&CHINESE_OFF)?;
     }
-    encoder.out.extend([ESC, b't', profile.code_page]);
+    encoder.printer.custom(&[ESC, b't', profile.code_page])?;
     for block in blocks {
         match block {
             Block::Text {
@@ -88,23 +121,49 @@ pub fn encode(blocks: &[Block], profile: &PrinterProfile) -> Vec<u8> {
                 size,
                 align,
                 bold,
-            } => encoder.line(text, *size, *align, *bold),
-            Block::Qr { data } => encoder.qr(data),
+            } => encoder.line(text, *size, *align, *bold)?,
+            Block::Qr { data } => encoder.qr(data)?,
             Block::Rule => {
                 // A full line of dashes looks the same whatever the alignment: keep the current
                 // one rather than spend bytes changing it.
                 let rule = "-".repeat(usize::from(profile.columns));
-                encoder.line(&rule, TextSize::Normal, encoder.align, false);
+                encoder.line(&rule, TextSize::Normal, encoder.align, false)?;
             }
-            Block::Feed(lines) => encoder.feed(*lines),
-            Block::Cut => encoder.cut(),
+            Block::Feed(lines) => encoder.feed(*lines)?,
+            Block::Cut => encoder.cut()?,
         }
     }
-    encoder.out
+    encoder.printer.print()?;
+    Ok(encoder.printer.driver().0.into_inner())
 }
 
+/// Where the crate's printer writes: memory. The devices crate's transport sends the bytes.
+#[derive(Default)]
+struct Memory(RefCell<Vec<u8>>);
+
+impl Driver for Memory {
+    fn name(&self) -> String {
+        "memory".into()
+    }
+
+    fn write(&self, data: &[u8]) -> escpos::errors::Result<()> {
+        self.0.borrow_mut().extend_from_slice(data);
+        Ok(())
+    }
+
+    fn read(&self, _buf: &mut [u8]) -> escpos::errors::Result<usize> {
+        Ok(0)
+    }
+
+    fn flush(&self) -> escpos::errors::Result<()> {
+        Ok(())
+    }
+}
+
+type Step = Result<(), PrinterError>;
+
 struct Encoder<'a> {
-    out: Vec<u8>,
+    printer: Printer<Memory>,
     profile: &'a PrinterProfile,
     align: Align,
     bold: bool,
@@ -112,155 +171,184 @@ struct Encoder<'a> {
 }
 
 impl Encoder<'_> {
-    fn set_align(&mut self, align: Align) {
+    fn set_align(&mut self, align: Align) -> Step {
         if self.align != align {
-            let n = match align {
-                Align::Left => 0,
-                Align::Center => 1,
-                Align::Right => 2,
-            };
-            self.out.extend([ESC, b'a', n]);
+            self.printer.justify(match align {
+                Align::Left => JustifyMode::LEFT,
+                Align::Center => JustifyMode::CENTER,
+                Align::Right => JustifyMode::RIGHT,
+            })?;
             self.align = align;
         }
+        Ok(())
     }
 
-    fn set_bold(&mut self, bold: bool) {
+    fn set_bold(&mut self, bold: bool) -> Step {
         if self.bold != bold {
-            self.out.extend([ESC, b'E', u8::from(bold)]);
+            self.printer.bold(bold)?;
             self.bold = bold;
         }
+        Ok(())
     }
 
-    fn set_size(&mut self, size: TextSize) {
+    fn set_size(&mut self, size: TextSize) -> Step {
         if self.size != size {
-            let n = match size {
-                TextSize::Normal => 0x00,
-                TextSize::Double => 0x11,
-                TextSize::Tall => 0x01,
-                TextSize::Wide => 0x10,
-                TextSize::Triple => 0x22,
+            // Width and height multipliers: `GS !` n = (width - 1) << 4 | (height - 1).
+            let (width, height) = match size {
+                TextSize::Normal => (1, 1),
+                TextSize::Double => (2, 2),
+                TextSize::Tall => (1, 2),
+                TextSize::Wide => (2, 1),
+                TextSize::Triple => (3, 3),
             };
-            self.out.extend([GS, b'!', n]);
+            self.printer.size(width, height)?;
             self.size = size;
         }
+        Ok(())
     }
 
-    fn line(&mut self, text: &str, size: TextSize, align: Align, bold: bool) {
-        self.set_align(align);
-        self.set_bold(bold);
-        self.set_size(size);
+    fn line(&mut self, text: &str, size: TextSize, align: Align, bold: bool) -> Step {
+        self.set_align(align)?;
+        self.set_bold(bold)?;
+        self.set_size(size)?;
         let text = printable_text(text, self.profile);
         if text.is_ascii() {
-            self.out.extend(text.as_bytes());
+            self.printer.write(&text)?;
         } else {
             // Only reachable with a Chinese font: without one printable_text left only ASCII.
-            let (bytes, _, _) = GB18030.encode(&text);
-            self.out.extend(CHINESE_ON);
-            self.out.extend(bytes.iter());
-            self.out.extend(CHINESE_OFF);
+            self.printer.custom(&CHINESE_ON)?;
+            self.printer.write(&text)?;
+            self.printer.custom(&CHINESE_OFF)?;
         }
-        self.out.push(LF);
+        // LF, not the crate's `writeln` (`ESC d 1`): the same line, two bytes fewer.
+        self.printer.custom(&[LF])?;
+        Ok(())
     }
 
-    fn feed(&mut self, lines: u8) {
+    fn feed(&mut self, lines: u8) -> Step {
         if lines > 0 {
-            self.out.extend([ESC, b'd', lines]);
+            self.printer.feeds(lines)?;
         }
+        Ok(())
     }
 
-    fn cut(&mut self) {
+    fn cut(&mut self) -> Step {
         match self.profile.cut {
-            Cut::Partial { feed } => self.out.extend(CUT_PARTIAL.into_iter().chain([feed])),
-            Cut::Full { feed } => self.out.extend(CUT_FULL.into_iter().chain([feed])),
-            Cut::None => self.feed(TEAR_OFF_FEED_LINES),
-        }
+            // The crate's `partial_cut()` sends `GS V 65 1`, a full cut on Epson's table.
+            Cut::Partial { feed } => self.printer.custom(&[GS, b'V', 66, feed])?,
+            Cut::Full { feed: 0 } => self.printer.cut()?,
+            // The crate's `cut()` always feeds 0.
+            Cut::Full { feed } => self.printer.custom(&[GS, b'V', 65, feed])?,
+            Cut::None => self.printer.feeds(TEAR_OFF_FEED_LINES)?,
+        };
+        Ok(())
     }
 
     /// A centred QR code. Native where the profile allows and the payload fits the firmware,
     /// else a raster image; a payload too long for any QR symbol is printed as text.
-    fn qr(&mut self, data: &str) {
+    fn qr(&mut self, data: &str) -> Step {
         let Ok(symbol) = QrCode::with_error_correction_level(data, EcLevel::M) else {
             for line in wrap(
                 &printable_text(data, self.profile),
                 usize::from(self.profile.columns),
             ) {
-                self.line(&line, TextSize::Normal, Align::Left, false);
+                self.line(&line, TextSize::Normal, Align::Left, false)?;
             }
-            return;
+            return Ok(());
         };
         let module_size = fit_module_size(
             symbol.width(),
             self.profile.qr.module_size(),
             self.profile.dots_per_line,
         );
-        self.set_align(Align::Center);
+        self.set_align(Align::Center)?;
         match self.profile.qr {
             QrMode::Native { max_data, .. } if data.len() <= usize::from(max_data) => {
                 // The printer leaves no quiet zone above or below the symbol: blank lines do.
-                let blank_lines = (QR_QUIET_ZONE_MODULES * usize::from(module_size))
-                    .div_ceil(MIN_LINE_PITCH_DOTS);
-                self.out.extend(std::iter::repeat_n(LF, blank_lines));
-                self.native_qr(data.as_bytes(), module_size);
-                self.out.extend(std::iter::repeat_n(LF, blank_lines));
+                let blank_lines = vec![
+                    LF;
+                    (QR_QUIET_ZONE_MODULES * usize::from(module_size))
+                        .div_ceil(MIN_LINE_PITCH_DOTS)
+                ];
+                self.printer.custom(&blank_lines)?;
+                self.native_qr(data, module_size)?;
+                self.printer.custom(&blank_lines)?;
             }
-            QrMode::Native { .. } | QrMode::Raster { .. } => self.raster_qr(&symbol, module_size),
+            QrMode::Native { .. } | QrMode::Raster { .. } => {
+                self.printer.custom(&raster_qr(&symbol, module_size))?;
+            }
         }
+        Ok(())
     }
 
-    fn native_qr(&mut self, data: &[u8], module_size: u8) {
-        self.out.extend(QR_MODEL_2);
-        self.out
-            .extend([GS, b'(', b'k', 3, 0, 0x31, 0x43, module_size]);
-        self.out.extend(QR_ERROR_CORRECTION_M);
+    fn native_qr(&mut self, data: &str, module_size: u8) -> Step {
+        if module_size <= CRATE_MAX_MODULE_SIZE {
+            self.printer.qrcode_option(
+                data,
+                QRCodeOption::new(QRCodeModel::Model2, module_size, QRCodeCorrectionLevel::M),
+            )?;
+            return Ok(());
+        }
+        // Module size 16, which the crate would send as 15: the same functions, ours.
+        let mut bytes = Vec::with_capacity(data.len() + 40);
+        bytes.extend(QR_MODEL_2);
+        bytes.extend([GS, b'(', b'k', 3, 0, 0x31, 0x43, module_size]);
+        bytes.extend(QR_ERROR_CORRECTION_M);
         // data.len() ≤ max_data ≤ u16::MAX, and the symbol exists, so it is at most 7089.
         let [p_l, p_h] = u16::try_from(data.len() + 3)
             .unwrap_or(u16::MAX)
             .to_le_bytes();
-        self.out
-            .extend([GS, b'(', b'k', p_l, p_h, 0x31, 0x50, 0x30]);
-        self.out.extend(data);
-        self.out.extend(QR_PRINT);
+        bytes.extend([GS, b'(', b'k', p_l, p_h, 0x31, 0x50, 0x30]);
+        bytes.extend(data.as_bytes());
+        bytes.extend(QR_PRINT);
+        self.printer.custom(&bytes)?;
+        Ok(())
     }
+}
 
-    /// The symbol with its quiet zone on every side, one bit per dot, `module_size` dots per
-    /// module, centred by `ESC a 1`. Printers that ignore `ESC a` for images (HPRT and Better
-    /// manuals say it applies) print it at the left margin, still with its quiet zone.
-    fn raster_qr(&mut self, symbol: &QrCode, module_size: u8) {
-        let modules = symbol.width();
-        let colors = symbol.to_colors();
-        let scale = usize::from(module_size);
-        let side = (modules + 2 * QR_QUIET_ZONE_MODULES) * scale;
-        let row_bytes = side.div_ceil(8);
-        let dark = |dot_x: usize, dot_y: usize| {
-            let (x, y) = (dot_x / scale, dot_y / scale);
-            let inside =
-                |m: usize| (QR_QUIET_ZONE_MODULES..QR_QUIET_ZONE_MODULES + modules).contains(&m);
-            inside(x)
-                && inside(y)
-                && colors[(y - QR_QUIET_ZONE_MODULES) * modules + x - QR_QUIET_ZONE_MODULES]
-                    == Color::Dark
-        };
-        for band_top in (0..side).step_by(RASTER_BAND_ROWS) {
-            let rows = RASTER_BAND_ROWS.min(side - band_top);
-            // side ≤ (177 + 8) · 16 dots, so both fit u16.
-            let [x_l, x_h] = u16::try_from(row_bytes).unwrap_or(u16::MAX).to_le_bytes();
-            let [y_l, y_h] = u16::try_from(rows).unwrap_or(u16::MAX).to_le_bytes();
-            self.out.extend([GS, b'v', b'0', 0, x_l, x_h, y_l, y_h]);
-            for y in band_top..band_top + rows {
-                for byte in 0..row_bytes {
-                    let bits = (0..8).fold(0u8, |acc, bit| {
-                        let x = byte * 8 + bit;
-                        acc | if x < side && dark(x, y) {
-                            0x80 >> bit
-                        } else {
-                            0
-                        }
-                    });
-                    self.out.push(bits);
-                }
+/// The symbol with its quiet zone on every side, one bit per dot, `module_size` dots per
+/// module, as `GS v 0` images of at most [`RASTER_BAND_ROWS`] rows, centred by the `ESC a 1`
+/// before it. Printers that ignore `ESC a` for images (HPRT and Better manuals say it applies)
+/// print it at the left margin, still with its quiet zone. Ours, not the crate's: its images need
+/// its `graphics` feature (the `image` crate) and go as one command, which overflows the buffers
+/// of small printers (research §1.3).
+fn raster_qr(symbol: &QrCode, module_size: u8) -> Vec<u8> {
+    let modules = symbol.width();
+    let colors = symbol.to_colors();
+    let scale = usize::from(module_size);
+    let side = (modules + 2 * QR_QUIET_ZONE_MODULES) * scale;
+    let row_bytes = side.div_ceil(8);
+    let dark = |dot_x: usize, dot_y: usize| {
+        let (x, y) = (dot_x / scale, dot_y / scale);
+        let inside =
+            |m: usize| (QR_QUIET_ZONE_MODULES..QR_QUIET_ZONE_MODULES + modules).contains(&m);
+        inside(x)
+            && inside(y)
+            && colors[(y - QR_QUIET_ZONE_MODULES) * modules + x - QR_QUIET_ZONE_MODULES]
+                == Color::Dark
+    };
+    let mut out = Vec::with_capacity(side * row_bytes + 8 * side.div_ceil(RASTER_BAND_ROWS));
+    for band_top in (0..side).step_by(RASTER_BAND_ROWS) {
+        let rows = RASTER_BAND_ROWS.min(side - band_top);
+        // side ≤ (177 + 8) · 16 dots, so both fit u16.
+        let [x_l, x_h] = u16::try_from(row_bytes).unwrap_or(u16::MAX).to_le_bytes();
+        let [y_l, y_h] = u16::try_from(rows).unwrap_or(u16::MAX).to_le_bytes();
+        out.extend([GS, b'v', b'0', 0, x_l, x_h, y_l, y_h]);
+        for y in band_top..band_top + rows {
+            for byte in 0..row_bytes {
+                let bits = (0..8).fold(0u8, |acc, bit| {
+                    let x = byte * 8 + bit;
+                    acc | if x < side && dark(x, y) {
+                        0x80 >> bit
+                    } else {
+                        0
+                    }
+                });
+                out.push(bits);
             }
         }
     }
+    out
 }
 
 /// The profile's module size, made smaller if the symbol and its quiet zone would not fit the

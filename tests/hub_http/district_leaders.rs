@@ -7,7 +7,7 @@
 //! run), against the real hub over HTTP with the test's one clock.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashMap};
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{RiskAssessment, RiskLevel, RiskReason};
@@ -141,9 +141,20 @@ async fn file(hub: &TestHub, case: &CaseSubmission) -> String {
 
 async fn act(hub: &TestHub, user: &str, code: &str, action: &str, body: Value) -> Value {
     let session = login(hub, user).await;
+    act_in(hub, &session, user, code, action, body).await
+}
+
+async fn act_in(
+    hub: &TestHub,
+    session: &str,
+    user: &str,
+    code: &str,
+    action: &str,
+    body: Value,
+) -> Value {
     let (status, answer) = post(
         hub,
-        &session,
+        session,
         &format!("/api/v1/district/cases/{code}/{action}"),
         body,
     )
@@ -153,6 +164,34 @@ async fn act(hub: &TestHub, user: &str, code: &str, action: &str, body: Value) -
         "{user} {action} {code}: {status} {answer}"
     );
     answer
+}
+
+/// The month's people keep their sessions, as people at work do: each logs in again only when
+/// its session nears its twelve hours. A login is an Argon2 hash, the month's dearest request;
+/// logging in for every action made the month four times slower.
+#[derive(Default)]
+struct Sessions(HashMap<String, (String, DateTime<Utc>)>);
+
+impl Sessions {
+    async fn act(
+        &mut self,
+        hub: &TestHub,
+        user: &str,
+        code: &str,
+        action: &str,
+        body: Value,
+    ) -> Value {
+        let now = hub.now();
+        let session = match self.0.get(user) {
+            Some((token, since)) if now - *since < Duration::hours(11) => token.clone(),
+            _ => {
+                let token = login(hub, user).await;
+                self.0.insert(user.to_owned(), (token.clone(), now));
+                token
+            }
+        };
+        act_in(hub, &session, user, code, action, body).await
+    }
 }
 
 async fn rate(hub: &TestHub, station: &str, code: &str, rating: &str) {
@@ -714,6 +753,7 @@ pub(crate) struct Month {
 /// the housing bureau passes its arrival time with nobody there: the red alerts.
 pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
     let mut dice = Dice(seed.max(1));
+    let mut sessions = Sessions::default();
     let start = hub.now();
     let end = start + Duration::days(29) + Duration::hours(7);
     let kinds: [(Kind, u64); 6] = [
@@ -788,7 +828,16 @@ pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
                     break;
                 }
                 let Reverse((due, _, next)) = queue.pop().unwrap();
-                step(hub, &mut dice, &mut queue, &mut push, due, next, end).await;
+                step(
+                    hub,
+                    &mut dice,
+                    &mut queue,
+                    &mut push,
+                    (due, next),
+                    end,
+                    &mut sessions,
+                )
+                .await;
             }
             clock_to(hub, at);
             let case = case_of(hub, station, kind, risk);
@@ -831,7 +880,16 @@ pub(crate) async fn seed_month(hub: &TestHub, seed: u64) -> Month {
         if due > end {
             break;
         }
-        step(hub, &mut dice, &mut queue, &mut push, due, next, end).await;
+        step(
+            hub,
+            &mut dice,
+            &mut queue,
+            &mut push,
+            (due, next),
+            end,
+            &mut sessions,
+        )
+        .await;
     }
     clock_to(hub, end);
     // The kiosks' health and who is on duty, as of the end.
@@ -881,9 +939,9 @@ async fn step(
     dice: &mut Dice,
     queue: &mut BinaryHeap<Reverse<(DateTime<Utc>, u64, Next)>>,
     push: &mut impl FnMut(&mut BinaryHeap<Reverse<(DateTime<Utc>, u64, Next)>>, DateTime<Utc>, Next),
-    due: DateTime<Utc>,
-    next: Next,
+    (due, next): (DateTime<Utc>, Next),
     end: DateTime<Utc>,
+    sessions: &mut Sessions,
 ) {
     if due > end {
         return;
@@ -893,10 +951,14 @@ async fn step(
         Next::Route { code, unit } => {
             // The cluster's slow half: routed, then left unanswered.
             if unit == "labour-slow" {
-                act(hub, "dispatcher", &code, "route", json!({"unit": "labour"})).await;
+                sessions
+                    .act(hub, "dispatcher", &code, "route", json!({"unit": "labour"}))
+                    .await;
                 return;
             }
-            act(hub, "dispatcher", &code, "route", json!({ "unit": unit })).await;
+            sessions
+                .act(hub, "dispatcher", &code, "route", json!({ "unit": unit }))
+                .await;
             let (accept, _, _) = pace(&unit, dice);
             push(
                 queue,
@@ -905,7 +967,7 @@ async fn step(
             );
         }
         Next::Accept { code, unit } => {
-            act(hub, &unit, &code, "accept", json!({})).await;
+            sessions.act(hub, &unit, &code, "accept", json!({})).await;
             let (_, resolve, _) = pace(&unit, dice);
             push(
                 queue,
@@ -914,7 +976,9 @@ async fn step(
             );
         }
         Next::Resolve { code, unit } => {
-            act(hub, &unit, &code, "resolve", json!({"result": "已办结"})).await;
+            sessions
+                .act(hub, &unit, &code, "resolve", json!({"result": "已办结"}))
+                .await;
             if dice.chance(80) {
                 let (_, _, unhappy) = pace(&unit, dice);
                 let rating = if dice.chance(unhappy) {
@@ -943,25 +1007,29 @@ async fn step(
         }
         Next::OrderNobodyComes => {
             let code = file(hub, &case_of(hub, "demo", NOISE, RiskLevel::Normal)).await;
-            act(
-                hub,
-                "dispatcher",
-                &code,
-                "route",
-                json!({"unit": "gm-north"}),
-            )
-            .await;
-            act(hub, "gm-north", &code, "accept", json!({})).await;
+            sessions
+                .act(
+                    hub,
+                    "dispatcher",
+                    &code,
+                    "route",
+                    json!({"unit": "gm-north"}),
+                )
+                .await;
+            sessions
+                .act(hub, "gm-north", &code, "accept", json!({}))
+                .await;
             let arrive_by = (end - Duration::hours(1)).with_timezone(&domain::calendar::china());
-            act(
-                hub,
-                "gm-north-secretary",
-                &code,
-                "orders",
-                json!({"department": "housing", "place": "光明文化广场东侧", "staff": 2,
+            sessions
+                .act(
+                    hub,
+                    "gm-north-secretary",
+                    &code,
+                    "orders",
+                    json!({"department": "housing", "place": "光明文化广场东侧", "staff": 2,
                        "need": "核查违章搭建", "arrive_by": arrive_by.to_rfc3339()}),
-            )
-            .await;
+                )
+                .await;
         }
         Next::HighRiskClaim => {
             file(hub, &case_of(hub, "dh-one-estate", WAGES, RiskLevel::High)).await;

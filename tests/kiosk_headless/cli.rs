@@ -1040,6 +1040,16 @@ fn doctor_names_the_placeholders_left_in_the_reference_config() {
         !line.contains("printer."),
         "comments are not placeholders: {line}"
     );
+    // A made-up host is not asked (that would wait for the resolver's timeout).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let upstream = stdout
+        .lines()
+        .find(|l| l.split_whitespace().nth(1) == Some("upstream"))
+        .unwrap_or_else(|| panic!("no upstream line: {stdout}"));
+    assert!(
+        upstream.starts_with("FAIL") && upstream.contains("placeholder: not tried"),
+        "{upstream}"
+    );
 
     let filled = reference
         .replace("CHANGE-ME-station-id", "sz-futian-001")

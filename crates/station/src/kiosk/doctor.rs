@@ -165,6 +165,17 @@ fn check_upstream(config: &KioskConfig) -> Check {
                 .into(),
         };
     };
+    if url.contains(PLACEHOLDER) {
+        // Asking a made-up host waits for the resolver's timeout and says nothing new.
+        return Check {
+            name,
+            verdict: Verdict::Fail,
+            detail: format!(
+                "{url} is the reference file's placeholder: not tried; set upstream.url to the \
+                 district's system"
+            ),
+        };
+    }
     let upstream = Upstream::new(
         url,
         config.upstream.kind,

@@ -942,7 +942,7 @@ pub(crate) mod tests {
             (0..len)
                 .map(|_| {
                     let r = self.next_u64();
-                    if r % 4 == 0 {
+                    if r.is_multiple_of(4) {
                         INTERESTING[(r >> 8) as usize % INTERESTING.len()]
                     } else {
                         (r >> 16) as u8

@@ -202,7 +202,7 @@ impl PrinterProfile {
                 ),
             );
         }
-        if !(96..=2048).contains(&self.dots_per_line) || self.dots_per_line % 8 != 0 {
+        if !(96..=2048).contains(&self.dots_per_line) || !self.dots_per_line.is_multiple_of(8) {
             return bad(
                 "dots_per_line",
                 format!(

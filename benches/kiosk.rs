@@ -921,10 +921,10 @@ fn handwriting_figures() -> Option<(Duration, Duration, Duration, Duration, usiz
     ))
 }
 
-/// The parts of BENCHMARKS.md that others measure, not this bench: the district's bench
-/// (`benches/district.rs`) and the tests. Each is kept as it is between its two lines when the
+/// The parts of BENCHMARKS.md that others measure, not this bench: the district's, the leaders'
+/// and the slip's benches and the tests. Each is kept as it is between its two lines when the
 /// file is written again.
-const KEPT: [(&str, &str); 3] = [
+const KEPT: [(&str, &str); 4] = [
     (
         "<!-- the district: written by `cargo bench --bench district` -->",
         "<!-- end of the district -->",
@@ -932,6 +932,10 @@ const KEPT: [(&str, &str); 3] = [
     (
         "<!-- the leaders: written by `cargo bench --bench leaders` -->",
         "<!-- end of the leaders -->",
+    ),
+    (
+        "<!-- the slip's encoder: written by `cargo bench --bench slip` -->",
+        "<!-- end of the slip's encoder -->",
     ),
     (
         "<!-- measured by tests: kept when the bench writes this file -->",

@@ -217,8 +217,7 @@ pub fn booking_slip_content(
 /// high-risk case with the emergency numbers, a queue ticket and an appointment. The slip's
 /// golden bytes (`slip_bytes_are_the_reference_bytes`) and `cargo bench --bench slip` print these.
 pub fn specimen_slips(config: &KioskConfig) -> Vec<(&'static str, SlipContent)> {
-    use domain::case::{IntakeRules, NewCaseIdentity};
-    use domain::CaseDraft;
+    use domain::case::NewCaseIdentity;
     use protocol::{BookingState, TicketState};
 
     // Tuesday 2 June 2026, 10:00 at a station on UTC+8 (the screenshots' morning).
@@ -230,27 +229,13 @@ pub fn specimen_slips(config: &KioskConfig) -> Vec<(&'static str, SlipContent)> 
         .with_timezone(&Utc);
     let token = |byte: u8| TrackingToken::from_random([byte; domain::token::RANDOM_BYTES]);
     let case = |language: Language, description: &str| {
-        let rules = IntakeRules {
-            catalogue: &config.catalogue,
-            risk: &config.risk,
-            consent_version: &config.consent.version,
-        };
-        let draft = CaseDraft {
-            service: "complaint".into(),
-            subtype: Some("noise".into()),
-            description: description.into(),
-            anonymous: true,
-            consent_version: Some(config.consent.version.clone()),
-            language,
-            ..CaseDraft::default()
-        };
         let identity = NewCaseIdentity {
             id: uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001),
             token: token(7),
             created_at: at,
             station_id: config.station.id.clone(),
         };
-        Case::from_draft(&draft, &rules, identity).ok()
+        complaint_about_noise(config, language, description, identity).ok()
     };
     let ticket = StoredTicket {
         id: 1,
@@ -322,6 +307,31 @@ pub fn specimen_slips(config: &KioskConfig) -> Vec<(&'static str, SlipContent)> 
     slips
 }
 
+/// A resident's complaint about noise saying `description`, through the kiosk's own intake
+/// rules: the specimens' case, and the tests'.
+fn complaint_about_noise(
+    config: &KioskConfig,
+    language: Language,
+    description: &str,
+    identity: domain::case::NewCaseIdentity,
+) -> Result<Case, domain::CaseError> {
+    let rules = domain::case::IntakeRules {
+        catalogue: &config.catalogue,
+        risk: &config.risk,
+        consent_version: &config.consent.version,
+    };
+    let draft = domain::CaseDraft {
+        service: "complaint".into(),
+        subtype: Some("noise".into()),
+        description: description.into(),
+        anonymous: true,
+        consent_version: Some(config.consent.version.clone()),
+        language,
+        ..domain::CaseDraft::default()
+    };
+    Case::from_draft(&draft, &rules, identity)
+}
+
 fn build(
     config: &KioskConfig,
     language: Language,
@@ -352,8 +362,7 @@ fn build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain::case::{IntakeRules, NewCaseIdentity};
-    use domain::CaseDraft;
+    use domain::case::NewCaseIdentity;
     use protocol::TicketState;
 
     fn noise_case(config: &KioskConfig, language: Language) -> Case {
@@ -361,27 +370,13 @@ mod tests {
     }
 
     fn case_saying(config: &KioskConfig, language: Language, description: &str) -> Case {
-        let rules = IntakeRules {
-            catalogue: &config.catalogue,
-            risk: &config.risk,
-            consent_version: &config.consent.version,
-        };
-        let draft = CaseDraft {
-            service: "complaint".into(),
-            subtype: Some("noise".into()),
-            description: description.into(),
-            anonymous: true,
-            consent_version: Some(config.consent.version.clone()),
-            language,
-            ..CaseDraft::default()
-        };
         let identity = NewCaseIdentity {
             id: uuid::Uuid::now_v7(),
             token: TrackingToken::from_random([7; domain::token::RANDOM_BYTES]),
             created_at: Utc::now(),
             station_id: config.station.id.clone(),
         };
-        Case::from_draft(&draft, &rules, identity).expect("a valid case")
+        complaint_about_noise(config, language, description, identity).expect("a valid case")
     }
 
     fn walk_in(language: Language) -> StoredTicket {

@@ -591,21 +591,6 @@ fn section(figures: &[Figures], commit: &str, machine: &str) -> String {
     md
 }
 
-/// The machine, in words: its processor and how many of them.
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_owned())
-        })
-        .unwrap_or_else(|| "an unknown processor".into());
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    format!("{cores} cores of {cpu}")
-}
-
 fn main() {
     let commit = common::commit();
     let runtime = common::runtime();
@@ -637,7 +622,7 @@ fn main() {
             None,
         )));
     }
-    let md = section(&figures, &commit, &machine());
+    let md = section(&figures, &commit, &common::machine());
     print!("{md}");
     if only.is_none() {
         common::write_section(&md, START, END);

@@ -56,16 +56,6 @@ fn main() {
             ));
         }
     }
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(": ").nth(1))
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| "an unknown processor".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let title = match part.as_str() {
         "before" => "Before: the project's own encoder",
         _ => "Now",
@@ -74,10 +64,11 @@ fn main() {
         format!("<!-- the slip's encoder ({part}): written by `cargo bench --bench slip` -->");
     let end = format!("<!-- end of the slip's encoder ({part}) -->");
     let md = format!(
-        "{start}\n### {title}\n\nAt commit `{}`, on {cpu}, {cores} cores. Median of {SAMPLES} samples of \
+        "{start}\n### {title}\n\nAt commit `{}`, on {}. Median of {SAMPLES} samples of \
          {ENCODES_PER_SAMPLE} encodes each (the slip laid out once; only `encode` timed).\n\n\
          | profile | slip | bytes | encode |\n|---|---|---|---|\n{rows}{end}",
-        common::commit()
+        common::commit(),
+        common::machine()
     );
     common::write_section(&md, &start, &end);
 }

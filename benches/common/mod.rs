@@ -87,3 +87,18 @@ pub fn write_section(md: &str, start: &str, end: &str) {
     };
     std::fs::write(path, new).expect("BENCHMARKS.md is written");
 }
+
+/// The machine, in words: its processor and how many of them.
+pub fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_else(|| "an unknown processor".into());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    format!("{cores} cores of {cpu}")
+}

@@ -259,10 +259,10 @@ async fn measure(engine: &'static str, database: Option<String>) -> Figures {
     }
 }
 
-fn section(figures: &[Figures], commit: &str) -> String {
+fn section(figures: &[Figures], commit: &str, machine: &str) -> String {
     let mut md = format!(
         "{START}\n## The district's back office\n\n\
-         Written by `cargo bench --bench district` (benches/district.rs) at commit `{commit}`. \
+         Written by `cargo bench --bench district` (benches/district.rs) at commit `{commit}`, on {machine}. \
          The cases are high-risk wage claims filed over HTTP as kiosks file them and routed at \
          intake to one unit (the labour bureau), so each has running deadlines; the hub's \
          clock is the bench's and its ticker is off, so each pass timed is one the bench asked \
@@ -313,7 +313,7 @@ fn main() {
     }
     let sqlite = runtime.block_on(measure("SQLite", None));
     let postgres = runtime.block_on(measure("PostgreSQL", Some(cluster.new_database())));
-    let md = section(&[sqlite, postgres], &commit);
+    let md = section(&[sqlite, postgres], &commit, &common::machine());
     print!("{md}");
     common::write_section(&md, START, END);
 }

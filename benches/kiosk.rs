@@ -244,6 +244,9 @@ fn wire(bytes: usize, baud: u32) -> Duration {
 }
 
 // The tests' own throwaway PostgreSQL cluster and nginx (only part of each is used here).
+// The benches' shared helpers (only the machine line is used here).
+#[allow(dead_code)]
+mod common;
 #[allow(dead_code)]
 #[path = "../tests/nginx/mod.rs"]
 mod nginx;
@@ -979,22 +982,13 @@ fn main() {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let machine = common::machine();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     writeln!(md, "# Benchmarks\n").unwrap();
     writeln!(
         md,
-        "Written by `cargo bench --bench kiosk` (benches/kiosk.rs) at commit `{commit}`, on {cpu}, \
-         {cores} cores, a shared development machine: read the figures as orders of magnitude \
+        "Written by `cargo bench --bench kiosk` (benches/kiosk.rs) at commit `{commit}`, on {machine}, \
+         a shared development machine: read the figures as orders of magnitude \
          against the budgets of DESIGN.md §10, not as precise timings.\n"
     )
     .unwrap();

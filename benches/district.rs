@@ -16,7 +16,9 @@
 //! `cargo bench --bench district` (about fifteen minutes on two cores). PostgreSQL runs with
 //! fsync on, in a cluster the bench starts (`tests/pg_cluster`). `BENCH_INBOX_ONLY=1` measures
 //! the inbox on SQLite alone, prints it and writes nothing (to try a change to the lists), and
-//! `BENCH_INBOX_ONLY=postgres` the same on PostgreSQL.
+//! `BENCH_INBOX_ONLY=postgres` the same on PostgreSQL; `BENCH_ENGINE=postgres` measures
+//! everything on PostgreSQL alone and prints it, writing nothing. `BENCH_LOG=warn` shows the
+//! hub's warnings and errors (`info` and `debug` say more).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -305,11 +307,18 @@ fn section(figures: &[Figures], commit: &str, machine: &str) -> String {
 }
 
 fn main() {
+    // The hub's warnings and errors (a refused write says why there): `BENCH_LOG=warn`.
+    logging::init("BENCH_LOG");
     let commit = common::commit();
     let runtime = common::runtime();
     let cluster = pg_cluster::Cluster::start(true);
     if std::env::var("BENCH_INBOX_ONLY").is_ok_and(|v| v == "postgres") {
         runtime.block_on(measure("PostgreSQL", Some(cluster.new_database())));
+    }
+    if std::env::var("BENCH_ENGINE").is_ok_and(|v| v == "postgres") {
+        let postgres = runtime.block_on(measure("PostgreSQL", Some(cluster.new_database())));
+        print!("{}", section(&[postgres], &commit, &common::machine()));
+        return;
     }
     let sqlite = runtime.block_on(measure("SQLite", None));
     let postgres = runtime.block_on(measure("PostgreSQL", Some(cluster.new_database())));

@@ -282,15 +282,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX dispatches_open ON dispatches (dispatched_at) WHERE ended_at IS NULL;
     -- Cases filed a (China) day by station and kind, kept at intake: the leaders' trend and
     -- the risk map's repeats read a few rows per day, station and kind, never a row per case.
-    -- Each count is split over 16 shards (by the case id's last digit), so that a burst of one
-    -- kind at one station does not make every intake of the burst update one row (on
-    -- PostgreSQL, concurrent updates of one row fail each other at REPEATABLE READ).
+    -- On PostgreSQL each count is split over shards (the writing transaction's lane, 0 to 63:
+    -- store::sql::Db::lane), so that a burst of one kind at one station does not make every
+    -- intake of the burst update one row (concurrent updates of one row fail each other at
+    -- REPEATABLE READ). SQLite writes one at a time: shard 0.
     CREATE TABLE daily_filed (
         day        TEXT NOT NULL,              -- 2026-06-02
         station_id TEXT NOT NULL,
         service    TEXT NOT NULL,
         subtype    TEXT NOT NULL,
-        shard      INTEGER NOT NULL,           -- 0 to 15
+        shard      INTEGER NOT NULL,           -- 0 to 63
         filed      INTEGER NOT NULL,
         PRIMARY KEY (day, station_id, service, subtype, shard)
     ) STRICT;

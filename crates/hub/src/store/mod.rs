@@ -107,7 +107,7 @@ pub enum HubStoreError {
     TooNewDatabase { found: i64, known: i64 },
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database error: {0}")]
+    #[error("database error: {}", pg::describe(.0))]
     Postgres(::postgres::Error),
     /// The database server cannot be reached now (a restart, a failover): try again later.
     #[error("the database cannot be reached: {0}")]

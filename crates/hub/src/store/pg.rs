@@ -39,6 +39,9 @@ use super::HubStoreError;
 /// A write is tried this many times in all before its conflict is reported.
 const WRITE_ATTEMPTS: u32 = 8;
 
+/// The lanes ([`Db::lane`]) a write may take: 0 to 63.
+const LANES: u32 = 64;
+
 /// What `HUB_DATABASE_URL` and its companions say.
 #[derive(Clone)]
 pub struct PostgresConfig {
@@ -93,6 +96,12 @@ pub(crate) struct PgStore {
     /// transaction, a backup) never take every connection, so pages still answer.
     pub(crate) read_slots: Arc<Semaphore>,
     pub(crate) write_slots: Arc<Semaphore>,
+    /// The lanes free now, one for each write slot: the writes running at once in this
+    /// process each hold a different one.
+    lanes: Mutex<Vec<u32>>,
+    /// This process's own offset of its lanes (random), so that two processes' first lanes
+    /// are seldom the same rows.
+    salt: u32,
 }
 
 impl PgStore {
@@ -111,6 +120,8 @@ impl PgStore {
             size,
             read_slots: Arc::new(Semaphore::new(size - writes)),
             write_slots: Arc::new(Semaphore::new(writes)),
+            lanes: Mutex::new((0..writes as u32).rev().collect()),
+            salt: random_below(LANES),
         };
         let mut first = store.connect()?;
         super::migrations::run_postgres(&mut first.client)?;
@@ -156,7 +167,7 @@ impl PgStore {
         &self,
         mut work: impl FnMut(&mut dyn Db) -> Result<T, HubStoreError>,
     ) -> Result<T, HubStoreError> {
-        self.run(true, &mut work)
+        self.run(None, &mut work)
     }
 
     /// Runs `work` in a transaction and commits it, trying it again whole when another process
@@ -165,7 +176,14 @@ impl PgStore {
         &self,
         mut work: impl FnMut(&mut dyn Db) -> Result<T, HubStoreError>,
     ) -> Result<T, HubStoreError> {
-        self.run(false, &mut work)
+        // One lane per write slot, so there is always one free (a random one if not).
+        let taken = self.lanes.lock().map(|mut l| l.pop()).unwrap_or(None);
+        let lane = taken.unwrap_or_else(|| random_below(LANES));
+        let result = self.run(Some(lane), &mut work);
+        if let (Some(lane), Ok(mut free)) = (taken, self.lanes.lock()) {
+            free.push(lane);
+        }
+        result
     }
 
     /// One transaction of `work`, tried again whole when another process got in the way, and
@@ -173,9 +191,10 @@ impl PgStore {
     /// since it was last used).
     fn run<T>(
         &self,
-        read_only: bool,
+        write_lane: Option<u32>,
         work: &mut dyn FnMut(&mut dyn Db) -> Result<T, HubStoreError>,
     ) -> Result<T, HubStoreError> {
+        let read_only = write_lane.is_none();
         let mut pooled = self.take()?;
         let mut reconnected = false;
         let mut attempt = 0;
@@ -188,16 +207,33 @@ impl PgStore {
                     .isolation_level(IsolationLevel::RepeatableRead)
                     .read_only(read_only)
                     .start()?;
+                // Each try a lane 16 on: writes of this process stay apart (their lanes
+                // differ modulo 16), and a write that met another process's on one row
+                // moves off it.
+                let lane = write_lane.map_or(0, |l| (self.salt + l + 16 * (attempt - 1)) % LANES);
                 let value = work(&mut Postgres {
                     tx: &mut tx,
                     statements,
+                    lane: i64::from(lane),
                 })?;
                 tx.commit()?;
                 Ok(value)
             })();
             match outcome {
                 Err(HubStoreError::Postgres(e)) if attempt < WRITE_ATTEMPTS && retryable(&e) => {
-                    tracing::debug!(attempt, error = %e, "store: another process got in the way; again");
+                    tracing::debug!(attempt, error = %describe(&e), "store: another process got in the way; again");
+                    // Apart, not at once: writers that collided and all came straight back
+                    // would collide again (a burst of intakes on one rollup's rows ran out of
+                    // attempts so).
+                    std::thread::sleep(backoff(attempt));
+                }
+                Err(HubStoreError::Postgres(e)) if retryable(&e) => {
+                    tracing::warn!(
+                        attempts = attempt,
+                        error = %describe(&e),
+                        "store: other writers got in the way every time; given up"
+                    );
+                    break Err(HubStoreError::Postgres(e));
                 }
                 Err(HubStoreError::Unavailable(why)) if !reconnected => {
                     tracing::debug!(error = %why, "store: the connection is gone; a new one");
@@ -229,6 +265,23 @@ impl Drop for PgStore {
     }
 }
 
+/// A random number below `n` (the middle one if the system has no randomness to give).
+fn random_below(n: u32) -> u32 {
+    let mut random = [0u8; 4];
+    match getrandom::fill(&mut random) {
+        Ok(()) => u32::from_le_bytes(random) % n,
+        Err(_) => n / 2,
+    }
+}
+
+/// How long to wait before try `attempt + 1` of a write that collided: a random time between a
+/// quarter and the whole of 4 ms doubled with each try (256 ms at most; half a second in all
+/// over eight tries), so the writers that collided come back apart.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling_us = 2_000u32 << attempt.min(7);
+    Duration::from_micros(u64::from(ceiling_us / 4 + random_below(ceiling_us) * 3 / 4))
+}
+
 /// Whether a failed write is worth trying again as it was.
 fn retryable(e: &postgres::Error) -> bool {
     e.code().is_some_and(|c| {
@@ -240,7 +293,27 @@ fn retryable(e: &postgres::Error) -> bool {
 
 /// The server cannot be reached (or dropped the connection): a 503, not a 500.
 fn unavailable(e: postgres::Error) -> HubStoreError {
-    HubStoreError::Unavailable(e.to_string())
+    HubStoreError::Unavailable(describe(&e))
+}
+
+/// A statement's failure, with the statement named in the debug log (its first words: the
+/// SQL holds no values, which are parameters).
+fn failed(sql: &str, e: postgres::Error) -> HubStoreError {
+    let words: String = sql.split_whitespace().take(8).collect::<Vec<_>>().join(" ");
+    tracing::debug!(statement = %words, error = %describe(&e), "store: a statement failed");
+    HubStoreError::from(e)
+}
+
+/// What went wrong, for the log: the server's message and its SQLSTATE (the crate's own
+/// words are only "db error"), never the server's detail, which may quote a row's values.
+pub(crate) fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} (SQLSTATE {})", db.message(), db.code().code()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
 }
 
 impl From<postgres::Error> for HubStoreError {
@@ -277,6 +350,7 @@ fn unreachable(e: &postgres::Error) -> bool {
 struct Postgres<'a, 'b> {
     tx: &'a mut postgres::Transaction<'b>,
     statements: &'a mut HashMap<String, Statement>,
+    lane: i64,
 }
 
 impl Postgres<'_, '_> {
@@ -295,11 +369,17 @@ impl Postgres<'_, '_> {
 }
 
 impl Db for Postgres<'_, '_> {
+    fn lane(&self) -> i64 {
+        self.lane
+    }
+
     fn exec(&mut self, sql: &str, args: &[Value<'_>]) -> Result<u64, HubStoreError> {
         let statement = self.statement(sql)?;
         let params: Vec<Param<'_>> = args.iter().map(|a| Param(*a)).collect();
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
-        Ok(self.tx.execute(&statement, &refs)?)
+        self.tx
+            .execute(&statement, &refs)
+            .map_err(|e| failed(sql, e))
     }
 
     fn rows(&mut self, sql: &str, args: &[Value<'_>]) -> Result<Vec<Row>, HubStoreError> {
@@ -308,9 +388,12 @@ impl Db for Postgres<'_, '_> {
         let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as _).collect();
         // Each row is read as it arrives (the server sends the rest meanwhile), not after all
         // of them: a month's scorecard reads a hundred thousand.
-        let mut arriving = self.tx.query_raw(&statement, refs.iter().copied())?;
+        let mut arriving = self
+            .tx
+            .query_raw(&statement, refs.iter().copied())
+            .map_err(|e| failed(sql, e))?;
         let mut out = Vec::new();
-        while let Some(r) = arriving.next()? {
+        while let Some(r) = arriving.next().map_err(|e| failed(sql, e))? {
             out.push(row(&r)?);
         }
         Ok(out)

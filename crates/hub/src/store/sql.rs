@@ -157,6 +157,13 @@ pub(crate) trait Db {
         Ok(self.rows(sql, args)?.into_iter().next())
     }
 
+    /// A number from 0 to 63 that no other write of this process running at the same moment
+    /// holds, and that changes when a write is tried again: the shard a rollup adds to, so
+    /// that a burst of writers adds to different rows. 0 on SQLite, which writes one at a time.
+    fn lane(&self) -> i64 {
+        0
+    }
+
     /// The one row a query always has (a count, an `EXISTS`).
     fn one(&mut self, sql: &str, args: &[Value<'_>]) -> Result<Row, HubStoreError> {
         self.row(sql, args)?

@@ -103,6 +103,17 @@ pub(crate) async fn put_user(
     by: &str,
     now: DateTime<Utc>,
 ) -> Result<bool, AdminError> {
+    // An account that is there already is not hashed for first: the kiosk's local hub asks for
+    // its eight demo accounts at every start, and each hash is 19 MiB and tens of milliseconds.
+    if !new.replace {
+        let id = new.id.clone();
+        if store
+            .read(move |db| Ok(accounts::user(db, &id)?.is_some()))
+            .await?
+        {
+            return Err(AdminError::Exists(new.id.clone()));
+        }
+    }
     let user = account(district, new)?;
     let replace = new.replace;
     let by = by.to_owned();

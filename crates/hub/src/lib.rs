@@ -72,6 +72,6 @@ pub use auth::Secret;
 pub use clock::Clock;
 pub use config::{HubConfig, HubConfigError, RateLimit};
 pub use server::{
-    raise_open_file_limit, router, start, start_with, ConnectionLimits, HubState, RunningHub,
-    MAX_HEADER_BYTES,
+    give_back_large_blocks, raise_open_file_limit, router, start, start_with, ConnectionLimits,
+    HubState, RunningHub, MAX_HEADER_BYTES,
 };

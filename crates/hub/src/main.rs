@@ -14,6 +14,7 @@ use anyhow::Context;
 use hub::HubConfig;
 
 fn main() -> ExitCode {
+    hub::give_back_large_blocks();
     logging::init("HUB_LOG");
     match run() {
         Ok(()) => ExitCode::SUCCESS,

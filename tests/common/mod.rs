@@ -341,3 +341,12 @@ impl Drop for SmallDisk {
             .status();
     }
 }
+
+/// The line `grievance-kiosk doctor` printed for `check` (its second word: `ok  config  …`), or
+/// a panic showing everything it printed.
+pub fn doctor_line(out: &str, check: &str) -> String {
+    out.lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(check))
+        .unwrap_or_else(|| panic!("no `{check}` line in {out}"))
+        .to_owned()
+}

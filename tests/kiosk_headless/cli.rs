@@ -4,7 +4,7 @@
 //! bytes are checked byte by byte, by the project's own interpreter, and by decoding its QR code
 //! from the rendered PNG.
 
-use crate::common::SmallDisk;
+use crate::common::{doctor_line, SmallDisk};
 use crate::exec;
 
 use std::path::{Path, PathBuf};
@@ -898,36 +898,27 @@ fn doctor_checks_config_database_storage_clock_fonts_printer_and_scanner() {
     let station = Station::on_disk_of(2048);
     let out = String::from_utf8(station.ok(&["doctor"])).expect("UTF-8");
     for check in ["config", "database", "fonts", "printer"] {
-        let line = out
-            .lines()
-            .find(|l| l.split_whitespace().nth(1) == Some(check))
-            .unwrap_or_else(|| panic!("no `{check}` line in {out}"));
+        let line = doctor_line(&out, check);
         assert!(line.starts_with("ok"), "{line}");
     }
-    let line_of = |out: &str, check: &str| -> String {
-        out.lines()
-            .find(|l| l.split_whitespace().nth(1) == Some(check))
-            .unwrap_or_else(|| panic!("no `{check}` line in {out}"))
-            .to_owned()
-    };
     // Free space (2 GiB of its own disk) and the backups, the clock, the scanner.
-    let storage = line_of(&out, "storage");
+    let storage = doctor_line(&out, "storage");
     assert!(
         storage.starts_with("ok") && storage.contains("MB free of 2048 MB"),
         "{storage}"
     );
     assert!(storage.contains("no backup yet"), "{storage}");
-    assert!(line_of(&out, "clock").starts_with("ok"));
+    assert!(doctor_line(&out, "clock").starts_with("ok"));
     station.ok(&["backup"]);
     let out = String::from_utf8(station.ok(&["doctor"])).unwrap();
-    assert!(line_of(&out, "storage").contains("1 backup(s), newest kiosk-"));
+    assert!(doctor_line(&out, "storage").contains("1 backup(s), newest kiosk-"));
     let missing = station.data_dir().join("no-scanner-here");
     let out = station
         .command(&["doctor"])
         .env("KIOSK_SCANNER_PORT", &missing)
         .output()
         .unwrap();
-    let scanner = line_of(&String::from_utf8(out.stdout).unwrap(), "scanner");
+    let scanner = doctor_line(&String::from_utf8(out.stdout).unwrap(), "scanner");
     assert!(
         scanner.starts_with("warn") && scanner.contains("no-scanner-here"),
         "{scanner}"
@@ -947,10 +938,7 @@ fn doctor_warns_on_a_small_disk_and_fails_on_a_nearly_full_one() {
         let out = station.run(&["doctor"]);
         assert_eq!(out.status.success(), verdict == "warn", "{mib} MiB");
         let text = String::from_utf8(out.stdout).unwrap();
-        let line = text
-            .lines()
-            .find(|l| l.split_whitespace().nth(1) == Some("storage"))
-            .unwrap_or_else(|| panic!("no `storage` line in {text}"));
+        let line = doctor_line(&text, "storage");
         assert!(
             line.starts_with(verdict)
                 && line.contains(words)
@@ -973,10 +961,7 @@ fn doctor_names_a_damaged_handwriting_model() {
     ));
     let out = station.run(&["--config", "kiosk.toml", "doctor"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.split_whitespace().nth(1) == Some("handwrite"))
-        .unwrap_or_else(|| panic!("no `handwrite` line in {text}"));
+    let line = doctor_line(&text, "handwrite");
     assert!(
         line.starts_with("warn") && line.contains("damaged.model") && line.contains("pinyin"),
         "{line}"
@@ -999,10 +984,7 @@ fn staff_call_leaves_one_open_call() {
         "{words}"
     );
     let doctor = String::from_utf8(station.ok(&["doctor"])).unwrap();
-    let database = doctor
-        .lines()
-        .find(|l| l.split_whitespace().nth(1) == Some("database"))
-        .unwrap();
+    let database = doctor_line(&doctor, "database");
     assert!(database.contains("staff-called"), "{database}");
 }
 
@@ -1017,13 +999,7 @@ fn doctor_names_the_placeholders_left_in_the_reference_config() {
     let path = station.data_dir().join("kiosk.toml");
     station.with_config(reference);
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
-    let config_line = |out: &Output| -> String {
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find(|l| l.split_whitespace().nth(1) == Some("config"))
-            .unwrap_or_else(|| panic!("no config line: {}", String::from_utf8_lossy(&out.stdout)))
-            .to_owned()
-    };
+    let config_line = |out: &Output| doctor_line(&String::from_utf8_lossy(&out.stdout), "config");
     let out = station.run(&["--config", "kiosk.toml", "doctor"]);
     assert!(!out.status.success(), "doctor fails on placeholders");
     let line = config_line(&out);
@@ -1041,11 +1017,7 @@ fn doctor_names_the_placeholders_left_in_the_reference_config() {
         "comments are not placeholders: {line}"
     );
     // A made-up host is not asked (that would wait for the resolver's timeout).
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let upstream = stdout
-        .lines()
-        .find(|l| l.split_whitespace().nth(1) == Some("upstream"))
-        .unwrap_or_else(|| panic!("no upstream line: {stdout}"));
+    let upstream = doctor_line(&String::from_utf8_lossy(&out.stdout), "upstream");
     assert!(
         upstream.starts_with("FAIL") && upstream.contains("placeholder: not tried"),
         "{upstream}"
@@ -1070,13 +1042,7 @@ fn doctor_names_the_placeholders_left_in_the_reference_config() {
 
     // The reference config empties the roster; a station's file that leaves it out keeps the
     // demo station's lawyers and counsellor, which doctor points out.
-    let staff_line = |out: &Output| -> String {
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find(|l| l.split_whitespace().nth(1) == Some("staff"))
-            .unwrap()
-            .to_owned()
-    };
+    let staff_line = |out: &Output| doctor_line(&String::from_utf8_lossy(&out.stdout), "staff");
     let line = staff_line(&station.run(&["--config", "kiosk.toml", "doctor"]));
     assert!(line.contains("roster: 0 provider(s)"), "{line}");
     assert!(!line.contains("demo roster"), "{line}");
@@ -1366,11 +1332,7 @@ fn staff_set_pin_reads_stdin_and_refuses_a_weak_pin() {
             .output()
             .unwrap();
         assert!(out.status.success());
-        let out = String::from_utf8(out.stdout).expect("UTF-8");
-        out.lines()
-            .find(|l| l.split_whitespace().nth(1) == Some("staff"))
-            .unwrap_or_else(|| panic!("no `staff` line in {out}"))
-            .to_owned()
+        doctor_line(&String::from_utf8(out.stdout).expect("UTF-8"), "staff")
     };
     let before = staff_line();
     assert!(

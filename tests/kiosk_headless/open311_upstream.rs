@@ -10,6 +10,7 @@
 //! the server, the `Kiosk` API and the `grievance-kiosk` binary (`outbox flush`, `doctor`).
 //! Each of issue 17's items 13 and 14 is asserted here.
 
+use crate::common::doctor_line;
 use crate::exec;
 
 use std::collections::VecDeque;
@@ -1070,11 +1071,7 @@ async fn doctor_says_the_upstream_is_not_fine_without_the_stations_services_or_w
     let refused = Station::new(&server.endpoint(), WRONG_KEY, mapped);
     let out = refused.cli(&["doctor"]).await;
     assert!(!out.status.success());
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .find(|l| l.split_whitespace().nth(1) == Some("upstream"))
-        .unwrap_or_else(|| panic!("{stdout}"));
+    let line = doctor_line(&String::from_utf8_lossy(&out.stdout), "upstream");
     assert!(
         line.starts_with("FAIL") && line.contains("refuses the key"),
         "{line}"

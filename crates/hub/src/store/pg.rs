@@ -299,8 +299,12 @@ fn unavailable(e: postgres::Error) -> HubStoreError {
 /// A statement's failure, with the statement named in the debug log (its first words: the
 /// SQL holds no values, which are parameters).
 fn failed(sql: &str, e: postgres::Error) -> HubStoreError {
-    let words: String = sql.split_whitespace().take(8).collect::<Vec<_>>().join(" ");
-    tracing::debug!(statement = %words, error = %describe(&e), "store: a statement failed");
+    // The fields are only worked out when debug lines are kept.
+    tracing::debug!(
+        statement = %sql.split_whitespace().take(8).collect::<Vec<_>>().join(" "),
+        error = %describe(&e),
+        "store: a statement failed"
+    );
     HubStoreError::from(e)
 }
 
